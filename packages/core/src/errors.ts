@@ -1,0 +1,107 @@
+/**
+ * Typed errors. Every error diffeo throws for bad input is a {@link DiffeoError}
+ * with a stable `code`, and a message that says what was wrong and how to fix it.
+ */
+
+/** Stable error codes, one per kind of problem. */
+export type DiffeoErrorCode =
+  | 'SHAPE_MISMATCH'
+  | 'INVALID_DIMENSION'
+  | 'INVALID_AFFINE'
+  | 'NON_FINITE'
+  | 'UNSUPPORTED_DTYPE'
+  | 'INVALID_ARGUMENT'
+  | 'MALFORMED_FILE'
+  | 'IMAGE_TOO_SMALL'
+  | 'EMPTY_IMAGE'
+  | 'FILE_EXISTS'
+  | 'NOT_READY'
+  | 'ABORTED';
+
+/** Base class of all diffeo errors. */
+export class DiffeoError extends Error {
+  /** Stable machine-readable code. */
+  readonly code: DiffeoErrorCode;
+  constructor(code: DiffeoErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** Shapes of two inputs disagree (or a field's last axis is not the dimension). */
+export class ShapeMismatchError extends DiffeoError {
+  constructor(message: string) {
+    super('SHAPE_MISMATCH', message);
+  }
+}
+
+/** A dimension other than 2 or 3, or inputs of different dimensions. */
+export class DimensionError extends DiffeoError {
+  constructor(message: string) {
+    super('INVALID_DIMENSION', message);
+  }
+}
+
+/** An affine that is malformed, non-finite or singular. */
+export class InvalidAffineError extends DiffeoError {
+  constructor(message: string) {
+    super('INVALID_AFFINE', message);
+  }
+}
+
+/** NaN or infinite values where finite ones are required. */
+export class NonFiniteError extends DiffeoError {
+  constructor(message: string) {
+    super('NON_FINITE', message);
+  }
+}
+
+/** A data type diffeo cannot use here. */
+export class DtypeError extends DiffeoError {
+  constructor(message: string) {
+    super('UNSUPPORTED_DTYPE', message);
+  }
+}
+
+/** An argument out of its valid range or of the wrong kind. */
+export class InvalidArgumentError extends DiffeoError {
+  constructor(message: string) {
+    super('INVALID_ARGUMENT', message);
+  }
+}
+
+/** A file (`.npy`, NIfTI, ...) that is truncated, corrupt or not of the expected format. */
+export class MalformedFileError extends DiffeoError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('MALFORMED_FILE', message, options);
+  }
+}
+
+/** An image too small for the requested operation (for example a CC window or a pyramid level). */
+export class ImageTooSmallError extends DiffeoError {
+  constructor(message: string) {
+    super('IMAGE_TOO_SMALL', message);
+  }
+}
+
+/** An image with no usable content (no voxels, or constant where contrast is needed). */
+export class EmptyImageError extends DiffeoError {
+  constructor(message: string) {
+    super('EMPTY_IMAGE', message);
+  }
+}
+
+/** An output file already exists and overwriting was not requested. */
+export class FileExistsError extends DiffeoError {
+  constructor(message: string) {
+    super('FILE_EXISTS', message);
+  }
+}
+
+/** An operation was cancelled through an `AbortSignal`. */
+export class AbortError extends DiffeoError {
+  constructor(message = 'The operation was aborted.') {
+    super('ABORTED', message);
+  }
+}

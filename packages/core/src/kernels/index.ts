@@ -1,0 +1,27 @@
+/**
+ * The pure-TypeScript kernels: the reference implementation every backend is
+ * checked against, and the fallback for any kernel a backend lacks.
+ */
+import type { Kernels } from './types.js';
+import { warp2d, warp3d, warpNearest2d, warpNearest3d } from './warp.js';
+import { compose2d, compose3d } from './compose.js';
+import { invert2d, invert3d } from './invert.js';
+import { resampleField2d, resampleField3d, downsample2d, downsample3d } from './resample.js';
+import { numpyGradient, gradientSampler2d, gradientSampler3d } from './gradient.js';
+import { gaussianFilter } from './gaussian.js';
+import { ccFactors2d, ccFactors3d, ccForwardStep2d, ccBackwardStep2d, ccForwardStep3d, ccBackwardStep3d } from './cc.js';
+import { ssdDemonsStep2d, ssdDemonsStep3d, gaussSeidelSweep2d, gaussSeidelSweep3d, residual2d, residual3d } from './ssd.js';
+
+/** The complete table of pure-TypeScript kernels. */
+export const tsKernels: Kernels = {
+  warp2d, warp3d, warpNearest2d, warpNearest3d,
+  compose2d, compose3d,
+  invert2d, invert3d,
+  resampleField2d, resampleField3d, downsample2d, downsample3d,
+  numpyGradient, gradientSampler2d, gradientSampler3d,
+  gaussianFilter,
+  ccFactors2d, ccFactors3d, ccForwardStep2d, ccBackwardStep2d, ccForwardStep3d, ccBackwardStep3d,
+  ssdDemonsStep2d, ssdDemonsStep3d, gaussSeidelSweep2d, gaussSeidelSweep3d, residual2d, residual3d,
+};
+
+export type { Kernels, KernelName, InversionResult } from './types.js';

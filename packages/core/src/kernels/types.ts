@@ -1,0 +1,139 @@
+/**
+ * The kernel contract: every hot loop of SyN, as a function on contiguous typed
+ * arrays. The pure-TypeScript implementations (`tsKernels`) are always present;
+ * other backends (WebAssembly, third parties) may implement any subset and are
+ * chosen through a {@link KernelContext}.
+ *
+ * Conventions shared by all kernels:
+ * - scalar images: `Float32Array` of `prod(shape)` values, C order;
+ * - vector fields: `Float32Array` of `prod(shape)·d` values, interleaved, component
+ *   `k` along array axis `k`;
+ * - affines: row-major `(d+1)×(d+1)` `Float64Array`, or `null` (identity);
+ * - outputs are written into caller-provided arrays; kernels never allocate their
+ *   outputs and never validate their inputs (public functions do that once);
+ * - arithmetic follows DIPY 1.6 bit for bit (ALGORITHM.md): double arithmetic,
+ *   float32 storage, raster order.
+ */
+import type { Affine, ComposeStats, NumericArray, Shape2D, Shape3D } from '../types.js';
+
+/** Result of a fixed-point inversion: iterations run, and the last measured mean and max residual (voxels). */
+export interface InversionResult {
+  iterations: number;
+  /** mean residual norm (voxel units) measured before the last update */
+  error: number;
+  /** max residual norm (voxel units) measured before the last update */
+  maxResidual: number;
+}
+
+/** All kernels a backend may provide. */
+export interface Kernels {
+  /**
+   * Generic linear warp (ALGORITHM §2.3): for each output voxel `i` of `outShape`,
+   * `v = field ? (A ? interp(field, A·[i;1]) : field[i]) : 0`, `v = C ? C·[v;0] : v`,
+   * `x = B ? v + B·[i;1] : v + i`, `out[i] = bilinear(image, x)` with zero padding and
+   * float32 rounding after every corner. When `field` is null the displacement is 0
+   * (affine-only transform).
+   */
+  warp2d(out: Float32Array, outShape: Shape2D, image: Float32Array, imageShape: Shape2D,
+    field: Float32Array | null, fieldShape: Shape2D, A: Affine, B: Affine, C: Affine): void;
+  /** 3D version of {@link Kernels.warp2d} (trilinear). */
+  warp3d(out: Float32Array, outShape: Shape3D, image: Float32Array, imageShape: Shape3D,
+    field: Float32Array | null, fieldShape: Shape3D, A: Affine, B: Affine, C: Affine): void;
+  /** Nearest-neighbour version of {@link Kernels.warp2d}: any numeric image type, output of the same type; ties round down; outside `[0, n−1]` → 0. The field is still interpolated linearly. */
+  warpNearest2d(out: NumericArray, outShape: Shape2D, image: NumericArray, imageShape: Shape2D,
+    field: Float32Array | null, fieldShape: Shape2D, A: Affine, B: Affine, C: Affine): void;
+  /** Nearest-neighbour version of {@link Kernels.warp3d}. */
+  warpNearest3d(out: NumericArray, outShape: Shape3D, image: NumericArray, imageShape: Shape3D,
+    field: Float32Array | null, fieldShape: Shape3D, A: Affine, B: Affine, C: Affine): void;
+
+  /**
+   * Composition (ALGORITHM §2.1): for each voxel `i` of d1's grid,
+   * `p = (A ? A·[i;1] : i) + (B ? B·[d1[i];0] : d1[i])`; if `p` is strictly inside d2's
+   * grid `out[i] = f32(t·d2(p) + d1[i])`, else `out[i] = 0`. `out` may alias `d1` (not `d2`).
+   * @returns the statistics over inside voxels.
+   */
+  compose2d(out: Float32Array, d1: Float32Array, shape1: Shape2D, d2: Float32Array, shape2: Shape2D,
+    A: Affine, B: Affine, t: number): ComposeStats;
+  /** 3D version of {@link Kernels.compose2d}. */
+  compose3d(out: Float32Array, d1: Float32Array, shape1: Shape3D, d2: Float32Array, shape2: Shape3D,
+    A: Affine, B: Affine, t: number): ComposeStats;
+
+  /**
+   * Fixed-point inversion (ALGORITHM §2.2). `inv` holds the start value on entry
+   * (zeros for a cold start) and the inverse on exit. `W` maps world displacements
+   * to grid units (the field grid's world-to-grid), `spacing` (world units per voxel)
+   * only scales the stopping measure. `scratch` has the size of `d`.
+   */
+  invert2d(inv: Float32Array, d: Float32Array, shape: Shape2D, W: Affine, spacing: ArrayLike<number>,
+    maxIter: number, tol: number, scratch: Float32Array): InversionResult;
+  /** 3D version of {@link Kernels.invert2d}, with DIPY's extra stop once the max residual is ≤ 0.1 voxel. */
+  invert3d(inv: Float32Array, d: Float32Array, shape: Shape3D, W: Affine, spacing: ArrayLike<number>,
+    maxIter: number, tol: number, scratch: Float32Array): InversionResult;
+
+  /** Field resampling (ALGORITHM §2.4): `out[i] = interp(field, i ⊙ factors)`, values not scaled. */
+  resampleField2d(out: Float32Array, outShape: Shape2D, field: Float32Array, shape: Shape2D, factors: ArrayLike<number>): void;
+  /** 3D version of {@link Kernels.resampleField2d}. */
+  resampleField3d(out: Float32Array, outShape: Shape3D, field: Float32Array, shape: Shape3D, factors: ArrayLike<number>): void;
+  /** Downsampling by 2 (ALGORITHM §2.5) of a field with `ncomp` interleaved components (1 for a scalar image); output shape `(n+1)>>1` per axis. */
+  downsample2d(out: Float32Array, input: Float32Array, shape: Shape2D, ncomp: number): void;
+  /** 3D version of {@link Kernels.downsample2d}. */
+  downsample3d(out: Float32Array, input: Float32Array, shape: Shape3D, ncomp: number): void;
+
+  /**
+   * `numpy.gradient` with unit spacing and `edge_order=1` in float32 arithmetic
+   * (ALGORITHM §2.7), for a 2D or 3D image. `out` is `prod(shape)·d`, component `k`
+   * the derivative along axis `k` (per voxel, not per world unit).
+   */
+  numpyGradient(out: Float32Array, image: Float32Array, shape: Shape2D | Shape3D): void;
+  /**
+   * DIPY's physical-space gradient sampler (`vector_fields.gradient`, README note 6):
+   * central differences at `x ± spacing/2` in world space, sampled bilinearly;
+   * 0 and `inside = 0` when a sample is not inside.
+   */
+  gradientSampler2d(out: Float32Array, inside: Int32Array, outShape: Shape2D, image: Float32Array, imageShape: Shape2D,
+    imageWorldToGrid: Affine, spacing: ArrayLike<number>, samplingGridToWorld: Affine): void;
+  /** 3D version of {@link Kernels.gradientSampler2d}. */
+  gradientSampler3d(out: Float32Array, inside: Int32Array, outShape: Shape3D, image: Float32Array, imageShape: Shape3D,
+    imageWorldToGrid: Affine, spacing: ArrayLike<number>, samplingGridToWorld: Affine): void;
+
+  /**
+   * `scipy.ndimage.gaussian_filter` (reflect mode, truncate 4, float32 after each
+   * axis; ALGORITHM §3.1) on data with `ncomp` interleaved components, each smoothed
+   * independently; `sigma` per axis in voxels (axes with sigma ≤ 1e-15 skipped).
+   * `out` may alias `input`.
+   */
+  gaussianFilter(out: Float32Array, input: Float32Array, shape: Shape2D | Shape3D, ncomp: number, sigma: ArrayLike<number>): void;
+
+  /** Local cross-correlation factors (ALGORITHM §5.2, 2D slot scheme): `out` is `prod(shape)·5` float32. */
+  ccFactors2d(out: Float32Array, staticImage: Float32Array, movingImage: Float32Array, shape: Shape2D, radius: number): void;
+  /** 3D CC factors with DIPY's running-sum scheme (ALGORITHM §5.2). */
+  ccFactors3d(out: Float32Array, staticImage: Float32Array, movingImage: Float32Array, shape: Shape3D, radius: number): void;
+  /** CC forward step (before smoothing) from the static gradient; returns the energy (−Σ local CC). */
+  ccForwardStep2d(out: Float32Array, gradStatic: Float32Array, factors: Float32Array, shape: Shape2D, radius: number): number;
+  /** CC backward step (before smoothing) from the moving gradient; returns the energy. */
+  ccBackwardStep2d(out: Float32Array, gradMoving: Float32Array, factors: Float32Array, shape: Shape2D, radius: number): number;
+  /** 3D version of {@link Kernels.ccForwardStep2d}. */
+  ccForwardStep3d(out: Float32Array, gradStatic: Float32Array, factors: Float32Array, shape: Shape3D, radius: number): number;
+  /** 3D version of {@link Kernels.ccBackwardStep2d}. */
+  ccBackwardStep3d(out: Float32Array, gradMoving: Float32Array, factors: Float32Array, shape: Shape3D, radius: number): number;
+
+  /** SSD demons step (ALGORITHM §5.1) from `delta` (float32 difference image) and the gradient; returns `Σ δ²`. */
+  ssdDemonsStep2d(out: Float32Array, delta: Float32Array, gradient: Float32Array, shape: Shape2D, sigmaSqX: number): number;
+  /** 3D version of {@link Kernels.ssdDemonsStep2d}. */
+  ssdDemonsStep3d(out: Float32Array, delta: Float32Array, gradient: Float32Array, shape: Shape3D, sigmaSqX: number): number;
+  /** One in-place Gauss-Seidel sweep of the SSD/EM Gauss-Newton system (ALGORITHM §5.1). `sigmaSq` null means 1 everywhere; `target` null means `δ·g`. */
+  gaussSeidelSweep2d(u: Float32Array, delta: Float32Array, sigmaSq: Float32Array | null, gradient: Float32Array,
+    target: Float32Array | null, lambda: number, shape: Shape2D): void;
+  /** 3D version of {@link Kernels.gaussSeidelSweep2d} (double products, with DIPY's singular-system quirk). */
+  gaussSeidelSweep3d(u: Float32Array, delta: Float32Array, sigmaSq: Float32Array | null, gradient: Float32Array,
+    target: Float32Array | null, lambda: number, shape: Shape3D): void;
+  /** Residual of the Gauss-Newton system (ALGORITHM §5.1), written to `out` (a new float32 field). */
+  residual2d(out: Float32Array, delta: Float32Array, sigmaSq: Float32Array | null, gradient: Float32Array,
+    target: Float32Array | null, lambda: number, u: Float32Array, shape: Shape2D): void;
+  /** 3D version of {@link Kernels.residual2d}. */
+  residual3d(out: Float32Array, delta: Float32Array, sigmaSq: Float32Array | null, gradient: Float32Array,
+    target: Float32Array | null, lambda: number, u: Float32Array, shape: Shape3D): void;
+}
+
+/** Name of a kernel. */
+export type KernelName = keyof Kernels;

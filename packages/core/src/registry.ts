@@ -1,0 +1,114 @@
+/**
+ * Backend registry. A {@link KernelContext} holds registered backends, each
+ * with a name, a priority and any subset of {@link Kernels}; asking the context
+ * for a kernel returns the implementation of the highest-priority backend that
+ * has it, or the pure-TypeScript kernel otherwise. Nothing registers on import:
+ * a new context (and {@link defaultContext}) uses the TypeScript kernels only.
+ */
+import type { KernelName, Kernels } from './kernels/types.js';
+import { tsKernels } from './kernels/index.js';
+import { InvalidArgumentError } from './errors.js';
+
+/** A kernel backend. Factories that need asynchronous set-up (compiling WebAssembly) are async and return a ready backend. */
+export interface Backend {
+  /** Unique name, for example `"wasm"`. */
+  readonly name: string;
+  /** Higher wins when several backends implement a kernel. The TypeScript fallback has priority −∞. */
+  readonly priority: number;
+  /** The kernels this backend implements. */
+  readonly kernels: Partial<Kernels>;
+  /** Releases resources (workers, memory). Called by {@link KernelContext.remove}. */
+  dispose?(): void;
+}
+
+/** The name under which the always-present TypeScript kernels are reported. */
+export const TS_BACKEND_NAME = 'ts';
+
+/** A scoped set of backends; see the module documentation. */
+export class KernelContext {
+  private readonly backends: Backend[] = [];
+  private resolved: Kernels = { ...tsKernels };
+  private owners = new Map<KernelName, string>();
+
+  /** Registers a backend (replacing one of the same name) and returns the context. */
+  use(backend: Backend): this {
+    if (!backend || typeof backend.name !== 'string' || backend.name.length === 0) {
+      throw new InvalidArgumentError('A backend needs a non-empty string name.');
+    }
+    if (backend.name === TS_BACKEND_NAME) {
+      throw new InvalidArgumentError(`The backend name "${TS_BACKEND_NAME}" is reserved for the built-in TypeScript kernels.`);
+    }
+    if (typeof backend.priority !== 'number' || Number.isNaN(backend.priority)) {
+      throw new InvalidArgumentError(`Backend "${backend.name}" needs a numeric priority.`);
+    }
+    const i = this.backends.findIndex((b) => b.name === backend.name);
+    if (i >= 0) this.backends.splice(i, 1);
+    this.backends.push(backend);
+    this.rebuild();
+    return this;
+  }
+
+  /** Removes a backend by name (calling its `dispose`), returning whether it was registered. */
+  remove(name: string): boolean {
+    const i = this.backends.findIndex((b) => b.name === name);
+    if (i < 0) return false;
+    const [b] = this.backends.splice(i, 1);
+    b.dispose?.();
+    this.rebuild();
+    return true;
+  }
+
+  /** Names of the registered backends, highest priority first (the TS fallback not included). */
+  get backendNames(): string[] {
+    return this.sorted().map((b) => b.name);
+  }
+
+  /** The implementation of kernel `name` chosen for this context. */
+  kernel<K extends KernelName>(name: K): Kernels[K] {
+    return this.resolved[name];
+  }
+
+  /** The full resolved kernel table (a snapshot; re-read after `use`/`remove`). */
+  get kernels(): Readonly<Kernels> {
+    return this.resolved;
+  }
+
+  /** Which backend serves kernel `name` (`"ts"` for the fallback). */
+  backendOf(name: KernelName): string {
+    return this.owners.get(name) ?? TS_BACKEND_NAME;
+  }
+
+  private sorted(): Backend[] {
+    // Stable: equal priorities keep registration order, later registrations first.
+    return this.backends
+      .map((b, i) => ({ b, i }))
+      .sort((x, y) => y.b.priority - x.b.priority || y.i - x.i)
+      .map((x) => x.b);
+  }
+
+  private rebuild(): void {
+    const table: Record<string, unknown> = { ...tsKernels };
+    const owners = new Map<KernelName, string>();
+    const order = this.sorted().reverse(); // lowest first, so the highest overwrites
+    for (const b of order) {
+      for (const [name, fn] of Object.entries(b.kernels)) {
+        if (typeof fn === 'function') {
+          table[name] = fn;
+          owners.set(name as KernelName, b.name);
+        }
+      }
+    }
+    this.resolved = table as unknown as Kernels;
+    this.owners = owners;
+  }
+}
+
+/** Creates a context; the TypeScript kernels are always there as the fallback. */
+export function createContext(...backends: Backend[]): KernelContext {
+  const ctx = new KernelContext();
+  for (const b of backends) ctx.use(b);
+  return ctx;
+}
+
+/** The context used when none is passed: TypeScript kernels only, unless the application registers backends on it. */
+export const defaultContext: KernelContext = createContext();

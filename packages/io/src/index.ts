@@ -1,0 +1,4 @@
+/**
+ * @diffeo/io — reading and writing `.npy` and NIfTI files.
+ */
+export * from './npy.js';

@@ -1,0 +1,212 @@
+/**
+ * NumPy `.npy` files (format versions 1.0, 2.0 and 3.0): parsing and writing.
+ *
+ * Supported dtypes: `f4 f8 i1 i2 i4 u1 u2 u4 b1` in little or big endian
+ * (`|` for single bytes), C or Fortran order. Parsed data is returned in C order
+ * (Fortran-ordered files are transposed on read) in native byte order.
+ */
+import { DtypeError, MalformedFileError } from '@diffeo/core';
+
+/** The dtypes diffeo reads and writes, as NumPy type codes without the byte-order mark. */
+export type NpyDtype = 'f4' | 'f8' | 'i1' | 'i2' | 'i4' | 'u1' | 'u2' | 'u4' | 'b1';
+
+/** Typed array returned for each {@link NpyDtype} (`b1` reads as 0/1 `Uint8Array`). */
+export type NpyData = Float32Array | Float64Array | Int8Array | Int16Array | Int32Array | Uint8Array | Uint16Array | Uint32Array;
+
+/** A parsed `.npy` array: C-ordered data in native byte order, its shape and dtype. */
+export interface NpyArray {
+  /** dtype code without the byte-order mark. */
+  readonly dtype: NpyDtype;
+  /** Array shape (an empty array for a 0-d scalar). */
+  readonly shape: number[];
+  /** Values in C (row-major) order. */
+  readonly data: NpyData;
+}
+
+const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
+
+interface DtypeInfo { size: number; make: (n: number) => NpyData; get: (v: DataView, o: number, le: boolean) => number; set: (v: DataView, o: number, x: number, le: boolean) => void }
+
+const DTYPES: Record<NpyDtype, DtypeInfo> = {
+  f4: { size: 4, make: (n) => new Float32Array(n), get: (v, o, le) => v.getFloat32(o, le), set: (v, o, x, le) => v.setFloat32(o, x, le) },
+  f8: { size: 8, make: (n) => new Float64Array(n), get: (v, o, le) => v.getFloat64(o, le), set: (v, o, x, le) => v.setFloat64(o, x, le) },
+  i1: { size: 1, make: (n) => new Int8Array(n), get: (v, o) => v.getInt8(o), set: (v, o, x) => v.setInt8(o, x) },
+  i2: { size: 2, make: (n) => new Int16Array(n), get: (v, o, le) => v.getInt16(o, le), set: (v, o, x, le) => v.setInt16(o, x, le) },
+  i4: { size: 4, make: (n) => new Int32Array(n), get: (v, o, le) => v.getInt32(o, le), set: (v, o, x, le) => v.setInt32(o, x, le) },
+  u1: { size: 1, make: (n) => new Uint8Array(n), get: (v, o) => v.getUint8(o), set: (v, o, x) => v.setUint8(o, x) },
+  u2: { size: 2, make: (n) => new Uint16Array(n), get: (v, o, le) => v.getUint16(o, le), set: (v, o, x, le) => v.setUint16(o, x, le) },
+  u4: { size: 4, make: (n) => new Uint32Array(n), get: (v, o, le) => v.getUint32(o, le), set: (v, o, x, le) => v.setUint32(o, x, le) },
+  b1: { size: 1, make: (n) => new Uint8Array(n), get: (v, o) => (v.getUint8(o) !== 0 ? 1 : 0), set: (v, o, x) => v.setUint8(o, x ? 1 : 0) },
+};
+
+function fail(msg: string, source?: string): never {
+  throw new MalformedFileError(`${source ? source + ': ' : ''}${msg}`);
+}
+
+function parseHeader(text: string, source?: string): { descr: string; fortran: boolean; shape: number[] } {
+  const descr = /['"]descr['"]\s*:\s*['"]([^'"]+)['"]/.exec(text);
+  const fortran = /['"]fortran_order['"]\s*:\s*(True|False)/.exec(text);
+  const shape = /['"]shape['"]\s*:\s*\(([^)]*)\)/.exec(text);
+  if (!descr || !fortran || !shape) fail(`malformed .npy header ${JSON.stringify(text.trim())}; expected a dict with 'descr', 'fortran_order' and 'shape'.`, source);
+  const dims = shape[1]
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+    .map((s) => {
+      const v = Number(s.replace(/L$/, ''));
+      if (!Number.isInteger(v) || v < 0) fail(`invalid shape entry ${JSON.stringify(s)} in .npy header.`, source);
+      return v;
+    });
+  return { descr: descr[1], fortran: fortran[1] === 'True', shape: dims };
+}
+
+/**
+ * Parses the bytes of a `.npy` file.
+ * @param bytes - the whole file.
+ * @param source - a name (usually the path) used in error messages.
+ * @throws MalformedFileError when the file is truncated or not `.npy`; DtypeError for an unsupported dtype.
+ */
+export function parseNpy(bytes: Uint8Array, source?: string): NpyArray {
+  if (bytes.length < 10) fail(`too short to be a .npy file (${bytes.length} bytes).`, source);
+  for (let i = 0; i < MAGIC.length; i++) if (bytes[i] !== MAGIC[i]) fail('not a .npy file (missing the \\x93NUMPY magic string).', source);
+  const major = bytes[6];
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let headerLen: number;
+  let offset: number;
+  if (major === 1) {
+    headerLen = view.getUint16(8, true);
+    offset = 10;
+  } else if (major === 2 || major === 3) {
+    if (bytes.length < 12) fail('truncated .npy preamble.', source);
+    headerLen = view.getUint32(8, true);
+    offset = 12;
+  } else {
+    fail(`unsupported .npy format version ${major}.${bytes[7]} (supported: 1.0, 2.0, 3.0).`, source);
+  }
+  if (offset + headerLen > bytes.length) fail('truncated .npy header.', source);
+  const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(offset, offset + headerLen));
+  const { descr, fortran, shape } = parseHeader(header, source);
+  const order = descr[0];
+  const code = (order === '<' || order === '>' || order === '|' || order === '=' ? descr.slice(1) : descr) as NpyDtype;
+  const info = DTYPES[code];
+  if (!info) {
+    throw new DtypeError(`${source ? source + ': ' : ''}unsupported .npy dtype '${descr}'; diffeo reads f4, f8, i1, i2, i4, u1, u2, u4 and b1 (convert with arr.astype(...) in NumPy).`);
+  }
+  const le = order !== '>';
+  const n = shape.reduce((a, b) => a * b, 1);
+  const dataStart = offset + headerLen;
+  const need = n * info.size;
+  if (bytes.length - dataStart < need) fail(`truncated .npy data: the header announces ${need} bytes for shape (${shape.join(', ')}) but only ${bytes.length - dataStart} follow.`, source);
+  const out = info.make(n);
+  const little = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+  if (le === little && code !== 'b1' && (bytes.byteOffset + dataStart) % info.size === 0) {
+    out.set(new (out.constructor as { new (b: ArrayBuffer, o: number, n: number): NpyData })(bytes.buffer as ArrayBuffer, bytes.byteOffset + dataStart, n));
+  } else {
+    for (let i = 0; i < n; i++) out[i] = info.get(view, dataStart + i * info.size, le);
+  }
+  if (fortran && shape.length > 1) return { dtype: code, shape, data: fortranToC(out, shape, info) };
+  return { dtype: code, shape, data: out };
+}
+
+function fortranToC(src: NpyData, shape: number[], info: DtypeInfo): NpyData {
+  const n = src.length;
+  const out = info.make(n);
+  const d = shape.length;
+  const idx = new Array<number>(d).fill(0);
+  // Fortran strides: axis 0 fastest.
+  const fstride = new Array<number>(d);
+  fstride[0] = 1;
+  for (let k = 1; k < d; k++) fstride[k] = fstride[k - 1] * shape[k - 1];
+  for (let c = 0; c < n; c++) {
+    let f = 0;
+    for (let k = 0; k < d; k++) f += idx[k] * fstride[k];
+    out[c] = src[f];
+    for (let k = d - 1; k >= 0; k--) {
+      if (++idx[k] < shape[k]) break;
+      idx[k] = 0;
+    }
+  }
+  return out;
+}
+
+function dtypeOf(data: NpyData): NpyDtype {
+  if (data instanceof Float32Array) return 'f4';
+  if (data instanceof Float64Array) return 'f8';
+  if (data instanceof Int8Array) return 'i1';
+  if (data instanceof Int16Array) return 'i2';
+  if (data instanceof Int32Array) return 'i4';
+  if (data instanceof Uint8Array) return 'u1';
+  if (data instanceof Uint16Array) return 'u2';
+  if (data instanceof Uint32Array) return 'u4';
+  throw new DtypeError('unsupported typed array for .npy writing; use Float32Array, Float64Array, Int8/16/32Array or Uint8/16/32Array.');
+}
+
+/** Options of {@link serializeNpy}. */
+export interface SerializeNpyOptions {
+  /** dtype to write; defaults to the typed array's own (`b1` writes a boolean array from 0/1 values). */
+  dtype?: NpyDtype;
+  /** Byte order; default little endian. */
+  bigEndian?: boolean;
+  /** Write the data in Fortran order (the input is always C order); default false. */
+  fortranOrder?: boolean;
+}
+
+/**
+ * Serialises a C-ordered array to `.npy` bytes (version 1.0, or 2.0 when the header needs it).
+ * @param data - values in C order, `prod(shape)` of them.
+ * @param shape - array shape.
+ */
+export function serializeNpy(data: NpyData, shape: readonly number[], options: SerializeNpyOptions = {}): Uint8Array {
+  const n = shape.reduce((a, b) => a * b, 1);
+  if (n !== data.length) throw new DtypeError(`data has ${data.length} values but shape (${shape.join(', ')}) needs ${n}.`);
+  const code = options.dtype ?? dtypeOf(data);
+  const info = DTYPES[code];
+  if (!info) throw new DtypeError(`unsupported .npy dtype '${code}'.`);
+  const le = !options.bigEndian;
+  const orderMark = info.size === 1 ? '|' : le ? '<' : '>';
+  const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
+  let header = `{'descr': '${orderMark}${code}', 'fortran_order': ${options.fortranOrder ? 'True' : 'False'}, 'shape': ${shapeText}, }`;
+  let version = 1;
+  let pre = 10;
+  let total = pre + header.length + 1;
+  if (Math.ceil(total / 64) * 64 - pre > 65535) {
+    version = 2;
+    pre = 12;
+    total = pre + header.length + 1;
+  }
+  const padded = Math.ceil(total / 64) * 64;
+  header = header + ' '.repeat(padded - total) + '\n';
+  const out = new Uint8Array(pre + header.length + n * info.size);
+  out.set(MAGIC, 0);
+  out[6] = version;
+  out[7] = 0;
+  const view = new DataView(out.buffer);
+  if (version === 1) view.setUint16(8, header.length, true);
+  else view.setUint32(8, header.length, true);
+  for (let i = 0; i < header.length; i++) out[pre + i] = header.charCodeAt(i);
+  const start = pre + header.length;
+  let src: NpyData = data;
+  if (options.fortranOrder && shape.length > 1) src = cToFortran(data, shape, info);
+  for (let i = 0; i < n; i++) info.set(view, start + i * info.size, src[i], le);
+  return out;
+}
+
+function cToFortran(src: NpyData, shape: readonly number[], info: DtypeInfo): NpyData {
+  const n = src.length;
+  const out = info.make(n);
+  const d = shape.length;
+  const idx = new Array<number>(d).fill(0);
+  const fstride = new Array<number>(d);
+  fstride[0] = 1;
+  for (let k = 1; k < d; k++) fstride[k] = fstride[k - 1] * shape[k - 1];
+  for (let c = 0; c < n; c++) {
+    let f = 0;
+    for (let k = 0; k < d; k++) f += idx[k] * fstride[k];
+    out[f] = src[c];
+    for (let k = d - 1; k >= 0; k--) {
+      if (++idx[k] < shape[k]) break;
+      idx[k] = 0;
+    }
+  }
+  return out;
+}
