@@ -1,0 +1,268 @@
+import { describe, expect, it } from 'vitest';
+import {
+  DimensionError,
+  EmptyImageError,
+  ImageTooSmallError,
+  InvalidAffineError,
+  InvalidArgumentError,
+  NonFiniteError,
+  ShapeMismatchError,
+  createContext,
+  tsKernels,
+  type Kernels,
+} from '@diffeo/core';
+import { ScaleSpace } from '@diffeo/pyramid';
+
+function randomData(n: number, seed: number, scale = 100, offset = 0): Float32Array {
+  const a = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    a[i] = offset + (s / 4294967296) * scale;
+  }
+  return a;
+}
+
+/** Independent oracle of scipy's gaussian_filter: plain sampled kernel, explicit reflect indexing, float32 per axis. */
+function naiveGaussian(input: Float32Array, shape: readonly number[], sigma: ArrayLike<number>): Float32Array {
+  const d = shape.length;
+  const strides: number[] = new Array<number>(d);
+  let st = 1;
+  for (let k = d - 1; k >= 0; k--) {
+    strides[k] = st;
+    st *= shape[k];
+  }
+  const reflect = (i: number, n: number): number => {
+    let j = i;
+    while (j < 0 || j >= n) j = j < 0 ? -j - 1 : 2 * n - 1 - j;
+    return j;
+  };
+  let cur = Float32Array.from(input);
+  for (let k = 0; k < d; k++) {
+    const s = sigma[k];
+    if (!(s > 1e-15)) continue;
+    const r = Math.trunc(4 * s + 0.5);
+    const g: number[] = [];
+    let sum = 0;
+    for (let j = -r; j <= r; j++) {
+      g.push(Math.exp((-0.5 * j * j) / (s * s)));
+      sum += g[g.length - 1];
+    }
+    const w = g.slice(r).map((v) => v / sum); // w[j], j = 0..r
+    const next = new Float32Array(cur.length);
+    for (let v = 0; v < cur.length; v++) {
+      const i = Math.floor(v / strides[k]) % shape[k];
+      const base = v - i * strides[k];
+      let acc = cur[v] * w[0];
+      for (let j = r; j >= 1; j--) {
+        acc += (cur[base + reflect(i - j, shape[k]) * strides[k]] + cur[base + reflect(i + j, shape[k]) * strides[k]]) * w[j];
+      }
+      next[v] = acc;
+    }
+    cur = next;
+  }
+  return cur;
+}
+
+/** Min-max normalisation in float32 arithmetic, as NumPy on float32 arrays. */
+function minMaxF32(a: Float32Array): Float32Array {
+  let mn = Infinity, mx = -Infinity;
+  for (const v of a) {
+    mn = Math.min(mn, v);
+    mx = Math.max(mx, v);
+  }
+  const range = Math.fround(mx - mn);
+  return a.map((v) => Math.fround(Math.fround(v - mn) / range));
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+describe('ScaleSpace geometry', () => {
+  it('isotropic 1 mm, 256², 4 levels: sigmas 0, 0.2, 0.6, 1.4; scalings 1, 2, 4, 8', () => {
+    const ss = new ScaleSpace({ image: randomData(256 * 256, 1), shape: [256, 256], numLevels: 4 });
+    expect(ss.dim).toBe(2);
+    expect(ss.numLevels).toBe(4);
+    const sig = [0, 0.2, 0.6, 1.4];
+    for (let i = 0; i < 4; i++) {
+      const f = 2 ** i;
+      expect(ss.getDomainShape(i)).toEqual([256 / f, 256 / f]);
+      expect(Array.from(ss.getScaling(i))).toEqual([f, f]);
+      expect(Array.from(ss.getSpacing(i))).toEqual([f, f]);
+      for (const s of ss.getSigmas(i)) expect(s).toBeCloseTo(sig[i], 14);
+      if (i === 0) {
+        expect(ss.getAffine(0)).toBeNull();
+        expect(ss.getAffineInv(0)).toBeNull();
+      } else {
+        expect(Array.from(ss.getAffine(i)!)).toEqual([f, 0, 0, 0, f, 0, 0, 0, 1]);
+        expect(Array.from(ss.getAffineInv(i)!)).toEqual([1 / f, 0, 0, 0, 1 / f, 0, 0, 0, 1]);
+      }
+      expect(ss.getImage(i).length).toBe(256 * 256); // never sub-sampled
+    }
+    for (let i = 0; i < 3; i++) expect(Array.from(ss.getExpandFactors(i + 1, i))).toEqual([0.5, 0.5]);
+  });
+
+  it('anisotropic spacing (1.5, 1.0), shape (45, 50)', () => {
+    const ss = new ScaleSpace({ image: randomData(45 * 50, 2), shape: [45, 50], spacing: [1.5, 1.0], numLevels: 4 });
+    expect(ss.getDomainShape(1)).toEqual([34, 25]);
+    const sc1 = ss.getScaling(1);
+    expect(sc1[0]).toBeCloseTo(4 / 3, 14);
+    expect(sc1[1]).toBe(2);
+    expect(Array.from(ss.getSpacing(1))).toEqual([2, 2]);
+    const s1 = ss.getSigmas(1);
+    expect(s1[0]).toBeCloseTo(0.2 / 3, 14);
+    expect(s1[1]).toBeCloseTo(0.2, 14);
+    expect(ss.getDomainShape(3)).toEqual([8, 6]);
+    const s3 = ss.getSigmas(3);
+    expect(s3[0]).toBeCloseTo(0.2 * (16 / 3 - 1), 14);
+    expect(s3[1]).toBeCloseTo(1.4, 14);
+    const e = ss.getExpandFactors(1, 0);
+    expect(e[0]).toBeCloseTo(0.75, 14);
+    expect(e[1]).toBe(0.5);
+    // without an affine the coarse affine is diag(scaling, 1)
+    const a1 = ss.getAffine(1)!;
+    expect(a1[0]).toBeCloseTo(4 / 3, 14);
+    expect(a1[4]).toBe(2);
+  });
+
+  it('3D: spacing from the affine (float32 column norms), affine = g2w·diag(scaling, 1)', () => {
+    // columns of norm 1.1, 2 and 3 with a rotation about axis 0 and a translation
+    const c = Math.cos(0.3), s = Math.sin(0.3);
+    const g2w = [
+      [1.1, 0, 0, 10],
+      [0, 2 * c, -3 * s, -5],
+      [0, 2 * s, 3 * c, 7],
+      [0, 0, 0, 1],
+    ];
+    const shape = [20, 16, 12] as const;
+    const ss = new ScaleSpace({ image: randomData(20 * 16 * 12, 3), shape, gridToWorld: g2w, numLevels: 3 });
+    expect(ss.dim).toBe(3);
+    const sp0 = ss.getSpacing(0);
+    expect(sp0[0]).toBe(Math.fround(1.1));
+    expect(sp0[1]).toBeCloseTo(2, 6);
+    expect(sp0[2]).toBeCloseTo(3, 6);
+    const smin = sp0[0];
+    for (let i = 1; i < 3; i++) {
+      const sc = ss.getScaling(i);
+      const sp = ss.getSpacing(i);
+      const sh = ss.getDomainShape(i);
+      for (let k = 0; k < 3; k++) {
+        expect(sc[k]).toBeCloseTo((2 ** i * smin) / sp0[k], 12);
+        expect(sp[k]).toBeCloseTo(2 ** i * smin, 12);
+        expect(sh[k]).toBe(Math.floor(shape[k] * (sp0[k] / sp[k]) + 0.5));
+      }
+      const a = ss.getAffine(i)!;
+      const inv = ss.getAffineInv(i)!;
+      for (let r = 0; r < 4; r++) {
+        for (let col = 0; col < 4; col++) {
+          const expected = col < 3 ? g2w[r][col] * sc[col] : g2w[r][col];
+          expect(a[r * 4 + col]).toBeCloseTo(expected, 12);
+          let p = 0; // (inv · a)[r, col]
+          for (let m = 0; m < 4; m++) p += inv[r * 4 + m] * a[m * 4 + col];
+          expect(p).toBeCloseTo(r === col ? 1 : 0, 12);
+        }
+      }
+    }
+  });
+
+  it('scaling below 1 on a coarse axis gives a negative sigma (no smoothing along it), as DIPY', () => {
+    const ss = new ScaleSpace({ image: randomData(40 * 4, 4), shape: [40, 4], spacing: [1, 10], numLevels: 2 });
+    expect(ss.getScaling(1)[1]).toBeCloseTo(0.2, 14);
+    expect(ss.getSigmas(1)[1]).toBeCloseTo(-0.16, 14);
+    expect(ss.getDomainShape(1)).toEqual([20, 20]);
+  });
+});
+
+describe('ScaleSpace images', () => {
+  it('level 0 is the float32 min-max normalisation of the input; levels ≥ 1 of its Gaussian (2D)', () => {
+    const shape = [37, 29] as const;
+    const x = randomData(37 * 29, 5, 500, -120);
+    const ss = new ScaleSpace({ image: x, shape, numLevels: 4 });
+    expect(Array.from(ss.getImage(0))).toEqual(Array.from(minMaxF32(x)));
+    for (let i = 1; i < 4; i++) {
+      const expected = minMaxF32(naiveGaussian(x, shape, ss.getSigmas(i)));
+      expect(maxAbsDiff(ss.getImage(i), expected)).toBeLessThanOrEqual(1e-6);
+      let lo = Infinity, hi = -Infinity;
+      for (const v of ss.getImage(i)) {
+        lo = Math.min(lo, v);
+        hi = Math.max(hi, v);
+      }
+      expect(lo).toBe(0);
+      expect(hi).toBe(1);
+    }
+  });
+
+  it('3D anisotropic levels match the oracle', () => {
+    const shape = [14, 12, 10] as const;
+    const x = randomData(14 * 12 * 10, 6);
+    const ss = new ScaleSpace({ image: x, shape, spacing: [2, 2, 2.5], numLevels: 3 });
+    for (let i = 1; i < 3; i++) {
+      const expected = minMaxF32(naiveGaussian(x, shape, ss.getSigmas(i)));
+      expect(maxAbsDiff(ss.getImage(i), expected)).toBeLessThanOrEqual(1e-6);
+    }
+  });
+
+  it('mask0 keeps the zero voxels of the input at zero on every level', () => {
+    const shape = [30, 30] as const;
+    const x = randomData(900, 7, 10, 1);
+    for (let i = 0; i < 900; i++) if (i % 7 === 0) x[i] = 0;
+    const plain = new ScaleSpace({ image: x, shape, numLevels: 3 });
+    const masked = new ScaleSpace({ image: x, shape, numLevels: 3, mask0: true });
+    for (let l = 0; l < 3; l++) {
+      const a = plain.getImage(l), b = masked.getImage(l);
+      for (let i = 0; i < 900; i++) expect(b[i]).toBe(x[i] > 0 ? a[i] : 0);
+    }
+  });
+
+  it('converts non-float32 input to float32 first', () => {
+    const x64 = Float64Array.from(randomData(100, 8), (v) => v + 1e-9);
+    const a = new ScaleSpace({ image: x64, shape: [10, 10], numLevels: 2 });
+    const b = new ScaleSpace({ image: Float32Array.from(x64), shape: [10, 10], numLevels: 2 });
+    expect(Array.from(a.getImage(1))).toEqual(Array.from(b.getImage(1)));
+  });
+
+  it('runs the Gaussian through the given kernel context', () => {
+    let calls = 0;
+    const spy: Kernels['gaussianFilter'] = (...args) => {
+      calls++;
+      tsKernels.gaussianFilter(...args);
+    };
+    const context = createContext({ name: 'spy', priority: 1, kernels: { gaussianFilter: spy } });
+    new ScaleSpace({ image: randomData(64, 9), shape: [8, 8], numLevels: 3, context });
+    expect(calls).toBe(2);
+  });
+});
+
+describe('ScaleSpace errors', () => {
+  const img = randomData(100, 10);
+  it('rejects a constant image with EmptyImageError', () => {
+    expect(() => new ScaleSpace({ image: new Float32Array(100).fill(3), shape: [10, 10], numLevels: 2 })).toThrow(EmptyImageError);
+    expect(() => new ScaleSpace({ image: new Float32Array(100).fill(3), shape: [10, 10], numLevels: 2 })).toThrow(/constant/);
+    expect(() => new ScaleSpace({ image: new Float32Array(100).fill(3), shape: [10, 10], numLevels: 2, name: 'static' })).toThrow(/static image is constant/);
+  });
+  it('rejects invalid levels', () => {
+    const ss = new ScaleSpace({ image: img, shape: [10, 10], numLevels: 2 });
+    for (const bad of [-1, 2, 0.5, Number.NaN]) {
+      expect(() => ss.getImage(bad)).toThrow(InvalidArgumentError);
+      expect(() => ss.getExpandFactors(bad, 0)).toThrow(InvalidArgumentError);
+    }
+  });
+  it('rejects bad arguments', () => {
+    expect(() => new ScaleSpace({ image: img, shape: [100] as unknown as [number, number], numLevels: 1 })).toThrow(DimensionError);
+    expect(() => new ScaleSpace({ image: img, shape: [10, 11], numLevels: 1 })).toThrow(ShapeMismatchError);
+    expect(() => new ScaleSpace({ image: img, shape: [10, 10], numLevels: 0 })).toThrow(InvalidArgumentError);
+    expect(() => new ScaleSpace({ image: img, shape: [10, 10], numLevels: 2, sigmaFactor: -1 })).toThrow(InvalidArgumentError);
+    expect(() => new ScaleSpace({ image: img, shape: [10, 10], numLevels: 2, spacing: [1] })).toThrow(ShapeMismatchError);
+    expect(() => new ScaleSpace({ image: img, shape: [10, 10], numLevels: 2, spacing: [1, 0] })).toThrow(InvalidArgumentError);
+    expect(() => new ScaleSpace({ image: img, shape: [10, 10], numLevels: 2, gridToWorld: [1, 0, 0, 0, 0, 0, 0, 0, 1] })).toThrow(InvalidAffineError);
+    const nan = img.slice();
+    nan[5] = Number.NaN;
+    expect(() => new ScaleSpace({ image: nan, shape: [10, 10], numLevels: 2 })).toThrow(NonFiniteError);
+    expect(() => new ScaleSpace({ image: new Float32Array(0), shape: [0, 10], numLevels: 1 })).toThrow(EmptyImageError);
+    // 10 voxels at level 5 (scaling 32): int(10/32 + 0.5) = 0
+    expect(() => new ScaleSpace({ image: img, shape: [10, 10], numLevels: 6 })).toThrow(ImageTooSmallError);
+  });
+});
