@@ -5,7 +5,7 @@
  * Runs DIPY reference cases against diffeo and prints a table; exits 1 on any failure.
  */
 import { parseArgs } from 'node:util';
-import { formatReports, runManifest } from './runner.js';
+import { formatReports, handlerLoadErrors, runManifest } from './runner.js';
 import { loadBackend, backendNames } from './backends.js';
 
 async function main(): Promise<number> {
@@ -25,6 +25,7 @@ async function main(): Promise<number> {
   }
   const backend = await loadBackend(values.backend ?? 'ts');
   const reports = await runManifest(values.manifest, { caseName: values.case, backend });
+  for (const e of handlerLoadErrors) console.error(`warning: handler module ${e.file} failed to load: ${e.error}`);
   console.log(values.json ? JSON.stringify(reports, null, 2) : formatReports(reports));
   return reports.some((r) => r.status === 'fail') ? 1 : 0;
 }

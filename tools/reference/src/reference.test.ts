@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
-import { formatReports, loadHandlers, runManifest } from './runner.js';
+import { formatReports, handlerLoadErrors, loadHandlers, runManifest } from './runner.js';
 import { readFileSync } from 'node:fs';
 import type { Manifest } from './types.js';
 
@@ -10,6 +10,9 @@ const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
 describe('DIPY reference fixtures (in-repo copy)', async () => {
   const handlers = await loadHandlers();
   const supported = manifest.cases.filter((c) => handlers.some((h) => h.dipyFunctions.includes(c.dipy_function)));
+  it('loads every handler module', () => {
+    expect(handlerLoadErrors).toEqual([]);
+  });
   it('has handlers for cases', () => {
     expect(supported.length).toBeGreaterThan(0);
   });

@@ -21,14 +21,22 @@ export interface CaseReport {
   error?: string;
 }
 
-/** Loads every handler exported from `src/cases/*.ts`. */
+/** Handler modules that failed to load (file and error), filled by {@link loadHandlers}. */
+export const handlerLoadErrors: { file: string; error: string }[] = [];
+
+/** Loads every handler exported from `src/cases/*.ts`; a module that fails to load is reported in {@link handlerLoadErrors} and skipped. */
 export async function loadHandlers(): Promise<CaseHandler[]> {
+  handlerLoadErrors.length = 0;
   const dir = join(dirname(fileURLToPath(import.meta.url)), 'cases');
   const files = readdirSync(dir).filter((f) => /\.(ts|js)$/.test(f) && !f.endsWith('.test.ts') && !f.endsWith('.d.ts')).sort();
   const out: CaseHandler[] = [];
   for (const f of files) {
-    const mod = (await import(pathToFileURL(join(dir, f)).href)) as { handlers?: CaseHandler[] };
-    if (Array.isArray(mod.handlers)) out.push(...mod.handlers);
+    try {
+      const mod = (await import(pathToFileURL(join(dir, f)).href)) as { handlers?: CaseHandler[] };
+      if (Array.isArray(mod.handlers)) out.push(...mod.handlers);
+    } catch (e) {
+      handlerLoadErrors.push({ file: f, error: e instanceof Error ? e.message : String(e) });
+    }
   }
   return out;
 }

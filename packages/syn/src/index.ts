@@ -1,0 +1,7 @@
+/**
+ * @diffeo/syn — Symmetric diffeomorphic registration (SyN), DIPY's
+ * `SymmetricDiffeomorphicRegistration` in TypeScript.
+ */
+export { SymmetricDiffeomorphicRegistration, energyDerivative } from './registration.js';
+export type { SynOptions, OptimizeInput } from './registration.js';
+export * from './events.js';

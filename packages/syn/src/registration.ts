@@ -1,0 +1,586 @@
+/**
+ * Symmetric diffeomorphic registration (SyN), a port of DIPY 1.6's
+ * `SymmetricDiffeomorphicRegistration` (ALGORITHM.md §4).
+ *
+ * Both images are registered towards a reference ("midpoint") space, which is the
+ * static image's world space discretised at each pyramid level by the static scale
+ * space's grid. Two half-way maps are kept, `staticToRef` and `movingToRef`, each
+ * with a forward and a backward displacement field in world units on the reference
+ * grid. Every iteration:
+ *
+ * 1. warps both level images onto the reference grid through the backward fields;
+ * 2. asks the metric for a forward and a backward step;
+ * 3. zeroes the outermost voxel layer of each step;
+ * 4. normalises each step by its largest norm measured in voxels (component / spacing);
+ * 5. composes it into the forward fields, scaled by `stepLength` (voxels of the level);
+ * 6. re-inverts the four fields by warm-started fixed-point iteration.
+ *
+ * The level stops after `levelIters` iterations or when the slope of a quadratic
+ * fitted to the last 12 normalised energies (taken before the current energy is
+ * appended) drops to `optTol`. Fields are expanded (not rescaled) between levels.
+ * The result composes the two half-way maps into one static↔moving map with
+ * `isInverse = true`, so that `map.transform(moving)` lands on the static grid.
+ */
+import {
+  AbortError,
+  DiffeomorphicMap,
+  DimensionError,
+  ImageTooSmallError,
+  InvalidArgumentError,
+  NonFiniteError,
+  ShapeMismatchError,
+  defaultContext,
+  getDirectionAndSpacings,
+  invertAffine,
+  linearToAffine,
+  mulAffine,
+  scalingAffine,
+  toAffine,
+  toContiguous,
+  type Affine,
+  type AffineLike,
+  type Dim,
+  type ImageDynamics,
+  type ImageInput,
+  type KernelContext,
+  type MetricInputs,
+  type NumericArray,
+  type ShapeOf,
+  type SimilarityMetric,
+} from '@diffeo/core';
+import { ScaleSpace } from '@diffeo/pyramid';
+import { RegistrationStages, type HalfwayFields, type LevelImage, type RegistrationEvent, type RegistrationEventHandler, type RegistrationStage } from './events.js';
+
+/** Options of {@link SymmetricDiffeomorphicRegistration}; defaults are DIPY's. */
+export interface SynOptions<D extends Dim = Dim> {
+  /** Maximum iterations per level, **coarsest level first**; its length is the number of pyramid levels. Default `[100, 100, 25]`. */
+  levelIters?: readonly number[];
+  /** Largest update per iteration, in voxels of the current level. Default 0.25. */
+  stepLength?: number;
+  /** Pyramid smoothing factor: level L is smoothed with sigma `ssSigmaFactor·(2^L − 1)` original voxels. Default 0.2. */
+  ssSigmaFactor?: number;
+  /** Convergence threshold on the energy-profile slope. Default 1e-5. */
+  optTol?: number;
+  /** Maximum fixed-point iterations per field inversion. Default 20. */
+  invIter?: number;
+  /** Inversion tolerance (mean residual, voxels). Default 1e-3. */
+  invTol?: number;
+  /** Receives the typed stage events. */
+  onEvent?: RegistrationEventHandler<D>;
+  /** Cancels the run between iterations; `optimize` then rejects with {@link AbortError}. */
+  signal?: AbortSignal;
+  /** Kernel context (backends); default {@link defaultContext} (TypeScript kernels). */
+  context?: KernelContext;
+}
+
+/** Inputs of {@link SymmetricDiffeomorphicRegistration.optimize}. */
+export interface OptimizeInput {
+  /** Static (reference) image: an ndarray or `{data, shape}`, 2D `(rows, cols)` or 3D `(slices, rows, cols)`. Converted to float32. */
+  static: ImageInput;
+  /** Moving image, same dimension as `static` (its shape may differ). */
+  moving: ImageInput;
+  /** Grid-to-world affine of the static image (`(d+1)×(d+1)`); default identity (world units = voxels). */
+  staticGridToWorld?: AffineLike;
+  /** Grid-to-world affine of the moving image; default identity. */
+  movingGridToWorld?: AffineLike;
+  /**
+   * World-space affine mapping static points to moving points (what an affine
+   * registration of moving onto static returns); applied before the fields. Default none.
+   */
+  prealign?: AffineLike;
+}
+
+/** One half-way map during optimisation: two fields on the reference grid plus the affines the warps need. */
+interface HalfMap {
+  forward: Float32Array;
+  backward: Float32Array;
+  dispShape: number[];
+  dispG2W: Affine;
+  dispW2G: Affine;
+  /** world-to-grid of the image this map warps (its domain) */
+  domainW2G: Affine;
+  /** DIPY's `prealign_inv` of the map (null for the static map) */
+  prealignInv: Affine;
+}
+
+const WINDOW = 12;
+/** Weights of the closed-form slope at x = 6 of a quadratic least-squares fit on x = 0..11 (times 4004). */
+const SLOPE_WEIGHTS = [-99, -101, -97, -87, -71, -49, -21, 13, 53, 99, 151, 209];
+
+/**
+ * DIPY's convergence value: the last 12 energies divided by `−|Σ|` (when Σ ≠ 0), fitted by a
+ * quadratic on x = 0..11, differentiated at the window centre x = 6.
+ * @throws InvalidArgumentError with fewer than 12 energies.
+ */
+export function energyDerivative(energies: readonly number[]): number {
+  if (energies.length < WINDOW) {
+    throw new InvalidArgumentError(`the energy derivative needs at least ${WINDOW} energies; got ${energies.length}.`);
+  }
+  const y = energies.slice(energies.length - WINDOW);
+  let s = 0;
+  for (let i = 0; i < WINDOW; i++) s += y[i];
+  if (s !== 0) {
+    const den = -Math.abs(s);
+    for (let i = 0; i < WINDOW; i++) y[i] = y[i] / den;
+  }
+  let acc = 0;
+  for (let i = 0; i < WINDOW; i++) acc += SLOPE_WEIGHTS[i] * y[i];
+  return acc / 4004;
+}
+
+function yieldToEventLoop(): Promise<void> {
+  const g = globalThis as { setImmediate?: (cb: () => void) => unknown };
+  return new Promise((resolve) => (g.setImmediate ? g.setImmediate(resolve) : setTimeout(resolve, 0)));
+}
+
+function shapeText(s: readonly number[]): string {
+  return `(${s.join(', ')})`;
+}
+
+/**
+ * SyN registration. Construct with a metric (for example `ccMetric(3)` or
+ * `ssdMetric(2)`) and options, then call {@link optimize}:
+ *
+ * ```ts
+ * const syn = new SymmetricDiffeomorphicRegistration(ssdMetric(2), { levelIters: [200, 100, 50, 25], invIter: 50 });
+ * const map = await syn.optimize({ static: cImage, moving: circleImage });
+ * const warped = map.transform(circleImage);        // the circle, deformed onto the C's grid
+ * const back = map.transformInverse(cImage);         // the C, deformed onto the circle's grid
+ * ```
+ */
+export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
+  /** The metric. */
+  readonly metric: SimilarityMetric<D>;
+  /** Spatial dimension (the metric's). */
+  readonly dim: D;
+  /** Iterations cap per level, coarsest first. */
+  readonly levelIters: readonly number[];
+  readonly stepLength: number;
+  readonly ssSigmaFactor: number;
+  readonly optTol: number;
+  readonly invIter: number;
+  readonly invTol: number;
+  /** fw + bw energy of every iteration of the last run, coarsest level first. */
+  fullEnergyProfile: number[] = [];
+  /** Iterations run per level in the last run, coarsest level first. */
+  iterationsPerLevel: number[] = [];
+  /** The two half-way maps of the last run (static→reference and moving→reference), at the finest level. */
+  intermediateMaps: { staticToRef: DiffeomorphicMap; movingToRef: DiffeomorphicMap } | null = null;
+
+  private readonly onEvent?: RegistrationEventHandler<D>;
+  private readonly signal?: AbortSignal;
+  private readonly context: KernelContext;
+  private running = false;
+
+  constructor(metric: SimilarityMetric<D>, options: SynOptions<D> = {}) {
+    if (!metric || typeof metric.prepare !== 'function') {
+      throw new InvalidArgumentError('SymmetricDiffeomorphicRegistration needs a similarity metric (for example ccMetric(dim) or ssdMetric(dim)).');
+    }
+    if (metric.dim !== 2 && metric.dim !== 3) {
+      throw new DimensionError(`the metric's dimension must be 2 or 3; got ${String(metric.dim)}.`);
+    }
+    this.metric = metric;
+    this.dim = metric.dim;
+    const levelIters = options.levelIters ?? [100, 100, 25];
+    if (!Array.isArray(levelIters) || levelIters.length === 0) {
+      throw new InvalidArgumentError('levelIters must be a non-empty array of iteration counts (coarsest level first), for example [100, 100, 25].');
+    }
+    levelIters.forEach((n, i) => {
+      if (!Number.isInteger(n) || n < 0) {
+        throw new InvalidArgumentError(`levelIters[${i}] must be a non-negative integer; got ${String(n)}.`);
+      }
+    });
+    this.levelIters = [...levelIters];
+    const num = (v: number | undefined, d: number, name: string, positive: boolean): number => {
+      const x = v ?? d;
+      if (typeof x !== 'number' || !Number.isFinite(x) || (positive ? x <= 0 : x < 0)) {
+        throw new InvalidArgumentError(`${name} must be a finite ${positive ? 'positive' : 'non-negative'} number; got ${String(x)}.`);
+      }
+      return x;
+    };
+    this.stepLength = num(options.stepLength, 0.25, 'stepLength', true);
+    this.ssSigmaFactor = num(options.ssSigmaFactor, 0.2, 'ssSigmaFactor', false);
+    this.optTol = num(options.optTol, 1e-5, 'optTol', false);
+    this.invIter = num(options.invIter, 20, 'invIter', false);
+    if (!Number.isInteger(this.invIter)) throw new InvalidArgumentError(`invIter must be an integer; got ${this.invIter}.`);
+    this.invTol = num(options.invTol, 1e-3, 'invTol', false);
+    this.onEvent = options.onEvent;
+    this.signal = options.signal;
+    this.context = options.context ?? defaultContext;
+  }
+
+  /**
+   * Registers `moving` onto `static` and returns the map. The map has `isInverse = true`
+   * (as DIPY's): `map.transform(moving)` warps the moving image onto the static grid and
+   * `map.transformInverse(static)` warps the static image onto the moving grid.
+   *
+   * Rejects with {@link AbortError} if `signal` fires (checked between iterations), with
+   * typed errors for bad input (dimension mismatch, non-finite voxels, singular affines,
+   * images too small for the pyramid or the metric, constant images).
+   */
+  async optimize(input: OptimizeInput): Promise<DiffeomorphicMap> {
+    if (this.running) throw new InvalidArgumentError('this registration is already running; create another instance for concurrent runs.');
+    this.running = true;
+    try {
+      return await this.run(input);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private checkAbort(): void {
+    if (this.signal?.aborted) {
+      const reason = this.signal.reason as unknown;
+      throw reason instanceof AbortError ? reason : new AbortError(`The registration was aborted${reason instanceof Error ? `: ${reason.message}` : ''}.`);
+    }
+  }
+
+  private emit(event: RegistrationEvent<D>): void {
+    this.onEvent?.(event);
+  }
+
+  private async run(input: OptimizeInput): Promise<DiffeomorphicMap> {
+    const t0 = performance.now();
+    const dim = this.dim;
+    const ctx = this.context;
+    this.checkAbort();
+    if (!input || input.static === undefined || input.moving === undefined) {
+      throw new InvalidArgumentError('optimize needs { static, moving } images.');
+    }
+    const stat = toContiguous(input.static, 'static');
+    const mov = toContiguous(input.moving, 'moving');
+    if (stat.shape.length !== mov.shape.length) {
+      throw new DimensionError(`static is ${stat.shape.length}D ${shapeText(stat.shape)} but moving is ${mov.shape.length}D ${shapeText(mov.shape)}; register images of the same dimension.`);
+    }
+    if (stat.shape.length !== dim) {
+      throw new DimensionError(`the metric is ${dim}D but the images are ${stat.shape.length}D ${shapeText(stat.shape)}; create the metric with dim ${stat.shape.length}.`);
+    }
+    const staticData = Float32Array.from(stat.data as ArrayLike<number>);
+    const movingData = Float32Array.from(mov.data as ArrayLike<number>);
+    for (const [name, arr, shape] of [['static', staticData, stat.shape], ['moving', movingData, mov.shape]] as const) {
+      if (arr.length === 0) throw new ImageTooSmallError(`the ${name} image ${shapeText(shape)} has no voxels.`);
+      for (let i = 0; i < arr.length; i++) {
+        if (!Number.isFinite(arr[i])) {
+          throw new NonFiniteError(`the ${name} image has a non-finite voxel (${arr[i]}) at flat index ${i}; replace NaN/Inf (for example with 0) before registering.`);
+        }
+      }
+    }
+    const staticShape = stat.shape as unknown as ShapeOf<D>;
+    const movingShape = mov.shape as unknown as ShapeOf<D>;
+    const staticG2W = toAffine(input.staticGridToWorld, dim, 'staticGridToWorld', true);
+    const movingG2W = toAffine(input.movingGridToWorld, dim, 'movingGridToWorld', true);
+    const prealign = toAffine(input.prealign, dim, 'prealign', true);
+
+    const { spacing: staticSpacing, direction: staticDir } = getDirectionAndSpacings(staticG2W, dim);
+    const { spacing: movingSpacing } = getDirectionAndSpacings(movingG2W, dim);
+    const staticDirection = linearToAffine(staticDir, dim);
+    const L = this.levelIters.length;
+    const mask0 = this.metric.mask0 === true;
+
+    const movingSS = new ScaleSpace({ image: movingData, shape: movingShape, gridToWorld: movingG2W, spacing: movingSpacing, numLevels: L, sigmaFactor: this.ssSigmaFactor, mask0, context: ctx, name: 'moving' });
+    const staticSS = new ScaleSpace({ image: staticData, shape: staticShape, gridToWorld: staticG2W, spacing: staticSpacing, numLevels: L, sigmaFactor: this.ssSigmaFactor, mask0, context: ctx, name: 'static' });
+
+    // Every level's reference grid must support numpy.gradient (≥ 2 voxels per axis).
+    const levelShapes: ShapeOf<D>[] = [];
+    for (let level = 0; level < L; level++) {
+      const s = staticSS.getDomainShape(level) as unknown as ShapeOf<D>;
+      levelShapes.push(s);
+      if ((s as readonly number[]).some((n) => n < 2)) {
+        throw new ImageTooSmallError(
+          `pyramid level ${level} of the static image ${shapeText(staticShape)} has shape ${shapeText(s)}; every axis needs at least 2 voxels. Use fewer levels (levelIters has ${L} entries).`,
+        );
+      }
+    }
+    this.metric.checkLevelShapes?.(levelShapes);
+
+    // The two half-way maps, on the coarsest reference grid, starting at the identity.
+    const coarse = L - 1;
+    const dispShape = [...staticSS.getDomainShape(coarse)];
+    const dispG2W = staticSS.getAffine(coarse);
+    const nvox0 = dispShape.reduce((a, b) => a * b, 1);
+    const staticW2G = invertAffine(staticG2W);
+    const movingW2G = invertAffine(movingG2W);
+    const prealignInv = prealign === null ? null : invertAffine(prealign);
+    const s2r: HalfMap = {
+      forward: new Float32Array(nvox0 * dim), backward: new Float32Array(nvox0 * dim),
+      dispShape, dispG2W, dispW2G: invertAffine(dispG2W), domainW2G: staticW2G, prealignInv: null,
+    };
+    // DIPY stores inv(inv(prealign)) as the moving map's prealign_inv.
+    const m2r: HalfMap = {
+      forward: new Float32Array(nvox0 * dim), backward: new Float32Array(nvox0 * dim),
+      dispShape: [...dispShape], dispG2W, dispW2G: invertAffine(dispG2W), domainW2G: movingW2G,
+      prealignInv: prealignInv === null ? null : invertAffine(prealignInv),
+    };
+
+    const warp = (dim === 2 ? ctx.kernel('warp2d') : ctx.kernel('warp3d')) as (
+      out: Float32Array, outShape: readonly number[], image: Float32Array, imageShape: readonly number[],
+      field: Float32Array | null, fieldShape: readonly number[], A: Affine, B: Affine, C: Affine) => void;
+    const compose = (dim === 2 ? ctx.kernel('compose2d') : ctx.kernel('compose3d')) as (
+      out: Float32Array, d1: Float32Array, s1: readonly number[], d2: Float32Array, s2: readonly number[], A: Affine, B: Affine, t: number) => unknown;
+    const invert = (dim === 2 ? ctx.kernel('invert2d') : ctx.kernel('invert3d')) as (
+      inv: Float32Array, d: Float32Array, shape: readonly number[], W: Affine, spacing: ArrayLike<number>, maxIter: number, tol: number, scratch: Float32Array) => unknown;
+    const resample = (dim === 2 ? ctx.kernel('resampleField2d') : ctx.kernel('resampleField3d')) as (
+      out: Float32Array, outShape: readonly number[], field: Float32Array, shape: readonly number[], factors: ArrayLike<number>) => void;
+    const warpNearest = (dim === 2 ? ctx.kernel('warpNearest2d') : ctx.kernel('warpNearest3d')) as (
+      out: NumericArray, outShape: readonly number[], image: NumericArray, imageShape: readonly number[],
+      field: Float32Array | null, fieldShape: readonly number[], A: Affine, B: Affine, C: Affine) => void;
+
+    /** Backward warp of `map` applied to `image` (on the map's domain grid), sampled on (shape, G). DIPY's `transform_inverse` of a non-inverted map. */
+    const backwardWarpMatrices = (map: HalfMap, G: Affine) => {
+      const W = map.domainW2G;
+      const A = mulAffine(map.dispW2G, G);
+      const B = mulAffine(W, mulAffine(map.prealignInv, G));
+      const C = mulAffine(W, map.prealignInv);
+      return { A, B, C };
+    };
+
+    const expand = (map: HalfMap, factors: ArrayLike<number>, newShape: number[]) => {
+      const n = newShape.reduce((a, b) => a * b, 1) * dim;
+      const f = new Float32Array(n);
+      const b = new Float32Array(n);
+      resample(f, newShape, map.forward, map.dispShape, factors);
+      resample(b, newShape, map.backward, map.dispShape, factors);
+      map.forward = f;
+      map.backward = b;
+      map.dispShape = [...newShape];
+      map.dispG2W = mulAffine(map.dispG2W ?? scalingAffine(new Array<number>(dim).fill(1)), scalingAffine(factors));
+      map.dispW2G = invertAffine(map.dispG2W);
+    };
+
+    const fieldsView = (shape: ShapeOf<D>): HalfwayFields<D> => ({
+      shape,
+      staticToRefForward: s2r.forward,
+      staticToRefBackward: s2r.backward,
+      movingToRefForward: m2r.forward,
+      movingToRefBackward: m2r.backward,
+    });
+
+    const elapsed = () => performance.now() - t0;
+    const ev = <S extends RegistrationStage>(stage: S, level: number, iteration: number) => ({
+      stage, stageCode: RegistrationStages[stage], level, iteration, elapsedMs: elapsed(),
+    });
+
+    this.fullEnergyProfile = [];
+    this.iterationsPerLevel = [];
+    this.intermediateMaps = null;
+    this.emit({ ...ev('OPT_START', -1, 0) });
+    let lastYield = performance.now();
+
+    for (let level = L - 1; level >= 0; level--) {
+      const shape = [...staticSS.getDomainShape(level)];
+      const shapeD = shape as unknown as ShapeOf<D>;
+      const G = staticSS.getAffine(level);
+      const Winv = staticSS.getAffineInv(level);
+      const spacing = Float64Array.from(staticSS.getSpacing(level));
+      if (level < L - 1) {
+        const factors = staticSS.getExpandFactors(level + 1, level);
+        expand(s2r, factors, shape);
+        expand(m2r, factors, shape);
+      }
+      const nvox = shape.reduce((a, b) => a * b, 1);
+      const staticLevel = staticSS.getImage(level);
+      const movingLevel = movingSS.getImage(level);
+      const staticLevelShape = [...staticShape];
+      const movingLevelShape = [...movingShape];
+      let ws = new Float32Array(nvox);
+      let wm = new Float32Array(nvox);
+      const fwStep = new Float32Array(nvox * dim);
+      const bwStep = new Float32Array(nvox * dim);
+      const scratch = new Float32Array(nvox * dim);
+      const energies: number[] = [];
+      let derivative = Infinity;
+      let niter = 0;
+      let lastWarped: { s: Float32Array; m: Float32Array } | null = null;
+      this.emit({ ...ev('SCALE_START', level, 0), shape: shapeD } as RegistrationEvent<D>);
+      const cap = this.levelIters[L - 1 - level];
+
+      while (niter < cap && this.optTol < derivative) {
+        this.checkAbort();
+        // 1. warp both level images onto the reference grid
+        ws = new Float32Array(nvox);
+        wm = new Float32Array(nvox);
+        const ms = backwardWarpMatrices(s2r, G);
+        warp(ws, shape, staticLevel, staticLevelShape, s2r.backward, s2r.dispShape, ms.A, ms.B, ms.C);
+        const mm = backwardWarpMatrices(m2r, G);
+        warp(wm, shape, movingLevel, movingLevelShape, m2r.backward, m2r.dispShape, mm.A, mm.B, mm.C);
+        lastWarped = { s: ws, m: wm };
+
+        const dynamics = (map: HalfMap, original: Float32Array, originalShape: number[], originalG2W: Affine, mats: { A: Affine; B: Affine; C: Affine }): ImageDynamics<D> => ({
+          original: { shape: originalShape as unknown as ShapeOf<D>, data: original, gridToWorld: originalG2W },
+          warpToReference: (data: NumericArray, interpolation: 'linear' | 'nearest'): NumericArray => {
+            if (interpolation === 'linear') {
+              const out = new Float32Array(nvox);
+              warp(out, shape, Float32Array.from(data as ArrayLike<number>), originalShape, map.backward, map.dispShape, mats.A, mats.B, mats.C);
+              return out;
+            }
+            const out = new (data.constructor as new (n: number) => NumericArray)(nvox);
+            warpNearest(out, shape, data, originalShape, map.backward, map.dispShape, mats.A, mats.B, mats.C);
+            return out;
+          },
+        });
+
+        // 2. the metric's step object for this iteration
+        const inputs: MetricInputs<D> = {
+          dim,
+          shape: shapeD,
+          static: ws,
+          moving: wm,
+          gridToWorld: G,
+          spacing,
+          direction: staticDirection,
+          level,
+          levelsBelow: L - level,
+          levelsAbove: level,
+          context: ctx,
+          staticDynamics: dynamics(s2r, staticLevel, staticLevelShape, staticG2W, ms),
+          movingDynamics: dynamics(m2r, movingLevel, movingLevelShape, movingG2W, mm),
+        };
+        const step = this.metric.prepare(inputs);
+        let energy: number;
+        try {
+          this.emit({ ...ev('ITER_START', level, niter), staticWarped: { shape: shapeD, data: ws }, movingWarped: { shape: shapeD, data: wm } } as RegistrationEvent<D>);
+          // 3-5. forward step
+          fwStep.fill(0);
+          const fwEnergy = step.forward(fwStep);
+          this.zeroBoundary(fwStep, shape);
+          this.normalize(fwStep, spacing);
+          compose(s2r.forward, s2r.forward, shape, fwStep, shape, null, Winv, this.stepLength);
+          // backward step
+          bwStep.fill(0);
+          const bwEnergy = step.backward(bwStep);
+          this.zeroBoundary(bwStep, shape);
+          this.normalize(bwStep, spacing);
+          compose(m2r.forward, m2r.forward, shape, bwStep, shape, null, Winv, this.stepLength);
+
+          // 6. convergence value on the previous energies, then record this one
+          const der = energies.length >= WINDOW ? energyDerivative(energies) : Infinity;
+          energy = fwEnergy + bwEnergy;
+          if (!Number.isFinite(energy)) {
+            throw new NonFiniteError(`the ${this.metric.name} metric returned a non-finite energy (${energy}) at level ${level}, iteration ${niter}; check the images for constant or empty regions.`);
+          }
+          energies.push(energy);
+
+          // 7. the four warm-started inversions, in DIPY's order
+          invert(s2r.backward, s2r.forward, shape, Winv, spacing, this.invIter, this.invTol, scratch);
+          invert(m2r.backward, m2r.forward, shape, Winv, spacing, this.invIter, this.invTol, scratch);
+          invert(s2r.forward, s2r.backward, shape, Winv, spacing, this.invIter, this.invTol, scratch);
+          invert(m2r.forward, m2r.backward, shape, Winv, spacing, this.invIter, this.invTol, scratch);
+
+          this.emit({
+            ...ev('ITER_END', level, niter), energy, derivative: der,
+            staticWarped: { shape: shapeD, data: ws }, movingWarped: { shape: shapeD, data: wm }, fields: fieldsView(shapeD),
+          } as RegistrationEvent<D>);
+          derivative = der;
+        } finally {
+          step.dispose();
+        }
+        niter++;
+        if (performance.now() - lastYield > 20) {
+          await yieldToEventLoop();
+          lastYield = performance.now();
+        }
+      }
+      this.fullEnergyProfile.push(...energies);
+      this.iterationsPerLevel.push(niter);
+      const img = (d: Float32Array): LevelImage<D> => ({ shape: shapeD, data: d });
+      this.emit({
+        ...ev('SCALE_END', level, niter), energies: [...energies],
+        staticWarped: lastWarped ? img(lastWarped.s) : null, movingWarped: lastWarped ? img(lastWarped.m) : null, fields: fieldsView(shapeD),
+      } as RegistrationEvent<D>);
+    }
+    this.checkAbort();
+
+    // Final composition: static_to_moving = moving_to_ref.warp_endomorphism(static_to_ref.inverse()).inverse()
+    const finalShape = m2r.dispShape;
+    const nFinal = finalShape.reduce((a, b) => a * b, 1) * dim;
+    const F = new Float32Array(nFinal);
+    const B = new Float32Array(nFinal);
+    compose(F, m2r.forward, finalShape, s2r.backward, finalShape, null, m2r.dispW2G, 1);
+    compose(B, s2r.forward, finalShape, m2r.backward, finalShape, null, m2r.dispW2G, 1);
+
+    const mapOf = (h: HalfMap, domainShape: readonly number[], domainG2W: Affine, prealignOfMap: Affine) => {
+      const m = new DiffeomorphicMap({
+        dim, dispShape: h.dispShape, dispGridToWorld: h.dispG2W,
+        domainShape, domainGridToWorld: domainG2W,
+        codomainShape: staticShape, codomainGridToWorld: staticG2W,
+        prealign: prealignOfMap,
+      });
+      return m;
+    };
+    const staticToRef = mapOf(s2r, staticShape, staticG2W, null);
+    staticToRef.forward = s2r.forward;
+    staticToRef.backward = s2r.backward;
+    const movingToRef = mapOf(m2r, movingShape, movingG2W, prealignInv);
+    movingToRef.forward = m2r.forward;
+    movingToRef.backward = m2r.backward;
+    this.intermediateMaps = { staticToRef, movingToRef };
+
+    const result = mapOf(m2r, movingShape, movingG2W, prealignInv);
+    result.forward = F;
+    result.backward = B;
+    const inverted = result.inverse();
+    this.emit({ ...ev('OPT_END', -1, 0), fullEnergyProfile: [...this.fullEnergyProfile], iterationsPerLevel: [...this.iterationsPerLevel] } as RegistrationEvent<D>);
+    return inverted;
+  }
+
+  /** Sets the outermost voxel layer (index 0 or n−1 on any axis) of a step to zero. */
+  private zeroBoundary(step: Float32Array, shape: readonly number[]): void {
+    const d = this.dim;
+    if (d === 2) {
+      const [nr, nc] = shape;
+      for (let c = 0; c < nc; c++) {
+        for (let k = 0; k < 2; k++) {
+          step[c * 2 + k] = 0;
+          step[((nr - 1) * nc + c) * 2 + k] = 0;
+        }
+      }
+      for (let r = 0; r < nr; r++) {
+        for (let k = 0; k < 2; k++) {
+          step[(r * nc) * 2 + k] = 0;
+          step[(r * nc + nc - 1) * 2 + k] = 0;
+        }
+      }
+    } else {
+      const [ns, nr, nc] = shape;
+      for (let s = 0; s < ns; s++) {
+        for (let r = 0; r < nr; r++) {
+          const edgeSR = s === 0 || s === ns - 1 || r === 0 || r === nr - 1;
+          const base = (s * nr + r) * nc;
+          if (edgeSR) {
+            step.fill(0, base * 3, (base + nc) * 3);
+          } else {
+            step[base * 3] = 0; step[base * 3 + 1] = 0; step[base * 3 + 2] = 0;
+            const e = (base + nc - 1) * 3;
+            step[e] = 0; step[e + 1] = 0; step[e + 2] = 0;
+          }
+        }
+      }
+    }
+  }
+
+  /** Divides a step by its largest norm in voxel units (component / spacing), in float32 as NumPy 1.x does. */
+  private normalize(step: Float32Array, spacing: Float64Array): void {
+    const d = this.dim;
+    const n = step.length / d;
+    let nrm = 0;
+    if (d === 2) {
+      const s0 = spacing[0], s1 = spacing[1];
+      for (let i = 0; i < n; i++) {
+        const a = step[2 * i] / s0, b = step[2 * i + 1] / s1;
+        const v = Math.sqrt(a * a + b * b);
+        if (v > nrm) nrm = v;
+      }
+    } else {
+      const s0 = spacing[0], s1 = spacing[1], s2 = spacing[2];
+      for (let i = 0; i < n; i++) {
+        const a = step[3 * i] / s0, b = step[3 * i + 1] / s1, c = step[3 * i + 2] / s2;
+        const v = Math.sqrt(a * a + b * b + c * c);
+        if (v > nrm) nrm = v;
+      }
+    }
+    if (nrm > 0) {
+      const f = Math.fround(nrm);
+      for (let i = 0; i < step.length; i++) step[i] = Math.fround(step[i] / f);
+    }
+  }
+}
