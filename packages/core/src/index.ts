@@ -8,5 +8,23 @@ export * from './errors.js';
 export * from './affine.js';
 export * from './registry.js';
 export * from './metric.js';
-export { tsKernels } from './kernels/index.js';
+export { tsKernels, ccFactorsNaive2d, ccFactorsNaive3d } from './kernels/index.js';
 export type { Kernels, KernelName, InversionResult } from './kernels/types.js';
+export {
+  isNdArray, toContiguous, toImage, toFloat32Image, toField, toOutputField, toPoints, toShape, sameShape,
+  wrapArray, wrapField, scatterInto, assertFinite,
+} from './ndarray.js';
+export type {
+  NdArray, InputData, PlainArray, ArrayInput, ImageInput, FieldInput, PointsInput, ContiguousImage, ContiguousField,
+} from './ndarray.js';
+export {
+  warpImage, transformAffine, composeVectorFields, invertVectorFieldFixedPoint, resampleDisplacementField,
+  downsampleScalarField, downsampleDisplacementField, gradient, numpyGradient, reorientVectorField,
+  simplifyWarpFunction, createHarmonicFields2d, createHarmonicFields3d, createCircle, createSphere,
+} from './fields.js';
+export type {
+  KernelOptions, Interpolation, WarpImageOptions, TransformAffineOptions, ComposeOptions, ComposeResult,
+  InvertOptions, InvertResult, GradientOptions,
+} from './fields.js';
+export { DiffeomorphicMap } from './diffeomorphic-map.js';
+export type { DiffeomorphicMapOptions, AffineOption, MapTransformOptions, TransformPointsOptions } from './diffeomorphic-map.js';

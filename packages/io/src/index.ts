@@ -2,3 +2,4 @@
  * @diffeo/io — reading and writing `.npy` and NIfTI files.
  */
 export * from './npy.js';
+export * from './nifti.js';

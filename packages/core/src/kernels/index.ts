@@ -25,3 +25,6 @@ export const tsKernels: Kernels = {
 };
 
 export type { Kernels, KernelName, InversionResult } from './types.js';
+
+/** Slow direct-window-sum CC factors: a test oracle for backends and conformance, not part of the kernel table. */
+export { ccFactorsNaive2d, ccFactorsNaive3d } from './cc-naive.js';

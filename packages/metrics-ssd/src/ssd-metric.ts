@@ -1,0 +1,341 @@
+/**
+ * The sum-of-squared-differences similarity metric (DIPY's `SSDMetric`,
+ * ALGORITHM.md §5.1) for symmetric diffeomorphic registration.
+ *
+ * Maths. With `S`, `M` the static and moving images warped onto the reference
+ * grid, the energy is `E = Σ_x (S(x) − M(x))²`. Each iteration the metric returns
+ * two displacement steps on the reference grid:
+ * - forward (moves the moving image towards the static one): `δ = S − M`,
+ *   `g = ∇S`;
+ * - backward (moves the static image towards the moving one): `δ = M − S`,
+ *   `g = ∇M`.
+ * Step types:
+ * - `'demons'` (Vercauteren et al. 2009): `u = δ·g / (δ²/σx² + |g|²)` with
+ *   `σx² = Σ spacing²/d`, then each component smoothed with a Gaussian of
+ *   `smooth` voxels; energy `Σ δ²` (double squares);
+ * - `'gaussNewton'` (Bruhn & Weickert 2005): `u` solves
+ *   `(g gᵀ + λ·Δ_h) u = δ·g` with `λ = smooth`, by one multigrid V-cycle of depth
+ *   `levelsBelow` with `innerIter` Gauss-Seidel sweeps per level, no smoothing;
+ *   energy `Σ f32(δ²)`.
+ *
+ * Frames and units. Gradients are `numpy.gradient` (voxel units, float32
+ * arithmetic) divided by the grid spacing and rotated by the static image's
+ * direction, so gradients, and hence steps, are in world units of the
+ * reference grid, component `k` along array axis `k`. Smoothing sigmas are in
+ * voxels of the current grid. The moving image's own direction is never used
+ * (both images are already on the reference grid), as in DIPY.
+ */
+import {
+  DiffeoError,
+  DimensionError,
+  ImageTooSmallError,
+  InvalidArgumentError,
+  NonFiniteError,
+  ShapeMismatchError,
+  type Dim,
+  type KernelContext,
+  type MetricInputs,
+  type MetricStep,
+  type Shape2D,
+  type Shape3D,
+  type ShapeOf,
+  type SimilarityMetric,
+} from '@diffeo/core';
+import { vCycleUnchecked } from './v-cycle.js';
+
+/** The two step types of {@link SSDMetric}. */
+export type SSDStepType = 'demons' | 'gaussNewton';
+
+/** The valid {@link SSDStepType} values. */
+export const SSD_STEP_TYPES: readonly SSDStepType[] = ['demons', 'gaussNewton'];
+
+/** Options of {@link SSDMetric}; defaults are DIPY's. */
+export interface SSDMetricOptions {
+  /**
+   * Smoothness (default 4). Demons: the Gaussian sigma, in voxels of the current grid,
+   * applied to each step component. Gauss-Newton: the regularisation weight `λ`.
+   */
+  smooth?: number;
+  /** Gauss-Seidel sweeps before and after the coarse correction at every V-cycle level (Gauss-Newton only; default 10). */
+  innerIter?: number;
+  /** `'demons'` (default) or `'gaussNewton'`. */
+  stepType?: SSDStepType;
+}
+
+/** The options of an {@link SSDMetric} after defaults are applied. */
+export interface ResolvedSSDMetricOptions {
+  readonly smooth: number;
+  readonly innerIter: number;
+  readonly stepType: SSDStepType;
+}
+
+function resolveOptions(options: SSDMetricOptions | undefined): ResolvedSSDMetricOptions {
+  if (options !== undefined && (options === null || typeof options !== 'object')) {
+    throw new InvalidArgumentError('SSDMetric options must be an object such as { smooth: 4, innerIter: 10, stepType: "demons" }.');
+  }
+  const smooth = options?.smooth ?? 4;
+  const innerIter = options?.innerIter ?? 10;
+  const stepType = options?.stepType ?? 'demons';
+  if (typeof smooth !== 'number') {
+    throw new InvalidArgumentError(`SSDMetric: smooth must be a number (default 4); got ${typeof smooth}.`);
+  }
+  if (!Number.isFinite(smooth)) {
+    throw new NonFiniteError(`SSDMetric: smooth must be finite; got ${smooth}. Use a value such as 4.`);
+  }
+  if (smooth < 0) {
+    throw new InvalidArgumentError(`SSDMetric: smooth must be non-negative; got ${smooth}. Use 0 for no smoothing/regularisation.`);
+  }
+  if (typeof innerIter !== 'number' || !Number.isInteger(innerIter) || innerIter < 0) {
+    throw new InvalidArgumentError(
+      `SSDMetric: innerIter must be a non-negative integer (default 10); got ${String(innerIter)}.`,
+    );
+  }
+  if (!(SSD_STEP_TYPES as readonly unknown[]).includes(stepType)) {
+    const hint = (stepType as unknown) === 'gauss_newton' ? ' (DIPY\'s "gauss_newton" is spelled "gaussNewton" here)' : '';
+    throw new InvalidArgumentError(
+      `SSDMetric: unknown stepType ${JSON.stringify(stepType)}${hint}; valid step types are ${SSD_STEP_TYPES.map((s) => `"${s}"`).join(' and ')}.`,
+    );
+  }
+  return { smooth, innerIter, stepType };
+}
+
+/**
+ * Physical-space gradient of the metrics (ALGORITHM §2.7): `numpy.gradient`
+ * (float32), component `k` divided by `spacing[k]` (double, stored float32), then
+ * rotated by the linear part of `direction` (`(d+1)×(d+1)`, row-major), stored float32.
+ */
+function physicalGradient(out: Float32Array, image: Float32Array, shape: Shape2D | Shape3D, dim: Dim,
+  spacing: Float64Array, direction: Float64Array, context: KernelContext): void {
+  context.kernel('numpyGradient')(out, image, shape);
+  const voxels = out.length / dim;
+  const m = dim + 1;
+  if (dim === 2) {
+    const s0 = spacing[0];
+    const s1 = spacing[1];
+    const d00 = direction[0], d01 = direction[1], d02 = direction[2];
+    const d10 = direction[m], d11 = direction[m + 1], d12 = direction[m + 2];
+    for (let p = 0, q = 0; p < voxels; p++, q += 2) {
+      // Divide and store (float32), then reorient with homogeneous coordinate 0.
+      out[q] = out[q] / s0;
+      out[q + 1] = out[q + 1] / s1;
+      const x0 = out[q];
+      const x1 = out[q + 1];
+      out[q] = d00 * x0 + d01 * x1 + 0 * d02;
+      out[q + 1] = d10 * x0 + d11 * x1 + 0 * d12;
+    }
+  } else {
+    const s0 = spacing[0];
+    const s1 = spacing[1];
+    const s2 = spacing[2];
+    const d00 = direction[0], d01 = direction[1], d02 = direction[2], d03 = direction[3];
+    const d10 = direction[m], d11 = direction[m + 1], d12 = direction[m + 2], d13 = direction[m + 3];
+    const d20 = direction[2 * m], d21 = direction[2 * m + 1], d22 = direction[2 * m + 2], d23 = direction[2 * m + 3];
+    for (let p = 0, q = 0; p < voxels; p++, q += 3) {
+      out[q] = out[q] / s0;
+      out[q + 1] = out[q + 1] / s1;
+      out[q + 2] = out[q + 2] / s2;
+      const x0 = out[q];
+      const x1 = out[q + 1];
+      const x2 = out[q + 2];
+      out[q] = d00 * x0 + d01 * x1 + d02 * x2 + 0 * d03;
+      out[q + 1] = d10 * x0 + d11 * x1 + d12 * x2 + 0 * d13;
+      out[q + 2] = d20 * x0 + d21 * x1 + d22 * x2 + 0 * d23;
+    }
+  }
+}
+
+/** Per-iteration state of {@link SSDMetric}: gradients (computed on first use) and the step buffers. */
+class SSDStep<D extends Dim> implements MetricStep<D> {
+  readonly dim: D;
+  private readonly opts: ResolvedSSDMetricOptions;
+  private readonly shape: Shape2D | Shape3D;
+  private staticImage: Float32Array | null;
+  private movingImage: Float32Array | null;
+  private readonly spacing: Float64Array;
+  private readonly direction: Float64Array;
+  private readonly levelsBelow: number;
+  private readonly context: KernelContext;
+  private readonly voxels: number;
+  private delta: Float32Array | null = null;
+  private gradStatic: Float32Array | null = null;
+  private gradMoving: Float32Array | null = null;
+  private disposed = false;
+
+  constructor(dim: D, opts: ResolvedSSDMetricOptions, inputs: MetricInputs<D>, voxels: number) {
+    this.dim = dim;
+    this.opts = opts;
+    this.shape = inputs.shape as Shape2D | Shape3D;
+    this.staticImage = inputs.static;
+    this.movingImage = inputs.moving;
+    this.spacing = inputs.spacing;
+    this.direction = inputs.direction;
+    this.levelsBelow = inputs.levelsBelow;
+    this.context = inputs.context;
+    this.voxels = voxels;
+  }
+
+  forward(out: Float32Array): number {
+    return this.step(out, true);
+  }
+
+  backward(out: Float32Array): number {
+    return this.step(out, false);
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.staticImage = null;
+    this.movingImage = null;
+    this.delta = null;
+    this.gradStatic = null;
+    this.gradMoving = null;
+  }
+
+  private step(out: Float32Array, forward: boolean): number {
+    const which = forward ? 'forward' : 'backward';
+    if (this.disposed || this.staticImage === null || this.movingImage === null) {
+      throw new DiffeoError('NOT_READY', `SSDMetric: ${which}() called after dispose(); call metric.prepare(inputs) again for a new iteration.`);
+    }
+    const dim = this.dim;
+    if (!(out instanceof Float32Array) || out.length !== this.voxels * dim) {
+      throw new ShapeMismatchError(
+        `SSDMetric.${which}: out must be a Float32Array of ${this.voxels * dim} values (${this.voxels} voxels × ${dim} components); got ${out instanceof Float32Array ? out.length : typeof out}.`,
+      );
+    }
+    const S = this.staticImage;
+    const M = this.movingImage;
+    const n = this.voxels;
+    const delta = (this.delta ??= new Float32Array(n));
+    // δ in float32 arithmetic (a single rounding of the exact double difference).
+    if (forward) for (let i = 0; i < n; i++) delta[i] = S[i] - M[i];
+    else for (let i = 0; i < n; i++) delta[i] = M[i] - S[i];
+    let grad: Float32Array;
+    if (forward) {
+      if (this.gradStatic === null) {
+        this.gradStatic = new Float32Array(n * dim);
+        physicalGradient(this.gradStatic, S, this.shape, dim, this.spacing, this.direction, this.context);
+      }
+      grad = this.gradStatic;
+    } else {
+      if (this.gradMoving === null) {
+        this.gradMoving = new Float32Array(n * dim);
+        physicalGradient(this.gradMoving, M, this.shape, dim, this.spacing, this.direction, this.context);
+      }
+      grad = this.gradMoving;
+    }
+    const ctx = this.context;
+    if (this.opts.stepType === 'demons') {
+      let sq = 0;
+      for (let k = 0; k < dim; k++) sq += this.spacing[k] * this.spacing[k];
+      const sigmaSqX = sq / dim;
+      const energy = dim === 2
+        ? ctx.kernel('ssdDemonsStep2d')(out, delta, grad, this.shape as Shape2D, sigmaSqX)
+        : ctx.kernel('ssdDemonsStep3d')(out, delta, grad, this.shape as Shape3D, sigmaSqX);
+      const sigma = dim === 2 ? [this.opts.smooth, this.opts.smooth] : [this.opts.smooth, this.opts.smooth, this.opts.smooth];
+      ctx.kernel('gaussianFilter')(out, out, this.shape, dim, sigma);
+      return energy;
+    }
+    out.fill(0);
+    return vCycleUnchecked(dim, this.levelsBelow, this.opts.innerIter, delta, null, grad, null, this.opts.smooth, out,
+      this.shape, ctx);
+  }
+}
+
+/**
+ * Sum-of-squared-differences metric for {@link SimilarityMetric}-driven
+ * registration (DIPY's `SSDMetric(dim, smooth=4, inner_iter=10, step_type='demons')`).
+ * Suitable for images of the same modality and intensity range. See the module
+ * documentation for the maths, frames and units.
+ */
+export class SSDMetric<D extends Dim = Dim> implements SimilarityMetric<D> {
+  /** Spatial dimension, 2 or 3. */
+  readonly dim: D;
+  /** `"SSD"`. */
+  readonly name = 'SSD';
+  /** Always `false`: SSD does not mask the pyramid. */
+  readonly mask0 = false;
+  /** Demons: Gaussian sigma of the step smoothing (voxels); Gauss-Newton: regularisation weight `λ`. */
+  readonly smooth: number;
+  /** Gauss-Seidel sweeps per V-cycle level (Gauss-Newton only). */
+  readonly innerIter: number;
+  /** `'demons'` or `'gaussNewton'`. */
+  readonly stepType: SSDStepType;
+
+  /**
+   * @param dim - 2 or 3 (else {@link DimensionError}).
+   * @param options - see {@link SSDMetricOptions}; invalid values throw
+   *   {@link InvalidArgumentError} / {@link NonFiniteError}.
+   */
+  constructor(dim: D, options?: SSDMetricOptions) {
+    if (dim !== 2 && dim !== 3) {
+      throw new DimensionError(`SSDMetric is defined for 2D and 3D images only; got dim = ${String(dim)}. Pass 2 or 3.`);
+    }
+    const o = resolveOptions(options);
+    this.dim = dim;
+    this.smooth = o.smooth;
+    this.innerIter = o.innerIter;
+    this.stepType = o.stepType;
+  }
+
+  /** Throws {@link ImageTooSmallError} if an axis of a level is shorter than 2 voxels (image gradients need 2 samples). */
+  checkLevelShapes(shapes: ReadonlyArray<ShapeOf<D>>): void {
+    shapes.forEach((shape, level) => {
+      const s = shape as readonly number[];
+      if (s.some((n) => n < 2)) {
+        throw new ImageTooSmallError(
+          `SSDMetric needs at least 2 voxels along every axis to take image gradients, but pyramid level ${level} has shape [${s.join(', ')}]; use fewer pyramid levels or larger images.`,
+        );
+      }
+    });
+  }
+
+  /** Validates the inputs and returns the step object of this iteration (gradients are computed lazily). */
+  prepare(inputs: MetricInputs<D>): MetricStep<D> {
+    const dim = this.dim;
+    if (!inputs || typeof inputs !== 'object') {
+      throw new InvalidArgumentError('SSDMetric.prepare needs a MetricInputs object.');
+    }
+    if (inputs.dim !== dim) {
+      throw new DimensionError(`SSDMetric was created for ${dim}D images but received ${String(inputs.dim)}D inputs.`);
+    }
+    const shape = inputs.shape as readonly number[];
+    if (!shape || shape.length !== dim || shape.some((n) => !Number.isInteger(n) || n < 1)) {
+      throw new ShapeMismatchError(`SSDMetric.prepare: shape must hold ${dim} positive integers; got ${shape ? `[${Array.from(shape).join(', ')}]` : String(shape)}.`);
+    }
+    if (shape.some((n) => n < 2)) {
+      throw new ImageTooSmallError(`SSDMetric needs at least 2 voxels along every axis to take image gradients; got shape [${shape.join(', ')}].`);
+    }
+    let voxels = 1;
+    for (const n of shape) voxels *= n;
+    for (const [name, img] of [['static', inputs.static], ['moving', inputs.moving]] as const) {
+      if (!(img instanceof Float32Array) || img.length !== voxels) {
+        throw new ShapeMismatchError(
+          `SSDMetric.prepare: the ${name} image must be a Float32Array of ${voxels} values for shape [${shape.join(', ')}]; got ${img instanceof Float32Array ? `${img.length} values` : typeof img}.`,
+        );
+      }
+    }
+    if (!(inputs.spacing instanceof Float64Array) || inputs.spacing.length !== dim ||
+      Array.from(inputs.spacing).some((s) => !(s > 0) || !Number.isFinite(s))) {
+      throw new InvalidArgumentError(`SSDMetric.prepare: spacing must be a Float64Array of ${dim} positive finite voxel sizes.`);
+    }
+    if (!(inputs.direction instanceof Float64Array) || inputs.direction.length !== (dim + 1) * (dim + 1)) {
+      throw new InvalidArgumentError(`SSDMetric.prepare: direction must be a ${dim + 1}x${dim + 1} row-major Float64Array.`);
+    }
+    if (this.stepType === 'gaussNewton' && (!Number.isInteger(inputs.levelsBelow) || inputs.levelsBelow < 0)) {
+      throw new InvalidArgumentError(`SSDMetric.prepare: levelsBelow (the V-cycle depth) must be a non-negative integer; got ${String(inputs.levelsBelow)}.`);
+    }
+    if (!inputs.context || typeof inputs.context.kernel !== 'function') {
+      throw new InvalidArgumentError('SSDMetric.prepare: inputs.context must be a KernelContext.');
+    }
+    return new SSDStep(dim, { smooth: this.smooth, innerIter: this.innerIter, stepType: this.stepType }, inputs, voxels);
+  }
+}
+
+/**
+ * Creates an {@link SSDMetric}: `ssdMetric(2)` is DIPY's `SSDMetric(2)` (demons,
+ * smooth 4); `ssdMetric(3, { stepType: 'gaussNewton', innerIter: 5 })` the
+ * Gauss-Newton variant.
+ */
+export function ssdMetric<D extends Dim>(dim: D, options?: SSDMetricOptions): SSDMetric<D> {
+  return new SSDMetric(dim, options);
+}

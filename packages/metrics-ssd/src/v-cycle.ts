@@ -1,0 +1,182 @@
+/**
+ * Multigrid V-cycle solver of the SSD (and EM) Gauss-Newton system
+ * (Bruhn & Weickert 2005; DIPY's `v_cycle_2d/3d`, ALGORITHM.md §5.1).
+ *
+ * Maths. The linear system, per voxel `x` of a regular grid, is
+ * `(g gᵀ + s²λ·nn·I)·u[x] − s²λ·Σ_nbr u[nbr] = b[x]` with `b = δ·g` (or the
+ * restricted residual of the finer level, the "target"), `s² = σ²[x]` (1 without a
+ * σ² field), `nn` the number of in-grid neighbours. One V-cycle at depth `n`:
+ * `k` Gauss-Seidel sweeps; if `n > 0`, restrict the residual, `δ`, `σ²` and `g`
+ * by factor-2 block averaging, solve for the correction on the coarse grid from
+ * zero with `λ/4` (one V-cycle of depth `n − 1`), prolong it by linear
+ * interpolation (sampling the coarse field at half the fine index, zero padded)
+ * and add it in float32; then `k` more sweeps.
+ *
+ * Frames and units: a single voxel grid per level; `u`, `g` and the target are in
+ * whatever units the caller uses (SyN: world units). C-ordered arrays, vector
+ * components interleaved, component `k` along array axis `k`.
+ *
+ * The returned energy is DIPY's `Σ f32(δ²)` (float32 squares summed in double, in
+ * raster order), the plain SSD data term of the finest level.
+ */
+import {
+  InvalidArgumentError,
+  ShapeMismatchError,
+  defaultContext,
+  type KernelContext,
+  type Shape2D,
+  type Shape3D,
+} from '@diffeo/core';
+
+const HALF_2D: readonly number[] = [0.5, 0.5];
+const HALF_3D: readonly number[] = [0.5, 0.5, 0.5];
+
+/** `Σ f32(δ·δ)` in double, raster order (DIPY's `compute_energy_ssd_2d/3d`). */
+export function ssdEnergy(delta: Float32Array): number {
+  let e = 0;
+  for (let i = 0; i < delta.length; i++) {
+    const d = delta[i];
+    e += Math.fround(d * d);
+  }
+  return e;
+}
+
+function checkCycleArgs(dim: 2 | 3, n: number, k: number, delta: Float32Array, sigmaSq: Float32Array | null,
+  gradient: Float32Array, target: Float32Array | null, lambda: number, u: Float32Array,
+  shape: readonly number[]): void {
+  const fn = `vCycle${dim}d`;
+  if (!Number.isInteger(n) || n < 0) {
+    throw new InvalidArgumentError(`${fn}: the depth n must be a non-negative integer; got ${n}.`);
+  }
+  if (!Number.isInteger(k) || k < 0) {
+    throw new InvalidArgumentError(`${fn}: the number of sweeps k must be a non-negative integer; got ${k}.`);
+  }
+  if (typeof lambda !== 'number' || Number.isNaN(lambda)) {
+    throw new InvalidArgumentError(`${fn}: lambda must be a number; got ${String(lambda)}.`);
+  }
+  if (!shape || shape.length !== dim || Array.from(shape).some((s) => !Number.isInteger(s) || s < 1)) {
+    throw new ShapeMismatchError(
+      `${fn}: shape must hold ${dim} positive integer axis lengths; got ${shape ? `[${Array.from(shape).join(', ')}]` : String(shape)}.`,
+    );
+  }
+  let voxels = 1;
+  for (const s of shape) voxels *= s;
+  const check = (name: string, arr: Float32Array | null, comps: number): void => {
+    if (arr === null) return;
+    if (!(arr instanceof Float32Array)) {
+      throw new ShapeMismatchError(`${fn}: ${name} must be a Float32Array.`);
+    }
+    if (arr.length !== voxels * comps) {
+      throw new ShapeMismatchError(
+        `${fn}: ${name} has ${arr.length} values but shape [${shape.join(', ')}] needs ${voxels * comps}` +
+          (comps > 1 ? ` (${comps} interleaved components per voxel).` : '.'),
+      );
+    }
+  };
+  check('delta', delta, 1);
+  check('sigmaSq', sigmaSq, 1);
+  check('gradient', gradient, dim);
+  check('target', target, dim);
+  check('u', u, dim);
+}
+
+function cycle(dim: 2 | 3, n: number, k: number, delta: Float32Array, sigmaSq: Float32Array | null,
+  gradient: Float32Array, target: Float32Array | null, lambda: number, u: Float32Array,
+  shape: Shape2D | Shape3D, context: KernelContext): number {
+  if (dim === 2) {
+    const shape2 = shape as Shape2D;
+    const sweep = context.kernel('gaussSeidelSweep2d');
+    for (let i = 0; i < k; i++) sweep(u, delta, sigmaSq, gradient, target, lambda, shape2);
+    if (n === 0) return ssdEnergy(delta);
+    const voxels = shape2[0] * shape2[1];
+    const sub: Shape2D = [(shape2[0] + 1) >> 1, (shape2[1] + 1) >> 1];
+    const subVoxels = sub[0] * sub[1];
+    const res = new Float32Array(voxels * 2);
+    context.kernel('residual2d')(res, delta, sigmaSq, gradient, target, lambda, u, shape2);
+    const down = context.kernel('downsample2d');
+    const subRes = new Float32Array(subVoxels * 2);
+    down(subRes, res, shape2, 2);
+    let subSigma: Float32Array | null = null;
+    if (sigmaSq !== null) {
+      subSigma = new Float32Array(subVoxels);
+      down(subSigma, sigmaSq, shape2, 1);
+    }
+    const subDelta = new Float32Array(subVoxels);
+    down(subDelta, delta, shape2, 1);
+    const subGrad = new Float32Array(subVoxels * 2);
+    down(subGrad, gradient, shape2, 2);
+    const subU = new Float32Array(subVoxels * 2);
+    cycle(2, n - 1, k, subDelta, subSigma, subGrad, subRes, lambda * 0.25, subU, sub, context);
+    // Prolongation; `res` is free again and serves as the buffer.
+    context.kernel('resampleField2d')(res, shape2, subU, sub, HALF_2D);
+    for (let i = 0; i < u.length; i++) u[i] += res[i]; // float32 add (single rounding on store)
+    for (let i = 0; i < k; i++) sweep(u, delta, sigmaSq, gradient, target, lambda, shape2);
+    return ssdEnergy(delta);
+  }
+  const shape3 = shape as Shape3D;
+  const sweep = context.kernel('gaussSeidelSweep3d');
+  for (let i = 0; i < k; i++) sweep(u, delta, sigmaSq, gradient, target, lambda, shape3);
+  if (n === 0) return ssdEnergy(delta);
+  const voxels = shape3[0] * shape3[1] * shape3[2];
+  const sub: Shape3D = [(shape3[0] + 1) >> 1, (shape3[1] + 1) >> 1, (shape3[2] + 1) >> 1];
+  const subVoxels = sub[0] * sub[1] * sub[2];
+  const res = new Float32Array(voxels * 3);
+  context.kernel('residual3d')(res, delta, sigmaSq, gradient, target, lambda, u, shape3);
+  const down = context.kernel('downsample3d');
+  const subRes = new Float32Array(subVoxels * 3);
+  down(subRes, res, shape3, 3);
+  let subSigma: Float32Array | null = null;
+  if (sigmaSq !== null) {
+    subSigma = new Float32Array(subVoxels);
+    down(subSigma, sigmaSq, shape3, 1);
+  }
+  const subDelta = new Float32Array(subVoxels);
+  down(subDelta, delta, shape3, 1);
+  const subGrad = new Float32Array(subVoxels * 3);
+  down(subGrad, gradient, shape3, 3);
+  const subU = new Float32Array(subVoxels * 3);
+  cycle(3, n - 1, k, subDelta, subSigma, subGrad, subRes, lambda * 0.25, subU, sub, context);
+  context.kernel('resampleField3d')(res, shape3, subU, sub, HALF_3D);
+  for (let i = 0; i < u.length; i++) u[i] += res[i];
+  for (let i = 0; i < k; i++) sweep(u, delta, sigmaSq, gradient, target, lambda, shape3);
+  return ssdEnergy(delta);
+}
+
+/**
+ * One multigrid V-cycle on a 2D grid (DIPY's `v_cycle_2d`), updating `u` in place.
+ * @param n - depth: number of coarser levels below this one (0 = sweeps only).
+ * @param k - Gauss-Seidel sweeps before and after the coarse correction.
+ * @param delta - `rows·cols` float32 intensity difference `δ`.
+ * @param sigmaSq - `rows·cols` float32 intensity variance, or `null` for 1 everywhere (SSD).
+ * @param gradient - `rows·cols·2` float32 image gradient.
+ * @param target - `rows·cols·2` float32 right-hand side, or `null` for `δ·g`.
+ * @param lambda - regularisation weight `λ` (SSD: the metric's `smooth`).
+ * @param u - `rows·cols·2` float32 displacement, start value on entry, solution on exit.
+ * @param shape - `[rows, cols]` (voxels).
+ * @param context - kernel context to run the kernels with (default: TypeScript kernels).
+ * @returns the energy `Σ f32(δ²)`.
+ */
+export function vCycle2d(n: number, k: number, delta: Float32Array, sigmaSq: Float32Array | null,
+  gradient: Float32Array, target: Float32Array | null, lambda: number, u: Float32Array, shape: Shape2D,
+  context: KernelContext = defaultContext): number {
+  checkCycleArgs(2, n, k, delta, sigmaSq, gradient, target, lambda, u, shape);
+  return cycle(2, n, k, delta, sigmaSq, gradient, target, lambda, u, shape, context);
+}
+
+/**
+ * One multigrid V-cycle on a 3D grid (DIPY's `v_cycle_3d`); as {@link vCycle2d} with
+ * 3 interleaved components and `shape = [slices, rows, cols]`.
+ */
+export function vCycle3d(n: number, k: number, delta: Float32Array, sigmaSq: Float32Array | null,
+  gradient: Float32Array, target: Float32Array | null, lambda: number, u: Float32Array, shape: Shape3D,
+  context: KernelContext = defaultContext): number {
+  checkCycleArgs(3, n, k, delta, sigmaSq, gradient, target, lambda, u, shape);
+  return cycle(3, n, k, delta, sigmaSq, gradient, target, lambda, u, shape, context);
+}
+
+/** Unvalidated V-cycle for callers that checked their inputs already (the SSD metric). @internal */
+export function vCycleUnchecked(dim: 2 | 3, n: number, k: number, delta: Float32Array, sigmaSq: Float32Array | null,
+  gradient: Float32Array, target: Float32Array | null, lambda: number, u: Float32Array,
+  shape: Shape2D | Shape3D, context: KernelContext): number {
+  return cycle(dim, n, k, delta, sigmaSq, gradient, target, lambda, u, shape, context);
+}
