@@ -199,6 +199,25 @@ async function runSyn(c: CaseContext): Promise<Comparison[]> {
     score('ncc_in_moving_mask_inverse_before', ncc(mdata, sdata, mm));
     score('ncc_in_moving_mask_inverse_after', ncc(mdata, invWarpedData, mm));
   }
+  // regtools figures' arrays (DIPY's plot_2d_diffeomorphic_map, draw_lattice_2d, overlay_images)
+  if (dim === 2 && Object.keys(outputs).some((k) => k.startsWith('regtools_'))) {
+    const viz = await import('@diffeo/regtools-viz');
+    const delta = (c.case.scalar_outputs.regtools_delta as { value?: number } | undefined)?.value ?? 10;
+    if (outputs.regtools_lattice_forward || outputs.regtools_lattice_backward) {
+      const plot = viz.plot2dDiffeomorphicMap(map, { delta });
+      if (outputs.regtools_lattice_forward) rows.push(c.compare('regtools_lattice_forward', plot.warpedForward));
+      if (outputs.regtools_lattice_backward) rows.push(c.compare('regtools_lattice_backward', plot.warpedBackward));
+    }
+    for (const key of Object.keys(outputs)) {
+      const nums = /^regtools_draw_lattice_(\d+)_(\d+)_(\d+)$/.exec(key); // draw_lattice_2d(nrows, ncols, delta)
+      if (nums) rows.push(c.compare(key, viz.drawLattice2d(Number(nums[1]), Number(nums[2]), Number(nums[3])).data));
+    }
+    if (outputs.regtools_overlay_rgb) {
+      // overlay of the static image and the warped moving image, as DIPY's example draws it
+      const ov = viz.overlayImages({ data: staticArr.data, shape: staticArr.shape }, { data: warpedData, shape: staticArr.shape });
+      rows.push(c.compare('regtools_overlay_rgb', ov.rgb));
+    }
+  }
   if (c.case.inputs.u_ground_truth && outputs.u_inverse_ground_truth) {
     const { otsuThreshold } = await import('@diffeo/median-otsu');
     rows.push(...knownDeformationScores(c, map, dim, sG2W, mG2W, warpedData, scores, otsuThreshold));
