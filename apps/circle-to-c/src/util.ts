@@ -1,0 +1,37 @@
+/** Small helpers shared by the demo's main script. */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Prints a one-line error and exits with status 1. */
+export function fail(e: unknown): never {
+  console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(1);
+}
+
+/** Creates `dir` if needed; refuses (one-line error) when it already holds one of `files` and `force` is false. */
+export function prepareOutputDir(dir: string, files: readonly string[], force: boolean): void {
+  const existing = files.filter((f) => existsSync(join(dir, f)));
+  if (existing.length > 0 && !force) {
+    fail(`${dir} already holds ${existing.join(', ')}; pass --force to overwrite or --out to choose another folder`);
+  }
+  mkdirSync(dir, { recursive: true });
+}
+
+/** Dice coefficient of the masks `a > 0.5` and `b > 0.5`. */
+export function dice(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let inter = 0, na = 0, nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] > 0.5, y = b[i] > 0.5;
+    if (x) na++;
+    if (y) nb++;
+    if (x && y) inter++;
+  }
+  return (2 * inter) / (na + nb);
+}
+
+/** Sum of squared differences. */
+export function ssd(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2;
+  return s;
+}
