@@ -51,7 +51,7 @@ import type { Shape2D, Shape3D } from '../types.js';
  *   `[F0, F1, F2, F3, F4]` (see the module header).
  * @param staticImage - `nr·nc` float32 static image `I` (grid space, C order).
  * @param movingImage - `nr·nc` float32 moving image `J` on the same grid.
- * @param shape - `[nr, nc]` (voxels).
+ * @param shape - `[nr, nc]` (voxels); every axis is expected to hold at least `2r+1` voxels.
  * @param radius - window radius `r` in voxels (window side `2r+1`, clipped at the borders).
  */
 export function ccFactors2d(out: Float32Array, staticImage: Float32Array, movingImage: Float32Array,
@@ -64,12 +64,9 @@ export function ccFactors2d(out: Float32Array, staticImage: Float32Array, moving
   const slots = new Float64Array(nc * side * 5);
   // Running totals of each column after its last row (needed by the tail).
   const tails = new Float64Array(nc * 5);
-  // Per-row values, products rounded to float32 as DIPY's float32 arithmetic does.
-  const rI = new Float64Array(nc);
-  const rI2 = new Float64Array(nc);
-  const rJ = new Float64Array(nc);
-  const rJ2 = new Float64Array(nc);
-  const rIJ = new Float64Array(nc);
+  // Per-row values rv[j·5 + t] = I, f32(I·I), J, f32(J·J), f32(I·J): the products
+  // are rounded to float32 as DIPY's float32 arithmetic does.
+  const rv = new Float64Array(nc * 5);
   const slotStride = side * 5;
 
   for (let i = 0; i < nr; i++) {
@@ -77,11 +74,12 @@ export function ccFactors2d(out: Float32Array, staticImage: Float32Array, moving
     for (let j = 0; j < nc; j++) {
       const I = staticImage[row + j];
       const J = movingImage[row + j];
-      rI[j] = I;
-      rI2[j] = fround(I * I);
-      rJ[j] = J;
-      rJ2[j] = fround(J * J);
-      rIJ[j] = fround(I * J);
+      const o = j * 5;
+      rv[o] = I;
+      rv[o + 1] = fround(I * I);
+      rv[o + 2] = J;
+      rv[o + 3] = fround(J * J);
+      rv[o + 4] = fround(I * J);
     }
     const q = i % side;
     const finalise = i >= radius;
@@ -93,12 +91,12 @@ export function ccFactors2d(out: Float32Array, staticImage: Float32Array, moving
       const firstc = c - radius > 0 ? c - radius : 0;
       const lastc = c + radius < nc - 1 ? c + radius : nc - 1;
       let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0;
-      for (let j = firstc; j <= lastc; j++) {
-        a0 += rI[j];
-        a1 += rI2[j];
-        a2 += rJ[j];
-        a3 += rJ2[j];
-        a4 += rIJ[j];
+      for (let k = firstc * 5, e = lastc * 5; k <= e; k += 5) {
+        a0 += rv[k];
+        a1 += rv[k + 1];
+        a2 += rv[k + 2];
+        a3 += rv[k + 3];
+        a4 += rv[k + 4];
       }
       const base = c * slotStride;
       let k = base + q * 5;
@@ -189,8 +187,9 @@ const F_ALL = 255;
  * @param out - `ns·nr·nc·5` float32 values, written completely: per voxel `[F0..F4]`.
  * @param staticImage - `ns·nr·nc` float32 static volume (grid space, C order).
  * @param movingImage - `ns·nr·nc` float32 moving volume on the same grid.
- * @param shape - `[ns, nr, nc]` (voxels); every axis must be at least `r+1`
- *   (the metric requires `2r+1`).
+ * @param shape - `[ns, nr, nc]` (voxels); every axis is expected to hold at
+ *   least `2r+1` voxels (the CC metric checks this; DIPY's scheme is only
+ *   defined for such shapes).
  * @param radius - window radius `r` in voxels.
  */
 export function ccFactors3d(out: Float32Array, staticImage: Float32Array, movingImage: Float32Array,

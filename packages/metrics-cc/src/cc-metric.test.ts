@@ -1,0 +1,267 @@
+/**
+ * Tests of CCMetric: its outcome on identical images, a finite-difference check
+ * of the step direction against the energy on analytic images, and the typed
+ * errors for bad options and inputs. Bit-exactness against DIPY is checked by the
+ * reference runner (tools/reference, case unit_cc_kernels: metric_forward2d,
+ * metric_backward2d).
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  createContext,
+  DiffeoError,
+  DimensionError,
+  ImageTooSmallError,
+  InvalidArgumentError,
+  NonFiniteError,
+  ShapeMismatchError,
+  type Dim,
+  type MetricInputs,
+  type ShapeOf,
+} from '@diffeo/core';
+import { CCMetric, ccMetric } from '@diffeo/metrics-cc';
+
+const context = createContext();
+
+function identity(d: number): Float64Array {
+  const m = new Float64Array((d + 1) * (d + 1));
+  for (let i = 0; i <= d; i++) m[i * (d + 2)] = 1;
+  return m;
+}
+
+function inputs<D extends Dim>(dim: D, shape: ShapeOf<D>, staticImage: Float32Array, movingImage: Float32Array,
+  extra: Partial<MetricInputs<D>> = {}): MetricInputs<D> {
+  return {
+    dim,
+    shape,
+    static: staticImage,
+    moving: movingImage,
+    gridToWorld: null,
+    spacing: new Float64Array(dim).fill(1),
+    direction: identity(dim),
+    level: 0,
+    levelsBelow: 1,
+    levelsAbove: 0,
+    context,
+    ...extra,
+  };
+}
+
+/** Samples `f(i, j)` on a grid into float32. */
+function sample2d(shape: readonly [number, number], f: (i: number, j: number) => number): Float32Array {
+  const out = new Float32Array(shape[0] * shape[1]);
+  for (let i = 0; i < shape[0]; i++) for (let j = 0; j < shape[1]; j++) out[i * shape[1] + j] = f(i, j);
+  return out;
+}
+
+/** Static: a blob plus a texture; moving: the blob displaced, a different contrast and texture phase. */
+const staticFn = (i: number, j: number): number =>
+  Math.exp(-((i - 22) ** 2 + (j - 20) ** 2) / 60) + 0.3 * Math.sin(0.35 * i) * Math.cos(0.3 * j);
+const movingFn = (i: number, j: number): number =>
+  2 * Math.exp(-((i - 25) ** 2 + (j - 18) ** 2) / 70) + 0.5 * Math.sin(0.35 * i + 0.4) * Math.cos(0.3 * j - 0.3) + 0.1;
+
+/** A random smooth displacement field: a few low-frequency sinusoids per component (voxels). */
+function smoothField(shape: readonly [number, number], seed: number): Float32Array {
+  let s = seed >>> 0;
+  const rand = (): number => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 4294967296 - 0.5;
+  };
+  const terms = Array.from({ length: 2 }, () => Array.from({ length: 3 }, () => ({
+    a: rand() * 2, fi: rand() * 0.3, fj: rand() * 0.3, ph: rand() * 6,
+  })));
+  const out = new Float32Array(shape[0] * shape[1] * 2);
+  for (let i = 0; i < shape[0]; i++) {
+    for (let j = 0; j < shape[1]; j++) {
+      for (let k = 0; k < 2; k++) {
+        let v = 0;
+        for (const t of terms[k]) v += t.a * Math.sin(t.fi * i + t.fj * j + t.ph);
+        out[(i * shape[1] + j) * 2 + k] = v;
+      }
+    }
+  }
+  return out;
+}
+
+function dot(a: Float32Array, b: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+
+describe('CCMetric outcomes', () => {
+  it('identical images give a zero step in both directions', () => {
+    const shape = [40, 36] as const;
+    const img = sample2d(shape, staticFn);
+    const step = ccMetric(2).prepare(inputs(2, shape, img, Float32Array.from(img)));
+    const fw = new Float32Array(40 * 36 * 2).fill(NaN);
+    const bw = new Float32Array(40 * 36 * 2).fill(NaN);
+    const e1 = step.forward(fw);
+    const e2 = step.backward(bw);
+    expect(Math.max(...fw.map(Math.abs))).toBeLessThan(1e-12);
+    expect(Math.max(...bw.map(Math.abs))).toBeLessThan(1e-12);
+    // Every window correlates perfectly: F2²/(F3·F4) is exactly 1, and DIPY counts
+    // only correlations below 1 in the energy, so the energy is exactly 0.
+    expect(e1).toBe(0);
+    expect(e2).toBe(0);
+    // A slightly different moving image correlates almost perfectly: energy ≈ −(interior voxels).
+    const other = sample2d(shape, (i, j) => 2 * staticFn(i, j) + 0.01 * Math.sin(i * j));
+    const e3 = ccMetric(2).prepare(inputs(2, shape, img, other)).forward(new Float32Array(40 * 36 * 2));
+    expect(e3).toBeLessThan(-0.9 * (40 - 8) * (36 - 8));
+    expect(e3).toBeGreaterThanOrEqual(-(40 - 8) * (36 - 8));
+  });
+
+  it('identical 3D volumes give a zero step', () => {
+    const shape = [12, 13, 14] as const;
+    const n = 12 * 13 * 14;
+    const img = new Float32Array(n);
+    for (let p = 0; p < n; p++) img[p] = Math.sin(p * 0.37) + Math.cos(p * 0.011);
+    const step = ccMetric(3, { radius: 2, sigmaDiff: 1 }).prepare(inputs(3, shape, img, Float32Array.from(img)));
+    const fw = new Float32Array(n * 3);
+    step.forward(fw);
+    expect(Math.max(...fw.map(Math.abs))).toBeLessThan(1e-12);
+  });
+
+  it('the forward and backward steps agree in sign with finite differences of the energy', () => {
+    const shape = [48, 44] as const;
+    const n = shape[0] * shape[1];
+    const metric = ccMetric(2, { radius: 4, sigmaDiff: 2 });
+    const S = sample2d(shape, staticFn);
+    const M = sample2d(shape, movingFn);
+    const energyOf = (s: Float32Array, m: Float32Array): number => {
+      const st = metric.prepare(inputs(2, shape, s, m));
+      const e = st.forward(new Float32Array(2 * n));
+      st.dispose();
+      return e;
+    };
+    const st = metric.prepare(inputs(2, shape, S, M));
+    const u = new Float32Array(2 * n);
+    const v = new Float32Array(2 * n);
+    st.forward(u);
+    st.backward(v);
+    const eps = 0.02;
+    // E after displacing the static (forward) or moving (backward) image by ±eps·w, sampled analytically.
+    const shifted = (fn: (i: number, j: number) => number, w: Float32Array, t: number): Float32Array =>
+      sample2d(shape, (i, j) => {
+        const p = (i * shape[1] + j) * 2;
+        return fn(i + t * w[p], j + t * w[p + 1]);
+      });
+    const derivative = (which: 'static' | 'moving', w: Float32Array): number => {
+      if (which === 'static') return (energyOf(shifted(staticFn, w, eps), M) - energyOf(shifted(staticFn, w, -eps), M)) / (2 * eps);
+      return (energyOf(S, shifted(movingFn, w, eps)) - energyOf(S, shifted(movingFn, w, -eps))) / (2 * eps);
+    };
+    // Along the step itself the energy increases (SyN moves against it), against it decreases.
+    expect(derivative('static', u)).toBeGreaterThan(0);
+    expect(derivative('moving', v)).toBeGreaterThan(0);
+    const neg = (a: Float32Array): Float32Array => a.map((x) => -x);
+    expect(derivative('static', neg(u))).toBeLessThan(0);
+    // Random smooth directions: the sign of ⟨step, w⟩ predicts the sign of dE.
+    let checked = 0;
+    for (let seed = 1; seed <= 8; seed++) {
+      const w = smoothField(shape, seed);
+      const nw = Math.sqrt(dot(w, w));
+      for (const [which, step] of [['static', u], ['moving', v]] as const) {
+        const proj = dot(step, w) / (Math.sqrt(dot(step, step)) * nw);
+        if (Math.abs(proj) < 0.05) continue; // nearly orthogonal: no sign to predict
+        expect(Math.sign(derivative(which, w))).toBe(Math.sign(proj));
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(6);
+  });
+
+  it('forward and backward return the same energy, the band of width radius before smoothing is zero', () => {
+    const shape = [30, 33] as const;
+    const S = sample2d(shape, staticFn);
+    const M = sample2d(shape, movingFn);
+    const step = ccMetric(2, { radius: 3, sigmaDiff: 0 }).prepare(inputs(2, shape, S, M));
+    const fw = new Float32Array(30 * 33 * 2);
+    const bw = new Float32Array(30 * 33 * 2);
+    expect(step.forward(fw)).toBe(step.backward(bw));
+    for (let i = 0; i < 30; i++) {
+      for (let j = 0; j < 33; j++) {
+        if (i >= 3 && i < 27 && j >= 3 && j < 30) continue;
+        const p = (i * 33 + j) * 2;
+        expect([fw[p], fw[p + 1], bw[p], bw[p + 1]]).toEqual([0, 0, 0, 0]);
+      }
+    }
+  });
+
+  it('uses the spacing and the direction: gradients are in world units, rotated', () => {
+    const shape = [30, 30] as const;
+    const S = sample2d(shape, staticFn);
+    const M = sample2d(shape, movingFn);
+    const metric = ccMetric(2, { radius: 3, sigmaDiff: 0 });
+    const plain = new Float32Array(30 * 30 * 2);
+    metric.prepare(inputs(2, shape, S, M)).forward(plain);
+    // Spacing 2 halves the gradient; a 90° rotation maps (g0, g1) to (−g1, g0).
+    const scaled = new Float32Array(30 * 30 * 2);
+    metric.prepare(inputs(2, shape, S, M, { spacing: new Float64Array([2, 2]) })).forward(scaled);
+    const rotated = new Float32Array(30 * 30 * 2);
+    metric.prepare(inputs(2, shape, S, M, { direction: new Float64Array([0, -1, 0, 1, 0, 0, 0, 0, 1]) })).forward(rotated);
+    for (let p = 0; p < 30 * 30; p++) {
+      expect(scaled[2 * p]).toBeCloseTo(plain[2 * p] / 2, 6);
+      expect(rotated[2 * p]).toBeCloseTo(-plain[2 * p + 1], 6);
+      expect(rotated[2 * p + 1]).toBeCloseTo(plain[2 * p], 6);
+    }
+  });
+});
+
+describe('CCMetric errors', () => {
+  it('rejects bad dimensions and options', () => {
+    expect(() => ccMetric(4 as unknown as 2)).toThrow(DimensionError);
+    expect(() => new CCMetric(1 as unknown as 2)).toThrow(DimensionError);
+    expect(() => ccMetric(2, { radius: -1 })).toThrow(InvalidArgumentError);
+    expect(() => ccMetric(2, { radius: 1.5 })).toThrow(InvalidArgumentError);
+    expect(() => ccMetric(2, { sigmaDiff: -0.5 })).toThrow(InvalidArgumentError);
+    expect(() => ccMetric(2, { sigmaDiff: Number.NaN })).toThrow(NonFiniteError);
+    expect(() => ccMetric(3, { sigmaDiff: Number.POSITIVE_INFINITY })).toThrow(NonFiniteError);
+    const m = ccMetric(3);
+    expect(m.radius).toBe(4);
+    expect(m.sigmaDiff).toBe(2);
+    expect(m.name).toBe('CC');
+  });
+
+  it('rejects an image smaller than 2·radius+1 and accepts exactly 2·radius+1', () => {
+    const metric = ccMetric(2, { radius: 4 });
+    const small = new Float32Array(8 * 20).fill(1);
+    let err: unknown;
+    try {
+      metric.prepare(inputs(2, [8, 20] as const, small, small, { level: 2 }));
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ImageTooSmallError);
+    const msg = (err as Error).message;
+    expect(msg).toContain('level 2');
+    expect(msg).toContain('[8, 20]');
+    expect(msg).toContain('radius = 4');
+    expect(msg).toMatch(/fewer pyramid levels/);
+    expect(msg).toMatch(/smaller radius/);
+    const ok = new Float32Array(81).map((_, i) => Math.sin(i));
+    expect(() => metric.prepare(inputs(2, [9, 9] as const, ok, ok))).not.toThrow();
+  });
+
+  it('checkLevelShapes names the first level that is too small', () => {
+    const metric = ccMetric(3, { radius: 2 });
+    expect(() => metric.checkLevelShapes([[40, 40, 20], [20, 20, 10], [10, 10, 5]])).not.toThrow();
+    expect(() => metric.checkLevelShapes([[40, 40, 16], [20, 20, 8], [10, 10, 4]])).toThrow(/level 2 has shape \[10, 10, 4\]/);
+    expect(() => metric.checkLevelShapes([[40, 40, 16], [20, 20, 8], [10, 10, 4]])).toThrow(ImageTooSmallError);
+  });
+
+  it('rejects non-finite intensities, wrong sizes and mismatched dimensions', () => {
+    const metric = ccMetric(2, { radius: 1 });
+    const good = new Float32Array(25).fill(0.5);
+    const bad = Float32Array.from(good);
+    bad[7] = Number.NaN;
+    expect(() => metric.prepare(inputs(2, [5, 5] as const, good, bad))).toThrow(NonFiniteError);
+    expect(() => metric.prepare(inputs(2, [5, 5] as const, good, bad))).toThrow(/moving/);
+    expect(() => metric.prepare(inputs(2, [5, 5] as const, new Float32Array(24), good))).toThrow(ShapeMismatchError);
+    expect(() => metric.prepare({ ...inputs(2, [5, 5] as const, good, good), dim: 3 } as unknown as MetricInputs<2>)).toThrow(DimensionError);
+    expect(() => metric.prepare(inputs(2, [5, 5] as const, good, good, { spacing: new Float64Array([1, 0]) }))).toThrow(InvalidArgumentError);
+    const step = metric.prepare(inputs(2, [5, 5] as const, good, good));
+    expect(() => step.forward(new Float32Array(49))).toThrow(ShapeMismatchError);
+    step.dispose();
+    step.dispose();
+    expect(() => step.backward(new Float32Array(50))).toThrow(DiffeoError);
+  });
+});
