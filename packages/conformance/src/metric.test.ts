@@ -18,13 +18,8 @@ import { describeMetric } from '@diffeo/conformance';
 
 const shapes = { shape2d: [32, 32] as const, shape3d: [20, 20, 20] as const };
 
-// Known gap: SSDMetric.prepare does not reject NaN intensities (it returns NaN steps
-// and energies; CCMetric throws NonFiniteError). The two checks run as `it.fails`
-// and turn red once @diffeo/metrics-ssd validates its images: then delete `expectFail`.
-const ssdKnownGaps = { expectFail: ['nan-static', 'nan-moving'] } as const;
-
-describeMetric('SSD demons', (dim) => ssdMetric(dim), { dims: [2, 3], ...shapes, ...ssdKnownGaps });
-describeMetric('SSD Gauss-Newton', () => ssdMetric(2, { stepType: 'gaussNewton' }), { dims: [2], ...shapes, ...ssdKnownGaps });
+describeMetric('SSD demons', (dim) => ssdMetric(dim), { dims: [2, 3], ...shapes });
+describeMetric('SSD Gauss-Newton', () => ssdMetric(2, { stepType: 'gaussNewton' }), { dims: [2], ...shapes });
 describeMetric('CC', (dim) => ccMetric(dim), { dims: [2, 3], ...shapes });
 
 // ---------------------------------------------------------------------------

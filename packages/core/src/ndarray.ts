@@ -269,7 +269,7 @@ export function assertFinite(data: ArrayLike<number>, what: string, ncomp = 1): 
     const v = data[i];
     if (v - v !== 0) {
       const where = ncomp > 1 ? `voxel ${Math.floor(i / ncomp)}, component ${i % ncomp}` : `index ${i}`;
-      throw new NonFiniteError(`${what} has a non-finite value (${v}) at ${where} (flat C-order); displacement fields must be finite.`);
+      throw new NonFiniteError(`${what} has a non-finite value (${v}) at ${where} (flat C-order); replace NaN/Infinity (for example with 0) before using it.`);
     }
   }
 }

@@ -26,6 +26,7 @@
  * (both images are already on the reference grid), as in DIPY.
  */
 import {
+  assertFinite,
   DiffeoError,
   DimensionError,
   ImageTooSmallError,
@@ -313,6 +314,7 @@ export class SSDMetric<D extends Dim = Dim> implements SimilarityMetric<D> {
           `SSDMetric.prepare: the ${name} image must be a Float32Array of ${voxels} values for shape [${shape.join(', ')}]; got ${img instanceof Float32Array ? `${img.length} values` : typeof img}.`,
         );
       }
+      assertFinite(img, `SSDMetric.prepare: the warped ${name} image`);
     }
     if (!(inputs.spacing instanceof Float64Array) || inputs.spacing.length !== dim ||
       Array.from(inputs.spacing).some((s) => !(s > 0) || !Number.isFinite(s))) {
