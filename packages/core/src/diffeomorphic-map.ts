@@ -28,7 +28,7 @@ import type { AffineLike } from './affine.js';
 import { applyAffine, invertAffine, mulAffine, scalingAffine, toAffine } from './affine.js';
 import type { KernelContext } from './registry.js';
 import { defaultContext } from './registry.js';
-import { DiffeoError, DimensionError, InvalidArgumentError, ShapeMismatchError } from './errors.js';
+import { DiffeoError, DimensionError, DtypeError, InvalidArgumentError, ShapeMismatchError } from './errors.js';
 import type { FieldInput, ImageInput, NdArray, PointsInput } from './ndarray.js';
 import { toField, toFloat32Image, toImage, toPoints, toShape, wrapArray, wrapField } from './ndarray.js';
 import type { Interpolation, KernelOptions } from './fields.js';
@@ -210,7 +210,7 @@ export class DiffeomorphicMap<D extends Dim = Dim> {
   private checkRaw(f: Float32Array | null, which: string): Float32Array | null {
     if (f === null) return null;
     if (!(f instanceof Float32Array)) {
-      throw new ShapeMismatchError(`${which} must be a Float32Array of prod(dispShape)·${this.dim} values; use set${which === 'forward' ? 'Forward' : 'Backward'}Field() for ndarray or float64 input.`);
+      throw new DtypeError(`${which} must be a Float32Array of prod(dispShape)·${this.dim} values; use set${which === 'forward' ? 'Forward' : 'Backward'}Field() for ndarray or float64 input.`);
     }
     const n = product(this.dispShape) * this.dim;
     if (f.length !== n) {

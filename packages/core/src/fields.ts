@@ -459,7 +459,7 @@ export function numpyGradient(image: ImageInput, options: KernelOptions = {}): N
  * when it is an `ndarray`.
  * @param field - `[...grid, d]` Float32Array / Float64Array / number[] field.
  */
-export function reorientVectorField<T extends FieldInput>(field: T, affine: AffineLike | null): NdArray<Float32Array | Float64Array> {
+export function reorientVectorField(field: FieldInput, affine: AffineLike | null): NdArray<Float32Array | Float64Array> {
   // Validate shape and finiteness like any field (this also rejects integer data).
   const checked = toField(field, 'field');
   const dim = checked.dim;

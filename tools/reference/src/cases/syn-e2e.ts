@@ -132,7 +132,7 @@ async function runSyn(c: CaseContext): Promise<Comparison[]> {
   // Fields: the case-level 'fields' tolerance (endpoint error with p99, or informative only) governs the returned map.
   for (const key of ['mapping_forward_attr', 'mapping_backward_attr'] as const) {
     if (!outputs[key]) continue;
-    const actual = key === 'mapping_forward_attr' ? map.forward : map.backward;
+    const actual = (key === "mapping_forward_attr" ? map.forward : map.backward) ?? new Float32Array(0);
     const tol = tolFields?.metric === 'informative_only' ? tolFields : { ...outputs[key].tolerance!, ...(tolFields ?? {}) };
     rows.push(c.compare(key, actual, tol as Tolerance));
   }

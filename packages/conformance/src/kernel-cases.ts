@@ -1,0 +1,387 @@
+/**
+ * Deterministic inputs for every kernel of `@diffeo/core`'s `Kernels` contract,
+ * used by {@link describeBackend} to compare a backend with the pure-TypeScript
+ * kernels. Each case builds the full argument list from a seeded generator, so
+ * building it twice with the same seed gives two identical, independent sets of
+ * arrays (aliasing between arguments, for in-place cases, is reproduced too).
+ *
+ * Coverage per kernel: 2D and 3D variants, random affines (rotation, scale,
+ * shear, translation — so samples fall inside, on the border and outside the
+ * grids), `null` affines, differing grid shapes, odd sizes, half-integer ties for
+ * nearest neighbour, in-place aliasing where the contract allows it
+ * (`compose` with `out === d1`, `gaussianFilter` with `out === input`,
+ * Gauss-Seidel's in-place `u`), and infinite σ² entries for the SSD solver.
+ */
+import { tsKernels, type KernelName, type Kernels, type Shape2D, type Shape3D } from '@diffeo/core';
+import { count, diagonalAffine, randomAffine, randomFloat32, smoothField, smoothImage, type Random } from './random.js';
+
+/** One deterministic invocation of kernel `K`. */
+export interface KernelCase<K extends KernelName> {
+  /** Short description shown in the test title. */
+  readonly label: string;
+  /** Builds the arguments from a seeded generator (pure: same seed, same arguments). */
+  make(r: Random): Parameters<Kernels[K]>;
+  /** Indices of workspace arguments whose final contents the contract leaves unspecified (not compared). */
+  readonly scratch?: readonly number[];
+}
+
+/** Cases for every kernel: the mapped type makes a missing kernel a compile error. */
+export type KernelCases = { readonly [K in KernelName]: readonly KernelCase<K>[] };
+
+const S2A: Shape2D = [13, 17];
+const S2B: Shape2D = [11, 9];
+const S2C: Shape2D = [15, 14];
+const S3A: Shape3D = [6, 7, 8];
+const S3B: Shape3D = [5, 6, 4];
+const S3C: Shape3D = [7, 5, 6];
+const S3CC: Shape3D = [9, 10, 11];
+
+/** Affine mapping a grid of `from` roughly onto a grid of `to` (plus a random rigid-ish perturbation). */
+function gridAffine(r: Random, from: readonly number[], to: readonly number[], jitter = 1.5): Float64Array {
+  const d = from.length as 2 | 3;
+  const base = randomAffine(r, d, 1, 0.25, 0.05, jitter);
+  const n = d + 1;
+  for (let i = 0; i < d; i++) {
+    const f = (to[i] - 1) / Math.max(1, from[i] - 1);
+    for (let j = 0; j < d; j++) base[i * n + j] *= f;
+  }
+  return base;
+}
+
+/** Copies of an image with random integer values of the given type. */
+function intImage<T extends Int16Array | Int32Array | Uint8Array>(Ctor: new (n: number) => T, r: Random, n: number, max: number): T {
+  const a = new Ctor(n);
+  for (let i = 0; i < n; i++) a[i] = r.int(0, max);
+  return a;
+}
+
+function withZeros(r: Random, a: Float32Array, fraction: number, ncomp: number): Float32Array {
+  const n = a.length / ncomp;
+  for (let p = 0; p < n; p++) if (r.next() < fraction) for (let k = 0; k < ncomp; k++) a[p * ncomp + k] = 0;
+  return a;
+}
+
+function sigmaField(r: Random, n: number): Float32Array {
+  const s = randomFloat32(r, n, 0.2, 3);
+  for (let i = 0; i < n; i++) {
+    const u = r.next();
+    if (u < 0.08) s[i] = Infinity;
+    else if (u < 0.1) s[i] = -Infinity;
+  }
+  return s;
+}
+
+/** The case table. */
+export const kernelCases: KernelCases = {
+  warp2d: [
+    {
+      label: '2D, field on its own grid, random A, B, C, different out shape',
+      make: (r) => [new Float32Array(count(S2C)), S2C, smoothImage(r, S2A), S2A, smoothField(r, S2B, 2), S2B,
+        gridAffine(r, S2C, S2B), gridAffine(r, S2C, S2A), randomAffine(r, 2, 1.2)],
+    },
+    {
+      label: '2D, null affines, field read at the output index',
+      make: (r) => [new Float32Array(count(S2A)), S2A, smoothImage(r, S2A), S2A, smoothField(r, S2A, 3), S2A, null, null, null],
+    },
+    {
+      label: '2D, affine only (no field), samples leaving the grid',
+      make: (r) => [new Float32Array(count(S2C)), S2C, randomFloat32(r, count(S2A)), S2A, null, S2C, null, randomAffine(r, 2, 1.3, 0.5, 0.1, 4), null],
+    },
+  ],
+  warp3d: [
+    {
+      label: '3D, random A, B, C, different grids',
+      make: (r) => [new Float32Array(count(S3C)), S3C, smoothImage(r, S3A), S3A, smoothField(r, S3B, 1.5), S3B,
+        gridAffine(r, S3C, S3B), gridAffine(r, S3C, S3A), randomAffine(r, 3, 0.9)],
+    },
+    {
+      label: '3D, null affines',
+      make: (r) => [new Float32Array(count(S3A)), S3A, smoothImage(r, S3A), S3A, smoothField(r, S3A, 2), S3A, null, null, null],
+    },
+    {
+      label: '3D, affine only',
+      make: (r) => [new Float32Array(count(S3B)), S3B, randomFloat32(r, count(S3A)), S3A, null, S3B, null, randomAffine(r, 3, 1.2, 0.4, 0.1, 3), null],
+    },
+  ],
+  warpNearest2d: [
+    {
+      label: '2D float32, random A, B, C',
+      make: (r) => [new Float32Array(count(S2C)), S2C, smoothImage(r, S2A), S2A, smoothField(r, S2B, 2), S2B,
+        gridAffine(r, S2C, S2B), gridAffine(r, S2C, S2A), randomAffine(r, 2)],
+    },
+    {
+      label: '2D int16, half-integer ties (affine only)',
+      make: (r) => [new Int16Array(count(S2A)), S2A, intImage(Int16Array, r, count(S2A), 1000), S2A, null, S2A, null,
+        diagonalAffine([1, 1], [0.5, -0.5]), null],
+    },
+    {
+      label: '2D int32, null affines with a field',
+      make: (r) => [new Int32Array(count(S2A)), S2A, intImage(Int32Array, r, count(S2A), 1 << 20), S2A, smoothField(r, S2A, 2.5), S2A, null, null, null],
+    },
+    {
+      label: '2D uint8 labels, scaled affine',
+      make: (r) => [new Uint8Array(count(S2C)), S2C, intImage(Uint8Array, r, count(S2A), 7), S2A, null, S2C, null, diagonalAffine([0.5, 1.5], [1, -2]), null],
+    },
+  ],
+  warpNearest3d: [
+    {
+      label: '3D float32, random A, B, C',
+      make: (r) => [new Float32Array(count(S3C)), S3C, smoothImage(r, S3A), S3A, smoothField(r, S3B, 1.5), S3B,
+        gridAffine(r, S3C, S3B), gridAffine(r, S3C, S3A), randomAffine(r, 3)],
+    },
+    {
+      label: '3D int16, half-integer ties',
+      make: (r) => [new Int16Array(count(S3A)), S3A, intImage(Int16Array, r, count(S3A), 500), S3A, null, S3A, null,
+        diagonalAffine([1, 1, 1], [0.5, -0.5, 0.5]), null],
+    },
+    {
+      label: '3D int32, null affines with a field',
+      make: (r) => [new Int32Array(count(S3A)), S3A, intImage(Int32Array, r, count(S3A), 1 << 20), S3A, smoothField(r, S3A, 2), S3A, null, null, null],
+    },
+  ],
+  compose2d: [
+    {
+      label: '2D, different grids, random A and B, t = 0.7',
+      make: (r) => [new Float32Array(count(S2A) * 2), smoothField(r, S2A, 3), S2A, smoothField(r, S2B, 2), S2B,
+        gridAffine(r, S2A, S2B), randomAffine(r, 2, 0.8, 0.2, 0.05, 0), 0.7],
+    },
+    {
+      label: '2D, in place (out === d1), A null, B scaling, t = 1',
+      make: (r) => {
+        const d1 = smoothField(r, S2C, 2.5);
+        return [d1, d1, S2C, smoothField(r, S2C, 2), S2C, null, diagonalAffine([0.5, 0.8]), 1];
+      },
+    },
+    {
+      label: '2D, null affines, no inside voxel (NaN stats)',
+      make: (r) => {
+        const d1 = randomFloat32(r, count(S2B) * 2, 40, 50);
+        return [new Float32Array(d1.length), d1, S2B, smoothField(r, S2B, 1), S2B, null, null, 2.5];
+      },
+    },
+  ],
+  compose3d: [
+    {
+      label: '3D, different grids, random A and B, t = 1.3',
+      make: (r) => [new Float32Array(count(S3A) * 3), smoothField(r, S3A, 2), S3A, smoothField(r, S3B, 1.5), S3B,
+        gridAffine(r, S3A, S3B), randomAffine(r, 3, 0.9, 0.2, 0.05, 0), 1.3],
+    },
+    {
+      label: '3D, in place (out === d1), null affines',
+      make: (r) => {
+        const d1 = smoothField(r, S3C, 1.5);
+        return [d1, d1, S3C, smoothField(r, S3C, 1.5), S3C, null, null, 1];
+      },
+    },
+  ],
+  invert2d: [
+    {
+      label: '2D, cold start, anisotropic grid',
+      make: (r) => {
+        const d = smoothField(r, S2C, 1.5);
+        return [new Float32Array(d.length), d, S2C, diagonalAffine([0.5, 0.8], [1, -2]), [2, 1.25], 15, 1e-4, new Float32Array(d.length)];
+      },
+      scratch: [7],
+    },
+    {
+      label: '2D, warm start, identity W, stops on tolerance',
+      make: (r) => {
+        const d = smoothField(r, S2A, 1);
+        return [randomFloat32(r, d.length, -0.3, 0.3), d, S2A, null, [1, 1], 50, 1e-2, new Float32Array(d.length)];
+      },
+      scratch: [7],
+    },
+  ],
+  invert3d: [
+    {
+      label: '3D, cold start (0.1-voxel stop rule)',
+      make: (r) => {
+        const d = smoothField(r, S3A, 1.2);
+        return [new Float32Array(d.length), d, S3A, diagonalAffine([1, 0.5, 2]), [1, 2, 0.5], 20, 1e-5, new Float32Array(d.length)];
+      },
+      scratch: [7],
+    },
+    {
+      label: '3D, warm start, random W',
+      make: (r) => {
+        const d = smoothField(r, S3C, 0.8);
+        return [randomFloat32(r, d.length, -0.2, 0.2), d, S3C, randomAffine(r, 3, 1, 0.2, 0.02, 0), [1, 1, 1], 8, 1e-6, new Float32Array(d.length)];
+      },
+      scratch: [7],
+    },
+  ],
+  resampleField2d: [
+    {
+      label: '2D, factor 0.5 (expansion to an even size)',
+      make: (r) => [new Float32Array(26 * 34 * 2), [26, 34], smoothField(r, S2A, 3), S2A, [0.5, 0.5]],
+    },
+    {
+      label: '2D, anisotropic factors, odd output',
+      make: (r) => [new Float32Array(count(S2C) * 2), S2C, smoothField(r, S2B, 2), S2B, [0.7, 1.3]],
+    },
+  ],
+  resampleField3d: [
+    {
+      label: '3D, factor 0.5',
+      make: (r) => [new Float32Array(12 * 14 * 16 * 3), [12, 14, 16], smoothField(r, S3A, 2), S3A, [0.5, 0.5, 0.5]],
+    },
+    {
+      label: '3D, anisotropic factors',
+      make: (r) => [new Float32Array(count(S3C) * 3), S3C, smoothField(r, S3B, 2), S3B, [0.6, 1.1, 0.9]],
+    },
+  ],
+  downsample2d: [
+    {
+      label: '2D scalar, odd × odd',
+      make: (r) => [new Float32Array(7 * 9), randomFloat32(r, count(S2A)), S2A, 1],
+    },
+    {
+      label: '2D vector, even × odd',
+      make: (r) => [new Float32Array(8 * 7 * 2), randomFloat32(r, 16 * 13 * 2), [16, 13], 2],
+    },
+  ],
+  downsample3d: [
+    {
+      label: '3D scalar, even/odd/even',
+      make: (r) => [new Float32Array(3 * 4 * 4), randomFloat32(r, count(S3A)), S3A, 1],
+    },
+    {
+      label: '3D vector, odd sizes',
+      make: (r) => [new Float32Array(4 * 3 * 3 * 3), randomFloat32(r, count(S3C) * 3), S3C, 3],
+    },
+  ],
+  numpyGradient: [
+    { label: '2D', make: (r) => [new Float32Array(count(S2A) * 2), randomFloat32(r, count(S2A), -3, 3), S2A] },
+    { label: '2D, two rows', make: (r) => [new Float32Array(2 * 9 * 2), randomFloat32(r, 18), [2, 9] as Shape2D] },
+    { label: '3D', make: (r) => [new Float32Array(count(S3A) * 3), smoothImage(r, S3A), S3A] },
+  ],
+  gradientSampler2d: [
+    {
+      label: '2D, random image and sampling affines',
+      make: (r) => [new Float32Array(count(S2C) * 2), new Int32Array(count(S2C)), S2C, smoothImage(r, S2A), S2A,
+        randomAffine(r, 2, 0.9, 0.2, 0.03, 1), [1.1, 0.9], randomAffine(r, 2, 1, 0.2, 0.03, 1)],
+    },
+    {
+      label: '2D, identity affines',
+      make: (r) => [new Float32Array(count(S2A) * 2), new Int32Array(count(S2A)), S2A, randomFloat32(r, count(S2A)), S2A, null, [1, 1], null],
+    },
+  ],
+  gradientSampler3d: [
+    {
+      label: '3D, random affines',
+      make: (r) => [new Float32Array(count(S3C) * 3), new Int32Array(count(S3C)), S3C, smoothImage(r, S3A), S3A,
+        randomAffine(r, 3, 1, 0.2, 0.03, 1), [1, 1.2, 0.8], randomAffine(r, 3, 1, 0.2, 0.03, 1)],
+    },
+  ],
+  gaussianFilter: [
+    { label: '2D scalar, σ = (1.5, 0.7)', make: (r) => [new Float32Array(count(S2A)), randomFloat32(r, count(S2A)), S2A, 1, [1.5, 0.7]] },
+    { label: '2D vector, σ = (0, 2): first axis skipped', make: (r) => [new Float32Array(count(S2C) * 2), randomFloat32(r, count(S2C) * 2), S2C, 2, [0, 2]] },
+    { label: '2D, kernel longer than the axis (repeated reflection)', make: (r) => [new Float32Array(5 * 30), randomFloat32(r, 150), [5, 30] as Shape2D, 1, [4, 1]] },
+    { label: '3D scalar, σ = (1, 2, 0.5)', make: (r) => [new Float32Array(count(S3A)), smoothImage(r, S3A), S3A, 1, [1, 2, 0.5]] },
+    {
+      label: '3D vector in place (out === input)',
+      make: (r) => {
+        const a = randomFloat32(r, count(S3C) * 3);
+        return [a, a, S3C, 3, [0.8, 1.2, 1.6]];
+      },
+    },
+  ],
+  ccFactors2d: [0, 1, 3].map((radius) => ({
+    label: `2D, radius ${radius}`,
+    make: (r: Random): Parameters<Kernels['ccFactors2d']> => [new Float32Array(count(S2A) * 5), smoothImage(r, S2A), smoothImage(r, S2A), S2A, radius],
+  })),
+  ccFactors3d: [1, 2].map((radius) => ({
+    label: `3D, radius ${radius}`,
+    make: (r: Random): Parameters<Kernels['ccFactors3d']> => [new Float32Array(count(S3CC) * 5), smoothImage(r, S3CC), smoothImage(r, S3CC), S3CC, radius],
+  })),
+  ccForwardStep2d: [1, 3].map((radius) => ({
+    label: `2D, radius ${radius}`,
+    make: (r: Random): Parameters<Kernels['ccForwardStep2d']> => {
+      const f = new Float32Array(count(S2A) * 5);
+      tsKernels.ccFactors2d(f, smoothImage(r, S2A), smoothImage(r, S2A), S2A, radius);
+      return [new Float32Array(count(S2A) * 2), randomFloat32(r, count(S2A) * 2), f, S2A, radius];
+    },
+  })),
+  ccBackwardStep2d: [1, 3].map((radius) => ({
+    label: `2D, radius ${radius}`,
+    make: (r: Random): Parameters<Kernels['ccBackwardStep2d']> => {
+      const f = new Float32Array(count(S2A) * 5);
+      tsKernels.ccFactors2d(f, smoothImage(r, S2A), smoothImage(r, S2A), S2A, radius);
+      return [new Float32Array(count(S2A) * 2), randomFloat32(r, count(S2A) * 2), f, S2A, radius];
+    },
+  })),
+  ccForwardStep3d: [1, 2].map((radius) => ({
+    label: `3D, radius ${radius}`,
+    make: (r: Random): Parameters<Kernels['ccForwardStep3d']> => {
+      const f = new Float32Array(count(S3CC) * 5);
+      tsKernels.ccFactors3d(f, smoothImage(r, S3CC), smoothImage(r, S3CC), S3CC, radius);
+      return [new Float32Array(count(S3CC) * 3), randomFloat32(r, count(S3CC) * 3), f, S3CC, radius];
+    },
+  })),
+  ccBackwardStep3d: [1, 2].map((radius) => ({
+    label: `3D, radius ${radius}`,
+    make: (r: Random): Parameters<Kernels['ccBackwardStep3d']> => {
+      const f = new Float32Array(count(S3CC) * 5);
+      tsKernels.ccFactors3d(f, smoothImage(r, S3CC), smoothImage(r, S3CC), S3CC, radius);
+      return [new Float32Array(count(S3CC) * 3), randomFloat32(r, count(S3CC) * 3), f, S3CC, radius];
+    },
+  })),
+  ssdDemonsStep2d: [
+    {
+      label: '2D, zero-gradient pixels',
+      make: (r) => [new Float32Array(count(S2A) * 2), randomFloat32(r, count(S2A)), withZeros(r, randomFloat32(r, count(S2A) * 2), 0.2, 2), S2A, 1.5],
+    },
+  ],
+  ssdDemonsStep3d: [
+    {
+      label: '3D, zero-gradient voxels',
+      make: (r) => [new Float32Array(count(S3A) * 3), randomFloat32(r, count(S3A)), withZeros(r, randomFloat32(r, count(S3A) * 3), 0.2, 3), S3A, 0.01],
+    },
+  ],
+  gaussSeidelSweep2d: [
+    {
+      label: '2D, σ² = 1, target δ·g, u in place',
+      make: (r) => [randomFloat32(r, count(S2A) * 2), randomFloat32(r, count(S2A)), null, randomFloat32(r, count(S2A) * 2), null, 1.5, S2A],
+    },
+    {
+      label: '2D, σ² field with ±∞, explicit target',
+      make: (r) => [randomFloat32(r, count(S2C) * 2), randomFloat32(r, count(S2C)), sigmaField(r, count(S2C)), randomFloat32(r, count(S2C) * 2),
+        randomFloat32(r, count(S2C) * 2), 0.7, S2C],
+    },
+  ],
+  gaussSeidelSweep3d: [
+    {
+      label: '3D, σ² = 1, zero gradients (singular systems)',
+      make: (r) => [randomFloat32(r, count(S3A) * 3), randomFloat32(r, count(S3A)), null, withZeros(r, randomFloat32(r, count(S3A) * 3), 0.3, 3), null, 1.5, S3A],
+    },
+    {
+      label: '3D, σ² field with ±∞, explicit target',
+      make: (r) => [randomFloat32(r, count(S3C) * 3), randomFloat32(r, count(S3C)), sigmaField(r, count(S3C)), randomFloat32(r, count(S3C) * 3),
+        randomFloat32(r, count(S3C) * 3), 0.4, S3C],
+    },
+  ],
+  residual2d: [
+    {
+      label: '2D, σ² = 1',
+      make: (r) => [new Float32Array(count(S2A) * 2), randomFloat32(r, count(S2A)), null, randomFloat32(r, count(S2A) * 2), null, 1.5,
+        randomFloat32(r, count(S2A) * 2), S2A],
+    },
+    {
+      label: '2D, σ² field with ±∞, explicit target',
+      make: (r) => [new Float32Array(count(S2C) * 2), randomFloat32(r, count(S2C)), sigmaField(r, count(S2C)), randomFloat32(r, count(S2C) * 2),
+        randomFloat32(r, count(S2C) * 2), 0.7, randomFloat32(r, count(S2C) * 2), S2C],
+    },
+  ],
+  residual3d: [
+    {
+      label: '3D, σ² = 1',
+      make: (r) => [new Float32Array(count(S3A) * 3), randomFloat32(r, count(S3A)), null, randomFloat32(r, count(S3A) * 3), null, 1.5,
+        randomFloat32(r, count(S3A) * 3), S3A],
+    },
+    {
+      label: '3D, σ² field with ±∞, explicit target',
+      make: (r) => [new Float32Array(count(S3C) * 3), randomFloat32(r, count(S3C)), sigmaField(r, count(S3C)), randomFloat32(r, count(S3C) * 3),
+        randomFloat32(r, count(S3C) * 3), 0.4, randomFloat32(r, count(S3C) * 3), S3C],
+    },
+  ],
+};
