@@ -14,7 +14,7 @@ import { ssdMetric } from '@diffeo/metrics-ssd';
 import { SymmetricDiffeomorphicRegistration } from '@diffeo/syn';
 import { overlayImages, plot2dDiffeomorphicMap } from '@diffeo/regtools-viz';
 import { writePng } from '@diffeo/regtools-viz/node';
-import { prepareOutputDir, dice, ssd, fail } from './util.js';
+import { prepareOutputDir, dice, ssd, fail } from '@diffeo/app-utils';
 
 const FIGURES = ['input_images.png', 'diffeomorphic_map.png', 'direct_warp_result.png', 'inverse_warp_result.png'];
 

@@ -1,4 +1,4 @@
-/** Small helpers shared by the demo's main script. */
+/** Small helpers shared by diffeo's demo apps. */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -34,4 +34,18 @@ export function ssd(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2;
   return s;
+}
+
+/** Normalised cross-correlation of `a` and `b` over the voxels where `mask` is non-zero (all voxels when `mask` is null). */
+export function ncc(a: ArrayLike<number>, b: ArrayLike<number>, mask: ArrayLike<number> | null = null): number {
+  let n = 0, sa = 0, sb = 0;
+  for (let i = 0; i < a.length; i++) if (!mask || mask[i]) { n++; sa += a[i]; sb += b[i]; }
+  const ma = sa / n, mb = sb / n;
+  let sab = 0, saa = 0, sbb = 0;
+  for (let i = 0; i < a.length; i++) {
+    if (mask && !mask[i]) continue;
+    const x = a[i] - ma, y = b[i] - mb;
+    sab += x * y; saa += x * x; sbb += y * y;
+  }
+  return sab / Math.sqrt(saa * sbb);
 }
