@@ -128,6 +128,16 @@ describe('parseNifti: array order and byte order', () => {
     for (let i = 0; i < 2; i++) for (let j = 0; j < 3; j++) for (let k = 0; k < 4; k++) for (let t = 0; t < 5; t++) {
       expect(vol4.data[((i * 3 + j) * 4 + k) * 5 + t]).toBe(i + 2 * (j + 3 * (k + 4 * t)) - 7);
     }
+    // 5D with singleton axes and sizes above the transpose tile (33 > 32)
+    const shape5 = [33, 1, 3, 2, 35];
+    const n5 = 33 * 3 * 2 * 35;
+    const vol5 = parseNifti(buildNifti({ dims: shape5, datatype: 4, bitpix: 16, body: rampInt16(n5) }));
+    expect(vol5.shape).toEqual(shape5);
+    for (let i = 0; i < 33; i++) for (let k = 0; k < 3; k++) for (let t = 0; t < 2; t++) for (let u = 0; u < 35; u++) {
+      expect(vol5.data[((i * 3 + k) * 2 + t) * 35 + u]).toBe(i + 33 * (k + 3 * (t + 2 * u)) - 7);
+    }
+    const again = parseNifti(serializeNifti({ data: vol5.data, shape: shape5 }, null));
+    expect(Array.from(again.data)).toEqual(Array.from(vol5.data));
     const vol2 = parseNifti(buildNifti({ dims: [4, 3], datatype: 4, bitpix: 16, body: rampInt16(12) }));
     expect(vol2.shape).toEqual([4, 3]);
     for (let i = 0; i < 4; i++) for (let j = 0; j < 3; j++) expect(vol2.data[i * 3 + j]).toBe(i + 4 * j - 7);

@@ -30,6 +30,10 @@
  * (qfac) not ±1 → 1; `qform_code`/`sform_code` outside 0..5 → 0. `bitpix` is ignored
  * (the datatype decides the item size).
  *
+ * Deliberate differences: a single-file header whose `vox_offset` is below 352 (544 for
+ * NIfTI-2) is rejected — nibabel raises for 1..351 and, for 0, reads the header bytes
+ * as voxels; `.hdr`/`.img` pairs and Analyze 7.5 files are not supported.
+ *
  * ## Scaling (nibabel 5.0 rules)
  * `scl_slope`/`scl_inter` are taken as doubles. No scaling when the slope is 0 or not
  * finite, or when `(slope, inter) == (1, 0)`: the data keeps the file's dtype. Otherwise
@@ -467,88 +471,77 @@ function readString(view: DataView, start: number, end: number): string {
   return s;
 }
 
-/** Reverses the axis order: `src` is x-fastest (Fortran order over `shape`), `dst` C order over `shape`. */
-function fortranToC(src: NumericArray, dst: NumericArray, shape: readonly number[]): void {
-  const d = shape.length;
-  const n = src.length;
-  if (n === 0) return;
-  if (d <= 1) {
-    dst.set(src);
-    return;
-  }
-  // C strides of dst.
-  const cs = new Array<number>(d);
-  cs[d - 1] = 1;
-  for (let k = d - 2; k >= 0; k--) cs[k] = cs[k + 1] * shape[k + 1];
-  const n0 = shape[0];
-  const s0 = cs[0];
-  if (d === 2) {
-    const n1 = shape[1];
-    let f = 0;
-    for (let i1 = 0; i1 < n1; i1++) {
-      let o = i1;
-      for (let i0 = 0; i0 < n0; i0++, o += s0) dst[o] = src[f++];
-    }
-    return;
-  }
-  if (d === 3) {
-    const n1 = shape[1], n2 = shape[2], s1 = cs[1];
-    let f = 0;
-    for (let i2 = 0; i2 < n2; i2++) {
-      for (let i1 = 0; i1 < n1; i1++) {
-        let o = i1 * s1 + i2;
-        for (let i0 = 0; i0 < n0; i0++, o += s0) dst[o] = src[f++];
-      }
-    }
-    return;
-  }
-  // General N-D: odometer over axes 1..d-1 (axis 1 fastest, file order).
-  const idx = new Array<number>(d).fill(0);
-  let base = 0;
-  let f = 0;
-  for (;;) {
-    let o = base;
-    for (let i0 = 0; i0 < n0; i0++, o += s0) dst[o] = src[f++];
-    let k = 1;
-    for (; k < d; k++) {
-      idx[k]++;
-      base += cs[k];
-      if (idx[k] < shape[k]) break;
-      base -= cs[k] * shape[k];
-      idx[k] = 0;
-    }
-    if (k === d) return;
-  }
-}
+const TILE = 32;
 
-/** The inverse of {@link fortranToC}: `src` C order, `dst` x-fastest. */
-function cToFortran(src: NumericArray, dst: NumericArray, shape: readonly number[]): void {
-  const d = shape.length;
+/**
+ * Reverses the axis order between the file layout (x fastest: Fortran order over `shape`)
+ * and C order over `shape`: `toC` copies file → C (`src` file order, `dst` C order),
+ * otherwise C → file. Size-1 axes are dropped (they do not move memory); for the rest,
+ * each combination of the middle axes is a 2D transpose between the first axis (contiguous
+ * in the file) and the last (contiguous in C order), done in cache-sized tiles.
+ */
+function reverseAxes(src: NumericArray, dst: NumericArray, shape: readonly number[], toC: boolean): void {
+  const dims = shape.filter((n) => n !== 1);
+  const d = dims.length;
   if (src.length === 0) return;
   if (d <= 1) {
     dst.set(src);
     return;
   }
-  const cs = new Array<number>(d);
-  cs[d - 1] = 1;
-  for (let k = d - 2; k >= 0; k--) cs[k] = cs[k + 1] * shape[k + 1];
-  const n0 = shape[0];
-  const s0 = cs[0];
-  const idx = new Array<number>(d).fill(0);
-  let base = 0;
-  let f = 0;
+  const n0 = dims[0];
+  const nL = dims[d - 1];
+  // C stride of axis 0, file stride of the last axis.
+  let s0 = 1;
+  for (let k = 1; k < d; k++) s0 *= dims[k];
+  let fL = 1;
+  for (let k = 0; k < d - 1; k++) fL *= dims[k];
+  const nMid = d - 2;
+  const idx = new Array<number>(nMid).fill(0);
+  // C strides and file strides of the middle axes.
+  const cMid = new Array<number>(nMid);
+  const fMid = new Array<number>(nMid);
+  for (let k = 1; k <= nMid; k++) {
+    let c = 1;
+    for (let m = k + 1; m < d; m++) c *= dims[m];
+    let f = 1;
+    for (let m = 0; m < k; m++) f *= dims[m];
+    cMid[k - 1] = c;
+    fMid[k - 1] = f;
+  }
+  let cBase = 0;
+  let fBase = 0;
   for (;;) {
-    let o = base;
-    for (let i0 = 0; i0 < n0; i0++, o += s0) dst[f++] = src[o];
-    let k = 1;
-    for (; k < d; k++) {
+    for (let a0 = 0; a0 < n0; a0 += TILE) {
+      const e0 = Math.min(a0 + TILE, n0);
+      for (let aL = 0; aL < nL; aL += TILE) {
+        const eL = Math.min(aL + TILE, nL);
+        if (toC) {
+          for (let i0 = a0; i0 < e0; i0++) {
+            const c = cBase + i0 * s0;
+            const f = fBase + i0;
+            for (let iL = aL; iL < eL; iL++) dst[c + iL] = src[f + iL * fL];
+          }
+        } else {
+          for (let iL = aL; iL < eL; iL++) {
+            const c = cBase + iL;
+            const f = fBase + iL * fL;
+            for (let i0 = a0; i0 < e0; i0++) dst[f + i0] = src[c + i0 * s0];
+          }
+        }
+      }
+    }
+    // Next combination of the middle axes.
+    let k = 0;
+    for (; k < nMid; k++) {
       idx[k]++;
-      base += cs[k];
-      if (idx[k] < shape[k]) break;
-      base -= cs[k] * shape[k];
+      cBase += cMid[k];
+      fBase += fMid[k];
+      if (idx[k] < dims[k + 1]) break;
+      cBase -= cMid[k] * dims[k + 1];
+      fBase -= fMid[k] * dims[k + 1];
       idx[k] = 0;
     }
-    if (k === d) return;
+    if (k === nMid) return;
   }
 }
 
@@ -735,7 +728,7 @@ export function parseNifti(bytes: Uint8Array | ArrayBuffer, options: LoadNiftiOp
   if (le !== HOST_LITTLE_ENDIAN) swapBytes(raw, spec.size);
   const fileOrder = makeView(spec, raw.buffer, 0, count);
   const unscaled = spec.alloc(count);
-  fortranToC(fileOrder, unscaled, shape);
+  reverseAxes(fileOrder, unscaled, shape, true);
   let data: NumericArray = unscaled;
   if (scaling) {
     const out = new Float64Array(count);
@@ -989,7 +982,7 @@ export function serializeNifti(array: NiftiArrayInput, affine: AffineLike, optio
   const body = new Uint8Array(out.buffer, 352, count * spec.size);
   // 352 is a multiple of 8, so the typed view over `out.buffer` is aligned.
   const dst = makeView(spec, out.buffer, 352, count);
-  cToFortran(data, dst, shape);
+  reverseAxes(data, dst, shape, false);
   if (!HOST_LITTLE_ENDIAN) swapBytes(body, spec.size);
   if (options.gzip) return gzipSync(out, { level: 6 });
   return out;
