@@ -1,0 +1,27 @@
+/**
+ * Vite config of the browser demo.
+ *
+ * Package resolution: `vite build` (what turbo's root `pnpm build` runs, after the
+ * `^build` of every workspace dependency) resolves `@diffeo/*` through the ordinary
+ * `import` condition to each package's built `dist/`, so the shipped page is built
+ * from exactly what the packages publish. `vite` (dev server) and `vite build --mode
+ * source` (used by the end-to-end test) add the repository's `@diffeo/source`
+ * condition and resolve to each package's `src/` instead, so neither needs the
+ * packages built first (the same convention as the vitest config).
+ */
+import { defaultClientConditions, defineConfig } from 'vite';
+
+export default defineConfig(({ command, mode }) => {
+  const fromSource = command === 'serve' || mode === 'source';
+  const conditions = fromSource ? ['@diffeo/source', ...defaultClientConditions] : [...defaultClientConditions];
+  return {
+    // relative asset URLs: the built page works from any folder or sub-path
+    base: './',
+    resolve: { conditions },
+    // module workers, so the worker bundle can share chunks and use import.meta.url
+    worker: { format: 'es' },
+    build: { target: 'es2022', sourcemap: true },
+    server: { host: '127.0.0.1' },
+    preview: { host: '127.0.0.1' },
+  };
+});
