@@ -25,7 +25,7 @@ export class DiffeoError extends Error {
   constructor(code: DiffeoErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
-    this.name = new.target.name;
+    this.name = new.target.name; // subclasses below also set a literal name, which survives minification
   }
 }
 
@@ -33,6 +33,7 @@ export class DiffeoError extends Error {
 export class ShapeMismatchError extends DiffeoError {
   constructor(message: string) {
     super('SHAPE_MISMATCH', message);
+    this.name = 'ShapeMismatchError';
   }
 }
 
@@ -40,6 +41,7 @@ export class ShapeMismatchError extends DiffeoError {
 export class DimensionError extends DiffeoError {
   constructor(message: string) {
     super('INVALID_DIMENSION', message);
+    this.name = 'DimensionError';
   }
 }
 
@@ -47,6 +49,7 @@ export class DimensionError extends DiffeoError {
 export class InvalidAffineError extends DiffeoError {
   constructor(message: string) {
     super('INVALID_AFFINE', message);
+    this.name = 'InvalidAffineError';
   }
 }
 
@@ -54,6 +57,7 @@ export class InvalidAffineError extends DiffeoError {
 export class NonFiniteError extends DiffeoError {
   constructor(message: string) {
     super('NON_FINITE', message);
+    this.name = 'NonFiniteError';
   }
 }
 
@@ -61,6 +65,7 @@ export class NonFiniteError extends DiffeoError {
 export class DtypeError extends DiffeoError {
   constructor(message: string) {
     super('UNSUPPORTED_DTYPE', message);
+    this.name = 'DtypeError';
   }
 }
 
@@ -68,6 +73,7 @@ export class DtypeError extends DiffeoError {
 export class InvalidArgumentError extends DiffeoError {
   constructor(message: string) {
     super('INVALID_ARGUMENT', message);
+    this.name = 'InvalidArgumentError';
   }
 }
 
@@ -75,6 +81,7 @@ export class InvalidArgumentError extends DiffeoError {
 export class MalformedFileError extends DiffeoError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('MALFORMED_FILE', message, options);
+    this.name = 'MalformedFileError';
   }
 }
 
@@ -82,6 +89,7 @@ export class MalformedFileError extends DiffeoError {
 export class ImageTooSmallError extends DiffeoError {
   constructor(message: string) {
     super('IMAGE_TOO_SMALL', message);
+    this.name = 'ImageTooSmallError';
   }
 }
 
@@ -89,6 +97,7 @@ export class ImageTooSmallError extends DiffeoError {
 export class EmptyImageError extends DiffeoError {
   constructor(message: string) {
     super('EMPTY_IMAGE', message);
+    this.name = 'EmptyImageError';
   }
 }
 
@@ -96,6 +105,7 @@ export class EmptyImageError extends DiffeoError {
 export class FileExistsError extends DiffeoError {
   constructor(message: string) {
     super('FILE_EXISTS', message);
+    this.name = 'FileExistsError';
   }
 }
 
@@ -103,5 +113,6 @@ export class FileExistsError extends DiffeoError {
 export class AbortError extends DiffeoError {
   constructor(message = 'The operation was aborted.') {
     super('ABORTED', message);
+    this.name = 'AbortError';
   }
 }
