@@ -3,3 +3,4 @@
  */
 export * from './npy.js';
 export * from './nifti.js';
+export * from './mapping.js';

@@ -1,0 +1,303 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'fflate';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DiffeoError, DiffeomorphicMap, FileExistsError, InvalidArgumentError, MalformedFileError, type Affine, type Dim } from '@diffeo/core';
+import {
+  MAPPING_INTENT_CODE,
+  loadMapping,
+  mappingFilePath,
+  parseMapping,
+  parseNifti,
+  saveMapping,
+  saveNifti,
+  serializeMapping,
+} from '@diffeo/io';
+
+const dir = mkdtempSync(join(tmpdir(), 'diffeo-mapping-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function bytesOf(a: ArrayBufferView): Buffer {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+}
+
+/** Same bits (not just equal values: -0, NaN payloads). */
+function expectSameBits(a: ArrayBufferView, b: ArrayBufferView): void {
+  expect(a.constructor).toBe(b.constructor);
+  expect(a.byteLength).toBe(b.byteLength);
+  expect(Buffer.compare(bytesOf(a), bytesOf(b))).toBe(0);
+}
+
+function expectSameAffine(a: Affine, b: Affine): void {
+  if (a === null || b === null) {
+    expect(b).toBe(a);
+    return;
+  }
+  expectSameBits(a, b);
+}
+
+/** Every piece of state a reload must reproduce, including the recomputed inverses. */
+function expectSameMap(got: DiffeomorphicMap, want: DiffeomorphicMap): void {
+  expect(got).toBeInstanceOf(DiffeomorphicMap);
+  expect(got.dim).toBe(want.dim);
+  expect(got.isInverse).toBe(want.isInverse);
+  expect(got.dispShape).toEqual(want.dispShape);
+  expect(got.domainShape).toEqual(want.domainShape);
+  expect(got.codomainShape).toEqual(want.codomainShape);
+  for (const k of ['dispGridToWorld', 'dispWorldToGrid', 'domainGridToWorld', 'domainWorldToGrid', 'codomainGridToWorld',
+    'codomainWorldToGrid', 'prealign', 'prealignInv'] as const) {
+    expectSameAffine(got[k], want[k]);
+  }
+  expectSameBits(got.forward!, want.forward!);
+  expectSameBits(got.backward!, want.backward!);
+}
+
+/** A random float32 array in [-a, a). */
+function randomF32(n: number, seed: number, a = 1): Float32Array {
+  const r = rng(seed);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = (2 * r() - 1) * a;
+  return out;
+}
+
+function rotation3(ax: number, ay: number, az: number): number[] {
+  const [ca, sa, cb, sb, cc, sc] = [Math.cos(ax), Math.sin(ax), Math.cos(ay), Math.sin(ay), Math.cos(az), Math.sin(az)];
+  // Rz·Ry·Rx, row-major
+  return [
+    cc * cb, cc * sb * sa - sc * ca, cc * sb * ca + sc * sa,
+    sc * cb, sc * sb * sa + cc * ca, sc * sb * ca - cc * sa,
+    -sb, cb * sa, cb * ca,
+  ];
+}
+
+function affine3(rot: number[], zooms: number[], t: number[]): Float64Array {
+  const a = new Float64Array(16);
+  for (let r = 0; r < 3; r++) {
+    for (let c = 0; c < 3; c++) a[r * 4 + c] = rot[r * 3 + c] * zooms[c];
+    a[r * 4 + 3] = t[r];
+  }
+  a[15] = 1;
+  return a;
+}
+
+/** A 3D map with oblique, anisotropic grids of three different shapes and a prealign holding a -0. */
+function make3dMap(): DiffeomorphicMap<3> {
+  const prealign = affine3(rotation3(0.05, -0.11, 0.2), [1.02, 0.97, 1.0], [1.5, -2.25, 0.3]);
+  prealign[2] = -0; // must survive the JSON round trip
+  const map = new DiffeomorphicMap({
+    dim: 3,
+    dispShape: [9, 8, 7],
+    dispGridToWorld: affine3(rotation3(0.3, 0.1, -0.7), [1.25, 0.9, 2.1], [-11.3, 7.77, 3.1415926535]),
+    domainShape: [10, 9, 8],
+    domainGridToWorld: affine3(rotation3(0.29, 0.12, -0.69), [1.1, 1.0, 1.9], [-10.1, 6.5, 2.0]),
+    codomainShape: [8, 10, 9],
+    codomainGridToWorld: affine3(rotation3(-0.2, 0.4, 0.33), [1.3, 0.8, 2.0], [-9.0, 8.25, 1.0 / 3]),
+    prealign,
+  });
+  map.forward = randomF32(9 * 8 * 7 * 3, 1, 1.5);
+  map.backward = randomF32(9 * 8 * 7 * 3, 2, 1.5);
+  return map;
+}
+
+function make2dMap(): DiffeomorphicMap<2> {
+  const map = new DiffeomorphicMap({ dim: 2, dispShape: [12, 10], codomainShape: [9, 11] });
+  map.domainShape = null;
+  map.forward = randomF32(12 * 10 * 2, 3, 2);
+  map.backward = randomF32(12 * 10 * 2, 4, 2);
+  map.isInverse = true;
+  return map;
+}
+
+describe('serializeMapping / parseMapping', () => {
+  it('a 3D map with non-trivial affines and prealign reloads bit-identically, and warps images bit-identically', () => {
+    const map = make3dMap();
+    for (const m of [map, map.inverse()]) {
+      for (const gzip of [true, false]) {
+        const back = parseMapping(serializeMapping(m, { gzip }));
+        expectSameMap(back, m);
+        expect(Object.is(back.prealign![2], -0)).toBe(true);
+        // transform samples an image on the codomain grid (domain grid when isInverse), and vice versa
+        const onCodomain = { data: randomF32(8 * 10 * 9, 5, 100), shape: [8, 10, 9] };
+        const onDomain = { data: randomF32(10 * 9 * 8, 6, 100), shape: [10, 9, 8] };
+        const [a, b] = m.isInverse ? [onDomain, onCodomain] : [onCodomain, onDomain];
+        expectSameBits(back.transform(a).data, m.transform(a).data);
+        expectSameBits(back.transformInverse(b).data, m.transformInverse(b).data);
+        expectSameBits(back.transform(a, { interpolation: 'nearest' }).data, m.transform(a, { interpolation: 'nearest' }).data);
+        const pts = { data: Float64Array.from(randomF32(30, 7, 10)), shape: [10, 3] };
+        expectSameBits(back.transformPoints(pts).data, m.transformPoints(pts).data);
+      }
+    }
+  });
+
+  it('keeps null affines, a null domain shape and isInverse of a 2D map', () => {
+    const map = make2dMap();
+    const back = parseMapping(serializeMapping(map));
+    expectSameMap(back, map);
+    expect(back.domainShape).toBeNull();
+    expect(back.dispGridToWorld).toBeNull();
+    expect(back.isInverse).toBe(true);
+    const img = { data: randomF32(12 * 10, 8, 5), shape: [12, 10] };
+    // isInverse: transform is the backward warp (output on the codomain grid)
+    expectSameBits(back.transform(img).data, map.transform(img).data);
+  });
+
+  it('stores a 5D float32 vector image (nx, ny, nz, 2, d), intent 1007, forward at t = 0 and backward at t = 1', () => {
+    const map = make3dMap();
+    const vol = parseNifti(serializeMapping(map));
+    expect(vol.shape).toEqual([9, 8, 7, 2, 3]);
+    expect(vol.header.intentCode).toBe(MAPPING_INTENT_CODE);
+    expect(vol.header.dtype).toBe('float32');
+    const data = vol.data as Float32Array;
+    // C order over (9, 8, 7, 2, 3): voxel v, field t, component c at (v * 2 + t) * 3 + c
+    for (const v of [0, 1, 17, 9 * 8 * 7 - 1]) {
+      for (let c = 0; c < 3; c++) {
+        expect(Object.is(data[(v * 2) * 3 + c], map.forward![v * 3 + c])).toBe(true);
+        expect(Object.is(data[(v * 2 + 1) * 3 + c], map.backward![v * 3 + c])).toBe(true);
+      }
+    }
+    // the header affine is the displacement grid's, rounded to float32
+    expect(Array.from(vol.affine)).toEqual(Array.from(map.dispGridToWorld!, Math.fround));
+    const vol2 = parseNifti(serializeMapping(make2dMap(), { gzip: false }));
+    expect(vol2.shape).toEqual([12, 10, 1, 2, 2]);
+  });
+
+  it('refuses maps it cannot store exactly', () => {
+    const empty = new DiffeomorphicMap({ dim: 2, dispShape: [4, 4] });
+    expect(() => serializeMapping(empty)).toThrow(DiffeoError);
+    expect(() => serializeMapping(empty)).toThrow(/not set/);
+    const simplified = make3dMap().getSimplifiedTransform();
+    expect(() => serializeMapping(simplified)).toThrow(InvalidArgumentError);
+    expect(() => serializeMapping({} as DiffeomorphicMap)).toThrow(InvalidArgumentError);
+  });
+});
+
+describe('saveMapping / loadMapping', () => {
+  it('writes prefix.nii.gz atomically, reloads it by prefix or by file name, and never overwrites unless asked', async () => {
+    const sub = mkdtempSync(join(dir, 'save-'));
+    const prefix = join(sub, 'syn');
+    const map = make3dMap();
+    const file = await saveMapping(prefix, map);
+    expect(file).toBe(`${prefix}.nii.gz`);
+    expect(mappingFilePath(prefix)).toBe(file);
+    expectSameMap(await loadMapping(prefix), map);
+    expectSameMap(await loadMapping(file), map);
+    expectSameMap(await loadMapping(readFileSync(file)), map);
+
+    const before = readFileSync(file);
+    const other = make2dMap();
+    await expect(saveMapping(prefix, other)).rejects.toBeInstanceOf(FileExistsError);
+    await expect(saveMapping(file, other)).rejects.toThrow(/already exists/);
+    expect(Buffer.compare(readFileSync(file), before)).toBe(0);
+    await saveMapping(prefix, other, { overwrite: true });
+    expectSameMap(await loadMapping(prefix), other);
+    expect(readdirSync(sub)).toEqual(['syn.nii.gz']); // no temporary files left behind
+
+    const plain = await saveMapping(join(sub, 'plain.nii'), map);
+    expect(readFileSync(plain).subarray(344, 347).toString('latin1')).toBe('n+1'); // not gzipped
+    expectSameMap(await loadMapping(join(sub, 'plain')), map); // prefix falls back to .nii
+  });
+
+  it('reports truncated and corrupt files as MalformedFileError naming the file', async () => {
+    const map = make3dMap();
+    const gz = serializeMapping(map);
+    const raw = gunzipSync(gz);
+    const cases: Array<[string, Uint8Array, RegExp]> = [
+      ['truncated.nii.gz', gz.subarray(0, gz.length >> 1), /gzip|truncated/],
+      ['truncated-data.nii', raw.subarray(0, raw.length - 100), /truncated/],
+      ['truncated-header.nii', raw.subarray(0, 200), /truncated|fewer/],
+      ['empty.nii.gz', new Uint8Array(0), /truncated|not a NIfTI/],
+    ];
+    // corrupt JSON: break the colon after "dim"
+    const text = Buffer.from(raw).toString('latin1');
+    const bad = raw.slice();
+    bad[text.indexOf('"dim":') + 5] = 0x3b; // ';'
+    cases.push(['bad-json.nii', bad, /does not parse/]);
+    // a shape that disagrees with the voxels
+    const wrong = Buffer.from(text.replace('"dispShape": [9, 8, 7]', '"dispShape": [9, 8, 6]'), 'latin1');
+    cases.push(['wrong-shape.nii', new Uint8Array(wrong), /shape/]);
+    for (const [name, bytes, re] of cases) {
+      const p = join(dir, name);
+      writeFileSync(p, bytes);
+      const err = await loadMapping(p).then(() => null, (e: unknown) => e);
+      expect(err, name).toBeInstanceOf(MalformedFileError);
+      expect((err as Error).message, name).toContain(p);
+      expect((err as Error).message, name).toMatch(re);
+    }
+  });
+
+  it('says so when a NIfTI file is not a mapping', async () => {
+    const p = join(dir, 'image.nii.gz');
+    await saveNifti(p, { data: new Float32Array(4 * 5 * 6), shape: [4, 5, 6] }, null);
+    await expect(loadMapping(p)).rejects.toThrow(/not a diffeo mapping/);
+    await expect(loadMapping(p)).rejects.toBeInstanceOf(MalformedFileError);
+    const i16 = join(dir, 'image16.nii');
+    await saveNifti(i16, { data: new Int16Array(8), shape: [2, 2, 2] }, null);
+    await expect(loadMapping(i16)).rejects.toBeInstanceOf(MalformedFileError);
+  });
+});
+
+// ------------------------------------------------------------------------------------------------
+// nibabel reads the file (skipped when /usr/bin/python3 cannot import nibabel)
+// ------------------------------------------------------------------------------------------------
+
+const PY = '/usr/bin/python3';
+const hasNibabel = existsSync(PY) && spawnSync(PY, ['-c', 'import nibabel'], { stdio: 'ignore' }).status === 0;
+if (!hasNibabel) console.warn('mapping.test.ts: nibabel not importable from /usr/bin/python3; skipping the nibabel check of the mapping file layout.');
+
+const PY_READ = `
+import sys, json, hashlib, numpy as np, nibabel as nib
+img = nib.load(sys.argv[1])
+d = np.asanyarray(img.dataobj)
+ext = [e for e in img.header.extensions if e.get_code() == 6]
+meta = json.loads(ext[0].get_content())
+sha = lambda a: hashlib.sha256(np.ascontiguousarray(a, dtype='<f4').tobytes()).hexdigest()
+print(json.dumps(dict(shape=list(d.shape), dtype=d.dtype.name, intent=img.header.get_intent()[0],
+    fwd=sha(d[..., 0, :]), bwd=sha(d[..., 1, :]), affine=[float(x) for x in img.affine.ravel()], meta=meta)))
+`;
+
+describe.skipIf(!hasNibabel)('nibabel reads a mapping file', () => {
+  for (const dim of [3, 2] as Dim[]) {
+    it(`${dim}D: shape, vector intent, both fields and the exact metadata`, async () => {
+      const map = dim === 3 ? make3dMap() : make2dMap();
+      const file = await saveMapping(join(dir, `nib${dim}`), map);
+      const r = spawnSync(PY, ['-c', PY_READ, file], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      const got = JSON.parse(r.stdout) as {
+        shape: number[]; dtype: string; intent: string; fwd: string; bwd: string; affine: number[]; meta: Record<string, unknown>;
+      };
+      const { createHash } = await import('node:crypto');
+      const sha = (a: Float32Array) => createHash('sha256').update(bytesOf(a)).digest('hex');
+      expect(got.shape).toEqual(dim === 3 ? [9, 8, 7, 2, 3] : [12, 10, 1, 2, 2]);
+      expect(got.dtype).toBe('float32');
+      expect(got.intent).toBe('vector');
+      expect(got.fwd).toBe(sha(map.forward!));
+      expect(got.bwd).toBe(sha(map.backward!));
+      expect(got.meta.isInverse).toBe(map.isInverse);
+      expect(got.meta.dispShape).toEqual(Array.from(map.dispShape));
+      if (dim === 3) {
+        expect(got.affine).toEqual(Array.from(map.dispGridToWorld!, Math.fround));
+        // Python's json.dumps writes repr(float), which JSON.parse reads back to the same double
+        for (const k of ['dispGridToWorld', 'domainGridToWorld', 'codomainGridToWorld', 'prealign'] as const) {
+          const flat = (got.meta[k] as number[][]).flat();
+          flat.forEach((v, i) => expect(Object.is(v, map[k]![i]), `${k}[${i}]`).toBe(true));
+        }
+      } else {
+        expect(got.meta.dispGridToWorld).toBeNull();
+        expect(got.meta.domainShape).toBeNull();
+      }
+    });
+  }
+});
