@@ -104,23 +104,27 @@ export function parseNpy(bytes: Uint8Array, source?: string): NpyArray {
   } else {
     for (let i = 0; i < n; i++) out[i] = info.get(view, dataStart + i * info.size, le);
   }
-  if (fortran && shape.length > 1) return { dtype: code, shape, data: fortranToC(out, shape, info) };
+  if (fortran && shape.length > 1) return { dtype: code, shape, data: reorder(out, shape, info, true) };
   return { dtype: code, shape, data: out };
 }
 
-function fortranToC(src: NpyData, shape: number[], info: DtypeInfo): NpyData {
+/**
+ * Converts between Fortran (axis 0 fastest) and C (last axis fastest) layouts:
+ * `toC` reads Fortran-ordered `src` and returns C order, otherwise the reverse.
+ */
+function reorder(src: NpyData, shape: readonly number[], info: DtypeInfo, toC: boolean): NpyData {
   const n = src.length;
   const out = info.make(n);
   const d = shape.length;
   const idx = new Array<number>(d).fill(0);
-  // Fortran strides: axis 0 fastest.
   const fstride = new Array<number>(d);
   fstride[0] = 1;
   for (let k = 1; k < d; k++) fstride[k] = fstride[k - 1] * shape[k - 1];
   for (let c = 0; c < n; c++) {
     let f = 0;
     for (let k = 0; k < d; k++) f += idx[k] * fstride[k];
-    out[c] = src[f];
+    if (toC) out[c] = src[f];
+    else out[f] = src[c];
     for (let k = d - 1; k >= 0; k--) {
       if (++idx[k] < shape[k]) break;
       idx[k] = 0;
@@ -186,27 +190,7 @@ export function serializeNpy(data: NpyData, shape: readonly number[], options: S
   for (let i = 0; i < header.length; i++) out[pre + i] = header.charCodeAt(i);
   const start = pre + header.length;
   let src: NpyData = data;
-  if (options.fortranOrder && shape.length > 1) src = cToFortran(data, shape, info);
+  if (options.fortranOrder && shape.length > 1) src = reorder(data, shape, info, false);
   for (let i = 0; i < n; i++) info.set(view, start + i * info.size, src[i], le);
-  return out;
-}
-
-function cToFortran(src: NpyData, shape: readonly number[], info: DtypeInfo): NpyData {
-  const n = src.length;
-  const out = info.make(n);
-  const d = shape.length;
-  const idx = new Array<number>(d).fill(0);
-  const fstride = new Array<number>(d);
-  fstride[0] = 1;
-  for (let k = 1; k < d; k++) fstride[k] = fstride[k - 1] * shape[k - 1];
-  for (let c = 0; c < n; c++) {
-    let f = 0;
-    for (let k = 0; k < d; k++) f += idx[k] * fstride[k];
-    out[f] = src[c];
-    for (let k = d - 1; k >= 0; k--) {
-      if (++idx[k] < shape[k]) break;
-      idx[k] = 0;
-    }
-  }
   return out;
 }

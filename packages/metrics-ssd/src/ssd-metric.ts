@@ -26,6 +26,7 @@
  * (both images are already on the reference grid), as in DIPY.
  */
 import {
+  metricGradient,
   assertFinite,
   DiffeoError,
   DimensionError,
@@ -100,50 +101,6 @@ function resolveOptions(options: SSDMetricOptions | undefined): ResolvedSSDMetri
   return { smooth, innerIter, stepType };
 }
 
-/**
- * Physical-space gradient of the metrics (ALGORITHM §2.7): `numpy.gradient`
- * (float32), component `k` divided by `spacing[k]` (double, stored float32), then
- * rotated by the linear part of `direction` (`(d+1)×(d+1)`, row-major), stored float32.
- */
-function physicalGradient(out: Float32Array, image: Float32Array, shape: Shape2D | Shape3D, dim: Dim,
-  spacing: Float64Array, direction: Float64Array, context: KernelContext): void {
-  context.kernel('numpyGradient')(out, image, shape);
-  const voxels = out.length / dim;
-  const m = dim + 1;
-  if (dim === 2) {
-    const s0 = spacing[0];
-    const s1 = spacing[1];
-    const d00 = direction[0], d01 = direction[1], d02 = direction[2];
-    const d10 = direction[m], d11 = direction[m + 1], d12 = direction[m + 2];
-    for (let p = 0, q = 0; p < voxels; p++, q += 2) {
-      // Divide and store (float32), then reorient with homogeneous coordinate 0.
-      out[q] = out[q] / s0;
-      out[q + 1] = out[q + 1] / s1;
-      const x0 = out[q];
-      const x1 = out[q + 1];
-      out[q] = d00 * x0 + d01 * x1 + 0 * d02;
-      out[q + 1] = d10 * x0 + d11 * x1 + 0 * d12;
-    }
-  } else {
-    const s0 = spacing[0];
-    const s1 = spacing[1];
-    const s2 = spacing[2];
-    const d00 = direction[0], d01 = direction[1], d02 = direction[2], d03 = direction[3];
-    const d10 = direction[m], d11 = direction[m + 1], d12 = direction[m + 2], d13 = direction[m + 3];
-    const d20 = direction[2 * m], d21 = direction[2 * m + 1], d22 = direction[2 * m + 2], d23 = direction[2 * m + 3];
-    for (let p = 0, q = 0; p < voxels; p++, q += 3) {
-      out[q] = out[q] / s0;
-      out[q + 1] = out[q + 1] / s1;
-      out[q + 2] = out[q + 2] / s2;
-      const x0 = out[q];
-      const x1 = out[q + 1];
-      const x2 = out[q + 2];
-      out[q] = d00 * x0 + d01 * x1 + d02 * x2 + 0 * d03;
-      out[q + 1] = d10 * x0 + d11 * x1 + d12 * x2 + 0 * d13;
-      out[q + 2] = d20 * x0 + d21 * x1 + d22 * x2 + 0 * d23;
-    }
-  }
-}
 
 /** Per-iteration state of {@link SSDMetric}: gradients (computed on first use) and the step buffers. */
 class SSDStep<D extends Dim> implements MetricStep<D> {
@@ -214,13 +171,13 @@ class SSDStep<D extends Dim> implements MetricStep<D> {
     if (forward) {
       if (this.gradStatic === null) {
         this.gradStatic = new Float32Array(n * dim);
-        physicalGradient(this.gradStatic, S, this.shape, dim, this.spacing, this.direction, this.context);
+        metricGradient(this.gradStatic, S, this.shape, dim, this.spacing, this.direction, this.context);
       }
       grad = this.gradStatic;
     } else {
       if (this.gradMoving === null) {
         this.gradMoving = new Float32Array(n * dim);
-        physicalGradient(this.gradMoving, M, this.shape, dim, this.spacing, this.direction, this.context);
+        metricGradient(this.gradMoving, M, this.shape, dim, this.spacing, this.direction, this.context);
       }
       grad = this.gradMoving;
     }
