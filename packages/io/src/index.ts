@@ -4,3 +4,4 @@
 export * from './npy.js';
 export * from './nifti.js';
 export * from './mapping.js';
+export * from './atomic.js';

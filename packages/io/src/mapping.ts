@@ -47,6 +47,7 @@
  * Not stored: the kernel `context` (the loaded map uses the default context) and maps whose
  * two fields live on different grids (from `getSimplifiedTransform`), which are refused.
  */
+import { writeFileAtomic } from './atomic.js';
 import { gunzipSync, gzipSync } from 'fflate';
 import {
   DiffeoError,
@@ -425,29 +426,8 @@ export async function saveMapping(pathOrPrefix: string, map: DiffeomorphicMap, o
     throw new InvalidArgumentError('saveMapping needs a file path or prefix, for example "out/mapping" (writes out/mapping.nii.gz).');
   }
   const path = mappingFilePath(pathOrPrefix);
-  const overwrite = options.overwrite === true;
-  const fs = await import('node:fs/promises');
-  const pathMod = await import('node:path');
-  const existsMsg = `${path} already exists; pass { overwrite: true } to replace it, or choose another name.`;
-  if (!overwrite && (await exists(fs, path))) throw new FileExistsError(existsMsg);
   const bytes = serializeMapping(map, { gzip: path.toLowerCase().endsWith('.gz') });
-  const tmp = pathMod.join(pathMod.dirname(path), `.${pathMod.basename(path)}.${process.pid}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`);
-  await fs.writeFile(tmp, bytes, { flag: 'wx' });
-  try {
-    if (overwrite) {
-      await fs.rename(tmp, path);
-    } else {
-      try {
-        // link() fails with EEXIST instead of replacing: an atomic "create if absent".
-        await fs.link(tmp, path);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'EEXIST' || (await exists(fs, path))) throw new FileExistsError(existsMsg);
-        await fs.rename(tmp, path); // file systems without hard links
-      }
-    }
-  } finally {
-    await fs.rm(tmp, { force: true });
-  }
+  await writeFileAtomic(path, bytes, { overwrite: options.overwrite === true });
   return path;
 }
 

@@ -51,11 +51,11 @@
  * are the column norms of the affine's 3×3 block. Writes are atomic (temporary file
  * in the same folder, then rename) and never replace an existing file unless asked.
  */
+import { writeFileAtomic } from './atomic.js';
 import { gunzipSync, gzipSync } from 'fflate';
 import * as niftijs from 'nifti-reader-js';
 import {
   DtypeError,
-  FileExistsError,
   InvalidAffineError,
   InvalidArgumentError,
   MalformedFileError,
@@ -1024,42 +1024,7 @@ export async function saveNifti(path: string, array: NiftiArrayInput, affine: Af
   if (options.gzip !== undefined && options.gzip !== gzip) {
     throw new InvalidArgumentError(`options.gzip = ${options.gzip} contradicts the file name "${path}"; use the .nii.gz extension for gzip and .nii otherwise.`);
   }
-  const fs = await import('node:fs/promises');
-  const pathMod = await import('node:path');
-  const overwrite = options.overwrite === true;
-  if (!overwrite && (await exists(fs, path))) {
-    throw new FileExistsError(`${path} already exists; pass { overwrite: true } to replace it, or choose another name.`);
-  }
   const bytes = serializeNifti(array, affine, { ...options, gzip });
-  const dir = pathMod.dirname(path);
-  const tmp = pathMod.join(dir, `.${pathMod.basename(path)}.${process.pid}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`);
-  await fs.writeFile(tmp, bytes, { flag: 'wx' });
-  try {
-    if (overwrite) {
-      await fs.rename(tmp, path);
-    } else {
-      try {
-        // link() fails with EEXIST instead of replacing: an atomic "create if absent".
-        await fs.link(tmp, path);
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'EEXIST') throw new FileExistsError(`${path} already exists; pass { overwrite: true } to replace it, or choose another name.`);
-        // File systems without hard links: check then rename.
-        if (await exists(fs, path)) throw new FileExistsError(`${path} already exists; pass { overwrite: true } to replace it, or choose another name.`);
-        await fs.rename(tmp, path);
-      }
-    }
-  } finally {
-    await fs.rm(tmp, { force: true });
-  }
+  await writeFileAtomic(path, bytes, { overwrite: options.overwrite === true });
 }
 
-async function exists(fs: typeof import('node:fs/promises'), p: string): Promise<boolean> {
-  try {
-    await fs.lstat(p);
-    return true;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw e;
-  }
-}
