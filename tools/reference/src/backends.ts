@@ -3,6 +3,8 @@ import type { Backend } from '@diffeo/core';
 
 const factories: Record<string, (() => Promise<Backend | undefined>) | undefined> = {
   ts: async () => undefined,
+  // Lazy: the WebAssembly module is only compiled when this backend is asked for.
+  wasm: async () => (await import('@diffeo/wasm-kernels')).wasmBackend(),
 };
 
 /** Names accepted by `--backend`. */

@@ -1,0 +1,378 @@
+/**
+ * Fixed-point inversion of a displacement field (ALGORITHM §2.2), the WebAssembly
+ * port of `packages/core/src/kernels/invert.ts`: the same fused raster pass (apply
+ * the pending update of voxel i, then measure the new residual of voxel i), the same
+ * per-voxel arithmetic and the same order of the sums.
+ *
+ * `p` (the inverse, in/out), `d` (the field) and `q` (residual scratch) are
+ * float32 fields on one grid; `W` is the world-to-grid affine (0 = identity);
+ * `res` receives `[iterations, error, maxResidual]` as doubles (the caller maps
+ * iterations = 0 to NaN statistics).
+ */
+import { f32r, ldd } from './common';
+import { bi2Pair, even, insideMask, interleave2, odd, r32, S0, S1, S2, tri3Pair } from './simd';
+
+/** Residual components of the last `residualVoxel2d/3d` call. */
+let rc0: f64 = 0, rc1: f64 = 0, rc2: f64 = 0;
+
+/** Residual `f32(d(x) + v)` of one voxel of {@link invert2d} (0 when not inside), written to `rc0, rc1`. */
+function residualVoxel2d(d: usize, stride: i32, lastR: f64, lastC: f64, x0: f64, x1: f64, v0: f64, v1: f64): void {
+  let c0 = 0.0, c1 = 0.0;
+  if (x0 >= 0 && x0 < lastR && x1 >= 0 && x1 < lastC) {
+    const r = <i32>x0, c = <i32>x1;
+    const ca = x0 - <f64>r, cb = x1 - <f64>c;
+    const ea = 1 - ca, eb = 1 - cb;
+    const w00 = ea * eb, w01 = ea * cb, w11 = ca * cb, w10 = ca * eb;
+    const q00 = d + (<usize>(r * stride + c * 2) << 2);
+    const q10 = q00 + (<usize>stride << 2);
+    let s0 = f32r(w00 * <f64>load<f32>(q00));
+    s0 = f32r(s0 + w01 * <f64>load<f32>(q00, 8));
+    s0 = f32r(s0 + w11 * <f64>load<f32>(q10, 8));
+    s0 = f32r(s0 + w10 * <f64>load<f32>(q10));
+    let s1 = f32r(w00 * <f64>load<f32>(q00, 4));
+    s1 = f32r(s1 + w01 * <f64>load<f32>(q00, 12));
+    s1 = f32r(s1 + w11 * <f64>load<f32>(q10, 12));
+    s1 = f32r(s1 + w10 * <f64>load<f32>(q10, 4));
+    c0 = f32r(s0 + v0);
+    c1 = f32r(s1 + v1);
+  }
+  rc0 = c0; rc1 = c1;
+}
+
+/** 2D inversion; `mbuf` is scratch for one double per voxel (see {@link invert3d}). */
+export function invert2d(p: usize, d: usize, q: usize, nr: i32, nc: i32, W: usize, sr: f64, sc: f64,
+  maxIter: f64, tol: f64, res: usize, mbuf: usize): void {
+  const n = <f64>nr * <f64>nc;
+  const lastR = <f64>(nr - 1), lastC = <f64>(nc - 1);
+  const stride = nc * 2;
+  const hasW = W != 0;
+  let b00 = 1.0, b01 = 0.0, b10 = 0.0, b11 = 1.0;
+  if (hasW) { b00 = ldd(W, 0); b01 = ldd(W, 1); b10 = ldd(W, 3); b11 = ldd(W, 4); }
+  const B00 = f64x2.splat(b00), B01 = f64x2.splat(b01), B10 = f64x2.splat(b10), B11 = f64x2.splat(b11);
+  const LR = f64x2.splat(lastR), LC = f64x2.splat(lastC);
+  const SR = f64x2.splat(sr), SC = f64x2.splat(sc);
+  const TWO = f64x2.splat(2);
+
+  let iter = 0;
+  let error = 1 + tol;
+  let difmag = NaN;
+  let measured = false;
+  let eps = 0.75, maxlen = 0.0;
+  while (true) {
+    const cont = <f64>iter < maxIter && tol < error;
+    if (!cont && !measured) break;
+    const update = measured;
+    const EPS = f64x2.splat(eps), MAXLEN = f64x2.splat(maxlen), EPSMAX = f64x2.splat(eps * maxlen);
+    let sum = 0.0, mx = 0.0;
+    let pp = p, pq = q, pm = mbuf;
+    for (let i = 0; i < nr; i++) {
+      const fi = <f64>i;
+      const I = f64x2.splat(fi);
+      let J = f64x2.replace_lane(f64x2.splat(0), 1, 1);
+      let j = 0;
+      for (; j + 1 < nc; j += 2, pp += 16, pq += 16, pm += 16, J = f64x2.add(J, TWO)) {
+        const L = v128.load(pp);
+        let V0 = even(L), V1 = odd(L);
+        if (update) {
+          const E = v128.load(pq);
+          const E0 = even(E), E1 = odd(E);
+          const Mg = v128.load(pm);
+          const SF = v128.bitselect(f64x2.div(EPSMAX, Mg), EPS, f64x2.gt(Mg, MAXLEN));
+          const N0 = f32x4.demote_f64x2_zero(f64x2.sub(V0, f64x2.mul(SF, E0)));
+          const N1 = f32x4.demote_f64x2_zero(f64x2.sub(V1, f64x2.mul(SF, E1)));
+          v128.store(pp, interleave2(N0, N1));
+          V0 = f64x2.promote_low_f32x4(N0);
+          V1 = f64x2.promote_low_f32x4(N1);
+        }
+        if (!cont) continue;
+        let X0: v128, X1: v128;
+        if (hasW) {
+          X0 = f64x2.add(f64x2.mul(B00, V0), f64x2.mul(B01, V1));
+          X1 = f64x2.add(f64x2.mul(B10, V0), f64x2.mul(B11, V1));
+        } else {
+          X0 = V0; X1 = V1;
+        }
+        X0 = f64x2.add(I, X0);
+        X1 = f64x2.add(J, X1);
+        let C0: v128, C1: v128;
+        if ((insideMask(X0, LR) & insideMask(X1, LC)) == 3) {
+          bi2Pair(d, nc, X0, X1);
+          C0 = r32(f64x2.add(S0, V0));
+          C1 = r32(f64x2.add(S1, V1));
+        } else {
+          residualVoxel2d(d, stride, lastR, lastC, f64x2.extract_lane(X0, 0), f64x2.extract_lane(X1, 0),
+            f64x2.extract_lane(V0, 0), f64x2.extract_lane(V1, 0));
+          C0 = f64x2.splat(rc0); C1 = f64x2.splat(rc1);
+          residualVoxel2d(d, stride, lastR, lastC, f64x2.extract_lane(X0, 1), f64x2.extract_lane(X1, 1),
+            f64x2.extract_lane(V0, 1), f64x2.extract_lane(V1, 1));
+          C0 = f64x2.replace_lane(C0, 1, rc0); C1 = f64x2.replace_lane(C1, 1, rc1);
+        }
+        v128.store(pq, interleave2(f32x4.demote_f64x2_zero(C0), f32x4.demote_f64x2_zero(C1)));
+        const U0 = f64x2.div(C0, SR), U1 = f64x2.div(C1, SC);
+        const Mg = f64x2.sqrt(f64x2.add(f64x2.mul(U0, U0), f64x2.mul(U1, U1)));
+        v128.store(pm, Mg);
+        let m = f64x2.extract_lane(Mg, 0);
+        sum += m;
+        if (mx < m) mx = m;
+        m = f64x2.extract_lane(Mg, 1);
+        sum += m;
+        if (mx < m) mx = m;
+      }
+      for (; j < nc; j++, pp += 8, pq += 8, pm += 8) {
+        let v0 = <f64>load<f32>(pp), v1 = <f64>load<f32>(pp, 4);
+        if (update) {
+          const e0 = <f64>load<f32>(pq), e1 = <f64>load<f32>(pq, 4);
+          const m = load<f64>(pm);
+          const sf = m > maxlen ? eps * maxlen / m : eps;
+          v0 = f32r(v0 - sf * e0);
+          v1 = f32r(v1 - sf * e1);
+          store<f32>(pp, <f32>v0);
+          store<f32>(pp, <f32>v1, 4);
+        }
+        if (!cont) continue;
+        let x0: f64, x1: f64;
+        if (hasW) {
+          x0 = b00 * v0 + b01 * v1;
+          x1 = b10 * v0 + b11 * v1;
+        } else {
+          x0 = v0; x1 = v1;
+        }
+        residualVoxel2d(d, stride, lastR, lastC, fi + x0, <f64>j + x1, v0, v1);
+        const c0 = rc0, c1 = rc1;
+        store<f32>(pq, <f32>c0);
+        store<f32>(pq, <f32>c1, 4);
+        const u0 = c0 / sr, u1 = c1 / sc;
+        const m = Math.sqrt(u0 * u0 + u1 * u1);
+        store<f64>(pm, m);
+        sum += m;
+        if (mx < m) mx = m;
+      }
+    }
+    if (!cont) break;
+    eps = iter == 0 ? 0.75 : 0.5;
+    difmag = mx;
+    error = sum / n;
+    maxlen = difmag * eps;
+    measured = true;
+    iter++;
+  }
+  store<f64>(res, <f64>iter);
+  store<f64>(res, error, 8);
+  store<f64>(res, difmag, 16);
+}
+
+
+/**
+ * Residual `f32(d(x) + v)` of one voxel of {@link invert3d} at grid position
+ * `(x0, x1, x2)` (0 when not inside), written to `rc0..rc2`.
+ */
+function residualVoxel3d(d: usize, rowStride: i32, sliceStride: i32, lastS: f64, lastR: f64, lastC: f64,
+  x0: f64, x1: f64, x2: f64, v0: f64, v1: f64, v2: f64): void {
+  let c0 = 0.0, c1 = 0.0, c2 = 0.0;
+  if (x0 >= 0 && x0 < lastS && x1 >= 0 && x1 < lastR && x2 >= 0 && x2 < lastC) {
+    const s = <i32>x0, r = <i32>x1, c = <i32>x2;
+    const cg = x0 - <f64>s, ca = x1 - <f64>r, cb = x2 - <f64>c;
+    const eg = 1 - cg, ea = 1 - ca, eb = 1 - cb;
+    const p00 = ea * eb, p01 = ea * cb, p11 = ca * cb, p10 = ca * eb;
+    const w0 = p00 * eg, w1 = p01 * eg, w2 = p11 * eg, w3 = p10 * eg;
+    const w4 = p00 * cg, w5 = p01 * cg, w6 = p11 * cg, w7 = p10 * cg;
+    const rowB = <usize>rowStride << 2, sliceB = <usize>sliceStride << 2;
+    const q0 = d + (<usize>(s * sliceStride + r * rowStride + c * 3) << 2);
+    const q3 = q0 + rowB, q4 = q0 + sliceB, q7 = q3 + sliceB;
+    let s0 = f32r(w0 * <f64>load<f32>(q0));
+    s0 = f32r(s0 + w1 * <f64>load<f32>(q0, 12));
+    s0 = f32r(s0 + w2 * <f64>load<f32>(q3, 12));
+    s0 = f32r(s0 + w3 * <f64>load<f32>(q3));
+    s0 = f32r(s0 + w4 * <f64>load<f32>(q4));
+    s0 = f32r(s0 + w5 * <f64>load<f32>(q4, 12));
+    s0 = f32r(s0 + w6 * <f64>load<f32>(q7, 12));
+    s0 = f32r(s0 + w7 * <f64>load<f32>(q7));
+    let s1 = f32r(w0 * <f64>load<f32>(q0, 4));
+    s1 = f32r(s1 + w1 * <f64>load<f32>(q0, 16));
+    s1 = f32r(s1 + w2 * <f64>load<f32>(q3, 16));
+    s1 = f32r(s1 + w3 * <f64>load<f32>(q3, 4));
+    s1 = f32r(s1 + w4 * <f64>load<f32>(q4, 4));
+    s1 = f32r(s1 + w5 * <f64>load<f32>(q4, 16));
+    s1 = f32r(s1 + w6 * <f64>load<f32>(q7, 16));
+    s1 = f32r(s1 + w7 * <f64>load<f32>(q7, 4));
+    let s2 = f32r(w0 * <f64>load<f32>(q0, 8));
+    s2 = f32r(s2 + w1 * <f64>load<f32>(q0, 20));
+    s2 = f32r(s2 + w2 * <f64>load<f32>(q3, 20));
+    s2 = f32r(s2 + w3 * <f64>load<f32>(q3, 8));
+    s2 = f32r(s2 + w4 * <f64>load<f32>(q4, 8));
+    s2 = f32r(s2 + w5 * <f64>load<f32>(q4, 20));
+    s2 = f32r(s2 + w6 * <f64>load<f32>(q7, 20));
+    s2 = f32r(s2 + w7 * <f64>load<f32>(q7, 8));
+    c0 = f32r(s0 + v0);
+    c1 = f32r(s1 + v1);
+    c2 = f32r(s2 + v2);
+  }
+  rc0 = c0; rc1 = c1; rc2 = c2;
+}
+
+/**
+ * 3D inversion. `mbuf` is scratch for one double per voxel: the residual norm `m`
+ * measured in one pass is kept there for the update of the next pass (it is the
+ * same double the TypeScript kernel recomputes from the stored residual).
+ */
+export function invert3d(p: usize, d: usize, q: usize, ns: i32, nr: i32, nc: i32, W: usize, ss: f64, sr: f64, sc: f64,
+  maxIter: f64, tol: f64, res: usize, mbuf: usize): void {
+  const n = <f64>ns * <f64>nr * <f64>nc;
+  const lastS = <f64>(ns - 1), lastR = <f64>(nr - 1), lastC = <f64>(nc - 1);
+  const rowStride = nc * 3, sliceStride = nr * nc * 3;
+  const hasW = W != 0;
+  let b00 = 1.0, b01 = 0.0, b02 = 0.0, b10 = 0.0, b11 = 1.0, b12 = 0.0, b20 = 0.0, b21 = 0.0, b22 = 1.0;
+  if (hasW) {
+    b00 = ldd(W, 0); b01 = ldd(W, 1); b02 = ldd(W, 2);
+    b10 = ldd(W, 4); b11 = ldd(W, 5); b12 = ldd(W, 6);
+    b20 = ldd(W, 8); b21 = ldd(W, 9); b22 = ldd(W, 10);
+  }
+  const B00 = f64x2.splat(b00), B01 = f64x2.splat(b01), B02 = f64x2.splat(b02);
+  const B10 = f64x2.splat(b10), B11 = f64x2.splat(b11), B12 = f64x2.splat(b12);
+  const B20 = f64x2.splat(b20), B21 = f64x2.splat(b21), B22 = f64x2.splat(b22);
+  const LS = f64x2.splat(lastS), LR = f64x2.splat(lastR), LC = f64x2.splat(lastC);
+  const SS = f64x2.splat(ss), SR = f64x2.splat(sr), SC = f64x2.splat(sc);
+  const TWO = f64x2.splat(2);
+
+  let iter = 0;
+  let error = 1 + tol;
+  let difmag = 1.0;
+  let measured = false;
+  let eps = 0.75, maxlen = 0.0;
+  while (true) {
+    const cont = 0.1 < difmag && <f64>iter < maxIter && tol < error;
+    if (!cont && !measured) break;
+    const update = measured;
+    const EPS = f64x2.splat(eps), MAXLEN = f64x2.splat(maxlen), EPSMAX = f64x2.splat(eps * maxlen);
+    let sum = 0.0, mx = 0.0;
+    let pp = p, pq = q, pm = mbuf;
+    for (let k = 0; k < ns; k++) {
+      const fk = <f64>k;
+      const K = f64x2.splat(fk);
+      for (let i = 0; i < nr; i++) {
+        const fi = <f64>i;
+        const I = f64x2.splat(fi);
+        let J = f64x2.replace_lane(f64x2.splat(0), 1, 1);
+        let j = 0;
+        // Two voxels (j, j+1) per step, one per lane.
+        for (; j + 1 < nc; j += 2, pp += 24, pq += 24, pm += 16, J = f64x2.add(J, TWO)) {
+          let L = v128.load(pp), M = v128.load64_zero(pp, 16);
+          let V0 = f64x2.promote_low_f32x4(i32x4.shuffle(L, M, 0, 3, 0, 3));
+          let V1 = f64x2.promote_low_f32x4(i32x4.shuffle(L, M, 1, 4, 1, 4));
+          let V2 = f64x2.promote_low_f32x4(i32x4.shuffle(L, M, 2, 5, 2, 5));
+          if (update) {
+            const Lq = v128.load(pq), Mq = v128.load64_zero(pq, 16);
+            const E0 = f64x2.promote_low_f32x4(i32x4.shuffle(Lq, Mq, 0, 3, 0, 3));
+            const E1 = f64x2.promote_low_f32x4(i32x4.shuffle(Lq, Mq, 1, 4, 1, 4));
+            const E2 = f64x2.promote_low_f32x4(i32x4.shuffle(Lq, Mq, 2, 5, 2, 5));
+            const Mg = v128.load(pm);
+            const SF = v128.bitselect(f64x2.div(EPSMAX, Mg), EPS, f64x2.gt(Mg, MAXLEN));
+            const N0 = f32x4.demote_f64x2_zero(f64x2.sub(V0, f64x2.mul(SF, E0)));
+            const N1 = f32x4.demote_f64x2_zero(f64x2.sub(V1, f64x2.mul(SF, E1)));
+            const N2 = f32x4.demote_f64x2_zero(f64x2.sub(V2, f64x2.mul(SF, E2)));
+            v128.store32_lane(pp, N0, 0);
+            v128.store32_lane(pp, N1, 0, 4);
+            v128.store32_lane(pp, N2, 0, 8);
+            v128.store32_lane(pp, N0, 1, 12);
+            v128.store32_lane(pp, N1, 1, 16);
+            v128.store32_lane(pp, N2, 1, 20);
+            V0 = f64x2.promote_low_f32x4(N0);
+            V1 = f64x2.promote_low_f32x4(N1);
+            V2 = f64x2.promote_low_f32x4(N2);
+          }
+          if (!cont) continue;
+          let X0: v128, X1: v128, X2: v128;
+          if (hasW) {
+            X0 = f64x2.add(f64x2.add(f64x2.mul(B00, V0), f64x2.mul(B01, V1)), f64x2.mul(B02, V2));
+            X1 = f64x2.add(f64x2.add(f64x2.mul(B10, V0), f64x2.mul(B11, V1)), f64x2.mul(B12, V2));
+            X2 = f64x2.add(f64x2.add(f64x2.mul(B20, V0), f64x2.mul(B21, V1)), f64x2.mul(B22, V2));
+          } else {
+            X0 = V0; X1 = V1; X2 = V2;
+          }
+          X0 = f64x2.add(K, X0);
+          X1 = f64x2.add(I, X1);
+          X2 = f64x2.add(J, X2);
+          let C0: v128, C1: v128, C2: v128;
+          const mask = insideMask(X0, LS) & insideMask(X1, LR) & insideMask(X2, LC);
+          if (mask == 3) {
+            tri3Pair(d, rowStride, sliceStride, X0, X1, X2);
+            C0 = r32(f64x2.add(S0, V0));
+            C1 = r32(f64x2.add(S1, V1));
+            C2 = r32(f64x2.add(S2, V2));
+          } else {
+            residualVoxel3d(d, rowStride, sliceStride, lastS, lastR, lastC,
+              f64x2.extract_lane(X0, 0), f64x2.extract_lane(X1, 0), f64x2.extract_lane(X2, 0),
+              f64x2.extract_lane(V0, 0), f64x2.extract_lane(V1, 0), f64x2.extract_lane(V2, 0));
+            C0 = f64x2.splat(rc0); C1 = f64x2.splat(rc1); C2 = f64x2.splat(rc2);
+            residualVoxel3d(d, rowStride, sliceStride, lastS, lastR, lastC,
+              f64x2.extract_lane(X0, 1), f64x2.extract_lane(X1, 1), f64x2.extract_lane(X2, 1),
+              f64x2.extract_lane(V0, 1), f64x2.extract_lane(V1, 1), f64x2.extract_lane(V2, 1));
+            C0 = f64x2.replace_lane(C0, 1, rc0); C1 = f64x2.replace_lane(C1, 1, rc1); C2 = f64x2.replace_lane(C2, 1, rc2);
+          }
+          const F0 = f32x4.demote_f64x2_zero(C0), F1 = f32x4.demote_f64x2_zero(C1), F2 = f32x4.demote_f64x2_zero(C2);
+          v128.store32_lane(pq, F0, 0);
+          v128.store32_lane(pq, F1, 0, 4);
+          v128.store32_lane(pq, F2, 0, 8);
+          v128.store32_lane(pq, F0, 1, 12);
+          v128.store32_lane(pq, F1, 1, 16);
+          v128.store32_lane(pq, F2, 1, 20);
+          const U0 = f64x2.div(C0, SS), U1 = f64x2.div(C1, SR), U2 = f64x2.div(C2, SC);
+          const Mg = f64x2.sqrt(f64x2.add(f64x2.add(f64x2.mul(U0, U0), f64x2.mul(U1, U1)), f64x2.mul(U2, U2)));
+          v128.store(pm, Mg);
+          let m = f64x2.extract_lane(Mg, 0);
+          sum += m;
+          if (mx < m) mx = m;
+          m = f64x2.extract_lane(Mg, 1);
+          sum += m;
+          if (mx < m) mx = m;
+        }
+        for (; j < nc; j++, pp += 12, pq += 12, pm += 8) {
+          let v0 = <f64>load<f32>(pp), v1 = <f64>load<f32>(pp, 4), v2 = <f64>load<f32>(pp, 8);
+          if (update) {
+            const e0 = <f64>load<f32>(pq), e1 = <f64>load<f32>(pq, 4), e2 = <f64>load<f32>(pq, 8);
+            const m = load<f64>(pm);
+            const sf = m > maxlen ? eps * maxlen / m : eps;
+            v0 = f32r(v0 - sf * e0);
+            v1 = f32r(v1 - sf * e1);
+            v2 = f32r(v2 - sf * e2);
+            store<f32>(pp, <f32>v0);
+            store<f32>(pp, <f32>v1, 4);
+            store<f32>(pp, <f32>v2, 8);
+          }
+          if (!cont) continue;
+          let x0: f64, x1: f64, x2: f64;
+          if (hasW) {
+            x0 = b00 * v0 + b01 * v1 + b02 * v2;
+            x1 = b10 * v0 + b11 * v1 + b12 * v2;
+            x2 = b20 * v0 + b21 * v1 + b22 * v2;
+          } else {
+            x0 = v0; x1 = v1; x2 = v2;
+          }
+          x0 = fk + x0;
+          x1 = fi + x1;
+          x2 = <f64>j + x2;
+          residualVoxel3d(d, rowStride, sliceStride, lastS, lastR, lastC, x0, x1, x2, v0, v1, v2);
+          const c0 = rc0, c1 = rc1, c2 = rc2;
+          store<f32>(pq, <f32>c0);
+          store<f32>(pq, <f32>c1, 4);
+          store<f32>(pq, <f32>c2, 8);
+          const u0 = c0 / ss, u1 = c1 / sr, u2 = c2 / sc;
+          const m = Math.sqrt(u0 * u0 + u1 * u1 + u2 * u2);
+          store<f64>(pm, m);
+          sum += m;
+          if (mx < m) mx = m;
+        }
+      }
+    }
+    if (!cont) break;
+    eps = iter == 0 ? 0.75 : 0.5;
+    difmag = mx;
+    error = sum / n;
+    maxlen = difmag * eps;
+    measured = true;
+    iter++;
+  }
+  store<f64>(res, <f64>iter);
+  store<f64>(res, error, 8);
+  store<f64>(res, difmag, 16);
+}

@@ -1,0 +1,268 @@
+/**
+ * Sum-of-squared-differences kernels (ALGORITHM §5.1), the WebAssembly port of
+ * `packages/core/src/kernels/ssd.ts`: demons step, one in-place Gauss-Seidel sweep
+ * of the Gauss-Newton system (raster order, neighbours 2D −row, +col, +row, −col;
+ * 3D −slice, −row, +col, +row, −col, +slice) and its residual. Float32 products
+ * exactly where the TypeScript kernel rounds (`n2`, the 2D sweep's `b`, `g0²`,
+ * `g0·g1`, `g1²`, the residual's differences and `g·u`), double elsewhere.
+ * A null `sigmaSq` / `target` is address 0.
+ */
+
+// @ts-ignore: decorator
+@inline function ld(p: usize, i: i32): f64 {
+  return <f64>load<f32>(p + (<usize>i << 2));
+}
+// @ts-ignore: decorator
+@inline function st(p: usize, i: i32, v: f64): void {
+  store<f32>(p + (<usize>i << 2), <f32>v);
+}
+// @ts-ignore: decorator
+@inline function isInf(x: f64): bool {
+  return x == Infinity || x == -Infinity;
+}
+
+export function ssdDemonsStep2d(out: usize, delta: usize, gradient: usize, n: i32, sigmaSqX: f64): f64 {
+  let energy = 0.0;
+  for (let p = 0, q = 0; p < n; p++, q += 2) {
+    const d = ld(delta, p);
+    const d2 = d * d;
+    energy += d2;
+    const g0 = load<f32>(gradient + (<usize>q << 2)), g1 = load<f32>(gradient + (<usize>(q + 1) << 2));
+    const n2 = <f64>(g0 * g0 + g1 * g1);
+    const den = d2 / sigmaSqX + n2;
+    if (den < 1e-9) {
+      st(out, q, 0); st(out, q + 1, 0);
+    } else {
+      st(out, q, (d * <f64>g0) / den);
+      st(out, q + 1, (d * <f64>g1) / den);
+    }
+  }
+  return energy;
+}
+
+export function ssdDemonsStep3d(out: usize, delta: usize, gradient: usize, n: i32, sigmaSqX: f64): f64 {
+  let energy = 0.0;
+  for (let p = 0, q = 0; p < n; p++, q += 3) {
+    const d = ld(delta, p);
+    const d2 = d * d;
+    energy += d2;
+    const gp = gradient + (<usize>q << 2);
+    const g0 = load<f32>(gp), g1 = load<f32>(gp, 4), g2 = load<f32>(gp, 8);
+    const n2 = <f64>(g0 * g0 + g1 * g1 + g2 * g2);
+    const den = d2 / sigmaSqX + n2;
+    if (den < 1e-9) {
+      st(out, q, 0); st(out, q + 1, 0); st(out, q + 2, 0);
+    } else {
+      st(out, q, (d * <f64>g0) / den);
+      st(out, q + 1, (d * <f64>g1) / den);
+      st(out, q + 2, (d * <f64>g2) / den);
+    }
+  }
+  return energy;
+}
+
+export function gaussSeidelSweep2d(u: usize, delta: usize, sigmaSq: usize, gradient: usize, target: usize,
+  lambda: f64, nr: i32, nc: i32): void {
+  const rowStride = 2 * nc;
+  const hasSigma = sigmaSq != 0, hasTarget = target != 0;
+  for (let r = 0; r < nr; r++) {
+    const up = r > 0;
+    const down = r + 1 < nr;
+    for (let c = 0; c < nc; c++) {
+      const p = r * nc + c;
+      const q = 2 * p;
+      const s2 = hasSigma ? ld(sigmaSq, p) : 1.0;
+      const g0 = load<f32>(gradient + (<usize>q << 2)), g1 = load<f32>(gradient + (<usize>(q + 1) << 2));
+      let b0: f64, b1: f64;
+      if (hasTarget) {
+        b0 = ld(target, q);
+        b1 = ld(target, q + 1);
+      } else {
+        const d = load<f32>(delta + (<usize>p << 2));
+        b0 = <f64>(d * g0);
+        b1 = <f64>(d * g1);
+      }
+      let nn = 0;
+      let y0 = 0.0, y1 = 0.0;
+      if (up) { nn++; y0 += ld(u, q - rowStride); y1 += ld(u, q - rowStride + 1); }
+      if (c + 1 < nc) { nn++; y0 += ld(u, q + 2); y1 += ld(u, q + 3); }
+      if (down) { nn++; y0 += ld(u, q + rowStride); y1 += ld(u, q + rowStride + 1); }
+      if (c > 0) { nn++; y0 += ld(u, q - 2); y1 += ld(u, q - 1); }
+      if (isInf(s2)) {
+        st(u, q, y0 / <f64>nn);
+        st(u, q + 1, y1 / <f64>nn);
+        continue;
+      }
+      const sl = s2 * lambda;
+      const tau = sl * <f64>nn;
+      const g00 = <f64>(g0 * g0);
+      const g11 = <f64>(g1 * g1);
+      const A0 = g00 + tau;
+      const A1 = <f64>(g0 * g1);
+      const A2 = g11 + tau;
+      const det = A0 * A2 - A1 * A1;
+      if (det < 1e-9) {
+        const n2 = <f64><f32>(g00 + g11);
+        if (n2 < 1e-9) {
+          st(u, q, 0); st(u, q + 1, 0);
+        } else {
+          st(u, q, b0 / n2);
+          st(u, q + 1, b1 / n2);
+        }
+      } else {
+        const yy0 = b0 + sl * y0, yy1 = b1 + sl * y1;
+        const x1 = (A0 * yy1 - A1 * yy0) / det;
+        st(u, q + 1, x1);
+        st(u, q, (yy0 - A1 * x1) / A0);
+      }
+    }
+  }
+}
+
+export function gaussSeidelSweep3d(u: usize, delta: usize, sigmaSq: usize, gradient: usize, target: usize,
+  lambda: f64, ns: i32, nr: i32, nc: i32): void {
+  const rowStride = 3 * nc;
+  const sliceStride = 3 * nr * nc;
+  const hasSigma = sigmaSq != 0, hasTarget = target != 0;
+  // The last solved vector persists across voxels (DIPY's singular-system quirk).
+  let x0 = 0.0, x1 = 0.0, x2 = 0.0;
+  for (let s = 0; s < ns; s++) {
+    for (let r = 0; r < nr; r++) {
+      for (let c = 0; c < nc; c++) {
+        const p = (s * nr + r) * nc + c;
+        const q = 3 * p;
+        const g0 = ld(gradient, q), g1 = ld(gradient, q + 1), g2 = ld(gradient, q + 2);
+        const s2 = hasSigma ? ld(sigmaSq, p) : 1.0;
+        let b0: f64, b1: f64, b2: f64;
+        if (!hasTarget) {
+          const d = ld(delta, p);
+          b0 = d * g0; b1 = d * g1; b2 = d * g2;
+        } else {
+          b0 = ld(target, q); b1 = ld(target, q + 1); b2 = ld(target, q + 2);
+        }
+        let nn = 0;
+        let y0 = 0.0, y1 = 0.0, y2 = 0.0;
+        if (s > 0) { const o = q - sliceStride; nn++; y0 += ld(u, o); y1 += ld(u, o + 1); y2 += ld(u, o + 2); }
+        if (r > 0) { const o = q - rowStride; nn++; y0 += ld(u, o); y1 += ld(u, o + 1); y2 += ld(u, o + 2); }
+        if (c + 1 < nc) { const o = q + 3; nn++; y0 += ld(u, o); y1 += ld(u, o + 1); y2 += ld(u, o + 2); }
+        if (r + 1 < nr) { const o = q + rowStride; nn++; y0 += ld(u, o); y1 += ld(u, o + 1); y2 += ld(u, o + 2); }
+        if (c > 0) { const o = q - 3; nn++; y0 += ld(u, o); y1 += ld(u, o + 1); y2 += ld(u, o + 2); }
+        if (s + 1 < ns) { const o = q + sliceStride; nn++; y0 += ld(u, o); y1 += ld(u, o + 1); y2 += ld(u, o + 2); }
+        if (isInf(s2)) {
+          st(u, q, y0 / <f64>nn); st(u, q + 1, y1 / <f64>nn); st(u, q + 2, y2 / <f64>nn);
+        } else if (s2 < 1e-9) {
+          const n2 = g0 * g0 + g1 * g1 + g2 * g2;
+          if (n2 < 1e-9) {
+            st(u, q, 0); st(u, q + 1, 0); st(u, q + 2, 0);
+          } else {
+            st(u, q, b0 / n2); st(u, q + 1, b1 / n2); st(u, q + 2, b2 / n2);
+          }
+        } else {
+          const sl = s2 * lambda;
+          const tau = sl * <f64>nn;
+          const yy0 = b0 + sl * y0, yy1 = b1 + sl * y1, yy2 = b2 + sl * y2;
+          // Symmetric elimination in DIPY's order; a pivot below 1e-9 (not NaN) keeps the previous solution.
+          const a = g0 * g0 + tau;
+          if (!(a < 1e-9)) {
+            const bb = g0 * g1;
+            const sub = a * (g1 * g1 + tau) - bb * bb;
+            if (!(sub < 1e-9)) {
+              const cc = g0 * g2;
+              const dd = (a * (g1 * g1 + tau) - bb * bb) / a;
+              const e = (a * (g1 * g2) - bb * cc) / a;
+              const f = (a * (g2 * g2 + tau) - cc * cc) / a - (e * e * a) / sub;
+              if (!(f < 1e-9)) {
+                const z0 = yy0;
+                const z1 = (yy1 * a - z0 * bb) / a;
+                const z2 = (yy2 * a - cc * z0) / a - (e * (yy1 * a - bb * z0)) / sub;
+                x2 = z2 / f;
+                x1 = (z1 - e * x2) / dd;
+                x0 = (z0 - bb * x1 - cc * x2) / a;
+              }
+            }
+          }
+          st(u, q, x0); st(u, q + 1, x1); st(u, q + 2, x2);
+        }
+      }
+    }
+  }
+}
+
+export function residual2d(out: usize, delta: usize, sigmaSq: usize, gradient: usize, target: usize,
+  lambda: f64, u: usize, nr: i32, nc: i32): void {
+  const rowStride = 2 * nc;
+  const hasSigma = sigmaSq != 0, hasTarget = target != 0;
+  for (let r = 0; r < nr; r++) {
+    for (let c = 0; c < nc; c++) {
+      const p = r * nc + c;
+      const q = 2 * p;
+      const s2 = hasSigma ? ld(sigmaSq, p) : 1.0;
+      const g0 = ld(gradient, q), g1 = ld(gradient, q + 1);
+      let b0: f64, b1: f64;
+      if (!hasTarget) {
+        const d = ld(delta, p);
+        b0 = d * g0; b1 = d * g1;
+      } else {
+        b0 = ld(target, q); b1 = ld(target, q + 1);
+      }
+      const u0 = load<f32>(u + (<usize>q << 2)), u1 = load<f32>(u + (<usize>(q + 1) << 2));
+      let y0 = 0.0, y1 = 0.0;
+      if (r > 0) { y0 += <f64>(u0 - <f32>ld(u, q - rowStride)); y1 += <f64>(u1 - <f32>ld(u, q - rowStride + 1)); }
+      if (c + 1 < nc) { y0 += <f64>(u0 - <f32>ld(u, q + 2)); y1 += <f64>(u1 - <f32>ld(u, q + 3)); }
+      if (r + 1 < nr) { y0 += <f64>(u0 - <f32>ld(u, q + rowStride)); y1 += <f64>(u1 - <f32>ld(u, q + rowStride + 1)); }
+      if (c > 0) { y0 += <f64>(u0 - <f32>ld(u, q - 2)); y1 += <f64>(u1 - <f32>ld(u, q - 1)); }
+      if (isInf(s2)) {
+        st(out, q, -lambda * y0);
+        st(out, q + 1, -lambda * y1);
+      } else {
+        const dot = <f64>(<f32>g0 * u0 + <f32>g1 * u1);
+        const sl = s2 * lambda;
+        st(out, q, b0 - (g0 * dot + sl * y0));
+        st(out, q + 1, b1 - (g1 * dot + sl * y1));
+      }
+    }
+  }
+}
+
+export function residual3d(out: usize, delta: usize, sigmaSq: usize, gradient: usize, target: usize,
+  lambda: f64, u: usize, ns: i32, nr: i32, nc: i32): void {
+  const rowStride = 3 * nc;
+  const sliceStride = 3 * nr * nc;
+  const hasSigma = sigmaSq != 0, hasTarget = target != 0;
+  for (let s = 0; s < ns; s++) {
+    for (let r = 0; r < nr; r++) {
+      for (let c = 0; c < nc; c++) {
+        const p = (s * nr + r) * nc + c;
+        const q = 3 * p;
+        const s2 = hasSigma ? ld(sigmaSq, p) : 1.0;
+        const g0 = ld(gradient, q), g1 = ld(gradient, q + 1), g2 = ld(gradient, q + 2);
+        let b0: f64, b1: f64, b2: f64;
+        if (!hasTarget) {
+          const d = ld(delta, p);
+          b0 = d * g0; b1 = d * g1; b2 = d * g2;
+        } else {
+          b0 = ld(target, q); b1 = ld(target, q + 1); b2 = ld(target, q + 2);
+        }
+        const up = u + (<usize>q << 2);
+        const u0 = load<f32>(up), u1 = load<f32>(up, 4), u2 = load<f32>(up, 8);
+        let y0 = 0.0, y1 = 0.0, y2 = 0.0;
+        let o: usize;
+        if (s > 0) { o = up - (<usize>sliceStride << 2); y0 += <f64>(u0 - load<f32>(o)); y1 += <f64>(u1 - load<f32>(o, 4)); y2 += <f64>(u2 - load<f32>(o, 8)); }
+        if (r > 0) { o = up - (<usize>rowStride << 2); y0 += <f64>(u0 - load<f32>(o)); y1 += <f64>(u1 - load<f32>(o, 4)); y2 += <f64>(u2 - load<f32>(o, 8)); }
+        if (c + 1 < nc) { o = up + 12; y0 += <f64>(u0 - load<f32>(o)); y1 += <f64>(u1 - load<f32>(o, 4)); y2 += <f64>(u2 - load<f32>(o, 8)); }
+        if (r + 1 < nr) { o = up + (<usize>rowStride << 2); y0 += <f64>(u0 - load<f32>(o)); y1 += <f64>(u1 - load<f32>(o, 4)); y2 += <f64>(u2 - load<f32>(o, 8)); }
+        if (c > 0) { o = up - 12; y0 += <f64>(u0 - load<f32>(o)); y1 += <f64>(u1 - load<f32>(o, 4)); y2 += <f64>(u2 - load<f32>(o, 8)); }
+        if (s + 1 < ns) { o = up + (<usize>sliceStride << 2); y0 += <f64>(u0 - load<f32>(o)); y1 += <f64>(u1 - load<f32>(o, 4)); y2 += <f64>(u2 - load<f32>(o, 8)); }
+        if (isInf(s2)) {
+          st(out, q, -lambda * y0); st(out, q + 1, -lambda * y1); st(out, q + 2, -lambda * y2);
+        } else {
+          const dot = <f64>(<f32>g0 * u0 + <f32>g1 * u1 + <f32>g2 * u2);
+          const sl = s2 * lambda;
+          st(out, q, b0 - (g0 * dot + sl * y0));
+          st(out, q + 1, b1 - (g1 * dot + sl * y1));
+          st(out, q + 2, b2 - (g2 * dot + sl * y2));
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+"""One DIPY run of a diffeo benchmark case, in its own process.
+
+    /usr/bin/python3 run_dipy.py <case_dir> <out_dir>
+
+Reads the case's params.json and .npy inputs written by the diffeo bench
+(tools/bench), runs DIPY's SymmetricDiffeomorphicRegistration.optimize with
+exactly those parameters (only the optimize call is timed), warps the moving
+image (linear) and the moving labels (nearest neighbour) onto the static grid,
+saves them as warped_moving.npy / warped_labels.npy in out_dir, and writes
+result.json with the same keys as the diffeo child:
+
+    optimizeSeconds        seconds in optimize (time.perf_counter)
+    rssBeforeOptimizeKiB   ru_maxrss after imports and loading (KiB on Linux)
+    rssAfterOptimizeKiB    ru_maxrss right after optimize
+    maxRssKiB              ru_maxrss at the end
+    iterationsPerLevel     iterations per pyramid level, coarsest first
+
+Only DIPY's public API is used: SymmetricDiffeomorphicRegistration, SSDMetric,
+CCMetric and the returned DiffeomorphicMap's transform.
+"""
+import json
+import os
+import resource
+import sys
+import time
+
+import numpy as np
+import dipy
+from dipy.align.imwarp import SymmetricDiffeomorphicRegistration, RegistrationStages
+from dipy.align.metrics import CCMetric, SSDMetric
+
+
+def peak_rss_kib():
+    # Linux reports ru_maxrss in KiB.
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
+def affine(value):
+    return None if value is None else np.asarray(value, dtype=np.float64)
+
+
+def make_metric(p):
+    dim = int(p["dim"])
+    if p["metric"] == "SSD":
+        return SSDMetric(dim, smooth=p["smooth"], inner_iter=int(p["inner_iter"]), step_type=p["step_type"])
+    if p["metric"] == "CC":
+        return CCMetric(dim, sigma_diff=p["sigma_diff"], radius=int(p["radius"]))
+    raise ValueError("unsupported metric %r" % p["metric"])
+
+
+def main(argv):
+    if len(argv) != 2:
+        sys.stderr.write("usage: run_dipy.py <case_dir> <out_dir>\n")
+        return 2
+    case_dir, out_dir = argv
+    with open(os.path.join(case_dir, "params.json")) as f:
+        params = json.load(f)
+    inputs = params["inputs"]
+    static = np.load(os.path.join(case_dir, inputs["static"]))
+    moving = np.load(os.path.join(case_dir, inputs["moving"]))
+    labels = None
+    if inputs.get("moving_labels"):
+        labels = np.load(os.path.join(case_dir, inputs["moving_labels"])).astype(np.int32)
+
+    iterations = []
+
+    def callback(sdr, status):
+        if status == RegistrationStages.SCALE_START:
+            iterations.append(0)
+        elif status == RegistrationStages.ITER_END:
+            iterations[-1] += 1
+
+    s = params["syn"]
+    sdr = SymmetricDiffeomorphicRegistration(
+        make_metric(params["metric"]),
+        level_iters=list(s["level_iters"]),
+        step_length=s["step_length"],
+        ss_sigma_factor=s["ss_sigma_factor"],
+        opt_tol=s["opt_tol"],
+        inv_iter=int(s["inv_iter"]),
+        inv_tol=s["inv_tol"],
+        callback=callback,
+    )
+    rss_before = peak_rss_kib()
+    t0 = time.perf_counter()
+    mapping = sdr.optimize(
+        static,
+        moving,
+        static_grid2world=affine(params["static_grid2world"]),
+        moving_grid2world=affine(params["moving_grid2world"]),
+        prealign=affine(params["prealign"]),
+    )
+    optimize_seconds = time.perf_counter() - t0
+    rss_after = peak_rss_kib()
+
+    warped = np.asarray(mapping.transform(moving), dtype=np.float32)
+    np.save(os.path.join(out_dir, "warped_moving.npy"), warped)
+    if labels is not None:
+        warped_labels = np.asarray(mapping.transform(labels, interpolation="nearest"), dtype=np.int32)
+        np.save(os.path.join(out_dir, "warped_labels.npy"), warped_labels)
+
+    result = {
+        "implementation": "dipy-" + dipy.__version__,
+        "optimizeSeconds": optimize_seconds,
+        "rssBeforeOptimizeKiB": rss_before,
+        "rssAfterOptimizeKiB": rss_after,
+        "maxRssKiB": peak_rss_kib(),
+        "iterationsPerLevel": iterations,
+        "numpy": np.__version__,
+    }
+    with open(os.path.join(out_dir, "result.json"), "w") as f:
+        json.dump(result, f)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { parseCliArgs, runCli } from './cli.js';
+import { selectCases } from './cases.js';
+
+describe('command line', () => {
+  it('parses the flags', () => {
+    const o = parseCliArgs(['--cases', 'a,b', '--runs', '5', '--json', 'x.json', '--data', 'd', '--skip-dipy', '--backends', 'ts']);
+    expect(o).toMatchObject({ cases: 'a,b', runs: 5, json: 'x.json', data: 'd', skipDipy: true, backends: ['ts'] });
+    expect(parseCliArgs([]).runs).toBe(3);
+    expect(() => parseCliArgs(['--runs', '0'])).toThrow(/positive integer/);
+    expect(() => parseCliArgs(['--backends', 'gpu'])).toThrow(/ts and\/or wasm/);
+  });
+  it('selects cases by name and rejects unknown ones', () => {
+    expect(selectCases('tiny2d,aniso3d').map((c) => c.name)).toEqual(['tiny2d', 'aniso3d']);
+    expect(selectCases(undefined).some((c) => c.name === 'tiny2d')).toBe(false);
+    expect(() => selectCases('nope')).toThrow(/unknown case/);
+  });
+});
+
+describe('bench smoke test (diffeo only, one tiny case, one run)', () => {
+  it('runs tiny2d in a child process and prints the table and its JSON', async () => {
+    let out = '';
+    const code = await runCli(['--cases', 'tiny2d', '--runs', '1', '--skip-dipy', '--backends', 'ts'], (s) => {
+      out += s;
+    });
+    expect(code, out).toBe(0);
+    const lines = out.split('\n');
+    const row = lines.find((l) => l.startsWith('tiny2d'));
+    expect(row).toMatch(/^tiny2d\s+32×32\s+\d/);
+    const json = JSON.parse(out.slice(out.indexOf('\n['), out.lastIndexOf(']') + 1)) as Array<Record<string, unknown>>;
+    expect(json).toHaveLength(1);
+    expect(json[0].case).toBe('tiny2d');
+    expect(json[0].dipy_time_s).toBeNull();
+    expect(typeof json[0].ts_time_s).toBe('number');
+    expect(json[0].ts_rss_kib as number).toBeGreaterThan(1000);
+    // registration improves the tissue overlap of the synthetic pair
+    expect(json[0].quality_ts as number).toBeGreaterThan(json[0].quality_before as number);
+  });
+});

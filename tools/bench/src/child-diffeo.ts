@@ -1,0 +1,108 @@
+/**
+ * One diffeo run in its own process, so that its peak RSS is its own:
+ *
+ *   node --conditions=@diffeo/source --import tsx child-diffeo.ts <caseDir> <outDir> <ts|wasm>
+ *
+ * Reads `params.json` and the `.npy` inputs of the case, runs
+ * `SymmetricDiffeomorphicRegistration.optimize` (the only timed part), warps the
+ * moving image (linear) and the moving labels (nearest neighbour) onto the static
+ * grid, writes them to `outDir` as `warped_moving.npy` / `warped_labels.npy`, and
+ * writes `result.json`: optimize seconds, peak RSS in KiB before optimize, after
+ * it and at the end (`process.resourceUsage().maxRSS`), iterations per level.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createContext, type Dim, type KernelContext, type SimilarityMetric } from '@diffeo/core';
+import { parseNpy, serializeNpy, type NpyArray, type NpyData } from '@diffeo/io';
+import { SymmetricDiffeomorphicRegistration } from '@diffeo/syn';
+import type { BenchParams, MetricParams } from './cases.js';
+import { loadWasmBackend } from './wasm.js';
+
+/** What a child writes to `result.json` (the DIPY script writes the same keys). */
+export interface ChildResult {
+  implementation: string;
+  optimizeSeconds: number;
+  rssBeforeOptimizeKiB: number;
+  rssAfterOptimizeKiB: number;
+  maxRssKiB: number;
+  iterationsPerLevel: number[];
+  backend?: string;
+}
+
+function readNpy(path: string): NpyArray {
+  const b = readFileSync(path);
+  return parseNpy(new Uint8Array(b.buffer, b.byteOffset, b.byteLength), path);
+}
+
+async function makeMetric(p: MetricParams): Promise<SimilarityMetric<Dim>> {
+  if (p.metric === 'SSD') {
+    const { ssdMetric } = await import('@diffeo/metrics-ssd');
+    return ssdMetric(p.dim, { smooth: p.smooth, innerIter: p.inner_iter, stepType: p.step_type === 'gauss_newton' ? 'gaussNewton' : 'demons' }) as SimilarityMetric<Dim>;
+  }
+  const { ccMetric } = await import('@diffeo/metrics-cc');
+  return ccMetric(p.dim, { sigmaDiff: p.sigma_diff, radius: p.radius }) as SimilarityMetric<Dim>;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [caseDir, outDir, backend = 'ts'] = argv;
+  if (!caseDir || !outDir) throw new Error('usage: child-diffeo.ts <caseDir> <outDir> [ts|wasm]');
+  const params = JSON.parse(readFileSync(join(caseDir, 'params.json'), 'utf8')) as BenchParams;
+  let context: KernelContext = createContext();
+  if (backend === 'wasm') {
+    const loaded = await loadWasmBackend();
+    if (!loaded.ok) throw new Error(`wasm backend unavailable: ${loaded.reason}`);
+    context = createContext(loaded.backend);
+  } else if (backend !== 'ts') throw new Error(`unknown backend ${backend}`);
+  const metric = await makeMetric(params.metric);
+  const stat = readNpy(join(caseDir, params.inputs.static));
+  const mov = readNpy(join(caseDir, params.inputs.moving));
+  const labels = params.inputs.moving_labels ? readNpy(join(caseDir, params.inputs.moving_labels)) : null;
+  const s = params.syn;
+  const reg = new SymmetricDiffeomorphicRegistration(metric, {
+    levelIters: s.level_iters,
+    stepLength: s.step_length,
+    ssSigmaFactor: s.ss_sigma_factor,
+    optTol: s.opt_tol,
+    invIter: s.inv_iter,
+    invTol: s.inv_tol,
+    context,
+  });
+  const staticImg = { data: stat.data, shape: stat.shape };
+  const movingImg = { data: mov.data, shape: mov.shape };
+  const rssBefore = process.resourceUsage().maxRSS;
+  const t0 = performance.now();
+  const map = await reg.optimize({
+    static: staticImg,
+    moving: movingImg,
+    staticGridToWorld: params.static_grid2world,
+    movingGridToWorld: params.moving_grid2world,
+    prealign: params.prealign,
+  });
+  const optimizeSeconds = (performance.now() - t0) / 1000;
+  const rssAfter = process.resourceUsage().maxRSS;
+  const warped = map.transform(movingImg);
+  writeFileSync(join(outDir, 'warped_moving.npy'), serializeNpy(Float32Array.from(warped.data as ArrayLike<number>), stat.shape));
+  if (labels) {
+    const wl = map.transform({ data: labels.data, shape: labels.shape }, { interpolation: 'nearest' });
+    writeFileSync(join(outDir, 'warped_labels.npy'), serializeNpy(Int32Array.from(wl.data as ArrayLike<number>) as NpyData, stat.shape));
+  }
+  const result: ChildResult = {
+    implementation: `diffeo-${backend}`,
+    backend,
+    optimizeSeconds,
+    rssBeforeOptimizeKiB: rssBefore,
+    rssAfterOptimizeKiB: rssAfter,
+    maxRssKiB: process.resourceUsage().maxRSS,
+    iterationsPerLevel: [...reg.iterationsPerLevel],
+  };
+  writeFileSync(join(outDir, 'result.json'), JSON.stringify(result));
+}
+
+main(process.argv.slice(2)).then(
+  () => process.exit(0),
+  (e: unknown) => {
+    console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
+    process.exit(1);
+  },
+);

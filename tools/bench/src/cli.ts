@@ -1,0 +1,131 @@
+#!/usr/bin/env node
+/**
+ * `pnpm bench [--cases a,b,c] [--runs N] [--json out.json] [--data DIR] [--skip-dipy] [--backends ts,wasm] [--python PATH] [--keep]`
+ *
+ * Runs diffeo (TypeScript kernels, and the wasm backend when it can be loaded) and
+ * DIPY 1.6 side by side on each case and prints one table (medians of `--runs`
+ * runs: optimize time, peak RSS, ratios, quality), then the same table as JSON.
+ * `--json FILE` also writes the full report (every run, machine, versions).
+ * Progress goes to stderr.
+ */
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { runBench, type BenchReport } from './bench.js';
+import { CASES, selectCases } from './cases.js';
+import { formatTable, toTableRows } from './format.js';
+
+const USAGE = `usage: pnpm bench [options]
+  --cases a,b,c     cases to run (default: ${CASES.filter((c) => c.byDefault).map((c) => c.name).join(',')}; 'all' adds ${CASES.filter((c) => !c.byDefault).map((c) => c.name).join(',')})
+  --runs N          runs per implementation and case; the table shows medians (default 3)
+  --data DIR        the shared benchmark data folder (real brain pairs; skipped without it)
+  --skip-dipy       do not run DIPY
+  --backends LIST   diffeo backends: ts,wasm (default both; wasm shows n/a when it cannot be loaded)
+  --python PATH     Python with DIPY 1.6 (default /usr/bin/python3)
+  --json FILE       also write the full report as JSON
+  --keep            keep the temporary inputs and outputs (their folder is printed)
+cases:
+${CASES.map((c) => `  ${c.name.padEnd(12)}${c.description}`).join('\n')}`;
+
+/** Parsed command-line options. */
+export interface CliOptions {
+  cases: string | undefined;
+  runs: number;
+  json: string | undefined;
+  data: string | undefined;
+  skipDipy: boolean;
+  backends: ('ts' | 'wasm')[];
+  python: string;
+  keep: boolean;
+  help: boolean;
+}
+
+/** Parses the arguments (without the node and script paths). @throws Error on invalid values. */
+export function parseCliArgs(argv: readonly string[]): CliOptions {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      cases: { type: 'string' },
+      runs: { type: 'string', default: '3' },
+      json: { type: 'string' },
+      data: { type: 'string' },
+      'skip-dipy': { type: 'boolean', default: false },
+      backends: { type: 'string', default: 'ts,wasm' },
+      python: { type: 'string', default: '/usr/bin/python3' },
+      keep: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  const runs = Number(values.runs);
+  if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer, got ${values.runs}`);
+  const backends = (values.backends ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const b of backends) if (b !== 'ts' && b !== 'wasm') throw new Error(`--backends takes ts and/or wasm, got ${b}`);
+  return {
+    cases: values.cases,
+    runs,
+    json: values.json,
+    data: values.data,
+    skipDipy: values['skip-dipy'] ?? false,
+    backends: backends as ('ts' | 'wasm')[],
+    python: values.python ?? '/usr/bin/python3',
+    keep: values.keep ?? false,
+    help: values.help ?? false,
+  };
+}
+
+/** Formats the report for stdout: the table, availability notes, then the table as JSON. */
+export function formatReport(report: BenchReport): string {
+  const lines: string[] = [];
+  const backends = report.options.backends.filter((b): b is 'ts' | 'wasm' => b === 'ts' || b === 'wasm');
+  lines.push(`diffeo bench — median of ${report.options.runs} run(s); time = optimize only; RSS = peak RSS of the run's own process`);
+  for (const [name, a] of Object.entries(report.implementations)) lines.push(`  ${name}: ${a.available ? a.version : `n/a — ${a.reason}`}`);
+  lines.push(`  machine: ${report.machine.cpu} ×${report.machine.cpus}, ${report.machine.memoryGiB} GiB, Node ${report.machine.node}; load average ${report.machine.loadAverageStart.map((x) => x.toFixed(2)).join(' ')} → ${report.machine.loadAverageEnd.map((x) => x.toFixed(2)).join(' ')}`);
+  lines.push('');
+  lines.push(formatTable(report.rows, backends));
+  lines.push('');
+  lines.push(JSON.stringify(toTableRows(report.rows), null, 2));
+  if (report.tempDir) lines.push(`inputs and outputs kept in ${report.tempDir}`);
+  return lines.join('\n');
+}
+
+/** Runs the CLI; returns the exit code (0 ok, 1 when a run failed, 2 on bad usage). */
+export async function runCli(argv: readonly string[], write: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
+  let opts: CliOptions;
+  try {
+    opts = parseCliArgs(argv);
+  } catch (e) {
+    write(`${e instanceof Error ? e.message : String(e)}\n${USAGE}\n`);
+    return 2;
+  }
+  if (opts.help) {
+    write(USAGE + '\n');
+    return 0;
+  }
+  const report = await runBench({
+    cases: selectCases(opts.cases),
+    runs: opts.runs,
+    dataDir: opts.data ? resolve(opts.data) : null,
+    skipDipy: opts.skipDipy,
+    backends: opts.backends,
+    python: opts.python,
+    keep: opts.keep,
+  });
+  write(formatReport(report) + '\n');
+  if (opts.json) {
+    writeFileSync(opts.json, JSON.stringify({ ...report, table: toTableRows(report.rows) }, null, 2));
+    write(`full report written to ${opts.json}\n`);
+  }
+  return report.rows.some((r) => Object.values(r.impls).some((i) => i.status === 'error')) ? 1 : 0;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  runCli(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      console.error(`bench: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      process.exit(2);
+    },
+  );
+}

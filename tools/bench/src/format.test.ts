@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import {
+  alignColumns, formatDiff, formatKiB, formatQuality, formatRatio, formatSeconds, formatTable, median, notAvailable,
+  summarizeRuns, toTableRows, type CaseRow, type RunResult,
+} from './format.js';
+
+const run = (optimizeSeconds: number, maxRssKiB: number, sha = 'a'): RunResult => ({
+  optimizeSeconds, wallSeconds: optimizeSeconds + 1, maxRssKiB, rssAfterOptimizeKiB: maxRssKiB, rssBeforeOptimizeKiB: 1000,
+  iterationsPerLevel: [10, 10, 5], quality: 0.9, warpedSha1: sha,
+});
+
+describe('median', () => {
+  it('takes the middle value of an odd count and the mean of the two middle values of an even count', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([5, 1, 4, 2])).toBe(3);
+    expect(median([7])).toBe(7);
+    expect(median([])).toBeNull();
+  });
+  it('does not reorder its input', () => {
+    const a = [3, 1, 2];
+    median(a);
+    expect(a).toEqual([3, 1, 2]);
+  });
+});
+
+describe('summarizeRuns', () => {
+  it('reports medians of time and RSS, and whether the runs agree', () => {
+    const s = summarizeRuns([run(3, 300), run(1, 100), run(2, 500)]);
+    expect(s.status).toBe('ok');
+    expect(s.optimizeSeconds).toBe(2);
+    expect(s.wallSeconds).toBe(3);
+    expect(s.maxRssKiB).toBe(300);
+    expect(s.deterministic).toBe(true);
+    expect(summarizeRuns([run(1, 1, 'a'), run(1, 1, 'b')]).deterministic).toBe(false);
+  });
+  it('is n/a without runs', () => {
+    expect(summarizeRuns([]).status).toBe('n/a');
+    expect(notAvailable('why').reason).toBe('why');
+  });
+});
+
+describe('cell formatting', () => {
+  it('formats seconds, KiB as MiB, ratios, qualities and differences', () => {
+    expect(formatSeconds(0.0123)).toBe('0.012 s');
+    expect(formatSeconds(3.14159)).toBe('3.14 s');
+    expect(formatSeconds(31.4159)).toBe('31.4 s');
+    expect(formatSeconds(314.159)).toBe('314 s');
+    expect(formatSeconds(null)).toBe('n/a');
+    expect(formatKiB(2048)).toBe('2 MiB');
+    expect(formatKiB(null)).toBe('n/a');
+    expect(formatRatio(10, 4)).toBe('2.50×');
+    expect(formatRatio(100, 4)).toBe('25.0×');
+    expect(formatRatio(1, null)).toBe('n/a');
+    expect(formatRatio(1, 0)).toBe('n/a');
+    expect(formatQuality(0.123456)).toBe('0.1235');
+    expect(formatQuality(null)).toBe('n/a');
+    expect(formatDiff(0)).toBe('0');
+    expect(formatDiff(0.000312)).toBe('3.1e-4');
+    expect(formatDiff(undefined)).toBe('n/a');
+  });
+  it('aligns columns: first two left, the rest right', () => {
+    const t = alignColumns(['case', 'size', 'time'], [['a', 'bb', '1 s'], ['ccc', 'd', '10 s']]);
+    expect(t.split('\n')).toEqual(['case  size  time', '----  ----  ----', 'a     bb     1 s', 'ccc   d     10 s']);
+  });
+});
+
+describe('formatTable and toTableRows', () => {
+  const row: CaseRow = {
+    case: 'demo',
+    size: '8×8',
+    voxels: 64,
+    qualityName: 'Dice',
+    qualityBefore: 0.5,
+    impls: {
+      ts: summarizeRuns([run(2, 200 * 1024), run(1, 100 * 1024), run(3, 300 * 1024)]),
+      wasm: notAvailable('not built'),
+      dipy: summarizeRuns([run(8, 400 * 1024)]),
+    },
+    warpedDiffVsDipy: { ts: 0 },
+    notes: ['a note'],
+  };
+  it('prints one row per case with medians, ratios, n/a for missing implementations, and the notes', () => {
+    const text = formatTable([row]);
+    const lines = text.split('\n');
+    expect(lines[0]).toMatch(/^case\s+size\s+diffeo-TS time\s+diffeo-TS RSS\s+diffeo-wasm time/);
+    const cells = lines[2].split(/\s{2,}/);
+    expect(cells.slice(0, 8)).toEqual(['demo', '8×8', '2.00 s', '200 MiB', 'n/a', 'n/a', '8.00 s', '400 MiB']);
+    expect(cells.slice(8, 12)).toEqual(['4.00×', '0.50×', 'n/a', 'n/a']);
+    expect(cells.slice(12)).toEqual(['Dice', '0.5000', '0.9000', 'n/a', '0.9000', '0 / n/a']);
+    expect(lines).toContain('  demo: a note');
+  });
+  it('drops the wasm columns when only ts is selected', () => {
+    expect(formatTable([row], ['ts']).split('\n')[0]).not.toMatch(/wasm/);
+  });
+  it('gives the same numbers as JSON rows', () => {
+    const [t] = toTableRows([row]);
+    expect(t).toMatchObject({
+      case: 'demo', ts_time_s: 2, ts_rss_kib: 200 * 1024, wasm_time_s: null, dipy_time_s: 8, speedup_ts: 4, rss_ratio_ts: 0.5,
+      speedup_wasm: null, quality_before: 0.5, quality_ts: 0.9, quality_dipy: 0.9, warped_diff_vs_dipy_ts: 0, warped_diff_vs_dipy_wasm: null,
+    });
+    expect(t.iterations).toEqual({ ts: [10, 10, 5], dipy: [10, 10, 5] });
+    expect(JSON.parse(JSON.stringify(t))).toEqual(t);
+  });
+});
