@@ -1,13 +1,15 @@
 import { defineConfig } from 'tsup';
 
-// The wasm binary is compiled into dist/ by `asc` (see package.json); tsup must not delete it.
+// The wasm binaries are compiled into dist/ by `asc` (see package.json); tsup must not delete them.
+// dist/worker.js is the worker script of the threaded backend: self-contained (no shared chunks).
 export default defineConfig({
-  entry: ['src/index.ts'],
+  entry: ['src/index.ts', 'src/worker.ts'],
   format: ['esm'],
-  dts: true,
-  clean: ['**/*', '!kernels.wasm', '!kernels.debug.wasm', '!kernels.debug.wat'],
+  dts: { entry: 'src/index.ts' },
+  splitting: false,
+  clean: ['**/*', '!kernels.wasm', '!kernels-threads.wasm', '!kernels.debug.wasm', '!kernels.debug.wat'],
   sourcemap: true,
   target: 'es2022',
-  // Keep `node:fs/promises` (only imported for file: URLs) recognisable as a Node built-in for browser bundlers.
+  // Keep `node:` built-ins (only imported in Node) recognisable as such for browser bundlers.
   removeNodeProtocol: false,
 });

@@ -17,6 +17,21 @@ export interface Backend {
   readonly priority: number;
   /** The kernels this backend implements. */
   readonly kernels: Partial<Kernels>;
+  /**
+   * Optional: a zero-filled `Float32Array` of `n` values living in the backend's own
+   * memory (for example a view into a shared WebAssembly memory), which its kernels
+   * use in place instead of copying it in and out. The array stays valid for the
+   * backend's lifetime (also when that memory grows) until it is released with
+   * {@link Backend.freeFloat32}; it is an ordinary `Float32Array` for every other
+   * purpose (the TypeScript kernels and other backends accept it too).
+   */
+  allocFloat32?(n: number): Float32Array;
+  /**
+   * Optional: releases an array from {@link Backend.allocFloat32} so its memory can be
+   * reused (the array must not be used afterwards). Returns false, doing nothing, for
+   * an array the backend did not allocate.
+   */
+  freeFloat32?(a: Float32Array): boolean;
   /** Releases resources (workers, memory). Called by {@link KernelContext.remove}. */
   dispose?(): void;
 }
@@ -71,6 +86,33 @@ export class KernelContext {
   /** The full resolved kernel table (a snapshot; re-read after `use`/`remove`). */
   get kernels(): Readonly<Kernels> {
     return this.resolved;
+  }
+
+  /**
+   * A zero-filled `Float32Array` of `n` values for a long-lived buffer that kernels
+   * read and write (fields, images, steps): from the highest-priority backend that
+   * has {@link Backend.allocFloat32} (kernels of that backend then use it in place,
+   * without copies), else `new Float32Array(n)`. Release it with
+   * {@link KernelContext.freeFloat32} when it is no longer needed; an array of a
+   * backend that is later removed stays a valid array.
+   */
+  allocFloat32(n: number): Float32Array {
+    for (const b of this.sorted()) {
+      if (typeof b.allocFloat32 === 'function') return b.allocFloat32(n);
+    }
+    return new Float32Array(n);
+  }
+
+  /**
+   * Releases an array from {@link KernelContext.allocFloat32} back to the backend that
+   * allocated it; returns false (nothing to do) for an ordinary array, which the
+   * garbage collector reclaims.
+   */
+  freeFloat32(a: Float32Array): boolean {
+    for (const b of this.backends) {
+      if (typeof b.freeFloat32 === 'function' && b.freeFloat32(a)) return true;
+    }
+    return false;
   }
 
   /** Which backend serves kernel `name` (`"ts"` for the fallback). */

@@ -414,13 +414,20 @@ export function ccStep2d(out: usize, grad: usize, factors: usize, nr: i32, nc: i
   return energy;
 }
 
-/** 3D version of {@link ccStep2d} (`out` zeroed first). */
+/**
+ * 3D version of {@link ccStep2d} for the slices `[s0, s1)` (zeroed first; arrays
+ * whole). Returns the running energy `e0` continued over the interior voxels of
+ * those slices, in raster order.
+ */
 export function ccStep3d(out: usize, grad: usize, factors: usize, ns: i32, nr: i32, nc: i32, radius: i32,
-  iy: i32, ix: i32, ia: i32, ib: i32): f64 {
-  memory.fill(out, 0, <usize>(ns * nr * nc * 3) << 2);
-  let energy = 0.0;
+  iy: i32, ix: i32, ia: i32, ib: i32, e0: f64, s0: i32, s1: i32): f64 {
+  const slice = <usize>(nr * nc * 3) << 2;
+  memory.fill(out + <usize>s0 * slice, 0, <usize>(s1 - s0) * slice);
+  let energy = e0;
   const oy = <usize>iy << 2, ox = <usize>ix << 2, oa = <usize>ia << 2, ob = <usize>ib << 2;
-  for (let s = radius; s < ns - radius; s++) {
+  const sBeg = s0 > radius ? s0 : radius;
+  const sEnd = s1 < ns - radius ? s1 : ns - radius;
+  for (let s = sBeg; s < sEnd; s++) {
     for (let r = radius; r < nr - radius; r++) {
       const row = (s * nr + r) * nc;
       for (let c = radius; c < nc - radius; c++) {
@@ -444,4 +451,33 @@ export function ccStep3d(out: usize, grad: usize, factors: usize, ns: i32, nr: i
     }
   }
   return energy;
+}
+
+/**
+ * Continues the running energy `e` of {@link ccStep3d} over the interior voxels of
+ * the slices `[s0, s1)`, in raster order: the same `lc` and the same subtractions,
+ * without the step itself (how the calling thread adds the slices worker threads computed).
+ */
+export function ccEnergy3d(factors: usize, ns: i32, nr: i32, nc: i32, radius: i32, ia: i32, ib: i32,
+  s0: i32, s1: i32, e: f64): f64 {
+  const oa = <usize>ia << 2, ob = <usize>ib << 2;
+  const sBeg = s0 > radius ? s0 : radius;
+  const sEnd = s1 < ns - radius ? s1 : ns - radius;
+  for (let s = sBeg; s < sEnd; s++) {
+    for (let r = radius; r < nr - radius; r++) {
+      const row = (s * nr + r) * nc;
+      for (let c = radius; c < nc - radius; c++) {
+        const f = factors + (<usize>((row + c) * 5) << 2);
+        const sfm = <f64>load<f32>(f, 8);
+        const A = <f64>load<f32>(f + oa);
+        const B = <f64>load<f32>(f + ob);
+        if (A == 0 || B == 0) continue;
+        const AB = A * B;
+        let lc = 0.0;
+        if (AB > 1e-5) lc = (sfm * sfm) / AB;
+        if (lc < 1) e -= lc;
+      }
+    }
+  }
+  return e;
 }

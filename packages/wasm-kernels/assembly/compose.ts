@@ -182,7 +182,7 @@ function composeVoxel3d(po: usize, d2: usize, rowStride: i32, sliceStride: i32, 
 
 /**
  * Writes the composed values `f32(t·s + v)` of a voxel pair (lanes of `s*`, `v*`) at
- * `po` and their `q = |out|²` (float32 arithmetic) as doubles at `pq`.
+ * `po` and their `q = |out|²` (float32 arithmetic, so exactly a float32) as two float32 at `pq`.
  */
 // @ts-ignore: decorator
 @inline function emitPair(po: usize, pq: usize, T: v128, s0: v128, s1: v128, s2: v128, v0: v128, v1: v128, v2: v128): void {
@@ -196,26 +196,32 @@ function composeVoxel3d(po: usize, d2: usize, rowStride: i32, sliceStride: i32, 
   v128.store32_lane(po, C1, 1, 16);
   v128.store32_lane(po, C2, 1, 20);
   const Q = f32x4.add(f32x4.add(f32x4.mul(C0, C0), f32x4.mul(C1, C1)), f32x4.mul(C2, C2));
-  v128.store(pq, f64x2.promote_low_f32x4(Q));
+  v128.store64_lane(pq, Q, 0);
 }
 
 /** A voxel pair of {@link compose3d} with at least one position not inside: voxel by voxel. */
 function slowPair(po: usize, pq: usize, d2: usize, rowStride: i32, sliceStride: i32, lastS: f64, lastR: f64, lastC: f64,
   X0: v128, X1: v128, X2: v128, V0: v128, V1: v128, V2: v128, t: f64): void {
-  store<f64>(pq, composeVoxel3d(po, d2, rowStride, sliceStride, lastS, lastR, lastC,
+  store<f32>(pq, <f32>composeVoxel3d(po, d2, rowStride, sliceStride, lastS, lastR, lastC,
     f64x2.extract_lane(X0, 0), f64x2.extract_lane(X1, 0), f64x2.extract_lane(X2, 0),
     f64x2.extract_lane(V0, 0), f64x2.extract_lane(V1, 0), f64x2.extract_lane(V2, 0), t));
-  store<f64>(pq, composeVoxel3d(po + 12, d2, rowStride, sliceStride, lastS, lastR, lastC,
+  store<f32>(pq, <f32>composeVoxel3d(po + 12, d2, rowStride, sliceStride, lastS, lastR, lastC,
     f64x2.extract_lane(X0, 1), f64x2.extract_lane(X1, 1), f64x2.extract_lane(X2, 1),
-    f64x2.extract_lane(V0, 1), f64x2.extract_lane(V1, 1), f64x2.extract_lane(V2, 1), t), 8);
+    f64x2.extract_lane(V0, 1), f64x2.extract_lane(V1, 1), f64x2.extract_lane(V2, 1), t), 4);
 }
 
 /**
- * 3D composition. `qrow` is scratch for `nc1` doubles: the per-voxel `q` of a row
- * (−1 where not inside), summed into the statistics in raster order at the row's end.
+ * 3D composition of the slices `[k0, k1)` of d1's grid (`out` and `d1` are the
+ * whole fields). Every voxel's `q = |out|²` (float32, −1 where not inside) is
+ * written as a float32 to `q`:
+ * - `stats ≠ 0`: `q` is scratch for one row (`nc1` floats); at each row's end the
+ *   row's values are added to the running statistics `[cnt, max q, Σq, Σq²]` at
+ *   `stats` (read first, written back), in raster order;
+ * - `stats = 0`: `q` is a buffer for the whole grid, each voxel's value at its flat
+ *   index, for {@link composeStats} (how a worker thread reports its slices).
  */
 export function compose3d(out: usize, d1: usize, ns1: i32, nr1: i32, nc1: i32, d2: usize, ns2: i32, nr2: i32, nc2: i32,
-  A: usize, B: usize, t: f64, stats: usize, qrow: usize): void {
+  A: usize, B: usize, t: f64, stats: usize, q: usize, k0: i32, k1: i32): void {
   const lastS = <f64>(ns2 - 1), lastR = <f64>(nr2 - 1), lastC = <f64>(nc2 - 1);
   const rowStride = nc2 * 3, sliceStride = nr2 * nc2 * 3;
   let a00 = 1.0, a01 = 0.0, a02 = 0.0, a03 = 0.0;
@@ -242,9 +248,15 @@ export function compose3d(out: usize, d1: usize, ns1: i32, nr1: i32, nc1: i32, d
   const T = f64x2.splat(t);
   const TWO = f64x2.splat(2), FOUR = f64x2.splat(4);
 
+  const fused = stats != 0;
   let cnt = 0.0, maxQ = 0.0, sumQ = 0.0, sumQ2 = 0.0;
-  let po = out, p1 = d1;
-  for (let k = 0; k < ns1; k++) {
+  if (fused) {
+    cnt = load<f64>(stats); maxQ = load<f64>(stats, 8); sumQ = load<f64>(stats, 16); sumQ2 = load<f64>(stats, 24);
+  }
+  const first = <usize>k0 * <usize>nr1 * <usize>nc1;
+  let po = out + first * 12, p1 = d1 + first * 12;
+  let pqAll = q + first * 4;
+  for (let k = k0; k < k1; k++) {
     const fk = <f64>k;
     const sk0 = a00 * fk, sk1 = a10 * fk, sk2 = a20 * fk;
     for (let i = 0; i < nr1; i++) {
@@ -253,9 +265,10 @@ export function compose3d(out: usize, d1: usize, ns1: i32, nr1: i32, nc1: i32, d
       const RI0 = f64x2.splat(ri0), RI1 = f64x2.splat(ri1), RI2 = f64x2.splat(ri2);
       let J = f64x2.replace_lane(f64x2.splat(0), 1, 1);
       let j = 0;
-      let pq = qrow;
+      let pq = fused ? q : pqAll;
+      pqAll += <usize>nc1 << 2;
       // Four voxels (two lane pairs) per step while the row lasts.
-      for (; j + 3 < nc1; j += 4, po += 48, p1 += 48, pq += 32, J = f64x2.add(J, FOUR)) {
+      for (; j + 3 < nc1; j += 4, po += 48, p1 += 48, pq += 16, J = f64x2.add(J, FOUR)) {
         const J2 = f64x2.add(J, TWO);
         const LP = v128.load(p1, 0), MP = v128.load64_zero(p1, 16);
         const VP0 = f64x2.promote_low_f32x4(i32x4.shuffle(LP, MP, 0, 3, 0, 3));
@@ -292,7 +305,7 @@ export function compose3d(out: usize, d1: usize, ns1: i32, nr1: i32, nc1: i32, d
         if ((mP & mQ) == 3) {
           tri3Quad(d2, rowStride, sliceStride, XP0, XP1, XP2, XQ0, XQ1, XQ2);
           emitPair(po, pq, T, S0, S1, S2, VP0, VP1, VP2);
-          emitPair(po + 24, pq + 16, T, R0, R1, R2, VQ0, VQ1, VQ2);
+          emitPair(po + 24, pq + 8, T, R0, R1, R2, VQ0, VQ1, VQ2);
         } else {
           if (mP == 3) {
             tri3Pair(d2, rowStride, sliceStride, XP0, XP1, XP2);
@@ -302,13 +315,13 @@ export function compose3d(out: usize, d1: usize, ns1: i32, nr1: i32, nc1: i32, d
           }
           if (mQ == 3) {
             tri3Pair(d2, rowStride, sliceStride, XQ0, XQ1, XQ2);
-            emitPair(po + 24, pq + 16, T, S0, S1, S2, VQ0, VQ1, VQ2);
+            emitPair(po + 24, pq + 8, T, S0, S1, S2, VQ0, VQ1, VQ2);
           } else {
-            slowPair(po + 24, pq + 16, d2, rowStride, sliceStride, lastS, lastR, lastC, XQ0, XQ1, XQ2, VQ0, VQ1, VQ2, t);
+            slowPair(po + 24, pq + 8, d2, rowStride, sliceStride, lastS, lastR, lastC, XQ0, XQ1, XQ2, VQ0, VQ1, VQ2, t);
           }
         }
       }
-      for (; j < nc1; j++, po += 12, p1 += 12, pq += 8) {
+      for (; j < nc1; j++, po += 12, p1 += 12, pq += 4) {
         const fj = <f64>j;
         const v0 = <f64>load<f32>(p1), v1 = <f64>load<f32>(p1, 4), v2 = <f64>load<f32>(p1, 8);
         let x0: f64, x1: f64, x2: f64;
@@ -322,19 +335,44 @@ export function compose3d(out: usize, d1: usize, ns1: i32, nr1: i32, nc1: i32, d
         x0 = (ri0 + a02 * fj + a03) + x0;
         x1 = (ri1 + a12 * fj + a13) + x1;
         x2 = (ri2 + a22 * fj + a23) + x2;
-        store<f64>(pq, composeVoxel3d(po, d2, rowStride, sliceStride, lastS, lastR, lastC, x0, x1, x2, v0, v1, v2, t));
+        store<f32>(pq, <f32>composeVoxel3d(po, d2, rowStride, sliceStride, lastS, lastR, lastC, x0, x1, x2, v0, v1, v2, t));
       }
+      if (!fused) continue;
       // Statistics of the row, in raster order.
-      pq = qrow;
-      for (let jj = 0; jj < nc1; jj++, pq += 8) {
-        const q = load<f64>(pq);
-        if (q != -1) {
+      pq = q;
+      for (let jj = 0; jj < nc1; jj++, pq += 4) {
+        const v = <f64>load<f32>(pq);
+        if (v != -1) {
           cnt += 1;
-          sumQ += q;
-          sumQ2 += q * q;
-          if (maxQ < q) maxQ = q;
+          sumQ += v;
+          sumQ2 += v * v;
+          if (maxQ < v) maxQ = v;
         }
       }
+    }
+  }
+  if (!fused) return;
+  store<f64>(stats, cnt);
+  store<f64>(stats, maxQ, 8);
+  store<f64>(stats, sumQ, 16);
+  store<f64>(stats, sumQ2, 24);
+}
+
+/**
+ * Adds the per-voxel `q` values `[from, to)` of a whole-grid buffer written by
+ * {@link compose3d} (`stats = 0`) to the running statistics at `stats`, in raster
+ * order: the same additions, in the same order, as the fused path.
+ */
+export function composeStats(q: usize, from: i32, to: i32, stats: usize): void {
+  let cnt = load<f64>(stats), maxQ = load<f64>(stats, 8), sumQ = load<f64>(stats, 16), sumQ2 = load<f64>(stats, 24);
+  const end = q + (<usize>to << 2);
+  for (let p = q + (<usize>from << 2); p < end; p += 4) {
+    const v = <f64>load<f32>(p);
+    if (v != -1) {
+      cnt += 1;
+      sumQ += v;
+      sumQ2 += v * v;
+      if (maxQ < v) maxQ = v;
     }
   }
   store<f64>(stats, cnt);

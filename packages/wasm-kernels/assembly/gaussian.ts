@@ -18,16 +18,21 @@ function reflectIndex(i: i32, n: i32): i32 {
 
 /**
  * Filters a non-last axis: `outer` slabs of `n` rows of `inner` contiguous float32
- * values, from `src` into `dst` (distinct). `offs` is scratch for `2r+2` int32.
+ * values, from `src` into `dst` (distinct); only the output rows `[lo, hi)` of the
+ * `outer·n` (row `o·n + i`). `offs` is scratch for `2r+2` int32 (one per thread).
  */
-export function gaussianSlab(dst: usize, src: usize, outer: i32, n: i32, inner: i32, w: usize, r: i32, offs: usize): void {
+export function gaussianSlab(dst: usize, src: usize, outer: i32, n: i32, inner: i32, w: usize, r: i32,
+  lo: i32, hi: i32, offs: usize): void {
   const w0 = load<f64>(w);
   const W0 = f64x2.splat(w0);
   const slabLen = n * inner;
   const in2 = inner & ~1;
-  for (let o = 0; o < outer; o++) {
+  const oEnd = (hi + n - 1) / n;
+  for (let o = lo / n; o < oEnd; o++) {
     const base = o * slabLen;
-    for (let i = 0; i < n; i++) {
+    const iBeg = o * n < lo ? lo - o * n : 0;
+    const iEnd = (o + 1) * n > hi ? hi - o * n : n;
+    for (let i = iBeg; i < iEnd; i++) {
       for (let j = 1; j <= r; j++) {
         store<i32>(offs + (<usize>(2 * j) << 2), (base + reflectIndex(i - j, n) * inner) << 2);
         store<i32>(offs + (<usize>(2 * j + 1) << 2), (base + reflectIndex(i + j, n) * inner) << 2);
@@ -85,15 +90,16 @@ export function gaussianSlab(dst: usize, src: usize, outer: i32, n: i32, inner: 
 
 /**
  * Filters the last axis: `outer` lines of `n` samples with sample stride `ncomp`
- * (one pass per component), from `src` into `dst` (distinct). `buf` is scratch for
- * `n + 2r + 2` doubles (the reflected line).
+ * (one pass per component), from `src` into `dst` (distinct); only the lines
+ * `[lo, hi)`. `buf` is scratch for `n + 2r + 2` doubles (the reflected line; one per thread).
  */
-export function gaussianLast(dst: usize, src: usize, outer: i32, n: i32, ncomp: i32, w: usize, r: i32, buf: usize): void {
+export function gaussianLast(dst: usize, src: usize, outer: i32, n: i32, ncomp: i32, w: usize, r: i32,
+  lo: i32, hi: i32, buf: usize): void {
   const w0 = load<f64>(w);
   const W0 = f64x2.splat(w0);
   const lineLen = n * ncomp;
   const n2 = n & ~1;
-  for (let o = 0; o < outer; o++) {
+  for (let o = lo; o < hi; o++) {
     const base = o * lineLen;
     for (let c = 0; c < ncomp; c++) {
       for (let i = 0; i < n; i++) {

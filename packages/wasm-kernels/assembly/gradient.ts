@@ -53,9 +53,10 @@ export function numpyGradient2d(out: usize, image: usize, nr: i32, nc: i32): voi
   }
 }
 
-export function numpyGradient3d(out: usize, image: usize, ns: i32, nr: i32, nc: i32): void {
+/** 3D gradient of the slices `[k0, k1)` (`out` and `image` are whole). */
+export function numpyGradient3d(out: usize, image: usize, ns: i32, nr: i32, nc: i32, k0: i32, k1: i32): void {
   const slice = nr * nc;
-  for (let k = 0; k < ns; k++) {
+  for (let k = k0; k < k1; k++) {
     const kUp = k + 1 < ns ? slice : 0, kDn = k > 0 ? slice : 0;
     const sk: f32 = kUp != 0 && kDn != 0 ? 0.5 : 1;
     for (let i = 0; i < nr; i++) {

@@ -1,14 +1,19 @@
 /**
  * Entry point of the WebAssembly kernels: every exported function works on raw
  * addresses into the imported linear memory (see `common.ts` for the
- * conventions). Built with `asc --runtime stub --enable simd -O3 --noAssert`.
+ * conventions). Built with `asc --runtime stub --enable simd -O3 --noAssert`, twice: `kernels.wasm`
+ * imports an ordinary memory, `kernels-threads.wasm` (`--enable threads --sharedMemory`)
+ * a shared one, instantiated once per thread. The module keeps no state in memory
+ * (no data segments; its few globals are per instance), so every thread's instance
+ * works on the same buffers; the functions that take a range (`k0, k1`, `lo, hi`)
+ * are how the work of one call is split between threads.
  */
 export { heapBase } from './common';
-export { compose2d, compose3d } from './compose';
-export { invert2d, invert3d } from './invert';
+export { compose2d, compose3d, composeStats } from './compose';
+export { invert2d, invertPass3d, invertSum } from './invert';
 export { warp2d, warp3d } from './warp';
-export { ccFactors2d, ccFactors3d, ccStep2d, ccStep3d } from './cc';
+export { ccFactors2d, ccFactors3d, ccStep2d, ccStep3d, ccEnergy3d } from './cc';
 export { gaussianSlab, gaussianLast } from './gaussian';
 export { numpyGradient2d, numpyGradient3d } from './gradient';
 export { resampleField2d, resampleField3d, downsample2d, downsample3d } from './resample';
-export { ssdDemonsStep2d, ssdDemonsStep3d, gaussSeidelSweep2d, gaussSeidelSweep3d, residual2d, residual3d } from './ssd';
+export { ssdDemonsStep2d, ssdDemonsStep3d, sumSquares, gaussSeidelSweep2d, gaussSeidelSweep3d, residual2d, residual3d } from './ssd';

@@ -5,9 +5,10 @@
  * per-voxel arithmetic and the same order of the sums.
  *
  * `p` (the inverse, in/out), `d` (the field) and `q` (residual scratch) are
- * float32 fields on one grid; `W` is the world-to-grid affine (0 = identity);
- * `res` receives `[iterations, error, maxResidual]` as doubles (the caller maps
- * iterations = 0 to NaN statistics).
+ * float32 fields on one grid; `W` is the world-to-grid affine (0 = identity).
+ * 2D: `res` receives `[iterations, error, maxResidual]` as doubles (the caller maps
+ * iterations = 0 to NaN statistics). 3D runs pass by pass (`invertPass3d`), so the
+ * passes can be split over threads by slices.
  */
 import { f32r, ldd } from './common';
 import { bi2Pair, even, insideMask, interleave2, odd, r32, S0, S1, S2, tri3Pair } from './simd';
@@ -211,13 +212,21 @@ function residualVoxel3d(d: usize, rowStride: i32, sliceStride: i32, lastS: f64,
 }
 
 /**
- * 3D inversion. `mbuf` is scratch for one double per voxel: the residual norm `m`
- * measured in one pass is kept there for the update of the next pass (it is the
- * same double the TypeScript kernel recomputes from the stored residual).
+ * One fused raster pass of the 3D inversion over the slices `[k0, k1)` (the
+ * iteration itself, with its stopping rules, runs in JavaScript: see
+ * `src/kernels.ts`). For each voxel: when `update`, apply the pending update
+ * `p ← f32(p − sf·q)` with `sf = m > maxlen ? eps·maxlen/m : eps`; then, when
+ * `measure`, store the new residual `q = f32(d(x) + p)` and its norm `m` (voxels,
+ * per-axis spacings `ss, sr, sc`). `mbuf` holds one double `m` per voxel: the norm
+ * measured in one pass is kept for the update of the next (the same double the
+ * TypeScript kernel recomputes from the stored residual).
+ *
+ * When `res ≠ 0` the measured norms are added, in raster order, to the running
+ * `[Σm, max m]` at `res` (read first, written back); worker threads pass 0 and the
+ * calling thread adds their slices afterwards with {@link invertSum}.
  */
-export function invert3d(p: usize, d: usize, q: usize, ns: i32, nr: i32, nc: i32, W: usize, ss: f64, sr: f64, sc: f64,
-  maxIter: f64, tol: f64, res: usize, mbuf: usize): void {
-  const n = <f64>ns * <f64>nr * <f64>nc;
+export function invertPass3d(p: usize, d: usize, q: usize, mbuf: usize, ns: i32, nr: i32, nc: i32, W: usize,
+  ss: f64, sr: f64, sc: f64, update: i32, measure: i32, eps: f64, maxlen: f64, res: usize, k0: i32, k1: i32): void {
   const lastS = <f64>(ns - 1), lastR = <f64>(nr - 1), lastC = <f64>(nc - 1);
   const rowStride = nc * 3, sliceStride = nr * nc * 3;
   const hasW = W != 0;
@@ -234,19 +243,15 @@ export function invert3d(p: usize, d: usize, q: usize, ns: i32, nr: i32, nc: i32
   const SS = f64x2.splat(ss), SR = f64x2.splat(sr), SC = f64x2.splat(sc);
   const TWO = f64x2.splat(2);
 
-  let iter = 0;
-  let error = 1 + tol;
-  let difmag = 1.0;
-  let measured = false;
-  let eps = 0.75, maxlen = 0.0;
-  while (true) {
-    const cont = 0.1 < difmag && <f64>iter < maxIter && tol < error;
-    if (!cont && !measured) break;
-    const update = measured;
-    const EPS = f64x2.splat(eps), MAXLEN = f64x2.splat(maxlen), EPSMAX = f64x2.splat(eps * maxlen);
-    let sum = 0.0, mx = 0.0;
-    let pp = p, pq = q, pm = mbuf;
-    for (let k = 0; k < ns; k++) {
+  const cont = measure != 0;
+  const sums = res != 0;
+  const EPS = f64x2.splat(eps), MAXLEN = f64x2.splat(maxlen), EPSMAX = f64x2.splat(eps * maxlen);
+  let sum = 0.0, mx = 0.0;
+  if (sums) { sum = load<f64>(res); mx = load<f64>(res, 8); }
+  const first = <usize>k0 * <usize>nr * <usize>nc;
+  let pp = p + first * 12, pq = q + first * 12, pm = mbuf + first * 8;
+  {
+    for (let k = k0; k < k1; k++) {
       const fk = <f64>k;
       const K = f64x2.splat(fk);
       for (let i = 0; i < nr; i++) {
@@ -364,15 +369,26 @@ export function invert3d(p: usize, d: usize, q: usize, ns: i32, nr: i32, nc: i32
         }
       }
     }
-    if (!cont) break;
-    eps = iter == 0 ? 0.75 : 0.5;
-    difmag = mx;
-    error = sum / n;
-    maxlen = difmag * eps;
-    measured = true;
-    iter++;
   }
-  store<f64>(res, <f64>iter);
-  store<f64>(res, error, 8);
-  store<f64>(res, difmag, 16);
+  if (sums && cont) {
+    store<f64>(res, sum);
+    store<f64>(res, mx, 8);
+  }
+}
+
+/**
+ * Adds the norms `mbuf[from .. to)` (voxels, raster order) to the running
+ * `[Σm, max m]` at `res`: the same additions, in the same order, as the fused path
+ * of {@link invertPass3d}.
+ */
+export function invertSum(mbuf: usize, from: i32, to: i32, res: usize): void {
+  let sum = load<f64>(res), mx = load<f64>(res, 8);
+  const end = mbuf + (<usize>to << 3);
+  for (let pm = mbuf + (<usize>from << 3); pm < end; pm += 8) {
+    const m = load<f64>(pm);
+    sum += m;
+    if (mx < m) mx = m;
+  }
+  store<f64>(res, sum);
+  store<f64>(res, mx, 8);
 }

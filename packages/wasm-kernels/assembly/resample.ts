@@ -38,14 +38,15 @@ export function resampleField2d(out: usize, nr: i32, nc: i32, field: usize, fr: 
   }
 }
 
+/** 3D resampling of the output slices `[k0, k1)` (`out` is the whole output). */
 export function resampleField3d(out: usize, ns: i32, nr: i32, nc: i32, field: usize, fs: i32, fr: i32, fc: i32,
-  f0: f64, f1: f64, f2: f64): void {
+  f0: f64, f1: f64, f2: f64, k0: i32, k1: i32): void {
   const fs1 = <f64>(fs - 1), fr1 = <f64>(fr - 1), fc1 = <f64>(fc - 1);
   const FS1 = f64x2.splat(fs1), FR1 = f64x2.splat(fr1), FC1 = f64x2.splat(fc1);
   const F2 = f64x2.splat(f2);
   const rowStride = 3 * fc, sliceStride = 3 * fr * fc;
-  let o = out;
-  for (let k = 0; k < ns; k++) {
+  let o = out + ((<usize>k0 * <usize>nr * <usize>nc * 3) << 2);
+  for (let k = k0; k < k1; k++) {
     const x0 = <f64>k * f0;
     const X0 = f64x2.splat(x0);
     for (let i = 0; i < nr; i++) {
@@ -115,15 +116,21 @@ export function downsample2d(out: usize, input: usize, nr: i32, nc: i32, ncomp: 
   for (let I = 0; I < mr; I++) o = divideRow(o, mc, nc, ncomp, 2 * I + 1 < nr ? 2 : 1);
 }
 
-export function downsample3d(out: usize, input: usize, ns: i32, nr: i32, nc: i32, ncomp: i32): void {
-  const ms = (ns + 1) >> 1, mr = (nr + 1) >> 1, mc = (nc + 1) >> 1;
-  memory.fill(out, 0, <usize>(ms * mr * mc * ncomp) << 2);
-  let p = input;
-  for (let k = 0; k < ns; k++) {
+/**
+ * 3D downsampling of the output slices `[K0, K1)` (input slices `2·K0 .. 2·K1 − 1`;
+ * `out` and `input` are whole). Each output value still sums its inputs in raster order.
+ */
+export function downsample3d(out: usize, input: usize, ns: i32, nr: i32, nc: i32, ncomp: i32, K0: i32, K1: i32): void {
+  const mr = (nr + 1) >> 1, mc = (nc + 1) >> 1;
+  const outSlice = <usize>(mr * mc * ncomp) << 2;
+  memory.fill(out + <usize>K0 * outSlice, 0, <usize>(K1 - K0) * outSlice);
+  const kEnd = 2 * K1 < ns ? 2 * K1 : ns;
+  let p = input + ((<usize>(2 * K0) * <usize>nr * <usize>nc * <usize>ncomp) << 2);
+  for (let k = 2 * K0; k < kEnd; k++) {
     for (let i = 0; i < nr; i++) p = accumulateRow(out + (<usize>(((k >> 1) * mr + (i >> 1)) * mc * ncomp) << 2), p, nc, ncomp);
   }
-  let o = out;
-  for (let K = 0; K < ms; K++) {
+  let o = out + <usize>K0 * outSlice;
+  for (let K = K0; K < K1; K++) {
     const ck = 2 * K + 1 < ns ? 2 : 1;
     for (let I = 0; I < mr; I++) o = divideRow(o, mc, nc, ncomp, ck * (2 * I + 1 < nr ? 2 : 1));
   }

@@ -40,9 +40,13 @@ export function ssdDemonsStep2d(out: usize, delta: usize, gradient: usize, n: i3
   return energy;
 }
 
-export function ssdDemonsStep3d(out: usize, delta: usize, gradient: usize, n: i32, sigmaSqX: f64): f64 {
-  let energy = 0.0;
-  for (let p = 0, q = 0; p < n; p++, q += 3) {
+/**
+ * 3D demons step of the voxels `[lo, hi)` (flat indices; arrays whole); returns the
+ * running energy `e0` continued with their `δ²` in raster order.
+ */
+export function ssdDemonsStep3d(out: usize, delta: usize, gradient: usize, sigmaSqX: f64, e0: f64, lo: i32, hi: i32): f64 {
+  let energy = e0;
+  for (let p = lo, q = 3 * lo; p < hi; p++, q += 3) {
     const d = ld(delta, p);
     const d2 = d * d;
     energy += d2;
@@ -59,6 +63,19 @@ export function ssdDemonsStep3d(out: usize, delta: usize, gradient: usize, n: i3
     }
   }
   return energy;
+}
+
+/**
+ * Continues the running energy `e` with `Σ δ²` over the voxels `[lo, hi)` in raster
+ * order (the same additions as {@link ssdDemonsStep3d}; how the calling thread adds
+ * the slices worker threads computed).
+ */
+export function sumSquares(delta: usize, lo: i32, hi: i32, e: f64): f64 {
+  for (let p = lo; p < hi; p++) {
+    const d = ld(delta, p);
+    e += d * d;
+  }
+  return e;
 }
 
 export function gaussSeidelSweep2d(u: usize, delta: usize, sigmaSq: usize, gradient: usize, target: usize,
@@ -224,12 +241,13 @@ export function residual2d(out: usize, delta: usize, sigmaSq: usize, gradient: u
   }
 }
 
+/** 3D residual of the slices `[s0, s1)` (arrays whole). */
 export function residual3d(out: usize, delta: usize, sigmaSq: usize, gradient: usize, target: usize,
-  lambda: f64, u: usize, ns: i32, nr: i32, nc: i32): void {
+  lambda: f64, u: usize, ns: i32, nr: i32, nc: i32, s0: i32, s1: i32): void {
   const rowStride = 3 * nc;
   const sliceStride = 3 * nr * nc;
   const hasSigma = sigmaSq != 0, hasTarget = target != 0;
-  for (let s = 0; s < ns; s++) {
+  for (let s = s0; s < s1; s++) {
     for (let r = 0; r < nr; r++) {
       for (let c = 0; c < nc; c++) {
         const p = (s * nr + r) * nc + c;

@@ -124,8 +124,9 @@ export function warp2d(out: usize, nr: i32, nc: i32, image: usize, ir: i32, ic: 
   }
 }
 
+/** 3D warp of the output slices `[k0, k1)` (`out` is the whole output). */
 export function warp3d(out: usize, ns: i32, nr: i32, nc: i32, image: usize, is: i32, ir: i32, ic: i32,
-  field: usize, fs: i32, fr: i32, fc: i32, A: usize, B: usize, C: usize): void {
+  field: usize, fs: i32, fr: i32, fc: i32, A: usize, B: usize, C: usize, k0: i32, k1: i32): void {
   const is1 = <f64>(is - 1), ir1 = <f64>(ir - 1), ic1 = <f64>(ic - 1);
   const fs1 = <f64>(fs - 1), fr1 = <f64>(fr - 1), fc1 = <f64>(fc - 1);
   const fRowStride = 3 * fc, fSliceStride = 3 * fr * fc;
@@ -149,8 +150,8 @@ export function warp3d(out: usize, ns: i32, nr: i32, nc: i32, image: usize, is: 
   const FS1 = f64x2.splat(fs1), FR1 = f64x2.splat(fr1), FC1 = f64x2.splat(fc1);
   const IS1 = f64x2.splat(is1), IR1 = f64x2.splat(ir1), IC1 = f64x2.splat(ic1);
   const TWO = f64x2.splat(2);
-  let po = out;
-  for (let k = 0; k < ns; k++) {
+  let po = out + ((<usize>k0 * <usize>nr * <usize>nc) << 2);
+  for (let k = k0; k < k1; k++) {
     const fk = <f64>k;
     const K = f64x2.splat(fk);
     for (let i = 0; i < nr; i++) {

@@ -1,12 +1,15 @@
 /**
- * Side-by-side timing of the WebAssembly and TypeScript kernels at 96³ (not a test).
- * Run from the repository root:
- *   node --conditions=@diffeo/source --import tsx packages/wasm-kernels/bench/kernels.ts [n]
+ * Side-by-side timing of the WebAssembly and TypeScript kernels at 96³ (not a test):
+ * TypeScript; wasm on 1 thread; wasm on the default number of threads (copying the
+ * arrays in and out); the same with every array in the backend's memory
+ * (`allocFloat32`, zero-copy). Run from the repository root:
+ *   node --conditions=@diffeo/source --import tsx packages/wasm-kernels/bench/kernels.ts [n] [threads]
  */
 import { tsKernels, type Kernels, type Shape3D } from '@diffeo/core';
 import { wasmBackend } from '@diffeo/wasm-kernels';
 
 const n = Number(process.argv[2] ?? 96);
+const threadsArg = process.argv[3] === undefined ? undefined : Number(process.argv[3]);
 const shape: Shape3D = [n, n, n];
 const nv = n * n * n;
 let seed = 12345;
@@ -41,24 +44,47 @@ function time(k: Partial<Kernels>, run: (k: Kernels) => void, reps = 7): number 
   return best;
 }
 
-const wasm = (await wasmBackend()).kernels;
+const one = await wasmBackend({ threads: 1 });
+const many = await wasmBackend(threadsArg === undefined ? {} : { threads: threadsArg });
 const factors = new Float32Array(nv * 5);
 tsKernels.ccFactors3d(factors, img, img2, shape, 4);
-const cases: [string, (k: Kernels) => void][] = [
-  ['invert3d (20 it max)', (k) => { const inv = new Float32Array(nv * 3); k.invert3d(inv, field, shape, W, [sp, sp, sp], 20, 1e-3, new Float32Array(nv * 3)); }],
-  ['compose3d', (k) => { const out = new Float32Array(nv * 3); k.compose3d(out, field, shape, field2, shape, null, W, 0.25); }],
-  ['warp3d', (k) => { const out = new Float32Array(nv); k.warp3d(out, shape, img, shape, field, shape, W, W, W); }],
-  ['ccFactors3d (r=4)', (k) => { const out = new Float32Array(nv * 5); k.ccFactors3d(out, img, img2, shape, 4); }],
-  ['gaussianFilter (σ=2, 3 comp)', (k) => { const out = new Float32Array(nv * 3); k.gaussianFilter(out, field, shape, 3, [2, 2, 2]); }],
-  ['numpyGradient', (k) => { const out = new Float32Array(nv * 3); k.numpyGradient(out, img, shape); }],
-  ['ccForwardStep3d (r=4)', (k) => { const out = new Float32Array(nv * 3); k.ccForwardStep3d(out, field, factors, shape, 4); }],
-  ['resampleField3d (½ → 1)', (k) => { const h = n >> 1; const out = new Float32Array(nv * 3); k.resampleField3d(out, shape, field.subarray(0, h * h * h * 3), [h, h, h], [0.5, 0.5, 0.5]); }],
-];
-console.log(`kernel timings at ${n}³ (best of 7 after a warm-up, ms; includes copying in and out of wasm memory)`);
-console.log('kernel'.padEnd(30), 'ts'.padStart(9), 'wasm'.padStart(9), 'speed-up'.padStart(9));
-for (const [label, run] of cases) {
-  const name = label.split(' ')[0] as keyof Kernels;
-  const ts = time(tsKernels, run);
-  const w = name in wasm ? time(wasm, run) : NaN;
-  console.log(label.padEnd(30), ts.toFixed(1).padStart(9), w.toFixed(1).padStart(9), (ts / w).toFixed(2).padStart(9));
+
+/** The arrays of one run: ordinary arrays, or views into a backend's memory (allocated once, reused). */
+interface Arrays {
+  field: Float32Array; field2: Float32Array; img: Float32Array; img2: Float32Array; factors: Float32Array;
+  out1: Float32Array; out3: Float32Array; out5: Float32Array; inv: Float32Array; scratch: Float32Array;
 }
+function arrays(alloc: (n: number) => Float32Array): Arrays {
+  const copy = (a: Float32Array): Float32Array => { const c = alloc(a.length); c.set(a); return c; };
+  return {
+    field: copy(field), field2: copy(field2), img: copy(img), img2: copy(img2), factors: copy(factors),
+    out1: alloc(nv), out3: alloc(nv * 3), out5: alloc(nv * 5), inv: alloc(nv * 3), scratch: alloc(nv * 3),
+  };
+}
+const plain = arrays((m) => new Float32Array(m));
+const zc = many.allocFloat32 ? arrays((m) => many.allocFloat32!(m)) : null;
+
+const h = n >> 1;
+const cases: [string, (k: Kernels, a: Arrays) => void][] = [
+  ['invert3d (20 it max)', (k, a) => { a.inv.fill(0); k.invert3d(a.inv, a.field, shape, W, [sp, sp, sp], 20, 1e-3, a.scratch); }],
+  ['compose3d', (k, a) => { k.compose3d(a.out3, a.field, shape, a.field2, shape, null, W, 0.25); }],
+  ['warp3d', (k, a) => { k.warp3d(a.out1, shape, a.img, shape, a.field, shape, W, W, W); }],
+  ['ccFactors3d (r=4)', (k, a) => { k.ccFactors3d(a.out5, a.img, a.img2, shape, 4); }],
+  ['gaussianFilter (σ=2, 3 comp)', (k, a) => { k.gaussianFilter(a.out3, a.field, shape, 3, [2, 2, 2]); }],
+  ['numpyGradient', (k, a) => { k.numpyGradient(a.out3, a.img, shape); }],
+  ['ccForwardStep3d (r=4)', (k, a) => { k.ccForwardStep3d(a.out3, a.field, a.factors, shape, 4); }],
+  ['resampleField3d (½ → 1)', (k, a) => { k.resampleField3d(a.out3, shape, a.field.subarray(0, h * h * h * 3), [h, h, h], [0.5, 0.5, 0.5]); }],
+];
+console.log(`kernel timings at ${n}³ (best of 7 after a warm-up, ms); wasm×1: 1 thread; wasm×${many.threads}: ${many.threads} threads, `
+  + 'arrays copied in and out; zero-copy: the same with every array from allocFloat32');
+console.log('kernel'.padEnd(30), 'ts'.padStart(9), 'wasm×1'.padStart(9), `wasm×${many.threads}`.padStart(9), 'zero-copy'.padStart(9),
+  'ts/wasm×1'.padStart(10), 'ts/zero-copy'.padStart(13));
+for (const [label, run] of cases) {
+  const ts = time(tsKernels, (k) => run(k, plain));
+  const w1 = time(one.kernels, (k) => run(k, plain));
+  const wn = time(many.kernels, (k) => run(k, plain));
+  const wz = zc ? time(many.kernels, (k) => run(k, zc)) : NaN;
+  console.log(label.padEnd(30), ts.toFixed(1).padStart(9), w1.toFixed(1).padStart(9), wn.toFixed(1).padStart(9), wz.toFixed(1).padStart(9),
+    (ts / w1).toFixed(2).padStart(10), (ts / wz).toFixed(2).padStart(13));
+}
+many.dispose();

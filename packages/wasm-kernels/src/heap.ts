@@ -1,25 +1,36 @@
 /**
- * The linear memory of one WebAssembly backend and its bump allocator.
+ * The linear memory of one WebAssembly backend and its two allocators.
  *
- * Layout (bytes): `[0, heapBase)` belongs to the module (static data);
- * `[params, params + PARAMS_BYTES)` is a small fixed block for affines, spacings
- * and results; from `arenaStart` on, every kernel call lays out its buffers one
- * after the other (64-byte aligned, with a 64-byte tail so SIMD loads may read a
- * little past the end of an array). The arena is reset at the start of every
- * call, so the memory only ever holds the buffers of the largest call so far: it
- * grows (and never shrinks) when a call needs more, and is otherwise reused as
- * persistent scratch space. Kernels are synchronous and single-threaded, so one
- * arena per backend is enough.
+ * Layout (bytes): `[0, heapBase)` belongs to the module (it has no data
+ * segments, so this is tiny); `[params, params + PARAMS_BYTES)` is a fixed block
+ * for affines, spacings and results; `[ctl, ctl + CTL_BYTES)` is the control block
+ * of the worker threads (see `protocol.ts`); everything above is managed here:
  *
- * `memory.grow` detaches the previous `ArrayBuffer`; the typed views are
- * re-created after every growth, so callers must read `heap.f32` / `heap.f64`
- * again after allocating.
+ * - **blocks**: a first-fit free list with coalescing over `[start, memory end)`.
+ *   Long-lived buffers (`allocFloat32`) are blocks; so are the arena's chunks.
+ *   When no free block fits, the memory grows (geometrically, by at least 1/8).
+ * - **arena**: per-call scratch. A kernel call starts with {@link WasmHeap.reset}
+ *   and takes its buffers one after the other with {@link WasmHeap.alloc}; when the
+ *   current chunk is full a new chunk is taken, and at the next reset the chunks are
+ *   merged into one chunk large enough for the largest call so far. So the arena
+ *   only grows to the size of the largest call and is otherwise reused.
+ *
+ * Every buffer is 64-byte aligned and followed by a 64-byte tail, so SIMD loads may
+ * read a little past the end of an array.
+ *
+ * `memory.grow` replaces `memory.buffer`: for an ordinary memory the previous
+ * `ArrayBuffer` is detached, for a shared memory the previous `SharedArrayBuffer`
+ * stays valid with its old length. The typed views of this class are re-created
+ * after every growth, so callers must read `heap.f32` / `heap.f64` again after
+ * allocating.
  */
 
 const PAGE = 65536;
 const ALIGN = 64;
 /** Size of the fixed parameter block (affines, spacings, results). */
 const PARAMS_BYTES = 4096;
+/** Size of the control block of the worker threads. */
+export const CTL_BYTES = 4096;
 
 /** Byte offsets of the slots of the parameter block. */
 export const Slot = {
@@ -37,41 +48,87 @@ function alignUp(n: number): number {
   return Math.ceil(n / ALIGN) * ALIGN;
 }
 
-/** Linear memory plus its views and arena (see the module documentation). */
+/** A free or used range of the managed memory (bytes). */
+interface Range {
+  addr: number;
+  size: number;
+}
+
+/** Linear memory plus its views and allocators (see the module documentation). */
 export class WasmHeap {
   readonly memory: WebAssembly.Memory;
+  /** Whether the memory is a shared one (views stay valid when it grows). */
+  readonly shared: boolean;
   /** Address of the parameter block. */
   readonly params: number;
-  /** First address of the per-call arena. */
-  readonly arenaStart: number;
+  /** Address of the control block of the worker threads. */
+  readonly ctl: number;
   f32!: Float32Array;
   f64!: Float64Array;
   i32!: Int32Array;
-  private top: number;
+  /** Free ranges, sorted by address, never adjacent (coalesced). */
+  private readonly free: Range[] = [];
+  /** Live blocks by address → size (bytes, including alignment and tail). */
+  private readonly used = new Map<number, number>();
+  /** Every `ArrayBuffer`/`SharedArrayBuffer` the memory has had (for {@link owns}). */
+  private readonly buffers = new Set<ArrayBufferLike>();
+  private chunks: Range[] = [];
+  private chunk = 0;
+  private top = 0;
+  private callBytes = 0;
+  private peakBytes = 0;
 
-  constructor(memory: WebAssembly.Memory, heapBase: number) {
+  constructor(memory: WebAssembly.Memory, heapBase: number, shared: boolean) {
     this.memory = memory;
+    this.shared = shared;
     this.params = alignUp(Math.max(heapBase, 1024));
-    this.arenaStart = alignUp(this.params + PARAMS_BYTES);
-    this.top = this.arenaStart;
-    this.ensure(this.arenaStart);
+    this.ctl = alignUp(this.params + PARAMS_BYTES);
+    const start = alignUp(this.ctl + CTL_BYTES);
+    const have = memory.buffer.byteLength;
+    if (start > have) memory.grow(Math.ceil((start - have) / PAGE));
+    const end = memory.buffer.byteLength;
+    if (end > start) this.free.push({ addr: start, size: end - start });
     this.refresh();
   }
 
   /** Starts a new kernel call: every arena buffer of the previous call is released. */
   reset(): void {
-    this.top = this.arenaStart;
+    if (this.chunks.length > 1) {
+      // Merge: one chunk for the largest call so far.
+      for (const c of this.chunks) this.freeBlock(c.addr);
+      const size = alignUp(this.peakBytes + (this.peakBytes >>> 3));
+      this.chunks = [{ addr: this.allocBlock(size), size }];
+    }
+    this.chunk = 0;
+    this.top = this.chunks.length ? this.chunks[0].addr : 0;
+    this.callBytes = 0;
   }
 
-  /** Reserves `bytes` bytes in the arena (growing the memory if needed) and returns the address. */
+  /** Reserves `bytes` bytes of arena (growing the memory if needed) and returns the address. */
   alloc(bytes: number): number {
-    const p = this.top;
-    this.top = alignUp(p + bytes + ALIGN);
-    this.ensure(this.top);
-    return p;
+    const need = alignUp(bytes + ALIGN);
+    this.callBytes += need;
+    if (this.callBytes > this.peakBytes) this.peakBytes = this.callBytes;
+    for (;;) {
+      const c = this.chunks[this.chunk];
+      if (c && this.top + need <= c.addr + c.size) {
+        const p = this.top;
+        this.top += need;
+        return p;
+      }
+      if (c && this.chunk + 1 < this.chunks.length) {
+        this.chunk++;
+        this.top = this.chunks[this.chunk].addr;
+        continue;
+      }
+      const size = Math.max(need, c ? c.size : 0, 1 << 20);
+      this.chunks.push({ addr: this.allocBlock(size), size });
+      this.chunk = this.chunks.length - 1;
+      this.top = this.chunks[this.chunk].addr;
+    }
   }
 
-  /** Allocates room for a float32 array of `n` elements and copies `src` into it (when given). */
+  /** Allocates arena room for a float32 array of `n` elements and copies `src` into it (when given). */
   allocF32(n: number, src?: ArrayLike<number> | null): number {
     const p = this.alloc(n * 4);
     if (src) this.f32.set(src as ArrayLike<number>, p >>> 2);
@@ -82,6 +139,53 @@ export class WasmHeap {
   readF32(p: number, dst: Float32Array): void {
     const o = p >>> 2;
     dst.set(this.f32.subarray(o, o + dst.length));
+  }
+
+  /**
+   * Allocates a long-lived block of at least `bytes` bytes (64-byte aligned, with a
+   * 64-byte tail) and returns its address; it stays reserved until {@link freeBlock}.
+   */
+  allocBlock(bytes: number): number {
+    const size = alignUp(bytes + ALIGN);
+    for (;;) {
+      for (let i = 0; i < this.free.length; i++) {
+        const f = this.free[i];
+        if (f.size < size) continue;
+        const addr = f.addr;
+        if (f.size === size) this.free.splice(i, 1);
+        else { f.addr += size; f.size -= size; }
+        this.used.set(addr, size);
+        return addr;
+      }
+      this.grow(size);
+    }
+  }
+
+  /** Releases a block from {@link allocBlock}; returns false when `addr` is not a live block. */
+  freeBlock(addr: number): boolean {
+    const size = this.used.get(addr);
+    if (size === undefined) return false;
+    this.used.delete(addr);
+    this.insertFree(addr, size);
+    return true;
+  }
+
+  /**
+   * Whether `a` lies entirely inside a live block of this memory (so a kernel may use
+   * it in place instead of copying it in and out).
+   */
+  owns(a: Float32Array): boolean {
+    if (!this.buffers.has(a.buffer)) return false;
+    const lo = a.byteOffset, hi = lo + a.byteLength;
+    for (const [addr, size] of this.used) {
+      if (lo >= addr && hi <= addr + size) return !this.isArenaChunk(addr);
+    }
+    return false;
+  }
+
+  /** A float32 view of `n` values at address `p` on the current buffer. */
+  view(p: number, n: number): Float32Array {
+    return new Float32Array(this.memory.buffer, p, n);
   }
 
   /**
@@ -109,17 +213,49 @@ export class WasmHeap {
     return this.memory.buffer.byteLength;
   }
 
-  private ensure(bytes: number): void {
+  private isArenaChunk(addr: number): boolean {
+    for (const c of this.chunks) if (c.addr === addr) return true;
+    return false;
+  }
+
+  private insertFree(addr: number, size: number): void {
+    const free = this.free;
+    let i = 0;
+    while (i < free.length && free[i].addr < addr) i++;
+    free.splice(i, 0, { addr, size });
+    // Coalesce with the next, then with the previous range.
+    if (i + 1 < free.length && free[i].addr + free[i].size === free[i + 1].addr) {
+      free[i].size += free[i + 1].size;
+      free.splice(i + 1, 1);
+    }
+    if (i > 0 && free[i - 1].addr + free[i - 1].size === free[i].addr) {
+      free[i - 1].size += free[i].size;
+      free.splice(i, 1);
+    }
+  }
+
+  /** Grows the memory so that a free range of at least `size` bytes exists at its end. */
+  private grow(size: number): void {
     const have = this.memory.buffer.byteLength;
-    if (bytes <= have) return;
-    // Grow geometrically (at least 1/8 more) so a sequence of slightly larger calls does not grow every time.
-    const want = Math.max(bytes, have + (have >>> 3));
-    this.memory.grow(Math.ceil((want - have) / PAGE));
+    const last = this.free[this.free.length - 1];
+    const tailFree = last && last.addr + last.size === have ? last.size : 0;
+    const needBytes = size - tailFree;
+    // Grow geometrically (at least 1/8 more) so a sequence of slightly larger requests does not grow every time.
+    const want = Math.max(needBytes, have >>> 3);
+    const pages = Math.ceil(want / PAGE);
+    try {
+      this.memory.grow(pages);
+    } catch (e) {
+      throw new RangeError(`@diffeo/wasm-kernels: cannot grow the WebAssembly memory from ${have} by ${pages * PAGE} bytes `
+        + `(${(e as Error).message}); the data do not fit in this backend's memory (free long-lived buffers with freeFloat32, or use smaller images).`);
+    }
+    this.insertFree(have, pages * PAGE);
     this.refresh();
   }
 
   private refresh(): void {
     const b = this.memory.buffer;
+    this.buffers.add(b);
     this.f32 = new Float32Array(b);
     this.f64 = new Float64Array(b);
     this.i32 = new Int32Array(b);

@@ -3,7 +3,9 @@
  * diffeo kernel registry. Its kernels give the same bits as the TypeScript
  * kernels of `@diffeo/core` (same double arithmetic, float32 rounding at the
  * same points, same loop and corner order), only faster; the kernels it does
- * not implement fall back to TypeScript automatically.
+ * not implement fall back to TypeScript automatically. With threads it splits
+ * the 3D kernels over worker threads sharing one WebAssembly memory, still
+ * giving the same bits.
  *
  * Nothing registers on import:
  * ```ts
@@ -14,21 +16,59 @@
  */
 import type { Backend } from '@diffeo/core';
 import { WasmHeap } from './heap.js';
-import { compileKernels, instantiateKernels } from './load.js';
-import { makeKernels } from './kernels.js';
+import { compileKernels, createMemory, defaultThreadsWasmUrl, instantiateKernels } from './load.js';
+import { makeKernels, MIN_PARALLEL_WORK, type PoolRef } from './kernels.js';
+import { canBlock, defaultThreadCount, defaultWorkerUrl, sharedMemoryAvailable, ThreadPool } from './pool.js';
+import { MAX_THREADS } from './protocol.js';
 
-export { defaultWasmUrl } from './load.js';
+export { defaultThreadsWasmUrl, defaultWasmUrl } from './load.js';
+export { defaultWorkerUrl } from './pool.js';
+export { MIN_PARALLEL_WORK } from './kernels.js';
 
 /** Options of {@link wasmBackend}. */
 export interface WasmBackendOptions {
   /**
-   * Location of `kernels.wasm`. Default: `new URL('../dist/kernels.wasm', import.meta.url)`,
-   * i.e. the file the package ships in `dist/`. A relative string is resolved against this
-   * module's URL. `file:` URLs are read with `node:fs`, others fetched.
+   * Location of `kernels.wasm` (the build for an ordinary memory, used when shared
+   * memory is not available). Default: `new URL('../dist/kernels.wasm', import.meta.url)`,
+   * i.e. the file the package ships in `dist/`. A relative string is resolved against
+   * this module's URL. `file:` URLs are read with `node:fs`, others fetched.
    */
   wasmUrl?: URL | string;
   /** The bytes of `kernels.wasm` (takes precedence over `wasmUrl`). */
   wasmBytes?: Uint8Array;
+  /**
+   * Location of `kernels-threads.wasm` (the shared-memory build). Default: beside
+   * `kernels.wasm` in `dist/`. When only `wasmUrl`/`wasmBytes` is given, the backend
+   * uses that module with an ordinary memory (one thread, no `allocFloat32`).
+   */
+  threadsWasmUrl?: URL | string;
+  /** The bytes of `kernels-threads.wasm` (takes precedence over `threadsWasmUrl`). */
+  threadsWasmBytes?: Uint8Array;
+  /**
+   * Location of the worker script. Default: `new URL('../dist/worker.js', import.meta.url)`.
+   */
+  workerUrl?: URL | string;
+  /**
+   * Threads, the calling thread included (at most 64). Default:
+   * `min(availableParallelism(), 4)` in Node; in browsers `min(hardwareConcurrency, 4)`
+   * in a cross-origin-isolated worker, else 1. More than 1 needs shared memory
+   * (always in Node; `crossOriginIsolated` in browsers) and a thread that may block in
+   * `Atomics.wait` (not a browser's main thread); otherwise the backend runs on 1
+   * thread. The results are the same bits for every count.
+   */
+  threads?: number;
+  /**
+   * A kernel call with less work than this (one unit ≈ one voxel of `warp3d`, some
+   * 15 ns) runs on the calling thread only, since waking the workers costs some
+   * 40 µs. Default {@link MIN_PARALLEL_WORK} (6000); 0 splits every call (tests).
+   */
+  minParallelWork?: number;
+  /**
+   * The most chunks of one call the calling thread computes itself (default: as
+   * many as it can take; the others are the workers'). With 1 the calling thread
+   * computes the first chunk, then only adds up the sums of the others (tests use it).
+   */
+  callerChunks?: number;
   /** Registry priority (default 10; the TypeScript fallback is −∞). */
   priority?: number;
 }
@@ -37,24 +77,109 @@ export interface WasmBackendOptions {
 export interface WasmBackend extends Backend {
   /** The backend's linear memory (grows on demand; inspect `buffer.byteLength` for its size). */
   readonly memory: WebAssembly.Memory;
+  /** Whether the memory is shared (then `allocFloat32` is available). */
+  readonly shared: boolean;
+  /** Threads the kernels use, the calling thread included (1 after `dispose`). */
+  readonly threads: number;
+  /**
+   * A zero-filled `Float32Array` of `n` values living in the backend's (shared)
+   * memory: kernels use such arrays in place instead of copying them in and out.
+   * It stays valid for the backend's lifetime, also when the memory grows, until
+   * it is released with {@link WasmBackend.freeFloat32}. Present only when the
+   * memory is shared.
+   */
+  allocFloat32?(n: number): Float32Array;
+  /**
+   * Releases an array from {@link WasmBackend.allocFloat32} (its memory is reused by
+   * later allocations; do not use the array afterwards). Returns false, doing
+   * nothing, for any other array.
+   */
+  freeFloat32?(a: Float32Array): boolean;
+  /**
+   * Ends the worker threads (the kernels keep working, on the calling thread). The
+   * promise resolves once every worker has stopped; nothing needs to wait for it.
+   */
+  dispose(): Promise<void>;
+}
+
+function toUrl(u: URL | string): URL {
+  return new URL(u, import.meta.url);
 }
 
 /**
  * Compiles and instantiates the WebAssembly kernels and returns a backend for
- * `KernelContext.use`. Each call creates its own instance and memory (kernels of
- * one backend must not run concurrently; they are synchronous, so this only
- * matters across workers, which need their own backend).
+ * `KernelContext.use`. Each call creates its own instance, memory and worker
+ * threads. Kernels of one backend must not run concurrently (they are
+ * synchronous, so this only matters across workers, which need their own backend).
+ * The worker threads do not keep a Node process alive; `dispose()` (also called
+ * by `KernelContext.remove`) ends them.
  *
- * @throws Error when the `.wasm` file cannot be read or fetched (the message says how to fix it).
+ * @throws Error when a `.wasm` file cannot be read or fetched, or when `threads > 1`
+ *   was asked for explicitly and the worker threads cannot be started (the message
+ *   says how to fix it).
  */
 export async function wasmBackend(options: WasmBackendOptions = {}): Promise<WasmBackend> {
-  const module = await compileKernels({ wasmUrl: options.wasmUrl, wasmBytes: options.wasmBytes });
-  const { exports, memory } = await instantiateKernels(module, 2);
-  const heap = new WasmHeap(memory, exports.heapBase());
-  return {
+  const plainOnly = (options.wasmBytes !== undefined || options.wasmUrl !== undefined)
+    && options.threadsWasmBytes === undefined && options.threadsWasmUrl === undefined;
+  const shared = sharedMemoryAvailable() && !plainOnly;
+  const module = shared
+    ? await compileKernels({ wasmUrl: options.threadsWasmUrl, wasmBytes: options.threadsWasmBytes, defaultUrl: defaultThreadsWasmUrl })
+    : await compileKernels({ wasmUrl: options.wasmUrl, wasmBytes: options.wasmBytes });
+  const memory = createMemory(2, shared);
+  const exports = await instantiateKernels(module, memory);
+  const heap = new WasmHeap(memory, exports.heapBase(), shared);
+
+  let threads = 1;
+  if (shared && canBlock()) {
+    const asked = options.threads ?? await defaultThreadCount();
+    threads = Math.max(1, Math.min(MAX_THREADS, Math.floor(Number.isFinite(asked) ? asked : 1)));
+  }
+  const ref: PoolRef = {
+    pool: null,
+    minWork: options.minParallelWork ?? MIN_PARALLEL_WORK,
+    callerChunks: Math.max(1, options.callerChunks ?? Infinity),
+  };
+  if (threads > 1) {
+    const workerUrl = options.workerUrl === undefined ? defaultWorkerUrl() : toUrl(options.workerUrl);
+    try {
+      ref.pool = await ThreadPool.create(module, memory, heap.ctl, threads, workerUrl);
+    } catch (e) {
+      if (options.threads !== undefined) throw e;
+      threads = 1; // default thread count: fall back to one thread
+    }
+  }
+
+  const views = new WeakMap<Float32Array, number>();
+  const backend: WasmBackend = {
     name: 'wasm',
     priority: options.priority ?? 10,
-    kernels: makeKernels(exports, heap),
+    kernels: makeKernels(exports, heap, ref),
     memory,
+    shared,
+    get threads(): number {
+      return ref.pool?.size ?? 1;
+    },
+    dispose(): Promise<void> {
+      const pool = ref.pool;
+      ref.pool = null;
+      return pool ? pool.dispose() : Promise.resolve();
+    },
   };
+  if (shared) {
+    backend.allocFloat32 = (n: number): Float32Array => {
+      const len = Math.max(0, Math.floor(n));
+      const addr = heap.allocBlock(len * 4);
+      const a = heap.view(addr, len);
+      a.fill(0);
+      views.set(a, addr);
+      return a;
+    };
+    backend.freeFloat32 = (a: Float32Array): boolean => {
+      const addr = views.get(a);
+      if (addr === undefined) return false;
+      views.delete(a);
+      return heap.freeBlock(addr);
+    };
+  }
+  return backend;
 }

@@ -6,14 +6,66 @@
  * one backend reused across calls of very different sizes (stale arena memory).
  * The oracle is `tsKernels` of `@diffeo/core`; values must agree bit for bit
  * (every NaN matches every NaN; the sign of zero must match too).
+ *
+ * The whole suite runs on several backends: the default one; 2 and 3 threads with
+ * every call split between the threads (volumes with fewer slices than threads
+ * included), once with the calling thread computing only the first chunk (so the
+ * sums of the workers' chunks are added afterwards); and with every array argument
+ * living in the backend's memory (`allocFloat32`, used in place instead of
+ * copied), on 3 threads and on 1.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultContext, tsKernels, type Affine, type Kernels, type Shape2D, type Shape3D } from '@diffeo/core';
 import { mulberry32, randomAffine, randomFloat32, smoothField, smoothImage, type Random } from '@diffeo/conformance';
-import { wasmBackend } from '@diffeo/wasm-kernels';
+import { wasmBackend, type WasmBackend } from '@diffeo/wasm-kernels';
 
 const backend = await wasmBackend();
-const wasm = backend.kernels as Kernels;
+const backends: [string, WasmBackend, boolean][] = [
+  ['default backend', backend, false],
+  ['2 threads, every call split', await wasmBackend({ threads: 2, minParallelWork: 0 }), false],
+  ['3 threads, every call split, arguments in wasm memory (zero-copy)', await wasmBackend({ threads: 3, minParallelWork: 0 }), true],
+  ['3 threads, every call split, the caller computes only the first chunk', await wasmBackend({ threads: 3, minParallelWork: 0, callerChunks: 1 }), false],
+  ['1 thread, arguments in wasm memory (zero-copy)', await wasmBackend({ threads: 1 }), true],
+];
+afterAll(async () => {
+  await Promise.all(backends.map(([, b]) => b.dispose()));
+});
+
+/** The backend under test (set by each suite). */
+let current: WasmBackend = backend;
+let wasm = backend.kernels as Kernels;
+/** Whether array arguments are moved into the backend's memory before a wasm call. */
+let zeroCopy = false;
+/** Arrays allocated by {@link prep} during the current check. */
+const allocated: Float32Array[] = [];
+
+/**
+ * In zero-copy mode, replaces every `Float32Array` argument by a copy allocated with
+ * `allocFloat32` (the same copy for the same array, so aliasing is kept).
+ */
+function prep<T extends unknown[]>(args: T): T {
+  if (!zeroCopy) return args;
+  const alloc = current.allocFloat32;
+  if (!alloc) throw new Error('the backend has no allocFloat32');
+  const map = new Map<Float32Array, Float32Array>();
+  return args.map((a) => {
+    if (!(a instanceof Float32Array)) return a;
+    let c = map.get(a);
+    if (!c) {
+      c = alloc(a.length);
+      c.set(a);
+      map.set(a, c);
+      allocated.push(c);
+    }
+    return c;
+  }) as T;
+}
+
+/** Frees the arrays of {@link prep}. */
+function release(): void {
+  for (const a of allocated) expect(current.freeFloat32?.(a)).toBe(true);
+  allocated.length = 0;
+}
 
 function bitsEqual(a: ArrayLike<number>, b: ArrayLike<number>, what: string): void {
   expect(a.length, `${what}: length`).toBe(b.length);
@@ -46,7 +98,7 @@ function poison(r: Random, a: Float32Array, n: number): Float32Array {
 
 /** Runs a kernel on two identical argument lists (wasm and TS) and compares every array argument and the result. */
 function check<K extends keyof Kernels>(name: K, make: () => Parameters<Kernels[K]>): void {
-  const mine = make();
+  const mine = prep(make());
   const ref = make();
   const r1 = (wasm[name] as (...a: unknown[]) => unknown)(...mine);
   const r2 = (tsKernels[name] as (...a: unknown[]) => unknown)(...ref);
@@ -55,9 +107,10 @@ function check<K extends keyof Kernels>(name: K, make: () => Parameters<Kernels[
     if (x instanceof Float32Array && y instanceof Float32Array) bitsEqual(x, y, `${name} args[${i}]`);
   }
   if (r2 !== undefined) resultEqual(r1, r2, `${name} result`);
+  release();
 }
 
-const shapes3: Shape3D[] = [[9, 11, 13], [16, 12, 21], [7, 20, 4], [3, 5, 2]];
+const shapes3: Shape3D[] = [[9, 11, 13], [16, 12, 21], [7, 20, 4], [3, 5, 2], [2, 9, 7], [1, 7, 6]];
 const shapes2: Shape2D[] = [[33, 47], [40, 21], [5, 3]];
 
 function affine3(r: Random, kind: number, scale = 1): Affine {
@@ -71,7 +124,14 @@ function affine2(r: Random, kind: number, scale = 1): Affine {
   return randomAffine(r, 2, scale, 0.4, 0.1, 3);
 }
 
-describe('wasm kernels are bit-identical to the TypeScript kernels (stress)', () => {
+for (const [label, b, zc] of backends) {
+describe(`wasm kernels are bit-identical to the TypeScript kernels (stress): ${label}`, () => {
+  beforeAll(() => {
+    current = b;
+    wasm = b.kernels as Kernels;
+    zeroCopy = zc;
+  });
+
   it('compose3d / compose2d: borders, random affines, NaN/Inf, in place', () => {
     let seed = 1;
     for (const s1 of shapes3) {
@@ -119,10 +179,11 @@ describe('wasm kernels are bit-identical to the TypeScript kernels (stress)', ()
           const W = kind === 0 ? null : new Float64Array([1 / sp[0], 0, 0, 1, 0, 1 / sp[1], 0, 2, 0, 0, 1 / sp[2], 3, 0, 0, 0, 1]);
           return [inv, d, s, W, sp, kind === 2 ? 3 : 20, kind === 2 ? 0 : 1e-3, new Float32Array(n)];
         };
-        const mine = mk(), ref = mk();
+        const mine = prep(mk()), ref = mk();
         const r1 = wasm.invert3d(...mine), r2 = tsKernels.invert3d(...ref);
         bitsEqual(mine[0], ref[0], 'invert3d inv');
         resultEqual(r1, r2, 'invert3d result');
+        release();
         seed++;
       }
     }
@@ -135,10 +196,11 @@ describe('wasm kernels are bit-identical to the TypeScript kernels (stress)', ()
           const W = kind === 0 ? null : new Float64Array([1 / sp[0], 0, 0, 0, 1 / sp[1], 0, 0, 0, 1]);
           return [kind === 1 ? smoothField(r, s, 0.5) : new Float32Array(n), smoothField(r, s, 2), s, W, sp, 15, 1e-4, new Float32Array(n)];
         };
-        const mine = mk(), ref = mk();
+        const mine = prep(mk()), ref = mk();
         const r1 = wasm.invert2d(...mine), r2 = tsKernels.invert2d(...ref);
         bitsEqual(mine[0], ref[0], 'invert2d inv');
         resultEqual(r1, r2, 'invert2d result');
+        release();
         seed++;
       }
     }
@@ -181,7 +243,7 @@ describe('wasm kernels are bit-identical to the TypeScript kernels (stress)', ()
 
   it('ccFactors3d / ccFactors2d and the CC steps, several radii', () => {
     let seed = 300;
-    for (const s of [[9, 11, 13], [16, 12, 21], [12, 13, 9]] as Shape3D[]) {
+    for (const s of [[9, 11, 13], [16, 12, 21], [12, 13, 9], [5, 13, 11]] as Shape3D[]) {
       for (const radius of [1, 2, 4]) {
         if (Math.min(...s) < 2 * radius + 1) continue;
         const mk = (): Parameters<Kernels['ccFactors3d']> => {
@@ -353,7 +415,9 @@ describe('wasm kernels are bit-identical to the TypeScript kernels (stress)', ()
       const r = mulberry32(s[0]);
       const a = smoothImage(r, s), b = smoothImage(r, s);
       const o1 = new Float32Array(s[0] * s[1] * s[2] * 5), o2 = new Float32Array(o1.length);
-      wasm.ccFactors3d(o1, a, b, s, 2);
+      wasm.ccFactors3d(...prep([o1, a, b, s, 2] as Parameters<Kernels['ccFactors3d']>));
+      if (zeroCopy) o1.set(allocated[0]);
+      release();
       tsKernels.ccFactors3d(o2, a, b, s, 2);
       bitsEqual(o1, o2, `ccFactors3d ${s}`);
       const f = smoothField(r, s, 2);
@@ -362,9 +426,10 @@ describe('wasm kernels are bit-identical to the TypeScript kernels (stress)', ()
         tsKernels.invert3d(i2, f, s, null, [1, 1, 1], 10, 1e-3, new Float32Array(f.length)), 'invert3d');
       bitsEqual(i1, i2, `invert3d ${s}`);
     }
-    expect(backend.memory.buffer.byteLength).toBeGreaterThan(24 * 28 * 30 * 5 * 4);
+    expect(current.memory.buffer.byteLength).toBeGreaterThan(24 * 28 * 30 * 5 * 4);
   });
 });
+}
 
 describe('wasmBackend()', () => {
   it('registers nothing on import and serves its kernels through a context', async () => {
@@ -373,6 +438,7 @@ describe('wasmBackend()', () => {
     expect(b.name).toBe('wasm');
     expect(b.priority).toBe(3);
     expect(backend.priority).toBe(10);
+    await b.dispose();
   });
 
   it('loads from explicit bytes and from an explicit URL (string or URL)', async () => {

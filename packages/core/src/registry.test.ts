@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { createContext, type Backend } from '@diffeo/core';
+
+/** A fake backend whose "memory" is one ArrayBuffer, handing out consecutive float32 ranges. */
+function arenaBackend(name: string, priority: number): Backend & { live: Set<Float32Array> } {
+  const memory = new ArrayBuffer(1 << 12);
+  let top = 0;
+  const live = new Set<Float32Array>();
+  return {
+    name,
+    priority,
+    kernels: {},
+    live,
+    allocFloat32(n: number): Float32Array {
+      const a = new Float32Array(memory, top, n);
+      top += n * 4;
+      live.add(a);
+      return a;
+    },
+    freeFloat32(a: Float32Array): boolean {
+      return live.delete(a);
+    },
+  };
+}
+
+describe('KernelContext.allocFloat32 / freeFloat32', () => {
+  it('falls back to a plain zero-filled Float32Array without a backend that allocates', () => {
+    const ctx = createContext({ name: 'plain', priority: 5, kernels: {} });
+    const a = ctx.allocFloat32(7);
+    expect(a).toBeInstanceOf(Float32Array);
+    expect(a.length).toBe(7);
+    expect([...a]).toEqual(new Array(7).fill(0));
+    expect(ctx.freeFloat32(a)).toBe(false);
+  });
+
+  it('uses the highest-priority backend that has allocFloat32 and frees through the owner', () => {
+    const low = arenaBackend('low', 1), high = arenaBackend('high', 9);
+    const ctx = createContext(low, high, { name: 'none', priority: 20, kernels: {} });
+    const a = ctx.allocFloat32(3);
+    expect(high.live.has(a)).toBe(true);
+    expect(low.live.size).toBe(0);
+    expect(ctx.freeFloat32(a)).toBe(true);
+    expect(high.live.size).toBe(0);
+    expect(ctx.freeFloat32(a)).toBe(false);
+    ctx.remove('high');
+    const b = ctx.allocFloat32(2);
+    expect(low.live.has(b)).toBe(true);
+  });
+});

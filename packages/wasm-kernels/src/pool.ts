@@ -1,0 +1,214 @@
+/**
+ * The worker threads of a threaded backend, seen from the calling thread: starts
+ * `T − 1` workers on the shared memory (`worker_threads` in Node, module `Worker`s
+ * in browsers), posts one call's chunks to them and waits for them (see
+ * `protocol.ts` for the handshake). Everything here is synchronous after
+ * creation, as the `Kernels` contract requires: the calling thread blocks in
+ * `Atomics.wait`, which Node allows on every thread and browsers only in workers.
+ */
+import {
+  CTL_USED, F_ARGS, I_CHUNKS, I_DONE, I_ERR, I_FLAGS, I_FN, I_ITEMS, I_NARGS, I_NEXT, I_QUIT, I_SEQ, MAX_ARGS,
+  MAX_CHUNKS, MAX_THREADS, THREADED_FUNCTIONS, workerSlot, type ThreadedFunction, type WorkerInit, type WorkerReady,
+} from './protocol.js';
+
+/** What the pool needs of a worker, in Node or in a browser. */
+interface WorkerHandle {
+  terminate(): unknown;
+}
+
+/** Whether this is Node (or a Node-compatible runtime). */
+export function isNode(): boolean {
+  const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
+  return typeof p?.versions?.node === 'string';
+}
+
+/**
+ * Whether this thread may block in `Atomics.wait`: always in Node; in browsers
+ * only in a worker (not on the main thread, not in a worklet).
+ */
+export function canBlock(): boolean {
+  if (isNode()) return true;
+  const g = globalThis as { WorkerGlobalScope?: unknown; document?: unknown };
+  return typeof g.WorkerGlobalScope !== 'undefined' && typeof g.document === 'undefined';
+}
+
+/** Whether shared WebAssembly memories can be created here (Node, or a cross-origin-isolated page or worker). */
+export function sharedMemoryAvailable(): boolean {
+  if (typeof SharedArrayBuffer === 'undefined') return false;
+  if (isNode()) return true;
+  return (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+}
+
+/** The default number of threads: `min(availableParallelism(), 4)` in Node, `min(hardwareConcurrency, 4)` in browsers. */
+export async function defaultThreadCount(): Promise<number> {
+  let n = 1;
+  if (isNode()) {
+    const os = await import('node:os');
+    n = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  } else {
+    const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
+    n = nav?.hardwareConcurrency ?? 1;
+  }
+  return Math.max(1, Math.min(n, 4));
+}
+
+/** The default location of the worker script. */
+export function defaultWorkerUrl(): URL {
+  return new URL('../dist/worker.js', import.meta.url);
+}
+
+/** Starts one worker and resolves once it has instantiated the kernels. */
+async function startWorker(url: URL, init: WorkerInit): Promise<WorkerHandle> {
+  if (isNode()) {
+    const { Worker } = await import('node:worker_threads');
+    // No inherited Node options: the script is plain JavaScript, and flags such as
+    // `--input-type` or a TypeScript loader would only slow it down or break it.
+    const w = new Worker(url, { workerData: init, execArgv: [] });
+    w.unref();
+    return new Promise<WorkerHandle>((resolve, reject) => {
+      const fail = (e: unknown): void => {
+        void w.terminate();
+        reject(e instanceof Error ? e : new Error(String(e)));
+      };
+      w.once('error', fail);
+      w.once('message', (m: WorkerReady) => {
+        w.off('error', fail);
+        // A worker that dies later must not take the process down with an unhandled 'error' event.
+        w.on('error', () => {});
+        if (m.ready) resolve(w);
+        else fail(new Error(m.error));
+      });
+    });
+  }
+  const w = url.href === defaultWorkerUrl().href
+    ? new Worker(new URL('../dist/worker.js', import.meta.url), { type: 'module' })
+    : new Worker(url, { type: 'module' });
+  return new Promise<WorkerHandle>((resolve, reject) => {
+    w.onerror = (e) => {
+      w.terminate();
+      reject(new Error(e.message || 'the worker script failed to load'));
+    };
+    w.onmessage = (e: MessageEvent<WorkerReady>) => {
+      w.onmessage = null;
+      w.onerror = null;
+      if (e.data.ready) resolve(w);
+      else { w.terminate(); reject(new Error(e.data.error)); }
+    };
+    w.postMessage(init);
+  });
+}
+
+/** How one call is split: `n` items in `chunks` chunks (see `protocol.ts`). */
+export interface Split {
+  readonly n: number;
+  readonly chunks: number;
+}
+
+/** `T − 1` started workers plus the calling thread (see the module documentation). */
+export class ThreadPool {
+  /** Threads, the calling thread included. */
+  readonly size: number;
+  private readonly workers: WorkerHandle[];
+  private readonly i32: Int32Array;
+  private readonly f64: Float64Array;
+  private busy = false;
+  private current: ThreadedFunction | null = null;
+
+  private constructor(memory: WebAssembly.Memory, ctl: number, workers: WorkerHandle[]) {
+    this.workers = workers;
+    this.size = workers.length + 1;
+    this.i32 = new Int32Array(memory.buffer, ctl, CTL_USED / 4);
+    this.f64 = new Float64Array(memory.buffer, ctl, I_FLAGS / 2);
+  }
+
+  /**
+   * Starts `threads − 1` workers on `memory` (a shared memory) with the compiled
+   * shared-memory kernels; rejects (after ending the ones that started) when one fails.
+   */
+  static async create(module: WebAssembly.Module, memory: WebAssembly.Memory, ctl: number, threads: number,
+    workerUrl: URL): Promise<ThreadPool> {
+    const n = Math.min(threads, MAX_THREADS) - 1;
+    const settled = await Promise.allSettled(
+      Array.from({ length: n }, (_, k) => startWorker(workerUrl, { module, memory, ctl, index: k + 1 })));
+    const workers = settled.filter((s): s is PromiseFulfilledResult<WorkerHandle> => s.status === 'fulfilled').map((s) => s.value);
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) {
+      for (const w of workers) void w.terminate();
+      throw new Error(`@diffeo/wasm-kernels: could not start the worker threads (${(failed.reason as Error)?.message ?? failed.reason}).`);
+    }
+    return new ThreadPool(memory, ctl, workers);
+  }
+
+  /**
+   * How to split `n` items with about `work` units of work: `min(n, 4·size)` chunks
+   * (so that a thread slowed down by other load takes fewer), or null when one
+   * thread is enough: fewer than 2 items, or less work than `minWork`.
+   */
+  split(n: number, work: number, minWork: number): Split | null {
+    if (n < 2 || work < minWork || this.busy) return null;
+    return { n, chunks: Math.min(n, 4 * this.size, MAX_CHUNKS) };
+  }
+
+  /**
+   * Posts a call: each worker takes chunks and calls `fn(...args, lo, hi, aux + w·auxStride)`
+   * on each. Chunk 0 is reserved for the calling thread, which then takes more chunks with
+   * {@link claim}, may look at finished chunks with {@link finished}, and must call {@link join}.
+   */
+  start(fn: ThreadedFunction, args: readonly number[], split: Split, aux = 0, auxStride = 0): void {
+    if (args.length > MAX_ARGS) throw new Error(`@diffeo/wasm-kernels: too many arguments for ${fn}`);
+    const { i32, f64 } = this;
+    i32[I_FN] = THREADED_FUNCTIONS.indexOf(fn);
+    i32[I_NARGS] = args.length;
+    i32[I_ITEMS] = split.n;
+    i32[I_CHUNKS] = split.chunks;
+    for (let k = 0; k < args.length; k++) f64[F_ARGS + k] = args[k];
+    for (let w = 1; w < this.size; w++) f64[workerSlot(w)] = aux + w * auxStride;
+    i32.fill(0, I_FLAGS, I_FLAGS + split.chunks);
+    i32[I_NEXT] = 1;
+    Atomics.store(i32, I_DONE, 0);
+    this.busy = true;
+    this.current = fn;
+    Atomics.add(i32, I_SEQ, 1);
+    Atomics.notify(i32, I_SEQ);
+  }
+
+  /** Takes the next chunk for the calling thread, or returns −1 when none is left. */
+  claim(chunks: number): number {
+    const c = Atomics.add(this.i32, I_NEXT, 1);
+    return c < chunks ? c : -1;
+  }
+
+  /** Whether a worker has finished chunk `c` (its results are then visible). */
+  finished(c: number): boolean {
+    return Atomics.load(this.i32, I_FLAGS + c) !== 0;
+  }
+
+  /** Waits until every worker has finished the call posted by {@link start}; throws when one failed. */
+  join(): void {
+    const { i32 } = this;
+    const target = this.workers.length;
+    for (;;) {
+      const d = Atomics.load(i32, I_DONE);
+      if (d >= target) break;
+      Atomics.wait(i32, I_DONE, d);
+    }
+    this.busy = false;
+    if (Atomics.load(i32, I_ERR) !== 0) {
+      Atomics.store(i32, I_ERR, 0);
+      throw new Error(`@diffeo/wasm-kernels: a worker thread failed in ${this.current}.`);
+    }
+  }
+
+  /**
+   * Ends the workers (they leave their loop on the quit flag; `terminate` makes
+   * sure). The promise resolves once every worker has stopped.
+   */
+  dispose(): Promise<void> {
+    Atomics.store(this.i32, I_QUIT, 1);
+    Atomics.add(this.i32, I_SEQ, 1);
+    Atomics.notify(this.i32, I_SEQ);
+    const ended = this.workers.map((w) => Promise.resolve(w.terminate()));
+    this.workers.length = 0;
+    return Promise.all(ended).then(() => undefined);
+  }
+}

@@ -1,0 +1,174 @@
+/**
+ * The threaded backend's life cycle and environments: thread counts, zero-copy
+ * buffers through a `KernelContext`, `dispose()` ending the workers, a Node process
+ * not kept alive by them, and the backend (with its own worker threads) running
+ * inside a `worker_threads` Worker. Outputs are compared bit for bit with
+ * `tsKernels` (the bit-exactness of every kernel on many inputs is in
+ * `stress.test.ts`).
+ *
+ * The subprocess and Worker tests load the built `dist/index.js` (like the
+ * `.wasm` files, it must be built first: `pnpm build`).
+ */
+import { execFile } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { describe, expect, it } from 'vitest';
+import { createContext, tsKernels, type Kernels, type Shape3D } from '@diffeo/core';
+import { mulberry32, smoothField, smoothImage } from '@diffeo/conformance';
+import { wasmBackend } from '@diffeo/wasm-kernels';
+
+const distIndex = new URL('../dist/index.js', import.meta.url);
+
+function expectBits(a: Float32Array, b: Float32Array, what: string): void {
+  expect(a.length, what).toBe(b.length);
+  const x = new Uint32Array(a.buffer, a.byteOffset, a.length), y = new Uint32Array(b.buffer, b.byteOffset, b.length);
+  let bad = -1;
+  for (let i = 0; i < x.length && bad < 0; i++) if (x[i] !== y[i] && !(Number.isNaN(a[i]) && Number.isNaN(b[i]))) bad = i;
+  if (bad >= 0) expect.fail(`${what}: first difference at [${bad}]: ${a[bad]} vs ${b[bad]}`);
+}
+
+/** A small SyN-like sequence on one shape: compose, invert, warp, smooth; returns every output and result. */
+function sequence(k: Kernels, alloc: (n: number) => Float32Array, shape: Shape3D, seed: number) {
+  const r = mulberry32(seed);
+  const nv = shape[0] * shape[1] * shape[2];
+  const put = (a: Float32Array): Float32Array => { const c = alloc(a.length); c.set(a); return c; };
+  const d1 = put(smoothField(r, shape, 2)), d2 = put(smoothField(r, shape, 2));
+  const img = put(smoothImage(r, shape));
+  const W = new Float64Array([0.8, 0, 0, 0.5, 0, 0.9, 0, 0, 0, 0, 1.1, -0.5, 0, 0, 0, 1]);
+  const stats = k.compose3d(d1, d1, shape, d2, shape, null, W, 0.3);
+  const inv = alloc(nv * 3);
+  const result = k.invert3d(inv, d1, shape, W, [1.2, 1.1, 0.9], 20, 1e-4, alloc(nv * 3));
+  const warped = alloc(nv);
+  k.warp3d(warped, shape, img, shape, inv, shape, null, null, W);
+  k.gaussianFilter(d1, d1, shape, 3, [1.5, 1.5, 1.5]);
+  const grad = alloc(nv * 3);
+  k.numpyGradient(grad, warped, shape);
+  return { stats, result, d1, inv, warped, grad };
+}
+
+describe('threaded wasm backend', () => {
+  it('uses min(availableParallelism(), 4) threads and a shared memory by default in Node', async () => {
+    const b = await wasmBackend();
+    expect(b.threads).toBe(Math.min(availableParallelism(), 4));
+    expect(b.shared).toBe(true);
+    expect(b.memory.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(typeof b.allocFloat32).toBe('function');
+    await b.dispose();
+    const one = await wasmBackend({ threads: 1 });
+    expect(one.threads).toBe(1);
+    const plain = await wasmBackend({ wasmUrl: new URL('../dist/kernels.wasm', import.meta.url), threads: 3 });
+    expect(plain.shared).toBe(false);
+    expect(plain.threads).toBe(1); // an ordinary memory: one thread, no allocFloat32
+    expect(plain.allocFloat32).toBeUndefined();
+  });
+
+  it('gives the same bits on 1, 2 and 3 threads, with copied and with zero-copy arrays, through a context', async () => {
+    const shape: Shape3D = [7, 13, 11];
+    const ref = sequence(tsKernels, (n) => new Float32Array(n), shape, 5);
+    for (const threads of [1, 2, 3]) {
+      const b = await wasmBackend({ threads, minParallelWork: 0 });
+      const ctx = createContext(b);
+      for (const zeroCopy of [false, true]) {
+        const allocated: Float32Array[] = [];
+        const alloc = zeroCopy
+          ? (n: number): Float32Array => { const a = ctx.allocFloat32(n); allocated.push(a); return a; }
+          : (n: number): Float32Array => new Float32Array(n);
+        const got = sequence(ctx.kernels, alloc, shape, 5);
+        const what = `${threads} thread(s)${zeroCopy ? ', zero-copy' : ''}`;
+        expect(got.stats, what).toEqual(ref.stats);
+        expect(got.result, what).toEqual(ref.result);
+        for (const key of ['d1', 'inv', 'warped', 'grad'] as const) expectBits(got[key], ref[key], `${what}: ${key}`);
+        if (zeroCopy) {
+          for (const a of allocated) expect(a.buffer).toBeInstanceOf(SharedArrayBuffer); // views into the backend's memory
+          for (const a of allocated) expect(ctx.freeFloat32(a)).toBe(true);
+          expect(ctx.freeFloat32(allocated[0])).toBe(false); // already released
+        }
+      }
+      expect(ctx.remove('wasm')).toBe(true); // calls dispose()
+      expect(b.threads).toBe(1);
+    }
+  });
+
+  it('zero-copy arrays stay valid and in place when the memory grows', async () => {
+    const b = await wasmBackend({ threads: 2, minParallelWork: 0 });
+    const shape: Shape3D = [6, 9, 8];
+    const nv = 6 * 9 * 8;
+    const d = b.allocFloat32!(nv * 3);
+    d.set(smoothField(mulberry32(3), shape, 2));
+    const before = b.memory.buffer.byteLength;
+    const big = b.allocFloat32!(64 << 20); // 256 MiB: the memory must grow
+    expect(b.memory.buffer.byteLength).toBeGreaterThan(before);
+    expect(d.length).toBe(nv * 3); // still attached
+    const out = b.allocFloat32!(nv * 3), ref = new Float32Array(nv * 3);
+    const k = b.kernels as Kernels;
+    expect(k.compose3d(out, d, shape, d, shape, null, null, 0.5)).toEqual(tsKernels.compose3d(ref, d, shape, d, shape, null, null, 0.5));
+    expectBits(out, ref, 'compose3d after growth');
+    expect(b.freeFloat32!(big)).toBe(true);
+    expect(b.freeFloat32!(new Float32Array(4))).toBe(false);
+    await b.dispose();
+  });
+
+  it('dispose() ends the worker threads; the kernels then run on the calling thread', async () => {
+    const b = await wasmBackend({ threads: 3, minParallelWork: 0 });
+    expect(b.threads).toBe(3);
+    await b.dispose(); // resolves once every worker has exited
+    expect(b.threads).toBe(1);
+    await b.dispose(); // idempotent
+    const shape: Shape3D = [5, 6, 7];
+    const f = smoothField(mulberry32(8), shape, 2);
+    const a = new Float32Array(f.length), r = new Float32Array(f.length);
+    (b.kernels as Kernels).gaussianFilter(a, f, shape, 3, [1, 2, 1]);
+    tsKernels.gaussianFilter(r, f, shape, 3, [1, 2, 1]);
+    expectBits(a, r, 'gaussianFilter after dispose');
+  });
+
+  it('does not keep a Node process alive (no dispose)', async () => {
+    const script = `
+      const { wasmBackend } = await import(${JSON.stringify(distIndex.href)});
+      const b = await wasmBackend({ threads: 2, minParallelWork: 0 });
+      const out = new Float32Array(3 * 4 * 5 * 3), d = new Float32Array(out.length).fill(0.25);
+      b.kernels.compose3d(out, d, [3, 4, 5], d, [3, 4, 5], null, null, 1);
+      console.log(b.threads, out[7]);`;
+    const stdout = await new Promise<string>((resolve, reject) => {
+      execFile(process.execPath, ['--input-type=module', '-e', script], { timeout: 30_000 }, (err, out, errOut) => {
+        if (err) reject(new Error(`${err.message}\n${errOut}`));
+        else resolve(out);
+      });
+    });
+    expect(stdout.trim()).toBe('2 0.5');
+  });
+
+  it('runs inside a worker_threads Worker, with its own worker threads', async () => {
+    const shape: Shape3D = [9, 10, 11];
+    const r = mulberry32(21);
+    const d = smoothField(r, shape, 2.5);
+    const img = smoothImage(r, shape);
+    const code = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      (async () => {
+        const { wasmBackend } = await import(workerData.url);
+        const b = await wasmBackend({ threads: 2, minParallelWork: 0 });
+        const { d, img, shape } = workerData;
+        const nv = shape[0] * shape[1] * shape[2];
+        const inv = b.allocFloat32(nv * 3);
+        const result = b.kernels.invert3d(inv, d, shape, null, [1, 1, 1], 20, 1e-4, new Float32Array(nv * 3));
+        const warped = new Float32Array(nv);
+        b.kernels.warp3d(warped, shape, img, shape, inv, shape, null, null, null);
+        parentPort.postMessage({ threads: b.threads, result, inv: Float32Array.from(inv), warped });
+        await b.dispose();
+      })().catch((e) => parentPort.postMessage({ error: String(e && e.stack || e) }));`;
+    const w = new Worker(code, { eval: true, workerData: { url: distIndex.href, d, img, shape } });
+    const msg = await new Promise<{ error?: string; threads: number; result: unknown; inv: Float32Array; warped: Float32Array }>(
+      (resolve, reject) => { w.once('message', resolve); w.once('error', reject); });
+    await w.terminate();
+    expect(msg.error).toBeUndefined();
+    expect(msg.threads).toBe(2);
+    const nv = shape[0] * shape[1] * shape[2];
+    const inv = new Float32Array(nv * 3);
+    expect(msg.result).toEqual(tsKernels.invert3d(inv, d, shape, null, [1, 1, 1], 20, 1e-4, new Float32Array(nv * 3)));
+    const warped = new Float32Array(nv);
+    tsKernels.warp3d(warped, shape, img, shape, inv, shape, null, null, null);
+    expectBits(msg.inv, inv, 'invert3d in a Worker');
+    expectBits(msg.warped, warped, 'warp3d in a Worker');
+  });
+});
