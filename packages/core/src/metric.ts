@@ -64,7 +64,8 @@ export interface MetricStep<D extends Dim = Dim> {
   /**
    * Writes the forward step (moves the moving image towards the static one) into
    * `out` (`prod(shape)·d` float32, world units per voxel of the reference grid, component k
-   * along axis k) and returns the energy.
+   * along axis k) and returns the energy. Every value must be written: SyN reuses `out`,
+   * so it holds the previous step on entry.
    */
   forward(out: Float32Array): number;
   /** Writes the backward step (moves the static image towards the moving one) and returns the energy. */
@@ -89,4 +90,10 @@ export interface SimilarityMetric<D extends Dim = Dim> {
   checkLevelShapes?(shapes: ReadonlyArray<ShapeOf<D>>): void;
   /** Precomputes what the iteration needs (gradients, factors, statistics). */
   prepare(inputs: MetricInputs<D>): MetricStep<D>;
+  /**
+   * Optional: frees buffers the metric keeps between iterations to avoid
+   * reallocating them (CC and SSD keep one iteration's worth for the grid last used).
+   * SyN calls it when a registration ends, also when it fails.
+   */
+  releaseBuffers?(): void;
 }

@@ -8,6 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   createContext,
+  metricGradient,
   DiffeoError,
   DimensionError,
   ImageTooSmallError,
@@ -263,5 +264,115 @@ describe('CCMetric errors', () => {
     step.dispose();
     step.dispose();
     expect(() => step.backward(new Float32Array(50))).toThrow(DiffeoError);
+  });
+});
+
+describe('CCMetric buffer reuse', () => {
+  const shapeA = [30, 28] as const;
+  const shapeB = [26, 33] as const;
+  const pair = (shape: readonly [number, number], phase: number) => [
+    sample2d(shape, (i, j) => staticFn(i + phase, j)),
+    sample2d(shape, (i, j) => movingFn(i, j + phase)),
+  ] as const;
+  /** Steps and energies of one iteration, on a brand-new metric (no reused buffers). */
+  const fresh = (shape: readonly [number, number], s: Float32Array, m: Float32Array) => {
+    const step = ccMetric(2, { radius: 3, sigmaDiff: 1.5 }).prepare(inputs(2, shape, s, m));
+    const fw = new Float32Array(s.length * 2);
+    const bw = new Float32Array(s.length * 2);
+    return { fw, bw, ef: step.forward(fw), eb: step.backward(bw) };
+  };
+
+  it('gives every iteration the numbers of a fresh metric (same grid, another grid, either step order, after releaseBuffers)', () => {
+    const metric = ccMetric(2, { radius: 3, sigmaDiff: 1.5 });
+    const runs: [readonly [number, number], number, boolean][] = [
+      [shapeA, 0, true], [shapeA, 1.7, false], [shapeB, 0.4, true], [shapeB, 2.9, false], [shapeA, 0.2, true],
+    ];
+    runs.forEach(([shape, phase, forwardFirst], k) => {
+      if (k === 4) metric.releaseBuffers();
+      const [s, m] = pair(shape, phase);
+      const want = fresh(shape, s, m);
+      const step = metric.prepare(inputs(2, shape, s, m));
+      const fw = new Float32Array(s.length * 2).fill(NaN);
+      const bw = new Float32Array(s.length * 2).fill(NaN);
+      let ef: number, eb: number;
+      if (forwardFirst) { ef = step.forward(fw); eb = step.backward(bw); } else { eb = step.backward(bw); ef = step.forward(fw); }
+      // a second forward after the backward recomputes the static gradient
+      const fw2 = new Float32Array(s.length * 2);
+      step.forward(fw2);
+      step.dispose();
+      expect(ef).toBe(want.ef);
+      expect(eb).toBe(want.eb);
+      expect(fw).toEqual(want.fw);
+      expect(bw).toEqual(want.bw);
+      expect(fw2).toEqual(want.fw);
+    });
+  });
+
+  it('keeps overlapping steps (not yet disposed) independent', () => {
+    const metric = ccMetric(2, { radius: 3, sigmaDiff: 1.5 });
+    const [s1, m1] = pair(shapeA, 0.3);
+    const [s2, m2] = pair(shapeA, 1.1);
+    const a = metric.prepare(inputs(2, shapeA, s1, m1));
+    const b = metric.prepare(inputs(2, shapeA, s2, m2));
+    const fa = new Float32Array(s1.length * 2);
+    const fb = new Float32Array(s2.length * 2);
+    b.forward(fb);
+    a.forward(fa);
+    expect(fa).toEqual(fresh(shapeA, s1, m1).fw);
+    expect(fb).toEqual(fresh(shapeA, s2, m2).fw);
+    a.dispose();
+    b.dispose();
+    expect(() => a.forward(fa)).toThrow(DiffeoError);
+    a.dispose(); // twice is safe
+  });
+});
+
+describe('CCMetric steps computed slab by slab', () => {
+  /** The whole-grid computation, assembled from the kernels: factors, gradient, step, smoothing. */
+  function wholeGrid(dim: 2 | 3, shape: number[], s: Float32Array, m: Float32Array, radius: number, sigma: number,
+    spacing: Float64Array, direction: Float64Array, forward: boolean) {
+    const n = s.length;
+    const factors = new Float32Array(n * 5);
+    const grad = new Float32Array(n * dim);
+    const out = new Float32Array(n * dim);
+    let energy: number;
+    if (dim === 2) {
+      context.kernel('ccFactors2d')(factors, s, m, shape as [number, number], radius);
+      metricGradient(grad, forward ? s : m, shape as [number, number], 2, spacing, direction, context);
+      energy = context.kernel(forward ? 'ccForwardStep2d' : 'ccBackwardStep2d')(out, grad, factors, shape as [number, number], radius);
+    } else {
+      context.kernel('ccFactors3d')(factors, s, m, shape as [number, number, number], radius);
+      metricGradient(grad, forward ? s : m, shape as [number, number, number], 3, spacing, direction, context);
+      energy = context.kernel(forward ? 'ccForwardStep3d' : 'ccBackwardStep3d')(out, grad, factors, shape as [number, number, number], radius);
+    }
+    context.kernel('gaussianFilter')(out, out, shape as [number, number], dim, new Array<number>(dim).fill(sigma));
+    return { out, energy };
+  }
+
+  it('gives the whole-grid numbers bit for bit (2D and 3D, radii 0 to 4, slabs that do not divide the grid)', () => {
+    const cases: [2 | 3, number[], number][] = [
+      [2, [61, 23], 0], [2, [45, 30], 1], [2, [70, 19], 4], [3, [37, 11, 12], 2], [3, [29, 9, 10], 1], [3, [50, 13, 13], 4],
+    ];
+    for (const [dim, shape, radius] of cases) {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const s = new Float32Array(n), m = new Float32Array(n);
+      for (let p = 0; p < n; p++) {
+        s[p] = Math.sin(p * 0.37) + 0.5 * Math.cos(p * 0.011) + 0.1 * Math.sin(p * 1.7);
+        m[p] = 0.8 * Math.sin(p * 0.37 + 0.2) + 0.6 * Math.cos(p * 0.013) + 0.05 * Math.cos(p * 2.3);
+      }
+      const spacing = Float64Array.from(dim === 2 ? [1.5, 0.8] : [2, 1.25, 0.9]);
+      const direction = identity(dim);
+      if (dim === 3) { direction[0] = 0; direction[1] = 1; direction[4] = 1; direction[5] = 0; } // swap two axes
+      const metric = ccMetric(dim, { radius, sigmaDiff: 1.3 });
+      const step = metric.prepare(inputs(dim, shape as never, s, m, { spacing, direction }));
+      for (const forward of [true, false]) {
+        const want = wholeGrid(dim, shape, s, m, radius, 1.3, spacing, direction, forward);
+        const got = new Float32Array(n * dim).fill(NaN);
+        const e = forward ? step.forward(got) : step.backward(got);
+        expect(e).toBe(want.energy);
+        expect(new Uint32Array(got.buffer)).toEqual(new Uint32Array(want.out.buffer));
+      }
+      step.dispose();
+    }
   });
 });

@@ -22,6 +22,12 @@
  * `radius` and `sigmaDiff` are in voxels of the current grid. The energy is
  * dimensionless (a sum of squared correlations) and the same value is returned
  * by `forward` and `backward`.
+ *
+ * Memory. The factors (5 float32 per voxel) are computed once per iteration; the
+ * gradients and raw steps are computed slab by slab along axis 0 (see `CCPlan`), so
+ * an iteration needs the factors plus two slab-sized buffers, which the metric keeps
+ * for the next iteration on the same grid until {@link CCMetric.releaseBuffers}.
+ * The numbers are those of the whole-grid computation, bit for bit.
  */
 import {
   metricGradient,
@@ -92,38 +98,105 @@ function firstNonFinite(a: Float32Array): number {
   return -1;
 }
 
-/** Per-iteration state of {@link CCMetric}: the factors, the gradients (computed on first use). */
+/**
+ * How a step is computed on a grid: in one piece, or slab by slab along axis 0.
+ *
+ * Slabs. The step before smoothing is, voxel by voxel, a function of the factors and
+ * of the image gradient at that voxel (zero in the band of width `radius`), and the
+ * gradient (`numpy.gradient`) only looks one voxel along each axis. So the gradient
+ * and the step of the output slices `[s0, s1)` can be computed on the sub-grid
+ * `[s0 − e, s1 + e)` (clipped to the grid, `e = max(radius, 1)`): its own band and its
+ * one-sided edge differences fall on the `e` extra slices, which are dropped, and every
+ * kept value is the same number as on the whole grid. The energy (a sequential sum
+ * over the whole grid, which slab sums would round differently) comes from one
+ * whole-grid call of the step kernel, whose energy depends on the factors only (and
+ * is the same number for both directions: the backward formula only swaps the
+ * factors of a product). So a step needs two slab-sized buffers instead of a
+ * gradient of the whole grid.
+ */
+interface CCPlan {
+  /** Output slices (along axis 0) per slab; ≥ the number of slices means one piece. */
+  readonly slab: number;
+  /** Extra slices computed on each side of a slab. */
+  readonly halo: number;
+  /** Values per slice and component: `prod(shape[1:])`. */
+  readonly plane: number;
+  /** Length of the gradient buffer (and of the slab step buffer when slabbed). */
+  readonly bufLen: number;
+  readonly slabbed: boolean;
+}
+
+function planFor(shape: readonly number[], radius: number, dim: number): CCPlan {
+  const ns = shape[0];
+  let plane = 1;
+  for (let k = 1; k < shape.length; k++) plane *= shape[k];
+  const halo = Math.max(radius, 1);
+  // Slabs of about an eighth of the grid, and at least six halos thick (so the
+  // recomputed halo slices add at most a third of a gradient and of a step).
+  const slab = Math.max(6 * halo, Math.ceil(ns / 8));
+  const slabbed = slab + 2 * halo < ns;
+  const bufLen = (slabbed ? slab + 2 * halo : ns) * plane * dim;
+  return { slab, halo, plane, bufLen, slabbed };
+}
+
+/**
+ * The large buffers of one iteration: the factors (5 per voxel), a gradient buffer
+ * (d per voxel of the grid, or of a slab) and, when slabbed, a slab step buffer. A
+ * {@link CCMetric} keeps the last one and hands it to the next iteration of the same
+ * grid, so a level allocates them once.
+ */
+interface CCWorkspace {
+  readonly voxels: number;
+  readonly dim: number;
+  readonly bufLen: number;
+  readonly factors: Float32Array;
+  readonly grad: Float32Array;
+  /** Slab step buffer (empty when the step is computed in one piece). */
+  readonly slabStep: Float32Array;
+}
+
+/** The 2D or 3D CC step kernel, taking the shape that matches it. */
+type StepKernel = (out: Float32Array, grad: Float32Array, factors: Float32Array, shape: Shape2D | Shape3D, radius: number) => number;
+
+/** Per-iteration state of {@link CCMetric}: the factors; gradients are computed by each step. */
 class CCStep<D extends Dim> implements MetricStep<D> {
   readonly dim: D;
   private readonly opts: ResolvedCCMetricOptions;
   private readonly shape: Shape2D | Shape3D;
+  private readonly plan: CCPlan;
   private staticImage: Float32Array | null;
   private movingImage: Float32Array | null;
-  private factors: Float32Array | null;
-  private gradStatic: Float32Array | null = null;
-  private gradMoving: Float32Array | null = null;
+  private ws: CCWorkspace | null;
+  /** Which image `ws.grad` holds the whole-grid gradient of (one-piece plan only). */
+  private gradOf: 'static' | 'moving' | null = null;
+  /** The energy of this iteration once computed (slab plan only; both directions share it). */
+  private energy: number | null = null;
   private readonly spacing: Float64Array;
   private readonly direction: Float64Array;
   private readonly context: KernelContext;
   private readonly voxels: number;
+  private readonly giveBack: (ws: CCWorkspace) => void;
 
-  constructor(dim: D, opts: ResolvedCCMetricOptions, inputs: MetricInputs<D>, voxels: number) {
+  constructor(dim: D, opts: ResolvedCCMetricOptions, inputs: MetricInputs<D>, voxels: number, plan: CCPlan, ws: CCWorkspace,
+    giveBack: (ws: CCWorkspace) => void) {
     this.dim = dim;
     this.opts = opts;
     this.shape = inputs.shape as Shape2D | Shape3D;
+    this.plan = plan;
     this.staticImage = inputs.static;
     this.movingImage = inputs.moving;
     this.spacing = inputs.spacing;
     this.direction = inputs.direction;
     this.context = inputs.context;
     this.voxels = voxels;
-    const factors = new Float32Array(voxels * 5);
+    this.giveBack = giveBack;
+    this.ws = ws;
+    // The factor kernels write every value, so a reused buffer needs no clearing.
     if (dim === 2) {
-      this.context.kernel('ccFactors2d')(factors, inputs.static, inputs.moving, this.shape as Shape2D, opts.radius);
+      this.context.kernel('ccFactors2d')(ws.factors, inputs.static, inputs.moving, this.shape as Shape2D, opts.radius);
     } else {
-      this.context.kernel('ccFactors3d')(factors, inputs.static, inputs.moving, this.shape as Shape3D, opts.radius);
+      this.context.kernel('ccFactors3d')(ws.factors, inputs.static, inputs.moving, this.shape as Shape3D, opts.radius);
     }
-    this.factors = factors;
   }
 
   forward(out: Float32Array): number {
@@ -135,17 +208,18 @@ class CCStep<D extends Dim> implements MetricStep<D> {
   }
 
   dispose(): void {
+    const ws = this.ws;
     this.staticImage = null;
     this.movingImage = null;
-    this.factors = null;
-    this.gradStatic = null;
-    this.gradMoving = null;
+    this.ws = null;
+    this.gradOf = null;
+    if (ws !== null) this.giveBack(ws);
   }
 
   private step(out: Float32Array, forward: boolean): number {
     const which = forward ? 'forward' : 'backward';
-    const factors = this.factors;
-    if (factors === null || this.staticImage === null || this.movingImage === null) {
+    const ws = this.ws;
+    if (ws === null || this.staticImage === null || this.movingImage === null) {
       throw new DiffeoError('NOT_READY', `CCMetric: ${which}() called after dispose(); call metric.prepare(inputs) again for a new iteration.`);
     }
     const dim = this.dim;
@@ -155,32 +229,40 @@ class CCStep<D extends Dim> implements MetricStep<D> {
       );
     }
     const ctx = this.context;
-    let grad: Float32Array;
-    if (forward) {
-      if (this.gradStatic === null) {
-        this.gradStatic = new Float32Array(this.voxels * dim);
-        metricGradient(this.gradStatic, this.staticImage, this.shape, dim, this.spacing, this.direction, ctx);
-      }
-      grad = this.gradStatic;
-    } else {
-      if (this.gradMoving === null) {
-        this.gradMoving = new Float32Array(this.voxels * dim);
-        metricGradient(this.gradMoving, this.movingImage, this.shape, dim, this.spacing, this.direction, ctx);
-      }
-      grad = this.gradMoving;
-    }
+    const factors = ws.factors;
+    const image = forward ? this.staticImage : this.movingImage;
+    const kernel = (dim === 2
+      ? ctx.kernel(forward ? 'ccForwardStep2d' : 'ccBackwardStep2d')
+      : ctx.kernel(forward ? 'ccForwardStep3d' : 'ccBackwardStep3d')) as unknown as StepKernel;
+    const shape = this.shape;
     const r = this.opts.radius;
+    const plan = this.plan;
     let energy: number;
-    if (dim === 2) {
-      const shape = this.shape as Shape2D;
-      energy = forward
-        ? ctx.kernel('ccForwardStep2d')(out, grad, factors, shape, r)
-        : ctx.kernel('ccBackwardStep2d')(out, grad, factors, shape, r);
+    if (!plan.slabbed) {
+      const want = forward ? 'static' : 'moving';
+      if (this.gradOf !== want) {
+        metricGradient(ws.grad, image, this.shape, dim, this.spacing, this.direction, ctx);
+        this.gradOf = want;
+      }
+      energy = kernel(out, ws.grad, factors, shape, r);
     } else {
-      const shape = this.shape as Shape3D;
-      energy = forward
-        ? ctx.kernel('ccForwardStep3d')(out, grad, factors, shape, r)
-        : ctx.kernel('ccBackwardStep3d')(out, grad, factors, shape, r);
+      // The energy of the whole grid (it does not read the gradient, so `out` stands in
+      // for it); `out` itself is then rewritten slab by slab.
+      energy = this.energy ??= kernel(out, out, factors, shape, r);
+      const ns = shape[0];
+      const { slab, halo, plane } = plan;
+      const rest = shape.slice(1);
+      for (let s0 = 0; s0 < ns; s0 += slab) {
+        const s1 = Math.min(ns, s0 + slab);
+        const a = Math.max(0, s0 - halo);
+        const b = Math.min(ns, s1 + halo);
+        const sub = [b - a, ...rest] as unknown as Shape2D | Shape3D;
+        const grad = ws.grad.subarray(0, (b - a) * plane * dim);
+        const part = ws.slabStep.subarray(0, (b - a) * plane * dim);
+        metricGradient(grad, image.subarray(a * plane, b * plane), sub, dim, this.spacing, this.direction, ctx);
+        kernel(part, grad, factors.subarray(a * plane * 5, b * plane * 5), sub, r);
+        out.set(part.subarray((s0 - a) * plane * dim, (s1 - a) * plane * dim), s0 * plane * dim);
+      }
     }
     const s = this.opts.sigmaDiff;
     ctx.kernel('gaussianFilter')(out, out, this.shape, dim, dim === 2 ? [s, s] : [s, s, s]);
@@ -205,6 +287,10 @@ export class CCMetric<D extends Dim = Dim> implements SimilarityMetric<D> {
   readonly sigmaDiff: number;
   /** Window radius (voxels). */
   readonly radius: number;
+  /** The buffers of the last iteration, kept for the next one on the same grid. */
+  private spare: CCWorkspace | null = null;
+  /** The workspace a live (not disposed) step is using, if it is the cached one. */
+  private lent: CCWorkspace | null = null;
 
   /**
    * @param dim - 2 or 3 (else {@link DimensionError}).
@@ -279,7 +365,45 @@ export class CCMetric<D extends Dim = Dim> implements SimilarityMetric<D> {
     if (!inputs.context || typeof inputs.context.kernel !== 'function') {
       throw new InvalidArgumentError('CCMetric.prepare: inputs.context must be a KernelContext.');
     }
-    return new CCStep(dim, { sigmaDiff: this.sigmaDiff, radius: this.radius }, inputs, voxels);
+    const plan = planFor(shape, this.radius, dim);
+    return new CCStep(dim, { sigmaDiff: this.sigmaDiff, radius: this.radius }, inputs, voxels, plan, this.borrow(voxels, plan),
+      (ws) => this.giveBack(ws));
+  }
+
+  /**
+   * Frees the buffers this metric keeps between iterations (the factors, 20 bytes
+   * per voxel of the last grid, and two slab-sized buffers). SyN calls it when a registration ends; the next
+   * `prepare` simply allocates them again. Steps not yet disposed keep theirs.
+   */
+  releaseBuffers(): void {
+    this.spare = null;
+    this.lent = null;
+  }
+
+  /** Takes the cached workspace if it fits and no live step uses it; otherwise a new one. */
+  private borrow(voxels: number, plan: CCPlan): CCWorkspace {
+    const dim = this.dim;
+    const fresh = (): CCWorkspace => ({
+      voxels, dim, bufLen: plan.bufLen, factors: new Float32Array(voxels * 5), grad: new Float32Array(plan.bufLen),
+      slabStep: new Float32Array(plan.slabbed ? plan.bufLen : 0),
+    });
+    let ws = this.spare;
+    if (ws === null || ws.voxels !== voxels || ws.dim !== dim || ws.bufLen !== plan.bufLen || (ws.slabStep.length > 0) !== plan.slabbed) {
+      // A step of an overlapping run may still hold the cached buffers: then use private ones.
+      if (this.lent !== null) return fresh();
+      this.spare = null; // let the old grid's buffers go before allocating the new ones
+      ws = fresh();
+    }
+    this.spare = null;
+    this.lent = ws;
+    return ws;
+  }
+
+  private giveBack(ws: CCWorkspace): void {
+    if (this.lent === ws) {
+      this.lent = null;
+      this.spare = ws;
+    }
   }
 
   private checkShape(shape: readonly number[], where: string): void {

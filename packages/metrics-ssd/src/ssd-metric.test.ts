@@ -304,3 +304,46 @@ describe('SSDMetric errors', () => {
     expect(() => m.checkLevelShapes([[8, 8, 2], [4, 4, 1]])).toThrow(ImageTooSmallError);
   });
 });
+
+describe('SSDMetric buffer reuse', () => {
+  const image = (shape: readonly [number, number], dr: number, dc: number) => {
+    const out = new Float32Array(shape[0] * shape[1]);
+    for (let i = 0; i < shape[0]; i++) for (let j = 0; j < shape[1]; j++) out[i * shape[1] + j] = blobs2d(i + dr, j + dc);
+    return out;
+  };
+  for (const stepType of ['demons', 'gaussNewton'] as const) {
+    it(`${stepType}: every iteration gives the numbers of a fresh metric (grid changes, step orders, overlapping steps, releaseBuffers)`, () => {
+      const metric = ssdMetric(2, { stepType });
+      const fresh = (shape: readonly [number, number], s: Float32Array, m: Float32Array) => {
+        const step = ssdMetric(2, { stepType }).prepare(inputsOf(2, shape, s, m));
+        const fw = new Float32Array(s.length * 2);
+        const bw = new Float32Array(s.length * 2);
+        return { fw, bw, ef: step.forward(fw), eb: step.backward(bw) };
+      };
+      const runs: [readonly [number, number], number, boolean][] = [
+        [[32, 30], 0.5, true], [[32, 30], 1.5, false], [[28, 35], 0.7, true], [[28, 35], -1.2, false], [[32, 30], 0.9, true],
+      ];
+      runs.forEach(([shape, shift, forwardFirst], k) => {
+        if (k === 4) metric.releaseBuffers();
+        const s = image(shape, 0, 0);
+        const m = image(shape, shift, -shift / 2);
+        const want = fresh(shape, s, m);
+        const step = metric.prepare(inputsOf(2, shape, s, m));
+        // an overlapping step on other images must not disturb this one
+        const other = metric.prepare(inputsOf(2, shape, m, s));
+        const fw = new Float32Array(s.length * 2);
+        const bw = new Float32Array(s.length * 2);
+        let ef: number, eb: number;
+        if (forwardFirst) { ef = step.forward(fw); other.forward(new Float32Array(s.length * 2)); eb = step.backward(bw); } else {
+          eb = step.backward(bw); other.backward(new Float32Array(s.length * 2)); ef = step.forward(fw);
+        }
+        other.dispose();
+        step.dispose();
+        expect(ef).toBe(want.ef);
+        expect(eb).toBe(want.eb);
+        expect(fw).toEqual(want.fw);
+        expect(bw).toEqual(want.bw);
+      });
+    });
+  }
+});

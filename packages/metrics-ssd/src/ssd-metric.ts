@@ -102,7 +102,19 @@ function resolveOptions(options: SSDMetricOptions | undefined): ResolvedSSDMetri
 }
 
 
-/** Per-iteration state of {@link SSDMetric}: gradients (computed on first use) and the step buffers. */
+/**
+ * The large buffers of one iteration: `δ` (1 per voxel) and one gradient (d per
+ * voxel; the static gradient for the forward step, then the moving one). An
+ * {@link SSDMetric} keeps the last one for the next iteration on the same grid.
+ */
+interface SSDWorkspace {
+  readonly voxels: number;
+  readonly dim: number;
+  readonly delta: Float32Array;
+  readonly grad: Float32Array;
+}
+
+/** Per-iteration state of {@link SSDMetric}: `δ`, the gradient of the current direction (computed on first use). */
 class SSDStep<D extends Dim> implements MetricStep<D> {
   readonly dim: D;
   private readonly opts: ResolvedSSDMetricOptions;
@@ -114,12 +126,13 @@ class SSDStep<D extends Dim> implements MetricStep<D> {
   private readonly levelsBelow: number;
   private readonly context: KernelContext;
   private readonly voxels: number;
-  private delta: Float32Array | null = null;
-  private gradStatic: Float32Array | null = null;
-  private gradMoving: Float32Array | null = null;
-  private disposed = false;
+  private ws: SSDWorkspace | null;
+  /** Which image `ws.grad` currently holds the gradient of. */
+  private gradOf: 'static' | 'moving' | null = null;
+  private readonly giveBack: (ws: SSDWorkspace) => void;
 
-  constructor(dim: D, opts: ResolvedSSDMetricOptions, inputs: MetricInputs<D>, voxels: number) {
+  constructor(dim: D, opts: ResolvedSSDMetricOptions, inputs: MetricInputs<D>, voxels: number, ws: SSDWorkspace,
+    giveBack: (ws: SSDWorkspace) => void) {
     this.dim = dim;
     this.opts = opts;
     this.shape = inputs.shape as Shape2D | Shape3D;
@@ -130,6 +143,8 @@ class SSDStep<D extends Dim> implements MetricStep<D> {
     this.levelsBelow = inputs.levelsBelow;
     this.context = inputs.context;
     this.voxels = voxels;
+    this.ws = ws;
+    this.giveBack = giveBack;
   }
 
   forward(out: Float32Array): number {
@@ -141,17 +156,18 @@ class SSDStep<D extends Dim> implements MetricStep<D> {
   }
 
   dispose(): void {
-    this.disposed = true;
+    const ws = this.ws;
     this.staticImage = null;
     this.movingImage = null;
-    this.delta = null;
-    this.gradStatic = null;
-    this.gradMoving = null;
+    this.ws = null;
+    this.gradOf = null;
+    if (ws !== null) this.giveBack(ws);
   }
 
   private step(out: Float32Array, forward: boolean): number {
     const which = forward ? 'forward' : 'backward';
-    if (this.disposed || this.staticImage === null || this.movingImage === null) {
+    const ws = this.ws;
+    if (ws === null || this.staticImage === null || this.movingImage === null) {
       throw new DiffeoError('NOT_READY', `SSDMetric: ${which}() called after dispose(); call metric.prepare(inputs) again for a new iteration.`);
     }
     const dim = this.dim;
@@ -163,23 +179,15 @@ class SSDStep<D extends Dim> implements MetricStep<D> {
     const S = this.staticImage;
     const M = this.movingImage;
     const n = this.voxels;
-    const delta = (this.delta ??= new Float32Array(n));
+    const delta = ws.delta;
     // δ in float32 arithmetic (a single rounding of the exact double difference).
     if (forward) for (let i = 0; i < n; i++) delta[i] = S[i] - M[i];
     else for (let i = 0; i < n; i++) delta[i] = M[i] - S[i];
-    let grad: Float32Array;
-    if (forward) {
-      if (this.gradStatic === null) {
-        this.gradStatic = new Float32Array(n * dim);
-        metricGradient(this.gradStatic, S, this.shape, dim, this.spacing, this.direction, this.context);
-      }
-      grad = this.gradStatic;
-    } else {
-      if (this.gradMoving === null) {
-        this.gradMoving = new Float32Array(n * dim);
-        metricGradient(this.gradMoving, M, this.shape, dim, this.spacing, this.direction, this.context);
-      }
-      grad = this.gradMoving;
+    const grad = ws.grad;
+    const want = forward ? 'static' : 'moving';
+    if (this.gradOf !== want) {
+      metricGradient(grad, forward ? S : M, this.shape, dim, this.spacing, this.direction, this.context);
+      this.gradOf = want;
     }
     const ctx = this.context;
     if (this.opts.stepType === 'demons') {
@@ -218,6 +226,10 @@ export class SSDMetric<D extends Dim = Dim> implements SimilarityMetric<D> {
   readonly innerIter: number;
   /** `'demons'` or `'gaussNewton'`. */
   readonly stepType: SSDStepType;
+  /** The buffers of the last iteration, kept for the next one on the same grid. */
+  private spare: SSDWorkspace | null = null;
+  /** The workspace a live (not disposed) step is using, if it is the cached one. */
+  private lent: SSDWorkspace | null = null;
 
   /**
    * @param dim - 2 or 3 (else {@link DimensionError}).
@@ -286,7 +298,42 @@ export class SSDMetric<D extends Dim = Dim> implements SimilarityMetric<D> {
     if (!inputs.context || typeof inputs.context.kernel !== 'function') {
       throw new InvalidArgumentError('SSDMetric.prepare: inputs.context must be a KernelContext.');
     }
-    return new SSDStep(dim, { smooth: this.smooth, innerIter: this.innerIter, stepType: this.stepType }, inputs, voxels);
+    return new SSDStep(dim, { smooth: this.smooth, innerIter: this.innerIter, stepType: this.stepType }, inputs, voxels,
+      this.borrow(voxels), (ws) => this.giveBack(ws));
+  }
+
+  /**
+   * Frees the buffers this metric keeps between iterations (about `(1 + d)·4` bytes
+   * per voxel of the last grid). SyN calls it when a registration ends; the next
+   * `prepare` simply allocates them again. Steps not yet disposed keep theirs.
+   */
+  releaseBuffers(): void {
+    this.spare = null;
+    this.lent = null;
+  }
+
+  /** Takes the cached workspace if it fits `voxels` and no live step uses it; otherwise a new one. */
+  private borrow(voxels: number): SSDWorkspace {
+    const dim = this.dim;
+    let ws = this.spare;
+    if (ws === null || ws.voxels !== voxels || ws.dim !== dim) {
+      if (this.lent !== null) {
+        // A step of an overlapping run still holds the cached buffers: use private ones.
+        return { voxels, dim, delta: new Float32Array(voxels), grad: new Float32Array(voxels * dim) };
+      }
+      this.spare = null; // let the old grid's buffers go before allocating the new ones
+      ws = { voxels, dim, delta: new Float32Array(voxels), grad: new Float32Array(voxels * dim) };
+    }
+    this.spare = null;
+    this.lent = ws;
+    return ws;
+  }
+
+  private giveBack(ws: SSDWorkspace): void {
+    if (this.lent === ws) {
+      this.lent = null;
+      this.spare = ws;
+    }
   }
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  DiffeoError,
   DimensionError,
   EmptyImageError,
   ImageTooSmallError,
@@ -233,6 +234,104 @@ describe('ScaleSpace images', () => {
     const context = createContext({ name: 'spy', priority: 1, kernels: { gaussianFilter: spy } });
     new ScaleSpace({ image: randomData(64, 9), shape: [8, 8], numLevels: 3, context });
     expect(calls).toBe(2);
+  });
+});
+
+describe('ScaleSpace lazy levels and release', () => {
+  const shape = [26, 23, 9] as const;
+  const n = 26 * 23 * 9;
+
+  it('builds lazily the same images as eagerly, with the input untouched, in any order', () => {
+    const x = randomData(n, 21, 50, -7);
+    const before = Float32Array.from(x);
+    const eager = new ScaleSpace({ image: x, shape, numLevels: 3, mask0: true });
+    for (const order of [[2, 1, 0], [0, 2, 1], [1, 0, 2]]) {
+      const lazy = new ScaleSpace({ image: x, shape, numLevels: 3, mask0: true, lazy: true });
+      for (const l of order) expect(lazy.getImage(l)).toEqual(eager.getImage(l));
+      expect(lazy.getLevel(1).image).toBe(lazy.getImage(1));
+    }
+    expect(x).toEqual(before);
+    // oracle for the values themselves (level 0 exactly, level 2 up to the oracle's own rounding)
+    const mask = x.map((v) => (v > 0 ? 1 : 0));
+    expect(Array.from(eager.getImage(0))).toEqual(Array.from(minMaxF32(x)).map((v, i) => (mask[i] ? v : 0)));
+  });
+
+  it('throws a NOT_READY DiffeoError for a released level, keeps its geometry, and builds the others unchanged', () => {
+    const x = randomData(n, 22);
+    const eager = new ScaleSpace({ image: x, shape, numLevels: 3 });
+    const lazy = new ScaleSpace({ image: x, shape, numLevels: 3, lazy: true });
+    const wanted = [0, 1, 2].map((l) => Float32Array.from(eager.getImage(l)));
+    expect(lazy.getImage(2)).toEqual(wanted[2]);
+    lazy.release(2);
+    lazy.release(2); // twice is harmless
+    expect(lazy.isReleased(2)).toBe(true);
+    expect(lazy.isReleased(1)).toBe(false);
+    expect(() => lazy.getImage(2)).toThrow(DiffeoError);
+    expect(() => lazy.getLevel(2)).toThrow(/level 2 of the input scale space was released/);
+    try { lazy.getImage(2); } catch (e) { expect((e as DiffeoError).code).toBe('NOT_READY'); }
+    expect(lazy.getDomainShape(2)).toEqual(eager.getDomainShape(2));
+    expect(lazy.getSigmas(2)).toEqual(eager.getSigmas(2));
+    // the next levels (which may reuse the released array) are unchanged
+    expect(lazy.getImage(1)).toEqual(wanted[1]);
+    lazy.release(1);
+    expect(lazy.getImage(0)).toEqual(wanted[0]);
+    // releasing a level never built means it is never built
+    const other = new ScaleSpace({ image: x, shape, numLevels: 3, lazy: true, name: 'moving' });
+    other.release(0);
+    expect(other.getImage(1)).toEqual(wanted[1]);
+    expect(() => other.getImage(0)).toThrow(/moving scale space was released/);
+    expect(() => other.release(3)).toThrow(InvalidArgumentError);
+  });
+
+  it('normalises the input in place as level 0 only when allowed (reuseInput) and built last', () => {
+    const x = randomData(n, 23, 30, 2);
+    const eager = new ScaleSpace({ image: x, shape, numLevels: 2 });
+    const level0 = Float32Array.from(eager.getImage(0));
+    const level1 = Float32Array.from(eager.getImage(1));
+    // built last: the input array becomes level 0
+    const mine = Float32Array.from(x);
+    const a = new ScaleSpace({ image: mine, shape, numLevels: 2, lazy: true, reuseInput: true });
+    expect(a.getImage(1)).toEqual(level1);
+    expect(a.getImage(0)).toBe(mine);
+    expect(mine).toEqual(level0);
+    // level 0 first: the input is still needed for level 1, so it is copied
+    const mine2 = Float32Array.from(x);
+    const b = new ScaleSpace({ image: mine2, shape, numLevels: 2, lazy: true, reuseInput: true });
+    expect(b.getImage(0)).toEqual(level0);
+    expect(mine2).toEqual(x);
+    expect(b.getImage(1)).toEqual(level1);
+    // eager construction with reuseInput gives the same images
+    const mine3 = Float32Array.from(x);
+    const c = new ScaleSpace({ image: mine3, shape, numLevels: 2, reuseInput: true });
+    expect(c.getImage(0)).toEqual(level0);
+    expect(c.getImage(1)).toEqual(level1);
+  });
+
+  it('computeImage writes the level images into a given buffer without keeping them', () => {
+    const x = randomData(n, 24, 10, -3);
+    const eager = new ScaleSpace({ image: x, shape, numLevels: 3, mask0: true });
+    const lazy = new ScaleSpace({ image: x, shape, numLevels: 3, mask0: true, lazy: true });
+    const big = new Float32Array(3 * n).fill(NaN);
+    for (const l of [2, 0, 1]) {
+      const out = big.subarray(n, 2 * n); // a view inside a larger buffer
+      lazy.computeImage(l, out);
+      expect(out).toEqual(eager.getImage(l));
+      eager.computeImage(l, big.subarray(0, n)); // a built level is copied
+      expect(big.subarray(0, n)).toEqual(eager.getImage(l));
+    }
+    expect(lazy.isReleased(0)).toBe(false);
+    expect(() => lazy.computeImage(0, new Float32Array(n - 1))).toThrow(ShapeMismatchError);
+    lazy.release(1);
+    expect(() => lazy.computeImage(1, new Float32Array(n))).toThrow(/was released/);
+    lazy.release(0);
+    lazy.release(2);
+    // every level released: the input is gone
+    expect(() => lazy.getImage(0)).toThrow(DiffeoError);
+  });
+
+  it('rejects a constant input at construction, also when lazy', () => {
+    expect(() => new ScaleSpace({ image: new Float32Array(100).fill(2), shape: [10, 10], numLevels: 3, lazy: true, name: 'static' }))
+      .toThrow(/static image is constant/);
   });
 });
 

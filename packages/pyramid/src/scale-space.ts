@@ -22,6 +22,14 @@
  * `affine` maps the coarse grid of a level to world coordinates, `affineInv` is its
  * inverse; spacings are world units (usually mm); sigmas are voxels of the input grid.
  *
+ * Memory. Every level image is a full-resolution float32 copy, so a pyramid of `L`
+ * levels holds `L` image-sized arrays. With `lazy: true` a level's image is built on
+ * first access and {@link ScaleSpace.release} drops it again, so a coarse-to-fine
+ * consumer (SyN) holds one level at a time plus the input; the input itself is
+ * dropped once no level is left to build, and level 0 is normalised in place when
+ * the scale space owns the float32 input (see `reuseInput`). Values are identical
+ * in every mode.
+ *
  * Differences from DIPY (documented choices):
  * - a constant image (or a constant smoothed level) throws {@link EmptyImageError}
  *   instead of producing a NaN image;
@@ -31,6 +39,7 @@
  *   DIPY's standalone class would use ones. Pass `spacing` to override.
  */
 import {
+  DiffeoError,
   DimensionError,
   EmptyImageError,
   ImageTooSmallError,
@@ -47,6 +56,7 @@ import {
   type AffineLike,
   type Dim,
   type KernelContext,
+  type Kernels,
   type NumericArray,
   type Shape,
   type ShapeOf,
@@ -79,6 +89,21 @@ export interface ScaleSpaceOptions<D extends Dim = Dim> {
   context?: KernelContext;
   /** Name of the image in error messages, for example `"static"` or `"moving"`; default `"input"`. */
   name?: string;
+  /**
+   * Build each level's image on its first access ({@link ScaleSpace.getImage} or
+   * {@link ScaleSpace.getLevel}) instead of in the constructor; default false. The
+   * input is kept (by reference when it is a Float32Array) until every level has
+   * been built or released. A constant smoothed level (practically impossible unless
+   * the input is constant, which the constructor rejects) then throws on access.
+   */
+  lazy?: boolean;
+  /**
+   * Let the scale space overwrite `image` (a Float32Array the caller no longer needs):
+   * level 0 is then min-max normalised in place when it is the last level built, which
+   * saves one image-sized copy. Default false (the input is never modified). Non-float32
+   * input is converted into a private copy, which is always reused this way.
+   */
+  reuseInput?: boolean;
 }
 
 /** Everything stored for one pyramid level (see the module documentation for the formulas). */
@@ -112,6 +137,14 @@ function minMax(a: Float32Array): [number, number] {
   return [mn, mx];
 }
 
+/** The error for an image that cannot be min-max normalised. */
+function constantError(what: string, value: number): EmptyImageError {
+  return new EmptyImageError(
+    `${what} is constant (every voxel equals ${value}), so it cannot be min-max normalised to [0, 1] ` +
+      '(DIPY would produce NaN). Pass an image with some contrast.',
+  );
+}
+
 /**
  * In-place min-max normalisation in float32 arithmetic: `x = f32(f32(x − min) / f32(max − min))`,
  * then `x *= mask` when a mask is given. Throws when the array is constant.
@@ -119,12 +152,7 @@ function minMax(a: Float32Array): [number, number] {
 function normalise(a: Float32Array, mask: Uint8Array | null, what: string): void {
   const [mn, mx] = minMax(a);
   const range = Math.fround(mx - mn);
-  if (range === 0) {
-    throw new EmptyImageError(
-      `${what} is constant (every voxel equals ${mn}), so it cannot be min-max normalised to [0, 1] ` +
-        '(DIPY would produce NaN). Pass an image with some contrast.',
-    );
-  }
+  if (range === 0) throw constantError(what, mn);
   const f = Math.fround;
   if (mask === null) {
     for (let i = 0; i < a.length; i++) a[i] = f(a[i] - mn) / range;
@@ -133,11 +161,16 @@ function normalise(a: Float32Array, mask: Uint8Array | null, what: string): void
   }
 }
 
+/** A level's geometry (everything but the image). */
+type LevelGeometry<D extends Dim> = Omit<ScaleSpaceLevel<D>, 'image'>;
+
 /**
  * Gaussian scale space of a 2D or 3D image, bit-compatible with DIPY 1.6's
  * `ScaleSpace` (see the module documentation). All levels are computed by the
- * constructor. Accessors taking a `level` throw {@link InvalidArgumentError} unless
- * `0 ≤ level < numLevels`.
+ * constructor, unless `lazy` is set (then on first access). Accessors taking a
+ * `level` throw {@link InvalidArgumentError} unless `0 ≤ level < numLevels`;
+ * the image accessors throw a `DiffeoError` with code `'NOT_READY'` for a level
+ * whose image was {@link release}d.
  *
  * @example
  * ```ts
@@ -157,7 +190,19 @@ export class ScaleSpace<D extends Dim = Dim> {
   readonly sigmaFactor: number;
   /** Whether the levels are masked by `image > 0`. */
   readonly mask0: boolean;
-  private readonly levels: ScaleSpaceLevel<D>[];
+  private readonly levels: LevelGeometry<D>[];
+  /** Level images; null while not built (lazy) or after release. */
+  private readonly images: (Float32Array | null)[];
+  private readonly released: boolean[];
+  /** The float32 input, while some level is still to be built. */
+  private source: Float32Array | null;
+  /** Whether `source` may be overwritten (normalised in place as level 0). */
+  private readonly ownsSource: boolean;
+  /** The array of a released level, reused by the next level built (lazy mode). */
+  private recycled: Float32Array | null = null;
+  private mask: Uint8Array | null;
+  private readonly gaussian: Kernels['gaussianFilter'];
+  private readonly name: string;
 
   /**
    * Builds every level.
@@ -218,7 +263,8 @@ export class ScaleSpace<D extends Dim = Dim> {
       spacing = getDirectionAndSpacings(g2w, dim).spacing;
     }
 
-    const img32 = image instanceof Float32Array ? image : Float32Array.from(image as ArrayLike<number>);
+    const isF32 = image instanceof Float32Array;
+    const img32 = isF32 ? image : Float32Array.from(image as ArrayLike<number>);
     for (let i = 0; i < nvox; i++) {
       if (!Number.isFinite(img32[i])) {
         throw new NonFiniteError(`the ${name} image has a non-finite value (${img32[i]}) at flat index ${i}; replace NaN/Inf voxels first.`);
@@ -230,16 +276,16 @@ export class ScaleSpace<D extends Dim = Dim> {
       for (let i = 0; i < nvox; i++) mask[i] = img32[i] > 0 ? 1 : 0;
     }
 
-    const gaussian = (options.context ?? defaultContext).kernel('gaussianFilter');
     const inputShape = Array.from(shape) as unknown as ShapeOf<D>;
     let smin = spacing[0];
     for (let k = 1; k < dim; k++) if (spacing[k] < smin) smin = spacing[k];
 
-    const levels: ScaleSpaceLevel<D>[] = [];
-    const level0 = Float32Array.from(img32);
-    normalise(level0, mask, `The ${name} image`);
+    // A constant input cannot be normalised (checked up front, also for lazy levels).
+    const [mn, mx] = minMax(img32);
+    if (Math.fround(mx - mn) === 0) throw constantError(`The ${name} image`, mn);
+
+    const levels: LevelGeometry<D>[] = [];
     levels.push({
-      image: level0,
       domainShape: inputShape,
       spacing: spacing.slice(),
       scaling: new Float64Array(dim).fill(1),
@@ -267,11 +313,7 @@ export class ScaleSpace<D extends Dim = Dim> {
         );
       }
       const affine = mulAffine(g2w, scalingAffine(scaling)) as Float64Array;
-      const filtered = new Float32Array(nvox);
-      gaussian(filtered, img32, inputShape, 1, sigmas);
-      normalise(filtered, mask, `The smoothed ${name} image of level ${i}`);
       levels.push({
-        image: filtered,
         domainShape: domain as unknown as ShapeOf<D>,
         spacing: outSpacing,
         scaling,
@@ -287,9 +329,126 @@ export class ScaleSpace<D extends Dim = Dim> {
     this.sigmaFactor = sigmaFactor;
     this.mask0 = mask0;
     this.levels = levels;
+    this.images = new Array<Float32Array | null>(numLevels).fill(null);
+    this.released = new Array<boolean>(numLevels).fill(false);
+    this.source = img32;
+    this.ownsSource = !isF32 || options.reuseInput === true;
+    this.mask = mask;
+    this.gaussian = (options.context ?? defaultContext).kernel('gaussianFilter');
+    this.name = name;
+    if (options.lazy !== true) {
+      // Coarse levels first, so that level 0 (the last one) may reuse the input.
+      for (let i = numLevels - 1; i >= 0; i--) this.build(i);
+    }
   }
 
-  private level(level: number, what = 'level'): ScaleSpaceLevel<D> {
+  /** Computes the image of `level` from the input (see the module documentation). */
+  private build(level: number): Float32Array {
+    const src = this.sourceFor(level);
+    let img: Float32Array;
+    const reuse = this.recycled;
+    this.recycled = null;
+    if (level === 0) {
+      const othersDone = this.images.every((im, i) => i === 0 || im !== null || this.released[i]);
+      img = this.ownsSource && othersDone ? src : (reuse ?? new Float32Array(src.length));
+    } else {
+      img = reuse ?? new Float32Array(src.length);
+    }
+    this.compute(level, img, src);
+    this.images[level] = img;
+    this.dropSourceIfDone();
+    return img;
+  }
+
+  private sourceFor(level: number): Float32Array {
+    if (this.source === null) {
+      throw new DiffeoError('NOT_READY', `The ${this.name} scale space has no input left to build level ${level} from.`);
+    }
+    return this.source;
+  }
+
+  /** Writes the image of `level` into `out` (which may be `src` for level 0); every value is written. */
+  private compute(level: number, out: Float32Array, src: Float32Array): void {
+    if (level === 0) {
+      if (out !== src) out.set(src);
+      normalise(out, this.mask, `The ${this.name} image`);
+    } else {
+      this.gaussian(out, src, this.imageShape, 1, this.levels[level].sigmas);
+      normalise(out, this.mask, `The smoothed ${this.name} image of level ${level}`);
+    }
+  }
+
+  /** Drops the input (and the mask) once every level is built or released. */
+  private dropSourceIfDone(): void {
+    if (this.images.every((im, i) => im !== null || this.released[i])) {
+      this.source = null;
+      this.mask = null;
+      this.recycled = null;
+    }
+  }
+
+  /** The image of a level, built on demand (unless `build` is false: then null if not built); throws for a released level. */
+  private imageOf(level: number, build: false): Float32Array | null;
+  private imageOf(level: number, build?: true): Float32Array;
+  private imageOf(level: number, build = true): Float32Array | null {
+    this.level(level);
+    if (this.released[level]) {
+      throw new DiffeoError(
+        'NOT_READY',
+        `The image of pyramid level ${level} of the ${this.name} scale space was released (ScaleSpace.release); ` +
+          'it can no longer be read. Read the levels you need before releasing them, or create a new ScaleSpace.',
+      );
+    }
+    return this.images[level] ?? (build ? this.build(level) : null);
+  }
+
+  /**
+   * Drops the image of a level (its geometry stays available) so that its memory can
+   * be reclaimed; afterwards {@link getImage} and {@link getLevel} throw a `DiffeoError`
+   * with code `'NOT_READY'` for it. Releasing a level not built yet (lazy) means it will
+   * never be built. Releasing twice is harmless. The released array may be overwritten
+   * by the next level built (lazy mode reuses it instead of allocating), so do not keep
+   * using an array obtained for a released level.
+   */
+  release(level: number): void {
+    this.level(level);
+    const img = this.images[level];
+    this.released[level] = true;
+    this.images[level] = null;
+    this.dropSourceIfDone();
+    if (img !== null && this.source !== null && img !== this.source) this.recycled = img;
+  }
+
+  /**
+   * Writes the image of a level into `out` without keeping it: the values of
+   * {@link getImage}, for a caller that has a buffer to spare and would rather
+   * recompute the image than hold it (level 0 costs one copy and one normalisation
+   * pass; a coarser level a Gaussian filter). A level already built is copied. Such a
+   * caller does not need the array of a released level kept for reuse either, so this
+   * lets it go.
+   * @param out - `prod(imageShape)` float32 values, overwritten.
+   * @throws ShapeMismatchError for a wrong `out`; DiffeoError (code `'NOT_READY'`) for a
+   *   released level or once the input was dropped (every level built or released).
+   */
+  computeImage(level: number, out: Float32Array): void {
+    this.imageOf(level, false);
+    const n = (this.imageShape as readonly number[]).reduce((p, v) => p * v, 1);
+    if (!(out instanceof Float32Array) || out.length !== n) {
+      throw new ShapeMismatchError(`computeImage needs a Float32Array of ${n} values (the input grid); got ${out instanceof Float32Array ? out.length : typeof out}.`);
+    }
+    this.recycled = null;
+    const stored = this.images[level];
+    if (stored !== null) out.set(stored);
+    else this.compute(level, out, this.sourceFor(level));
+  }
+
+  /** Whether the image of a level was released with {@link release}. */
+  isReleased(level: number): boolean {
+    this.level(level);
+    return this.released[level];
+  }
+
+  private level(level: number, what = 'level'): LevelGeometry<D> {
     if (!Number.isInteger(level) || level < 0 || level >= this.numLevels) {
       throw new InvalidArgumentError(`Invalid pyramid ${what} ${String(level)}: must be an integer in [0, ${this.numLevels - 1}].`);
     }
@@ -297,19 +456,23 @@ export class ScaleSpace<D extends Dim = Dim> {
   }
 
   /**
-   * All stored data of a level, without copies (treat it as read-only).
+   * All stored data of a level, without copies (treat it as read-only); builds the
+   * image first when the scale space is lazy.
    * @param level - 0 (finest) to `numLevels − 1` (coarsest).
+   * @throws DiffeoError (code `'NOT_READY'`) if the level was released.
    */
   getLevel(level: number): Readonly<ScaleSpaceLevel<D>> {
-    return this.level(level);
+    const image = this.imageOf(level);
+    return { ...this.levels[level], image };
   }
 
   /**
    * The smoothed, normalised image of a level: full resolution on the input grid
    * (`imageShape`), values in [0, 1]. The stored array itself is returned; do not modify it.
+   * @throws DiffeoError (code `'NOT_READY'`) if the level was released.
    */
   getImage(level: number): Float32Array {
-    return this.level(level).image;
+    return this.imageOf(level);
   }
 
   /** Shape (voxels) of the coarse grid of a level (a copy). Level 0 is the input shape. */

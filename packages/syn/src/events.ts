@@ -75,6 +75,8 @@ export interface ScaleStartEvent<D extends Dim = Dim> extends EventBase {
  * Emitted when a level ends. Carries the static and moving images as warped onto the
  * reference grid at the start of the level's last iteration (what DIPY's
  * `metric.static_image`/`moving_image` hold then; the seed's `callback_CC` draws them).
+ * These two images stay valid after the callback (copies, except at the finest level,
+ * whose buffers nothing writes afterwards); `fields` are live views as in every event.
  */
 export interface ScaleEndEvent<D extends Dim = Dim> extends EventBase {
   readonly stage: 'SCALE_END';
@@ -87,13 +89,23 @@ export interface ScaleEndEvent<D extends Dim = Dim> extends EventBase {
   /** The half-way fields at the end of the level. */
   readonly fields: HalfwayFields<D>;
 }
-/** Emitted after the metric prepared the iteration, before the forward step. */
+/**
+ * Emitted after the metric prepared the iteration, before the forward step. The
+ * warped images are the buffers SyN reuses every iteration: valid during the
+ * callback only (the next iteration overwrites them); copy them to keep them.
+ */
 export interface IterStartEvent<D extends Dim = Dim> extends EventBase {
   readonly stage: 'ITER_START';
+  /** Static image warped onto the reference grid for this iteration (a live view). */
   readonly staticWarped: LevelImage<D>;
+  /** Moving image warped onto the reference grid for this iteration (a live view). */
   readonly movingWarped: LevelImage<D>;
 }
-/** Emitted after the four inversions of an iteration. */
+/**
+ * Emitted after the four inversions of an iteration. `staticWarped`/`movingWarped` are
+ * the images the iteration started from and, like `fields`, live views valid during
+ * the callback only.
+ */
 export interface IterEndEvent<D extends Dim = Dim> extends EventBase {
   readonly stage: 'ITER_END';
   /** fw + bw energy of this iteration. */

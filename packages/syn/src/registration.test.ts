@@ -237,3 +237,122 @@ describe('SymmetricDiffeomorphicRegistration: bad input', () => {
     await expect(new SymmetricDiffeomorphicRegistration(ssdMetric(2)).optimize({ static: a2, moving: a2, staticGridToWorld: singular })).rejects.toBeInstanceOf(InvalidAffineError);
   });
 });
+
+describe('SymmetricDiffeomorphicRegistration: buffers, events and intermediate maps', () => {
+  const shape = [40, 36];
+  const statik = { data: blobs(shape), shape };
+  const moving = { data: blobs(shape).map((v, i) => v * 0.9 + 0.05 * Math.sin(i * 0.05)), shape };
+  const rawBits = (a: Float32Array | null) => new Uint32Array((a ?? new Float32Array(0)).slice().buffer);
+
+  it('hands out warped images that hold during their callback; SCALE_END images stay valid after the run', async () => {
+    let atStart: { s: Float32Array; m: Float32Array } | null = null;
+    let lastIterEnd: { s: Float32Array; m: Float32Array } | null = null;
+    const scaleEnds: { level: number; ref: Float32Array; copy: Float32Array; refM: Float32Array; copyM: Float32Array }[] = [];
+    let iterChecks = 0;
+    const syn = new SymmetricDiffeomorphicRegistration(ssdMetric(2), {
+      levelIters: [6, 5, 4],
+      onEvent: (e) => {
+        if (e.stage === 'ITER_START') {
+          atStart = { s: e.staticWarped.data.slice(), m: e.movingWarped.data.slice() };
+        } else if (e.stage === 'ITER_END') {
+          // the images of ITER_END are those the iteration started from
+          expect(e.staticWarped.data).toEqual(atStart!.s);
+          expect(e.movingWarped.data).toEqual(atStart!.m);
+          expect(e.staticWarped.data.length).toBe(e.fields.shape.reduce((a, b) => a * b, 1));
+          lastIterEnd = { s: e.staticWarped.data.slice(), m: e.movingWarped.data.slice() };
+          iterChecks++;
+        } else if (e.stage === 'SCALE_END' && e.staticWarped && e.movingWarped) {
+          expect(e.staticWarped.data).toEqual(lastIterEnd!.s);
+          expect(e.movingWarped.data).toEqual(lastIterEnd!.m);
+          scaleEnds.push({
+            level: e.level, ref: e.staticWarped.data, copy: e.staticWarped.data.slice(),
+            refM: e.movingWarped.data, copyM: e.movingWarped.data.slice(),
+          });
+        }
+      },
+    });
+    await syn.optimize({ static: statik, moving });
+    expect(iterChecks).toBe(syn.iterationsPerLevel.reduce((a, b) => a + b, 0));
+    expect(scaleEnds.map((x) => x.level)).toEqual([2, 1, 0]);
+    for (const x of scaleEnds) {
+      expect(x.ref).toEqual(x.copy);
+      expect(x.refM).toEqual(x.copyM);
+    }
+  });
+
+  it('keeps the half-way maps only when asked; the result is the same, and is their composition', async () => {
+    const plain = new SymmetricDiffeomorphicRegistration(ssdMetric(2), { levelIters: [8, 6] });
+    const kept = new SymmetricDiffeomorphicRegistration(ssdMetric(2), { levelIters: [8, 6], keepIntermediateMaps: true });
+    const a = await plain.optimize({ static: statik, moving });
+    const b = await kept.optimize({ static: statik, moving });
+    expect(plain.intermediateMaps).toBeNull();
+    expect(kept.keepIntermediateMaps).toBe(true);
+    expect(rawBits(a.forward)).toEqual(rawBits(b.forward));
+    expect(rawBits(a.backward)).toEqual(rawBits(b.backward));
+    // DIPY: static_to_moving = moving_to_ref.warp_endomorphism(static_to_ref.inverse()).inverse()
+    const { staticToRef, movingToRef } = kept.intermediateMaps!;
+    const composed = movingToRef.warpEndomorphism(staticToRef.inverse()).inverse();
+    expect(rawBits(b.forward)).toEqual(rawBits(composed.forward));
+    expect(rawBits(b.backward)).toEqual(rawBits(composed.backward));
+    expect(b.isInverse).toBe(composed.isInverse);
+  });
+
+  it('gives the same result for float32 input (used as is, unmodified) and other input types (private copies)', async () => {
+    const s32 = statik.data.slice();
+    const m32 = moving.data.slice();
+    const run = async (s: ArrayLike<number> & object, m: ArrayLike<number> & object) => {
+      const syn = new SymmetricDiffeomorphicRegistration(ssdMetric(2), { levelIters: [5, 5] });
+      return syn.optimize({ static: { data: s as Float32Array, shape }, moving: { data: m as Float32Array, shape } });
+    };
+    const a = await run(s32, m32);
+    expect(s32).toEqual(statik.data);
+    expect(m32).toEqual(moving.data);
+    const s64 = Float64Array.from(s32);
+    const m64 = Float64Array.from(m32);
+    const b = await run(s64, m64);
+    expect(s64).toEqual(Float64Array.from(statik.data));
+    expect(rawBits(a.forward)).toEqual(rawBits(b.forward));
+    expect(rawBits(a.backward)).toEqual(rawBits(b.backward));
+  });
+
+  it('handles a coarse level whose grid is larger than the finest (strong anisotropy); result fields are compact', async () => {
+    // spacing (8, 1): level 1 is 2^1·1 mm isotropic, i.e. 4× finer along axis 0 and 2× coarser along axis 1
+    const sh = [8, 64];
+    const s = { data: blobs(sh), shape: sh };
+    const m = { data: blobs(sh).map((v, i) => v + 0.02 * Math.cos(i * 0.3)), shape: sh };
+    const g2w = [[8, 0, 0], [0, 1, 0], [0, 0, 1]];
+    const shapes: number[][] = [];
+    const syn = new SymmetricDiffeomorphicRegistration(ssdMetric(2), {
+      levelIters: [3, 3], keepIntermediateMaps: true,
+      onEvent: (e) => { if (e.stage === 'SCALE_START') shapes.push([...e.shape]); },
+    });
+    const map = await syn.optimize({ static: s, moving: m, staticGridToWorld: g2w, movingGridToWorld: g2w });
+    expect(shapes).toEqual([[32, 32], [8, 64]]);
+    for (const f of [map.forward!, map.backward!]) {
+      expect(f.length).toBe(8 * 64 * 2);
+      expect(f.buffer.byteLength).toBe(f.length * 4);
+    }
+    const { staticToRef, movingToRef } = syn.intermediateMaps!;
+    const composed = movingToRef.warpEndomorphism(staticToRef.inverse()).inverse();
+    expect(rawBits(map.forward)).toEqual(rawBits(composed.forward));
+  });
+
+  it('releases the metric buffers when the run ends, also when it fails', async () => {
+    let released = 0;
+    const inner = ssdMetric(2);
+    const metric = {
+      dim: 2 as const, name: 'spy', mask0: false,
+      prepare: (i: Parameters<typeof inner.prepare>[0]) => inner.prepare(i),
+      releaseBuffers: () => { released++; inner.releaseBuffers(); },
+    };
+    await new SymmetricDiffeomorphicRegistration(metric, { levelIters: [2, 2] }).optimize({ static: statik, moving });
+    const afterOk = released;
+    expect(afterOk).toBeGreaterThanOrEqual(1);
+    const ac = new AbortController();
+    const failing = new SymmetricDiffeomorphicRegistration(metric, {
+      levelIters: [5, 5], signal: ac.signal, onEvent: (e) => { if (e.stage === 'ITER_END') ac.abort(); },
+    });
+    await expect(failing.optimize({ static: statik, moving })).rejects.toBeInstanceOf(AbortError);
+    expect(released).toBeGreaterThan(afterOk);
+  });
+});

@@ -20,6 +20,18 @@
  * appended) drops to `optTol`. Fields are expanded (not rescaled) between levels.
  * The result composes the two half-way maps into one static↔moving map with
  * `isInverse = true`, so that `map.transform(moving)` lands on the static grid.
+ *
+ * Memory (same numbers as DIPY, less storage): every field- and image-sized buffer is
+ * allocated once for the largest level grid and reused by every level and iteration
+ * (four half-way fields, one spare field that holds the steps and the inversions'
+ * scratch and receives expanded fields, two warped images). The two full-resolution
+ * pyramid images of a level are computed into unused parts of those buffers (at the
+ * finest level, recomputed every iteration from the caller's float32 input, or
+ * normalised in place in the private float32 copy of other input) instead of being
+ * kept for every level as DIPY does. The metric frees its buffers at the end of each
+ * level, and the result is composed into the memory of the half-way forward fields.
+ * At the finest level of a 3D CC run this is 5 fields, 2 images and the CC factors
+ * (5 floats): 22 float32 values per voxel plus two thin slabs, besides the inputs.
  */
 import {
   AbortError,
@@ -71,6 +83,12 @@ export interface SynOptions<D extends Dim = Dim> {
   signal?: AbortSignal;
   /** Kernel context (backends); default {@link defaultContext} (TypeScript kernels). */
   context?: KernelContext;
+  /**
+   * Keep the two half-way maps of the run in {@link SymmetricDiffeomorphicRegistration.intermediateMaps}
+   * (DIPY's `static_to_ref` and `moving_to_ref`). Default false: the result is then composed
+   * into the half-way fields' memory, which saves two fields at the end of the run.
+   */
+  keepIntermediateMaps?: boolean;
 }
 
 /** Inputs of {@link SymmetricDiffeomorphicRegistration.optimize}. */
@@ -92,8 +110,12 @@ export interface OptimizeInput {
 
 /** One half-way map during optimisation: two fields on the reference grid plus the affines the warps need. */
 interface HalfMap {
+  /** The fields on the current grid: views of the first values of `fwdBuf`/`bwdBuf`. */
   forward: Float32Array;
   backward: Float32Array;
+  /** Buffers sized for the largest level grid. */
+  fwdBuf: Float32Array;
+  bwdBuf: Float32Array;
   dispShape: number[];
   dispG2W: Affine;
   dispW2G: Affine;
@@ -104,6 +126,8 @@ interface HalfMap {
 }
 
 const WINDOW = 12;
+/** Placeholder for a half-way field that was handed over or dropped. */
+const EMPTY_FIELD = new Float32Array(0);
 /** Weights of the closed-form slope at x = 6 of a quadratic least-squares fit on x = 0..11 (times 4004). */
 const SLOPE_WEIGHTS = [-99, -101, -97, -87, -71, -49, -21, 13, 53, 99, 151, 209];
 
@@ -164,8 +188,13 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
   fullEnergyProfile: number[] = [];
   /** Iterations run per level in the last run, coarsest level first. */
   iterationsPerLevel: number[] = [];
-  /** The two half-way maps of the last run (static→reference and moving→reference), at the finest level. */
+  /**
+   * The two half-way maps of the last run (static→reference and moving→reference), at the
+   * finest level; only kept with the option `keepIntermediateMaps` (otherwise null).
+   */
   intermediateMaps: { staticToRef: DiffeomorphicMap; movingToRef: DiffeomorphicMap } | null = null;
+  /** Whether {@link intermediateMaps} is filled (option `keepIntermediateMaps`). */
+  readonly keepIntermediateMaps: boolean;
 
   private readonly onEvent?: RegistrationEventHandler<D>;
   private readonly signal?: AbortSignal;
@@ -207,6 +236,7 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
     this.onEvent = options.onEvent;
     this.signal = options.signal;
     this.context = options.context ?? defaultContext;
+    this.keepIntermediateMaps = options.keepIntermediateMaps === true;
   }
 
   /**
@@ -217,6 +247,9 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
    * Rejects with {@link AbortError} if `signal` fires (checked between iterations), with
    * typed errors for bad input (dimension mismatch, non-finite voxels, singular affines,
    * images too small for the pyramid or the metric, constant images).
+   *
+   * Float32 input data is read in place and never modified; other types are converted
+   * into private float32 copies. Do not modify the inputs while the promise is pending.
    */
   async optimize(input: OptimizeInput): Promise<DiffeomorphicMap> {
     if (this.running) throw new InvalidArgumentError('this registration is already running; create another instance for concurrent runs.');
@@ -225,6 +258,7 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
       return await this.run(input);
     } finally {
       this.running = false;
+      this.metric.releaseBuffers?.();
     }
   }
 
@@ -255,8 +289,13 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
     if (stat.shape.length !== dim) {
       throw new DimensionError(`the metric is ${dim}D but the images are ${stat.shape.length}D ${shapeText(stat.shape)}; create the metric with dim ${stat.shape.length}.`);
     }
-    const staticData = Float32Array.from(stat.data as ArrayLike<number>);
-    const movingData = Float32Array.from(mov.data as ArrayLike<number>);
+    // Float32 input is used as is (never modified); anything else is converted into a
+    // private copy, which the scale space may then normalise in place as level 0.
+    const asFloat32 = (c: { data: NumericArray; copied: boolean }) => (c.data instanceof Float32Array
+      ? { data: c.data, owned: c.copied }
+      : { data: Float32Array.from(c.data as ArrayLike<number>), owned: true });
+    const { data: staticData, owned: staticOwned } = asFloat32(stat);
+    const { data: movingData, owned: movingOwned } = asFloat32(mov);
     for (const [name, arr, shape] of [['static', staticData, stat.shape], ['moving', movingData, mov.shape]] as const) {
       if (arr.length === 0) throw new ImageTooSmallError(`the ${name} image ${shapeText(shape)} has no voxels.`);
       for (let i = 0; i < arr.length; i++) {
@@ -277,8 +316,16 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
     const L = this.levelIters.length;
     const mask0 = this.metric.mask0 === true;
 
-    const movingSS = new ScaleSpace({ image: movingData, shape: movingShape, gridToWorld: movingG2W, spacing: movingSpacing, numLevels: L, sigmaFactor: this.ssSigmaFactor, mask0, context: ctx, name: 'moving' });
-    const staticSS = new ScaleSpace({ image: staticData, shape: staticShape, gridToWorld: staticG2W, spacing: staticSpacing, numLevels: L, sigmaFactor: this.ssSigmaFactor, mask0, context: ctx, name: 'static' });
+    // Lazy pyramids: a level's two images are built when the level starts and released
+    // when it ends (every level image is full resolution; DIPY keeps all of them).
+    const movingSS = new ScaleSpace({
+      image: movingData, shape: movingShape, gridToWorld: movingG2W, spacing: movingSpacing, numLevels: L,
+      sigmaFactor: this.ssSigmaFactor, mask0, context: ctx, name: 'moving', lazy: true, reuseInput: movingOwned,
+    });
+    const staticSS = new ScaleSpace({
+      image: staticData, shape: staticShape, gridToWorld: staticG2W, spacing: staticSpacing, numLevels: L,
+      sigmaFactor: this.ssSigmaFactor, mask0, context: ctx, name: 'static', lazy: true, reuseInput: staticOwned,
+    });
 
     // Every level's reference grid must support numpy.gradient (≥ 2 voxels per axis).
     const levelShapes: ShapeOf<D>[] = [];
@@ -298,16 +345,30 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
     const dispShape = [...staticSS.getDomainShape(coarse)];
     const dispG2W = staticSS.getAffine(coarse);
     const nvox0 = dispShape.reduce((a, b) => a * b, 1);
+    // Every field-sized and image-sized buffer of the run is allocated once, for the
+    // largest level grid (normally the finest); a level uses views of their first values.
+    // Five field buffers: the four half-way fields, and a spare that receives a field
+    // when it is expanded and otherwise holds the steps and the inversions' scratch.
+    const maxVox = levelShapes.reduce((m, sh) => Math.max(m, (sh as readonly number[]).reduce((a, b) => a * b, 1)), 0);
+    const fieldBuf = () => new Float32Array(maxVox * dim);
+    let spareBuf: Float32Array = fieldBuf();
+    const wsBuf = new Float32Array(maxVox);
+    const wmBuf = new Float32Array(maxVox);
     const staticW2G = invertAffine(staticG2W);
     const movingW2G = invertAffine(movingG2W);
     const prealignInv = prealign === null ? null : invertAffine(prealign);
+    const halfBuffers = () => {
+      const fwdBuf = fieldBuf();
+      const bwdBuf = fieldBuf();
+      return { fwdBuf, bwdBuf, forward: fwdBuf.subarray(0, nvox0 * dim), backward: bwdBuf.subarray(0, nvox0 * dim) };
+    };
     const s2r: HalfMap = {
-      forward: new Float32Array(nvox0 * dim), backward: new Float32Array(nvox0 * dim),
+      ...halfBuffers(),
       dispShape, dispG2W, dispW2G: invertAffine(dispG2W), domainW2G: staticW2G, prealignInv: null,
     };
     // DIPY stores inv(inv(prealign)) as the moving map's prealign_inv.
     const m2r: HalfMap = {
-      forward: new Float32Array(nvox0 * dim), backward: new Float32Array(nvox0 * dim),
+      ...halfBuffers(),
       dispShape: [...dispShape], dispG2W, dispW2G: invertAffine(dispG2W), domainW2G: movingW2G,
       prealignInv: prealignInv === null ? null : invertAffine(prealignInv),
     };
@@ -334,12 +395,16 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
       return { A, B, C };
     };
 
+    /** Resamples both fields of `map` onto the new grid, each into the spare buffer, which then takes the field's old buffer. */
     const expand = (map: HalfMap, factors: ArrayLike<number>, newShape: number[]) => {
       const n = newShape.reduce((a, b) => a * b, 1) * dim;
-      const f = new Float32Array(n);
-      const b = new Float32Array(n);
+      // the resampling writes every value, so the spare's old contents do not matter
+      const f = spareBuf.subarray(0, n);
       resample(f, newShape, map.forward, map.dispShape, factors);
+      [spareBuf, map.fwdBuf] = [map.fwdBuf, spareBuf];
+      const b = spareBuf.subarray(0, n);
       resample(b, newShape, map.backward, map.dispShape, factors);
+      [spareBuf, map.bwdBuf] = [map.bwdBuf, spareBuf];
       map.forward = f;
       map.backward = b;
       map.dispShape = [...newShape];
@@ -378,46 +443,81 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
         expand(m2r, factors, shape);
       }
       const nvox = shape.reduce((a, b) => a * b, 1);
-      const staticLevel = staticSS.getImage(level);
-      const movingLevel = movingSS.getImage(level);
+      const cap = this.levelIters[L - 1 - level];
       const staticLevelShape = [...staticShape];
       const movingLevelShape = [...movingShape];
-      let ws = new Float32Array(nvox);
-      let wm = new Float32Array(nvox);
-      const fwStep = new Float32Array(nvox * dim);
-      const bwStep = new Float32Array(nvox * dim);
-      const scratch = new Float32Array(nvox * dim);
+      // The warp matrices change only when the fields are expanded (once per level).
+      const ms = backwardWarpMatrices(s2r, G);
+      const mm = backwardWarpMatrices(m2r, G);
+      // Buffers reused by every iteration: the two warped images, and one field-sized
+      // buffer (the spare) that holds the forward step, then the backward step, then
+      // serves as the inversions' scratch.
+      const ws = wsBuf.subarray(0, nvox);
+      const wm = wmBuf.subarray(0, nvox);
+      const work = spareBuf.subarray(0, nvox * dim);
+      // The two level images (full resolution), placed without new memory when possible:
+      // 1. in the unused tail of a pool buffer (the fields of a coarse level fill only the
+      //    start of theirs), computed once for the level;
+      // 2. at the finest level, for an input read in place (the caller's float32 array,
+      //    whose level image is just that input normalised), recomputed every iteration
+      //    (a copy and a normalisation pass) into the spare buffer, which is free until
+      //    the forward step is written;
+      // 3. otherwise kept by the scale space (a private float32 input is normalised in
+      //    place as level 0, so that costs nothing either).
+      const used = nvox * dim;
+      const tails = cap === 0 ? [] : [spareBuf, s2r.fwdBuf, s2r.bwdBuf, m2r.fwdBuf, m2r.bwdBuf].map((buf) => ({ buf, end: buf.length }));
+      let spareUsed = 0;
+      const levelImage = (ss: ScaleSpace<D>, owned: boolean) => {
+        if (cap === 0) return null;
+        const n = (ss.imageShape as readonly number[]).reduce((a, b) => a * b, 1);
+        const t = tails.find((x) => x.end - used >= n);
+        if (t !== undefined && !(level === 0 && owned)) {
+          t.end -= n;
+          const data = t.buf.subarray(t.end, t.end + n);
+          ss.computeImage(level, data);
+          return { ss, data, recompute: false };
+        }
+        if (level === 0 && !owned && spareUsed + n <= used && tails[0].end === spareBuf.length) {
+          const data = work.subarray(spareUsed, spareUsed + n);
+          spareUsed += n;
+          return { ss, data, recompute: true };
+        }
+        return { ss, data: ss.getImage(level), recompute: false };
+      };
+      const staticImg = levelImage(staticSS, staticOwned);
+      const movingImg = levelImage(movingSS, movingOwned);
       const energies: number[] = [];
       let derivative = Infinity;
       let niter = 0;
-      let lastWarped: { s: Float32Array; m: Float32Array } | null = null;
       this.emit({ ...ev('SCALE_START', level, 0), shape: shapeD } as RegistrationEvent<D>);
-      const cap = this.levelIters[L - 1 - level];
+
+      const dynamics = (map: HalfMap, img: { ss: ScaleSpace<D>; data: Float32Array; recompute: boolean }, originalShape: number[], originalG2W: Affine, mats: { A: Affine; B: Affine; C: Affine }): ImageDynamics<D> => ({
+        // A recomputed image is overwritten by the steps: a metric that asks gets the stored one.
+        get original() {
+          return { shape: originalShape as unknown as ShapeOf<D>, data: img.recompute ? img.ss.getImage(level) : img.data, gridToWorld: originalG2W };
+        },
+        warpToReference: (data: NumericArray, interpolation: 'linear' | 'nearest'): NumericArray => {
+          if (interpolation === 'linear') {
+            const out = new Float32Array(nvox);
+            const src = data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number>);
+            warp(out, shape, src, originalShape, map.backward, map.dispShape, mats.A, mats.B, mats.C);
+            return out;
+          }
+          const out = new (data.constructor as new (n: number) => NumericArray)(nvox);
+          warpNearest(out, shape, data, originalShape, map.backward, map.dispShape, mats.A, mats.B, mats.C);
+          return out;
+        },
+      });
+      const staticDynamics = staticImg === null ? undefined : dynamics(s2r, staticImg, staticLevelShape, staticG2W, ms);
+      const movingDynamics = movingImg === null ? undefined : dynamics(m2r, movingImg, movingLevelShape, movingG2W, mm);
 
       while (niter < cap && this.optTol < derivative) {
         this.checkAbort();
-        // 1. warp both level images onto the reference grid
-        ws = new Float32Array(nvox);
-        wm = new Float32Array(nvox);
-        const ms = backwardWarpMatrices(s2r, G);
-        warp(ws, shape, staticLevel, staticLevelShape, s2r.backward, s2r.dispShape, ms.A, ms.B, ms.C);
-        const mm = backwardWarpMatrices(m2r, G);
-        warp(wm, shape, movingLevel, movingLevelShape, m2r.backward, m2r.dispShape, mm.A, mm.B, mm.C);
-        lastWarped = { s: ws, m: wm };
-
-        const dynamics = (map: HalfMap, original: Float32Array, originalShape: number[], originalG2W: Affine, mats: { A: Affine; B: Affine; C: Affine }): ImageDynamics<D> => ({
-          original: { shape: originalShape as unknown as ShapeOf<D>, data: original, gridToWorld: originalG2W },
-          warpToReference: (data: NumericArray, interpolation: 'linear' | 'nearest'): NumericArray => {
-            if (interpolation === 'linear') {
-              const out = new Float32Array(nvox);
-              warp(out, shape, Float32Array.from(data as ArrayLike<number>), originalShape, map.backward, map.dispShape, mats.A, mats.B, mats.C);
-              return out;
-            }
-            const out = new (data.constructor as new (n: number) => NumericArray)(nvox);
-            warpNearest(out, shape, data, originalShape, map.backward, map.dispShape, mats.A, mats.B, mats.C);
-            return out;
-          },
-        });
+        // 1. warp both level images onto the reference grid (every voxel is written)
+        if (staticImg!.recompute) staticSS.computeImage(level, staticImg!.data);
+        if (movingImg!.recompute) movingSS.computeImage(level, movingImg!.data);
+        warp(ws, shape, staticImg!.data, staticLevelShape, s2r.backward, s2r.dispShape, ms.A, ms.B, ms.C);
+        warp(wm, shape, movingImg!.data, movingLevelShape, m2r.backward, m2r.dispShape, mm.A, mm.B, mm.C);
 
         // 2. the metric's step object for this iteration
         const inputs: MetricInputs<D> = {
@@ -432,71 +532,84 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
           levelsBelow: L - level,
           levelsAbove: level,
           context: ctx,
-          staticDynamics: dynamics(s2r, staticLevel, staticLevelShape, staticG2W, ms),
-          movingDynamics: dynamics(m2r, movingLevel, movingLevelShape, movingG2W, mm),
+          staticDynamics,
+          movingDynamics,
         };
         const step = this.metric.prepare(inputs);
-        let energy: number;
+        let fwEnergy: number;
+        let bwEnergy: number;
         try {
           this.emit({ ...ev('ITER_START', level, niter), staticWarped: { shape: shapeD, data: ws }, movingWarped: { shape: shapeD, data: wm } } as RegistrationEvent<D>);
-          // 3-5. forward step
-          fwStep.fill(0);
-          const fwEnergy = step.forward(fwStep);
-          this.zeroBoundary(fwStep, shape);
-          this.normalize(fwStep, spacing);
-          compose(s2r.forward, s2r.forward, shape, fwStep, shape, null, Winv, this.stepLength);
+          // 3-5. forward step (metrics write every value of `out`, so no clearing)
+          fwEnergy = step.forward(work);
+          this.zeroBoundary(work, shape);
+          this.normalize(work, spacing);
+          compose(s2r.forward, s2r.forward, shape, work, shape, null, Winv, this.stepLength);
           // backward step
-          bwStep.fill(0);
-          const bwEnergy = step.backward(bwStep);
-          this.zeroBoundary(bwStep, shape);
-          this.normalize(bwStep, spacing);
-          compose(m2r.forward, m2r.forward, shape, bwStep, shape, null, Winv, this.stepLength);
-
-          // 6. convergence value on the previous energies, then record this one
-          const der = energies.length >= WINDOW ? energyDerivative(energies) : Infinity;
-          energy = fwEnergy + bwEnergy;
-          if (!Number.isFinite(energy)) {
-            throw new NonFiniteError(`the ${this.metric.name} metric returned a non-finite energy (${energy}) at level ${level}, iteration ${niter}; check the images for constant or empty regions.`);
-          }
-          energies.push(energy);
-
-          // 7. the four warm-started inversions, in DIPY's order
-          invert(s2r.backward, s2r.forward, shape, Winv, spacing, this.invIter, this.invTol, scratch);
-          invert(m2r.backward, m2r.forward, shape, Winv, spacing, this.invIter, this.invTol, scratch);
-          invert(s2r.forward, s2r.backward, shape, Winv, spacing, this.invIter, this.invTol, scratch);
-          invert(m2r.forward, m2r.backward, shape, Winv, spacing, this.invIter, this.invTol, scratch);
-
-          this.emit({
-            ...ev('ITER_END', level, niter), energy, derivative: der,
-            staticWarped: { shape: shapeD, data: ws }, movingWarped: { shape: shapeD, data: wm }, fields: fieldsView(shapeD),
-          } as RegistrationEvent<D>);
-          derivative = der;
+          bwEnergy = step.backward(work);
+          this.zeroBoundary(work, shape);
+          this.normalize(work, spacing);
+          compose(m2r.forward, m2r.forward, shape, work, shape, null, Winv, this.stepLength);
         } finally {
+          // The metric is done once both steps exist (DIPY frees it only after the
+          // inversions; the numbers do not depend on it).
           step.dispose();
         }
+
+        // 6. convergence value on the previous energies, then record this one
+        const der = energies.length >= WINDOW ? energyDerivative(energies) : Infinity;
+        const energy = fwEnergy + bwEnergy;
+        if (!Number.isFinite(energy)) {
+          throw new NonFiniteError(`the ${this.metric.name} metric returned a non-finite energy (${energy}) at level ${level}, iteration ${niter}; check the images for constant or empty regions.`);
+        }
+        energies.push(energy);
+
+        // 7. the four warm-started inversions, in DIPY's order (the step buffer is free: scratch)
+        invert(s2r.backward, s2r.forward, shape, Winv, spacing, this.invIter, this.invTol, work);
+        invert(m2r.backward, m2r.forward, shape, Winv, spacing, this.invIter, this.invTol, work);
+        invert(s2r.forward, s2r.backward, shape, Winv, spacing, this.invIter, this.invTol, work);
+        invert(m2r.forward, m2r.backward, shape, Winv, spacing, this.invIter, this.invTol, work);
+
+        this.emit({
+          ...ev('ITER_END', level, niter), energy, derivative: der,
+          staticWarped: { shape: shapeD, data: ws }, movingWarped: { shape: shapeD, data: wm }, fields: fieldsView(shapeD),
+        } as RegistrationEvent<D>);
+        derivative = der;
         niter++;
         if (performance.now() - lastYield > 20) {
           await yieldToEventLoop();
           lastYield = performance.now();
         }
       }
+      // This level's pyramid images and metric buffers are not needed any more.
+      staticSS.release(level);
+      movingSS.release(level);
+      this.metric.releaseBuffers?.();
       this.fullEnergyProfile.push(...energies);
       this.iterationsPerLevel.push(niter);
-      const img = (d: Float32Array): LevelImage<D> => ({ shape: shapeD, data: d });
+      // The next level overwrites ws and wm, so the event gets copies; after the finest
+      // level nothing writes them any more.
+      const img = (d: Float32Array): LevelImage<D> => ({ shape: shapeD, data: level > 0 ? d.slice() : d });
       this.emit({
         ...ev('SCALE_END', level, niter), energies: [...energies],
-        staticWarped: lastWarped ? img(lastWarped.s) : null, movingWarped: lastWarped ? img(lastWarped.m) : null, fields: fieldsView(shapeD),
+        staticWarped: niter > 0 ? img(ws) : null, movingWarped: niter > 0 ? img(wm) : null, fields: fieldsView(shapeD),
       } as RegistrationEvent<D>);
     }
     this.checkAbort();
 
-    // Final composition: static_to_moving = moving_to_ref.warp_endomorphism(static_to_ref.inverse()).inverse()
+    // Final composition: static_to_moving = moving_to_ref.warp_endomorphism(static_to_ref.inverse()).inverse().
+    // Without keepIntermediateMaps the two results overwrite the half-way forward fields
+    // (compose may write over its first field; neither result is read by the other).
     const finalShape = m2r.dispShape;
     const nFinal = finalShape.reduce((a, b) => a * b, 1) * dim;
-    const F = new Float32Array(nFinal);
-    const B = new Float32Array(nFinal);
+    const keep = this.keepIntermediateMaps;
+    let F = keep ? new Float32Array(nFinal) : m2r.forward;
+    let B = keep ? new Float32Array(nFinal) : s2r.forward;
     compose(F, m2r.forward, finalShape, s2r.backward, finalShape, null, m2r.dispW2G, 1);
     compose(B, s2r.forward, finalShape, m2r.backward, finalShape, null, m2r.dispW2G, 1);
+    // A view shorter than its buffer (a coarse level had the largest grid) would pin the buffer.
+    if (F.length !== F.buffer.byteLength / 4) F = F.slice();
+    if (B.length !== B.buffer.byteLength / 4) B = B.slice();
 
     const mapOf = (h: HalfMap, domainShape: readonly number[], domainG2W: Affine, prealignOfMap: Affine) => {
       const m = new DiffeomorphicMap({
@@ -507,17 +620,22 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
       });
       return m;
     };
-    const staticToRef = mapOf(s2r, staticShape, staticG2W, null);
-    staticToRef.forward = s2r.forward;
-    staticToRef.backward = s2r.backward;
-    const movingToRef = mapOf(m2r, movingShape, movingG2W, prealignInv);
-    movingToRef.forward = m2r.forward;
-    movingToRef.backward = m2r.backward;
-    this.intermediateMaps = { staticToRef, movingToRef };
+    if (keep) {
+      const staticToRef = mapOf(s2r, staticShape, staticG2W, null);
+      staticToRef.forward = s2r.forward;
+      staticToRef.backward = s2r.backward;
+      const movingToRef = mapOf(m2r, movingShape, movingG2W, prealignInv);
+      movingToRef.forward = m2r.forward;
+      movingToRef.backward = m2r.backward;
+      this.intermediateMaps = { staticToRef, movingToRef };
+    }
 
     const result = mapOf(m2r, movingShape, movingG2W, prealignInv);
     result.forward = F;
     result.backward = B;
+    // Drop the half-way fields not owned by the result (or by intermediateMaps).
+    s2r.forward = s2r.backward = m2r.forward = m2r.backward = EMPTY_FIELD;
+    s2r.fwdBuf = s2r.bwdBuf = m2r.fwdBuf = m2r.bwdBuf = spareBuf = EMPTY_FIELD;
     const inverted = result.inverse();
     this.emit({ ...ev('OPT_END', -1, 0), fullEnergyProfile: [...this.fullEnergyProfile], iterationsPerLevel: [...this.iterationsPerLevel] } as RegistrationEvent<D>);
     return inverted;
@@ -562,22 +680,25 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
   private normalize(step: Float32Array, spacing: Float64Array): void {
     const d = this.dim;
     const n = step.length / d;
-    let nrm = 0;
+    // The largest squared norm, then one square root: sqrt is correctly rounded and
+    // monotone, so sqrt(max v) is exactly max sqrt(v).
+    let sq = 0;
     if (d === 2) {
       const s0 = spacing[0], s1 = spacing[1];
       for (let i = 0; i < n; i++) {
         const a = step[2 * i] / s0, b = step[2 * i + 1] / s1;
-        const v = Math.sqrt(a * a + b * b);
-        if (v > nrm) nrm = v;
+        const v = a * a + b * b;
+        if (v > sq) sq = v;
       }
     } else {
       const s0 = spacing[0], s1 = spacing[1], s2 = spacing[2];
       for (let i = 0; i < n; i++) {
         const a = step[3 * i] / s0, b = step[3 * i + 1] / s1, c = step[3 * i + 2] / s2;
-        const v = Math.sqrt(a * a + b * b + c * c);
-        if (v > nrm) nrm = v;
+        const v = a * a + b * b + c * c;
+        if (v > sq) sq = v;
       }
     }
+    const nrm = Math.sqrt(sq);
     if (nrm > 0) {
       const f = Math.fround(nrm);
       for (let i = 0; i < step.length; i++) step[i] = Math.fround(step[i] / f);

@@ -143,6 +143,27 @@ describe('gaussianFilter', () => {
     }
   });
 
+  it('filters in place through a ring of 2r+1 rows on axes longer than the kernel', () => {
+    // axes longer than 2r+1 (ring smaller than the axis), exactly 2r+1 + 1, and shorter (whole axis kept)
+    const cases: [Shape2D | Shape3D, number, number[]][] = [
+      [[40, 37, 5], 3, [1.4, 2, 0.6]],
+      [[12, 11, 4], 1, [1.2, 1.2, 0]],
+      [[50, 9], 2, [2, 1]],
+      [[7, 30], 1, [2.5, 0.3]],
+      // rows longer than one column block of the in-place pass (2048 values): full and partial blocks
+      [[20, 41, 53], 1, [1.5, 0.7, 0]],
+      [[14, 30, 30], 3, [1.1, 0, 0.5]],
+    ];
+    for (const [shape, ncomp, sigma] of cases) {
+      const n = shape.reduce((p: number, v: number) => p * v, 1) * ncomp;
+      const x = randomData(n, 17);
+      const expected = naiveGaussian(x, shape, ncomp, sigma);
+      const inPlace = Float32Array.from(x);
+      gaussianFilter(inPlace, inPlace, shape, ncomp, sigma);
+      expectSameBits(inPlace, expected);
+    }
+  });
+
   it('smooths interleaved components independently', () => {
     const shape2: Shape2D = [12, 10];
     const shape3: Shape3D = [5, 6, 7];

@@ -138,59 +138,99 @@ function filterLastAxis(dst: Float32Array, src: Float32Array, outer: number, n: 
 }
 
 /**
- * Filters a non-last axis: `outer` slabs of `n` rows, each row `inner` contiguous
- * values. A slab is copied to `slab` first when filtering in place. For each output
- * row the (reflected) source row offsets of every tap are looked up once
- * (`offs[2j]` for `i − j`, `offs[2j+1]` for `i + j`), then four columns are
- * accumulated together, each in the per-sample order of the line formulation.
+ * Number of source rows an in-place pass over an axis of `n` rows with kernel
+ * radius `r` keeps in its ring buffer: every output row `i` reads only source rows
+ * in `[i − r, i + r]` (reflection included), so `2r + 1` rows suffice (all `n` when
+ * the kernel is at least as long as the axis).
  */
-function filterSlabAxis(dst: Float32Array, src: Float32Array, outer: number, n: number, inner: number,
-  w: Float64Array, slab: Float32Array, rowOf: Int32Array, offs: Int32Array): void {
+function ringRows(n: number, r: number): number {
+  return Math.min(n, 2 * r + 1);
+}
+
+/** Columns per block of an in-place pass (a multiple of 4), which bounds its ring buffer to `ringRows·RING_BLOCK` floats. */
+const RING_BLOCK = 2048;
+
+/**
+ * Accumulates output row `outRow .. outRow+width` from the tap rows of `x`
+ * (centre row at `row`, tap `j` rows at `offs[2j]`, `offs[2j+1]`), four columns
+ * together, each in the per-sample order of the line formulation.
+ */
+function accumulateRow(dst: Float32Array, outRow: number, x: Float32Array, row: number, width: number,
+  w: Float64Array, offs: Int32Array): void {
   const r = w.length - 1;
   const w0 = w[0];
+  const w4 = width - (width % 4);
+  let e = 0;
+  for (; e < w4; e += 4) {
+    const p = row + e;
+    let a0 = x[p] * w0, a1 = x[p + 1] * w0, a2 = x[p + 2] * w0, a3 = x[p + 3] * w0;
+    for (let j = r; j >= 1; j--) {
+      const lo = offs[2 * j] + e, hi = offs[2 * j + 1] + e, wj = w[j];
+      a0 += (x[lo] + x[hi]) * wj;
+      a1 += (x[lo + 1] + x[hi + 1]) * wj;
+      a2 += (x[lo + 2] + x[hi + 2]) * wj;
+      a3 += (x[lo + 3] + x[hi + 3]) * wj;
+    }
+    const q = outRow + e;
+    dst[q] = a0;
+    dst[q + 1] = a1;
+    dst[q + 2] = a2;
+    dst[q + 3] = a3;
+  }
+  for (; e < width; e++) {
+    let a = x[row + e] * w0;
+    for (let j = r; j >= 1; j--) a += (x[offs[2 * j] + e] + x[offs[2 * j + 1] + e]) * w[j];
+    dst[outRow + e] = a;
+  }
+}
+
+/**
+ * Filters a non-last axis: `outer` slabs of `n` rows, each row `inner` contiguous
+ * values. For each output row the (reflected) source row offsets of every tap are
+ * looked up once (`offs[2j]` for `i − j`, `offs[2j+1]` for `i + j`).
+ *
+ * In place (`dst === src`), each slab is processed in blocks of at most
+ * {@link RING_BLOCK} columns; the source rows of a block still needed are kept in
+ * `ring` (`R = ringRows(n, r)` rows of the block width; source row `m` in ring row
+ * `m mod R`), loaded just before the first output row that reads them, so the output
+ * may overwrite them. Every output value is computed exactly as out of place.
+ */
+function filterSlabAxis(dst: Float32Array, src: Float32Array, outer: number, n: number, inner: number,
+  w: Float64Array, ring: Float32Array, rowOf: Int32Array, offs: Int32Array): void {
+  const r = w.length - 1;
   const slabLen = n * inner;
-  const in4 = inner - (inner % 4);
-  const inPlace = dst === src;
+  if (dst !== src) {
+    for (let o = 0; o < outer; o++) {
+      const base = o * slabLen;
+      for (let i = 0; i < n; i++) {
+        for (let j = 1; j <= r; j++) {
+          offs[2 * j] = base + rowOf[i - j + r] * inner;
+          offs[2 * j + 1] = base + rowOf[i + j + r] * inner;
+        }
+        accumulateRow(dst, base + i * inner, src, base + i * inner, inner, w, offs);
+      }
+    }
+    return;
+  }
+  const R = ringRows(n, r);
+  const bw = inner < RING_BLOCK ? inner : RING_BLOCK;
   for (let o = 0; o < outer; o++) {
     const base = o * slabLen;
-    let x: Float32Array;
-    let xb: number;
-    if (inPlace) {
-      slab.set(src.subarray(base, base + slabLen));
-      x = slab;
-      xb = 0;
-    } else {
-      x = src;
-      xb = base;
-    }
-    for (let i = 0; i < n; i++) {
-      const row = xb + i * inner;
-      for (let j = 1; j <= r; j++) {
-        offs[2 * j] = xb + rowOf[i - j + r] * inner;
-        offs[2 * j + 1] = xb + rowOf[i + j + r] * inner;
-      }
-      const outRow = base + i * inner;
-      let e = 0;
-      for (; e < in4; e += 4) {
-        const p = row + e;
-        let a0 = x[p] * w0, a1 = x[p + 1] * w0, a2 = x[p + 2] * w0, a3 = x[p + 3] * w0;
-        for (let j = r; j >= 1; j--) {
-          const lo = offs[2 * j] + e, hi = offs[2 * j + 1] + e, wj = w[j];
-          a0 += (x[lo] + x[hi]) * wj;
-          a1 += (x[lo + 1] + x[hi + 1]) * wj;
-          a2 += (x[lo + 2] + x[hi + 2]) * wj;
-          a3 += (x[lo + 3] + x[hi + 3]) * wj;
+    for (let c0 = 0; c0 < inner; c0 += bw) {
+      const width = inner - c0 < bw ? inner - c0 : bw;
+      let loaded = 0;
+      for (let i = 0; i < n; i++) {
+        // Source rows up to i + r (or the last row) must be in the ring before row i is written.
+        const need = i + r < n - 1 ? i + r : n - 1;
+        for (; loaded <= need; loaded++) {
+          const from = base + loaded * inner + c0;
+          ring.set(src.subarray(from, from + width), (loaded % R) * bw);
         }
-        const q = outRow + e;
-        dst[q] = a0;
-        dst[q + 1] = a1;
-        dst[q + 2] = a2;
-        dst[q + 3] = a3;
-      }
-      for (; e < inner; e++) {
-        let a = x[row + e] * w0;
-        for (let j = r; j >= 1; j--) a += (x[offs[2 * j] + e] + x[offs[2 * j + 1] + e]) * w[j];
-        dst[outRow + e] = a;
+        for (let j = 1; j <= r; j++) {
+          offs[2 * j] = (rowOf[i - j + r] % R) * bw;
+          offs[2 * j + 1] = (rowOf[i + j + r] % R) * bw;
+        }
+        accumulateRow(dst, base + i * inner + c0, ring, (i % R) * bw, width, w, offs);
       }
     }
   }
@@ -228,8 +268,8 @@ export function gaussianFilter(out: Float32Array, input: Float32Array, shape: Sh
     if (k === d - 1) {
       filterLastAxis(out, src, outer, n, ncomp, w, new Float64Array(n + 2 * r));
     } else {
-      const slabLen = n * inner;
-      if (src === out && (slab === null || slab.length < slabLen)) slab = new Float32Array(slabLen);
+      const ringLen = ringRows(n, r) * (inner < RING_BLOCK ? inner : RING_BLOCK);
+      if (src === out && (slab === null || slab.length < ringLen)) slab = new Float32Array(ringLen);
       const rowOf = new Int32Array(n + 2 * r);
       for (let i = -r; i < n + r; i++) rowOf[i + r] = reflectIndex(i, n);
       filterSlabAxis(out, src, outer, n, inner, w, slab ?? out, rowOf, new Int32Array(2 * r + 2));
