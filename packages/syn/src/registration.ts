@@ -126,6 +126,11 @@ interface HalfMap {
 }
 
 const WINDOW = 12;
+
+/** True when `a` spans its whole (ordinary) ArrayBuffer, so handing it out pins nothing else. */
+function ownsWholeBuffer(a: Float32Array): boolean {
+  return a.byteOffset === 0 && a.length * 4 === a.buffer.byteLength && !(typeof SharedArrayBuffer !== 'undefined' && a.buffer instanceof SharedArrayBuffer);
+}
 /** Placeholder for a half-way field that was handed over or dropped. */
 const EMPTY_FIELD = new Float32Array(0);
 /** Weights of the closed-form slope at x = 6 of a quadratic least-squares fit on x = 0..11 (times 4004). */
@@ -200,6 +205,8 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
   private readonly signal?: AbortSignal;
   private readonly context: KernelContext;
   private running = false;
+  /** Run buffers from `context.allocFloat32`, released when `optimize` ends. */
+  private owned: Float32Array[] = [];
 
   constructor(metric: SimilarityMetric<D>, options: SynOptions<D> = {}) {
     if (!metric || typeof metric.prepare !== 'function') {
@@ -259,7 +266,18 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
     } finally {
       this.running = false;
       this.metric.releaseBuffers?.();
+      // Buffers of the run that came from a backend (e.g. WebAssembly memory) go back to it;
+      // everything that outlives the run was copied out before.
+      for (const a of this.owned) this.context.freeFloat32(a);
+      this.owned = [];
     }
+  }
+
+  /** Allocates a run buffer through the kernel context, so a backend can use it without copies. */
+  private alloc(n: number): Float32Array {
+    const a = this.context.allocFloat32(n);
+    this.owned.push(a);
+    return a;
   }
 
   private checkAbort(): void {
@@ -350,10 +368,10 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
     // Five field buffers: the four half-way fields, and a spare that receives a field
     // when it is expanded and otherwise holds the steps and the inversions' scratch.
     const maxVox = levelShapes.reduce((m, sh) => Math.max(m, (sh as readonly number[]).reduce((a, b) => a * b, 1)), 0);
-    const fieldBuf = () => new Float32Array(maxVox * dim);
+    const fieldBuf = () => this.alloc(maxVox * dim);
     let spareBuf: Float32Array = fieldBuf();
-    const wsBuf = new Float32Array(maxVox);
-    const wmBuf = new Float32Array(maxVox);
+    const wsBuf = this.alloc(maxVox);
+    const wmBuf = this.alloc(maxVox);
     const staticW2G = invertAffine(staticG2W);
     const movingW2G = invertAffine(movingG2W);
     const prealignInv = prealign === null ? null : invertAffine(prealign);
@@ -587,9 +605,10 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
       this.metric.releaseBuffers?.();
       this.fullEnergyProfile.push(...energies);
       this.iterationsPerLevel.push(niter);
-      // The next level overwrites ws and wm, so the event gets copies; after the finest
-      // level nothing writes them any more.
-      const img = (d: Float32Array): LevelImage<D> => ({ shape: shapeD, data: level > 0 ? d.slice() : d });
+      // The next level overwrites ws and wm, and run buffers are released when optimize
+      // ends, so the event gets copies unless the view is the whole of an ordinary array
+      // that nothing writes any more (after the finest level).
+      const img = (d: Float32Array): LevelImage<D> => ({ shape: shapeD, data: level > 0 || !ownsWholeBuffer(d) ? d.slice() : d });
       this.emit({
         ...ev('SCALE_END', level, niter), energies: [...energies],
         staticWarped: niter > 0 ? img(ws) : null, movingWarped: niter > 0 ? img(wm) : null, fields: fieldsView(shapeD),
@@ -607,9 +626,10 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
     let B = keep ? new Float32Array(nFinal) : s2r.forward;
     compose(F, m2r.forward, finalShape, s2r.backward, finalShape, null, m2r.dispW2G, 1);
     compose(B, s2r.forward, finalShape, m2r.backward, finalShape, null, m2r.dispW2G, 1);
-    // A view shorter than its buffer (a coarse level had the largest grid) would pin the buffer.
-    if (F.length !== F.buffer.byteLength / 4) F = F.slice();
-    if (B.length !== B.buffer.byteLength / 4) B = B.slice();
+    // A view shorter than its buffer (a coarse level had the largest grid, or the buffer is
+    // a backend's memory, released when optimize ends) is copied out.
+    if (!ownsWholeBuffer(F)) F = F.slice();
+    if (!ownsWholeBuffer(B)) B = B.slice();
 
     const mapOf = (h: HalfMap, domainShape: readonly number[], domainG2W: Affine, prealignOfMap: Affine) => {
       const m = new DiffeomorphicMap({
@@ -621,12 +641,13 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
       return m;
     };
     if (keep) {
+      const own = (a: Float32Array) => (ownsWholeBuffer(a) ? a : a.slice());
       const staticToRef = mapOf(s2r, staticShape, staticG2W, null);
-      staticToRef.forward = s2r.forward;
-      staticToRef.backward = s2r.backward;
+      staticToRef.forward = own(s2r.forward);
+      staticToRef.backward = own(s2r.backward);
       const movingToRef = mapOf(m2r, movingShape, movingG2W, prealignInv);
-      movingToRef.forward = m2r.forward;
-      movingToRef.backward = m2r.backward;
+      movingToRef.forward = own(m2r.forward);
+      movingToRef.backward = own(m2r.backward);
       this.intermediateMaps = { staticToRef, movingToRef };
     }
 
