@@ -9,6 +9,7 @@ export * from './affine.js';
 export * from './registry.js';
 export * from './metric.js';
 export { metricGradient } from './metric-gradient.js';
+export { stepDisposedError, assertStepOutput } from './metric-step.js';
 export { tsKernels, ccFactorsNaive2d, ccFactorsNaive3d } from './kernels/index.js';
 export type { Kernels, KernelName, InversionResult } from './kernels/types.js';
 export {

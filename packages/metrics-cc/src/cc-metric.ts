@@ -30,8 +30,9 @@
  * The numbers are those of the whole-grid computation, bit for bit.
  */
 import {
+  assertStepOutput,
+  stepDisposedError,
   metricGradient,
-  DiffeoError,
   DimensionError,
   ImageTooSmallError,
   InvalidArgumentError,
@@ -219,15 +220,9 @@ class CCStep<D extends Dim> implements MetricStep<D> {
   private step(out: Float32Array, forward: boolean): number {
     const which = forward ? 'forward' : 'backward';
     const ws = this.ws;
-    if (ws === null || this.staticImage === null || this.movingImage === null) {
-      throw new DiffeoError('NOT_READY', `CCMetric: ${which}() called after dispose(); call metric.prepare(inputs) again for a new iteration.`);
-    }
+    if (ws === null || this.staticImage === null || this.movingImage === null) throw stepDisposedError('CCMetric', which);
     const dim = this.dim;
-    if (!(out instanceof Float32Array) || out.length !== this.voxels * dim) {
-      throw new ShapeMismatchError(
-        `CCMetric.${which}: out must be a Float32Array of ${this.voxels * dim} values (${this.voxels} voxels × ${dim} components); got ${out instanceof Float32Array ? out.length : typeof out}.`,
-      );
-    }
+    assertStepOutput('CCMetric', which, out, this.voxels, dim);
     const ctx = this.context;
     const factors = ws.factors;
     const image = forward ? this.staticImage : this.movingImage;

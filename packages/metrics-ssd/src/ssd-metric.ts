@@ -26,9 +26,10 @@
  * (both images are already on the reference grid), as in DIPY.
  */
 import {
+  assertStepOutput,
+  stepDisposedError,
   metricGradient,
   assertFinite,
-  DiffeoError,
   DimensionError,
   ImageTooSmallError,
   InvalidArgumentError,
@@ -167,15 +168,9 @@ class SSDStep<D extends Dim> implements MetricStep<D> {
   private step(out: Float32Array, forward: boolean): number {
     const which = forward ? 'forward' : 'backward';
     const ws = this.ws;
-    if (ws === null || this.staticImage === null || this.movingImage === null) {
-      throw new DiffeoError('NOT_READY', `SSDMetric: ${which}() called after dispose(); call metric.prepare(inputs) again for a new iteration.`);
-    }
+    if (ws === null || this.staticImage === null || this.movingImage === null) throw stepDisposedError('SSDMetric', which);
     const dim = this.dim;
-    if (!(out instanceof Float32Array) || out.length !== this.voxels * dim) {
-      throw new ShapeMismatchError(
-        `SSDMetric.${which}: out must be a Float32Array of ${this.voxels * dim} values (${this.voxels} voxels × ${dim} components); got ${out instanceof Float32Array ? out.length : typeof out}.`,
-      );
-    }
+    assertStepOutput('SSDMetric', which, out, this.voxels, dim);
     const S = this.staticImage;
     const M = this.movingImage;
     const n = this.voxels;
