@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseCliArgs, runCli } from './cli.js';
 import { selectCases } from './cases.js';
+import { chooseChildMode } from './bench.js';
 
 describe('command line', () => {
   it('parses the flags', () => {
@@ -9,6 +10,14 @@ describe('command line', () => {
     expect(parseCliArgs([]).runs).toBe(3);
     expect(() => parseCliArgs(['--runs', '0'])).toThrow(/positive integer/);
     expect(() => parseCliArgs(['--backends', 'gpu'])).toThrow(/ts and\/or wasm/);
+    expect(parseCliArgs([]).fromSource).toBe(false);
+    expect(parseCliArgs(['--from-source']).fromSource).toBe(true);
+  });
+  it('runs the children from the sources when asked', () => {
+    expect(chooseChildMode(true)).toEqual({ mode: 'source', reason: 'asked for (--from-source)' });
+    const m = chooseChildMode(false);
+    // built after `pnpm build` (CI builds before testing); otherwise the reason names the missing files
+    if (m.mode === 'source') expect(m.reason).toMatch(/pnpm build/);
   });
   it('selects cases by name and rejects unknown ones', () => {
     expect(selectCases('tiny2d,aniso3d').map((c) => c.name)).toEqual(['tiny2d', 'aniso3d']);
@@ -24,6 +33,7 @@ describe('bench smoke test (diffeo only, one tiny case, one run)', () => {
       out += s;
     });
     expect(code, out).toBe(0);
+    expect(out).toMatch(/diffeo children: (built packages|TypeScript sources)/);
     const lines = out.split('\n');
     const row = lines.find((l) => l.startsWith('tiny2d'));
     expect(row).toMatch(/^tiny2d\s+32×32\s+\d/);

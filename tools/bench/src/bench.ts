@@ -36,6 +36,8 @@ export interface BenchOptions {
   python: string;
   /** Keep the temporary directory (inputs and outputs). */
   keep: boolean;
+  /** Run the diffeo children from the TypeScript sources (tsx) even when the built files exist. */
+  fromSource?: boolean;
   /** Progress messages (default: stderr). */
   log?: (message: string) => void;
 }
@@ -57,9 +59,40 @@ export interface BenchReport {
   implementations: Record<ImplName, Availability>;
   rows: CaseRow[];
   tempDir: string | null;
+  /** How the diffeo children ran. */
+  childMode: ChildMode;
 }
 
 const CHILD_DIFFEO = fileURLToPath(new URL('./child-diffeo.ts', import.meta.url));
+const CHILD_DIFFEO_BUILT = fileURLToPath(new URL('../dist/child-diffeo.js', import.meta.url));
+/** The built entry points the compiled child imports (checked before using it). */
+const BUILT_PACKAGES = ['core', 'io', 'syn', 'metrics-cc', 'metrics-ssd', 'wasm-kernels'].map((p) => join(REPO_ROOT, 'packages', p, 'dist', 'index.js'));
+
+/** How the diffeo children run: compiled against the built packages, or from the TypeScript sources through tsx. */
+export interface ChildMode {
+  mode: 'built' | 'source';
+  /** Why the sources are used (built files missing, or asked for). */
+  reason?: string;
+}
+
+/**
+ * Chooses how to run the diffeo children: `built` (plain `node` on `tools/bench/dist/child-diffeo.js`,
+ * importing the packages' `dist/`, as a user's program does: no TypeScript loader in the measured
+ * process) when those files exist, else `source` (`--import tsx` on the sources, which adds the
+ * loader's some 35 MiB to every diffeo RSS).
+ */
+export function chooseChildMode(fromSource: boolean): ChildMode {
+  if (fromSource) return { mode: 'source', reason: 'asked for (--from-source)' };
+  const missing = [CHILD_DIFFEO_BUILT, ...BUILT_PACKAGES].filter((f) => !existsSync(f));
+  if (missing.length > 0) return { mode: 'source', reason: `built files missing (${missing.map((f) => f.slice(REPO_ROOT.length)).join(', ')}); run \`pnpm build\` first` };
+  return { mode: 'built' };
+}
+
+function diffeoChildArgs(mode: ChildMode, caseDir: string, outDir: string, impl: string): string[] {
+  return mode.mode === 'built'
+    ? [CHILD_DIFFEO_BUILT, caseDir, outDir, impl]
+    : ['--conditions=@diffeo/source', '--import', 'tsx', CHILD_DIFFEO, caseDir, outDir, impl];
+}
 const DIPY_SCRIPT = fileURLToPath(new URL('../python/run_dipy.py', import.meta.url));
 
 /** The install hint printed when DIPY is missing. */
@@ -140,13 +173,13 @@ function sha1(path: string): string {
 }
 
 /** One run of `impl` on the prepared case; throws with the child's stderr on failure. */
-async function runOnce(impl: ImplName, c: PreparedCase, python: string): Promise<{ run: RunResult; outDir: string }> {
+async function runOnce(impl: ImplName, c: PreparedCase, python: string, mode: ChildMode): Promise<{ run: RunResult; outDir: string }> {
   const outDir = ensureDir(join(c.dir, `out-${impl}`));
   for (const f of ['result.json', 'warped_moving.npy', 'warped_labels.npy']) rmSync(join(outDir, f), { force: true });
   const outcome =
     impl === 'dipy'
       ? await runChild(python, [DIPY_SCRIPT, c.dir, outDir])
-      : await runChild(process.execPath, ['--conditions=@diffeo/source', '--import', 'tsx', CHILD_DIFFEO, c.dir, outDir, impl]);
+      : await runChild(process.execPath, diffeoChildArgs(mode, c.dir, outDir, impl));
   const resultPath = join(outDir, 'result.json');
   if (!outcome.ok || !existsSync(resultPath)) throw new Error(outcome.stderrTail.trim() || 'the child wrote no result.json');
   const r = JSON.parse(readFileSync(resultPath, 'utf8')) as ChildResult;
@@ -197,6 +230,8 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     if (!implementations.dipy.available) log(`DIPY: n/a — ${implementations.dipy.reason}`);
   }
   const active = IMPL_NAMES.filter((n) => implementations[n].available);
+  const childMode = chooseChildMode(options.fromSource ?? false);
+  if (childMode.mode === 'source' && (active.includes('ts') || active.includes('wasm'))) log(`diffeo children run from the sources through tsx: ${childMode.reason}`);
   const tempRoot = mkdtempSync(join(tmpdir(), 'diffeo-bench-'));
   const rows: CaseRow[] = [];
   try {
@@ -224,7 +259,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         for (const impl of active) {
           if (failed[impl]) continue;
           try {
-            const { run, outDir } = await runOnce(impl, c, options.python);
+            const { run, outDir } = await runOnce(impl, c, options.python, childMode);
             const warped = readNpy(join(outDir, 'warped_moving.npy')).data;
             const labelsPath = join(outDir, 'warped_labels.npy');
             const wl = existsSync(labelsPath) ? readNpy(labelsPath).data : null;
@@ -285,5 +320,6 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     implementations,
     rows,
     tempDir: options.keep ? tempRoot : null,
+    childMode,
   };
 }

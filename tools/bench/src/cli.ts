@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `pnpm bench [--cases a,b,c] [--runs N] [--json out.json] [--data DIR] [--skip-dipy] [--backends ts,wasm] [--python PATH] [--keep]`
+ * `pnpm bench [--cases a,b,c] [--runs N] [--json out.json] [--data DIR] [--skip-dipy] [--backends ts,wasm] [--python PATH] [--keep] [--from-source]`
  *
  * Runs diffeo (TypeScript kernels, and the wasm backend when it can be loaded) and
  * DIPY 1.6 side by side on each case and prints one table (medians of `--runs`
@@ -25,6 +25,8 @@ const USAGE = `usage: pnpm bench [options]
   --python PATH     Python with DIPY 1.6 (default /usr/bin/python3)
   --json FILE       also write the full report as JSON
   --keep            keep the temporary inputs and outputs (their folder is printed)
+  --from-source     run the diffeo children from the TypeScript sources (tsx) even when built
+                    (default: the built packages, after \`pnpm build\`, as a user's program runs them)
 cases:
 ${CASES.map((c) => `  ${c.name.padEnd(12)}${c.description}`).join('\n')}`;
 
@@ -38,6 +40,7 @@ export interface CliOptions {
   backends: ('ts' | 'wasm')[];
   python: string;
   keep: boolean;
+  fromSource: boolean;
   help: boolean;
 }
 
@@ -54,6 +57,7 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
       backends: { type: 'string', default: 'ts,wasm' },
       python: { type: 'string', default: '/usr/bin/python3' },
       keep: { type: 'boolean', default: false },
+      'from-source': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -71,6 +75,7 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
     backends: backends as ('ts' | 'wasm')[],
     python: values.python ?? '/usr/bin/python3',
     keep: values.keep ?? false,
+    fromSource: values['from-source'] ?? false,
     help: values.help ?? false,
   };
 }
@@ -81,6 +86,8 @@ export function formatReport(report: BenchReport): string {
   const backends = report.options.backends.filter((b): b is 'ts' | 'wasm' => b === 'ts' || b === 'wasm');
   lines.push(`diffeo bench — median of ${report.options.runs} run(s); time = optimize only; RSS = peak RSS of the run's own process`);
   for (const [name, a] of Object.entries(report.implementations)) lines.push(`  ${name}: ${a.available ? a.version : `n/a — ${a.reason}`}`);
+  const cm = report.childMode;
+  lines.push(`  diffeo children: ${cm.mode === 'built' ? 'built packages (dist/), plain node' : `TypeScript sources through tsx (${cm.reason}; the loader adds some 35 MiB to each diffeo RSS)`}`);
   lines.push(`  machine: ${report.machine.cpu} ×${report.machine.cpus}, ${report.machine.memoryGiB} GiB, Node ${report.machine.node}; load average ${report.machine.loadAverageStart.map((x) => x.toFixed(2)).join(' ')} → ${report.machine.loadAverageEnd.map((x) => x.toFixed(2)).join(' ')}`);
   lines.push('');
   lines.push(formatTable(report.rows, backends));
@@ -111,6 +118,7 @@ export async function runCli(argv: readonly string[], write: (s: string) => void
     backends: opts.backends,
     python: opts.python,
     keep: opts.keep,
+    fromSource: opts.fromSource,
   });
   write(formatReport(report) + '\n');
   if (opts.json) {
