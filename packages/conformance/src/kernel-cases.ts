@@ -255,6 +255,22 @@ export const kernelCases: KernelCases = {
     { label: '2D, two rows', make: (r) => [new Float32Array(2 * 9 * 2), randomFloat32(r, 18), [2, 9] as Shape2D] },
     { label: '3D', make: (r) => [new Float32Array(count(S3A) * 3), smoothImage(r, S3A), S3A] },
   ],
+  physicalGradient: [
+    { label: '2D, anisotropic spacing, oblique direction', make: (r) => [new Float32Array(count(S2A) * 2), randomFloat32(r, count(S2A), -3, 3), S2A, [1.5, 0.75], randomAffine(r, 2, 1, 0.3, 0.05, 0)] },
+    { label: '2D, unit spacing, identity direction', make: (r) => [new Float32Array(count(S2B) * 2), smoothImage(r, S2B), S2B, [1, 1], diagonalAffine([1, 1])] },
+    { label: '3D, anisotropic spacing, oblique direction', make: (r) => [new Float32Array(count(S3A) * 3), smoothImage(r, S3A), S3A, [2, 1, 0.5], randomAffine(r, 3, 1, 0.3, 0.05, 0)] },
+  ],
+  conditionStep: [
+    { label: '2D, anisotropic spacing', make: (r) => [smoothField(r, S2A, 3), S2A, [1.5, 0.75]] },
+    { label: '2D, largest values on the boundary layer', make: (r) => {
+      const f = smoothField(r, S2C, 1);
+      for (let c = 0; c < S2C[1]; c++) { f[c * 2] = 50; f[c * 2 + 1] = -50; }
+      return [f, S2C, [1, 1]];
+    } },
+    { label: '2D, zero step', make: () => [new Float32Array(count(S2B) * 2), S2B, [1, 1]] },
+    { label: '3D, anisotropic spacing', make: (r) => [smoothField(r, S3A, 2), S3A, [2, 1, 0.5]] },
+    { label: '3D, odd shape, unit spacing', make: (r) => [smoothField(r, S3C, 4), S3C, [1, 1, 1]] },
+  ],
   gradientSampler2d: [
     {
       label: '2D, random image and sampling affines',

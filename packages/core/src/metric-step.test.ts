@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DiffeoError, ShapeMismatchError, assertStepOutput, stepDisposedError } from '@diffeo/core';
+import { DiffeoError, ShapeMismatchError, WorkspaceCache, allocWorkspaceArrays, assertStepOutput, createContext, stepDisposedError } from '@diffeo/core';
 
 describe('metric step checks', () => {
   it('a disposed step reports NOT_READY naming the metric and the call', () => {
@@ -12,5 +12,59 @@ describe('metric step checks', () => {
     expect(() => assertStepOutput('M', 'forward', new Float32Array(12), 6, 2)).not.toThrow();
     expect(() => assertStepOutput('M', 'forward', new Float32Array(11), 6, 2)).toThrow(ShapeMismatchError);
     expect(() => assertStepOutput('M', 'forward', new Float64Array(12), 6, 2)).toThrow(/12 values \(6 voxels × 2 components\)/);
+  });
+});
+
+describe('WorkspaceCache', () => {
+  type W = { id: number; size: number };
+  const setup = () => {
+    const released: number[] = [];
+    let next = 0;
+    const cache = new WorkspaceCache<W>((w) => released.push(w.id));
+    const borrow = (size: number) => cache.borrow((w) => w.size === size, () => ({ id: next++, size }));
+    return { cache, released, borrow };
+  };
+  it('reuses the workspace of the last step on the same grid', () => {
+    const { cache, released, borrow } = setup();
+    const a = borrow(10);
+    cache.giveBack(a);
+    expect(borrow(10)).toBe(a);
+    expect(released).toEqual([]);
+  });
+  it('gives an overlapping step a private workspace and releases it on give-back', () => {
+    const { cache, released, borrow } = setup();
+    const a = borrow(10);
+    const b = borrow(10);
+    expect(b).not.toBe(a);
+    cache.giveBack(b);
+    expect(released).toEqual([b.id]);
+    cache.giveBack(a);
+    expect(borrow(10)).toBe(a);
+  });
+  it('releases an unfit cached workspace before creating the new one, and everything on clear', () => {
+    const { cache, released, borrow } = setup();
+    const a = borrow(10);
+    cache.giveBack(a);
+    const b = borrow(20);
+    expect(released).toEqual([a.id]);
+    cache.clear();
+    expect(released).toEqual([a.id]); // b is still lent: released when given back
+    cache.giveBack(b);
+    expect(released).toEqual([a.id, b.id]);
+  });
+});
+
+describe('allocWorkspaceArrays', () => {
+  it('allocates through the context and frees every array back to the backend', () => {
+    const freed: number[] = [];
+    const backend = {
+      name: 'pool', priority: 1, kernels: {},
+      allocFloat32: (n: number) => new Float32Array(n),
+      freeFloat32: (a: Float32Array) => { freed.push(a.length); return true; },
+    };
+    const ws = allocWorkspaceArrays(createContext(backend), { a: 3, b: 0, c: 5 });
+    expect([ws.a.length, ws.b.length, ws.c.length]).toEqual([3, 0, 5]);
+    ws.free();
+    expect(freed.sort()).toEqual([0, 3, 5]);
   });
 });

@@ -1,8 +1,10 @@
 /**
- * Input checks shared by metric step objects ({@link MetricStep}): a step used after
- * `dispose()`, and an output buffer of the wrong size. Exported for metric authors.
+ * Helpers shared by metric step objects ({@link MetricStep}): the input checks (a
+ * step used after `dispose()`, an output buffer of the wrong size) and the cache of
+ * per-iteration buffers. Exported for metric authors.
  */
 import { DiffeoError, ShapeMismatchError } from './errors.js';
+import type { KernelContext } from './registry.js';
 
 /**
  * The error for a `forward`/`backward` call on a disposed step (code `NOT_READY`);
@@ -23,4 +25,79 @@ export function assertStepOutput(metric: string, which: 'forward' | 'backward', 
       `${metric}.${which}: out must be a Float32Array of ${voxels * dim} values (${voxels} voxels × ${dim} components); got ${out instanceof Float32Array ? out.length : typeof out}.`,
     );
   }
+}
+
+/**
+ * The large buffers a metric keeps from one iteration to the next (one grid's
+ * factors, gradients, …), lent to one live step at a time. {@link WorkspaceCache.borrow}
+ * hands out the cached workspace when it still fits and no live step holds it,
+ * otherwise a new one (a second, overlapping step gets a private workspace);
+ * {@link WorkspaceCache.giveBack} (from the step's `dispose`) caches it again, or
+ * releases a private one; {@link WorkspaceCache.clear} (from the metric's
+ * `releaseBuffers`) releases the cached one. Release is explicit so that buffers
+ * from {@link KernelContext.allocFloat32} (a backend's own memory) go back to their
+ * backend; see {@link allocWorkspaceArrays}.
+ *
+ * @typeParam W - the workspace type, whatever the metric needs.
+ */
+export class WorkspaceCache<W> {
+  private spare: W | null = null;
+  private lent: W | null = null;
+
+  /** @param release - frees a workspace's buffers (called exactly once per workspace). */
+  constructor(private readonly release: (ws: W) => void) {}
+
+  /**
+   * The cached workspace when `fits(cached)` and no live step holds it; otherwise a
+   * new one from `create()` (the cached one, if unfit, is released first).
+   */
+  borrow(fits: (ws: W) => boolean, create: () => W): W {
+    let ws = this.spare;
+    if (ws === null || !fits(ws)) {
+      // A step of an overlapping run may still hold the cached buffers: then use private ones.
+      if (this.lent !== null) return create();
+      // let the old grid's buffers go before allocating the new ones
+      if (ws !== null) this.release(ws);
+      this.spare = null;
+      ws = create();
+    }
+    this.spare = null;
+    this.lent = ws;
+    return ws;
+  }
+
+  /** Takes back a workspace from {@link WorkspaceCache.borrow}: cached for the next step if it was the lent one, else released. */
+  giveBack(ws: W): void {
+    if (this.lent === ws) {
+      this.lent = null;
+      if (this.spare !== null) this.release(this.spare);
+      this.spare = ws;
+    } else {
+      this.release(ws);
+    }
+  }
+
+  /** Releases the cached workspace; a workspace still lent is released when it is given back. */
+  clear(): void {
+    if (this.spare !== null) this.release(this.spare);
+    this.spare = null;
+    this.lent = null;
+  }
+}
+
+/**
+ * Allocates named `Float32Array`s of the given lengths with `context.allocFloat32`
+ * (zero-filled; in a backend's own memory when it has one, so its kernels use them
+ * in place) and returns them with a `free()` that gives them back. For metric
+ * workspaces: `const ws = allocWorkspaceArrays(ctx, { factors: n * 5, grad: n * 3 })`.
+ * @param lengths - array lengths in float32 values (0 is allowed).
+ */
+export function allocWorkspaceArrays<K extends string>(context: KernelContext, lengths: Record<K, number>): Record<K, Float32Array> & { free(): void } {
+  const arrays = {} as Record<K, Float32Array>;
+  for (const k of Object.keys(lengths) as K[]) arrays[k] = context.allocFloat32(lengths[k]);
+  return Object.assign(arrays, {
+    free(): void {
+      for (const k of Object.keys(lengths) as K[]) context.freeFloat32(arrays[k]);
+    },
+  });
 }

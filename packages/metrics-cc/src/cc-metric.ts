@@ -30,8 +30,10 @@
  * The numbers are those of the whole-grid computation, bit for bit.
  */
 import {
+  allocWorkspaceArrays,
   assertStepOutput,
   stepDisposedError,
+  WorkspaceCache,
   metricGradient,
   DimensionError,
   ImageTooSmallError,
@@ -154,6 +156,20 @@ interface CCWorkspace {
   readonly grad: Float32Array;
   /** Slab step buffer (empty when the step is computed in one piece). */
   readonly slabStep: Float32Array;
+  /** The context whose `allocFloat32` gave the buffers (they go back to it). */
+  readonly context: KernelContext;
+  /** Gives the buffers back to the context. */
+  free(): void;
+}
+
+/**
+ * The buffers of a workspace come from the context (`allocFloat32`), so a backend
+ * with its own memory (WebAssembly) runs the kernels on them in place instead of
+ * copying 5 floats per voxel in and out of every call.
+ */
+function newWorkspace(context: KernelContext, voxels: number, dim: number, plan: CCPlan): CCWorkspace {
+  const arrays = allocWorkspaceArrays(context, { factors: voxels * 5, grad: plan.bufLen, slabStep: plan.slabbed ? plan.bufLen : 0 });
+  return Object.assign(arrays, { voxels, dim, bufLen: plan.bufLen, context });
 }
 
 /** The 2D or 3D CC step kernel, taking the shape that matches it. */
@@ -283,9 +299,7 @@ export class CCMetric<D extends Dim = Dim> implements SimilarityMetric<D> {
   /** Window radius (voxels). */
   readonly radius: number;
   /** The buffers of the last iteration, kept for the next one on the same grid. */
-  private spare: CCWorkspace | null = null;
-  /** The workspace a live (not disposed) step is using, if it is the cached one. */
-  private lent: CCWorkspace | null = null;
+  private readonly workspaces = new WorkspaceCache<CCWorkspace>((ws) => ws.free());
 
   /**
    * @param dim - 2 or 3 (else {@link DimensionError}).
@@ -361,44 +375,28 @@ export class CCMetric<D extends Dim = Dim> implements SimilarityMetric<D> {
       throw new InvalidArgumentError('CCMetric.prepare: inputs.context must be a KernelContext.');
     }
     const plan = planFor(shape, this.radius, dim);
-    return new CCStep(dim, { sigmaDiff: this.sigmaDiff, radius: this.radius }, inputs, voxels, plan, this.borrow(voxels, plan),
-      (ws) => this.giveBack(ws));
+    return new CCStep(dim, { sigmaDiff: this.sigmaDiff, radius: this.radius }, inputs, voxels, plan, this.borrow(voxels, plan, inputs.context),
+      (ws) => this.workspaces.giveBack(ws));
   }
 
   /**
    * Frees the buffers this metric keeps between iterations (the factors, 20 bytes
-   * per voxel of the last grid, and two slab-sized buffers). SyN calls it when a registration ends; the next
+   * per voxel of the last grid, and two slab-sized buffers; from the context's
+   * `allocFloat32`, so they go back to a backend that owns them). SyN calls it when
+   * each level ends; the next
    * `prepare` simply allocates them again. Steps not yet disposed keep theirs.
    */
   releaseBuffers(): void {
-    this.spare = null;
-    this.lent = null;
+    this.workspaces.clear();
   }
 
-  /** Takes the cached workspace if it fits and no live step uses it; otherwise a new one. */
-  private borrow(voxels: number, plan: CCPlan): CCWorkspace {
+  /** The cached workspace if it fits this grid and context (and no live step uses it); otherwise a new one. */
+  private borrow(voxels: number, plan: CCPlan, context: KernelContext): CCWorkspace {
     const dim = this.dim;
-    const fresh = (): CCWorkspace => ({
-      voxels, dim, bufLen: plan.bufLen, factors: new Float32Array(voxels * 5), grad: new Float32Array(plan.bufLen),
-      slabStep: new Float32Array(plan.slabbed ? plan.bufLen : 0),
-    });
-    let ws = this.spare;
-    if (ws === null || ws.voxels !== voxels || ws.dim !== dim || ws.bufLen !== plan.bufLen || (ws.slabStep.length > 0) !== plan.slabbed) {
-      // A step of an overlapping run may still hold the cached buffers: then use private ones.
-      if (this.lent !== null) return fresh();
-      this.spare = null; // let the old grid's buffers go before allocating the new ones
-      ws = fresh();
-    }
-    this.spare = null;
-    this.lent = ws;
-    return ws;
-  }
-
-  private giveBack(ws: CCWorkspace): void {
-    if (this.lent === ws) {
-      this.lent = null;
-      this.spare = ws;
-    }
+    return this.workspaces.borrow(
+      (ws) => ws.voxels === voxels && ws.dim === dim && ws.bufLen === plan.bufLen && (ws.slabStep.length > 0) === plan.slabbed && ws.context === context,
+      () => newWorkspace(context, voxels, dim, plan),
+    );
   }
 
   private checkShape(shape: readonly number[], where: string): void {

@@ -26,6 +26,8 @@
  * (both images are already on the reference grid), as in DIPY.
  */
 import {
+  allocWorkspaceArrays,
+  WorkspaceCache,
   assertStepOutput,
   stepDisposedError,
   metricGradient,
@@ -113,6 +115,10 @@ interface SSDWorkspace {
   readonly dim: number;
   readonly delta: Float32Array;
   readonly grad: Float32Array;
+  /** The context whose `allocFloat32` gave the buffers (they go back to it). */
+  readonly context: KernelContext;
+  /** Gives the buffers back to the context. */
+  free(): void;
 }
 
 /** Per-iteration state of {@link SSDMetric}: `δ`, the gradient of the current direction (computed on first use). */
@@ -222,9 +228,7 @@ export class SSDMetric<D extends Dim = Dim> implements SimilarityMetric<D> {
   /** `'demons'` or `'gaussNewton'`. */
   readonly stepType: SSDStepType;
   /** The buffers of the last iteration, kept for the next one on the same grid. */
-  private spare: SSDWorkspace | null = null;
-  /** The workspace a live (not disposed) step is using, if it is the cached one. */
-  private lent: SSDWorkspace | null = null;
+  private readonly workspaces = new WorkspaceCache<SSDWorkspace>((ws) => ws.free());
 
   /**
    * @param dim - 2 or 3 (else {@link DimensionError}).
@@ -294,41 +298,26 @@ export class SSDMetric<D extends Dim = Dim> implements SimilarityMetric<D> {
       throw new InvalidArgumentError('SSDMetric.prepare: inputs.context must be a KernelContext.');
     }
     return new SSDStep(dim, { smooth: this.smooth, innerIter: this.innerIter, stepType: this.stepType }, inputs, voxels,
-      this.borrow(voxels), (ws) => this.giveBack(ws));
+      this.borrow(voxels, inputs.context), (ws) => this.workspaces.giveBack(ws));
   }
 
   /**
    * Frees the buffers this metric keeps between iterations (about `(1 + d)·4` bytes
-   * per voxel of the last grid). SyN calls it when a registration ends; the next
+   * per voxel of the last grid; from the context's `allocFloat32`, so they go back to
+   * a backend that owns them). SyN calls it when a registration ends; the next
    * `prepare` simply allocates them again. Steps not yet disposed keep theirs.
    */
   releaseBuffers(): void {
-    this.spare = null;
-    this.lent = null;
+    this.workspaces.clear();
   }
 
-  /** Takes the cached workspace if it fits `voxels` and no live step uses it; otherwise a new one. */
-  private borrow(voxels: number): SSDWorkspace {
+  /** The cached workspace if it fits this grid and context (and no live step uses it); otherwise a new one. */
+  private borrow(voxels: number, context: KernelContext): SSDWorkspace {
     const dim = this.dim;
-    let ws = this.spare;
-    if (ws === null || ws.voxels !== voxels || ws.dim !== dim) {
-      if (this.lent !== null) {
-        // A step of an overlapping run still holds the cached buffers: use private ones.
-        return { voxels, dim, delta: new Float32Array(voxels), grad: new Float32Array(voxels * dim) };
-      }
-      this.spare = null; // let the old grid's buffers go before allocating the new ones
-      ws = { voxels, dim, delta: new Float32Array(voxels), grad: new Float32Array(voxels * dim) };
-    }
-    this.spare = null;
-    this.lent = ws;
-    return ws;
-  }
-
-  private giveBack(ws: SSDWorkspace): void {
-    if (this.lent === ws) {
-      this.lent = null;
-      this.spare = ws;
-    }
+    return this.workspaces.borrow(
+      (ws) => ws.voxels === voxels && ws.dim === dim && ws.context === context,
+      () => Object.assign(allocWorkspaceArrays(context, { delta: voxels, grad: voxels * dim }), { voxels, dim, context }),
+    );
   }
 }
 

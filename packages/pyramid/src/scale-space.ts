@@ -150,14 +150,23 @@ function constantError(what: string, value: number): EmptyImageError {
  * then `x *= mask` when a mask is given. Throws when the array is constant.
  */
 function normalise(a: Float32Array, mask: Uint8Array | null, what: string): void {
-  const [mn, mx] = minMax(a);
+  normaliseInto(a, a, minMax(a), mask, what);
+}
+
+/**
+ * {@link normalise} of `src` written into `out` (which may be `src`), with the min and
+ * max of `src` already known: one pass instead of a copy, a min-max pass and a
+ * normalisation pass.
+ */
+function normaliseInto(out: Float32Array, src: Float32Array, [mn, mx]: readonly [number, number], mask: Uint8Array | null, what: string): void {
   const range = Math.fround(mx - mn);
   if (range === 0) throw constantError(what, mn);
   const f = Math.fround;
+  const n = src.length;
   if (mask === null) {
-    for (let i = 0; i < a.length; i++) a[i] = f(a[i] - mn) / range;
+    for (let i = 0; i < n; i++) out[i] = f(src[i] - mn) / range;
   } else {
-    for (let i = 0; i < a.length; i++) a[i] = mask[i] ? f(a[i] - mn) / range : 0;
+    for (let i = 0; i < n; i++) out[i] = mask[i] ? f(src[i] - mn) / range : 0;
   }
 }
 
@@ -200,6 +209,8 @@ export class ScaleSpace<D extends Dim = Dim> {
   private readonly ownsSource: boolean;
   /** The array of a released level, reused by the next level built (lazy mode). */
   private recycled: Float32Array | null = null;
+  /** Min and max of the input, found by the constructor (level 0 normalises with them). */
+  private readonly sourceMinMax: readonly [number, number];
   private mask: Uint8Array | null;
   private readonly gaussian: Kernels['gaussianFilter'];
   private readonly name: string;
@@ -283,6 +294,7 @@ export class ScaleSpace<D extends Dim = Dim> {
     // A constant input cannot be normalised (checked up front, also for lazy levels).
     const [mn, mx] = minMax(img32);
     if (Math.fround(mx - mn) === 0) throw constantError(`The ${name} image`, mn);
+    this.sourceMinMax = [mn, mx];
 
     const levels: LevelGeometry<D>[] = [];
     levels.push({
@@ -370,8 +382,8 @@ export class ScaleSpace<D extends Dim = Dim> {
   /** Writes the image of `level` into `out` (which may be `src` for level 0); every value is written. */
   private compute(level: number, out: Float32Array, src: Float32Array): void {
     if (level === 0) {
-      if (out !== src) out.set(src);
-      normalise(out, this.mask, `The ${this.name} image`);
+      // The input is not modified before its level 0 is built, so its min and max are known.
+      normaliseInto(out, src, this.sourceMinMax, this.mask, `The ${this.name} image`);
     } else {
       this.gaussian(out, src, this.imageShape, 1, this.levels[level].sigmas);
       normalise(out, this.mask, `The smoothed ${this.name} image of level ${level}`);

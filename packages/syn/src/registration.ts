@@ -58,6 +58,8 @@ import {
   type MetricInputs,
   type NumericArray,
   type ShapeOf,
+  type Shape2D,
+  type Shape3D,
   type SimilarityMetric,
 } from '@diffeo/core';
 import { ScaleSpace } from '@diffeo/pyramid';
@@ -398,6 +400,8 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
       out: Float32Array, d1: Float32Array, s1: readonly number[], d2: Float32Array, s2: readonly number[], A: Affine, B: Affine, t: number) => unknown;
     const invert = (dim === 2 ? ctx.kernel('invert2d') : ctx.kernel('invert3d')) as (
       inv: Float32Array, d: Float32Array, shape: readonly number[], W: Affine, spacing: ArrayLike<number>, maxIter: number, tol: number, scratch: Float32Array) => unknown;
+    // 3-4. zero the step's boundary layer and divide it by its largest norm (voxels)
+    const conditionStep = ctx.kernel('conditionStep');
     const resample = (dim === 2 ? ctx.kernel('resampleField2d') : ctx.kernel('resampleField3d')) as (
       out: Float32Array, outShape: readonly number[], field: Float32Array, shape: readonly number[], factors: ArrayLike<number>) => void;
     const warpNearest = (dim === 2 ? ctx.kernel('warpNearest2d') : ctx.kernel('warpNearest3d')) as (
@@ -452,6 +456,7 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
     for (let level = L - 1; level >= 0; level--) {
       const shape = [...staticSS.getDomainShape(level)];
       const shapeD = shape as unknown as ShapeOf<D>;
+      const shapeK = shape as unknown as Shape2D | Shape3D;
       const G = staticSS.getAffine(level);
       const Winv = staticSS.getAffineInv(level);
       const spacing = Float64Array.from(staticSS.getSpacing(level));
@@ -560,13 +565,11 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
           this.emit({ ...ev('ITER_START', level, niter), staticWarped: { shape: shapeD, data: ws }, movingWarped: { shape: shapeD, data: wm } } as RegistrationEvent<D>);
           // 3-5. forward step (metrics write every value of `out`, so no clearing)
           fwEnergy = step.forward(work);
-          this.zeroBoundary(work, shape);
-          this.normalize(work, spacing);
+          conditionStep(work, shapeK, spacing);
           compose(s2r.forward, s2r.forward, shape, work, shape, null, Winv, this.stepLength);
           // backward step
           bwEnergy = step.backward(work);
-          this.zeroBoundary(work, shape);
-          this.normalize(work, spacing);
+          conditionStep(work, shapeK, spacing);
           compose(m2r.forward, m2r.forward, shape, work, shape, null, Winv, this.stepLength);
         } finally {
           // The metric is done once both steps exist (DIPY frees it only after the
@@ -660,69 +663,5 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
     const inverted = result.inverse();
     this.emit({ ...ev('OPT_END', -1, 0), fullEnergyProfile: [...this.fullEnergyProfile], iterationsPerLevel: [...this.iterationsPerLevel] } as RegistrationEvent<D>);
     return inverted;
-  }
-
-  /** Sets the outermost voxel layer (index 0 or n−1 on any axis) of a step to zero. */
-  private zeroBoundary(step: Float32Array, shape: readonly number[]): void {
-    const d = this.dim;
-    if (d === 2) {
-      const [nr, nc] = shape;
-      for (let c = 0; c < nc; c++) {
-        for (let k = 0; k < 2; k++) {
-          step[c * 2 + k] = 0;
-          step[((nr - 1) * nc + c) * 2 + k] = 0;
-        }
-      }
-      for (let r = 0; r < nr; r++) {
-        for (let k = 0; k < 2; k++) {
-          step[(r * nc) * 2 + k] = 0;
-          step[(r * nc + nc - 1) * 2 + k] = 0;
-        }
-      }
-    } else {
-      const [ns, nr, nc] = shape;
-      for (let s = 0; s < ns; s++) {
-        for (let r = 0; r < nr; r++) {
-          const edgeSR = s === 0 || s === ns - 1 || r === 0 || r === nr - 1;
-          const base = (s * nr + r) * nc;
-          if (edgeSR) {
-            step.fill(0, base * 3, (base + nc) * 3);
-          } else {
-            step[base * 3] = 0; step[base * 3 + 1] = 0; step[base * 3 + 2] = 0;
-            const e = (base + nc - 1) * 3;
-            step[e] = 0; step[e + 1] = 0; step[e + 2] = 0;
-          }
-        }
-      }
-    }
-  }
-
-  /** Divides a step by its largest norm in voxel units (component / spacing), in float32 as NumPy 1.x does. */
-  private normalize(step: Float32Array, spacing: Float64Array): void {
-    const d = this.dim;
-    const n = step.length / d;
-    // The largest squared norm, then one square root: sqrt is correctly rounded and
-    // monotone, so sqrt(max v) is exactly max sqrt(v).
-    let sq = 0;
-    if (d === 2) {
-      const s0 = spacing[0], s1 = spacing[1];
-      for (let i = 0; i < n; i++) {
-        const a = step[2 * i] / s0, b = step[2 * i + 1] / s1;
-        const v = a * a + b * b;
-        if (v > sq) sq = v;
-      }
-    } else {
-      const s0 = spacing[0], s1 = spacing[1], s2 = spacing[2];
-      for (let i = 0; i < n; i++) {
-        const a = step[3 * i] / s0, b = step[3 * i + 1] / s1, c = step[3 * i + 2] / s2;
-        const v = a * a + b * b + c * c;
-        if (v > sq) sq = v;
-      }
-    }
-    const nrm = Math.sqrt(sq);
-    if (nrm > 0) {
-      const f = Math.fround(nrm);
-      for (let i = 0; i < step.length; i++) step[i] = Math.fround(step[i] / f);
-    }
   }
 }

@@ -215,3 +215,60 @@ export function gradientSampler3d(out: Float32Array, inside: Int32Array, outShap
     }
   }
 }
+
+/**
+ * The image gradient every DIPY metric uses (ALGORITHM §2.7): {@link numpyGradient}
+ * (voxel units, float32), each component `k` divided by `spacing[k]` (double
+ * division, stored float32), then rotated into the world frame by the linear part
+ * of `direction` (homogeneous coordinate 0, stored float32).
+ * @param out - `prod(shape)·d` float32, interleaved components (world units of
+ *   intensity per world unit of length, world axes of `direction`).
+ * @param image - `prod(shape)` float32 on the reference grid (C order).
+ * @param shape - `[nr, nc]` or `[ns, nr, nc]` (voxels).
+ * @param spacing - voxel size per array axis (world units), length `d`.
+ * @param direction - `(d+1)×(d+1)` row-major direction matrix.
+ */
+export function physicalGradient(out: Float32Array, image: Float32Array, shape: Shape2D | Shape3D,
+  spacing: ArrayLike<number>, direction: ArrayLike<number>): void {
+  numpyGradient(out, image, shape);
+  orientGradient(out, shape, spacing, direction);
+}
+
+/**
+ * The second half of {@link physicalGradient}, in place on a gradient in voxel units
+ * (`prod(shape)·d` float32, interleaved): component `k` divided by `spacing[k]`
+ * (double division, stored float32), then rotated by the linear part of the
+ * `(d+1)×(d+1)` row-major `direction` (homogeneous coordinate 0, stored float32).
+ */
+export function orientGradient(out: Float32Array, shape: Shape2D | Shape3D, spacing: ArrayLike<number>, direction: ArrayLike<number>): void {
+  const dim = shape.length;
+  const voxels = out.length / dim;
+  const m = dim + 1;
+  if (dim === 2) {
+    const s0 = spacing[0], s1 = spacing[1];
+    const d00 = direction[0], d01 = direction[1], d02 = direction[2];
+    const d10 = direction[m], d11 = direction[m + 1], d12 = direction[m + 2];
+    for (let p = 0, q = 0; p < voxels; p++, q += 2) {
+      // divide and store (float32), then reorient with homogeneous coordinate 0
+      out[q] = out[q] / s0;
+      out[q + 1] = out[q + 1] / s1;
+      const x0 = out[q], x1 = out[q + 1];
+      out[q] = d00 * x0 + d01 * x1 + 0 * d02;
+      out[q + 1] = d10 * x0 + d11 * x1 + 0 * d12;
+    }
+  } else {
+    const s0 = spacing[0], s1 = spacing[1], s2 = spacing[2];
+    const d00 = direction[0], d01 = direction[1], d02 = direction[2], d03 = direction[3];
+    const d10 = direction[m], d11 = direction[m + 1], d12 = direction[m + 2], d13 = direction[m + 3];
+    const d20 = direction[2 * m], d21 = direction[2 * m + 1], d22 = direction[2 * m + 2], d23 = direction[2 * m + 3];
+    for (let p = 0, q = 0; p < voxels; p++, q += 3) {
+      out[q] = out[q] / s0;
+      out[q + 1] = out[q + 1] / s1;
+      out[q + 2] = out[q + 2] / s2;
+      const x0 = out[q], x1 = out[q + 1], x2 = out[q + 2];
+      out[q] = d00 * x0 + d01 * x1 + d02 * x2 + 0 * d03;
+      out[q + 1] = d10 * x0 + d11 * x1 + d12 * x2 + 0 * d13;
+      out[q + 2] = d20 * x0 + d21 * x1 + d22 * x2 + 0 * d23;
+    }
+  }
+}

@@ -7,7 +7,8 @@ import { warp2d, warp3d, warpNearest2d, warpNearest3d } from './warp.js';
 import { compose2d, compose3d } from './compose.js';
 import { invert2d, invert3d } from './invert.js';
 import { resampleField2d, resampleField3d, downsample2d, downsample3d } from './resample.js';
-import { numpyGradient, gradientSampler2d, gradientSampler3d } from './gradient.js';
+import { numpyGradient, physicalGradient, gradientSampler2d, gradientSampler3d } from './gradient.js';
+import { conditionStep } from './step.js';
 import { gaussianFilter } from './gaussian.js';
 import { ccFactors2d, ccFactors3d, ccForwardStep2d, ccBackwardStep2d, ccForwardStep3d, ccBackwardStep3d } from './cc.js';
 import { ssdDemonsStep2d, ssdDemonsStep3d, gaussSeidelSweep2d, gaussSeidelSweep3d, residual2d, residual3d } from './ssd.js';
@@ -18,7 +19,8 @@ export const tsKernels: Kernels = {
   compose2d, compose3d,
   invert2d, invert3d,
   resampleField2d, resampleField3d, downsample2d, downsample3d,
-  numpyGradient, gradientSampler2d, gradientSampler3d,
+  numpyGradient, physicalGradient, gradientSampler2d, gradientSampler3d,
+  conditionStep,
   gaussianFilter,
   ccFactors2d, ccFactors3d, ccForwardStep2d, ccBackwardStep2d, ccForwardStep3d, ccBackwardStep3d,
   ssdDemonsStep2d, ssdDemonsStep3d, gaussSeidelSweep2d, gaussSeidelSweep3d, residual2d, residual3d,
@@ -28,3 +30,6 @@ export type { Kernels, KernelName, InversionResult } from './types.js';
 
 /** Slow direct-window-sum CC factors: a test oracle for backends and conformance, not part of the kernel table. */
 export { ccFactorsNaive2d, ccFactorsNaive3d } from './cc-naive.js';
+
+/** The spacing division and rotation of the `physicalGradient` kernel, for metrics that compute their own voxel-unit gradient. */
+export { orientGradient } from './gradient.js';

@@ -86,6 +86,22 @@ export interface Kernels {
    */
   numpyGradient(out: Float32Array, image: Float32Array, shape: Shape2D | Shape3D): void;
   /**
+   * The metrics' physical gradient (ALGORITHM §2.7): {@link Kernels.numpyGradient}, each
+   * component `k` divided by `spacing[k]` (double, stored float32), then rotated by the
+   * linear part of the `(d+1)×(d+1)` row-major `direction` (homogeneous coordinate 0,
+   * stored float32). `out` is `prod(shape)·d` float32 in world units per world unit.
+   */
+  physicalGradient(out: Float32Array, image: Float32Array, shape: Shape2D | Shape3D, spacing: ArrayLike<number>,
+    direction: ArrayLike<number>): void;
+  /**
+   * SyN's step conditioning: zero the outermost voxel layer of the `d`-component
+   * `step` (in place), then divide every value by the largest voxel norm in voxels
+   * (component `k` / `spacing[k]`; squared norms and their max in double, one sqrt,
+   * divisor rounded to float32, quotients stored float32); a zero step is left as is.
+   * Returns that norm (voxels).
+   */
+  conditionStep(step: Float32Array, shape: Shape2D | Shape3D, spacing: ArrayLike<number>): number;
+  /**
    * DIPY's physical-space gradient sampler (`vector_fields.gradient`, README note 6):
    * central differences at `x ± spacing/2` in world space, sampled bilinearly;
    * 0 and `inside = 0` when a sample is not inside.

@@ -21,7 +21,7 @@
  * aside), so `metric_backward2d` is compared at its tolerance but is not expected
  * to be bit-exact. An `info` row says so.
  */
-import { createContext, type KernelContext, type Kernels, type Shape2D, type Shape3D } from '@diffeo/core';
+import { createContext, orientGradient, type KernelContext, type Kernels, type Shape2D, type Shape3D } from '@diffeo/core';
 import { SSDMetric, ssdEnergy, vCycle2d } from '@diffeo/metrics-ssd';
 import type { NpyArray } from '@diffeo/io';
 import type { CaseContext, CaseHandler, Comparison, Tolerance } from '../types.js';
@@ -66,7 +66,7 @@ function shape3(a: NpyArray, what: string): Shape3D {
   return [a.shape[0], a.shape[1], a.shape[2]];
 }
 
-/** A context equal to `base` except that `numpyGradient` answers from `lookup` for the listed images. */
+/** A context equal to `base` except that `numpyGradient` (and `physicalGradient`, before its spacing and rotation) answer from `lookup` for the listed images. */
 function contextWithGradients(base: KernelContext, lookup: Map<Float32Array, Float32Array>): KernelContext {
   const table: Kernels = { ...base.kernels };
   const fallback = base.kernel('numpyGradient');
@@ -74,6 +74,15 @@ function contextWithGradients(base: KernelContext, lookup: Map<Float32Array, Flo
     const g = lookup.get(image);
     if (g) out.set(g);
     else fallback(out, image, shape);
+  };
+  // The metrics take gradients through physicalGradient: the injected voxel-unit
+  // gradient, then the kernel's own spacing division and rotation.
+  const physical = base.kernel('physicalGradient');
+  table.physicalGradient = (out, image, shape, spacing, direction) => {
+    const g = lookup.get(image);
+    if (!g) return physical(out, image, shape, spacing, direction);
+    out.set(g);
+    orientGradient(out, shape, spacing, direction);
   };
   return createContext({ name: 'ssd-case-gradients', priority: 0, kernels: table });
 }
