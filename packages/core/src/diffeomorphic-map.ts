@@ -446,6 +446,20 @@ export class DiffeomorphicMap<D extends Dim = Dim> {
     return this.copyMeta(!this.isInverse);
   }
 
+  /**
+   * Releases both fields: arrays that came from a backend's memory
+   * (`context.allocFloat32`, e.g. a SyN result with `resultInContextMemory`) go back
+   * to that backend through this map's {@link DiffeomorphicMap.context}; ordinary
+   * arrays are simply dropped. The fields are `null` afterwards (transforms throw
+   * until new fields are set). Maps sharing the arrays (`inverse()`,
+   * `shallowCopy()`) must not be used afterwards either; calling it twice is harmless.
+   */
+  dispose(): void {
+    for (const f of [this.fwd, this.bwd]) if (f !== null && f.length > 0) this.context.freeFloat32(f);
+    this.fwd = null;
+    this.bwd = null;
+  }
+
   /** A new map with the same metadata and `isInverse`, sharing both field arrays. */
   shallowCopy(): DiffeomorphicMap<D> {
     return this.copyMeta(this.isInverse);

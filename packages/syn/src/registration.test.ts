@@ -395,4 +395,42 @@ describe('SymmetricDiffeomorphicRegistration: backend-allocated buffers', () => 
       syn.intermediateMaps!.staticToRef.forward!, syn.intermediateMaps!.movingToRef.backward!];
     for (const a of outlives) expect(a.buffer).not.toBe(pool);
   });
+  it('with resultInContextMemory leaves the result in the backend memory until map.dispose()', async () => {
+    const live = new Set<Float32Array>();
+    const pool = new ArrayBuffer(64 << 20);
+    let next = 0;
+    const pooled = {
+      name: 'pooled', priority: 1, kernels: {},
+      allocFloat32(n: number) {
+        const a = new Float32Array(pool, next, n);
+        next += n * 4;
+        live.add(a);
+        return a;
+      },
+      freeFloat32(a: Float32Array) { return live.delete(a); },
+    };
+    const { createContext } = await import('@diffeo/core');
+    const ctx = createContext(pooled);
+    const moving = sub4(load('reg_o'));
+    const statik = sub4(load('reg_c'));
+    const opts = { levelIters: [20, 10, 5], invIter: 10 };
+    const plain = await new SymmetricDiffeomorphicRegistration(ssdMetric(2), opts).optimize({ static: statik, moving });
+    const syn = new SymmetricDiffeomorphicRegistration(ssdMetric(2), { ...opts, context: ctx, resultInContextMemory: true });
+    const map = await syn.optimize({ static: statik, moving });
+    // the same numbers, in two buffers of the pool that are still allocated
+    expect(Array.from(map.forward!)).toEqual(Array.from(plain.forward!));
+    expect(Array.from(map.backward!)).toEqual(Array.from(plain.backward!));
+    expect(map.forward!.buffer).toBe(pool);
+    expect(map.backward!.buffer).toBe(pool);
+    expect(new Set(live)).toEqual(new Set([map.forward, map.backward]));
+    expect(map.context).toBe(ctx);
+    // the map works as usual, then gives its fields back
+    const warped = map.transform(moving);
+    const warpedPlain = plain.transform(moving);
+    expect(Array.from(warped.data as Float32Array)).toEqual(Array.from(warpedPlain.data as Float32Array));
+    map.dispose();
+    expect(live.size).toBe(0);
+    expect(map.forward).toBeNull();
+    expect(() => map.transform(moving)).toThrow();
+  });
 });

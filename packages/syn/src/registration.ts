@@ -91,6 +91,16 @@ export interface SynOptions<D extends Dim = Dim> {
    * into the half-way fields' memory, which saves two fields at the end of the run.
    */
   keepIntermediateMaps?: boolean;
+  /**
+   * Leave the result's two fields in the memory the context allocated them in
+   * (`context.allocFloat32`, e.g. the WebAssembly backend's memory) instead of copying
+   * them into ordinary arrays when the run ends. That saves two fields at the end of
+   * the run (peak memory) and lets that backend use them without copies; the price:
+   * the fields are shared memory that stays allocated until you call the returned
+   * map's `dispose()` (garbage collection does not release it). Without such a
+   * backend, or with `keepIntermediateMaps`, the option changes nothing. Default false.
+   */
+  resultInContextMemory?: boolean;
 }
 
 /** Inputs of {@link SymmetricDiffeomorphicRegistration.optimize}. */
@@ -202,6 +212,8 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
   intermediateMaps: { staticToRef: DiffeomorphicMap; movingToRef: DiffeomorphicMap } | null = null;
   /** Whether {@link intermediateMaps} is filled (option `keepIntermediateMaps`). */
   readonly keepIntermediateMaps: boolean;
+  /** Whether the result's fields stay in the context's memory (option `resultInContextMemory`). */
+  readonly resultInContextMemory: boolean;
 
   private readonly onEvent?: RegistrationEventHandler<D>;
   private readonly signal?: AbortSignal;
@@ -246,6 +258,7 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
     this.signal = options.signal;
     this.context = options.context ?? defaultContext;
     this.keepIntermediateMaps = options.keepIntermediateMaps === true;
+    this.resultInContextMemory = options.resultInContextMemory === true;
   }
 
   /**
@@ -611,11 +624,14 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
       // The next level overwrites ws and wm, and run buffers are released when optimize
       // ends, so the event gets copies unless the view is the whole of an ordinary array
       // that nothing writes any more (after the finest level).
-      const img = (d: Float32Array): LevelImage<D> => ({ shape: shapeD, data: level > 0 || !ownsWholeBuffer(d) ? d.slice() : d });
-      this.emit({
-        ...ev('SCALE_END', level, niter), energies: [...energies],
-        staticWarped: niter > 0 ? img(ws) : null, movingWarped: niter > 0 ? img(wm) : null, fields: fieldsView(shapeD),
-      } as RegistrationEvent<D>);
+      // (No listener, no copies: they would be two images on top of the run's peak.)
+      if (this.onEvent !== undefined) {
+        const img = (d: Float32Array): LevelImage<D> => ({ shape: shapeD, data: level > 0 || !ownsWholeBuffer(d) ? d.slice() : d });
+        this.emit({
+          ...ev('SCALE_END', level, niter), energies: [...energies],
+          staticWarped: niter > 0 ? img(ws) : null, movingWarped: niter > 0 ? img(wm) : null, fields: fieldsView(shapeD),
+        } as RegistrationEvent<D>);
+      }
     }
     this.checkAbort();
 
@@ -630,9 +646,23 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
     compose(F, m2r.forward, finalShape, s2r.backward, finalShape, null, m2r.dispW2G, 1);
     compose(B, s2r.forward, finalShape, m2r.backward, finalShape, null, m2r.dispW2G, 1);
     // A view shorter than its buffer (a coarse level had the largest grid, or the buffer is
-    // a backend's memory, released when optimize ends) is copied out.
-    if (!ownsWholeBuffer(F)) F = F.slice();
-    if (!ownsWholeBuffer(B)) B = B.slice();
+    // a backend's memory, released when optimize ends) is copied out; with
+    // resultInContextMemory, a result filling a whole run buffer stays where it is and
+    // the map owns that buffer (released by map.dispose()).
+    let handedOver = false;
+    const handOver = (view: Float32Array, buf: Float32Array): Float32Array => {
+      if (!keep && this.resultInContextMemory && view.length === buf.length && view.buffer === buf.buffer && view.byteOffset === buf.byteOffset) {
+        const i = this.owned.indexOf(buf);
+        if (i >= 0) {
+          this.owned.splice(i, 1);
+          handedOver = true;
+          return buf;
+        }
+      }
+      return ownsWholeBuffer(view) ? view : view.slice();
+    };
+    F = handOver(F, m2r.fwdBuf);
+    B = handOver(B, s2r.fwdBuf);
 
     const mapOf = (h: HalfMap, domainShape: readonly number[], domainG2W: Affine, prealignOfMap: Affine) => {
       const m = new DiffeomorphicMap({
@@ -657,6 +687,8 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
     const result = mapOf(m2r, movingShape, movingG2W, prealignInv);
     result.forward = F;
     result.backward = B;
+    // Fields left in the context's memory: the map transforms with (and disposes into) that context.
+    if (handedOver) result.context = ctx;
     // Drop the half-way fields not owned by the result (or by intermediateMaps).
     s2r.forward = s2r.backward = m2r.forward = m2r.backward = EMPTY_FIELD;
     s2r.fwdBuf = s2r.bwdBuf = m2r.fwdBuf = m2r.bwdBuf = spareBuf = EMPTY_FIELD;

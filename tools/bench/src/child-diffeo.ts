@@ -67,6 +67,8 @@ async function main(argv: string[]): Promise<void> {
     invIter: s.inv_iter,
     invTol: s.inv_tol,
     context,
+    // one registration per process: the result may stay in the backend's memory (no copy)
+    resultInContextMemory: true,
   });
   const staticImg = { data: stat.data, shape: stat.shape };
   const movingImg = { data: mov.data, shape: mov.shape };
