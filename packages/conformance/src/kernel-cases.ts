@@ -310,6 +310,35 @@ export const kernelCases: KernelCases = {
     label: `3D, radius ${radius}`,
     make: (r: Random): Parameters<Kernels['ccFactors3d']> => [new Float32Array(count(S3CC) * 5), smoothImage(r, S3CC), smoothImage(r, S3CC), S3CC, radius],
   })),
+  ccFactors3dStream: [
+    ...[1, 2].map((radius) => ({
+      label: `3D, radius ${radius}, all iterations in one call`,
+      make: (r: Random): Parameters<Kernels['ccFactors3dStream']> => [new Float32Array(count(S3CC) * 5), 0, smoothImage(r, S3CC), smoothImage(r, S3CC), S3CC, radius,
+        new Float64Array(2 * S3CC[1] * S3CC[2] * 5), 0, S3CC[0] + radius],
+    })),
+    ...[1, 2].map((radius) => ({
+      label: `3D, radius ${radius}, resumed mid-volume into a slab buffer`,
+      make: (r: Random): Parameters<Kernels['ccFactors3dStream']> => {
+        const st = smoothImage(r, S3CC);
+        const mv = smoothImage(r, S3CC);
+        const plane = S3CC[1] * S3CC[2];
+        const state = new Float64Array(2 * plane * 5);
+        // the first 5 iterations by the reference kernels, into a throw-away buffer
+        tsKernels.ccFactors3dStream(new Float32Array(S3CC[0] * plane * 5), 0, st, mv, S3CC, radius, state, 0, 5);
+        // iterations [5, 9) complete slices [5 − r, 9 − r)
+        return [new Float32Array(4 * plane * 5), 5 - radius, st, mv, S3CC, radius, state, 5, 9];
+      },
+    })),
+  ],
+  ccEnergy3d: [1, 2].map((radius) => ({
+    label: `3D, radius ${radius}, slices [3, 7) continuing a sum`,
+    make: (r: Random): Parameters<Kernels['ccEnergy3d']> => {
+      const plane = S3CC[1] * S3CC[2];
+      const f = new Float32Array(count(S3CC) * 5);
+      tsKernels.ccFactors3d(f, smoothImage(r, S3CC), smoothImage(r, S3CC), S3CC, radius);
+      return [f.subarray(2 * plane * 5), 2, S3CC, radius, 3, 7, -1.25];
+    },
+  })),
   ccForwardStep2d: [1, 3].map((radius) => ({
     label: `2D, radius ${radius}`,
     make: (r: Random): Parameters<Kernels['ccForwardStep2d']> => {

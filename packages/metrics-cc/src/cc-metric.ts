@@ -116,6 +116,14 @@ function firstNonFinite(a: Float32Array): number {
  * is the same number for both directions: the backward formula only swaps the
  * factors of a product). So a step needs two slab-sized buffers instead of a
  * gradient of the whole grid.
+ *
+ * Streamed factors (3D, slabbed). DIPY's 3D factors are running sums along axis 0, so
+ * they are computed in order, slab by slab, with the resumable kernel
+ * `ccFactors3dStream` into a buffer that holds only the slab's slices and its halos
+ * (the halo slices shared with the next slab are moved to the front), and the energy
+ * is summed slab after slab in raster order with `ccEnergy3d` (the same number as the
+ * whole-grid sum). Each direction streams the factors once: a second factor pass per
+ * iteration in exchange for `5 − 5·(slab + 2·halo)/ns` floats per voxel.
  */
 interface CCPlan {
   /** Output slices (along axis 0) per slab; ≥ the number of slices means one piece. */
@@ -127,6 +135,8 @@ interface CCPlan {
   /** Length of the gradient buffer (and of the slab step buffer when slabbed). */
   readonly bufLen: number;
   readonly slabbed: boolean;
+  /** Factors streamed slab by slab (3D, slabbed) instead of computed for the whole grid. */
+  readonly streamed: boolean;
 }
 
 function planFor(shape: readonly number[], radius: number, dim: number): CCPlan {
@@ -139,7 +149,7 @@ function planFor(shape: readonly number[], radius: number, dim: number): CCPlan 
   const slab = Math.max(6 * halo, Math.ceil(ns / 8));
   const slabbed = slab + 2 * halo < ns;
   const bufLen = (slabbed ? slab + 2 * halo : ns) * plane * dim;
-  return { slab, halo, plane, bufLen, slabbed };
+  return { slab, halo, plane, bufLen, slabbed, streamed: slabbed && dim === 3 };
 }
 
 /**
@@ -156,6 +166,9 @@ interface CCWorkspace {
   readonly grad: Float32Array;
   /** Slab step buffer (empty when the step is computed in one piece). */
   readonly slabStep: Float32Array;
+  /** Streamed factors only: the running sums' storage (as float32) and its float64 view. */
+  readonly state: Float32Array;
+  readonly state64: Float64Array;
   /** The context whose `allocFloat32` gave the buffers (they go back to it). */
   readonly context: KernelContext;
   /** Gives the buffers back to the context. */
@@ -168,8 +181,16 @@ interface CCWorkspace {
  * copying 5 floats per voxel in and out of every call.
  */
 function newWorkspace(context: KernelContext, voxels: number, dim: number, plan: CCPlan): CCWorkspace {
-  const arrays = allocWorkspaceArrays(context, { factors: voxels * 5, grad: plan.bufLen, slabStep: plan.slabbed ? plan.bufLen : 0 });
-  return Object.assign(arrays, { voxels, dim, bufLen: plan.bufLen, context });
+  // Streamed: the factors of one slab and its halos, and the running sums (2 planes of
+  // 5 doubles, allocated as float32 pairs so that they live where the kernels run).
+  const factorLen = plan.streamed ? (plan.bufLen / dim) * 5 : voxels * 5;
+  const stateLen = plan.streamed ? 2 * plan.plane * 5 * 2 : 0;
+  const arrays = allocWorkspaceArrays(context, {
+    factors: factorLen, grad: plan.bufLen, slabStep: plan.slabbed ? plan.bufLen : 0, state: stateLen,
+  });
+  const st = arrays.state;
+  const state = new Float64Array(st.buffer, st.byteOffset, stateLen / 2);
+  return Object.assign(arrays, { voxels, dim, bufLen: plan.bufLen, context, state64: state });
 }
 
 /** The 2D or 3D CC step kernel, taking the shape that matches it. */
@@ -209,7 +230,9 @@ class CCStep<D extends Dim> implements MetricStep<D> {
     this.giveBack = giveBack;
     this.ws = ws;
     // The factor kernels write every value, so a reused buffer needs no clearing.
-    if (dim === 2) {
+    if (plan.streamed) {
+      // computed slab by slab in each step
+    } else if (dim === 2) {
       this.context.kernel('ccFactors2d')(ws.factors, inputs.static, inputs.moving, this.shape as Shape2D, opts.radius);
     } else {
       this.context.kernel('ccFactors3d')(ws.factors, inputs.static, inputs.moving, this.shape as Shape3D, opts.radius);
@@ -256,6 +279,8 @@ class CCStep<D extends Dim> implements MetricStep<D> {
         this.gradOf = want;
       }
       energy = kernel(out, ws.grad, factors, shape, r);
+    } else if (plan.streamed) {
+      energy = this.streamedStep(out, image, kernel, ws);
     } else {
       // The energy of the whole grid (it does not read the gradient, so `out` stands in
       // for it); `out` itself is then rewritten slab by slab.
@@ -278,6 +303,51 @@ class CCStep<D extends Dim> implements MetricStep<D> {
     const s = this.opts.sigmaDiff;
     ctx.kernel('gaussianFilter')(out, out, this.shape, dim, dim === 2 ? [s, s] : [s, s, s]);
     return energy;
+  }
+
+  /**
+   * The raw step of a 3D grid with streamed factors (see {@link CCPlan}): slab by slab,
+   * the factors of the slab and its halos (continuing the running sums), the energy of
+   * the slab's slices (first direction only), the gradient and the step.
+   */
+  private streamedStep(out: Float32Array, image: Float32Array, kernel: StepKernel, ws: CCWorkspace): number {
+    const ctx = this.context;
+    const shape = this.shape as Shape3D;
+    const r = this.opts.radius;
+    const { slab, halo, plane } = this.plan;
+    const ns = shape[0];
+    const rest = shape.slice(1);
+    const fPlane = plane * 5;
+    const stream = ctx.kernel('ccFactors3dStream');
+    const energyOf = ctx.kernel('ccEnergy3d');
+    const needEnergy = this.energy === null;
+    let energy = 0;
+    ws.state64.fill(0);
+    let next = 0; // next iteration of the running sums
+    let held = 0; // factor slices [first, held) are in ws.factors
+    let first = 0;
+    for (let s0 = 0; s0 < ns; s0 += slab) {
+      const s1 = Math.min(ns, s0 + slab);
+      const a = Math.max(0, s0 - halo);
+      const b = Math.min(ns, s1 + halo);
+      // keep the halo slices computed for the previous slab, at the front
+      if (held > a) ws.factors.copyWithin(0, (a - first) * fPlane, (held - first) * fPlane);
+      first = a;
+      const sTo = Math.min(ns + r, b + r); // iteration z + r completes slice z
+      stream(ws.factors, first, this.staticImage!, this.movingImage!, shape, r, ws.state64, next, sTo);
+      next = sTo;
+      held = b;
+      const factors = ws.factors.subarray(0, (b - a) * fPlane);
+      if (needEnergy) energy = energyOf(factors, a, shape, r, s0, s1, energy);
+      const sub = [b - a, ...rest] as unknown as Shape3D;
+      const grad = ws.grad.subarray(0, (b - a) * plane * 3);
+      const part = ws.slabStep.subarray(0, (b - a) * plane * 3);
+      metricGradient(grad, image.subarray(a * plane, b * plane), sub, 3, this.spacing, this.direction, ctx);
+      kernel(part, grad, factors, sub, r);
+      out.set(part.subarray((s0 - a) * plane * 3, (s1 - a) * plane * 3), s0 * plane * 3);
+    }
+    if (needEnergy) this.energy = energy;
+    return this.energy!;
   }
 }
 

@@ -269,3 +269,45 @@ describe('CC steps vs closed forms (DIPY test_compute_cc_steps_2d/3d)', () => {
     expect(Array.from(out).every((v) => v === 0)).toBe(true);
   });
 });
+
+describe('ccFactors3dStream and ccEnergy3d (slab by slab)', () => {
+  function volume(shape: Shape3D, seed: number): Float32Array {
+    const next = rng(seed);
+    const n = shape[0] * shape[1] * shape[2];
+    const a = new Float32Array(n);
+    for (let i = 0; i < n; i++) a[i] = Math.fround(next() * 10 + Math.sin(i / 7));
+    return a;
+  }
+  it.each([
+    { shape: [12, 9, 10] as Shape3D, radius: 1, slab: 2 },
+    { shape: [12, 9, 10] as Shape3D, radius: 2, slab: 5 },
+    { shape: [17, 8, 11] as Shape3D, radius: 3, slab: 3 },
+  ])('gives the whole-grid factors and energy bit for bit (shape $shape, radius $radius, slabs of $slab)', ({ shape, radius, slab }) => {
+    const [ns, nr, nc] = shape;
+    const plane = nr * nc;
+    const st = volume(shape, 3);
+    const mv = volume(shape, 4);
+    const whole = new Float32Array(ns * plane * 5);
+    tsKernels.ccFactors3d(whole, st, mv, shape, radius);
+    const grad = new Float32Array(ns * plane * 3).fill(1);
+    const wantEnergy = tsKernels.ccForwardStep3d(new Float32Array(ns * plane * 3), grad, whole, shape, radius);
+    // slabs of output slices [z0, z1): iterations up to z1 + radius complete them
+    const state = new Float64Array(2 * plane * 5);
+    const got = new Float32Array(ns * plane * 5);
+    const buf = new Float32Array(slab * plane * 5);
+    let next = 0;
+    let energy = 0;
+    for (let z0 = 0; z0 < ns; z0 += slab) {
+      const z1 = Math.min(ns, z0 + slab);
+      const sTo = Math.min(ns + radius, z1 + radius);
+      buf.fill(NaN);
+      tsKernels.ccFactors3dStream(buf, z0, st, mv, shape, radius, state, next, sTo);
+      next = sTo;
+      got.set(buf.subarray(0, (z1 - z0) * plane * 5), z0 * plane * 5);
+      energy = tsKernels.ccEnergy3d(buf, z0, shape, radius, z0, z1, energy);
+    }
+    expect(next).toBe(ns + radius);
+    expect(Array.from(got)).toEqual(Array.from(whole));
+    expect(energy).toBe(wantEnergy);
+  });
+});

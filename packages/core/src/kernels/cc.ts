@@ -194,6 +194,36 @@ const F_ALL = 255;
  */
 export function ccFactors3d(out: Float32Array, staticImage: Float32Array, movingImage: Float32Array,
   shape: Shape3D, radius: number): void {
+  const temp = new Float64Array(2 * shape[1] * shape[2] * 5);
+  factors3dRange(out, 0, staticImage, movingImage, shape, radius, temp, 0, shape[0] + radius);
+}
+
+/**
+ * Resumable {@link ccFactors3d}, for computing the factors slab by slab with the same
+ * numbers: runs the iterations `s ∈ [sFrom, sTo)` of the running-sum scheme, each of
+ * which (for `s ≥ radius`) completes factor slice `s − radius`. Start with `sFrom = 0`
+ * and a zero-filled `state`, continue with `sFrom` = the previous `sTo`; after the
+ * iterations up to `ns + radius` every slice has been written once. The images must
+ * not change in between.
+ *
+ * @param out - receives the completed slices: slice `z` at slice offset `z − outFirstSlice`
+ *   (`nr·nc·5` float32 per slice, `[F0..F4]` per voxel); must hold those slices.
+ * @param outFirstSlice - the absolute slice index stored at the start of `out`.
+ * @param staticImage - `ns·nr·nc` float32 static volume (the whole grid).
+ * @param movingImage - `ns·nr·nc` float32 moving volume on the same grid.
+ * @param shape - `[ns, nr, nc]` (voxels).
+ * @param radius - window radius `r` in voxels.
+ * @param state - the running sums between calls: `2·nr·nc·5` doubles, zero-filled at the start.
+ * @param sFrom - first iteration to run (0 ≤ sFrom ≤ sTo).
+ * @param sTo - end of the iterations (≤ ns + radius).
+ */
+export function ccFactors3dStream(out: Float32Array, outFirstSlice: number, staticImage: Float32Array, movingImage: Float32Array,
+  shape: Shape3D, radius: number, state: Float64Array, sFrom: number, sTo: number): void {
+  factors3dRange(out, outFirstSlice, staticImage, movingImage, shape, radius, state, sFrom, sTo);
+}
+
+function factors3dRange(out: Float32Array, outFirstSlice: number, staticImage: Float32Array, movingImage: Float32Array,
+  shape: Shape3D, radius: number, temp: Float64Array, sFrom: number, sTo: number): void {
   const ns = shape[0];
   const nr = shape[1];
   const nc = shape[2];
@@ -201,17 +231,16 @@ export function ccFactors3d(out: Float32Array, staticImage: Float32Array, moving
   const nrc = nr * nc;
   const rowStride = nc * 5;
   const plane = nr * rowStride;
-  const temp = new Float64Array(2 * plane);
   const st = staticImage;
   const mv = movingImage;
-  const sEnd = ns + radius;
   const qEnd = nr + radius;
   const cEnd = nc + radius;
+  // out holds slices from outFirstSlice on: output index = 5·(voxel index) − oShift
+  const oShift = outFirstSlice * nrc * 5;
 
-  let cur = 1;
-  for (let s = 0; s < sEnd; s++) {
+  for (let s = sFrom; s < sTo; s++) {
+    const cur = s & 1;
     const ss = s - radius < 0 ? s - radius + ns : s - radius;
-    cur = 1 - cur;
     const curBase = cur * plane;
     const prevBase = (1 - cur) * plane;
     const firsts = ss - radius > 0 ? ss - radius : 0;
@@ -252,9 +281,9 @@ export function ccFactors3d(out: Float32Array, staticImage: Float32Array, moving
         if (c === side && side < nc) {
           c = flags === F_ALL
             ? span3dFull(temp, out, st, mv, c, nc, radius, side, rowCur, rowCurP, rowPrev, rowPrevP,
-              vSQ, vSoQ, vSQo, vSoQo, outRow, sidesr)
+              vSQ, vSoQ, vSQo, vSoQo, outRow, sidesr, oShift)
             : span3d(temp, out, st, mv, c, nc, radius, side, flags, rowCur, rowCurP, rowPrev, rowPrevP,
-              vSQ, vSoQ, vSQo, vSoQo, outRow, sidesr);
+              vSQ, vSoQ, vSQo, vSoQo, outRow, sidesr, oShift);
           continue;
         }
         const cc = c - radius < 0 ? c - radius + nc : c - radius;
@@ -346,7 +375,7 @@ export function ccFactors3d(out: Float32Array, staticImage: Float32Array, moving
           const Imean = t0 / cnt;
           const Jmean = t2 / cnt;
           const p = outRow + cc;
-          const o = p * 5;
+          const o = p * 5 - oShift;
           out[o] = st[p] - Imean;
           out[o + 1] = mv[p] - Jmean;
           out[o + 2] = t4 - Jmean * t0 - Imean * t2 + cnt * Jmean * Imean;
@@ -369,7 +398,7 @@ export function ccFactors3d(out: Float32Array, staticImage: Float32Array, moving
 function span3d(temp: Float64Array, out: Float32Array, st: Float32Array, mv: Float32Array,
   cStart: number, nc: number, radius: number, side: number, flags: number,
   rowCur: number, rowCurP: number, rowPrev: number, rowPrevP: number,
-  vSQ: number, vSoQ: number, vSQo: number, vSoQo: number, outRow: number, sidesr: number): number {
+  vSQ: number, vSoQ: number, vSQo: number, vSoQo: number, outRow: number, sidesr: number, oShift: number): number {
   const inSQ = (flags & F_IN_SQ) !== 0;
   const sHasPrev = (flags & F_S_PREV) !== 0;
   const qHasPrev = (flags & F_Q_PREV) !== 0;
@@ -448,7 +477,7 @@ function span3d(temp: Float64Array, out: Float32Array, st: Float32Array, mv: Flo
       const Imean = t0 / cnt;
       const Jmean = t2 / cnt;
       const p = outRow + cc;
-      const o = p * 5;
+      const o = p * 5 - oShift;
       out[o] = st[p] - Imean;
       out[o + 1] = mv[p] - Jmean;
       out[o + 2] = t4 - Jmean * t0 - Imean * t2 + cnt * Jmean * Imean;
@@ -463,7 +492,7 @@ function span3d(temp: Float64Array, out: Float32Array, st: Float32Array, mv: Flo
 function span3dFull(temp: Float64Array, out: Float32Array, st: Float32Array, mv: Float32Array,
   cStart: number, nc: number, radius: number, side: number,
   rowCur: number, rowCurP: number, rowPrev: number, rowPrevP: number,
-  vSQ: number, vSoQ: number, vSQo: number, vSoQo: number, outRow: number, sidesr: number): number {
+  vSQ: number, vSoQ: number, vSQo: number, vSoQo: number, outRow: number, sidesr: number, oShift: number): number {
   let k = rowCur + (cStart - radius - 1) * 5;
   let p0 = temp[k], p1 = temp[k + 1], p2 = temp[k + 2], p3 = temp[k + 3], p4 = temp[k + 4];
   let c = cStart;
@@ -513,7 +542,7 @@ function span3dFull(temp: Float64Array, out: Float32Array, st: Float32Array, mv:
     const Imean = t0 / cnt;
     const Jmean = t2 / cnt;
     const p = outRow + cc;
-    const o = p * 5;
+    const o = p * 5 - oShift;
     out[o] = st[p] - Imean;
     out[o + 1] = mv[p] - Jmean;
     out[o + 2] = t4 - Jmean * t0 - Imean * t2 + cnt * Jmean * Imean;
@@ -644,6 +673,49 @@ function ccStep3d(out: Float32Array, grad: Float32Array, factors: Float32Array, 
         out[g] = 0 - t * grad[g];
         out[g + 1] = 0 - t * grad[g + 1];
         out[g + 2] = 0 - t * grad[g + 2];
+      }
+    }
+  }
+  return energy;
+}
+
+/**
+ * The 3D CC energy (the value {@link ccForwardStep3d} and {@link ccBackwardStep3d}
+ * return) over the slices `[sFrom, sTo)` of the grid, continuing the sum `acc`: per
+ * voxel at least `radius` from every border of the whole grid, in raster order,
+ * `cc = F2²/(F3·F4)` (0 when `F3·F4 ≤ 1e-5`; voxels with `F3 = 0` or `F4 = 0` skipped)
+ * and `acc −= cc` when `cc < 1`. Called over consecutive slice ranges, it gives the
+ * whole-grid energy bit for bit.
+ *
+ * @param factors - factor slices from `firstSlice` on (`nr·nc·5` float32 per slice),
+ *   holding at least the slices `[sFrom, sTo)`.
+ * @param firstSlice - the absolute slice index stored at the start of `factors`.
+ * @param shape - `[ns, nr, nc]` of the whole grid (voxels).
+ * @param radius - window radius (voxels).
+ * @param acc - the energy of the slices before `sFrom` (0 to start).
+ * @returns `acc` plus this range's contributions (dimensionless).
+ */
+export function ccEnergy3d(factors: Float32Array, firstSlice: number, shape: Shape3D, radius: number,
+  sFrom: number, sTo: number, acc: number): number {
+  const ns = shape[0];
+  const nr = shape[1];
+  const nc = shape[2];
+  let energy = acc;
+  const s0 = Math.max(sFrom, radius);
+  const s1 = Math.min(sTo, ns - radius);
+  for (let s = s0; s < s1; s++) {
+    for (let r = radius; r < nr - radius; r++) {
+      const row = ((s - firstSlice) * nr + r) * nc;
+      for (let c = radius; c < nc - radius; c++) {
+        const f = (row + c) * 5;
+        const sfm = factors[f + 2];
+        const A = factors[f + 3];
+        const B = factors[f + 4];
+        if (A === 0 || B === 0) continue;
+        const AB = A * B;
+        let lc = 0;
+        if (AB > 1e-5) lc = (sfm * sfm) / AB;
+        if (lc < 1) energy -= lc;
       }
     }
   }

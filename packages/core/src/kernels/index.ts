@@ -10,7 +10,7 @@ import { resampleField2d, resampleField3d, downsample2d, downsample3d } from './
 import { numpyGradient, physicalGradient, gradientSampler2d, gradientSampler3d } from './gradient.js';
 import { conditionStep } from './step.js';
 import { gaussianFilter } from './gaussian.js';
-import { ccFactors2d, ccFactors3d, ccForwardStep2d, ccBackwardStep2d, ccForwardStep3d, ccBackwardStep3d } from './cc.js';
+import { ccFactors2d, ccFactors3d, ccFactors3dStream, ccEnergy3d, ccForwardStep2d, ccBackwardStep2d, ccForwardStep3d, ccBackwardStep3d } from './cc.js';
 import { ssdDemonsStep2d, ssdDemonsStep3d, gaussSeidelSweep2d, gaussSeidelSweep3d, residual2d, residual3d } from './ssd.js';
 
 /** The complete table of pure-TypeScript kernels. */
@@ -22,7 +22,7 @@ export const tsKernels: Kernels = {
   numpyGradient, physicalGradient, gradientSampler2d, gradientSampler3d,
   conditionStep,
   gaussianFilter,
-  ccFactors2d, ccFactors3d, ccForwardStep2d, ccBackwardStep2d, ccForwardStep3d, ccBackwardStep3d,
+  ccFactors2d, ccFactors3d, ccFactors3dStream, ccEnergy3d, ccForwardStep2d, ccBackwardStep2d, ccForwardStep3d, ccBackwardStep3d,
   ssdDemonsStep2d, ssdDemonsStep3d, gaussSeidelSweep2d, gaussSeidelSweep3d, residual2d, residual3d,
 };
 

@@ -124,6 +124,19 @@ export interface Kernels {
   ccFactors2d(out: Float32Array, staticImage: Float32Array, movingImage: Float32Array, shape: Shape2D, radius: number): void;
   /** 3D CC factors with DIPY's running-sum scheme (ALGORITHM §5.2). */
   ccFactors3d(out: Float32Array, staticImage: Float32Array, movingImage: Float32Array, shape: Shape3D, radius: number): void;
+  /**
+   * Resumable {@link Kernels.ccFactors3d}: runs iterations `[sFrom, sTo)` of the running-sum
+   * scheme (iteration `s ≥ r` completes factor slice `s − r`), writing slice `z` at slice
+   * offset `z − outFirstSlice` of `out`; `state` (`2·nr·nc·5` doubles, zero-filled at the
+   * start) carries the sums between calls, which must cover `[0, ns + r)` in order.
+   */
+  ccFactors3dStream(out: Float32Array, outFirstSlice: number, staticImage: Float32Array, movingImage: Float32Array,
+    shape: Shape3D, radius: number, state: Float64Array, sFrom: number, sTo: number): void;
+  /**
+   * The 3D CC energy (as returned by the step kernels) over slices `[sFrom, sTo)`,
+   * continuing the raster-order sum `acc`; `factors` holds slices from `firstSlice` on.
+   */
+  ccEnergy3d(factors: Float32Array, firstSlice: number, shape: Shape3D, radius: number, sFrom: number, sTo: number, acc: number): number;
   /** CC forward step (before smoothing) from the static gradient; returns the energy (−Σ local CC). */
   ccForwardStep2d(out: Float32Array, gradStatic: Float32Array, factors: Float32Array, shape: Shape2D, radius: number): number;
   /** CC backward step (before smoothing) from the moving gradient; returns the energy. */
