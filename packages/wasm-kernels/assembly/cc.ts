@@ -29,14 +29,17 @@ const VB: i32 = 48;
   return f64x2.mul(IJ, v128.shuffle<f64>(IJ, f64x2.splat(0), 1, 2));
 }
 
-/** Writes the five factors of voxel `p` from its window sums (see the module header). */
+/**
+ * Writes the five factors of voxel `p` from its window sums (see the module header)
+ * at float32 index `5·p − oShift` of `out`.
+ */
 // @ts-ignore: decorator
-@inline function finish(out: usize, st: usize, mv: usize, p: i32, cnt: f64, T0: v128, T1: v128, T2: v128): void {
+@inline function finish(out: usize, oShift: i32, st: usize, mv: usize, p: i32, cnt: f64, T0: v128, T1: v128, T2: v128): void {
   const CNT = f64x2.splat(cnt);
   const M = f64x2.div(T0, CNT); // (Imean, Jmean)
   const imean = f64x2.extract_lane(M, 0), jmean = f64x2.extract_lane(M, 1);
   const t0 = f64x2.extract_lane(T0, 0), t2 = f64x2.extract_lane(T0, 1), t4 = f64x2.extract_lane(T2, 0);
-  const o = out + (<usize>(p * 5) << 2);
+  const o = out + (<usize>(p * 5 - oShift) << 2);
   const F01 = f32x4.demote_f64x2_zero(f64x2.sub(ld2(st + (<usize>p << 2), mv + (<usize>p << 2)), M));
   v128.store64_lane(o, F01, 0);
   store<f32>(o, <f32>(t4 - jmean * t0 - imean * t2 + cnt * jmean * imean), 8);
@@ -46,24 +49,27 @@ const VB: i32 = 48;
 }
 
 /**
- * 3D local CC factors. `temp` must hold `2·nr·nc·48` bytes (overwritten).
- * `out` receives `ns·nr·nc·5` float32 factors.
+ * 3D local CC factors, resumable: runs the iterations `s ∈ [sFrom, sTo)` of the
+ * running-sum scheme (iteration `s ≥ r` completes factor slice `s − r`; the whole
+ * volume is `[0, ns + r)`). `temp` holds the running sums between calls: `2·nr·nc·48`
+ * bytes, zero-filled before iteration 0 (see {@link ccStateConvert} for its layout).
+ * Factor slice `z` is written at slice offset `z − outFirstSlice` of `out`
+ * (`nr·nc·5` float32 per slice).
  */
-export function ccFactors3d(out: usize, st: usize, mv: usize, ns: i32, nr: i32, nc: i32, radius: i32, temp: usize): void {
+export function ccFactors3d(out: usize, outFirstSlice: i32, st: usize, mv: usize, ns: i32, nr: i32, nc: i32, radius: i32,
+  temp: usize, sFrom: i32, sTo: i32): void {
   const side = 2 * radius + 1;
   const nrc = nr * nc;
   const rowStride = nc * VB;
   const plane = nr * rowStride;
-  const sEnd = ns + radius;
   const qEnd = nr + radius;
   const cEnd = nc + radius;
   const Z = f64x2.splat(0);
-  memory.fill(temp, 0, <usize>(2 * plane));
+  const oShift = outFirstSlice * nrc * 5;
 
-  let cur = 1;
-  for (let s = 0; s < sEnd; s++) {
+  for (let s = sFrom; s < sTo; s++) {
     const ss = s - radius < 0 ? s - radius + ns : s - radius;
-    cur = 1 - cur;
+    const cur = s & 1;
     const curBase = temp + <usize>(cur * plane);
     const prevBase = temp + <usize>((1 - cur) * plane);
     const firsts = ss - radius > 0 ? ss - radius : 0;
@@ -98,7 +104,7 @@ export function ccFactors3d(out: usize, st: usize, mv: usize, ns: i32, nr: i32, 
       const outRow = (ss * nr + rr) * nc;
       for (let c = 0; c < cEnd; c++) {
         if (c == side && side < nc) {
-          c = span3d(out, st, mv, temp, c, nc, radius, side, inSQ, sHasPrev, qHasPrev, sOld, sOld && qIn, sOld && qOld,
+          c = span3d(out, oShift, st, mv, temp, c, nc, radius, side, inSQ, sHasPrev, qHasPrev, sOld, sOld && qIn, sOld && qOld,
             qOld && sIn, final, rowCur, rowCurP, rowPrev, rowPrevP, vSQ, vSoQ, vSQo, vSoQo, outRow, sidesr);
           continue;
         }
@@ -185,7 +191,7 @@ export function ccFactors3d(out: usize, st: usize, mv: usize, ns: i32, nr: i32, 
         if (final && c >= radius) {
           const firstc = cc - radius > 0 ? cc - radius : 0;
           const lastc = cc + radius < nc - 1 ? cc + radius : nc - 1;
-          finish(out, st, mv, outRow + cc, <f64>(sidesr * (lastc - firstc + 1)), T0, T1, T2);
+          finish(out, oShift, st, mv, outRow + cc, <f64>(sidesr * (lastc - firstc + 1)), T0, T1, T2);
         }
       }
     }
@@ -198,7 +204,7 @@ export function ccFactors3d(out: usize, st: usize, mv: usize, ns: i32, nr: i32, 
  * remain (perfectly predictable); the sum just computed for column `cc − 1` is
  * carried in registers. Returns the last `c` processed.
  */
-function span3d(out: usize, st: usize, mv: usize, temp: usize, cStart: i32, nc: i32, radius: i32, side: i32,
+function span3d(out: usize, oShift: i32, st: usize, mv: usize, temp: usize, cStart: i32, nc: i32, radius: i32, side: i32,
   inSQ: bool, sHasPrev: bool, qHasPrev: bool, sOld: bool, sOldQIn: bool, sOldQOld: bool, qOldSIn: bool, final: bool,
   rowCur: usize, rowCurP: usize, rowPrev: usize, rowPrevP: usize,
   vSQ: i32, vSoQ: i32, vSQo: i32, vSoQo: i32, outRow: i32, sidesr: i32): i32 {
@@ -269,7 +275,7 @@ function span3d(out: usize, st: usize, mv: usize, temp: usize, cStart: i32, nc: 
     if (final) {
       const firstc = cc - radius > 0 ? cc - radius : 0;
       const lastc = cc + radius < nc - 1 ? cc + radius : nc - 1;
-      finish(out, st, mv, outRow + cc, <f64>(sidesr * (lastc - firstc + 1)), T0, T1, T2);
+      finish(out, oShift, st, mv, outRow + cc, <f64>(sidesr * (lastc - firstc + 1)), T0, T1, T2);
     }
   }
   return c - 1;
@@ -385,14 +391,21 @@ export function ccFactors2d(out: usize, st: usize, mv: usize, nr: i32, nc: i32, 
 }
 
 /**
- * CC step on the 2D interior (see the module header). `iy, ix, ia, ib` select the
- * factor slots (forward: 0, 1, 3, 4; backward: 1, 0, 4, 3). `out` is zeroed first. Returns the energy.
+ * CC step on the 2D interior (see the module header) for the rows `[r0, r1)`
+ * (arrays whole; those rows of `out` are zeroed first). `iy, ix, ia, ib` select the
+ * factor slots (forward: 0, 1, 3, 4; backward: 1, 0, 4, 3). Returns the running
+ * energy `e0` continued over the interior voxels of those rows, in raster order
+ * (when `withEnergy`; otherwise `e0`: the rows of worker threads, whose energy the
+ * calling thread adds with {@link ccEnergy2d}).
  */
 export function ccStep2d(out: usize, grad: usize, factors: usize, nr: i32, nc: i32, radius: i32,
-  iy: i32, ix: i32, ia: i32, ib: i32): f64 {
-  memory.fill(out, 0, <usize>(nr * nc * 2) << 2);
-  let energy = 0.0;
-  for (let r = radius; r < nr - radius; r++) {
+  iy: i32, ix: i32, ia: i32, ib: i32, withEnergy: i32, e0: f64, r0: i32, r1: i32): f64 {
+  const row2 = <usize>(nc * 2) << 2;
+  memory.fill(out + <usize>r0 * row2, 0, <usize>(r1 - r0) * row2);
+  let energy = e0;
+  const rBeg = r0 > radius ? r0 : radius;
+  const rEnd = r1 < nr - radius ? r1 : nr - radius;
+  for (let r = rBeg; r < rEnd; r++) {
     const row = r * nc;
     for (let c = radius; c < nc - radius; c++) {
       const p = row + c;
@@ -402,9 +415,11 @@ export function ccStep2d(out: usize, grad: usize, factors: usize, nr: i32, nc: i
       const B = <f64>load<f32>(f + (<usize>ib << 2));
       if (A == 0 || B == 0) continue;
       const AB = A * B;
-      let lc = 0.0;
-      if (AB > 1e-5) lc = (sfm * sfm) / AB;
-      if (lc < 1) energy -= lc;
+      if (withEnergy) {
+        let lc = 0.0;
+        if (AB > 1e-5) lc = (sfm * sfm) / AB;
+        if (lc < 1) energy -= lc;
+      }
       const t = ((2 * sfm) / AB) * (<f64>load<f32>(f + (<usize>ix << 2)) - (sfm / A) * <f64>load<f32>(f + (<usize>iy << 2)));
       const g = <usize>(2 * p) << 2;
       store<f32>(out + g, <f32>(0 - t * <f64>load<f32>(grad + g)));
@@ -415,12 +430,39 @@ export function ccStep2d(out: usize, grad: usize, factors: usize, nr: i32, nc: i
 }
 
 /**
+ * Continues the running energy `e` of {@link ccStep2d} over the interior voxels of
+ * the rows `[r0, r1)`, in raster order: the same `lc` and the same subtractions,
+ * without the step itself (how the calling thread adds the rows worker threads computed).
+ */
+export function ccEnergy2d(factors: usize, nr: i32, nc: i32, radius: i32, ia: i32, ib: i32,
+  r0: i32, r1: i32, e: f64): f64 {
+  const oa = <usize>ia << 2, ob = <usize>ib << 2;
+  const rBeg = r0 > radius ? r0 : radius;
+  const rEnd = r1 < nr - radius ? r1 : nr - radius;
+  for (let r = rBeg; r < rEnd; r++) {
+    const row = r * nc;
+    for (let c = radius; c < nc - radius; c++) {
+      const f = factors + (<usize>((row + c) * 5) << 2);
+      const sfm = <f64>load<f32>(f, 8);
+      const A = <f64>load<f32>(f + oa);
+      const B = <f64>load<f32>(f + ob);
+      if (A == 0 || B == 0) continue;
+      const AB = A * B;
+      let lc = 0.0;
+      if (AB > 1e-5) lc = (sfm * sfm) / AB;
+      if (lc < 1) e -= lc;
+    }
+  }
+  return e;
+}
+
+/**
  * 3D version of {@link ccStep2d} for the slices `[s0, s1)` (zeroed first; arrays
  * whole). Returns the running energy `e0` continued over the interior voxels of
- * those slices, in raster order.
+ * those slices, in raster order (when `withEnergy`; see {@link ccEnergy3d}).
  */
 export function ccStep3d(out: usize, grad: usize, factors: usize, ns: i32, nr: i32, nc: i32, radius: i32,
-  iy: i32, ix: i32, ia: i32, ib: i32, e0: f64, s0: i32, s1: i32): f64 {
+  iy: i32, ix: i32, ia: i32, ib: i32, withEnergy: i32, e0: f64, s0: i32, s1: i32): f64 {
   const slice = <usize>(nr * nc * 3) << 2;
   memory.fill(out + <usize>s0 * slice, 0, <usize>(s1 - s0) * slice);
   let energy = e0;
@@ -438,9 +480,11 @@ export function ccStep3d(out: usize, grad: usize, factors: usize, ns: i32, nr: i
         const B = <f64>load<f32>(f + ob);
         if (A == 0 || B == 0) continue;
         const AB = A * B;
-        let lc = 0.0;
-        if (AB > 1e-5) lc = (sfm * sfm) / AB;
-        if (lc < 1) energy -= lc;
+        if (withEnergy) {
+          let lc = 0.0;
+          if (AB > 1e-5) lc = (sfm * sfm) / AB;
+          if (lc < 1) energy -= lc;
+        }
         const t = ((2 * sfm) / AB) * (<f64>load<f32>(f + ox) - (sfm / A) * <f64>load<f32>(f + oy));
         const g = out + (<usize>(3 * p) << 2);
         const h = grad + (<usize>(3 * p) << 2);
@@ -456,16 +500,17 @@ export function ccStep3d(out: usize, grad: usize, factors: usize, ns: i32, nr: i
 /**
  * Continues the running energy `e` of {@link ccStep3d} over the interior voxels of
  * the slices `[s0, s1)`, in raster order: the same `lc` and the same subtractions,
- * without the step itself (how the calling thread adds the slices worker threads computed).
+ * without the step itself (how the calling thread adds the slices worker threads
+ * computed, and the `ccEnergy3d` kernel). `factors` holds slices from `firstSlice` on.
  */
-export function ccEnergy3d(factors: usize, ns: i32, nr: i32, nc: i32, radius: i32, ia: i32, ib: i32,
+export function ccEnergy3d(factors: usize, firstSlice: i32, ns: i32, nr: i32, nc: i32, radius: i32, ia: i32, ib: i32,
   s0: i32, s1: i32, e: f64): f64 {
   const oa = <usize>ia << 2, ob = <usize>ib << 2;
   const sBeg = s0 > radius ? s0 : radius;
   const sEnd = s1 < ns - radius ? s1 : ns - radius;
   for (let s = sBeg; s < sEnd; s++) {
     for (let r = radius; r < nr - radius; r++) {
-      const row = (s * nr + r) * nc;
+      const row = ((s - firstSlice) * nr + r) * nc;
       for (let c = radius; c < nc - radius; c++) {
         const f = factors + (<usize>((row + c) * 5) << 2);
         const sfm = <f64>load<f32>(f, 8);
@@ -480,4 +525,32 @@ export function ccEnergy3d(factors: usize, ns: i32, nr: i32, nc: i32, radius: i3
     }
   }
   return e;
+}
+
+/**
+ * Converts the running sums of {@link ccFactors3d} between the TypeScript kernel's
+ * layout (`ts`: per voxel `[ΣI, ΣI², ΣJ, ΣJ², ΣIJ]`, 5 doubles) and this module's
+ * (`wasmState`: per voxel `(ΣI, ΣJ), (ΣI², ΣJ²), (ΣIJ, 0)`, 6 doubles) for `count`
+ * voxels; `toWasm = 0` converts back. Exact copies of the doubles.
+ */
+export function ccStateConvert(ts: usize, wasmState: usize, count: i32, toWasm: i32): void {
+  let a = ts, b = wasmState;
+  if (toWasm) {
+    for (let v = 0; v < count; v++, a += 40, b += <usize>VB) {
+      store<f64>(b, load<f64>(a));
+      store<f64>(b, load<f64>(a, 16), 8);
+      store<f64>(b, load<f64>(a, 8), 16);
+      store<f64>(b, load<f64>(a, 24), 24);
+      store<f64>(b, load<f64>(a, 32), 32);
+      store<f64>(b, 0, 40);
+    }
+  } else {
+    for (let v = 0; v < count; v++, a += 40, b += <usize>VB) {
+      store<f64>(a, load<f64>(b));
+      store<f64>(a, load<f64>(b, 16), 8);
+      store<f64>(a, load<f64>(b, 8), 16);
+      store<f64>(a, load<f64>(b, 24), 24);
+      store<f64>(a, load<f64>(b, 32), 32);
+    }
+  }
 }

@@ -50,6 +50,18 @@
   return m == 0 ? (r == c ? 1.0 : 0.0) : load<f64>(m + (<usize>(r * n + c) << 3));
 }
 
+/**
+ * Whether `x / s` has the bits of `x · (1/s)` for every double `x`: `s` is ± a power
+ * of two whose reciprocal is a normal double (then `1/s` is exact and both operations
+ * round the same real number). Kernels that divide by a spacing use it to multiply
+ * instead, since spacings are mostly 1.
+ */
+export function exactReciprocal(s: f64): bool {
+  const b = reinterpret<u64>(s);
+  const e = <i32>((b >> 52) & 0x7ff);
+  return (b & 0xFFFFFFFFFFFFF) == 0 && e >= 1 && e <= 2045;
+}
+
 /** Start of the memory the JavaScript side may use (after this module's static data). */
 export function heapBase(): usize {
   return __heap_base;

@@ -9,6 +9,9 @@
  *
  * The statistics accumulators `[cnt, max q, Σq, Σq²]` (q = |out|² in float32
  * arithmetic) are written as four doubles at `stats`; the caller finishes them.
+ * Both dimensions take a range of rows (2D) or slices (3D) so that a call can be
+ * split over threads; the statistics are then added by the calling thread in raster
+ * order (see {@link compose3d}).
  * `out` may equal `d1` (each `d1[i]` is read before `out[i]` is written).
  */
 import { f32r, ldd } from './common';
@@ -43,9 +46,13 @@ function composeVoxel2d(po: usize, d2: usize, stride: i32, lastR: f64, lastC: f6
   return -1;
 }
 
-/** 2D composition; `qrow` is scratch for `nc1` doubles (see {@link compose3d}). */
+/**
+ * 2D composition of the rows `[r0, r1)` of d1's grid (`out` and `d1` are the whole
+ * fields); `stats` and `q` as in {@link compose3d} (`q` a row of `nc1` floats when
+ * `stats ≠ 0`, else a whole-grid buffer for {@link composeStats}).
+ */
 export function compose2d(out: usize, d1: usize, nr1: i32, nc1: i32, d2: usize, nr2: i32, nc2: i32,
-  A: usize, B: usize, t: f64, stats: usize, qrow: usize): void {
+  A: usize, B: usize, t: f64, stats: usize, q: usize, r0: i32, r1: i32): void {
   const lastR = <f64>(nr2 - 1), lastC = <f64>(nc2 - 1);
   const stride = nc2 * 2;
   let a00 = 1.0, a01 = 0.0, a02 = 0.0, a10 = 0.0, a11 = 1.0, a12 = 0.0;
@@ -58,16 +65,23 @@ export function compose2d(out: usize, d1: usize, nr1: i32, nc1: i32, d2: usize, 
   const LR = f64x2.splat(lastR), LC = f64x2.splat(lastC);
   const T = f64x2.splat(t), TWO = f64x2.splat(2);
 
+  const fused = stats != 0;
   let cnt = 0.0, maxQ = 0.0, sumQ = 0.0, sumQ2 = 0.0;
-  let po = out, p1 = d1;
-  for (let i = 0; i < nr1; i++) {
+  if (fused) {
+    cnt = load<f64>(stats); maxQ = load<f64>(stats, 8); sumQ = load<f64>(stats, 16); sumQ2 = load<f64>(stats, 24);
+  }
+  const first = <usize>r0 * <usize>nc1;
+  let po = out + first * 8, p1 = d1 + first * 8;
+  let pqAll = q + first * 4;
+  for (let i = r0; i < r1; i++) {
     const fi = <f64>i;
     const ri0 = a00 * fi, ri1 = a10 * fi;
     const RI0 = f64x2.splat(ri0), RI1 = f64x2.splat(ri1);
     let J = f64x2.replace_lane(f64x2.splat(0), 1, 1);
-    let pq = qrow;
+    let pq = fused ? q : pqAll;
+    pqAll += <usize>nc1 << 2;
     let j = 0;
-    for (; j + 1 < nc1; j += 2, po += 16, p1 += 16, pq += 16, J = f64x2.add(J, TWO)) {
+    for (; j + 1 < nc1; j += 2, po += 16, p1 += 16, pq += 8, J = f64x2.add(J, TWO)) {
       const L = v128.load(p1);
       const V0 = even(L), V1 = odd(L);
       let X0: v128, X1: v128;
@@ -85,15 +99,15 @@ export function compose2d(out: usize, d1: usize, nr1: i32, nc1: i32, d2: usize, 
         const C1 = f32x4.demote_f64x2_zero(f64x2.add(f64x2.mul(T, S1), V1));
         v128.store(po, interleave2(C0, C1));
         const Q = f32x4.add(f32x4.mul(C0, C0), f32x4.mul(C1, C1));
-        v128.store(pq, f64x2.promote_low_f32x4(Q));
+        v128.store64_lane(pq, Q, 0);
       } else {
-        store<f64>(pq, composeVoxel2d(po, d2, stride, lastR, lastC, f64x2.extract_lane(X0, 0), f64x2.extract_lane(X1, 0),
+        store<f32>(pq, <f32>composeVoxel2d(po, d2, stride, lastR, lastC, f64x2.extract_lane(X0, 0), f64x2.extract_lane(X1, 0),
           f64x2.extract_lane(V0, 0), f64x2.extract_lane(V1, 0), t));
-        store<f64>(pq, composeVoxel2d(po + 8, d2, stride, lastR, lastC, f64x2.extract_lane(X0, 1), f64x2.extract_lane(X1, 1),
-          f64x2.extract_lane(V0, 1), f64x2.extract_lane(V1, 1), t), 8);
+        store<f32>(pq, <f32>composeVoxel2d(po + 8, d2, stride, lastR, lastC, f64x2.extract_lane(X0, 1), f64x2.extract_lane(X1, 1),
+          f64x2.extract_lane(V0, 1), f64x2.extract_lane(V1, 1), t), 4);
       }
     }
-    for (; j < nc1; j++, po += 8, p1 += 8, pq += 8) {
+    for (; j < nc1; j++, po += 8, p1 += 8, pq += 4) {
       const fj = <f64>j;
       const v0 = <f64>load<f32>(p1), v1 = <f64>load<f32>(p1, 4);
       let x0: f64, x1: f64;
@@ -105,19 +119,22 @@ export function compose2d(out: usize, d1: usize, nr1: i32, nc1: i32, d2: usize, 
       }
       x0 = (ri0 + a01 * fj + a02) + x0;
       x1 = (ri1 + a11 * fj + a12) + x1;
-      store<f64>(pq, composeVoxel2d(po, d2, stride, lastR, lastC, x0, x1, v0, v1, t));
+      store<f32>(pq, <f32>composeVoxel2d(po, d2, stride, lastR, lastC, x0, x1, v0, v1, t));
     }
-    pq = qrow;
-    for (let jj = 0; jj < nc1; jj++, pq += 8) {
-      const q = load<f64>(pq);
-      if (q != -1) {
+    if (!fused) continue;
+    // Statistics of the row, in raster order.
+    pq = q;
+    for (let jj = 0; jj < nc1; jj++, pq += 4) {
+      const v = <f64>load<f32>(pq);
+      if (v != -1) {
         cnt += 1;
-        sumQ += q;
-        sumQ2 += q * q;
-        if (maxQ < q) maxQ = q;
+        sumQ += v;
+        sumQ2 += v * v;
+        if (maxQ < v) maxQ = v;
       }
     }
   }
+  if (!fused) return;
   store<f64>(stats, cnt);
   store<f64>(stats, maxQ, 8);
   store<f64>(stats, sumQ, 16);

@@ -16,73 +16,75 @@ function reflectIndex(i: i32, n: i32): i32 {
   return m < n ? m : p - 1 - m;
 }
 
+/** Columns (float32 values along the contiguous axis) per panel of {@link gaussianPanel}: four cache lines. */
+const PANEL: i32 = 64;
+
 /**
- * Filters a non-last axis: `outer` slabs of `n` rows of `inner` contiguous float32
- * values, from `src` into `dst` (distinct); only the output rows `[lo, hi)` of the
- * `outer·n` (row `o·n + i`). `offs` is scratch for `2r+2` int32 (one per thread).
+ * Filters a non-last axis by column panels, in place or not (`dst` may be `src`):
+ * `outer` slabs of `n` rows of `inner` contiguous float32 values; item `t ∈ [lo, hi)`
+ * is panel `t mod nb` of slab `⌊t / nb⌋` (`nb = ⌈inner / 64⌉`): the `n` rows of
+ * (at most) 64 columns. The panel is first copied into `buf` as doubles with `r`
+ * reflected rows on each side (`(n + 2r)·64` doubles, one buffer per thread), then
+ * every output value is computed from `buf` — the same operations, in the same
+ * order, as the TypeScript filter — so no other memory is needed and a thread only
+ * writes the values its panel read.
  */
-export function gaussianSlab(dst: usize, src: usize, outer: i32, n: i32, inner: i32, w: usize, r: i32,
-  lo: i32, hi: i32, offs: usize): void {
+export function gaussianPanel(dst: usize, src: usize, outer: i32, n: i32, inner: i32, w: usize, r: i32,
+  lo: i32, hi: i32, buf: usize): void {
   const w0 = load<f64>(w);
   const W0 = f64x2.splat(w0);
-  const slabLen = n * inner;
-  const in2 = inner & ~1;
-  const oEnd = (hi + n - 1) / n;
-  for (let o = lo / n; o < oEnd; o++) {
-    const base = o * slabLen;
-    const iBeg = o * n < lo ? lo - o * n : 0;
-    const iEnd = (o + 1) * n > hi ? hi - o * n : n;
-    for (let i = iBeg; i < iEnd; i++) {
-      for (let j = 1; j <= r; j++) {
-        store<i32>(offs + (<usize>(2 * j) << 2), (base + reflectIndex(i - j, n) * inner) << 2);
-        store<i32>(offs + (<usize>(2 * j + 1) << 2), (base + reflectIndex(i + j, n) * inner) << 2);
-      }
-      const row = src + (<usize>(base + i * inner) << 2);
-      const outRow = dst + (<usize>(base + i * inner) << 2);
+  const nb = (inner + PANEL - 1) / PANEL;
+  const rowB = <usize>PANEL << 3;
+  const strideB = <usize>inner << 2;
+  const padded = n + 2 * r;
+  for (let t = lo; t < hi; t++) {
+    const o = t / nb, b = t - o * nb;
+    const c0 = b * PANEL;
+    const width = inner - c0 < PANEL ? inner - c0 : PANEL;
+    const w8 = width & ~7;
+    const base = (<usize>o * <usize>n * <usize>inner + <usize>c0) << 2;
+    // The panel as doubles, padded by reflection: buffer row p holds source row reflect(p − r).
+    for (let p = 0; p < padded; p++) {
+      const sp = src + base + <usize>reflectIndex(p - r, n) * strideB;
+      const bp = buf + <usize>p * rowB;
       let e = 0;
-      // Eight values (four lane pairs) per step: the tap offsets and weights are loaded once for all of them.
-      for (; e + 8 <= inner; e += 8) {
-        const eb = <usize>e << 2;
-        const rb = row + eb;
-        let a0 = f64x2.mul(f64x2.promote_low_f32x4(v128.load64_zero(rb)), W0);
-        let a1 = f64x2.mul(f64x2.promote_low_f32x4(v128.load64_zero(rb, 8)), W0);
-        let a2 = f64x2.mul(f64x2.promote_low_f32x4(v128.load64_zero(rb, 16)), W0);
-        let a3 = f64x2.mul(f64x2.promote_low_f32x4(v128.load64_zero(rb, 24)), W0);
+      for (; e + 4 <= width; e += 4) {
+        const L = v128.load(sp + (<usize>e << 2));
+        v128.store(bp + (<usize>e << 3), f64x2.promote_low_f32x4(L));
+        v128.store(bp + (<usize>e << 3), f64x2.promote_low_f32x4(i32x4.shuffle(L, L, 2, 3, 2, 3)), 16);
+      }
+      for (; e < width; e++) store<f64>(bp + (<usize>e << 3), <f64>load<f32>(sp + (<usize>e << 2)));
+    }
+    for (let i = 0; i < n; i++) {
+      const ci = buf + <usize>(i + r) * rowB;
+      const op = dst + base + <usize>i * strideB;
+      // Eight values (four lane pairs) per step: the tap weights are loaded once for all of them.
+      let e = 0;
+      for (; e < w8; e += 8) {
+        const ce = ci + (<usize>e << 3);
+        let a0 = f64x2.mul(v128.load(ce), W0), a1 = f64x2.mul(v128.load(ce, 16), W0);
+        let a2 = f64x2.mul(v128.load(ce, 32), W0), a3 = f64x2.mul(v128.load(ce, 48), W0);
         for (let j = r; j >= 1; j--) {
-          const lo = src + <usize>load<i32>(offs + (<usize>(2 * j) << 2)) + eb;
-          const hi = src + <usize>load<i32>(offs + (<usize>(2 * j + 1) << 2)) + eb;
+          const jb = <usize>j * rowB;
+          const pl = ce - jb, ph = ce + jb;
           const wj = f64x2.splat(load<f64>(w + (<usize>j << 3)));
-          a0 = f64x2.add(a0, f64x2.mul(f64x2.add(f64x2.promote_low_f32x4(v128.load64_zero(lo)), f64x2.promote_low_f32x4(v128.load64_zero(hi))), wj));
-          a1 = f64x2.add(a1, f64x2.mul(f64x2.add(f64x2.promote_low_f32x4(v128.load64_zero(lo, 8)), f64x2.promote_low_f32x4(v128.load64_zero(hi, 8))), wj));
-          a2 = f64x2.add(a2, f64x2.mul(f64x2.add(f64x2.promote_low_f32x4(v128.load64_zero(lo, 16)), f64x2.promote_low_f32x4(v128.load64_zero(hi, 16))), wj));
-          a3 = f64x2.add(a3, f64x2.mul(f64x2.add(f64x2.promote_low_f32x4(v128.load64_zero(lo, 24)), f64x2.promote_low_f32x4(v128.load64_zero(hi, 24))), wj));
+          a0 = f64x2.add(a0, f64x2.mul(f64x2.add(v128.load(pl), v128.load(ph)), wj));
+          a1 = f64x2.add(a1, f64x2.mul(f64x2.add(v128.load(pl, 16), v128.load(ph, 16)), wj));
+          a2 = f64x2.add(a2, f64x2.mul(f64x2.add(v128.load(pl, 32), v128.load(ph, 32)), wj));
+          a3 = f64x2.add(a3, f64x2.mul(f64x2.add(v128.load(pl, 48), v128.load(ph, 48)), wj));
         }
-        const ob = outRow + eb;
-        v128.store64_lane(ob, f32x4.demote_f64x2_zero(a0), 0);
-        v128.store64_lane(ob, f32x4.demote_f64x2_zero(a1), 0, 8);
-        v128.store64_lane(ob, f32x4.demote_f64x2_zero(a2), 0, 16);
-        v128.store64_lane(ob, f32x4.demote_f64x2_zero(a3), 0, 24);
+        const oe = op + (<usize>e << 2);
+        v128.store(oe, i32x4.shuffle(f32x4.demote_f64x2_zero(a0), f32x4.demote_f64x2_zero(a1), 0, 1, 4, 5));
+        v128.store(oe, i32x4.shuffle(f32x4.demote_f64x2_zero(a2), f32x4.demote_f64x2_zero(a3), 0, 1, 4, 5), 16);
       }
-      for (; e < in2; e += 2) {
-        const eb = <usize>e << 2;
-        let a = f64x2.mul(f64x2.promote_low_f32x4(v128.load64_zero(row + eb)), W0);
+      for (; e < width; e++) {
+        const ce = ci + (<usize>e << 3);
+        let a = load<f64>(ce) * w0;
         for (let j = r; j >= 1; j--) {
-          const lo = src + <usize>load<i32>(offs + (<usize>(2 * j) << 2)) + eb;
-          const hi = src + <usize>load<i32>(offs + (<usize>(2 * j + 1) << 2)) + eb;
-          const x = f64x2.add(f64x2.promote_low_f32x4(v128.load64_zero(lo)), f64x2.promote_low_f32x4(v128.load64_zero(hi)));
-          a = f64x2.add(a, f64x2.mul(x, f64x2.splat(load<f64>(w + (<usize>j << 3)))));
+          const jb = <usize>j * rowB;
+          a += (load<f64>(ce - jb) + load<f64>(ce + jb)) * load<f64>(w + (<usize>j << 3));
         }
-        v128.store64_lane(outRow + eb, f32x4.demote_f64x2_zero(a), 0);
-      }
-      for (; e < inner; e++) {
-        const eb = <usize>e << 2;
-        let a = <f64>load<f32>(row + eb) * w0;
-        for (let j = r; j >= 1; j--) {
-          const lo = src + <usize>load<i32>(offs + (<usize>(2 * j) << 2)) + eb;
-          const hi = src + <usize>load<i32>(offs + (<usize>(2 * j + 1) << 2)) + eb;
-          a += (<f64>load<f32>(lo) + <f64>load<f32>(hi)) * load<f64>(w + (<usize>j << 3));
-        }
-        store<f32>(outRow + eb, <f32>a);
+        store<f32>(op + (<usize>e << 2), <f32>a);
       }
     }
   }
@@ -90,7 +92,8 @@ export function gaussianSlab(dst: usize, src: usize, outer: i32, n: i32, inner: 
 
 /**
  * Filters the last axis: `outer` lines of `n` samples with sample stride `ncomp`
- * (one pass per component), from `src` into `dst` (distinct); only the lines
+ * (one pass per component), from `src` into `dst` (which may be `src`: each line is
+ * copied into `buf` before it is written); only the lines
  * `[lo, hi)`. `buf` is scratch for `n + 2r + 2` doubles (the reflected line; one per thread).
  */
 export function gaussianLast(dst: usize, src: usize, outer: i32, n: i32, ncomp: i32, w: usize, r: i32,

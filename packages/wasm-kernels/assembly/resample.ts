@@ -11,11 +11,13 @@ import { f32r, ldf } from './common';
 import { bilinearVector, trilinearVector, vec0, vec1, vec2 } from './interp';
 import { insideMask, S0, S1, S2, tri3Pair } from './simd';
 
-export function resampleField2d(out: usize, nr: i32, nc: i32, field: usize, fr: i32, fc: i32, f0: f64, f1: f64): void {
+/** 2D resampling of the output rows `[r0, r1)` (`out` is the whole output). */
+export function resampleField2d(out: usize, nr: i32, nc: i32, field: usize, fr: i32, fc: i32, f0: f64, f1: f64,
+  r0: i32, r1: i32): void {
   const fr1 = <f64>(fr - 1), fc1 = <f64>(fc - 1);
   const rowStep = 2 * fc;
-  let o = out;
-  for (let i = 0; i < nr; i++) {
+  let o = out + (<usize>r0 * <usize>nc << 3);
+  for (let i = r0; i < r1; i++) {
     const x0 = <f64>i * f0;
     for (let j = 0; j < nc; j++, o += 8) {
       const x1 = <f64>j * f1;

@@ -272,6 +272,55 @@ export let R2: v128 = f64x2.splat(0);
 }
 
 /**
+ * {@link bi2Pair} for two pairs at once (positions `X*` → {@link S0}, {@link S1};
+ * `Y*` → {@link R0}, {@link R1}), their dependency chains interleaved for
+ * instruction-level parallelism. Same per-lane operations as {@link bi2Pair}.
+ */
+// @ts-ignore: decorator
+@inline export function bi2Quad(f: usize, nc: i32, X0: v128, X1: v128, Y0: v128, Y1: v128): void {
+  const one = f64x2.splat(1);
+  const NC2 = f64x2.splat(<f64>(2 * nc)), TWO = f64x2.splat(2), MAGIC = f64x2.splat(MAGIC_F);
+  const PT0 = f64x2.trunc(X0), PT1 = f64x2.trunc(X1);
+  const QT0 = f64x2.trunc(Y0), QT1 = f64x2.trunc(Y1);
+  const PIDX = f64x2.add(f64x2.add(f64x2.mul(PT0, NC2), f64x2.mul(PT1, TWO)), MAGIC);
+  const QIDX = f64x2.add(f64x2.add(f64x2.mul(QT0, NC2), f64x2.mul(QT1, TWO)), MAGIC);
+  const Pca = f64x2.sub(X0, PT0), Pcb = f64x2.sub(X1, PT1);
+  const Qca = f64x2.sub(Y0, QT0), Qcb = f64x2.sub(Y1, QT1);
+  const Pea = f64x2.sub(one, Pca), Peb = f64x2.sub(one, Pcb);
+  const Qea = f64x2.sub(one, Qca), Qeb = f64x2.sub(one, Qcb);
+  const Pw00 = f64x2.mul(Pea, Peb), Pw01 = f64x2.mul(Pea, Pcb), Pw11 = f64x2.mul(Pca, Pcb), Pw10 = f64x2.mul(Pca, Peb);
+  const Qw00 = f64x2.mul(Qea, Qeb), Qw01 = f64x2.mul(Qea, Qcb), Qw11 = f64x2.mul(Qca, Qcb), Qw10 = f64x2.mul(Qca, Qeb);
+  const rowB = <usize>(2 * nc) << 2;
+  const qa = f + (<usize>i32x4.extract_lane(PIDX, 0) << 2);
+  const qb = f + (<usize>i32x4.extract_lane(PIDX, 2) << 2);
+  const qc = f + (<usize>i32x4.extract_lane(QIDX, 0) << 2);
+  const qd = f + (<usize>i32x4.extract_lane(QIDX, 2) << 2);
+  let A = v128.load(qa), B = v128.load(qb), C = v128.load(qc), D = v128.load(qd);
+  let Plo = i32x4.shuffle(A, B, 0, 4, 1, 5), Phi = i32x4.shuffle(A, B, 2, 6, 3, 7);
+  let Qlo = i32x4.shuffle(C, D, 0, 4, 1, 5), Qhi = i32x4.shuffle(C, D, 2, 6, 3, 7);
+  let Ps0 = r32(f64x2.mul(Pw00, f64x2.promote_low_f32x4(Plo)));
+  let Qs0 = r32(f64x2.mul(Qw00, f64x2.promote_low_f32x4(Qlo)));
+  let Ps1 = r32(f64x2.mul(Pw00, f64x2.promote_low_f32x4(i32x4.shuffle(Plo, Plo, 2, 3, 2, 3))));
+  let Qs1 = r32(f64x2.mul(Qw00, f64x2.promote_low_f32x4(i32x4.shuffle(Qlo, Qlo, 2, 3, 2, 3))));
+  Ps0 = acc(Ps0, Pw01, f64x2.promote_low_f32x4(Phi));
+  Qs0 = acc(Qs0, Qw01, f64x2.promote_low_f32x4(Qhi));
+  Ps1 = acc(Ps1, Pw01, f64x2.promote_low_f32x4(i32x4.shuffle(Phi, Phi, 2, 3, 2, 3)));
+  Qs1 = acc(Qs1, Qw01, f64x2.promote_low_f32x4(i32x4.shuffle(Qhi, Qhi, 2, 3, 2, 3)));
+  A = v128.load(qa + rowB); B = v128.load(qb + rowB); C = v128.load(qc + rowB); D = v128.load(qd + rowB);
+  Plo = i32x4.shuffle(A, B, 0, 4, 1, 5); Phi = i32x4.shuffle(A, B, 2, 6, 3, 7);
+  Qlo = i32x4.shuffle(C, D, 0, 4, 1, 5); Qhi = i32x4.shuffle(C, D, 2, 6, 3, 7);
+  Ps0 = acc(Ps0, Pw11, f64x2.promote_low_f32x4(Phi));
+  Qs0 = acc(Qs0, Qw11, f64x2.promote_low_f32x4(Qhi));
+  Ps1 = acc(Ps1, Pw11, f64x2.promote_low_f32x4(i32x4.shuffle(Phi, Phi, 2, 3, 2, 3)));
+  Qs1 = acc(Qs1, Qw11, f64x2.promote_low_f32x4(i32x4.shuffle(Qhi, Qhi, 2, 3, 2, 3)));
+  Ps0 = acc(Ps0, Pw10, f64x2.promote_low_f32x4(Plo));
+  Qs0 = acc(Qs0, Qw10, f64x2.promote_low_f32x4(Qlo));
+  Ps1 = acc(Ps1, Pw10, f64x2.promote_low_f32x4(i32x4.shuffle(Plo, Plo, 2, 3, 2, 3)));
+  Qs1 = acc(Qs1, Qw10, f64x2.promote_low_f32x4(i32x4.shuffle(Qlo, Qlo, 2, 3, 2, 3)));
+  S0 = Ps0; S1 = Ps1; R0 = Qs0; R1 = Qs1;
+}
+
+/**
  * Bilinear interpolation of a scalar float32 image at two strictly-inside positions;
  * the last corner's sum is returned unrounded (the caller's float32 store rounds it).
  */

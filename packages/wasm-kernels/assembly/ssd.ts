@@ -21,9 +21,13 @@
   return x == Infinity || x == -Infinity;
 }
 
-export function ssdDemonsStep2d(out: usize, delta: usize, gradient: usize, n: i32, sigmaSqX: f64): f64 {
-  let energy = 0.0;
-  for (let p = 0, q = 0; p < n; p++, q += 2) {
+/**
+ * 2D demons step of the voxels `[lo, hi)` (flat indices; arrays whole); returns the
+ * running energy `e0` continued with their `δ²` in raster order.
+ */
+export function ssdDemonsStep2d(out: usize, delta: usize, gradient: usize, sigmaSqX: f64, e0: f64, lo: i32, hi: i32): f64 {
+  let energy = e0;
+  for (let p = lo, q = 2 * lo; p < hi; p++, q += 2) {
     const d = ld(delta, p);
     const d2 = d * d;
     energy += d2;
@@ -205,11 +209,12 @@ export function gaussSeidelSweep3d(u: usize, delta: usize, sigmaSq: usize, gradi
   }
 }
 
+/** 2D residual of the rows `[r0, r1)` (arrays whole). */
 export function residual2d(out: usize, delta: usize, sigmaSq: usize, gradient: usize, target: usize,
-  lambda: f64, u: usize, nr: i32, nc: i32): void {
+  lambda: f64, u: usize, nr: i32, nc: i32, r0: i32, r1: i32): void {
   const rowStride = 2 * nc;
   const hasSigma = sigmaSq != 0, hasTarget = target != 0;
-  for (let r = 0; r < nr; r++) {
+  for (let r = r0; r < r1; r++) {
     for (let c = 0; c < nc; c++) {
       const p = r * nc + c;
       const q = 2 * p;

@@ -15,8 +15,9 @@ import { aff, ldf } from './common';
 import { bilinear, bilinearVector, trilinear, trilinearVector, vec0, vec1, vec2 } from './interp';
 import { bi1Pair, bi2Pair, even, insideMask, odd, S0, S1, S2, st2, tri1Pair, tri3Pair } from './simd';
 
+/** 2D warp of the output rows `[lo, hi)` (`out` is the whole output). */
 export function warp2d(out: usize, nr: i32, nc: i32, image: usize, ir: i32, ic: i32,
-  field: usize, fr: i32, fc: i32, A: usize, B: usize, C: usize): void {
+  field: usize, fr: i32, fc: i32, A: usize, B: usize, C: usize, lo: i32, hi: i32): void {
   const ir1 = <f64>(ir - 1), ic1 = <f64>(ic - 1);
   const fr1 = <f64>(fr - 1), fc1 = <f64>(fc - 1);
   const a00 = aff(A, 3, 0, 0), a01 = aff(A, 3, 0, 1), a02 = aff(A, 3, 0, 2);
@@ -31,8 +32,8 @@ export function warp2d(out: usize, nr: i32, nc: i32, image: usize, ir: i32, ic: 
   const C00 = f64x2.splat(c00), C01 = f64x2.splat(c01), C10 = f64x2.splat(c10), C11 = f64x2.splat(c11);
   const FR1 = f64x2.splat(fr1), FC1 = f64x2.splat(fc1), IR1 = f64x2.splat(ir1), IC1 = f64x2.splat(ic1);
   const TWO = f64x2.splat(2);
-  let po = out;
-  for (let i = 0; i < nr; i++) {
+  let po = out + (<usize>lo * <usize>nc << 2);
+  for (let i = lo; i < hi; i++) {
     const fi = <f64>i;
     const I = f64x2.splat(fi);
     const ai0 = a00 * fi, ai1 = a10 * fi, bi0 = b00 * fi, bi1 = b10 * fi;

@@ -4,7 +4,7 @@
  * kernels of `@diffeo/core` (same double arithmetic, float32 rounding at the
  * same points, same loop and corner order), only faster; the kernels it does
  * not implement fall back to TypeScript automatically. With threads it splits
- * the 3D kernels over worker threads sharing one WebAssembly memory, still
+ * the 2D and 3D kernels over worker threads sharing one WebAssembly memory, still
  * giving the same bits.
  *
  * Nothing registers on import:
@@ -58,9 +58,10 @@ export interface WasmBackendOptions {
    */
   threads?: number;
   /**
-   * A kernel call with less work than this (one unit ≈ one voxel of `warp3d`, some
-   * 15 ns) runs on the calling thread only, since waking the workers costs some
-   * 40 µs. Default {@link MIN_PARALLEL_WORK} (6000); 0 splits every call (tests).
+   * A kernel call (or an inversion pass) with less work than this (one unit ≈ one
+   * voxel of `warp3d`, some 15 ns) runs on the calling thread only, since handing
+   * work to the workers costs some µs to tens of µs. Default {@link MIN_PARALLEL_WORK}
+   * (6000); 0 splits every call (tests).
    */
   minParallelWork?: number;
   /**

@@ -15,41 +15,55 @@
 export interface WasmExports {
   heapBase(): number;
   compose2d(out: number, d1: number, nr1: number, nc1: number, d2: number, nr2: number, nc2: number,
-    A: number, B: number, t: number, stats: number, qrow: number): void;
+    A: number, B: number, t: number, stats: number, q: number, r0: number, r1: number): void;
   compose3d(out: number, d1: number, ns1: number, nr1: number, nc1: number, d2: number, ns2: number, nr2: number, nc2: number,
     A: number, B: number, t: number, stats: number, q: number, k0: number, k1: number): void;
   composeStats(q: number, from: number, to: number, stats: number): void;
-  invert2d(p: number, d: number, q: number, nr: number, nc: number, W: number, sr: number, sc: number,
-    maxIter: number, tol: number, res: number, mbuf: number): void;
-  invertPass3d(p: number, d: number, q: number, mbuf: number, ns: number, nr: number, nc: number, W: number,
+  invertPass2d(p: number, d: number, q: number, nr: number, nc: number, W: number, sr: number, sc: number,
+    update: number, measure: number, eps: number, maxlen: number, res: number, lo: number, hi: number): void;
+  invertSum2d(q: number, from: number, to: number, sr: number, sc: number, res: number): void;
+  invertPass3d(p: number, d: number, q: number, ns: number, nr: number, nc: number, W: number,
     ss: number, sr: number, sc: number, update: number, measure: number, eps: number, maxlen: number, res: number,
     k0: number, k1: number): void;
-  invertSum(mbuf: number, from: number, to: number, res: number): void;
+  invertSum3d(q: number, from: number, to: number, ss: number, sr: number, sc: number, res: number): void;
   warp2d(out: number, nr: number, nc: number, image: number, ir: number, ic: number,
-    field: number, fr: number, fc: number, A: number, B: number, C: number): void;
+    field: number, fr: number, fc: number, A: number, B: number, C: number, lo: number, hi: number): void;
   warp3d(out: number, ns: number, nr: number, nc: number, image: number, is: number, ir: number, ic: number,
     field: number, fs: number, fr: number, fc: number, A: number, B: number, C: number, k0: number, k1: number): void;
   ccFactors2d(out: number, st: number, mv: number, nr: number, nc: number, radius: number,
     slots: number, tails: number, rv: number): void;
-  ccFactors3d(out: number, st: number, mv: number, ns: number, nr: number, nc: number, radius: number, temp: number): void;
+  ccFactors3d(out: number, outFirstSlice: number, st: number, mv: number, ns: number, nr: number, nc: number, radius: number,
+    temp: number, sFrom: number, sTo: number): void;
+  ccStateConvert(ts: number, wasmState: number, count: number, toWasm: number): void;
   ccStep2d(out: number, grad: number, factors: number, nr: number, nc: number, radius: number,
-    iy: number, ix: number, ia: number, ib: number): number;
+    iy: number, ix: number, ia: number, ib: number, withEnergy: number, e0: number, r0: number, r1: number): number;
+  ccEnergy2d(factors: number, nr: number, nc: number, radius: number, ia: number, ib: number,
+    r0: number, r1: number, e: number): number;
   ccStep3d(out: number, grad: number, factors: number, ns: number, nr: number, nc: number, radius: number,
-    iy: number, ix: number, ia: number, ib: number, e0: number, s0: number, s1: number): number;
-  ccEnergy3d(factors: number, ns: number, nr: number, nc: number, radius: number, ia: number, ib: number,
+    iy: number, ix: number, ia: number, ib: number, withEnergy: number, e0: number, s0: number, s1: number): number;
+  ccEnergy3d(factors: number, firstSlice: number, ns: number, nr: number, nc: number, radius: number, ia: number, ib: number,
     s0: number, s1: number, e: number): number;
-  gaussianSlab(dst: number, src: number, outer: number, n: number, inner: number, w: number, r: number,
-    lo: number, hi: number, offs: number): void;
+  gaussianPanel(dst: number, src: number, outer: number, n: number, inner: number, w: number, r: number,
+    lo: number, hi: number, buf: number): void;
   gaussianLast(dst: number, src: number, outer: number, n: number, ncomp: number, w: number, r: number,
     lo: number, hi: number, buf: number): void;
-  numpyGradient2d(out: number, image: number, nr: number, nc: number): void;
+  numpyGradient2d(out: number, image: number, nr: number, nc: number, r0: number, r1: number): void;
   numpyGradient3d(out: number, image: number, ns: number, nr: number, nc: number, k0: number, k1: number): void;
-  resampleField2d(out: number, nr: number, nc: number, field: number, fr: number, fc: number, f0: number, f1: number): void;
+  physicalGradient2d(out: number, image: number, nr: number, nc: number, s0: number, s1: number, D: number,
+    r0: number, r1: number): void;
+  physicalGradient3d(out: number, image: number, ns: number, nr: number, nc: number, s0: number, s1: number, s2: number,
+    D: number, k0: number, k1: number): void;
+  stepMaxNorm2d(step: number, nr: number, nc: number, s0: number, s1: number, rowMax: number, lo: number, hi: number): void;
+  stepMaxNorm3d(step: number, ns: number, nr: number, nc: number, s0: number, s1: number, s2: number, sliceMax: number,
+    lo: number, hi: number): void;
+  stepDivide(step: number, f: number, lo: number, hi: number): void;
+  resampleField2d(out: number, nr: number, nc: number, field: number, fr: number, fc: number, f0: number, f1: number,
+    r0: number, r1: number): void;
   resampleField3d(out: number, ns: number, nr: number, nc: number, field: number, fs: number, fr: number, fc: number,
     f0: number, f1: number, f2: number, k0: number, k1: number): void;
   downsample2d(out: number, input: number, nr: number, nc: number, ncomp: number): void;
   downsample3d(out: number, input: number, ns: number, nr: number, nc: number, ncomp: number, K0: number, K1: number): void;
-  ssdDemonsStep2d(out: number, delta: number, gradient: number, n: number, sigmaSqX: number): number;
+  ssdDemonsStep2d(out: number, delta: number, gradient: number, sigmaSqX: number, e0: number, lo: number, hi: number): number;
   ssdDemonsStep3d(out: number, delta: number, gradient: number, sigmaSqX: number, e0: number, lo: number, hi: number): number;
   sumSquares(delta: number, lo: number, hi: number, e: number): number;
   gaussSeidelSweep2d(u: number, delta: number, sigmaSq: number, gradient: number, target: number,
@@ -57,7 +71,7 @@ export interface WasmExports {
   gaussSeidelSweep3d(u: number, delta: number, sigmaSq: number, gradient: number, target: number,
     lambda: number, ns: number, nr: number, nc: number): void;
   residual2d(out: number, delta: number, sigmaSq: number, gradient: number, target: number,
-    lambda: number, u: number, nr: number, nc: number): void;
+    lambda: number, u: number, nr: number, nc: number, r0: number, r1: number): void;
   residual3d(out: number, delta: number, sigmaSq: number, gradient: number, target: number,
     lambda: number, u: number, ns: number, nr: number, nc: number, s0: number, s1: number): void;
 }

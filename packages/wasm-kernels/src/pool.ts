@@ -3,12 +3,15 @@
  * `T − 1` workers on the shared memory (`worker_threads` in Node, module `Worker`s
  * in browsers), posts one call's chunks to them and waits for them (see
  * `protocol.ts` for the handshake). Everything here is synchronous after
- * creation, as the `Kernels` contract requires: the calling thread blocks in
- * `Atomics.wait`, which Node allows on every thread and browsers only in workers.
+ * creation, as the `Kernels` contract requires: the calling thread polls and then
+ * blocks in `Atomics.wait`, which Node allows on every thread and browsers only in
+ * workers. Polling is enabled only when every thread has a core of its own
+ * (`threads ≤ availableParallelism()` / `hardwareConcurrency`).
  */
 import {
-  CTL_USED, F_ARGS, I_CHUNKS, I_DONE, I_ERR, I_FLAGS, I_FN, I_ITEMS, I_NARGS, I_NEXT, I_QUIT, I_SEQ, MAX_ARGS,
-  MAX_CHUNKS, MAX_THREADS, THREADED_FUNCTIONS, workerSlot, type ThreadedFunction, type WorkerInit, type WorkerReady,
+  CALLER_SPIN_MS, callTag, claimChunk, claimWord, CTL_USED, F_ARGS, I_CHUNKS, I_CLAIM, I_ERR, I_FLAGS, I_FN, I_ITEMS, I_NARGS, I_QUIT,
+  I_SEQ, MAX_ARGS, MAX_CHUNKS, MAX_THREADS, THREADED_FUNCTIONS, waitWhileEqual, WORKER_SPIN_MS, workerSlot,
+  type ThreadedFunction, type WorkerInit, type WorkerReady,
 } from './protocol.js';
 
 /** What the pool needs of a worker, in Node or in a browser. */
@@ -39,8 +42,8 @@ export function sharedMemoryAvailable(): boolean {
   return (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
 }
 
-/** The default number of threads: `min(availableParallelism(), 4)` in Node, `min(hardwareConcurrency, 4)` in browsers. */
-export async function defaultThreadCount(): Promise<number> {
+/** The number of hardware threads: `availableParallelism()` in Node, `hardwareConcurrency` in browsers. */
+export async function hardwareThreads(): Promise<number> {
   let n = 1;
   if (isNode()) {
     const os = await import('node:os');
@@ -49,7 +52,12 @@ export async function defaultThreadCount(): Promise<number> {
     const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
     n = nav?.hardwareConcurrency ?? 1;
   }
-  return Math.max(1, Math.min(n, 4));
+  return Math.max(1, n);
+}
+
+/** The default number of threads: `min(availableParallelism(), 4)` in Node, `min(hardwareConcurrency, 4)` in browsers. */
+export async function defaultThreadCount(): Promise<number> {
+  return Math.min(await hardwareThreads(), 4);
 }
 
 /** The default location of the worker script. */
@@ -98,6 +106,13 @@ async function startWorker(url: URL, init: WorkerInit): Promise<WorkerHandle> {
   });
 }
 
+/**
+ * Work units (≈ 15 ns of one thread, see `MIN_PARALLEL_WORK`) per chunk of a large
+ * call: about 60 µs, small enough that the threads finish within a short time of each
+ * other, large enough that taking a chunk (an atomic add and a call) costs ~1 %.
+ */
+export const CHUNK_WORK = 4000;
+
 /** How one call is split: `n` items in `chunks` chunks (see `protocol.ts`). */
 export interface Split {
   readonly n: number;
@@ -113,10 +128,15 @@ export class ThreadPool {
   private readonly f64: Float64Array;
   private busy = false;
   private current: ThreadedFunction | null = null;
+  /** The claim tag of the current call. */
+  private tag = 0;
+  /** How long (ms) the calling thread polls for a worker's chunk before it sleeps. */
+  private readonly callerSpinMs: number;
 
-  private constructor(memory: WebAssembly.Memory, ctl: number, workers: WorkerHandle[]) {
+  private constructor(memory: WebAssembly.Memory, ctl: number, workers: WorkerHandle[], callerSpinMs: number) {
     this.workers = workers;
     this.size = workers.length + 1;
+    this.callerSpinMs = callerSpinMs;
     this.i32 = new Int32Array(memory.buffer, ctl, CTL_USED / 4);
     this.f64 = new Float64Array(memory.buffer, ctl, I_FLAGS / 2);
   }
@@ -128,31 +148,37 @@ export class ThreadPool {
   static async create(module: WebAssembly.Module, memory: WebAssembly.Memory, ctl: number, threads: number,
     workerUrl: URL): Promise<ThreadPool> {
     const n = Math.min(threads, MAX_THREADS) - 1;
+    // Polling only pays when every thread has a core of its own.
+    const spin = n + 1 <= await hardwareThreads();
+    const spinMs = spin ? WORKER_SPIN_MS : 0;
     const settled = await Promise.allSettled(
-      Array.from({ length: n }, (_, k) => startWorker(workerUrl, { module, memory, ctl, index: k + 1 })));
+      Array.from({ length: n }, (_, k) => startWorker(workerUrl, { module, memory, ctl, index: k + 1, spinMs })));
     const workers = settled.filter((s): s is PromiseFulfilledResult<WorkerHandle> => s.status === 'fulfilled').map((s) => s.value);
     const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) {
       for (const w of workers) void w.terminate();
       throw new Error(`@diffeo/wasm-kernels: could not start the worker threads (${(failed.reason as Error)?.message ?? failed.reason}).`);
     }
-    return new ThreadPool(memory, ctl, workers);
+    return new ThreadPool(memory, ctl, workers, spin ? CALLER_SPIN_MS : 0);
   }
 
   /**
-   * How to split `n` items with about `work` units of work: `min(n, 4·size)` chunks
-   * (so that a thread slowed down by other load takes fewer), or null when one
-   * thread is enough: fewer than 2 items, or less work than `minWork`.
+   * How to split `n` items with about `work` units of work, or null when one thread
+   * is enough (fewer than 2 items, or less work than `minWork`): at least 4 chunks
+   * per thread (so that a thread slowed down by other load takes fewer), more for a
+   * large call — chunks of about {@link CHUNK_WORK} units, so that the threads finish
+   * within a small chunk of each other — but never more than `n` or {@link MAX_CHUNKS}.
    */
   split(n: number, work: number, minWork: number): Split | null {
     if (n < 2 || work < minWork || this.busy) return null;
-    return { n, chunks: Math.min(n, 4 * this.size, MAX_CHUNKS) };
+    return { n, chunks: Math.min(n, MAX_CHUNKS, Math.max(4 * this.size, Math.ceil(work / CHUNK_WORK))) };
   }
 
   /**
    * Posts a call: each worker takes chunks and calls `fn(...args, lo, hi, aux + w·auxStride)`
    * on each. Chunk 0 is reserved for the calling thread, which then takes more chunks with
-   * {@link claim}, may look at finished chunks with {@link finished}, and must call {@link join}.
+   * {@link claim}, looks at the workers' chunks with {@link finished} / {@link waitFinished}
+   * (it must wait for every chunk it did not compute) and ends the call with {@link end}.
    */
   start(fn: ThreadedFunction, args: readonly number[], split: Split, aux = 0, auxStride = 0): void {
     if (args.length > MAX_ARGS) throw new Error(`@diffeo/wasm-kernels: too many arguments for ${fn}`);
@@ -164,18 +190,18 @@ export class ThreadPool {
     for (let k = 0; k < args.length; k++) f64[F_ARGS + k] = args[k];
     for (let w = 1; w < this.size; w++) f64[workerSlot(w)] = aux + w * auxStride;
     i32.fill(0, I_FLAGS, I_FLAGS + split.chunks);
-    i32[I_NEXT] = 1;
-    Atomics.store(i32, I_DONE, 0);
+    const seq = (Atomics.load(i32, I_SEQ) + 1) | 0;
+    this.tag = callTag(seq);
+    Atomics.store(i32, I_CLAIM, claimWord(this.tag, split.chunks, 1));
     this.busy = true;
     this.current = fn;
-    Atomics.add(i32, I_SEQ, 1);
+    Atomics.store(i32, I_SEQ, seq);
     Atomics.notify(i32, I_SEQ);
   }
 
   /** Takes the next chunk for the calling thread, or returns −1 when none is left. */
-  claim(chunks: number): number {
-    const c = Atomics.add(this.i32, I_NEXT, 1);
-    return c < chunks ? c : -1;
+  claim(): number {
+    return claimChunk(this.i32, this.tag);
   }
 
   /** Whether a worker has finished chunk `c` (its results are then visible). */
@@ -183,16 +209,21 @@ export class ThreadPool {
     return Atomics.load(this.i32, I_FLAGS + c) !== 0;
   }
 
-  /** Waits until every worker has finished the call posted by {@link start}; throws when one failed. */
-  join(): void {
-    const { i32 } = this;
-    const target = this.workers.length;
-    for (;;) {
-      const d = Atomics.load(i32, I_DONE);
-      if (d >= target) break;
-      Atomics.wait(i32, I_DONE, d);
-    }
+  /**
+   * Waits until a worker has finished chunk `c` (the chunk must be a worker's: taken,
+   * or left for the workers by a calling thread that stopped claiming).
+   */
+  waitFinished(c: number): void {
+    waitWhileEqual(this.i32, I_FLAGS + c, 0, this.callerSpinMs);
+  }
+
+  /**
+   * Ends the call posted by {@link start} (every chunk is finished); throws when a
+   * worker's chunk failed.
+   */
+  end(): void {
     this.busy = false;
+    const { i32 } = this;
     if (Atomics.load(i32, I_ERR) !== 0) {
       Atomics.store(i32, I_ERR, 0);
       throw new Error(`@diffeo/wasm-kernels: a worker thread failed in ${this.current}.`);

@@ -7,25 +7,44 @@
  * into `K` contiguous chunks, chunk `c` being `[⌊c·n/K⌋, ⌊(c+1)·n/K⌋)`. The calling
  * thread writes the function index, the arguments common to all threads, `n`,
  * `K`, each worker's `aux` (the address of its own scratch space), clears the
- * chunk flags, sets the chunk counter `NEXT` to 1 (chunk 0 is its own), resets
- * `DONE`, increments `SEQ` and wakes the workers (`Atomics.notify`). Then every
- * thread takes chunks with `Atomics.add(NEXT, 1)` until none is left — so a thread
- * that is slowed down (another process on its core) simply takes fewer — and a
- * worker marks each chunk it finished in `FLAGS` and, when no chunk is left,
- * increments `DONE` and notifies. The calling thread adds the sums (see
- * `kernels.ts`) chunk by chunk in raster order as the chunks finish, and at the
- * end waits (`Atomics.wait`) until `DONE` equals the number of workers.
+ * chunk flags, sets the claim word to (this call's tag, `K`, next chunk 1) — chunk
+ * 0 is its own — increments `SEQ` and wakes the workers (`Atomics.notify`). Then every
+ * thread takes chunks with {@link claimChunk} until none is left, so a thread that
+ * is slowed down (another process on its core) simply takes fewer, and a worker
+ * marks each chunk it finished in `FLAGS` (and notifies that flag). The calling
+ * thread adds the sums (see `kernels.ts`) chunk by chunk in raster order as the
+ * chunks finish; the call is over when every chunk is finished.
+ *
+ * A worker never delays a call it has not joined: the calling thread waits only for
+ * chunks a worker has taken. The parameters a worker reads are only trusted once it
+ * holds a chunk: the claim word carries the call's tag (`SEQ` modulo 2¹³) and its
+ * `K`, and is exhausted once every chunk of a call is taken, so a worker that wakes
+ * up late, or reads parameters while the calling thread writes the next call's,
+ * takes no chunk (its tag no longer matches, or nothing is left). A claim that
+ * succeeds pins its call (the calling thread cannot post the next one before that
+ * chunk is finished): if `SEQ` is still the one the worker read before its
+ * parameters, they are that call's; otherwise (a tag shared by calls 2¹³ apart) the
+ * worker reads the parameters of the call now posted, which is the pinned one.
+ *
+ * Waiting: a wake-up through `Atomics.wait`/`notify` costs tens of microseconds, as
+ * much as a whole inversion pass of a small image. So waits first poll (spin on
+ * `Atomics.load`, see {@link waitWhileEqual}): an idle worker polls `SEQ` for up to
+ * {@link WORKER_SPIN_MS}, so the next call (the next inversion pass, the next
+ * Gaussian pass) starts at once; the calling thread polls a chunk flag for up to
+ * {@link CALLER_SPIN_MS}. A thread that finds it was descheduled while polling
+ * (more threads than free cores) sleeps at once instead, so that it does not take
+ * the core from the thread it waits for.
  *
  * The `Atomics` operations order the plain (non-atomic) memory accesses of the
  * kernels: everything written before `SEQ` is incremented is visible to the
- * workers; everything a worker wrote before setting a chunk's flag (or
- * incrementing `DONE`) is visible to the caller once it has read that flag.
+ * workers; everything a worker wrote before setting a chunk's flag is visible to the
+ * caller once it has read that flag.
  */
 
-/** Int32 index of the call sequence number (incremented once per call). */
+/** Int32 index of the call sequence number (incremented once per call, and by `dispose`). */
 export const I_SEQ = 0;
-/** Int32 index of the count of workers that finished the current call. */
-export const I_DONE = 1;
+/** Int32 index of the claim word: the call's tag (bits 18–30), `K` (bits 9–17) and the next chunk (bits 0–8). */
+export const I_CLAIM = 1;
 /** Int32 index of the function to run (index into {@link THREADED_FUNCTIONS}). */
 export const I_FN = 2;
 /** Int32 index of the number of common arguments. */
@@ -34,8 +53,6 @@ export const I_NARGS = 3;
 export const I_ERR = 4;
 /** Int32 index of the quit flag (set by `dispose`). */
 export const I_QUIT = 5;
-/** Int32 index of the next chunk to take. */
-export const I_NEXT = 6;
 /** Int32 index of the number of chunks `K`. */
 export const I_CHUNKS = 7;
 /** Int32 index of the number of items `n`. */
@@ -59,6 +76,57 @@ export const I_FLAGS = 2 * (F_ARGS + MAX_ARGS + MAX_THREADS);
 /** Bytes of the control block in use. */
 export const CTL_USED = 4 * (I_FLAGS + MAX_CHUNKS);
 
+/** How long (ms) an idle worker polls for the next call before it sleeps in `Atomics.wait`. */
+export const WORKER_SPIN_MS = 5;
+/** How long (ms) the calling thread polls for a worker's chunk before it sleeps in `Atomics.wait`. */
+export const CALLER_SPIN_MS = 0.5;
+/** A gap (ms) between two polls that shows the polling thread was descheduled. */
+const DESCHEDULED_MS = 0.25;
+
+/** The tag of call `seq` in the claim word. */
+export function callTag(seq: number): number {
+  return seq & 0x1fff;
+}
+
+/** The claim word of a call with tag `tag` and `k ≤ MAX_CHUNKS` chunks, next chunk `next`. */
+export function claimWord(tag: number, k: number, next: number): number {
+  return (tag << 18) | (k << 9) | next;
+}
+
+/**
+ * Takes the next chunk of the call with tag `tag`: its index, or −1 when none is
+ * left or the claim word belongs to another call.
+ */
+export function claimChunk(i32: Int32Array, tag: number): number {
+  for (;;) {
+    const w = Atomics.load(i32, I_CLAIM);
+    const c = w & 0x1ff;
+    if (w >>> 18 !== tag || c >= ((w >>> 9) & 0x1ff)) return -1;
+    if (Atomics.compareExchange(i32, I_CLAIM, w, w + 1) === w) return c;
+  }
+}
+
+/**
+ * Returns once `i32[i] !== v`: polls for up to `spinMs`, then sleeps in
+ * `Atomics.wait` (woken by an `Atomics.notify` on `i`). It sleeps at once when a
+ * gap between two polls shows that this thread was descheduled: the cores are
+ * oversubscribed, and polling would only take time from the threads it waits for.
+ */
+export function waitWhileEqual(i32: Int32Array, i: number, v: number, spinMs: number): void {
+  if (Atomics.load(i32, i) !== v) return;
+  let last = performance.now();
+  let end = last + spinMs;
+  for (let spins = 1; Atomics.load(i32, i) === v; spins++) {
+    if ((spins & 63) !== 0) continue;
+    const now = performance.now();
+    if (now > end || now - last > DESCHEDULED_MS) {
+      Atomics.wait(i32, i, v);
+      end = 0;
+    }
+    last = now;
+  }
+}
+
 /** Item range of chunk `c` of `n` items in `k` chunks: `[chunkStart(c), chunkStart(c + 1))`. */
 export function chunkStart(c: number, n: number, k: number): number {
   return Math.floor((c * n) / k);
@@ -66,8 +134,10 @@ export function chunkStart(c: number, n: number, k: number): number {
 
 /** The WebAssembly functions that can be split over threads, by index. */
 export const THREADED_FUNCTIONS = [
-  'compose3d', 'invertPass3d', 'warp3d', 'ccStep3d', 'gaussianSlab', 'gaussianLast',
-  'numpyGradient3d', 'resampleField3d', 'downsample3d', 'ssdDemonsStep3d', 'residual3d',
+  'compose2d', 'compose3d', 'invertPass2d', 'invertPass3d', 'warp2d', 'warp3d', 'ccStep2d', 'ccStep3d',
+  'gaussianPanel', 'gaussianLast', 'numpyGradient2d', 'numpyGradient3d', 'physicalGradient2d', 'physicalGradient3d',
+  'stepMaxNorm2d', 'stepMaxNorm3d', 'stepDivide', 'resampleField2d', 'resampleField3d',
+  'downsample3d', 'ssdDemonsStep2d', 'ssdDemonsStep3d', 'residual2d', 'residual3d',
 ] as const;
 /** Name of a function that can be split over threads. */
 export type ThreadedFunction = (typeof THREADED_FUNCTIONS)[number];
@@ -82,6 +152,8 @@ export interface WorkerInit {
   ctl: number;
   /** Worker index, 1 … T−1 (the calling thread is 0). */
   index: number;
+  /** How long (ms) the worker polls for the next call before it sleeps (0 when there are more threads than cores). */
+  spinMs: number;
 }
 
 /** What a worker posts once it is ready (or failed to start). */

@@ -206,6 +206,84 @@ describe(`wasm kernels are bit-identical to the TypeScript kernels (stress): ${l
     }
   });
 
+  it('invert3d / invert2d: unit, power-of-two and other spacings, extreme spacings, NaN, zero fields, points leaving the grid', () => {
+    // The kernels recompute residual norms (q/s: multiplied by 1/s when s is a power of two) and skip
+    // them when a bound proves m ≤ maxlen; spacings of 1e±200 push maxlen² past the bound's range.
+    const spacings3 = [[1, 1, 1], [0.5, 2, 4], [3, 3, 3], [1.3, 0.7, 2.2], [1e-200, 1, 1], [1e200, 1e200, 1e200]];
+    const spacings2 = [[1, 1], [0.25, 8], [3, 3], [1.3, 0.7], [1e-200, 1], [1e200, 1e200]];
+    let seed = 150;
+    for (const s of [[9, 11, 13], [7, 20, 5], [2, 9, 7]] as Shape3D[]) {
+      for (let kind = 0; kind < 9; kind++) {
+        const mk = (): Parameters<Kernels['invert3d']> => {
+          const r = mulberry32(seed);
+          const n = s[0] * s[1] * s[2] * 3;
+          const sp = spacings3[kind % spacings3.length];
+          // kind 6: points far off the grid; 7: NaN/∞ in the field; 8: a zero field
+          const d = kind === 8 ? new Float32Array(n) : smoothField(r, s, kind === 6 ? 12 : 1.5);
+          if (kind === 7) poison(r, d, 4);
+          const W = kind % 2 === 1 && kind < 4 ? new Float64Array([1 / sp[0], 0, 0, 0.5, 0, 1 / sp[1], 0, -1, 0, 0, 1 / sp[2], 2, 0, 0, 0, 1]) : null;
+          return [kind === 3 ? smoothField(r, s, 0.5) : new Float32Array(n), d, s, W, sp, 12, 1e-4, new Float32Array(n)];
+        };
+        const mine = prep(mk()), ref = mk();
+        const r1 = wasm.invert3d(...mine), r2 = tsKernels.invert3d(...ref);
+        bitsEqual(mine[0], ref[0], `invert3d inv (${s}, kind ${kind})`);
+        // The residual left in scratch: only when scratch lives in the memory (a copy is never made for it).
+        if (zeroCopy) bitsEqual(mine[7], ref[7], `invert3d scratch (${s}, kind ${kind})`);
+        resultEqual(r1, r2, `invert3d result (${s}, kind ${kind})`);
+        release();
+        seed++;
+      }
+    }
+    for (const s of [[33, 47], [40, 21], [5, 3], [3, 130]] as Shape2D[]) {
+      for (let kind = 0; kind < 9; kind++) {
+        const mk = (): Parameters<Kernels['invert2d']> => {
+          const r = mulberry32(seed);
+          const n = s[0] * s[1] * 2;
+          const sp = spacings2[kind % spacings2.length];
+          const d = kind === 8 ? new Float32Array(n) : smoothField(r, s, kind === 6 ? 25 : 2);
+          if (kind === 7) poison(r, d, 4);
+          const W = kind % 2 === 1 && kind < 4 ? new Float64Array([1 / sp[0], 0, 0.5, 0, 1 / sp[1], -1, 0, 0, 1]) : null;
+          return [kind === 3 ? smoothField(r, s, 0.5) : new Float32Array(n), d, s, W, sp, 15, 1e-5, new Float32Array(n)];
+        };
+        const mine = prep(mk()), ref = mk();
+        const r1 = wasm.invert2d(...mine), r2 = tsKernels.invert2d(...ref);
+        bitsEqual(mine[0], ref[0], `invert2d inv (${s}, kind ${kind})`);
+        if (zeroCopy) bitsEqual(mine[7], ref[7], `invert2d scratch (${s}, kind ${kind})`);
+        resultEqual(r1, r2, `invert2d result (${s}, kind ${kind})`);
+        release();
+        seed++;
+      }
+    }
+  });
+
+  it('physicalGradient / conditionStep: spacings, oblique directions, boundary layers, zero steps, NaN', () => {
+    let seed = 250;
+    const shapes: (Shape2D | Shape3D)[] = [[9, 11, 13], [1, 7, 6], [2, 3, 9], [33, 47], [2, 9], [40, 1]];
+    for (const s of shapes) {
+      const dim = s.length as 2 | 3;
+      const n = s.reduce((a, b) => a * b, 1);
+      for (let kind = 0; kind < 4; kind++) {
+        const sp = kind === 0 ? Array(dim).fill(1) : kind === 1 ? [0.5, 2, 4].slice(0, dim) : [1.5, 0.75, 1.2].slice(0, dim);
+        const mkG = (): Parameters<Kernels['physicalGradient']> => {
+          const r = mulberry32(seed);
+          const img = kind === 3 ? poison(r, randomFloat32(r, n, -2, 2), 3) : smoothImage(r, s);
+          const dir = kind === 0 ? (dim === 2 ? [1, 0, 0, 0, 1, 0, 0, 0, 1] : [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1])
+            : Array.from(randomAffine(r, dim, 1, 0.5, 0.1, 3));
+          return [new Float32Array(n * dim), img, s, sp, dir];
+        };
+        check('physicalGradient', mkG);
+        const mkC = (): Parameters<Kernels['conditionStep']> => {
+          const r = mulberry32(seed);
+          const f = kind === 2 ? new Float32Array(n * dim) : randomFloat32(r, n * dim, -3, 3);
+          if (kind === 3) poison(r, f, 4);
+          return [f, s, sp];
+        };
+        check('conditionStep', mkC);
+        seed++;
+      }
+    }
+  });
+
   it('warp3d / warp2d: field on its own grid, null field, affines leaving the grid, NaN', () => {
     let seed = 200;
     for (const s of shapes3) {
@@ -275,6 +353,57 @@ describe(`wasm kernels are bit-identical to the TypeScript kernels (stress): ${l
         const grad = smoothField(r, s, 1);
         check('ccForwardStep2d', () => [new Float32Array(s[0] * s[1] * 2), grad, factors, s, radius]);
         check('ccBackwardStep2d', () => [new Float32Array(s[0] * s[1] * 2), grad, factors, s, radius]);
+        seed++;
+      }
+    }
+  });
+
+  it('ccFactors3dStream / ccEnergy3d: slab by slab with halos, as the CC metric streams them, on several slab sizes', () => {
+    let seed = 350;
+    for (const s of [[13, 11, 9], [20, 7, 12], [9, 9, 9]] as Shape3D[]) {
+      for (const radius of [1, 2, 4]) {
+        if (Math.min(...s) < 2 * radius + 1) continue;
+        const r = mulberry32(seed);
+        const st = smoothImage(r, s), mv = smoothImage(r, s);
+        if (seed % 2 === 0) { poison(r, st, 2); }
+        const plane = s[1] * s[2], fPlane = plane * 5;
+        for (const [slab, halo] of [[3, 1], [5, 2], [s[0], 0]]) {
+          // Each backend streams the slabs into its own buffers; the factors of every slab,
+          // the running state after every call and the energy must match the TypeScript kernels.
+          const run = (k: Kernels, alloc: (n: number) => Float32Array) => {
+            const ns = s[0];
+            const buf = alloc((slab + 2 * halo) * fPlane);
+            const state = new Float64Array(2 * plane * 5);
+            const stA = alloc(st.length), mvA = alloc(mv.length);
+            stA.set(st); mvA.set(mv);
+            const slabs: Float32Array[] = [], states: Float64Array[] = [];
+            let energy = 0.5, next = 0, held = 0, first = 0;
+            for (let s0 = 0; s0 < ns; s0 += slab) {
+              const s1 = Math.min(ns, s0 + slab), a = Math.max(0, s0 - halo), b = Math.min(ns, s1 + halo);
+              if (held > a) buf.copyWithin(0, (a - first) * fPlane, (held - first) * fPlane);
+              first = a;
+              const sTo = Math.min(ns + radius, b + radius);
+              k.ccFactors3dStream(buf, first, stA, mvA, s, radius, state, next, sTo);
+              next = sTo;
+              held = b;
+              const factors = buf.subarray(0, (b - a) * fPlane);
+              energy = k.ccEnergy3d(factors, a, s, radius, s0, s1, energy);
+              slabs.push(Float32Array.from(factors));
+              states.push(Float64Array.from(state));
+            }
+            return { slabs, states, energy };
+          };
+          const alloc = zeroCopy
+            ? (n: number): Float32Array => { const a = current.allocFloat32!(n); allocated.push(a); return a; }
+            : (n: number): Float32Array => new Float32Array(n);
+          const got = run(wasm, alloc), ref = run(tsKernels, (n) => new Float32Array(n));
+          const what = `${s}, r ${radius}, slab ${slab}+${halo}`;
+          expect(got.slabs.length).toBe(ref.slabs.length);
+          got.slabs.forEach((f, i) => bitsEqual(f, ref.slabs[i], `${what}: factors of slab ${i}`));
+          got.states.forEach((f, i) => bitsEqual(f, ref.states[i], `${what}: state after slab ${i}`));
+          bitsEqual([got.energy], [ref.energy], `${what}: energy`);
+          release();
+        }
         seed++;
       }
     }

@@ -13,7 +13,7 @@ import { execFile } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { createContext, tsKernels, type Kernels, type Shape3D } from '@diffeo/core';
+import { createContext, tsKernels, type Kernels, type Shape2D, type Shape3D } from '@diffeo/core';
 import { mulberry32, smoothField, smoothImage } from '@diffeo/conformance';
 import { wasmBackend } from '@diffeo/wasm-kernels';
 
@@ -44,6 +44,53 @@ function sequence(k: Kernels, alloc: (n: number) => Float32Array, shape: Shape3D
   const grad = alloc(nv * 3);
   k.numpyGradient(grad, warped, shape);
   return { stats, result, d1, inv, warped, grad };
+}
+
+/**
+ * A 2D SyN-like sequence on one shape, every 2D kernel the backend splits over
+ * threads: compose (with statistics), invert (warm start, fields that push points off
+ * the grid), warp, smooth, gradients, CC and SSD steps (with energies), step
+ * conditioning, resampling. Returns every output and result.
+ */
+function sequence2d(k: Kernels, alloc: (n: number) => Float32Array, shape: Shape2D, seed: number) {
+  const r = mulberry32(seed);
+  const [nr, nc] = shape;
+  const nv = nr * nc;
+  const put = (a: Float32Array): Float32Array => { const c = alloc(a.length); c.set(a); return c; };
+  // Displacements of up to ~nc/3 voxels: many points leave the grid.
+  const d1 = put(smoothField(r, shape, nc / 3)), d2 = put(smoothField(r, shape, 2));
+  const img = put(smoothImage(r, shape)), img2 = put(smoothImage(r, shape));
+  const W = new Float64Array([0.8, 0.1, 0.5, -0.05, 1.1, -0.5, 0, 0, 1]);
+  const stats = k.compose2d(d1, d1, shape, d2, shape, W, null, 0.3);
+  const inv = put(smoothField(r, shape, 0.5)); // warm start
+  const result = k.invert2d(inv, d1, shape, W, [1.25, 0.8], 30, 1e-5, alloc(nv * 2));
+  const resultPow2 = k.invert2d(inv, d2, shape, null, [0.5, 2], 7, 1e-9, alloc(nv * 2));
+  const warped = alloc(nv);
+  k.warp2d(warped, shape, img, shape, inv, shape, null, W, W);
+  k.gaussianFilter(d1, d1, shape, 2, [1.5, 2.5]);
+  const grad = alloc(nv * 2);
+  k.numpyGradient(grad, warped, shape);
+  const pgrad = alloc(nv * 2);
+  k.physicalGradient(pgrad, img2, shape, [1.5, 0.75], [0.96, -0.28, 0, 0.28, 0.96, 0, 0, 0, 1]);
+  const factors = alloc(nv * 5);
+  k.ccFactors2d(factors, warped, img2, shape, 3);
+  const fwd = alloc(nv * 2), bwd = alloc(nv * 2);
+  const eF = k.ccForwardStep2d(fwd, grad, factors, shape, 3);
+  const eB = k.ccBackwardStep2d(bwd, pgrad, factors, shape, 3);
+  const norm = k.conditionStep(fwd, shape, [1.5, 0.75]);
+  const delta = alloc(nv);
+  for (let i = 0; i < nv; i++) delta[i] = warped[i] - img2[i];
+  const demons = alloc(nv * 2);
+  const eD = k.ssdDemonsStep2d(demons, delta, grad, shape, 0.7);
+  const up: Shape2D = [2 * nr - 1, 2 * nc + 1];
+  const resampled = alloc(up[0] * up[1] * 2);
+  k.resampleField2d(resampled, up, bwd, shape, [0.5, 0.5]);
+  const res = alloc(nv * 2);
+  k.residual2d(res, delta, null, grad, null, 0.4, demons, shape);
+  return {
+    scalars: { stats, result, resultPow2, eF, eB, norm, eD },
+    arrays: { d1, inv, warped, grad, pgrad, fwd, bwd, demons, resampled, res },
+  };
 }
 
 describe('threaded wasm backend', () => {
@@ -86,6 +133,63 @@ describe('threaded wasm backend', () => {
       }
       expect(ctx.remove('wasm')).toBe(true); // calls dispose()
       expect(b.threads).toBe(1);
+    }
+  });
+
+  it('splits the 2D kernels with the same bits on 1 to 4 threads (odd sizes, points leaving the grid)', async () => {
+    const shapes: Shape2D[] = [[37, 53], [64, 29], [3, 101]];
+    const refs = shapes.map((shape, i) => sequence2d(tsKernels, (n) => new Float32Array(n), shape, 40 + i));
+    const configs = [
+      { threads: 1 },
+      { threads: 2, minParallelWork: 0 },
+      { threads: 3, minParallelWork: 0 },
+      { threads: 4, minParallelWork: 0 },
+      { threads: 3, minParallelWork: 0, callerChunks: 1 },
+      { threads: 2 }, // default threshold: small calls on one thread, large ones split
+    ];
+    for (const options of configs) {
+      const b = await wasmBackend(options);
+      const ctx = createContext(b);
+      for (const zeroCopy of [false, true]) {
+        const alloc = zeroCopy ? (n: number): Float32Array => ctx.allocFloat32(n) : (n: number): Float32Array => new Float32Array(n);
+        shapes.forEach((shape, i) => {
+          const got = sequence2d(ctx.kernels, alloc, shape, 40 + i);
+          const what = `${JSON.stringify(options)}${zeroCopy ? ', zero-copy' : ''}, ${shape}`;
+          expect(got.scalars, what).toEqual(refs[i].scalars);
+          for (const key of Object.keys(refs[i].arrays) as (keyof typeof refs[number]['arrays'])[]) {
+            expectBits(got.arrays[key], refs[i].arrays[key], `${what}: ${key}`);
+          }
+        });
+      }
+      await b.dispose();
+    }
+  });
+
+  it('hands many small calls of different kernels and split counts to the workers back to back', async () => {
+    // Tiny split calls, each finished quickly (often by the calling thread alone) and followed at
+    // once by a call with other parameters: a worker that reads a call's parameters late must take
+    // no chunk of it, or take one of the call now posted with that call's parameters.
+    const r = mulberry32(77);
+    const cases = Array.from({ length: 300 }, (_, i) => {
+      const shape: Shape2D = [2 + r.int(0, 9), 2 + r.int(0, 14)];
+      const field = smoothField(r, shape, 3), img = smoothImage(r, shape);
+      return { shape, field, img, kind: i % 3 };
+    });
+    const runAll = (k: Kernels): Float32Array[] => cases.map(({ shape, field, img, kind }) => {
+      const nv = shape[0] * shape[1];
+      if (kind === 0) { const o = new Float32Array(nv); k.warp2d(o, shape, img, shape, field, shape, null, null, null); return o; }
+      if (kind === 1) { const o = new Float32Array(nv * 2); k.gaussianFilter(o, field, shape, 2, [1, 0.7]); return o; }
+      const o = new Float32Array(nv * 2);
+      k.compose2d(o, field, shape, field, shape, null, null, 0.5);
+      return o;
+    });
+    const ref = runAll(tsKernels);
+    for (const threads of [2, 3, 4]) {
+      const b = await wasmBackend({ threads, minParallelWork: 0 });
+      for (let rep = 0; rep < 4; rep++) {
+        runAll(b.kernels as Kernels).forEach((o, i) => expectBits(o, ref[i], `${threads} threads, call ${i}`));
+      }
+      await b.dispose();
     }
   });
 

@@ -2,9 +2,9 @@
  * Worker thread of a threaded WebAssembly backend (`worker_threads` in Node, a
  * module `Worker` in browsers). It instantiates the shared-memory build of the
  * kernels on the backend's shared memory, reports that it is ready, then serves
- * calls forever: it sleeps in `Atomics.wait` on the control block's sequence
- * number, takes chunks of the requested function's range until none is left,
- * and counts itself done (see `protocol.ts`). It never returns to its event loop while serving, so the
+ * calls forever: it waits for the control block's sequence number to change
+ * (polling for a short while, then sleeping in `Atomics.wait`) and takes chunks of
+ * the requested function's range until none is left (see `protocol.ts`). It never returns to its event loop while serving, so the
  * backend ends it with the quit flag and `terminate()`.
  *
  * The script is self-contained (no imports at run time besides
@@ -12,8 +12,8 @@
  * `new URL('../dist/worker.js', import.meta.url)` as is.
  */
 import {
-  chunkStart, CTL_USED, F_ARGS, I_CHUNKS, I_DONE, I_ERR, I_FLAGS, I_FN, I_ITEMS, I_NARGS, I_NEXT, I_QUIT, I_SEQ,
-  THREADED_FUNCTIONS, workerSlot, type WorkerInit, type WorkerReady,
+  callTag, chunkStart, claimChunk, CTL_USED, F_ARGS, I_CHUNKS, I_ERR, I_FLAGS, I_FN, I_ITEMS, I_NARGS, I_QUIT, I_SEQ,
+  THREADED_FUNCTIONS, waitWhileEqual, workerSlot, type WorkerInit, type WorkerReady,
 } from './protocol.js';
 
 type Fn = (...args: number[]) => unknown;
@@ -40,20 +40,35 @@ function serve(init: WorkerInit, post: (m: WorkerReady) => void): void {
   const argv: number[][] = [];
   let seen = Atomics.load(i32, I_SEQ);
   post({ ready: true });
-  for (;;) {
-    Atomics.wait(i32, I_SEQ, seen);
-    const seq = Atomics.load(i32, I_SEQ);
-    if (seq === seen) continue;
-    seen = seq;
-    if (Atomics.load(i32, I_QUIT) !== 0) break;
-    const n = i32[I_NARGS], items = i32[I_ITEMS], k = i32[I_CHUNKS];
-    const fn = fns[i32[I_FN]];
-    const a = argv[n] ?? (argv[n] = new Array<number>(n + 3).fill(0));
+  let fn = fns[0], a: number[] = [], n = 0, items = 0, k = 0;
+  /** Reads the parameters of the call posted as `seen`. */
+  const read = (): void => {
+    n = i32[I_NARGS];
+    items = i32[I_ITEMS];
+    k = i32[I_CHUNKS];
+    fn = fns[i32[I_FN]];
+    a = argv[n] ?? (argv[n] = new Array<number>(n + 3).fill(0));
     for (let j = 0; j < n; j++) a[j] = f64[F_ARGS + j];
     a[n + 2] = f64[me];
+  };
+  for (;;) {
+    waitWhileEqual(i32, I_SEQ, seen, init.spinMs);
+    seen = Atomics.load(i32, I_SEQ);
+    if (Atomics.load(i32, I_QUIT) !== 0) break;
+    // Parameters read now are trusted only once a chunk is held (see protocol.ts).
+    read();
+    const tag = callTag(seen);
     for (;;) {
-      const c = Atomics.add(i32, I_NEXT, 1);
-      if (c >= k) break;
+      const c = claimChunk(i32, tag);
+      if (c < 0) break;
+      // The claim pins its call; if SEQ moved on since the parameters were read, the chunk
+      // belongs to the call now posted: read its parameters.
+      const now = Atomics.load(i32, I_SEQ);
+      if (now !== seen) {
+        seen = now;
+        if (Atomics.load(i32, I_QUIT) !== 0) return;
+        read();
+      }
       a[n] = chunkStart(c, items, k);
       a[n + 1] = chunkStart(c + 1, items, k);
       try {
@@ -62,9 +77,8 @@ function serve(init: WorkerInit, post: (m: WorkerReady) => void): void {
         Atomics.store(i32, I_ERR, 1);
       }
       Atomics.store(i32, I_FLAGS + c, 1);
+      Atomics.notify(i32, I_FLAGS + c);
     }
-    Atomics.add(i32, I_DONE, 1);
-    Atomics.notify(i32, I_DONE);
   }
 }
 
