@@ -54,14 +54,17 @@ export interface WasmBackendOptions {
    * in a cross-origin-isolated worker, else 1. More than 1 needs shared memory
    * (always in Node; `crossOriginIsolated` in browsers) and a thread that may block in
    * `Atomics.wait` (not a browser's main thread); otherwise the backend runs on 1
-   * thread. The results are the same bits for every count.
+   * thread. The results are the same bits for every count. With the default, the
+   * worker threads start in the background with the first kernel call large enough
+   * to be split (so small images never start them); a count given here starts them
+   * when the backend is created.
    */
   threads?: number;
   /**
    * A kernel call (or an inversion pass) with less work than this (one unit ≈ one
    * voxel of `warp3d`, some 15 ns) runs on the calling thread only, since handing
    * work to the workers costs some µs to tens of µs. Default {@link MIN_PARALLEL_WORK}
-   * (6000); 0 splits every call (tests).
+   * (20000); 0 splits every call (tests).
    */
   minParallelWork?: number;
   /**
@@ -80,7 +83,11 @@ export interface WasmBackend extends Backend {
   readonly memory: WebAssembly.Memory;
   /** Whether the memory is shared (then `allocFloat32` is available). */
   readonly shared: boolean;
-  /** Threads the kernels use, the calling thread included (1 after `dispose`). */
+  /**
+   * Threads the kernels use now, the calling thread included: 1 after `dispose`, and
+   * with the default thread count also until the workers have started (see
+   * {@link WasmBackendOptions.threads}).
+   */
   readonly threads: number;
   /**
    * A zero-filled `Float32Array` of `n` values living in the backend's (shared)
@@ -137,16 +144,31 @@ export async function wasmBackend(options: WasmBackendOptions = {}): Promise<Was
   }
   const ref: PoolRef = {
     pool: null,
+    start: null,
     minWork: options.minParallelWork ?? MIN_PARALLEL_WORK,
     callerChunks: Math.max(1, options.callerChunks ?? Infinity),
   };
+  let disposed = false;
   if (threads > 1) {
     const workerUrl = options.workerUrl === undefined ? defaultWorkerUrl() : toUrl(options.workerUrl);
-    try {
+    if (options.threads !== undefined) {
+      // Threads asked for explicitly: started now, and a failure is an error.
       ref.pool = await ThreadPool.create(module, memory, heap.ctl, threads, workerUrl);
-    } catch (e) {
-      if (options.threads !== undefined) throw e;
-      threads = 1; // default thread count: fall back to one thread
+    } else {
+      // Default: the workers start with the first call large enough to be split (small
+      // images never pay for them, some 10 MB each in Node); until they are ready the
+      // calls run on the calling thread, with the same results. If they cannot start,
+      // the backend stays on one thread.
+      ref.start = () => {
+        ref.start = null;
+        ThreadPool.create(module, memory, heap.ctl, threads, workerUrl).then(
+          (pool) => {
+            if (disposed) void pool.dispose();
+            else ref.pool = pool;
+          },
+          () => { /* stay on the calling thread */ },
+        );
+      };
     }
   }
 
@@ -161,6 +183,8 @@ export async function wasmBackend(options: WasmBackendOptions = {}): Promise<Was
       return ref.pool?.size ?? 1;
     },
     dispose(): Promise<void> {
+      disposed = true;
+      ref.start = null;
       const pool = ref.pool;
       ref.pool = null;
       return pool ? pool.dispose() : Promise.resolve();

@@ -45,15 +45,17 @@ const PANEL = 64;
  * A call (or an inversion pass, a Gaussian pass) with less work than this runs on
  * the calling thread only. One unit is about 15 ns of one thread's time (a voxel
  * of `warp3d`). With polling workers (see `protocol.ts`) a split costs a few µs,
- * but a worker that sleeps takes some 40–80 µs to wake up, and small images are
- * memory-light calls whose halves hardly pay: measured on 2 threads, splitting pays
- * from some 90 µs of work (20³ voxels for `warp3d` or a Gaussian pass, a 64×64
- * inversion pass, which is split; a 32×32 image stays on one thread).
+ * but a worker that sleeps takes some 40–80 µs to wake up, and the halves of small,
+ * memory-light calls hardly pay: measured on 2 threads over whole registrations,
+ * a 128×128 image (DIPY's b0 example) runs faster on one thread, a 256×256 image
+ * and 3D grids from some 30³ voxels faster on two.
  */
-export const MIN_PARALLEL_WORK = 6000;
+export const MIN_PARALLEL_WORK = 20000;
 
-/** Work units per voxel of one inversion pass. */
+/** Work units per voxel of one 3D inversion pass. */
 const INVERT_WORK = 1.5;
+/** Work units per pixel of one 2D inversion pass (some 8.5 ns on one thread). */
+const INVERT2D_WORK = 0.6;
 /** Work units per voxel of a 2D composition. */
 const COMPOSE2D_WORK = 1;
 /** Work units per voxel of a 2D warp. */
@@ -62,6 +64,12 @@ const WARP2D_WORK = 0.7;
 /** The thread pool of a backend, if any (`pool` becomes null when the backend is disposed). */
 export interface PoolRef {
   pool: ThreadPool | null;
+  /**
+   * Starts the pool in the background (lazy threads): called by the first call large
+   * enough to be split, which itself runs on the calling thread; later calls use the
+   * pool once it is ready. Null when there is nothing (more) to start.
+   */
+  start: (() => void) | null;
   /** Calls with less work than this run on the calling thread only (default {@link MIN_PARALLEL_WORK}). */
   minWork: number;
   /** The most chunks of one call the calling thread computes itself (default ∞). */
@@ -92,7 +100,14 @@ export function makeKernels(wasm: WasmExports, heap: WasmHeap, threads: PoolRef)
   };
 
   /** A split of `n` slices (or rows, voxels) with about `work` units of work, or null for one thread. */
-  const plan = (n: number, work: number): Split | null => threads.pool?.split(n, work, threads.minWork) ?? null;
+  const plan = (n: number, work: number): Split | null => {
+    const pool = threads.pool;
+    if (pool === null) {
+      if (threads.start !== null && n >= 2 && work >= threads.minWork) threads.start();
+      return null;
+    }
+    return pool.split(n, work, threads.minWork);
+  };
 
   /**
    * Runs `fn` over `n` items split by `split` (see `protocol.ts`): the workers call
@@ -262,7 +277,7 @@ export function makeKernels(wasm: WasmExports, heap: WasmHeap, threads: PoolRef)
     const pQ = heap.owns(scratch) && scratch.length >= nv * 2 ? scratch.byteOffset : heap.allocF32(nv * 2);
     const w = heap.affine(Slot.A, W, 3);
     const sr = +spacing[0], sc = +spacing[1];
-    const result = iterateInversion('invertPass2d', plan(nr, INVERT_WORK * nv), nr, nv,
+    const result = iterateInversion('invertPass2d', plan(nr, INVERT2D_WORK * nv), nr, nv,
       (u, m, e, ml) => [pInv, pD, pQ, nr, nc, w, sr, sc, u, m, e, ml, 0],
       (u, m, e, ml, res, lo, hi) => wasm.invertPass2d(pInv, pD, pQ, nr, nc, w, sr, sc, u, m, e, ml, res, lo, hi),
       (lo, hi, res) => wasm.invertSum2d(pQ, lo * nc, hi * nc, sr, sc, res),

@@ -96,7 +96,15 @@ function sequence2d(k: Kernels, alloc: (n: number) => Float32Array, shape: Shape
 describe('threaded wasm backend', () => {
   it('uses min(availableParallelism(), 4) threads and a shared memory by default in Node', async () => {
     const b = await wasmBackend();
-    expect(b.threads).toBe(Math.min(availableParallelism(), 4));
+    const want = Math.min(availableParallelism(), 4);
+    // lazy by default: one thread until a call is large enough to be split
+    expect(b.threads).toBe(1);
+    const n = 64 * 64 * 64;
+    const img = b.allocFloat32!(n).fill(1);
+    const out = b.allocFloat32!(n);
+    b.kernels.gaussianFilter!(out, img, [64, 64, 64], 1, [2, 2, 2]); // starts the workers, runs on this thread
+    for (let i = 0; i < 200 && b.threads < want; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(b.threads).toBe(want);
     expect(b.shared).toBe(true);
     expect(b.memory.buffer).toBeInstanceOf(SharedArrayBuffer);
     expect(typeof b.allocFloat32).toBe('function');

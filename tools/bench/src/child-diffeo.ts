@@ -14,7 +14,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createContext, type Dim, type KernelContext, type SimilarityMetric } from '@diffeo/core';
-import { parseNpy, serializeNpy, type NpyArray, type NpyData } from '@diffeo/io';
+import { parseNpy, serializeNpy, type NpyArray, type NpyData } from '@diffeo/io/npy';
 import { SymmetricDiffeomorphicRegistration } from '@diffeo/syn';
 import type { BenchParams, MetricParams } from './cases.js';
 import { loadWasmBackend } from './wasm.js';
