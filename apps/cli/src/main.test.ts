@@ -106,6 +106,21 @@ describe('diffeo register / apply', () => {
     expect((await loadNifti(p('nearest.nii'))).header.dtype).toBe('float32');
   });
 
+  it('gives the same warped image and mapping bits with --backend ts as with the default WebAssembly backend', async () => {
+    const common = ['register', '--static', p('static.nii.gz'), '--moving', p('moving.nii.gz'), '--radius', '2', '--level-iters', '20,10', '--quiet'];
+    const w = run([...common, '--out-warped', p('warped-wasm.nii'), '--out-mapping', p('map-wasm')]);
+    expect(w.status, w.stderr).toBe(0);
+    expect(w.stderr).toBe(''); // the wasm backend loaded (no fallback notice)
+    const t = run([...common, '--backend', 'ts', '--out-warped', p('warped-ts.nii'), '--out-mapping', p('map-ts')]);
+    expect(t.status, t.stderr).toBe(0);
+    expect(sameBits((await loadNifti(p('warped-wasm.nii'))).data, (await loadNifti(p('warped-ts.nii'))).data)).toBe(true);
+    const mw = await loadMapping(p('map-wasm'));
+    const mt = await loadMapping(p('map-ts'));
+    expect(sameBits(mw.forward!, mt.forward!)).toBe(true);
+    expect(sameBits(mw.backward!, mt.backward!)).toBe(true);
+    expectOneLineError(run([...common, '--backend', 'gpu']), /--backend must be wasm or ts/, 2);
+  });
+
   it('registers a 2D image with a volume of a 4D series (--vol-idx) and the SSD metric', async () => {
     const r = run(['register', '--static', p('static2d.nii'), '--moving', p('series.nii.gz'), '--vol-idx', '1', '--metric', 'ssd',
       '--level-iters', '20,10', '--out-warped', p('w2d.nii'), '--out-mapping', p('m2d'), '--quiet']);

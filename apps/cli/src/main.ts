@@ -6,7 +6,7 @@
  *   diffeo register --static s.nii.gz --moving m.nii.gz [--metric cc|ssd|ssd-gn]
  *                   [--level-iters 10,10,5] [--step-length 0.25] [--inv-iter 20]
  *                   [--sigma-diff 2] [--radius 4] [--smooth 4] [--prealign affine.txt]
- *                   [--out-warped warped_moved.nii.gz] [--out-mapping mapping] [--force] [--quiet]
+ *                   [--out-warped warped_moved.nii.gz] [--out-mapping mapping] [--backend wasm|ts] [--force] [--quiet]
  *   diffeo apply --mapping mapping --moving m.nii.gz --out w.nii.gz [--inverse]
  *                [--interpolation linear|nearest] [--force] [--quiet]
  *
@@ -26,7 +26,7 @@
 import { resolve } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { invertAffine, type Dim, type NumericArray, type SimilarityMetric } from '@diffeo/core';
+import { createContext, invertAffine, type Dim, type KernelContext, type NumericArray, type SimilarityMetric } from '@diffeo/core';
 import { loadMapping, mappingFilePath, saveMapping, saveNifti } from '@diffeo/io';
 import { ccMetric } from '@diffeo/metrics-cc';
 import { ssdMetric } from '@diffeo/metrics-ssd';
@@ -64,6 +64,8 @@ Symmetric diffeomorphic registration (DIPY's SyN) of M onto S. Images are 2D or 
   --out-warped W.nii.gz    warped moving image, on the static grid (default warped_moved.nii.gz)
   --out-mapping PREFIX     mapping file PREFIX.nii.gz (default mapping); read it with
                            "diffeo apply" or loadMapping() of @diffeo/io
+  --backend wasm|ts        kernels: WebAssembly (default; SIMD and worker threads) or
+                           TypeScript; the same numbers either way
   --force                  overwrite existing outputs
   --quiet                  print nothing but errors`;
 
@@ -188,6 +190,23 @@ function ncc(a: ArrayLike<number>, b: ArrayLike<number>): number {
 // register
 // ------------------------------------------------------------------------------------------------
 
+/**
+ * The kernel context of a registration: the WebAssembly backend (falling back to the
+ * TypeScript kernels, with a notice, when it cannot be loaded and was not asked for
+ * explicitly) or the TypeScript kernels.
+ */
+async function kernelContext(name: 'wasm' | 'ts', explicit: boolean, quiet: boolean): Promise<KernelContext> {
+  if (name === 'ts') return createContext();
+  try {
+    const { wasmBackend } = await import('@diffeo/wasm-kernels');
+    return createContext(await wasmBackend());
+  } catch (e) {
+    if (explicit) throw new CliError(`--backend wasm: the WebAssembly backend could not be loaded (${errorText(e)}); build it with "pnpm build" or use --backend ts`);
+    if (!quiet) console.error(`diffeo register: the WebAssembly backend could not be loaded (${errorText(e)}); using the TypeScript kernels`);
+    return createContext();
+  }
+}
+
 async function register(args: string[]): Promise<void> {
   const v = parse(args, {
     static: { type: 'string' },
@@ -207,6 +226,7 @@ async function register(args: string[]): Promise<void> {
     'vol-idx': { type: 'string' },
     'out-warped': { type: 'string' },
     'out-mapping': { type: 'string' },
+    backend: { type: 'string' },
     force: { type: 'boolean' },
     quiet: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
@@ -239,6 +259,8 @@ async function register(args: string[]): Promise<void> {
   const volIdx = numberOption(v['vol-idx'], 'vol-idx', { integer: true, min: 0 });
   const force = v.force === true;
   const quiet = v.quiet === true;
+  const backendName = v.backend ?? 'wasm';
+  if (backendName !== 'wasm' && backendName !== 'ts') throw new CliError(`--backend must be wasm or ts; got "${backendName}"`, 2);
   const outWarped = abs(v['out-warped'] ?? 'warped_moved.nii.gz');
   const outMapping = mappingFilePath(abs(v['out-mapping'] ?? 'mapping'));
   if (outWarped === outMapping) throw new CliError(`--out-warped and --out-mapping name the same file ${outWarped}`, 2);
@@ -281,7 +303,12 @@ async function register(args: string[]): Promise<void> {
       process.stdout.write(`${tty ? '\r\x1b[K' : ''}  level ${e.level} (${levelShape.join('x')}): ${e.iteration} iterations, energy ${last}, ${secs} s\n`);
     }
   };
-  const sdr = new SymmetricDiffeomorphicRegistration(metric, { levelIters, stepLength, invIter, invTol, optTol, ssSigmaFactor, onEvent });
+  const context = await kernelContext(backendName, v.backend !== undefined, quiet);
+  const sdr = new SymmetricDiffeomorphicRegistration(metric, {
+    levelIters, stepLength, invIter, invTol, optTol, ssSigmaFactor, onEvent, context,
+    // one registration per run: the result may stay in the backend's memory (no copy)
+    resultInContextMemory: true,
+  });
   if (!quiet) {
     console.log(`diffeo register: ${moving.path} (${moving.shape.join('x')}) onto ${statik.path} (${statik.shape.join('x')}), ${dim}D, metric ${metricName}, level iterations ${levelIters.join(',')}`);
   }
@@ -298,6 +325,7 @@ async function register(args: string[]): Promise<void> {
   const warped = map.transform({ data: moving.data, shape: moving.shape });
   await saveNifti(outWarped, { data: warped.data as Float32Array, shape: statik.fileShape }, statik.fileAffine, { overwrite: force });
   await saveMapping(outMapping, map, { overwrite: force });
+  map.dispose();
   if (!quiet) {
     console.log(`  done in ${seconds.toFixed(2)} s; NCC(static, warped moving) = ${ncc(statik.data, warped.data).toFixed(4)}`);
     console.log(`  wrote ${outWarped} (moving image on the static grid)`);
