@@ -18,6 +18,9 @@ export default defineConfig(({ command, mode }) => {
     // relative asset URLs: the built page works from any folder or sub-path
     base: './',
     resolve: { conditions },
+    // the WebAssembly backend finds its .wasm files next to its modules (import.meta.url),
+    // which the dev server's dependency pre-bundling would move
+    optimizeDeps: { exclude: ['@diffeo/wasm-kernels'] },
     // module workers, so the worker bundle can share chunks and use import.meta.url
     worker: { format: 'es' },
     build: { target: 'es2022', sourcemap: true },

@@ -100,7 +100,7 @@ async function start(): Promise<void> {
         const d = dice(statik.data, msg.warped.data);
         resultEl.textContent =
           `Dice (mask > 0.5): before ${diceBefore.toFixed(4)}, after ${d.toFixed(4)} · ` +
-          `registration ${fmtSeconds(msg.registrationMs)} (total ${fmtSeconds(total)}) · ` +
+          `registration ${fmtSeconds(msg.registrationMs)} (total ${fmtSeconds(total)}, ${msg.backend}) · ` +
           `iterations per level [${msg.iterationsPerLevel.join(', ')}]`;
         resultEl.dataset.dice = String(d);
         setState('done', 'done');

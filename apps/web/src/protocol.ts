@@ -60,6 +60,8 @@ export type FromWorker =
       readonly iterationsPerLevel: readonly number[];
       /** Wall time of `optimize`, milliseconds. */
       readonly registrationMs: number;
+      /** The kernels that ran, e.g. `WebAssembly, 1 thread`. */
+      readonly backend: string;
     }
   | { readonly type: 'cancelled' }
   | { readonly type: 'error'; readonly message: string };

@@ -123,6 +123,8 @@ describe.skipIf(!HAVE_CHROMIUM)(`@diffeo/app-web in Chromium${HAVE_CHROMIUM ? ''
     expect(after, `result text: ${result}`).not.toBeNull();
     expect(Number(after![1])).toBeGreaterThanOrEqual(0.99);
     expect(result).toMatch(/registration \d+\.\d\d s/);
+    // the worker ran the WebAssembly kernels (not the TypeScript fallback)
+    expect(result).toMatch(/WebAssembly, \d+ threads?\)/);
 
     // one progress line per pyramid level (SCALE_END of levels 3, 2, 1, 0)
     const levels = await page.locator('#progress li').allInnerTexts();

@@ -4,12 +4,24 @@
  * `AbortController` (SyN checks the signal between iterations and yields to the event
  * loop every ~20 ms, so the message is received while it runs).
  */
+import { createContext, type KernelContext } from '@diffeo/core';
 import { SymmetricDiffeomorphicRegistration, type RegistrationEvent } from '@diffeo/syn';
+import { wasmBackend } from '@diffeo/wasm-kernels';
 import { ssdMetric } from '@diffeo/metrics-ssd';
 import { plot2dDiffeomorphicMap } from '@diffeo/regtools-viz';
 import type { FromWorker, Image2D, ToWorker } from './protocol.js';
 
 let controller: AbortController | null = null;
+
+/** The kernels: the WebAssembly backend (loaded once), or the TypeScript kernels if it cannot load. */
+let contextPromise: Promise<{ context: KernelContext; backend: string }> | null = null;
+function kernelContext(): Promise<{ context: KernelContext; backend: string }> {
+  contextPromise ??= wasmBackend().then(
+    (b) => ({ context: createContext(b), backend: `WebAssembly, ${b.threads} thread${b.threads === 1 ? '' : 's'}` }),
+    (e: unknown) => ({ context: createContext(), backend: `TypeScript (WebAssembly unavailable: ${e instanceof Error ? e.message : String(e)})` }),
+  );
+  return contextPromise;
+}
 
 function send(msg: FromWorker, transfer: Transferable[] = []): void {
   self.postMessage(msg, { transfer });
@@ -29,11 +41,13 @@ async function register(msg: Extract<ToWorker, { type: 'register' }>): Promise<v
     send({ type: 'level', level: e.level, iterations: e.iteration, energy: energies.length > 0 ? energies[energies.length - 1] : NaN, elapsedMs: e.elapsedMs });
   };
   try {
+    const { context, backend } = await kernelContext();
     const syn = new SymmetricDiffeomorphicRegistration(ssdMetric(2), {
       levelIters: msg.levelIters,
       invIter: msg.invIter,
       onEvent,
       signal: ctl.signal,
+      context,
     });
     const t0 = performance.now();
     const map = await syn.optimize({ static: msg.static, moving: msg.moving });
@@ -48,7 +62,7 @@ async function register(msg: Extract<ToWorker, { type: 'register' }>): Promise<v
       {
         type: 'done', warped, latticeForward, latticeBackward,
         latticeFigure: { width: fig.width, height: fig.height, data: fig.data },
-        iterationsPerLevel: syn.iterationsPerLevel, registrationMs,
+        iterationsPerLevel: syn.iterationsPerLevel, registrationMs, backend,
       },
       [warped.data.buffer, latticeForward.data.buffer, latticeBackward.data.buffer, fig.data.buffer],
     );
