@@ -159,6 +159,11 @@ export const kernelCases: KernelCases = {
         return [new Float32Array(d1.length), d1, S2B, smoothField(r, S2B, 1), S2B, null, null, 2.5];
       },
     },
+    {
+      label: '2D, statistics not wanted (returns NaN)',
+      make: (r) => [new Float32Array(count(S2A) * 2), smoothField(r, S2A, 2), S2A, smoothField(r, S2B, 1.5), S2B,
+        gridAffine(r, S2A, S2B), randomAffine(r, 2, 0.9, 0.2, 0.05, 0), 0.7, false],
+    },
   ],
   compose3d: [
     {
@@ -171,6 +176,13 @@ export const kernelCases: KernelCases = {
       make: (r) => {
         const d1 = smoothField(r, S3C, 1.5);
         return [d1, d1, S3C, smoothField(r, S3C, 1.5), S3C, null, null, 1];
+      },
+    },
+    {
+      label: '3D, in place, statistics not wanted (returns NaN)',
+      make: (r) => {
+        const d1 = smoothField(r, S3A, 2);
+        return [d1, d1, S3A, smoothField(r, S3B, 1.5), S3B, gridAffine(r, S3A, S3B), null, 0.25, false];
       },
     },
   ],

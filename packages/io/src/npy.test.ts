@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseNpy, serializeNpy } from './npy.js';
+import { parseNpy, serializeNpy, serializeNpyParts } from './npy.js';
 import { MalformedFileError, DtypeError } from '@diffeo/core';
 
 const fixture = (p: string) => fileURLToPath(new URL(`../../../fixtures/reference/${p}`, import.meta.url));
@@ -61,5 +61,56 @@ describe('npy', () => {
     complex[at + 1] = 'c'.charCodeAt(0);
     complex[at + 2] = '8'.charCodeAt(0);
     expect(() => parseNpy(complex)).toThrow(DtypeError);
+  });
+});
+
+describe('serializeNpyParts', () => {
+  const concat = (a: Uint8Array, b: Uint8Array) => {
+    const out = new Uint8Array(a.length + b.length);
+    out.set(a, 0);
+    out.set(b, a.length);
+    return out;
+  };
+  it('gives serializeNpy\'s bytes, with the body a view of the array when no conversion is needed', () => {
+    const f = Float32Array.from({ length: 24 }, (_, i) => i * 0.5 - 3);
+    const [head, body] = serializeNpyParts(f, [2, 3, 4]);
+    expect(Array.from(concat(head, body))).toEqual(Array.from(serializeNpy(f, [2, 3, 4])));
+    expect(body.buffer).toBe(f.buffer);
+    expect(head.length % 64).toBe(0);
+    // and it reads back
+    const back = parseNpy(concat(head, body));
+    expect(back.shape).toEqual([2, 3, 4]);
+    expect(Array.from(back.data)).toEqual(Array.from(f));
+  });
+  it.each([
+    { name: 'big endian', opts: { bigEndian: true } },
+    { name: 'Fortran order', opts: { fortranOrder: true } },
+    { name: 'another dtype', opts: { dtype: 'f8' as const } },
+  ])('converts when the bytes differ ($name)', ({ opts }) => {
+    const a = Int32Array.from({ length: 6 }, (_, i) => i - 2);
+    const [head, body] = serializeNpyParts(a, [2, 3], opts);
+    expect(Array.from(concat(head, body))).toEqual(Array.from(serializeNpy(a, [2, 3], opts)));
+    expect(body.buffer).not.toBe(a.buffer);
+  });
+  it('rejects a shape that does not match', () => {
+    expect(() => serializeNpyParts(new Float32Array(5), [2, 3])).toThrow(/needs 6/);
+  });
+});
+
+describe('parseNpy without a copy', () => {
+  it('returns a view of the file bytes when they can be used as they are, else a copy', () => {
+    const f = Float32Array.from({ length: 12 }, (_, i) => i / 3);
+    const bytes = serializeNpy(f, [3, 4]);
+    const view = parseNpy(bytes, 'x.npy', { copy: false });
+    expect(view.data.buffer).toBe(bytes.buffer);
+    expect(Array.from(view.data)).toEqual(Array.from(f));
+    const copied = parseNpy(bytes, 'x.npy');
+    expect(copied.data.buffer).not.toBe(bytes.buffer);
+    expect(Array.from(copied.data)).toEqual(Array.from(f));
+    // big-endian data must be converted: a copy even when asked not to
+    const be = serializeNpy(f, [3, 4], { bigEndian: true });
+    const conv = parseNpy(be, 'be.npy', { copy: false });
+    expect(conv.data.buffer).not.toBe(be.buffer);
+    expect(Array.from(conv.data)).toEqual(Array.from(f));
   });
 });

@@ -64,9 +64,13 @@ function parseHeader(text: string, source?: string): { descr: string; fortran: b
  * Parses the bytes of a `.npy` file.
  * @param bytes - the whole file.
  * @param source - a name (usually the path) used in error messages.
+ * @param options - `copy: false` returns the data as a view of `bytes` (no second copy
+ *   of a large array in memory) when the file's bytes can be used as they are (native
+ *   byte order, C order, aligned, not `b1`); the array then shares `bytes`' memory.
+ *   Default: a copy.
  * @throws MalformedFileError when the file is truncated or not `.npy`; DtypeError for an unsupported dtype.
  */
-export function parseNpy(bytes: Uint8Array, source?: string): NpyArray {
+export function parseNpy(bytes: Uint8Array, source?: string, options: { copy?: boolean } = {}): NpyArray {
   if (bytes.length < 10) fail(`too short to be a .npy file (${bytes.length} bytes).`, source);
   for (let i = 0; i < MAGIC.length; i++) if (bytes[i] !== MAGIC[i]) fail('not a .npy file (missing the \\x93NUMPY magic string).', source);
   const major = bytes[6];
@@ -100,7 +104,9 @@ export function parseNpy(bytes: Uint8Array, source?: string): NpyArray {
   const out = info.make(n);
   const little = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
   if (le === little && code !== 'b1' && (bytes.byteOffset + dataStart) % info.size === 0) {
-    out.set(new (out.constructor as { new (b: ArrayBuffer, o: number, n: number): NpyData })(bytes.buffer as ArrayBuffer, bytes.byteOffset + dataStart, n));
+    const raw = new (out.constructor as { new (b: ArrayBuffer, o: number, n: number): NpyData })(bytes.buffer as ArrayBuffer, bytes.byteOffset + dataStart, n);
+    if (options.copy === false && !(fortran && shape.length > 1)) return { dtype: code, shape, data: raw };
+    out.set(raw);
   } else {
     for (let i = 0; i < n; i++) out[i] = info.get(view, dataStart + i * info.size, le);
   }
@@ -155,19 +161,10 @@ export interface SerializeNpyOptions {
   fortranOrder?: boolean;
 }
 
-/**
- * Serialises a C-ordered array to `.npy` bytes (version 1.0, or 2.0 when the header needs it).
- * @param data - values in C order, `prod(shape)` of them.
- * @param shape - array shape.
- */
-export function serializeNpy(data: NpyData, shape: readonly number[], options: SerializeNpyOptions = {}): Uint8Array {
-  const n = shape.reduce((a, b) => a * b, 1);
-  if (n !== data.length) throw new DtypeError(`data has ${data.length} values but shape (${shape.join(', ')}) needs ${n}.`);
-  const code = options.dtype ?? dtypeOf(data);
-  const info = DTYPES[code];
-  if (!info) throw new DtypeError(`unsupported .npy dtype '${code}'.`);
+/** The `.npy` preamble and header (version 1.0, or 2.0 when the header needs it), padded to 64 bytes. */
+function npyHeader(code: NpyDtype, size: number, shape: readonly number[], options: SerializeNpyOptions): Uint8Array {
   const le = !options.bigEndian;
-  const orderMark = info.size === 1 ? '|' : le ? '<' : '>';
+  const orderMark = size === 1 ? '|' : le ? '<' : '>';
   const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
   let header = `{'descr': '${orderMark}${code}', 'fortran_order': ${options.fortranOrder ? 'True' : 'False'}, 'shape': ${shapeText}, }`;
   let version = 1;
@@ -180,7 +177,7 @@ export function serializeNpy(data: NpyData, shape: readonly number[], options: S
   }
   const padded = Math.ceil(total / 64) * 64;
   header = header + ' '.repeat(padded - total) + '\n';
-  const out = new Uint8Array(pre + header.length + n * info.size);
+  const out = new Uint8Array(pre + header.length);
   out.set(MAGIC, 0);
   out[6] = version;
   out[7] = 0;
@@ -188,9 +185,56 @@ export function serializeNpy(data: NpyData, shape: readonly number[], options: S
   if (version === 1) view.setUint16(8, header.length, true);
   else view.setUint32(8, header.length, true);
   for (let i = 0; i < header.length; i++) out[pre + i] = header.charCodeAt(i);
-  const start = pre + header.length;
+  return out;
+}
+
+function checkedDtype(data: NpyData, shape: readonly number[], options: SerializeNpyOptions): { code: NpyDtype; n: number } {
+  const n = shape.reduce((a, b) => a * b, 1);
+  if (n !== data.length) throw new DtypeError(`data has ${data.length} values but shape (${shape.join(', ')}) needs ${n}.`);
+  const code = options.dtype ?? dtypeOf(data);
+  if (!DTYPES[code]) throw new DtypeError(`unsupported .npy dtype '${code}'.`);
+  return { code, n };
+}
+
+/**
+ * Serialises a C-ordered array to `.npy` bytes (version 1.0, or 2.0 when the header needs it).
+ * @param data - values in C order, `prod(shape)` of them.
+ * @param shape - array shape.
+ */
+export function serializeNpy(data: NpyData, shape: readonly number[], options: SerializeNpyOptions = {}): Uint8Array {
+  const { code, n } = checkedDtype(data, shape, options);
+  const info = DTYPES[code];
+  const head = npyHeader(code, info.size, shape, options);
+  const out = new Uint8Array(head.length + n * info.size);
+  out.set(head, 0);
+  const view = new DataView(out.buffer);
+  const le = !options.bigEndian;
   let src: NpyData = data;
   if (options.fortranOrder && shape.length > 1) src = reorder(data, shape, info, false);
-  for (let i = 0; i < n; i++) info.set(view, start + i * info.size, src[i], le);
+  for (let i = 0; i < n; i++) info.set(view, head.length + i * info.size, src[i], le);
   return out;
+}
+
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * The `.npy` bytes of `data` as two parts, header and body, whose concatenation is
+ * {@link serializeNpy}'s output: the body is a view of `data`'s own bytes (no copy)
+ * when they are exactly the bytes to write (a typed array of the written dtype, a
+ * little-endian file on a little-endian machine, C order), otherwise a new buffer.
+ * For writing large arrays without a second copy in memory:
+ * `fs.writeSync(fd, header); fs.writeSync(fd, body)`.
+ */
+export function serializeNpyParts(data: NpyData, shape: readonly number[], options: SerializeNpyOptions = {}): [Uint8Array, Uint8Array] {
+  const { code } = checkedDtype(data, shape, options);
+  const info = DTYPES[code];
+  const raw = ArrayBuffer.isView(data) && code === dtypeOf(data) && code !== 'b1' && LITTLE_ENDIAN_HOST
+    && !options.bigEndian && !(options.fortranOrder && shape.length > 1);
+  if (raw) {
+    const v = data as ArrayBufferView;
+    return [npyHeader(code, info.size, shape, options), new Uint8Array(v.buffer, v.byteOffset, v.byteLength)];
+  }
+  const all = serializeNpy(data, shape, options);
+  const headLength = npyHeader(code, info.size, shape, options).length;
+  return [all.subarray(0, headLength), all.subarray(headLength)];
 }

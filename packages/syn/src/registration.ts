@@ -410,7 +410,8 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
       out: Float32Array, outShape: readonly number[], image: Float32Array, imageShape: readonly number[],
       field: Float32Array | null, fieldShape: readonly number[], A: Affine, B: Affine, C: Affine) => void;
     const compose = (dim === 2 ? ctx.kernel('compose2d') : ctx.kernel('compose3d')) as (
-      out: Float32Array, d1: Float32Array, s1: readonly number[], d2: Float32Array, s2: readonly number[], A: Affine, B: Affine, t: number) => unknown;
+      out: Float32Array, d1: Float32Array, s1: readonly number[], d2: Float32Array, s2: readonly number[], A: Affine, B: Affine, t: number,
+      wantStats?: boolean) => unknown;
     const invert = (dim === 2 ? ctx.kernel('invert2d') : ctx.kernel('invert3d')) as (
       inv: Float32Array, d: Float32Array, shape: readonly number[], W: Affine, spacing: ArrayLike<number>, maxIter: number, tol: number, scratch: Float32Array) => unknown;
     // 3-4. zero the step's boundary layer and divide it by its largest norm (voxels)
@@ -579,11 +580,11 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
           // 3-5. forward step (metrics write every value of `out`, so no clearing)
           fwEnergy = step.forward(work);
           conditionStep(work, shapeK, spacing);
-          compose(s2r.forward, s2r.forward, shape, work, shape, null, Winv, this.stepLength);
+          compose(s2r.forward, s2r.forward, shape, work, shape, null, Winv, this.stepLength, false);
           // backward step
           bwEnergy = step.backward(work);
           conditionStep(work, shapeK, spacing);
-          compose(m2r.forward, m2r.forward, shape, work, shape, null, Winv, this.stepLength);
+          compose(m2r.forward, m2r.forward, shape, work, shape, null, Winv, this.stepLength, false);
         } finally {
           // The metric is done once both steps exist (DIPY frees it only after the
           // inversions; the numbers do not depend on it).
@@ -643,8 +644,8 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
     const keep = this.keepIntermediateMaps;
     let F = keep ? new Float32Array(nFinal) : m2r.forward;
     let B = keep ? new Float32Array(nFinal) : s2r.forward;
-    compose(F, m2r.forward, finalShape, s2r.backward, finalShape, null, m2r.dispW2G, 1);
-    compose(B, s2r.forward, finalShape, m2r.backward, finalShape, null, m2r.dispW2G, 1);
+    compose(F, m2r.forward, finalShape, s2r.backward, finalShape, null, m2r.dispW2G, 1, false);
+    compose(B, s2r.forward, finalShape, m2r.backward, finalShape, null, m2r.dispW2G, 1, false);
     // A view shorter than its buffer (a coarse level had the largest grid, or the buffer is
     // a backend's memory, released when optimize ends) is copied out; with
     // resultInContextMemory, a result filling a whole run buffer stays where it is and

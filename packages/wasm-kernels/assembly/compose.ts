@@ -48,11 +48,12 @@ function composeVoxel2d(po: usize, d2: usize, stride: i32, lastR: f64, lastC: f6
 
 /**
  * 2D composition of the rows `[r0, r1)` of d1's grid (`out` and `d1` are the whole
- * fields); `stats` and `q` as in {@link compose3d} (`q` a row of `nc1` floats when
- * `stats ≠ 0`, else a whole-grid buffer for {@link composeStats}).
+ * fields); `stats`, `q` and `qRow` as in {@link compose3d} (`q` a row of `nc1` floats
+ * when `stats ≠ 0`, else a whole-grid buffer for {@link composeStats}, or 0 with a
+ * scratch row `qRow` when no statistics are wanted).
  */
 export function compose2d(out: usize, d1: usize, nr1: i32, nc1: i32, d2: usize, nr2: i32, nc2: i32,
-  A: usize, B: usize, t: f64, stats: usize, q: usize, r0: i32, r1: i32): void {
+  A: usize, B: usize, t: f64, stats: usize, q: usize, r0: i32, r1: i32, qRow: usize): void {
   const lastR = <f64>(nr2 - 1), lastC = <f64>(nc2 - 1);
   const stride = nc2 * 2;
   let a00 = 1.0, a01 = 0.0, a02 = 0.0, a10 = 0.0, a11 = 1.0, a12 = 0.0;
@@ -78,7 +79,7 @@ export function compose2d(out: usize, d1: usize, nr1: i32, nc1: i32, d2: usize, 
     const ri0 = a00 * fi, ri1 = a10 * fi;
     const RI0 = f64x2.splat(ri0), RI1 = f64x2.splat(ri1);
     let J = f64x2.replace_lane(f64x2.splat(0), 1, 1);
-    let pq = fused ? q : pqAll;
+    let pq = fused ? q : q != 0 ? pqAll : qRow;
     pqAll += <usize>nc1 << 2;
     let j = 0;
     for (; j + 1 < nc1; j += 2, po += 16, p1 += 16, pq += 8, J = f64x2.add(J, TWO)) {
@@ -235,10 +236,12 @@ function slowPair(po: usize, pq: usize, d2: usize, rowStride: i32, sliceStride: 
  *   row's values are added to the running statistics `[cnt, max q, Σq, Σq²]` at
  *   `stats` (read first, written back), in raster order;
  * - `stats = 0`: `q` is a buffer for the whole grid, each voxel's value at its flat
- *   index, for {@link composeStats} (how a worker thread reports its slices).
+ *   index, for {@link composeStats} (how a worker thread reports its slices);
+ * - `stats = 0` and `q = 0`: no statistics (the caller does not want them); the values
+ *   go to `qRow`, this thread's scratch row of `nc1` floats, and are dropped.
  */
 export function compose3d(out: usize, d1: usize, ns1: i32, nr1: i32, nc1: i32, d2: usize, ns2: i32, nr2: i32, nc2: i32,
-  A: usize, B: usize, t: f64, stats: usize, q: usize, k0: i32, k1: i32): void {
+  A: usize, B: usize, t: f64, stats: usize, q: usize, k0: i32, k1: i32, qRow: usize): void {
   const lastS = <f64>(ns2 - 1), lastR = <f64>(nr2 - 1), lastC = <f64>(nc2 - 1);
   const rowStride = nc2 * 3, sliceStride = nr2 * nc2 * 3;
   let a00 = 1.0, a01 = 0.0, a02 = 0.0, a03 = 0.0;
@@ -282,7 +285,7 @@ export function compose3d(out: usize, d1: usize, ns1: i32, nr1: i32, nc1: i32, d
       const RI0 = f64x2.splat(ri0), RI1 = f64x2.splat(ri1), RI2 = f64x2.splat(ri2);
       let J = f64x2.replace_lane(f64x2.splat(0), 1, 1);
       let j = 0;
-      let pq = fused ? q : pqAll;
+      let pq = fused ? q : q != 0 ? pqAll : qRow;
       pqAll += <usize>nc1 << 2;
       // Four voxels (two lane pairs) per step while the row lasts.
       for (; j + 3 < nc1; j += 4, po += 48, p1 += 48, pq += 16, J = f64x2.add(J, FOUR)) {

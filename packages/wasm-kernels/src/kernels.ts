@@ -167,7 +167,7 @@ export function makeKernels(wasm: WasmExports, heap: WasmHeap, threads: PoolRef)
   }
 
   const compose2d = (out: Float32Array, d1: Float32Array, shape1: Shape2D, d2: Float32Array, shape2: Shape2D,
-    A: Affine, B: Affine, t: number): ComposeStats => {
+    A: Affine, B: Affine, t: number, wantStats = true): ComposeStats => {
     heap.reset();
     const [nr1, nc1] = shape1;
     const nv1 = nr1 * nc1, n1 = nv1 * 2;
@@ -176,15 +176,22 @@ export function makeKernels(wasm: WasmExports, heap: WasmHeap, threads: PoolRef)
     const [nr2, nc2] = shape2;
     const p2 = inp(d2, nr2 * nc2 * 2);
     const a = heap.affine(Slot.A, A, 3), b = heap.affine(Slot.B, B, 3);
-    const qrow = heap.alloc(nc1 * 4);
     const split = plan(nr1, COMPOSE2D_WORK * nv1);
+    if (!wantStats) {
+      const { rows, rowBytes } = scratchRows(nc1);
+      run(split, nr1, 'compose2d', [pOut, p1, nr1, nc1, p2, nr2, nc2, a, b, t, 0, 0],
+        (lo, hi) => wasm.compose2d(pOut, p1, nr1, nc1, p2, nr2, nc2, a, b, t, 0, 0, lo, hi, rows), null, rows, rowBytes);
+      fin(pOut, out, n1);
+      return [NaN, NaN, NaN];
+    }
+    const qrow = heap.alloc(nc1 * 4);
     // Chunks computed without adding store every voxel's q; the calling thread adds them in raster order.
     const qAll = split ? heap.alloc(nv1 * 4) : 0;
     const stats = heap.slot(Slot.RESULT);
     heap.f64.fill(0, stats >>> 3, (stats >>> 3) + 4);
     run(split, nr1, 'compose2d', [pOut, p1, nr1, nc1, p2, nr2, nc2, a, b, t, 0, qAll],
-      (lo, hi) => wasm.compose2d(pOut, p1, nr1, nc1, p2, nr2, nc2, a, b, t, 0, qAll, lo, hi), {
-        fused: (lo, hi) => wasm.compose2d(pOut, p1, nr1, nc1, p2, nr2, nc2, a, b, t, stats, qrow, lo, hi),
+      (lo, hi) => wasm.compose2d(pOut, p1, nr1, nc1, p2, nr2, nc2, a, b, t, 0, qAll, lo, hi, 0), {
+        fused: (lo, hi) => wasm.compose2d(pOut, p1, nr1, nc1, p2, nr2, nc2, a, b, t, stats, qrow, lo, hi, 0),
         reduce: (lo, hi) => wasm.composeStats(qAll, lo * nc1, hi * nc1, stats),
       });
     fin(pOut, out, n1);
@@ -192,7 +199,7 @@ export function makeKernels(wasm: WasmExports, heap: WasmHeap, threads: PoolRef)
   };
 
   const compose3d = (out: Float32Array, d1: Float32Array, shape1: Shape3D, d2: Float32Array, shape2: Shape3D,
-    A: Affine, B: Affine, t: number): ComposeStats => {
+    A: Affine, B: Affine, t: number, wantStats = true): ComposeStats => {
     heap.reset();
     const [ns1, nr1, nc1] = shape1;
     const nv1 = ns1 * nr1 * nc1, n1 = nv1 * 3;
@@ -200,22 +207,35 @@ export function makeKernels(wasm: WasmExports, heap: WasmHeap, threads: PoolRef)
     const pOut = heap.owns(out) ? out.byteOffset : out === d1 ? p1 : heap.allocF32(n1);
     const p2 = inp(d2, shape2[0] * shape2[1] * shape2[2] * 3);
     const a = heap.affine(Slot.A, A, 4), b = heap.affine(Slot.B, B, 4);
-    const qrow = heap.alloc(nc1 * 4);
     const split = plan(ns1, 1.6 * nv1);
+    const [ns2, nr2, nc2] = shape2;
+    if (!wantStats) {
+      const { rows, rowBytes } = scratchRows(nc1);
+      run(split, ns1, 'compose3d', [pOut, p1, ns1, nr1, nc1, p2, ns2, nr2, nc2, a, b, t, 0, 0],
+        (lo, hi) => wasm.compose3d(pOut, p1, ns1, nr1, nc1, p2, ns2, nr2, nc2, a, b, t, 0, 0, lo, hi, rows), null, rows, rowBytes);
+      fin(pOut, out, n1);
+      return [NaN, NaN, NaN];
+    }
+    const qrow = heap.alloc(nc1 * 4);
     // Chunks computed without adding store every voxel's q; the calling thread adds them in raster order.
     const qAll = split ? heap.alloc(nv1 * 4) : 0;
     const stats = heap.slot(Slot.RESULT);
     heap.f64.fill(0, stats >>> 3, (stats >>> 3) + 4);
-    const [ns2, nr2, nc2] = shape2;
     const slice = nr1 * nc1;
     run(split, ns1, 'compose3d', [pOut, p1, ns1, nr1, nc1, p2, ns2, nr2, nc2, a, b, t, 0, qAll],
-      (lo, hi) => wasm.compose3d(pOut, p1, ns1, nr1, nc1, p2, ns2, nr2, nc2, a, b, t, 0, qAll, lo, hi), {
-        fused: (lo, hi) => wasm.compose3d(pOut, p1, ns1, nr1, nc1, p2, ns2, nr2, nc2, a, b, t, stats, qrow, lo, hi),
+      (lo, hi) => wasm.compose3d(pOut, p1, ns1, nr1, nc1, p2, ns2, nr2, nc2, a, b, t, 0, qAll, lo, hi, 0), {
+        fused: (lo, hi) => wasm.compose3d(pOut, p1, ns1, nr1, nc1, p2, ns2, nr2, nc2, a, b, t, stats, qrow, lo, hi, 0),
         reduce: (lo, hi) => wasm.composeStats(qAll, lo * slice, hi * slice, stats),
       });
     fin(pOut, out, n1);
     return finishStats(stats);
   };
+
+  /** One scratch row of `nc` floats per thread (the calling thread's first; a worker's at `rows + w·rowBytes`). */
+  function scratchRows(nc: number): { rows: number; rowBytes: number } {
+    const rowBytes = Math.ceil((nc * 4) / 64) * 64;
+    return { rows: heap.alloc(rowBytes * (threads.pool?.size ?? 1)), rowBytes };
+  }
 
   /**
    * The fixed-point iteration of the inversion (ALGORITHM §2.2; the same control

@@ -15,9 +15,9 @@
 export interface WasmExports {
   heapBase(): number;
   compose2d(out: number, d1: number, nr1: number, nc1: number, d2: number, nr2: number, nc2: number,
-    A: number, B: number, t: number, stats: number, q: number, r0: number, r1: number): void;
+    A: number, B: number, t: number, stats: number, q: number, r0: number, r1: number, qRow: number): void;
   compose3d(out: number, d1: number, ns1: number, nr1: number, nc1: number, d2: number, ns2: number, nr2: number, nc2: number,
-    A: number, B: number, t: number, stats: number, q: number, k0: number, k1: number): void;
+    A: number, B: number, t: number, stats: number, q: number, k0: number, k1: number, qRow: number): void;
   composeStats(q: number, from: number, to: number, stats: number): void;
   invertPass2d(p: number, d: number, q: number, nr: number, nc: number, W: number, sr: number, sc: number,
     update: number, measure: number, eps: number, maxlen: number, res: number, lo: number, hi: number): void;

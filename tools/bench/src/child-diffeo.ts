@@ -10,11 +10,11 @@
  * writes `result.json`: optimize seconds, peak RSS in KiB before optimize, after
  * it and at the end (`process.resourceUsage().maxRSS`), iterations per level.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createContext, type Dim, type KernelContext, type SimilarityMetric } from '@diffeo/core';
-import { parseNpy, serializeNpy, type NpyArray, type NpyData } from '@diffeo/io/npy';
+import { parseNpy, serializeNpyParts, type NpyArray, type NpyData } from '@diffeo/io/npy';
 import { SymmetricDiffeomorphicRegistration } from '@diffeo/syn';
 import type { BenchParams, MetricParams } from './cases.js';
 import { loadWasmBackend } from './wasm.js';
@@ -30,9 +30,22 @@ export interface ChildResult {
   backend?: string;
 }
 
+/** Writes an array as `.npy`: the header, then the array's own bytes (no serialised copy). */
+function writeNpy(path: string, data: NpyData, shape: readonly number[]): void {
+  const [head, body] = serializeNpyParts(data, shape);
+  const fd = openSync(path, 'w');
+  try {
+    writeSync(fd, head);
+    for (let off = 0; off < body.length;) off += writeSync(fd, body, off, Math.min(body.length - off, 1 << 30));
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function readNpy(path: string): NpyArray {
   const b = readFileSync(path);
-  return parseNpy(new Uint8Array(b.buffer, b.byteOffset, b.byteLength), path);
+  // a view of the file's bytes (as np.load reads into its array): no second copy in memory
+  return parseNpy(new Uint8Array(b.buffer, b.byteOffset, b.byteLength), path, { copy: false });
 }
 
 async function makeMetric(p: MetricParams): Promise<SimilarityMetric<Dim>> {
@@ -83,11 +96,12 @@ async function main(argv: string[]): Promise<void> {
   });
   const optimizeSeconds = (performance.now() - t0) / 1000;
   const rssAfter = process.resourceUsage().maxRSS;
+  // Outputs are written as NumPy's np.save does, without extra copies in memory.
   const warped = map.transform(movingImg);
-  writeFileSync(join(outDir, 'warped_moving.npy'), serializeNpy(Float32Array.from(warped.data as ArrayLike<number>), stat.shape));
+  writeNpy(join(outDir, 'warped_moving.npy'), warped.data instanceof Float32Array ? warped.data : Float32Array.from(warped.data as ArrayLike<number>), stat.shape);
   if (labels) {
     const wl = map.transform({ data: labels.data, shape: labels.shape }, { interpolation: 'nearest' });
-    writeFileSync(join(outDir, 'warped_labels.npy'), serializeNpy(Int32Array.from(wl.data as ArrayLike<number>) as NpyData, stat.shape));
+    writeNpy(join(outDir, 'warped_labels.npy'), (wl.data instanceof Int32Array ? wl.data : Int32Array.from(wl.data as ArrayLike<number>)) as NpyData, stat.shape);
   }
   const result: ChildResult = {
     implementation: `diffeo-${backend}`,

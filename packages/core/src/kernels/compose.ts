@@ -48,7 +48,7 @@ const f32 = Math.fround;
  * @returns `[sqrt(max q), sqrt(mean q), sqrt(std q)]` with `q = |out|²` over inside voxels.
  */
 export function compose2d(out: Float32Array, d1: Float32Array, shape1: Shape2D, d2: Float32Array, shape2: Shape2D,
-  A: Affine, B: Affine, t: number): ComposeStats {
+  A: Affine, B: Affine, t: number, wantStats = true): ComposeStats {
   const nr1 = shape1[0], nc1 = shape1[1];
   const nr2 = shape2[0], nc2 = shape2[1];
   const lastR = nr2 - 1, lastC = nc2 - 1;
@@ -103,7 +103,7 @@ export function compose2d(out: Float32Array, d1: Float32Array, shape1: Shape2D, 
       }
     }
   }
-  return finishStats(cnt, maxQ, sumQ, sumQ2);
+  return wantStats ? finishStats(cnt, maxQ, sumQ, sumQ2) : [NaN, NaN, NaN];
 }
 
 /**
@@ -120,7 +120,7 @@ export function compose2d(out: Float32Array, d1: Float32Array, shape1: Shape2D, 
  * @returns `[sqrt(max q), sqrt(mean q), sqrt(std q)]` with `q = |out|²` over inside voxels.
  */
 export function compose3d(out: Float32Array, d1: Float32Array, shape1: Shape3D, d2: Float32Array, shape2: Shape3D,
-  A: Affine, B: Affine, t: number): ComposeStats {
+  A: Affine, B: Affine, t: number, wantStats = true): ComposeStats {
   const ns1 = shape1[0], nr1 = shape1[1], nc1 = shape1[2];
   const ns2 = shape2[0], nr2 = shape2[1], nc2 = shape2[2];
   const lastS = ns2 - 1, lastR = nr2 - 1, lastC = nc2 - 1;
@@ -210,7 +210,7 @@ export function compose3d(out: Float32Array, d1: Float32Array, shape1: Shape3D, 
       }
     }
   }
-  return finishStats(cnt, maxQ, sumQ, sumQ2);
+  return wantStats ? finishStats(cnt, maxQ, sumQ, sumQ2) : [NaN, NaN, NaN];
 }
 
 function finishStats(cnt: number, maxQ: number, sumQ: number, sumQ2: number): ComposeStats {

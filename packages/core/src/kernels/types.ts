@@ -50,13 +50,15 @@ export interface Kernels {
    * Composition (ALGORITHM §2.1): for each voxel `i` of d1's grid,
    * `p = (A ? A·[i;1] : i) + (B ? B·[d1[i];0] : d1[i])`; if `p` is strictly inside d2's
    * grid `out[i] = f32(t·d2(p) + d1[i])`, else `out[i] = 0`. `out` may alias `d1` (not `d2`).
+   * @param wantStats - false when the caller does not read the statistics (SyN): the
+   *   kernel may then skip them and returns `[NaN, NaN, NaN]`. Default true.
    * @returns the statistics over inside voxels.
    */
   compose2d(out: Float32Array, d1: Float32Array, shape1: Shape2D, d2: Float32Array, shape2: Shape2D,
-    A: Affine, B: Affine, t: number): ComposeStats;
+    A: Affine, B: Affine, t: number, wantStats?: boolean): ComposeStats;
   /** 3D version of {@link Kernels.compose2d}. */
   compose3d(out: Float32Array, d1: Float32Array, shape1: Shape3D, d2: Float32Array, shape2: Shape3D,
-    A: Affine, B: Affine, t: number): ComposeStats;
+    A: Affine, B: Affine, t: number, wantStats?: boolean): ComposeStats;
 
   /**
    * Fixed-point inversion (ALGORITHM §2.2). `inv` holds the start value on entry
