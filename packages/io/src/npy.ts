@@ -226,7 +226,7 @@ const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
  * `fs.writeSync(fd, header); fs.writeSync(fd, body)`.
  */
 export function serializeNpyParts(data: NpyData, shape: readonly number[], options: SerializeNpyOptions = {}): [Uint8Array, Uint8Array] {
-  const { code } = checkedDtype(data, shape, options);
+  const { code, n } = checkedDtype(data, shape, options);
   const info = DTYPES[code];
   const raw = ArrayBuffer.isView(data) && code === dtypeOf(data) && code !== 'b1' && LITTLE_ENDIAN_HOST
     && !options.bigEndian && !(options.fortranOrder && shape.length > 1);
@@ -235,6 +235,6 @@ export function serializeNpyParts(data: NpyData, shape: readonly number[], optio
     return [npyHeader(code, info.size, shape, options), new Uint8Array(v.buffer, v.byteOffset, v.byteLength)];
   }
   const all = serializeNpy(data, shape, options);
-  const headLength = npyHeader(code, info.size, shape, options).length;
+  const headLength = all.length - n * info.size;
   return [all.subarray(0, headLength), all.subarray(headLength)];
 }

@@ -381,3 +381,46 @@ describe('CCMetric steps computed slab by slab', () => {
     }
   });
 });
+
+describe('CCMetric with buffers from a backend', () => {
+  it('gives the same steps with a backend whose arrays are views at any alignment, and gives every buffer back', () => {
+    // views at an offset of 4 bytes: the streamed factors' float64 state cannot be placed there
+    const pool = new ArrayBuffer(16 << 20);
+    let next = 4;
+    const live = new Set<Float32Array>();
+    const backend = {
+      name: 'odd-views', priority: 1, kernels: {},
+      allocFloat32(n: number) {
+        const a = new Float32Array(pool, next, n);
+        next += n * 4 + 4; // keep every view 4 bytes off an 8-byte boundary
+        next += (8 - (next % 8)) % 8 + 4;
+        live.add(a);
+        return a;
+      },
+      freeFloat32(a: Float32Array) { return live.delete(a); },
+    };
+    const ctx = createContext(backend);
+    const shape: [number, number, number] = [40, 9, 10];
+    const n = 40 * 9 * 10;
+    const s = new Float32Array(n), m = new Float32Array(n);
+    for (let p = 0; p < n; p++) {
+      s[p] = Math.sin(p * 0.37) + 0.5 * Math.cos(p * 0.011);
+      m[p] = 0.8 * Math.sin(p * 0.37 + 0.2) + 0.6 * Math.cos(p * 0.013);
+    }
+    const plain = ccMetric(3, { radius: 2, sigmaDiff: 1 });
+    const pooled = ccMetric(3, { radius: 2, sigmaDiff: 1 });
+    const a = plain.prepare(inputs(3, shape, s, m));
+    const b = pooled.prepare(inputs(3, shape, s, m, { context: ctx }));
+    for (const forward of [true, false]) {
+      const want = new Float32Array(n * 3), got = new Float32Array(n * 3);
+      const ew = forward ? a.forward(want) : a.backward(want);
+      const eg = forward ? b.forward(got) : b.backward(got);
+      expect(eg).toBe(ew);
+      expect(new Uint32Array(got.buffer)).toEqual(new Uint32Array(want.buffer));
+    }
+    a.dispose();
+    b.dispose();
+    pooled.releaseBuffers();
+    expect(live.size).toBe(0);
+  });
+});

@@ -189,7 +189,8 @@ function newWorkspace(context: KernelContext, voxels: number, dim: number, plan:
     factors: factorLen, grad: plan.bufLen, slabStep: plan.slabbed ? plan.bufLen : 0, state: stateLen,
   });
   const st = arrays.state;
-  const state = new Float64Array(st.buffer, st.byteOffset, stateLen / 2);
+  // A backend's array that is not 8-byte aligned cannot hold doubles: then an ordinary one.
+  const state = st.byteOffset % 8 === 0 ? new Float64Array(st.buffer, st.byteOffset, stateLen / 2) : new Float64Array(stateLen / 2);
   return Object.assign(arrays, { voxels, dim, bufLen: plan.bufLen, context, state64: state });
 }
 
@@ -230,11 +231,10 @@ class CCStep<D extends Dim> implements MetricStep<D> {
     this.giveBack = giveBack;
     this.ws = ws;
     // The factor kernels write every value, so a reused buffer needs no clearing.
-    if (plan.streamed) {
-      // computed slab by slab in each step
-    } else if (dim === 2) {
+    // (Streamed factors are computed slab by slab by each step instead.)
+    if (dim === 2) {
       this.context.kernel('ccFactors2d')(ws.factors, inputs.static, inputs.moving, this.shape as Shape2D, opts.radius);
-    } else {
+    } else if (!plan.streamed) {
       this.context.kernel('ccFactors3d')(ws.factors, inputs.static, inputs.moving, this.shape as Shape3D, opts.radius);
     }
   }

@@ -4,6 +4,11 @@
  * radius `trunc(4σ + 0.5)`, `g_j = exp(−0.5/σ² · j²)` with JavaScript's
  * `Math.exp` (so the WebAssembly filter uses the very same doubles), normalised
  * by their sum in NumPy's pairwise order. Units: σ and offsets in voxels.
+ *
+ * A deliberate copy of `gaussianWeights` in `@diffeo/core`'s `kernels/gaussian.ts`:
+ * this package's `dist/` has no runtime import, so it loads as it is in a browser or
+ * a bare worker (only types come from `@diffeo/core`). The conformance kit's
+ * `gaussianFilter` cases (tolerance 0) fail if the two ever differ.
  */
 
 /** Sum of `a[lo .. lo+n-1]` in NumPy's pairwise order (`np.sum` of a contiguous float64 array). */
