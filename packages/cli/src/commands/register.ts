@@ -1,0 +1,186 @@
+/**
+ * `diffeo register`: SyN registration of a moving NIfTI image onto a static one.
+ *
+ * Reads both images with their affines as grid-to-world (voxel index -> mm), runs
+ * `SymmetricDiffeomorphicRegistration` (DIPY's workflow defaults: CC metric, levels
+ * 10,10,5), prints one progress line per pyramid level, and writes the moving image
+ * warped onto the static grid (with the static affine) and the mapping.
+ */
+import { createContext, type Dim, type KernelContext, type SimilarityMetric } from '@diffeo/core';
+import { mappingFilePath, saveMapping, saveNifti } from '@diffeo/io';
+import { ccMetric } from '@diffeo/metrics-cc';
+import { ssdMetric } from '@diffeo/metrics-ssd';
+import { SymmetricDiffeomorphicRegistration, type RegistrationEvent } from '@diffeo/syn';
+import { abs, errorText, levelItersOption, ncc, numberOption, parse, readPrealign, required } from '../args.js';
+import { CliError, checkOutput, loadInput } from '../images.js';
+
+export const REGISTER_USAGE = `usage: diffeo register --static S.nii[.gz] --moving M.nii[.gz] [options]
+
+Symmetric diffeomorphic registration (DIPY's SyN) of M onto S. Images are 2D or 3D NIfTI
+(4D: pick a volume with --vol-idx); their affines are used as grid-to-world.
+
+  --metric cc|ssd|ssd-gn   similarity: local cross-correlation (default), sum of squared
+                           differences with demons steps, or with Gauss-Newton steps
+  --level-iters 10,10,5    iterations per pyramid level, coarsest first (default 10,10,5)
+  --step-length 0.25       largest update per iteration, voxels (default 0.25)
+  --inv-iter 20            fixed-point iterations per field inversion (default 20)
+  --inv-tol 0.001          inversion tolerance (default 1e-3)
+  --opt-tol 1e-5           convergence threshold on the energy slope (default 1e-5)
+  --ss-sigma-factor 0.2    pyramid smoothing factor (default 0.2)
+  --sigma-diff 2           cc: Gaussian smoothing of the update, voxels (default 2)
+  --radius 4               cc: correlation window radius, voxels (default 4)
+  --smooth 4               ssd: smoothness (demons sigma / Gauss-Newton weight; default 4)
+  --inner-iter 10          ssd-gn: Gauss-Seidel sweeps per V-cycle level (default 10)
+  --prealign A.txt         (d+1)x(d+1) world affine mapping static to moving points
+                           (text rows, as numpy.savetxt writes DIPY's affine_map.affine)
+  --vol-idx N              volume of a 4D input
+  --out-warped W.nii.gz    warped moving image, on the static grid (default warped_moved.nii.gz)
+  --out-mapping PREFIX     mapping file PREFIX.nii.gz (default mapping); read it with
+                           "diffeo apply" or loadMapping() of @diffeo/io
+  --backend wasm|ts        kernels: WebAssembly (default; SIMD and worker threads) or
+                           TypeScript; the same numbers either way
+  --force                  overwrite existing outputs
+  --quiet                  print nothing but errors`;
+
+/**
+ * The kernel context of a registration: the WebAssembly backend (falling back to the
+ * TypeScript kernels, with a notice, when it cannot be loaded and was not asked for
+ * explicitly) or the TypeScript kernels.
+ */
+async function kernelContext(name: 'wasm' | 'ts', explicit: boolean, quiet: boolean): Promise<KernelContext> {
+  if (name === 'ts') return createContext();
+  try {
+    const { wasmBackend } = await import('@diffeo/wasm-kernels');
+    return createContext(await wasmBackend());
+  } catch (e) {
+    if (explicit) throw new CliError(`--backend wasm: the WebAssembly backend could not be loaded (${errorText(e)}); build it with "pnpm build" or use --backend ts`);
+    if (!quiet) console.error(`diffeo register: the WebAssembly backend could not be loaded (${errorText(e)}); using the TypeScript kernels`);
+    return createContext();
+  }
+}
+
+export async function register(args: string[]): Promise<void> {
+  const v = parse(args, {
+    static: { type: 'string' },
+    moving: { type: 'string' },
+    metric: { type: 'string' },
+    'level-iters': { type: 'string' },
+    'step-length': { type: 'string' },
+    'inv-iter': { type: 'string' },
+    'inv-tol': { type: 'string' },
+    'opt-tol': { type: 'string' },
+    'ss-sigma-factor': { type: 'string' },
+    'sigma-diff': { type: 'string' },
+    radius: { type: 'string' },
+    smooth: { type: 'string' },
+    'inner-iter': { type: 'string' },
+    prealign: { type: 'string' },
+    'vol-idx': { type: 'string' },
+    'out-warped': { type: 'string' },
+    'out-mapping': { type: 'string' },
+    backend: { type: 'string' },
+    force: { type: 'boolean' },
+    quiet: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  }, REGISTER_USAGE);
+  if (v.help) {
+    console.log(REGISTER_USAGE);
+    return;
+  }
+  const staticPath = abs(required(v.static, 'static', 'register'));
+  const movingPath = abs(required(v.moving, 'moving', 'register'));
+  const metricName = v.metric ?? 'cc';
+  if (metricName !== 'cc' && metricName !== 'ssd' && metricName !== 'ssd-gn') {
+    throw new CliError(`--metric must be cc, ssd or ssd-gn; got "${metricName}"`, 2);
+  }
+  for (const [opt, metrics] of [['sigma-diff', ['cc']], ['radius', ['cc']], ['smooth', ['ssd', 'ssd-gn']], ['inner-iter', ['ssd-gn']]] as const) {
+    if (v[opt] !== undefined && !(metrics as readonly string[]).includes(metricName)) {
+      throw new CliError(`--${opt} applies to --metric ${metrics.join(' or ')} only (the metric is ${metricName})`, 2);
+    }
+  }
+  const levelIters = levelItersOption(v['level-iters'] ?? '10,10,5');
+  const stepLength = numberOption(v['step-length'], 'step-length', { min: 0, exclusive: true });
+  const invIter = numberOption(v['inv-iter'], 'inv-iter', { integer: true, min: 0 });
+  const invTol = numberOption(v['inv-tol'], 'inv-tol', { min: 0 });
+  const optTol = numberOption(v['opt-tol'], 'opt-tol', { min: 0 });
+  const ssSigmaFactor = numberOption(v['ss-sigma-factor'], 'ss-sigma-factor', { min: 0 });
+  const sigmaDiff = numberOption(v['sigma-diff'], 'sigma-diff', { min: 0 });
+  const radius = numberOption(v.radius, 'radius', { integer: true, min: 1 });
+  const smooth = numberOption(v.smooth, 'smooth', { min: 0, exclusive: true });
+  const innerIter = numberOption(v['inner-iter'], 'inner-iter', { integer: true, min: 1 });
+  const volIdx = numberOption(v['vol-idx'], 'vol-idx', { integer: true, min: 0 });
+  const force = v.force === true;
+  const quiet = v.quiet === true;
+  const backendName = v.backend ?? 'wasm';
+  if (backendName !== 'wasm' && backendName !== 'ts') throw new CliError(`--backend must be wasm or ts; got "${backendName}"`, 2);
+  const outWarped = abs(v['out-warped'] ?? 'warped_moved.nii.gz');
+  const outMapping = mappingFilePath(abs(v['out-mapping'] ?? 'mapping'));
+  if (outWarped === outMapping) throw new CliError(`--out-warped and --out-mapping name the same file ${outWarped}`, 2);
+  // Refuse early, not after minutes of registration.
+  checkOutput(outWarped, '--out-warped', force);
+  checkOutput(outMapping, '--out-mapping', force);
+
+  const statik = await loadInput(staticPath, '--static', volIdx);
+  const moving = await loadInput(movingPath, '--moving', volIdx);
+  if (statik.dim !== moving.dim) {
+    throw new CliError(`dimension mismatch: --static ${statik.path} is ${statik.dim}D (${statik.shape.join('x')}) but --moving ${moving.path} is ${moving.dim}D (${moving.shape.join('x')})`);
+  }
+  const dim = statik.dim;
+  const prealign = v.prealign === undefined ? undefined : await readPrealign(abs(v.prealign), dim);
+
+  let metric: SimilarityMetric<Dim>;
+  try {
+    metric = metricName === 'cc'
+      ? ccMetric(dim, { sigmaDiff, radius })
+      : ssdMetric(dim, { smooth, innerIter, stepType: metricName === 'ssd' ? 'demons' : 'gaussNewton' });
+  } catch (e) {
+    throw new CliError(errorText(e), 2);
+  }
+
+  const nLevels = levelIters.length;
+  const tty = process.stdout.isTTY === true && !quiet;
+  let levelShape: readonly number[] = [];
+  let levelStart = 0;
+  const onEvent = (e: RegistrationEvent<Dim>): void => {
+    if (quiet) return;
+    if (e.stage === 'SCALE_START') {
+      levelShape = e.shape;
+      levelStart = e.elapsedMs;
+    } else if (e.stage === 'ITER_END' && tty) {
+      const cap = levelIters[nLevels - 1 - e.level];
+      process.stdout.write(`\r\x1b[K  level ${e.level} (${levelShape.join('x')}): iteration ${e.iteration + 1}/${cap}, energy ${e.energy.toPrecision(6)}`);
+    } else if (e.stage === 'SCALE_END') {
+      const last = e.energies.length > 0 ? e.energies[e.energies.length - 1].toPrecision(6) : '-';
+      const secs = ((e.elapsedMs - levelStart) / 1000).toFixed(2);
+      process.stdout.write(`${tty ? '\r\x1b[K' : ''}  level ${e.level} (${levelShape.join('x')}): ${e.iteration} iterations, energy ${last}, ${secs} s\n`);
+    }
+  };
+  const context = await kernelContext(backendName, v.backend !== undefined, quiet);
+  const sdr = new SymmetricDiffeomorphicRegistration(metric, {
+    levelIters, stepLength, invIter, invTol, optTol, ssSigmaFactor, onEvent, context,
+    // one registration per run: the result may stay in the backend's memory (no copy)
+    resultInContextMemory: true,
+  });
+  if (!quiet) {
+    console.log(`diffeo register: ${moving.path} (${moving.shape.join('x')}) onto ${statik.path} (${statik.shape.join('x')}), ${dim}D, metric ${metricName}, level iterations ${levelIters.join(',')}`);
+  }
+  const t0 = performance.now();
+  const map = await sdr.optimize({
+    static: { data: statik.data, shape: statik.shape },
+    moving: { data: moving.data, shape: moving.shape },
+    staticGridToWorld: statik.gridToWorld,
+    movingGridToWorld: moving.gridToWorld,
+    prealign,
+  });
+  const seconds = (performance.now() - t0) / 1000;
+
+  const warped = map.transform({ data: moving.data, shape: moving.shape });
+  await saveNifti(outWarped, { data: warped.data as Float32Array, shape: statik.fileShape }, statik.fileAffine, { overwrite: force });
+  await saveMapping(outMapping, map, { overwrite: force });
+  map.dispose();
+  if (!quiet) {
+    console.log(`  done in ${seconds.toFixed(2)} s; NCC(static, warped moving) = ${ncc(statik.data, warped.data).toFixed(4)}`);
+    console.log(`  wrote ${outWarped} (moving image on the static grid)`);
+    console.log(`  wrote ${outMapping} (mapping; apply it with: diffeo apply --mapping ${outMapping} --moving IMAGE --out OUT)`);
+  }
+}
