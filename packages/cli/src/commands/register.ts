@@ -6,6 +6,7 @@
  * 10,10,5), prints one progress line per pyramid level, and writes the moving image
  * warped onto the static grid (with the static affine) and the mapping.
  */
+import { resolve } from 'node:path';
 import { createContext, type Dim, type KernelContext, type SimilarityMetric } from '@diffeo/core';
 import { mappingFilePath, saveMapping, saveNifti } from '@diffeo/io';
 import { ccMetric } from '@diffeo/metrics-cc';
@@ -59,6 +60,83 @@ async function kernelContext(name: 'wasm' | 'ts', explicit: boolean, quiet: bool
   }
 }
 
+/** The metrics `register` offers. */
+export type RegisterMetricName = 'cc' | 'ssd' | 'ssd-gn';
+
+/**
+ * Everything `diffeo register` needs, in the camelCase names a job file uses (the
+ * command's `--kebab-case` options). Paths are absolute or relative to the process's
+ * working directory; numbers left `undefined` take SyN's (DIPY's) defaults.
+ */
+export interface RegisterOptions {
+  /** Static (fixed) NIfTI image: the grid the result lives on. */
+  static: string;
+  /** Moving NIfTI image, warped onto the static grid. */
+  moving: string;
+  /** Similarity metric (default `cc`). */
+  metric?: RegisterMetricName;
+  /** Iterations per pyramid level, coarsest first (default `[10, 10, 5]`). */
+  levelIters?: number[];
+  /** Largest update per iteration, voxels. */
+  stepLength?: number;
+  /** Fixed-point iterations per field inversion. */
+  invIter?: number;
+  /** Inversion tolerance. */
+  invTol?: number;
+  /** Convergence threshold on the energy slope. */
+  optTol?: number;
+  /** Pyramid smoothing factor. */
+  ssSigmaFactor?: number;
+  /** cc: Gaussian smoothing of the update, voxels. */
+  sigmaDiff?: number;
+  /** cc: correlation window radius, voxels. */
+  radius?: number;
+  /** ssd: smoothness. */
+  smooth?: number;
+  /** ssd-gn: Gauss-Seidel sweeps per V-cycle level. */
+  innerIter?: number;
+  /** Text file with the (d+1)×(d+1) world affine mapping static to moving points. */
+  prealign?: string;
+  /** Volume of 4D inputs. */
+  volIdx?: number;
+  /** Warped moving image (default `warped_moved.nii.gz`). */
+  outWarped?: string;
+  /** Mapping prefix or file name (default `mapping`, written as `mapping.nii.gz`). */
+  outMapping?: string;
+  /** Kernels (default `wasm`, falling back to `ts` with a notice unless `backendExplicit`). */
+  backend?: 'wasm' | 'ts';
+  /** The backend was asked for explicitly: fail instead of falling back. */
+  backendExplicit?: boolean;
+  /** Overwrite existing outputs. */
+  force?: boolean;
+  /** Print nothing but errors. */
+  quiet?: boolean;
+}
+
+/** What a registration did, for summaries (`--json`, batch results). */
+export interface RegisterResult {
+  /** Absolute path of the warped image written. */
+  readonly outWarped: string;
+  /** Absolute path of the mapping file written. */
+  readonly outMapping: string;
+  /** Wall time of `optimize`, seconds. */
+  readonly seconds: number;
+  /** Iterations run per level, coarsest first. */
+  readonly iterationsPerLevel: readonly number[];
+  /** The last energy of the finest level (`NaN` when no iteration ran). */
+  readonly energy: number;
+  /** Normalised cross-correlation of the static image and the warped moving image. */
+  readonly ncc: number;
+}
+
+/** Hooks of a programmatic run. */
+export interface RegisterHooks {
+  /** Every SyN event, after the command's own progress printing. */
+  onEvent?: (e: RegistrationEvent<Dim>) => void;
+  /** Cancels the registration. */
+  signal?: AbortSignal;
+}
+
 export async function register(args: string[]): Promise<void> {
   const v = parse(args, {
     static: { type: 'string' },
@@ -87,46 +165,68 @@ export async function register(args: string[]): Promise<void> {
     console.log(REGISTER_USAGE);
     return;
   }
-  const staticPath = abs(required(v.static, 'static', 'register'));
-  const movingPath = abs(required(v.moving, 'moving', 'register'));
   const metricName = v.metric ?? 'cc';
   if (metricName !== 'cc' && metricName !== 'ssd' && metricName !== 'ssd-gn') {
     throw new CliError(`--metric must be cc, ssd or ssd-gn; got "${metricName}"`, 2);
   }
-  for (const [opt, metrics] of [['sigma-diff', ['cc']], ['radius', ['cc']], ['smooth', ['ssd', 'ssd-gn']], ['inner-iter', ['ssd-gn']]] as const) {
-    if (v[opt] !== undefined && !(metrics as readonly string[]).includes(metricName)) {
+  const backendName = v.backend ?? 'wasm';
+  if (backendName !== 'wasm' && backendName !== 'ts') throw new CliError(`--backend must be wasm or ts; got "${backendName}"`, 2);
+  await runRegister({
+    static: abs(required(v.static, 'static', 'register')),
+    moving: abs(required(v.moving, 'moving', 'register')),
+    metric: metricName,
+    levelIters: levelItersOption(v['level-iters'] ?? '10,10,5'),
+    stepLength: numberOption(v['step-length'], 'step-length', { min: 0, exclusive: true }),
+    invIter: numberOption(v['inv-iter'], 'inv-iter', { integer: true, min: 0 }),
+    invTol: numberOption(v['inv-tol'], 'inv-tol', { min: 0 }),
+    optTol: numberOption(v['opt-tol'], 'opt-tol', { min: 0 }),
+    ssSigmaFactor: numberOption(v['ss-sigma-factor'], 'ss-sigma-factor', { min: 0 }),
+    sigmaDiff: numberOption(v['sigma-diff'], 'sigma-diff', { min: 0 }),
+    radius: numberOption(v.radius, 'radius', { integer: true, min: 1 }),
+    smooth: numberOption(v.smooth, 'smooth', { min: 0, exclusive: true }),
+    innerIter: numberOption(v['inner-iter'], 'inner-iter', { integer: true, min: 1 }),
+    prealign: v.prealign === undefined ? undefined : abs(v.prealign),
+    volIdx: numberOption(v['vol-idx'], 'vol-idx', { integer: true, min: 0 }),
+    outWarped: abs(v['out-warped'] ?? 'warped_moved.nii.gz'),
+    outMapping: abs(v['out-mapping'] ?? 'mapping'),
+    backend: backendName,
+    backendExplicit: v.backend !== undefined,
+    force: v.force === true,
+    quiet: v.quiet === true,
+  });
+}
+
+/**
+ * Registers `o.moving` onto `o.static` and writes the warped image and the mapping, as
+ * `diffeo register` does (the same bits for the same options). Progress lines go to
+ * stdout unless `o.quiet`.
+ * @throws CliError for bad options or inputs (exit status 2 for usage errors).
+ */
+export async function runRegister(o: RegisterOptions, hooks: RegisterHooks = {}): Promise<RegisterResult> {
+  const metricName = o.metric ?? 'cc';
+  for (const [opt, key, metrics] of [['sigma-diff', 'sigmaDiff', ['cc']], ['radius', 'radius', ['cc']], ['smooth', 'smooth', ['ssd', 'ssd-gn']], ['inner-iter', 'innerIter', ['ssd-gn']]] as const) {
+    if (o[key] !== undefined && !(metrics as readonly string[]).includes(metricName)) {
       throw new CliError(`--${opt} applies to --metric ${metrics.join(' or ')} only (the metric is ${metricName})`, 2);
     }
   }
-  const levelIters = levelItersOption(v['level-iters'] ?? '10,10,5');
-  const stepLength = numberOption(v['step-length'], 'step-length', { min: 0, exclusive: true });
-  const invIter = numberOption(v['inv-iter'], 'inv-iter', { integer: true, min: 0 });
-  const invTol = numberOption(v['inv-tol'], 'inv-tol', { min: 0 });
-  const optTol = numberOption(v['opt-tol'], 'opt-tol', { min: 0 });
-  const ssSigmaFactor = numberOption(v['ss-sigma-factor'], 'ss-sigma-factor', { min: 0 });
-  const sigmaDiff = numberOption(v['sigma-diff'], 'sigma-diff', { min: 0 });
-  const radius = numberOption(v.radius, 'radius', { integer: true, min: 1 });
-  const smooth = numberOption(v.smooth, 'smooth', { min: 0, exclusive: true });
-  const innerIter = numberOption(v['inner-iter'], 'inner-iter', { integer: true, min: 1 });
-  const volIdx = numberOption(v['vol-idx'], 'vol-idx', { integer: true, min: 0 });
-  const force = v.force === true;
-  const quiet = v.quiet === true;
-  const backendName = v.backend ?? 'wasm';
-  if (backendName !== 'wasm' && backendName !== 'ts') throw new CliError(`--backend must be wasm or ts; got "${backendName}"`, 2);
-  const outWarped = abs(v['out-warped'] ?? 'warped_moved.nii.gz');
-  const outMapping = mappingFilePath(abs(v['out-mapping'] ?? 'mapping'));
+  const levelIters = o.levelIters ?? [10, 10, 5];
+  const { stepLength, invIter, invTol, optTol, ssSigmaFactor, sigmaDiff, radius, smooth, innerIter, volIdx } = o;
+  const force = o.force === true;
+  const quiet = o.quiet === true;
+  const outWarped = resolve(o.outWarped ?? 'warped_moved.nii.gz');
+  const outMapping = mappingFilePath(resolve(o.outMapping ?? 'mapping'));
   if (outWarped === outMapping) throw new CliError(`--out-warped and --out-mapping name the same file ${outWarped}`, 2);
   // Refuse early, not after minutes of registration.
   checkOutput(outWarped, '--out-warped', force);
   checkOutput(outMapping, '--out-mapping', force);
 
-  const statik = await loadInput(staticPath, '--static', volIdx);
-  const moving = await loadInput(movingPath, '--moving', volIdx);
+  const statik = await loadInput(resolve(o.static), '--static', volIdx);
+  const moving = await loadInput(resolve(o.moving), '--moving', volIdx);
   if (statik.dim !== moving.dim) {
     throw new CliError(`dimension mismatch: --static ${statik.path} is ${statik.dim}D (${statik.shape.join('x')}) but --moving ${moving.path} is ${moving.dim}D (${moving.shape.join('x')})`);
   }
   const dim = statik.dim;
-  const prealign = v.prealign === undefined ? undefined : await readPrealign(abs(v.prealign), dim);
+  const prealign = o.prealign === undefined ? undefined : await readPrealign(resolve(o.prealign), dim);
 
   let metric: SimilarityMetric<Dim>;
   try {
@@ -142,22 +242,24 @@ export async function register(args: string[]): Promise<void> {
   let levelShape: readonly number[] = [];
   let levelStart = 0;
   const onEvent = (e: RegistrationEvent<Dim>): void => {
-    if (quiet) return;
-    if (e.stage === 'SCALE_START') {
-      levelShape = e.shape;
-      levelStart = e.elapsedMs;
-    } else if (e.stage === 'ITER_END' && tty) {
-      const cap = levelIters[nLevels - 1 - e.level];
-      process.stdout.write(`\r\x1b[K  level ${e.level} (${levelShape.join('x')}): iteration ${e.iteration + 1}/${cap}, energy ${e.energy.toPrecision(6)}`);
-    } else if (e.stage === 'SCALE_END') {
-      const last = e.energies.length > 0 ? e.energies[e.energies.length - 1].toPrecision(6) : '-';
-      const secs = ((e.elapsedMs - levelStart) / 1000).toFixed(2);
-      process.stdout.write(`${tty ? '\r\x1b[K' : ''}  level ${e.level} (${levelShape.join('x')}): ${e.iteration} iterations, energy ${last}, ${secs} s\n`);
+    if (!quiet) {
+      if (e.stage === 'SCALE_START') {
+        levelShape = e.shape;
+        levelStart = e.elapsedMs;
+      } else if (e.stage === 'ITER_END' && tty) {
+        const cap = levelIters[nLevels - 1 - e.level];
+        process.stdout.write(`\r\x1b[K  level ${e.level} (${levelShape.join('x')}): iteration ${e.iteration + 1}/${cap}, energy ${e.energy.toPrecision(6)}`);
+      } else if (e.stage === 'SCALE_END') {
+        const last = e.energies.length > 0 ? e.energies[e.energies.length - 1].toPrecision(6) : '-';
+        const secs = ((e.elapsedMs - levelStart) / 1000).toFixed(2);
+        process.stdout.write(`${tty ? '\r\x1b[K' : ''}  level ${e.level} (${levelShape.join('x')}): ${e.iteration} iterations, energy ${last}, ${secs} s\n`);
+      }
     }
+    hooks.onEvent?.(e);
   };
-  const context = await kernelContext(backendName, v.backend !== undefined, quiet);
+  const context = await kernelContext(o.backend ?? 'wasm', o.backendExplicit === true, quiet);
   const sdr = new SymmetricDiffeomorphicRegistration(metric, {
-    levelIters, stepLength, invIter, invTol, optTol, ssSigmaFactor, onEvent, context,
+    levelIters, stepLength, invIter, invTol, optTol, ssSigmaFactor, onEvent, context, signal: hooks.signal,
     // one registration per run: the result may stay in the backend's memory (no copy)
     resultInContextMemory: true,
   });
@@ -178,9 +280,17 @@ export async function register(args: string[]): Promise<void> {
   await saveNifti(outWarped, { data: warped.data as Float32Array, shape: statik.fileShape }, statik.fileAffine, { overwrite: force });
   await saveMapping(outMapping, map, { overwrite: force });
   map.dispose();
+  const score = ncc(statik.data, warped.data);
   if (!quiet) {
-    console.log(`  done in ${seconds.toFixed(2)} s; NCC(static, warped moving) = ${ncc(statik.data, warped.data).toFixed(4)}`);
+    console.log(`  done in ${seconds.toFixed(2)} s; NCC(static, warped moving) = ${score.toFixed(4)}`);
     console.log(`  wrote ${outWarped} (moving image on the static grid)`);
     console.log(`  wrote ${outMapping} (mapping; apply it with: diffeo apply --mapping ${outMapping} --moving IMAGE --out OUT)`);
   }
+  const energies = sdr.fullEnergyProfile;
+  return {
+    outWarped, outMapping, seconds,
+    iterationsPerLevel: sdr.iterationsPerLevel.slice(),
+    energy: energies.length > 0 ? energies[energies.length - 1] : NaN,
+    ncc: score,
+  };
 }
