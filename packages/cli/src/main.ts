@@ -26,6 +26,7 @@
  * Each command lives in `src/commands/<name>.ts` and exports a function taking the
  * command's arguments; `COMMANDS` below lists them.
  */
+import { readFileSync } from 'node:fs';
 import { errorText } from './args.js';
 import { CliError } from './images.js';
 import { apply } from './commands/apply.js';
@@ -42,12 +43,22 @@ const USAGE = `usage: diffeo <command> [options]
 commands:
 ${COMMANDS.map(([name, summary]) => `  ${name.padEnd(10)} ${summary}`).join('\n')}
 
-run "diffeo <command> --help" for the options of a command.`;
+run "diffeo <command> --help" for the options of a command; "diffeo --version" prints the version.`;
+
+/** This package's version (its package.json sits one folder above both src/ and dist/). */
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (command === undefined) {
     throw new CliError('no command given: use "diffeo register ..." or "diffeo apply ..." (run "diffeo --help")', 2);
+  }
+  if (command === '--version' || command === '-v' || command === 'version') {
+    console.log(version());
+    return;
   }
   if (command === 'help' || command === '-h' || command === '--help') {
     console.log(USAGE);

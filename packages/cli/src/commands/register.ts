@@ -14,6 +14,7 @@ import { ssdMetric } from '@diffeo/metrics-ssd';
 import { SymmetricDiffeomorphicRegistration, type RegistrationEvent } from '@diffeo/syn';
 import { abs, errorText, levelItersOption, ncc, numberOption, parse, readPrealign, required } from '../args.js';
 import { CliError, checkOutput, loadInput } from '../images.js';
+import { Progress } from '../progress.js';
 
 export const REGISTER_USAGE = `usage: diffeo register --static S.nii[.gz] --moving M.nii[.gz] [options]
 
@@ -41,7 +42,9 @@ Symmetric diffeomorphic registration (DIPY's SyN) of M onto S. Images are 2D or 
   --backend wasm|ts        kernels: WebAssembly (default; SIMD and worker threads) or
                            TypeScript; the same numbers either way
   --force                  overwrite existing outputs
-  --quiet                  print nothing but errors`;
+  --quiet                  print nothing but errors
+  --json                   print a JSON summary on stdout (outputs, seconds, iterations per
+                           level, final energy, NCC); progress goes to stderr`;
 
 /**
  * The kernel context of a registration: the WebAssembly backend (falling back to the
@@ -111,6 +114,8 @@ export interface RegisterOptions {
   force?: boolean;
   /** Print nothing but errors. */
   quiet?: boolean;
+  /** stdout is kept for a JSON summary: progress lines go to stderr. */
+  json?: boolean;
 }
 
 /** What a registration did, for summaries (`--json`, batch results). */
@@ -121,6 +126,8 @@ export interface RegisterResult {
   readonly outMapping: string;
   /** Wall time of `optimize`, seconds. */
   readonly seconds: number;
+  /** Wall time from the start of `optimize` to the last output written, seconds. */
+  readonly totalSeconds: number;
   /** Iterations run per level, coarsest first. */
   readonly iterationsPerLevel: readonly number[];
   /** The last energy of the finest level (`NaN` when no iteration ran). */
@@ -159,6 +166,7 @@ export async function register(args: string[]): Promise<void> {
     backend: { type: 'string' },
     force: { type: 'boolean' },
     quiet: { type: 'boolean' },
+    json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   }, REGISTER_USAGE);
   if (v.help) {
@@ -171,7 +179,7 @@ export async function register(args: string[]): Promise<void> {
   }
   const backendName = v.backend ?? 'wasm';
   if (backendName !== 'wasm' && backendName !== 'ts') throw new CliError(`--backend must be wasm or ts; got "${backendName}"`, 2);
-  await runRegister({
+  const result = await runRegister({
     static: abs(required(v.static, 'static', 'register')),
     moving: abs(required(v.moving, 'moving', 'register')),
     metric: metricName,
@@ -193,7 +201,9 @@ export async function register(args: string[]): Promise<void> {
     backendExplicit: v.backend !== undefined,
     force: v.force === true,
     quiet: v.quiet === true,
+    json: v.json === true,
   });
+  if (v.json === true) process.stdout.write(`${JSON.stringify({ command: 'register', ...result })}\n`);
 }
 
 /**
@@ -238,22 +248,20 @@ export async function runRegister(o: RegisterOptions, hooks: RegisterHooks = {})
   }
 
   const nLevels = levelIters.length;
-  const tty = process.stdout.isTTY === true && !quiet;
+  const progress = new Progress({ quiet, json: o.json === true });
   let levelShape: readonly number[] = [];
   let levelStart = 0;
   const onEvent = (e: RegistrationEvent<Dim>): void => {
-    if (!quiet) {
-      if (e.stage === 'SCALE_START') {
-        levelShape = e.shape;
-        levelStart = e.elapsedMs;
-      } else if (e.stage === 'ITER_END' && tty) {
-        const cap = levelIters[nLevels - 1 - e.level];
-        process.stdout.write(`\r\x1b[K  level ${e.level} (${levelShape.join('x')}): iteration ${e.iteration + 1}/${cap}, energy ${e.energy.toPrecision(6)}`);
-      } else if (e.stage === 'SCALE_END') {
-        const last = e.energies.length > 0 ? e.energies[e.energies.length - 1].toPrecision(6) : '-';
-        const secs = ((e.elapsedMs - levelStart) / 1000).toFixed(2);
-        process.stdout.write(`${tty ? '\r\x1b[K' : ''}  level ${e.level} (${levelShape.join('x')}): ${e.iteration} iterations, energy ${last}, ${secs} s\n`);
-      }
+    if (e.stage === 'SCALE_START') {
+      levelShape = e.shape;
+      levelStart = e.elapsedMs;
+      progress.start(`level ${e.level} (${levelShape.join('x')})`, levelIters[nLevels - 1 - e.level]);
+    } else if (e.stage === 'ITER_END') {
+      progress.update(e.iteration + 1, `energy ${e.energy.toPrecision(6)}`);
+    } else if (e.stage === 'SCALE_END') {
+      const last = e.energies.length > 0 ? e.energies[e.energies.length - 1].toPrecision(6) : '-';
+      const secs = ((e.elapsedMs - levelStart) / 1000).toFixed(2);
+      progress.end(`  level ${e.level} (${levelShape.join('x')}): ${e.iteration} iterations, energy ${last}, ${secs} s`);
     }
     hooks.onEvent?.(e);
   };
@@ -263,9 +271,7 @@ export async function runRegister(o: RegisterOptions, hooks: RegisterHooks = {})
     // one registration per run: the result may stay in the backend's memory (no copy)
     resultInContextMemory: true,
   });
-  if (!quiet) {
-    console.log(`diffeo register: ${moving.path} (${moving.shape.join('x')}) onto ${statik.path} (${statik.shape.join('x')}), ${dim}D, metric ${metricName}, level iterations ${levelIters.join(',')}`);
-  }
+  progress.log(`diffeo register: ${moving.path} (${moving.shape.join('x')}) onto ${statik.path} (${statik.shape.join('x')}), ${dim}D, metric ${metricName}, level iterations ${levelIters.join(',')}`);
   const t0 = performance.now();
   const map = await sdr.optimize({
     static: { data: statik.data, shape: statik.shape },
@@ -277,18 +283,20 @@ export async function runRegister(o: RegisterOptions, hooks: RegisterHooks = {})
   const seconds = (performance.now() - t0) / 1000;
 
   const warped = map.transform({ data: moving.data, shape: moving.shape });
-  await saveNifti(outWarped, { data: warped.data as Float32Array, shape: statik.fileShape }, statik.fileAffine, { overwrite: force });
-  await saveMapping(outMapping, map, { overwrite: force });
-  map.dispose();
   const score = ncc(statik.data, warped.data);
-  if (!quiet) {
-    console.log(`  done in ${seconds.toFixed(2)} s; NCC(static, warped moving) = ${score.toFixed(4)}`);
-    console.log(`  wrote ${outWarped} (moving image on the static grid)`);
-    console.log(`  wrote ${outMapping} (mapping; apply it with: diffeo apply --mapping ${outMapping} --moving IMAGE --out OUT)`);
-  }
+  progress.start('writing outputs', 2);
+  await saveNifti(outWarped, { data: warped.data as Float32Array, shape: statik.fileShape }, statik.fileAffine, { overwrite: force });
+  progress.update(1, outWarped);
+  await saveMapping(outMapping, map, { overwrite: force });
+  progress.update(2, outMapping);
+  map.dispose();
+  const totalSeconds = (performance.now() - t0) / 1000;
+  progress.end(`  registered in ${seconds.toFixed(2)} s, outputs written, done in ${totalSeconds.toFixed(2)} s; NCC(static, warped moving) = ${score.toFixed(4)}`);
+  progress.log(`  wrote ${outWarped} (moving image on the static grid)`);
+  progress.log(`  wrote ${outMapping} (mapping; apply it with: diffeo apply --mapping ${outMapping} --moving IMAGE --out OUT)`);
   const energies = sdr.fullEnergyProfile;
   return {
-    outWarped, outMapping, seconds,
+    outWarped, outMapping, seconds, totalSeconds,
     iterationsPerLevel: sdr.iterationsPerLevel.slice(),
     energy: energies.length > 0 ? energies[energies.length - 1] : NaN,
     ncc: score,
