@@ -1,6 +1,6 @@
 /** Small helpers shared by diffeo's demo apps. */
 import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 /** Prints a one-line error and exits with status 1. */
 export function fail(e: unknown): never {
@@ -48,4 +48,22 @@ export function ncc(a: ArrayLike<number>, b: ArrayLike<number>, mask: ArrayLike<
     sab += x * y; saa += x * x; sbb += y * y;
   }
   return sab / Math.sqrt(saa * sbb);
+}
+
+/**
+ * The demo's own arguments: `process.argv` after the script, without the `--` that
+ * `pnpm demo:b0 -- …` passes through (Node's parseArgs would take everything after it as
+ * positionals and ignore the options).
+ */
+export function demoArgs(argv: readonly string[] = process.argv.slice(2)): string[] {
+  return argv[0] === '--' ? argv.slice(1) : argv.slice();
+}
+
+/**
+ * A path the user typed, made absolute against the folder they typed the command in:
+ * pnpm runs a package's script in the package's folder and records the caller's folder in
+ * `INIT_CWD`.
+ */
+export function userPath(p: string): string {
+  return resolve(process.env.INIT_CWD ?? process.cwd(), p);
 }

@@ -11,6 +11,7 @@
  * not available offline.
  */
 import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { loadNifti } from '@diffeo/io';
 import { getFnames } from '@diffeo/data/node';
@@ -20,7 +21,7 @@ import { SymmetricDiffeomorphicRegistration, type RegistrationEvent } from '@dif
 import { overlayImages, plot2dDiffeomorphicMap } from '@diffeo/regtools-viz';
 import { writePng } from '@diffeo/regtools-viz/node';
 import type { Dim, NumericArray } from '@diffeo/core';
-import { fail, ncc, prepareOutputDir } from '@diffeo/app-utils';
+import { fail, ncc, prepareOutputDir, demoArgs, userPath } from '@diffeo/app-utils';
 
 const LEVEL_ITERS = [100, 50, 25];
 
@@ -49,9 +50,10 @@ function intOption(value: string | undefined, name: string): number {
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
+    args: demoArgs(),
     allowPositionals: true,
     options: {
-      out: { type: 'string', default: 'out' },
+      out: { type: 'string' },
       force: { type: 'boolean', default: false },
       'static-slice': { type: 'string', default: '6' },
       'moving-slice': { type: 'string', default: '4' },
@@ -63,11 +65,12 @@ async function main(): Promise<void> {
     console.log('usage: b0-slices [b0.nii[.gz]] [--static-slice 6] [--moving-slice 4] [--vol-idx 0] [--out DIR] [--force]');
     return;
   }
-  const path = positionals[0] ?? getFnames('S0_10slices');
+  const path = positionals[0] === undefined ? getFnames('S0_10slices') : userPath(positionals[0]);
   const sIdx = intOption(values['static-slice'], 'static-slice');
   const mIdx = intOption(values['moving-slice'], 'moving-slice');
   const volIdx = intOption(values['vol-idx'], 'vol-idx');
-  const out = values.out!;
+  // --out is the user's path; by default the figures go to this app's out/ folder
+  const out = values.out === undefined ? fileURLToPath(new URL('../out', import.meta.url)) : userPath(values.out);
   const levelFiles = LEVEL_ITERS.map((_, i) => `t1_slices_level_${LEVEL_ITERS.length - 1 - i}.png`);
   const figures = ['t1_slices_input.png', ...levelFiles, 'diffeomorphic_map_b0s.png', 't1_slices_res.png', 't1_slices_res2.png'];
 

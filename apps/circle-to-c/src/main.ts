@@ -6,6 +6,7 @@
  *   pnpm --filter @diffeo/app-circle-to-c start [--out DIR] [--force]
  */
 import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseNpy } from '@diffeo/io';
@@ -14,14 +15,15 @@ import { ssdMetric } from '@diffeo/metrics-ssd';
 import { SymmetricDiffeomorphicRegistration } from '@diffeo/syn';
 import { overlayImages, plot2dDiffeomorphicMap } from '@diffeo/regtools-viz';
 import { writePng } from '@diffeo/regtools-viz/node';
-import { prepareOutputDir, dice, ssd, fail } from '@diffeo/app-utils';
+import { prepareOutputDir, dice, ssd, fail, demoArgs, userPath } from '@diffeo/app-utils';
 
 const FIGURES = ['input_images.png', 'diffeomorphic_map.png', 'direct_warp_result.png', 'inverse_warp_result.png'];
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
+    args: demoArgs(),
     options: {
-      out: { type: 'string', default: 'out' },
+      out: { type: 'string' },
       force: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -30,7 +32,8 @@ async function main(): Promise<void> {
     console.log('usage: circle-to-c [--out DIR] [--force]\n  writes ' + FIGURES.join(', ') + ' to DIR (default ./out)');
     return;
   }
-  const out = values.out!;
+  // --out is the user's path; by default the figures go to this app's out/ folder
+  const out = values.out === undefined ? fileURLToPath(new URL('../out', import.meta.url)) : userPath(values.out);
   prepareOutputDir(out, FIGURES, values.force!);
 
   // moving = circle, static = C (DIPY's get_fnames('reg_o') and get_fnames('reg_c'))
