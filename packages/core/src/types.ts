@@ -52,6 +52,21 @@ export interface ImageData<D extends Dim = Dim, T extends NumericArray = Float32
 }
 
 /**
+ * The one plain-data image type of diffeo (the ITK-Wasm `Image` idea): voxel values in
+ * C order over `shape` (array-index order, last index fastest), and the grid-to-world
+ * affine that places voxel indices in world space (mm). `gridToWorld` is a row-major
+ * `(d+1)×(d+1)` matrix, or `null` for the identity (world units = voxels).
+ *
+ * `ImageData` is the same shape of object; new APIs (the affine stage, the batch runner,
+ * QC) take and return `Volume`s.
+ */
+export interface Volume<D extends Dim = Dim, T extends NumericArray = NumericArray> {
+  readonly data: T;
+  readonly shape: ShapeOf<D>;
+  readonly gridToWorld: Affine;
+}
+
+/**
  * A vector field on a grid: contiguous C-order data of length `prod(shape) * d`,
  * component `k` along array axis `k`, in world units unless stated otherwise.
  */
