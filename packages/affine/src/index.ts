@@ -10,3 +10,8 @@ export * from './errors.js';
 export { AffineMap, checkAffine } from './affine-map.js';
 export type { AffineMapGrids, AffineTransformOptions, MatrixLike } from './affine-map.js';
 export { transformCentersOfMass, transformGeometricCenters, transformOrigins, centerOfMass } from './initializers.js';
+export { MutualInformationMetric, applyAffinePoints } from './mutual-information.js';
+export type { MutualInformationOptions, MutualInformationSetup } from './mutual-information.js';
+export { ParzenJointHistogram, computeParzenMI, cubicSpline, cubicSplineDerivative } from './parzen-histogram.js';
+export type { MaskData } from './parzen-histogram.js';
+export { sampleDomainRegular, LegacyRandom } from './sampling.js';
