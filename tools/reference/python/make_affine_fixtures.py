@@ -277,6 +277,21 @@ def pipeline_case(w):
         w.value(c, f'affine_{key}', start.tolist())
 
 
+def lbfgs_case(w):
+    """scipy's L-BFGS-B (unbounded) on Rosenbrock functions: the optimiser AffineRegistration uses."""
+    from scipy.optimize import minimize, rosen, rosen_der
+    for name, x0, opts in [('lbfgs_rosen_2d', [-1.2, 1.0], {'gtol': 1e-4}),
+                           ('lbfgs_rosen_5d', [1.3, 0.7, 0.8, 1.9, 1.2], {'gtol': 1e-4}),
+                           ('lbfgs_rosen_5d_maxfun', [1.3, 0.7, 0.8, 1.9, 1.2], {'gtol': 1e-4, 'maxfun': 15})]:
+        res = minimize(lambda x: (rosen(x), rosen_der(x)), np.array(x0), method='L-BFGS-B', jac=True, options=opts)
+        c = w.case(name, 'scipy.optimize.minimize(rosen, method=L-BFGS-B, jac=True)', x0=x0, options=opts)
+        w.value(c, 'x', res.x.tolist())
+        w.value(c, 'fun', float(res.fun))
+        w.value(c, 'nit', int(res.nit))
+        w.value(c, 'nfev', int(res.nfev))
+        w.value(c, 'message', str(res.message))
+
+
 def main():
     out_dir = sys.argv[1] if len(sys.argv) > 1 else os.path.join(REPO, 'fixtures', 'affine')
     os.makedirs(out_dir, exist_ok=True)
@@ -287,6 +302,7 @@ def main():
     affine_map_case(w)
     mi_cases(w)
     scalespace_case(w)
+    lbfgs_case(w)
     pipeline_case(w)
     w.finish()
 
