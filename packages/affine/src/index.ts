@@ -15,3 +15,12 @@ export type { MutualInformationOptions, MutualInformationSetup } from './mutual-
 export { ParzenJointHistogram, computeParzenMI, cubicSpline, cubicSplineDerivative } from './parzen-histogram.js';
 export type { MaskData } from './parzen-histogram.js';
 export { sampleDomainRegular, LegacyRandom } from './sampling.js';
+export { IsotropicScaleSpace, gaussianFilter64 } from './scale-space.js';
+export type { IsotropicLevel } from './scale-space.js';
+export { minimizeLbfgs } from './lbfgs.js';
+export type { LbfgsOptions, LbfgsResult } from './lbfgs.js';
+export { AffineRegistration, affineRegistration, checkMask, PIPELINE_STAGES } from './affine-registration.js';
+export type {
+  AffineProgressEvent, AffineRegistrationOptions, AffineOptimizeInput, AffineOptimizeResult, PipelineStage,
+  AffineRegistrationInput, AffineRegistrationResult,
+} from './affine-registration.js';

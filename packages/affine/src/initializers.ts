@@ -6,8 +6,8 @@
  * - geometric centres: `c = G · [shape/2; 1]`;
  * - origins: `c` = the translation column of `G` (world position of voxel 0).
  *
- * The sums follow NumPy's pairwise summation (blocks of 8 and 128 values, as `ndarray.sum`
- * does on contiguous data), in the image's precision for the total mass and in float64 for
+ * The sums follow NumPy's reduction (chunks of 8192 values, each summed pairwise in blocks of
+ * 8 and 128, as `ndarray.sum` does on contiguous data), in the image's precision for the total mass and in float64 for
  * the weighted coordinates, so the centres are bit-identical to `scipy.ndimage.center_of_mass`.
  */
 import { EmptyImageError, ShapeMismatchError, type Dim, type NumericArray, type Volume } from '@diffeo/core';
@@ -35,10 +35,23 @@ export function pairwiseSum(a: ArrayLike<number>, off: number, n: number, f32: b
   return r(pairwiseSum(a, off, n2, f32) + pairwiseSum(a, off + n2, n - n2, f32));
 }
 
+/**
+ * NumPy's `add.reduce` over a contiguous array: the reduction runs over chunks of 8192
+ * values (the iterator's buffer size), each summed pairwise, accumulated in order from 0.
+ */
+export function numpyReduceSum(a: ArrayLike<number>, f32: boolean): number {
+  let s = 0;
+  for (let off = 0; off < a.length; off += 8192) {
+    const part = pairwiseSum(a, off, Math.min(8192, a.length - off), f32);
+    s = f32 ? Math.fround(s + part) : s + part;
+  }
+  return s;
+}
+
 /** Sum of an image's values as NumPy's `ndarray.sum()` computes it for that dtype. */
 function numpySum(data: NumericArray): number {
-  if (data instanceof Float32Array) return pairwiseSum(data, 0, data.length, true);
-  if (data instanceof Float64Array) return pairwiseSum(data, 0, data.length, false);
+  if (data instanceof Float32Array) return numpyReduceSum(data, true);
+  if (data instanceof Float64Array) return numpyReduceSum(data, false);
   let s = 0; // integer dtypes: exact integer sum
   for (let i = 0; i < data.length; i++) s += data[i];
   return s;
@@ -68,7 +81,7 @@ export function centerOfMass(v: Volume, what = 'image'): Float64Array {
     for (let k = axis + 1; k < d; k++) stride *= shape[k];
     const len = shape[axis];
     for (let i = 0; i < n; i++) w[i] = v.data[i] * (Math.floor(i / stride) % len);
-    out[axis] = pairwiseSum(w, 0, n, false) / total;
+    out[axis] = numpyReduceSum(w, false) / total;
   }
   return out;
 }

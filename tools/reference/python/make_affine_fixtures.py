@@ -15,8 +15,8 @@ Cases (all small, so they can live in the repository):
 - mi_*: MutualInformationMetric distance and gradient (dense, with and without masks; sparse with
   sampling_proportion), and the sample points of sample_domain_regular.
 - scalespace_iso: IsotropicScaleSpace levels of a 2D image.
-- pipeline_b0_2d: the centre-of-mass, translation, rigid, affine pipeline on a 64x64 b0 slice pair
-  (reduced level_iters), the affine after each stage.
+- pipeline_t1_2d: the centre-of-mass, translation, rigid, affine pipeline on a 128x128 T1 slice and an
+  affinely moved copy on another grid (reduced level_iters), the affine after each stage.
 """
 import hashlib
 import json
@@ -260,19 +260,34 @@ def scalespace_case(w):
         w.value(c, f'affine_{L}', np.asarray(ss.get_affine(L)).tolist())
 
 
+def t1_pair():
+    """A real T1 slice (DIPY's t1_coronal_slice, every 2nd pixel: 128x128) as static, and as moving the
+    same slice resampled through a known affine on another oblique grid, with a monotone intensity change."""
+    st = np.load(os.path.join(REPO, 'packages', 'data', 'files', 't1_coronal_slice.npy'))[::2, ::2].astype(np.float32)
+    s_g2w = hom(rot2(0.15) @ np.diag([1.6, 1.9]), [-100.0, -110.0])
+    m_g2w = hom(rot2(-0.05) @ np.diag([1.75, 1.7]), [-105.0, -95.0])
+    truth = hom(rot2(0.08) @ np.array([[1.06, 0.04], [-0.03, 0.95]]), [4.0, -6.5])
+    # moving(y) = static(truth^-1 y): resample the static image on the moving grid
+    amap = AffineMap(np.linalg.inv(truth), (120, 124), m_g2w, st.shape, s_g2w)
+    mv = (amap.transform(st) ** 0.8 * 1000.0).astype(np.float32)
+    return st, s_g2w, mv, m_g2w, truth
+
+
 def pipeline_case(w):
-    s, m = b0_pair()
-    s_g2w = hom(rot2(0.2) @ np.diag([1.8, 2.2]), [-40.0, 30.5])
-    m_g2w = hom(rot2(-0.1) @ np.diag([2.0, 1.9]), [-35.25, 28.0])
-    level_iters = [200, 100, 50]
-    c = w.case('pipeline_b0_2d', 'center_of_mass, translation, rigid, affine on the 64x64 b0 pair '
-               '(AffineRegistration with MutualInformationMetric(32), factors [4,2,1], sigmas [3,1,0])',
-               level_iters=level_iters, static_grid2world=s_g2w.tolist(), moving_grid2world=m_g2w.tolist())
+    st, s_g2w, mv, m_g2w, truth = t1_pair()
+    level_iters = [100, 50, 25]
+    c = w.case('pipeline_t1_2d', 'center_of_mass, translation, rigid, affine on a 128x128 T1 slice and an affinely '
+               'moved, intensity-changed copy on another grid (AffineRegistration, MutualInformationMetric(32), '
+               'factors [4,2,1], sigmas [3,1,0])',
+               level_iters=level_iters, static_grid2world=s_g2w.tolist(), moving_grid2world=m_g2w.tolist(),
+               true_affine=truth.tolist())
+    w.array(c, 'static', st, 'static (float32)')
+    w.array(c, 'moving', mv, 'moving (float32)')
     affreg = AffineRegistration(MutualInformationMetric(32), level_iters, [3, 1, 0], [4, 2, 1], verbosity=0)
-    start = transform_centers_of_mass(s, s_g2w, m, m_g2w).affine
+    start = transform_centers_of_mass(st, s_g2w, mv, m_g2w).affine
     w.value(c, 'affine_com', start.tolist())
     for tname, key in [('TRANSLATION', 'translation'), ('RIGID', 'rigid'), ('AFFINE', 'affine')]:
-        amap = affreg.optimize(s, m, tf.regtransforms[(tname, 2)], None, s_g2w, m_g2w, starting_affine=start)
+        amap = affreg.optimize(st, mv, tf.regtransforms[(tname, 2)], None, s_g2w, m_g2w, starting_affine=start)
         start = amap.affine
         w.value(c, f'affine_{key}', start.tolist())
 
