@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '@diffeo/core';
 import {
   CohortError, RedisUnavailableError, cohortError, cohortStatus, parseCohort, progressLine, resultsCsv, startWorker,
-  submitCohort, waitForCohort, waitForRedis, type JobProcessor,
+  submitCohort, waitForCohort, waitForRedis, type CohortJob, type JobProcessor,
 } from '@diffeo/batch';
 import { freePort, redisServerMissing, startRedis, type TestRedis } from './redis-server.testutil.js';
 
@@ -101,10 +101,10 @@ describe.skipIf(missing)('a cohort on a real Redis', () => {
 
   it('submission is idempotent; failures are recorded and the cohort goes on; results as CSV', async () => {
     const target = { redis: redis.url, queue: 'cohort' };
-    const jobs = [
+    const jobs: CohortJob<Opts>[] = [
       { id: 'sub-01', options: { n: 3, out: join(dir, 'sub-01.txt') } },
-      { id: 'sub-02', options: { n: 5, mode: 'bad' as const } },
-      { id: 'sub-03', options: { n: 2, mode: 'flaky' as const, out: join(dir, 'sub-03.txt') } },
+      { id: 'sub-02', options: { n: 5, mode: 'bad' } },
+      { id: 'sub-03', options: { n: 2, mode: 'flaky', out: join(dir, 'sub-03.txt') } },
       { id: 'sub-04', options: { n: 1, out: join(dir, 'taken.txt') } },
     ];
     writeFileSync(join(dir, 'taken.txt'), 'a user file\n');

@@ -194,7 +194,8 @@ const seconds = (v: string | undefined, name: string): number | undefined => {
   return s === undefined ? undefined : Math.round(s * 1000);
 };
 
-const connect = (redis: string): Promise<void> => waitForRedis(redis, { onRetry: (m) => process.stderr.write(`diffeo batch: ${m}\n`) });
+const onRetry = (m: string): void => void process.stderr.write(`diffeo batch: ${m}\n`);
+const connect = (redis: string): Promise<void> => waitForRedis(redis, { onRetry });
 
 function describeJob(j: JobStatus): string {
   const p = j.progress;
@@ -298,7 +299,8 @@ async function wait(args: string[]): Promise<void> {
     last = line;
     process.stderr.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
   };
-  const { status: s, timedOut } = await waitForCohort(t, { timeoutSeconds, onStatus: show });
+  // Should Redis go away meanwhile, the wait goes on (retrying, with a message) until it is back.
+  const { status: s, timedOut } = await waitForCohort({ ...t, onRetry }, { timeoutSeconds, onStatus: show });
   if (tty && v.quiet !== true) process.stderr.write('\n');
   if (s.jobs.length === 0) throw new CliError(`queue ${t.queue} holds no jobs; submit a cohort first (diffeo batch submit) or check --queue`);
   if (timedOut) throw new CliError(`timed out after ${timeoutSeconds} s: ${progressLine(s)}`, 3);
