@@ -237,7 +237,8 @@ export function serializeMapping(map: DiffeomorphicMap, options: SerializeMappin
   hv.setFloat32(108, 352 + esize, true); // vox_offset
   hv.setInt16(68, MAPPING_INTENT_CODE, true);
   for (let i = 0; i < 16; i++) hv.setUint8(328 + i, i < INTENT_NAME.length ? INTENT_NAME.charCodeAt(i) : 0);
-  return options.gzip === false ? out : gzipSync(out, { level: 6 });
+  // mtime 0: no time stamp in the gzip header, so the same map always gives the same bytes.
+  return options.gzip === false ? out : gzipSync(out, { level: 6, mtime: 0 });
 }
 
 // ------------------------------------------------------------------------------------------------
