@@ -22,8 +22,9 @@ export type {
 export {
   warpImage, transformAffine, composeVectorFields, invertVectorFieldFixedPoint, resampleDisplacementField,
   downsampleScalarField, downsampleDisplacementField, gradient, numpyGradient, reorientVectorField,
-  simplifyWarpFunction, createHarmonicFields2d, createHarmonicFields3d, createCircle, createSphere,
 } from './fields.js';
+export { simplifyWarpFunction } from './simplify-warp.js';
+export { createHarmonicFields2d, createHarmonicFields3d, createCircle, createSphere } from './synthetic.js';
 export type {
   KernelOptions, Interpolation, WarpImageOptions, TransformAffineOptions, ComposeOptions, ComposeResult,
   InvertOptions, InvertResult, GradientOptions,
