@@ -81,7 +81,7 @@ beforeAll(() => {
     return;
   }
   const build = join(dir, 'build');
-  const cfg = spawnSync('cmake', ['-S', helper, '-B', build, '-DCMAKE_BUILD_TYPE=Release', `-DITK_DIR=${findItk()}`], { encoding: 'utf8' });
+  const cfg = spawnSync('cmake', ['-S', helper, '-B', build, '-DCMAKE_BUILD_TYPE=', '-DCMAKE_CXX_FLAGS=-O0', `-DITK_DIR=${findItk()}`], { encoding: 'utf8' });
   if (cfg.status !== 0) throw new Error(`cmake configure of ${helper} failed:\n${cfg.stdout}\n${cfg.stderr}`);
   const b = spawnSync('cmake', ['--build', build, '-j2'], { encoding: 'utf8' });
   if (b.status !== 0) throw new Error(`building ${helper} failed:\n${b.stdout}\n${b.stderr}`);

@@ -22,7 +22,8 @@ image is sampled through its own affine, so any image in the same world space wo
   --domain D.nii.gz               for a DIPY write_mapping file: its domain image (for DIPY's
                                   SyN, the moving image), as DIPY's read_mapping needs it
   --codomain C.nii.gz             for a DIPY file: its codomain image (DIPY's SyN: the static one)
-  --prealign A.txt                for a DIPY file: the map's prealign, (d+1)x(d+1) (default identity)
+  --prealign A.txt                for a DIPY file: the map's prealign, 4x4 text rows (default
+                                  identity; DIPY's files do not store it)
   --interpolation linear|nearest  default linear (float32 output); nearest keeps the data type
   --vol-idx N                     volume of a 4D input
   --force                         overwrite an existing output
