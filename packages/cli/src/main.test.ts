@@ -190,7 +190,7 @@ describe('diffeo register / apply', () => {
     const bytes = readFileSync(p('map.nii.gz'));
     writeFileSync(p('truncated.nii.gz'), bytes.subarray(0, bytes.length >> 1));
     expectOneLineError(apply('--mapping', p('truncated.nii.gz'), '--moving', p('moving.nii.gz')), /truncated\.nii\.gz.*(gzip|truncated)/);
-    expectOneLineError(apply('--mapping', p('static.nii.gz'), '--moving', p('moving.nii.gz')), /static\.nii\.gz.*not a diffeo mapping/);
+    expectOneLineError(apply('--mapping', p('static.nii.gz'), '--moving', p('moving.nii.gz')), /static\.nii\.gz.*not a mapping file/);
     expectOneLineError(apply('--mapping', p('map'), '--moving', p('moving.nii.gz'), '--interpolation', 'cubic'), /--interpolation must be linear or nearest/, 2);
     expect(existsSync(p('never.nii.gz'))).toBe(false);
   });

@@ -6,9 +6,10 @@
  * 10,10,5), prints one progress line per pyramid level, and writes the moving image
  * warped onto the static grid (with the static affine) and the mapping.
  */
-import { resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, resolve, sep } from 'node:path';
 import { createContext, jacobianStats, mapJacobianDeterminant, type Dim, type KernelContext, type SimilarityMetric } from '@diffeo/core';
-import { mappingFilePath, saveMapping, saveNifti } from '@diffeo/io';
+import { mappingFilePath, saveAntsTransforms, saveMapping, saveNifti } from '@diffeo/io';
 import { ccMetric } from '@diffeo/metrics-cc';
 import { ssdMetric } from '@diffeo/metrics-ssd';
 import { SymmetricDiffeomorphicRegistration, type RegistrationEvent } from '@diffeo/syn';
@@ -38,7 +39,11 @@ Symmetric diffeomorphic registration (DIPY's SyN) of M onto S. Images are 2D or 
   --vol-idx N              volume of a 4D input
   --out-warped W.nii.gz    warped moving image, on the static grid (default warped_moved.nii.gz)
   --out-mapping PREFIX     mapping file PREFIX.nii.gz (default mapping); read it with
-                           "diffeo apply" or loadMapping() of @diffeo/io
+                           "diffeo apply", loadMapping() of @diffeo/io, or DIPY's
+                           read_mapping (DIPY's write_mapping layout)
+  --out-ants PREFIX        also write ANTs/ITK transforms: PREFIX0GenericAffine.mat (with
+                           --prealign), PREFIX1Warp.nii.gz, PREFIX1InverseWarp.nii.gz, for
+                           antsApplyTransforms -t PREFIX1Warp.nii.gz -t PREFIX0GenericAffine.mat
   --backend wasm|ts        kernels: WebAssembly (default; SIMD and worker threads) or
                            TypeScript; the same numbers either way
   --force                  overwrite existing outputs
@@ -106,6 +111,8 @@ export interface RegisterOptions {
   outWarped?: string;
   /** Mapping prefix or file name (default `mapping`, written as `mapping.nii.gz`). */
   outMapping?: string;
+  /** ANTs/ITK transforms prefix (as antsRegistration's `-o`): writes `PREFIX0GenericAffine.mat` (with a prealign), `PREFIX1Warp.nii.gz`, `PREFIX1InverseWarp.nii.gz`. */
+  outAnts?: string;
   /** Kernels (default `wasm`, falling back to `ts` with a notice unless `backendExplicit`). */
   backend?: 'wasm' | 'ts';
   /** The backend was asked for explicitly: fail instead of falling back. */
@@ -124,6 +131,17 @@ export interface RegisterResult {
   readonly outWarped: string;
   /** Absolute path of the mapping file written. */
   readonly outMapping: string;
+  /**
+   * The ANTs/ITK files written with `outAnts`: paths, and the antsApplyTransforms `-t` lists
+   * that reproduce the warp (`forwardTransforms`: moving onto the static grid) and its inverse.
+   */
+  readonly outAnts?: {
+    readonly affine: string | null;
+    readonly warp: string;
+    readonly inverseWarp: string;
+    readonly forwardTransforms: readonly string[];
+    readonly inverseTransforms: readonly string[];
+  };
   /** Wall time of `optimize`, seconds. */
   readonly seconds: number;
   /** Wall time from the start of `optimize` to the last output written, seconds. */
@@ -167,6 +185,7 @@ export async function register(args: string[]): Promise<void> {
     'vol-idx': { type: 'string' },
     'out-warped': { type: 'string' },
     'out-mapping': { type: 'string' },
+    'out-ants': { type: 'string' },
     backend: { type: 'string' },
     force: { type: 'boolean' },
     quiet: { type: 'boolean' },
@@ -201,6 +220,7 @@ export async function register(args: string[]): Promise<void> {
     volIdx: numberOption(v['vol-idx'], 'vol-idx', { integer: true, min: 0 }),
     outWarped: abs(v['out-warped'] ?? 'warped_moved.nii.gz'),
     outMapping: abs(v['out-mapping'] ?? 'mapping'),
+    outAnts: v['out-ants'] === undefined ? undefined : abs(v['out-ants']) + (/[\\/]$/.test(v['out-ants']) ? sep : ''),
     backend: backendName,
     backendExplicit: v.backend !== undefined,
     force: v.force === true,
@@ -233,6 +253,8 @@ export async function runRegister(o: RegisterOptions, hooks: RegisterHooks = {})
   // Refuse early, not after minutes of registration.
   checkOutput(outWarped, '--out-warped', force);
   checkOutput(outMapping, '--out-mapping', force);
+  const outAnts = o.outAnts === undefined ? undefined : resolve(o.outAnts) + (/[\\/]$/.test(o.outAnts) ? sep : '');
+  if (outAnts !== undefined) checkAntsOutputs(outAnts, o.prealign !== undefined, force);
 
   const statik = await loadInput(resolve(o.static), '--static', volIdx);
   const moving = await loadInput(resolve(o.moving), '--moving', volIdx);
@@ -288,25 +310,47 @@ export async function runRegister(o: RegisterOptions, hooks: RegisterHooks = {})
 
   const warped = map.transform({ data: moving.data, shape: moving.shape });
   const score = ncc(statik.data, warped.data);
-  progress.start('writing outputs', 2);
+  progress.start('writing outputs', outAnts === undefined ? 2 : 3);
   await saveNifti(outWarped, { data: warped.data as Float32Array, shape: statik.fileShape }, statik.fileAffine, { overwrite: force });
   progress.update(1, outWarped);
   await saveMapping(outMapping, map, { overwrite: force });
   progress.update(2, outMapping);
   const jac = jacobianStats(mapJacobianDeterminant(map, map.isInverse ? 'backward' : 'forward', { context }).data);
+  const antsFiles = outAnts === undefined ? undefined : await saveAntsTransforms(outAnts, map, { overwrite: force });
+  if (antsFiles !== undefined) progress.update(3, antsFiles.warp);
   map.dispose();
   const totalSeconds = (performance.now() - t0) / 1000;
   progress.end(`  registered in ${seconds.toFixed(2)} s, outputs written, done in ${totalSeconds.toFixed(2)} s; NCC(static, warped moving) = ${score.toFixed(4)}`);
   progress.log(`  wrote ${outWarped} (moving image on the static grid)`);
   progress.log(`  wrote ${outMapping} (mapping; apply it with: diffeo apply --mapping ${outMapping} --moving IMAGE --out OUT)`);
   progress.log(`  min det J ${jac.minDetJ.toPrecision(4)}, folded voxels (det J <= 0) ${jac.foldedVoxels} of ${jac.voxels} (details: diffeo qc --mapping ${outMapping})`);
+  if (antsFiles !== undefined) {
+    const files = [antsFiles.affine, antsFiles.warp, antsFiles.inverseWarp].filter((f): f is string => f !== null);
+    progress.log(`  wrote ${files.join(', ')} (ANTs/ITK; apply with: antsApplyTransforms -d ${dim} -i MOVING -r STATIC -o OUT ${antsFiles.forwardTransforms.map((t) => `-t ${t}`).join(' ')})`);
+  }
   const energies = sdr.fullEnergyProfile;
   return {
     outWarped, outMapping, seconds, totalSeconds,
+    ...(antsFiles === undefined ? {} : { outAnts: antsFiles }),
     iterationsPerLevel: sdr.iterationsPerLevel.slice(),
     energy: energies.length > 0 ? energies[energies.length - 1] : NaN,
     ncc: score,
     minDetJ: jac.minDetJ,
     foldedVoxels: jac.foldedVoxels,
   };
+}
+
+/**
+ * Checks, before registering, that the ANTs files of `prefix` can be written: the folder
+ * exists, and none of them exists unless `force`.
+ * @throws CliError
+ */
+function checkAntsOutputs(prefix: string, withAffine: boolean, force: boolean): void {
+  const dir = prefix.endsWith(sep) ? prefix : dirname(prefix);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new CliError(`--out-ants ${prefix}: the folder ${dir} does not exist`);
+  const names = [...(withAffine ? ['0GenericAffine.mat'] : []), '1Warp.nii.gz', '1InverseWarp.nii.gz'];
+  for (const n of names) {
+    const p = prefix + n;
+    if (existsSync(p) && !force) throw new CliError(`--out-ants: ${p} already exists; pass --force to overwrite it`);
+  }
 }
