@@ -34,6 +34,7 @@ import type { WasmExports } from './load.js';
 import type { Split, ThreadPool } from './pool.js';
 import { chunkStart, type ThreadedFunction } from './protocol.js';
 import { gaussianWeights } from './weights.js';
+import { makeEmKernels } from './kernels-em.js';
 
 /** Sigmas at or below this are not smoothed (SciPy's threshold, as the TypeScript kernel). */
 const SIGMA_EPS = 1e-15;
@@ -775,5 +776,6 @@ export function makeKernels(wasm: WasmExports, heap: WasmHeap, threads: PoolRef)
     ccForwardStep2d: ccStep2d(true), ccBackwardStep2d: ccStep2d(false),
     ccForwardStep3d: ccStep3d(true), ccBackwardStep3d: ccStep3d(false),
     gaussianFilter, numpyGradient, physicalGradient, conditionStep,
+    ...makeEmKernels(wasm, heap),
   };
 }
