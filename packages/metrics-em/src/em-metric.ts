@@ -26,6 +26,11 @@
  *      depth `levelsBelow` with `innerIter` Gauss-Seidel sweeps per level (Bruhn &
  *      Weickert 2005); backward with `δ = E_M − S`, `∇M`, `σ²_M`; energy `Σ f32(δ²)`.
  *
+ * Note (DIPY's design, kept for bit-exactness): the Gauss-Newton `δ` is in the
+ * other image's intensities but `g` is this image's gradient, so where the intensity
+ * map between the modalities decreases the step points the wrong way; demons steps
+ * compare intensities of one modality and do not have this problem.
+ *
  * Frames and units. Gradients are `numpy.gradient` (float32) divided by the grid
  * spacing and rotated by the static image's direction: steps are in world units of
  * the reference grid, component `k` along array axis `k`. Smoothing sigmas are in
