@@ -11,6 +11,7 @@ import { dirname, resolve, sep } from 'node:path';
 import { createContext, jacobianStats, mapJacobianDeterminant, type Dim, type KernelContext, type SimilarityMetric } from '@diffeo/core';
 import { mappingFilePath, saveAntsTransforms, saveMapping, saveNifti } from '@diffeo/io';
 import { ccMetric } from '@diffeo/metrics-cc';
+import { emMetric } from '@diffeo/metrics-em';
 import { ssdMetric } from '@diffeo/metrics-ssd';
 import { SymmetricDiffeomorphicRegistration, type RegistrationEvent } from '@diffeo/syn';
 import { abs, errorText, levelItersOption, ncc, numberOption, parse, readPrealign, required } from '../args.js';
@@ -22,8 +23,9 @@ export const REGISTER_USAGE = `usage: diffeo register --static S.nii[.gz] --movi
 Symmetric diffeomorphic registration (DIPY's SyN) of M onto S. Images are 2D or 3D NIfTI
 (4D: pick a volume with --vol-idx); their affines are used as grid-to-world.
 
-  --metric cc|ssd|ssd-gn   similarity: local cross-correlation (default), sum of squared
-                           differences with demons steps, or with Gauss-Newton steps
+  --metric cc|ssd|ssd-gn|em  similarity: local cross-correlation (default), sum of squared
+                           differences with demons steps, or with Gauss-Newton steps, or
+                           expectation-maximisation (em: multimodal, e.g. T1 vs b0)
   --level-iters 10,10,5    iterations per pyramid level, coarsest first (default 10,10,5)
   --step-length 0.25       largest update per iteration, voxels (default 0.25)
   --inv-iter 20            fixed-point iterations per field inversion (default 20)
@@ -32,8 +34,14 @@ Symmetric diffeomorphic registration (DIPY's SyN) of M onto S. Images are 2D or 
   --ss-sigma-factor 0.2    pyramid smoothing factor (default 0.2)
   --sigma-diff 2           cc: Gaussian smoothing of the update, voxels (default 2)
   --radius 4               cc: correlation window radius, voxels (default 4)
-  --smooth 4               ssd: smoothness (demons sigma / Gauss-Newton weight; default 4)
-  --inner-iter 10          ssd-gn: Gauss-Seidel sweeps per V-cycle level (default 10)
+  --smooth 4               ssd, em: smoothness (demons sigma / Gauss-Newton weight;
+                           default 4 for ssd, 1 for em)
+  --inner-iter 10          ssd-gn, em: Gauss-Seidel sweeps per V-cycle level (default 10
+                           for ssd-gn, 5 for em)
+  --q-levels 256           em: intensity classes, class 0 (values <= 0) included (default 256)
+  --double-gradient true   em: add the gradient of the other image's class means (true|false;
+                           default true)
+  --em-step gauss_newton   em: step type, gauss_newton (default) or demons
   --prealign A.txt         (d+1)x(d+1) world affine mapping static to moving points
                            (text rows, as numpy.savetxt writes DIPY's affine_map.affine)
   --vol-idx N              volume of a 4D input
@@ -69,7 +77,7 @@ async function kernelContext(name: 'wasm' | 'ts', explicit: boolean, quiet: bool
 }
 
 /** The metrics `register` offers. */
-export type RegisterMetricName = 'cc' | 'ssd' | 'ssd-gn';
+export type RegisterMetricName = 'cc' | 'ssd' | 'ssd-gn' | 'em';
 
 /**
  * Everything `diffeo register` needs, in the camelCase names a job file uses (the
@@ -99,10 +107,16 @@ export interface RegisterOptions {
   sigmaDiff?: number;
   /** cc: correlation window radius, voxels. */
   radius?: number;
-  /** ssd: smoothness. */
+  /** ssd, em: smoothness. */
   smooth?: number;
-  /** ssd-gn: Gauss-Seidel sweeps per V-cycle level. */
+  /** ssd-gn, em: Gauss-Seidel sweeps per V-cycle level. */
   innerIter?: number;
+  /** em: quantisation levels (default 256). */
+  qLevels?: number;
+  /** em: add the gradients of the class-mean images (default true). */
+  doubleGradient?: boolean;
+  /** em: step type (default `'gauss_newton'`, DIPY's spelling). */
+  emStep?: 'demons' | 'gauss_newton';
   /** Text file with the (d+1)×(d+1) world affine mapping static to moving points. */
   prealign?: string;
   /** Volume of 4D inputs. */
@@ -181,6 +195,9 @@ export async function register(args: string[]): Promise<void> {
     radius: { type: 'string' },
     smooth: { type: 'string' },
     'inner-iter': { type: 'string' },
+    'q-levels': { type: 'string' },
+    'double-gradient': { type: 'string' },
+    'em-step': { type: 'string' },
     prealign: { type: 'string' },
     'vol-idx': { type: 'string' },
     'out-warped': { type: 'string' },
@@ -197,8 +214,14 @@ export async function register(args: string[]): Promise<void> {
     return;
   }
   const metricName = v.metric ?? 'cc';
-  if (metricName !== 'cc' && metricName !== 'ssd' && metricName !== 'ssd-gn') {
-    throw new CliError(`--metric must be cc, ssd or ssd-gn; got "${metricName}"`, 2);
+  if (metricName !== 'cc' && metricName !== 'ssd' && metricName !== 'ssd-gn' && metricName !== 'em') {
+    throw new CliError(`--metric must be cc, ssd, ssd-gn or em; got "${metricName}"`, 2);
+  }
+  const dg = v['double-gradient'];
+  if (dg !== undefined && dg !== 'true' && dg !== 'false') throw new CliError(`--double-gradient must be true or false; got "${dg}"`, 2);
+  const emStep = v['em-step'];
+  if (emStep !== undefined && emStep !== 'demons' && emStep !== 'gauss_newton') {
+    throw new CliError(`--em-step must be demons or gauss_newton; got "${emStep}"`, 2);
   }
   const backendName = v.backend ?? 'wasm';
   if (backendName !== 'wasm' && backendName !== 'ts') throw new CliError(`--backend must be wasm or ts; got "${backendName}"`, 2);
@@ -216,6 +239,9 @@ export async function register(args: string[]): Promise<void> {
     radius: numberOption(v.radius, 'radius', { integer: true, min: 1 }),
     smooth: numberOption(v.smooth, 'smooth', { min: 0, exclusive: true }),
     innerIter: numberOption(v['inner-iter'], 'inner-iter', { integer: true, min: 1 }),
+    qLevels: numberOption(v['q-levels'], 'q-levels', { integer: true, min: 2 }),
+    doubleGradient: dg === undefined ? undefined : dg === 'true',
+    emStep,
     prealign: v.prealign === undefined ? undefined : abs(v.prealign),
     volIdx: numberOption(v['vol-idx'], 'vol-idx', { integer: true, min: 0 }),
     outWarped: abs(v['out-warped'] ?? 'warped_moved.nii.gz'),
@@ -238,7 +264,8 @@ export async function register(args: string[]): Promise<void> {
  */
 export async function runRegister(o: RegisterOptions, hooks: RegisterHooks = {}): Promise<RegisterResult> {
   const metricName = o.metric ?? 'cc';
-  for (const [opt, key, metrics] of [['sigma-diff', 'sigmaDiff', ['cc']], ['radius', 'radius', ['cc']], ['smooth', 'smooth', ['ssd', 'ssd-gn']], ['inner-iter', 'innerIter', ['ssd-gn']]] as const) {
+  for (const [opt, key, metrics] of [['sigma-diff', 'sigmaDiff', ['cc']], ['radius', 'radius', ['cc']], ['smooth', 'smooth', ['ssd', 'ssd-gn', 'em']], ['inner-iter', 'innerIter', ['ssd-gn', 'em']],
+    ['q-levels', 'qLevels', ['em']], ['double-gradient', 'doubleGradient', ['em']], ['em-step', 'emStep', ['em']]] as const) {
     if (o[key] !== undefined && !(metrics as readonly string[]).includes(metricName)) {
       throw new CliError(`--${opt} applies to --metric ${metrics.join(' or ')} only (the metric is ${metricName})`, 2);
     }
@@ -268,7 +295,9 @@ export async function runRegister(o: RegisterOptions, hooks: RegisterHooks = {})
   try {
     metric = metricName === 'cc'
       ? ccMetric(dim, { sigmaDiff, radius })
-      : ssdMetric(dim, { smooth, innerIter, stepType: metricName === 'ssd' ? 'demons' : 'gaussNewton' });
+      : metricName === 'em'
+        ? emMetric(dim, { smooth, innerIter, qLevels: o.qLevels, doubleGradient: o.doubleGradient, stepType: o.emStep === undefined || o.emStep === 'gauss_newton' ? 'gaussNewton' : o.emStep as 'demons' })
+        : ssdMetric(dim, { smooth, innerIter, stepType: metricName === 'ssd' ? 'demons' : 'gaussNewton' });
   } catch (e) {
     throw new CliError(errorText(e), 2);
   }
