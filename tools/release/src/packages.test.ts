@@ -159,7 +159,7 @@ describe('public packages: packed and installed alone', () => {
     if (ping.status !== 0) registryProblem = `the npm registry is not reachable (npm ping: ${(ping.stderr || ping.error?.message || '').trim().split('\n')[0]})`;
   }, 300_000);
 
-  afterAll(() => { if (work) rmSync(work, { recursive: true, force: true }); });
+  afterAll(() => { if (work) rmSync(work, { recursive: true, force: true }); }, 120_000);
 
   for (const { manifest: m } of PUBLIC) {
     it(`${m.name}: the tarball ships every file its manifest names, and no tests`, () => {
