@@ -35,6 +35,7 @@ import { gzipSync } from 'fflate';
 import { DiffeoError, DiffeomorphicMap, FileExistsError, InvalidArgumentError, type Affine, type Dim } from '@diffeo/core';
 import { writeFileAtomic } from './atomic.js';
 import { serializeNifti } from './nifti.js';
+import { nodeFs } from '#platform';
 
 /** Files written by {@link saveAntsTransforms}, and how to apply them with antsApplyTransforms. */
 export interface AntsTransformFiles {
@@ -207,7 +208,7 @@ export async function saveAntsTransforms(prefix: string, map: DiffeomorphicMap, 
   ];
   if (affinePath !== null) outputs.unshift([affinePath, serializeItkAffine(affineMatrix!, dim)]);
   if (options.overwrite !== true) {
-    const fs = await import('node:fs/promises');
+    const fs = await nodeFs();
     for (const [p] of outputs) {
       const there = await fs.lstat(p).then(() => true, (e: NodeJS.ErrnoException) => {
         if (e.code === 'ENOENT') return false;

@@ -73,6 +73,7 @@
  * two fields live on different grids (from `getSimplifiedTransform`), which are refused.
  */
 import { writeFileAtomic } from './atomic.js';
+import { nodeFs } from '#platform';
 import { gunzipSync, gzipSync } from 'fflate';
 import {
   DiffeoError,
@@ -603,7 +604,7 @@ export async function saveMapping(pathOrPrefix: string, map: DiffeomorphicMap, o
  */
 export async function loadMapping(pathOrBytes: string | Uint8Array | ArrayBuffer, options: ParseMappingOptions = {}): Promise<DiffeomorphicMap> {
   if (typeof pathOrBytes !== 'string') return parseMapping(pathOrBytes, undefined, options);
-  const fs = await import('node:fs/promises');
+  const fs = await nodeFs();
   let path = mappingFilePath(pathOrBytes);
   if (path !== pathOrBytes && !(await exists(fs, path)) && (await exists(fs, `${pathOrBytes}.nii`))) path = `${pathOrBytes}.nii`;
   const bytes = await fs.readFile(path);

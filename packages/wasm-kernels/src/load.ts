@@ -54,6 +54,8 @@ export interface WasmExports {
     r0: number, r1: number): void;
   physicalGradient3d(out: number, image: number, ns: number, nr: number, nc: number, s0: number, s1: number, s2: number,
     D: number, k0: number, k1: number): void;
+  jacobianDeterminant2d(out: number, field: number, nr: number, nc: number, W: number, lo: number, hi: number): void;
+  jacobianDeterminant3d(out: number, field: number, ns: number, nr: number, nc: number, W: number, lo: number, hi: number): void;
   stepMaxNorm2d(step: number, nr: number, nc: number, s0: number, s1: number, rowMax: number, lo: number, hi: number): void;
   stepMaxNorm3d(step: number, ns: number, nr: number, nc: number, s0: number, s1: number, s2: number, sliceMax: number,
     lo: number, hi: number): void;

@@ -8,7 +8,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
-import { createContext, type Dim, type KernelContext, type SimilarityMetric } from '@diffeo/core';
+import { createContext, jacobianStats, mapJacobianDeterminant, type Dim, type KernelContext, type SimilarityMetric } from '@diffeo/core';
 import { mappingFilePath, saveAntsTransforms, saveMapping, saveNifti } from '@diffeo/io';
 import { ccMetric } from '@diffeo/metrics-cc';
 import { ssdMetric } from '@diffeo/metrics-ssd';
@@ -152,6 +152,10 @@ export interface RegisterResult {
   readonly energy: number;
   /** Normalised cross-correlation of the static image and the warped moving image. */
   readonly ncc: number;
+  /** Smallest world-space Jacobian determinant of the field that warps the moving image onto the static grid. */
+  readonly minDetJ: number;
+  /** Voxels of that field with `det J ≤ 0` (folded). */
+  readonly foldedVoxels: number;
 }
 
 /** Hooks of a programmatic run. */
@@ -313,6 +317,7 @@ export async function runRegister(o: RegisterOptions, hooks: RegisterHooks = {})
   progress.update(2, outMapping);
   const antsFiles = outAnts === undefined ? undefined : await saveAntsTransforms(outAnts, map, { overwrite: force });
   if (antsFiles !== undefined) progress.update(3, antsFiles.warp);
+  const jac = jacobianStats(mapJacobianDeterminant(map, map.isInverse ? 'backward' : 'forward', { context }).data);
   map.dispose();
   const totalSeconds = (performance.now() - t0) / 1000;
   progress.end(`  registered in ${seconds.toFixed(2)} s, outputs written, done in ${totalSeconds.toFixed(2)} s; NCC(static, warped moving) = ${score.toFixed(4)}`);
@@ -322,6 +327,7 @@ export async function runRegister(o: RegisterOptions, hooks: RegisterHooks = {})
     const files = [antsFiles.affine, antsFiles.warp, antsFiles.inverseWarp].filter((f): f is string => f !== null);
     progress.log(`  wrote ${files.join(', ')} (ANTs/ITK; apply with: antsApplyTransforms -d ${dim} -i MOVING -r STATIC -o OUT ${antsFiles.forwardTransforms.map((t) => `-t ${t}`).join(' ')})`);
   }
+  progress.log(`  min det J ${jac.minDetJ.toPrecision(4)}, folded voxels (det J <= 0) ${jac.foldedVoxels} of ${jac.voxels} (details: diffeo qc --mapping ${outMapping})`);
   const energies = sdr.fullEnergyProfile;
   return {
     outWarped, outMapping, seconds, totalSeconds,
@@ -329,6 +335,8 @@ export async function runRegister(o: RegisterOptions, hooks: RegisterHooks = {})
     iterationsPerLevel: sdr.iterationsPerLevel.slice(),
     energy: energies.length > 0 ? energies[energies.length - 1] : NaN,
     ncc: score,
+    minDetJ: jac.minDetJ,
+    foldedVoxels: jac.foldedVoxels,
   };
 }
 
