@@ -29,6 +29,7 @@
 import { readFileSync } from 'node:fs';
 import { errorText } from './args.js';
 import { CliError } from './images.js';
+import { affine } from './commands/affine.js';
 import { apply } from './commands/apply.js';
 import { register } from './commands/register.js';
 
@@ -36,6 +37,7 @@ import { register } from './commands/register.js';
 const COMMANDS: ReadonlyArray<readonly [name: string, summary: string, run: (args: string[]) => Promise<void>]> = [
   ['register', 'register a moving image onto a static image (SyN) and save the warped image and the mapping', register],
   ['apply', 'warp an image with a saved mapping', apply],
+  ['affine', 'affine registration by mutual information; writes the matrix register --prealign reads', affine],
 ];
 
 const USAGE = `usage: diffeo <command> [options]
