@@ -30,6 +30,7 @@
 import { readFileSync } from 'node:fs';
 import { errorText } from './args.js';
 import { CliError } from './images.js';
+import { affine } from './commands/affine.js';
 import { apply } from './commands/apply.js';
 import { batch } from './commands/batch.js';
 import { register } from './commands/register.js';
@@ -39,6 +40,7 @@ import { qc } from './commands/qc.js';
 const COMMANDS: ReadonlyArray<readonly [name: string, summary: string, run: (args: string[]) => Promise<void>]> = [
   ['register', 'register a moving image onto a static image (SyN) and save the warped image and the mapping', register],
   ['apply', 'warp an image with a saved mapping', apply],
+  ['affine', 'affine registration by mutual information; writes the matrix register --prealign reads', affine],
   ['qc', 'quality control of a mapping: Jacobian determinant, folding, inverse consistency', qc],
   ['batch', 'register a cohort on a job queue (BullMQ on Redis): submit, worker, status, wait, results', batch],
 ];

@@ -16,7 +16,8 @@ Cases (all small, so they can live in the repository):
   sampling_proportion), and the sample points of sample_domain_regular.
 - scalespace_iso: IsotropicScaleSpace levels of a 2D image.
 - pipeline_t1_2d: the centre-of-mass, translation, rigid, affine pipeline on a 128x128 T1 slice and an
-  affinely moved copy on another grid (reduced level_iters), the affine after each stage.
+  affinely moved copy on another grid (reduced level_iters), the affine after each stage; the same with
+  masks (pipeline_t1_2d_masks); and a 3D pipeline on a 64x64x10 b0 volume (pipeline_b0_3d).
 """
 import hashlib
 import json
@@ -292,6 +293,56 @@ def pipeline_case(w):
         w.value(c, f'affine_{key}', start.tolist())
 
 
+def pipeline_masked_case(w):
+    """The T1 pair again, with a static and a moving mask (intensity > 0.05)."""
+    st, s_g2w, mv, m_g2w, truth = t1_pair()
+    level_iters = [100, 50, 25]
+    smask = (st > 0.05).astype(np.int32)
+    mmask = (mv > 0.05 * 1000).astype(np.int32)
+    c = w.case('pipeline_t1_2d_masks', 'the pipeline_t1_2d pipeline with static_mask = static > 0.05 and '
+               'moving_mask = moving > 50 (DIPY 1.6 masks: masked centres of mass, masked intensity ranges and histogram)',
+               level_iters=level_iters, static_grid2world=s_g2w.tolist(), moving_grid2world=m_g2w.tolist(),
+               masks='static > 0.05, moving > 50')
+    affreg = AffineRegistration(MutualInformationMetric(32), level_iters, [3, 1, 0], [4, 2, 1], verbosity=0)
+    start = transform_centers_of_mass(st * smask, s_g2w, mv * mmask, m_g2w).affine
+    w.value(c, 'affine_com', start.tolist())
+    for tname, key in [('TRANSLATION', 'translation'), ('RIGID', 'rigid'), ('AFFINE', 'affine')]:
+        amap = affreg.optimize(st, mv, tf.regtransforms[(tname, 2)], None, s_g2w, m_g2w, starting_affine=start,
+                               static_mask=smask, moving_mask=mmask)
+        start = amap.affine
+        w.value(c, f'affine_{key}', start.tolist())
+
+
+def pipeline_3d_case(w):
+    """A real 3D b0 volume (S0_10slices, every 2nd voxel in-plane: 64x64x10, 4 mm x 4 mm x 32 mm... made
+    less anisotropic by taking slices as they are) and an affinely moved, intensity-changed copy."""
+    import nibabel as nib
+    img = nib.load(os.path.join(REPO, 'packages', 'data', 'files', 'S0_10slices.nii.gz'))
+    vol = np.asarray(img.dataobj)[::2, ::2, :, 0].astype(np.float32)
+    s_g2w = img.affine.copy()
+    s_g2w[:3, :2] *= 2.0
+    m_g2w = s_g2w.copy()
+    m_g2w[:3, 3] += [3.0, -2.0, 1.0]
+    lin = rot3(0.04, -0.03) @ np.diag([1.03, 0.97, 1.0])
+    truth = hom(lin, [2.0, -3.0, 1.5])
+    amap = AffineMap(np.linalg.inv(truth), vol.shape, m_g2w, vol.shape, s_g2w)
+    mv = np.sqrt(np.maximum(amap.transform(vol), 0)).astype(np.float32)
+    level_iters = [50, 25, 10]
+    c = w.case('pipeline_b0_3d', 'center_of_mass, translation, rigid, affine on a 64x64x10 b0 volume (S0_10slices) '
+               'and an affinely moved, sqrt-intensity copy (AffineRegistration, MutualInformationMetric(32))',
+               level_iters=level_iters, static_grid2world=s_g2w.tolist(), moving_grid2world=m_g2w.tolist(),
+               true_affine=truth.tolist())
+    w.array(c, 'static', vol, 'static (float32)')
+    w.array(c, 'moving', mv, 'moving (float32)')
+    affreg = AffineRegistration(MutualInformationMetric(32), level_iters, [3, 1, 0], [4, 2, 1], verbosity=0)
+    start = transform_centers_of_mass(vol, s_g2w, mv, m_g2w).affine
+    w.value(c, 'affine_com', start.tolist())
+    for tname, key in [('TRANSLATION', 'translation'), ('RIGID', 'rigid'), ('AFFINE', 'affine')]:
+        amap = affreg.optimize(vol, mv, tf.regtransforms[(tname, 3)], None, s_g2w, m_g2w, starting_affine=start)
+        start = amap.affine
+        w.value(c, f'affine_{key}', start.tolist())
+
+
 def lbfgs_case(w):
     """scipy's L-BFGS-B (unbounded) on Rosenbrock functions: the optimiser AffineRegistration uses."""
     from scipy.optimize import minimize, rosen, rosen_der
@@ -319,6 +370,8 @@ def main():
     scalespace_case(w)
     lbfgs_case(w)
     pipeline_case(w)
+    pipeline_masked_case(w)
+    pipeline_3d_case(w)
     w.finish()
 
 

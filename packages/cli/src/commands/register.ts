@@ -17,6 +17,7 @@ import { SymmetricDiffeomorphicRegistration, type RegistrationEvent } from '@dif
 import { abs, errorText, levelItersOption, ncc, numberOption, parse, readPrealign, required } from '../args.js';
 import { CliError, checkOutput, loadInput } from '../images.js';
 import { Progress } from '../progress.js';
+import { runAffine } from './affine.js';
 
 export const REGISTER_USAGE = `usage: diffeo register --static S.nii[.gz] --moving M.nii[.gz] [options]
 
@@ -44,6 +45,10 @@ Symmetric diffeomorphic registration (DIPY's SyN) of M onto S. Images are 2D or 
   --em-step gauss_newton   em: step type, gauss_newton (default) or demons
   --prealign A.txt         (d+1)x(d+1) world affine mapping static to moving points
                            (text rows, as numpy.savetxt writes DIPY's affine_map.affine)
+  --affine                 first run the affine pipeline of "diffeo affine" (centre of mass,
+                           translation, rigid, affine; its defaults) and use the result as
+                           --prealign
+  --out-affine A.txt       with --affine: also write that matrix (numpy.savetxt text)
   --vol-idx N              volume of a 4D input
   --out-warped W.nii.gz    warped moving image, on the static grid (default warped_moved.nii.gz)
   --out-mapping PREFIX     mapping file PREFIX.nii.gz (default mapping); read it with
@@ -119,6 +124,10 @@ export interface RegisterOptions {
   emStep?: 'demons' | 'gauss_newton';
   /** Text file with the (d+1)×(d+1) world affine mapping static to moving points. */
   prealign?: string;
+  /** Run the affine pipeline (`diffeo affine`, its defaults) first and use its matrix as the prealign. */
+  affine?: boolean;
+  /** With `affine`: where to write that matrix (numpy.savetxt text). */
+  outAffine?: string;
   /** Volume of 4D inputs. */
   volIdx?: number;
   /** Warped moving image (default `warped_moved.nii.gz`). */
@@ -199,6 +208,8 @@ export async function register(args: string[]): Promise<void> {
     'double-gradient': { type: 'string' },
     'em-step': { type: 'string' },
     prealign: { type: 'string' },
+    affine: { type: 'boolean' },
+    'out-affine': { type: 'string' },
     'vol-idx': { type: 'string' },
     'out-warped': { type: 'string' },
     'out-mapping': { type: 'string' },
@@ -243,6 +254,8 @@ export async function register(args: string[]): Promise<void> {
     doubleGradient: dg === undefined ? undefined : dg === 'true',
     emStep,
     prealign: v.prealign === undefined ? undefined : abs(v.prealign),
+    affine: v.affine === true,
+    outAffine: v['out-affine'] === undefined ? undefined : abs(v['out-affine']),
     volIdx: numberOption(v['vol-idx'], 'vol-idx', { integer: true, min: 0 }),
     outWarped: abs(v['out-warped'] ?? 'warped_moved.nii.gz'),
     outMapping: abs(v['out-mapping'] ?? 'mapping'),
@@ -289,7 +302,11 @@ export async function runRegister(o: RegisterOptions, hooks: RegisterHooks = {})
     throw new CliError(`dimension mismatch: --static ${statik.path} is ${statik.dim}D (${statik.shape.join('x')}) but --moving ${moving.path} is ${moving.dim}D (${moving.shape.join('x')})`);
   }
   const dim = statik.dim;
-  const prealign = o.prealign === undefined ? undefined : await readPrealign(resolve(o.prealign), dim);
+  if (o.affine === true && o.prealign !== undefined) throw new CliError('--affine computes the prealign itself; drop --prealign or --affine', 2);
+  if (o.outAffine !== undefined && o.affine !== true) throw new CliError('--out-affine needs --affine', 2);
+  const prealign = o.affine === true
+    ? Float64Array.from((await runAffine({ static: o.static, moving: o.moving, outAffine: o.outAffine, volIdx, force, quiet, json: o.json })).affine)
+    : o.prealign === undefined ? undefined : await readPrealign(resolve(o.prealign), dim);
 
   let metric: SimilarityMetric<Dim>;
   try {
