@@ -3,5 +3,6 @@
  */
 export * from './npy.js';
 export * from './nifti.js';
+export * from './nifti-series.js';
 export * from './mapping.js';
 export * from './atomic.js';
