@@ -3,10 +3,10 @@
  * (moving -> static grid) by default, `--inverse` for static -> moving grid. The image is
  * sampled through its own affine, so any image in the same world space works.
  */
-import { invertAffine, type NumericArray } from '@diffeo/core';
-import { loadMapping, mappingFilePath, saveNifti } from '@diffeo/io';
+import { invertAffine, transformSeries, type DiffeomorphicMap, type NumericArray } from '@diffeo/core';
+import { createNiftiSeriesWriter, loadMapping, mappingFilePath, openNiftiSeries, saveNifti, type NiftiSeriesReader } from '@diffeo/io';
 import { abs, errorText, numberOption, parse, required } from '../args.js';
-import { CliError, checkOutput, loadInput, toNiftiAffine, type InputImage } from '../images.js';
+import { CliError, checkOutput, inPlaneAffine, loadInput, toNiftiAffine, type InputImage } from '../images.js';
 
 export const APPLY_USAGE = `usage: diffeo apply --mapping PREFIX --moving M.nii[.gz] --out W.nii[.gz] [options]
 
@@ -19,7 +19,8 @@ image is sampled through its own affine, so any image in the same world space wo
   --out W.nii.gz                  the output
   --inverse                       apply the inverse mapping (static space -> moving grid)
   --interpolation linear|nearest  default linear (float32 output); nearest keeps the data type
-  --vol-idx N                     volume of a 4D input
+  --vol-idx N                     warp only this volume of a 4D input (default: every volume,
+                                  one at a time, into a 4D output, as antsApplyTransforms -e 3)
   --force                         overwrite an existing output
   --quiet                         print nothing but errors`;
 
@@ -60,6 +61,19 @@ export async function apply(args: string[]): Promise<void> {
     const msg = errorText(e);
     throw new CliError(msg.includes(mappingPath) ? `--mapping ${msg}` : `--mapping ${mappingPath}: ${msg}`);
   }
+  if (volIdx === undefined) {
+    let series: NiftiSeriesReader | null = null;
+    try {
+      series = await openNiftiSeries(imagePath);
+    } catch {
+      series = null; // loadInput below gives the precise message
+    }
+    if (series !== null && series.count > 1) {
+      await applySeries(map, series, { mappingPath, imagePath, out, inverse, interpolation, force, quiet: v.quiet === true });
+      return;
+    }
+    await series?.close();
+  }
   const image: InputImage = await loadInput(imagePath, '--moving', volIdx);
   if (image.dim !== map.dim) {
     throw new CliError(`dimension mismatch: the mapping ${mappingFilePath(mappingPath)} is ${map.dim}D but --moving ${image.path} is ${image.dim}D (${image.shape.join('x')})`);
@@ -81,5 +95,64 @@ export async function apply(args: string[]): Promise<void> {
   await saveNifti(out, { data: warpedData, shape: Array.from(outShape) }, toNiftiAffine(outG2W, map.dim), { overwrite: force });
   if (v.quiet !== true) {
     console.log(`diffeo apply: warped ${image.path} with ${inverse ? 'the inverse of ' : ''}${mappingFilePath(mappingPath)} (${interpolation}) onto the ${inverse ? 'moving' : 'static'} grid (${Array.from(outShape).join('x')}); wrote ${out}`);
+  }
+}
+
+interface SeriesRun {
+  mappingPath: string;
+  imagePath: string;
+  out: string;
+  inverse: boolean;
+  interpolation: 'linear' | 'nearest';
+  force: boolean;
+  quiet: boolean;
+}
+
+/**
+ * Warps every volume of a 4D series with the mapping, one volume in memory at a time:
+ * read (streamed from the file), warped with `transformSeries`, appended to the 4D output
+ * (written atomically once the last volume is in). The output keeps the series' `pixdim[4..7]`
+ * (the TR) and units.
+ */
+async function applySeries(map: DiffeomorphicMap, series: NiftiSeriesReader, o: SeriesRun): Promise<void> {
+  const [nx, ny, nz] = series.volumeShape;
+  const dim = nz === 1 && map.dim === 2 ? 2 : 3;
+  if (dim !== map.dim) {
+    await series.close();
+    throw new CliError(`dimension mismatch: the mapping ${mappingFilePath(o.mappingPath)} is ${map.dim}D but the volumes of --moving ${o.imagePath} are ${nz === 1 ? '2D' : '3D'} (${nx}x${ny}x${nz})`);
+  }
+  const toCodomain = map.isInverse !== o.inverse;
+  const outShape = toCodomain ? map.codomainShape : map.domainShape;
+  const outG2W = toCodomain ? map.codomainGridToWorld : map.domainGridToWorld;
+  if (outShape === null) {
+    await series.close();
+    throw new CliError(`the mapping ${mappingFilePath(o.mappingPath)} has no ${toCodomain ? 'codomain' : 'domain'} shape to warp onto`);
+  }
+  const g2w = dim === 3 ? series.affine : inPlaneAffine(series.affine);
+  const imageWorldToGrid = invertAffine(g2w, `the affine of ${o.imagePath}`);
+  const spatial = dim === 3 ? [nx, ny, nz] : [nx, ny];
+  const volumes = (async function* () {
+    for await (const vol of series.volumes()) yield { data: vol.data, shape: spatial };
+  })();
+  const outVolumeShape = dim === 3 ? Array.from(outShape) : [...Array.from(outShape), 1];
+  const pixdim = series.header.pixdim;
+  const writer = await createNiftiSeriesWriter(o.out, outVolumeShape, series.count, toNiftiAffine(outG2W, map.dim), {
+    overwrite: o.force, pixdimExtra: [pixdim[4], pixdim[5], pixdim[6], pixdim[7]].map((x) => (Number.isFinite(x) && x !== 0 ? x : 1)),
+    xyztUnits: series.header.xyztUnits,
+  });
+  let t = 0;
+  try {
+    for await (const warped of transformSeries(map, volumes, { interpolation: o.interpolation, imageWorldToGrid, inverse: o.inverse })) {
+      await writer.write({ data: warped.data, shape: outVolumeShape });
+      t++;
+    }
+    await writer.close();
+  } catch (e) {
+    await writer.abort();
+    await series.close();
+    throw new CliError(`--moving ${o.imagePath} (volume ${t}): ${errorText(e)}`);
+  }
+  if (!o.quiet) {
+    console.log(`diffeo apply: warped the ${series.count} volumes of ${o.imagePath} one at a time with ${o.inverse ? 'the inverse of ' : ''}${mappingFilePath(o.mappingPath)} (${o.interpolation}) onto the ${o.inverse ? 'moving' : 'static'} grid (${outVolumeShape.join('x')}x${series.count}); wrote ${o.out}`);
   }
 }
