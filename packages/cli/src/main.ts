@@ -31,6 +31,7 @@ import { readFileSync } from 'node:fs';
 import { errorText } from './args.js';
 import { CliError } from './images.js';
 import { apply } from './commands/apply.js';
+import { batch } from './commands/batch.js';
 import { register } from './commands/register.js';
 import { qc } from './commands/qc.js';
 
@@ -39,6 +40,7 @@ const COMMANDS: ReadonlyArray<readonly [name: string, summary: string, run: (arg
   ['register', 'register a moving image onto a static image (SyN) and save the warped image and the mapping', register],
   ['apply', 'warp an image with a saved mapping', apply],
   ['qc', 'quality control of a mapping: Jacobian determinant, folding, inverse consistency', qc],
+  ['batch', 'register a cohort on a job queue (BullMQ on Redis): submit, worker, status, wait, results', batch],
 ];
 
 const USAGE = `usage: diffeo <command> [options]

@@ -6,3 +6,4 @@ export * from './nifti.js';
 export * from './nifti-series.js';
 export * from './mapping.js';
 export * from './atomic.js';
+export * from './ants.js';

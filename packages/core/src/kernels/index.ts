@@ -13,6 +13,7 @@ import { jacobianDeterminant2d, jacobianDeterminant3d } from './jacobian.js';
 import { gaussianFilter } from './gaussian.js';
 import { ccFactors2d, ccFactors3d, ccFactors3dStream, ccEnergy3d, ccForwardStep2d, ccBackwardStep2d, ccForwardStep3d, ccBackwardStep3d } from './cc.js';
 import { ssdDemonsStep2d, ssdDemonsStep3d, gaussSeidelSweep2d, gaussSeidelSweep3d, residual2d, residual3d } from './ssd.js';
+import { quantizePositive, maskedClassStats, emDemonsStep2d, emDemonsStep3d } from './em.js';
 
 /** The complete table of pure-TypeScript kernels. */
 export const tsKernels: Kernels = {
@@ -26,6 +27,7 @@ export const tsKernels: Kernels = {
   gaussianFilter,
   ccFactors2d, ccFactors3d, ccFactors3dStream, ccEnergy3d, ccForwardStep2d, ccBackwardStep2d, ccForwardStep3d, ccBackwardStep3d,
   ssdDemonsStep2d, ssdDemonsStep3d, gaussSeidelSweep2d, gaussSeidelSweep3d, residual2d, residual3d,
+  quantizePositive, maskedClassStats, emDemonsStep2d, emDemonsStep3d,
 };
 
 export type { Kernels, KernelName, InversionResult } from './types.js';

@@ -174,6 +174,28 @@ export interface Kernels {
   /** 3D version of {@link Kernels.residual2d}. */
   residual3d(out: Float32Array, delta: Float32Array, sigmaSq: Float32Array | null, gradient: Float32Array,
     target: Float32Array | null, lambda: number, u: Float32Array, shape: Shape3D): void;
+
+  /**
+   * EM quantisation (DIPY's `quantize_positive_2d/3d`, any dimension): values `≤ 0` are
+   * class 0, positive values fall into `numLevels − 1` equal bins; writes each voxel's
+   * class to `out` (int32, `image.length`), the bin centres to `levels` and the class
+   * sizes to `hist` (both `numLevels`). `numLevels ≥ 2`.
+   */
+  quantizePositive(out: Int32Array, levels: Float32Array, hist: Int32Array, image: Float32Array, numLevels: number): void;
+  /**
+   * EM class statistics (DIPY's `compute_masked_class_stats_2d/3d`, any dimension): per
+   * class of `labels`, the float32 mean and variance of `image` over voxels where `mask`
+   * is non-zero (mean 0 when empty, variance `+∞` below 2 voxels) and the voxel counts.
+   * `means`, `variances`, `counts` have `numLabels` values.
+   */
+  maskedClassStats(means: Float32Array, variances: Float32Array, counts: Int32Array, mask: Int32Array, image: Float32Array,
+    labels: Int32Array, numLabels: number): void;
+  /** EM demons step (DIPY's `compute_em_demons_step_2d`), before smoothing: `σx²·δ·g/(σx²·|g|² + σ²)`; returns `Σ δ²`. */
+  emDemonsStep2d(out: Float32Array, delta: Float32Array, sigmaSq: Float32Array, gradient: Float32Array, shape: Shape2D,
+    sigmaSqX: number): number;
+  /** 3D version of {@link Kernels.emDemonsStep2d}. */
+  emDemonsStep3d(out: Float32Array, delta: Float32Array, sigmaSq: Float32Array, gradient: Float32Array, shape: Shape3D,
+    sigmaSqX: number): number;
 }
 
 /** Name of a kernel. */
