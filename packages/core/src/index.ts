@@ -33,3 +33,5 @@ export { DiffeomorphicMap } from './diffeomorphic-map.js';
 export type { DiffeomorphicMapOptions, AffineOption, MapTransformOptions, TransformPointsOptions } from './diffeomorphic-map.js';
 export { jacobianDeterminant, jacobianStats, mapJacobianDeterminant, inverseConsistencyError, qualityReport } from './quality.js';
 export type { JacobianOptions, JacobianStats, InverseConsistencyStats, QualityReport } from './quality.js';
+export { transformSeries, seriesVolumes } from './series.js';
+export type { TransformSeriesOptions } from './series.js';

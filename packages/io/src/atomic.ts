@@ -38,6 +38,18 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array, options: 
   if (!overwrite && (await exists(fs, path))) throw new FileExistsError(existsMsg);
   const tmp = pathMod.join(pathMod.dirname(path), `.${pathMod.basename(path)}.${process.pid}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`);
   await fs.writeFile(tmp, bytes, { flag: 'wx' });
+  await commitTempFile(tmp, path, overwrite);
+}
+
+/**
+ * Moves a finished temporary file `tmp` (in the same folder) onto `path`: renamed over it
+ * with `overwrite`, otherwise hard-linked (an atomic "create if absent"; check then rename
+ * on file systems without hard links). The temporary file is removed in every case.
+ * @throws FileExistsError when `path` exists and `overwrite` is not set.
+ */
+export async function commitTempFile(tmp: string, path: string, overwrite: boolean): Promise<void> {
+  const fs = await import('node:fs/promises');
+  const existsMsg = `${path} already exists; pass { overwrite: true } to replace it, or choose another name.`;
   try {
     if (overwrite) {
       await fs.rename(tmp, path);

@@ -37,6 +37,7 @@ import { createAdapterEnv, type PoolRef } from './adapters/env.js';
 import { gaussianKernels } from './adapters/gaussian.js';
 import { gradientKernels } from './adapters/gradient.js';
 import { invertKernels } from './adapters/invert.js';
+import { jacobianKernels } from './adapters/jacobian.js';
 import { resampleKernels } from './adapters/resample.js';
 import { ssdKernels } from './adapters/ssd.js';
 import { stepKernels } from './adapters/step.js';
@@ -51,6 +52,6 @@ export function makeKernels(wasm: WasmExports, heap: WasmHeap, threads: PoolRef)
   return {
     ...resampleKernels(env), ...ssdKernels(env), ...composeKernels(env), ...invertKernels(env),
     ...warpKernels(env), ...ccKernels(env), ...gaussianKernels(env), ...gradientKernels(env),
-    ...stepKernels(env), ...makeEmKernels(wasm, heap),
+    ...stepKernels(env), ...jacobianKernels(env), ...makeEmKernels(wasm, heap),
   };
 }

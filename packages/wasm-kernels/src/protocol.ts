@@ -138,6 +138,7 @@ export const THREADED_FUNCTIONS = [
   'gaussianPanel', 'gaussianLast', 'numpyGradient2d', 'numpyGradient3d', 'physicalGradient2d', 'physicalGradient3d',
   'stepMaxNorm2d', 'stepMaxNorm3d', 'stepDivide', 'resampleField2d', 'resampleField3d',
   'downsample3d', 'ssdDemonsStep2d', 'ssdDemonsStep3d', 'residual2d', 'residual3d',
+  'jacobianDeterminant2d', 'jacobianDeterminant3d',
 ] as const;
 /** Name of a function that can be split over threads. */
 export type ThreadedFunction = (typeof THREADED_FUNCTIONS)[number];

@@ -43,7 +43,9 @@ function sequence(k: Kernels, alloc: (n: number) => Float32Array, shape: Shape3D
   k.gaussianFilter(d1, d1, shape, 3, [1.5, 1.5, 1.5]);
   const grad = alloc(nv * 3);
   k.numpyGradient(grad, warped, shape);
-  return { stats, result, d1, inv, warped, grad };
+  const jac = alloc(nv);
+  k.jacobianDeterminant3d(jac, inv, shape, W);
+  return { stats, result, d1, inv, warped, grad, jac };
 }
 
 /**
@@ -87,9 +89,11 @@ function sequence2d(k: Kernels, alloc: (n: number) => Float32Array, shape: Shape
   k.resampleField2d(resampled, up, bwd, shape, [0.5, 0.5]);
   const res = alloc(nv * 2);
   k.residual2d(res, delta, null, grad, null, 0.4, demons, shape);
+  const jac = alloc(nv);
+  k.jacobianDeterminant2d(jac, d1, shape, W);
   return {
     scalars: { stats, result, resultPow2, eF, eB, norm, eD },
-    arrays: { d1, inv, warped, grad, pgrad, fwd, bwd, demons, resampled, res },
+    arrays: { d1, inv, warped, grad, pgrad, fwd, bwd, demons, resampled, res, jac },
   };
 }
 
@@ -132,7 +136,7 @@ describe('threaded wasm backend', () => {
         const what = `${threads} thread(s)${zeroCopy ? ', zero-copy' : ''}`;
         expect(got.stats, what).toEqual(ref.stats);
         expect(got.result, what).toEqual(ref.result);
-        for (const key of ['d1', 'inv', 'warped', 'grad'] as const) expectBits(got[key], ref[key], `${what}: ${key}`);
+        for (const key of ['d1', 'inv', 'warped', 'grad', 'jac'] as const) expectBits(got[key], ref[key], `${what}: ${key}`);
         if (zeroCopy) {
           for (const a of allocated) expect(a.buffer).toBeInstanceOf(SharedArrayBuffer); // views into the backend's memory
           for (const a of allocated) expect(ctx.freeFloat32(a)).toBe(true);

@@ -3,11 +3,17 @@
  * `write_mapping`, given `--domain` and `--codomain`), forward (moving -> static grid) by
  * default, `--inverse` for static -> moving grid. The image is sampled through its own
  * affine, so any image in the same world space works.
+ * A 4D input without `--vol-idx` (a DWI or fMRI series) has every volume warped, like
+ * `antsApplyTransforms -e 3`: streamed from the file one volume at a time
+ * (`openNiftiSeries`), warped with `transformSeries`, appended to a 4D output
+ * (`createNiftiSeriesWriter`, written atomically), so memory stays that of one volume.
  */
-import { invertAffine, type Dim, type NumericArray } from '@diffeo/core';
-import { loadMapping, loadNifti, mappingFilePath, saveNifti, type MappingGrid } from '@diffeo/io';
+import { invertAffine, transformSeries, type DiffeomorphicMap, type Dim, type NumericArray } from '@diffeo/core';
+import {
+  createNiftiSeriesWriter, loadMapping, loadNifti, mappingFilePath, openNiftiSeries, saveNifti, type MappingGrid, type NiftiSeriesReader,
+} from '@diffeo/io';
 import { abs, errorText, numberOption, parse, readPrealign, required } from '../args.js';
-import { CliError, checkOutput, loadInput, toNiftiAffine, type InputImage } from '../images.js';
+import { CliError, checkOutput, inPlaneAffine, loadInput, toNiftiAffine, type InputImage } from '../images.js';
 
 export const APPLY_USAGE = `usage: diffeo apply --mapping PREFIX --moving M.nii[.gz] --out W.nii[.gz] [options]
 
@@ -25,7 +31,8 @@ image is sampled through its own affine, so any image in the same world space wo
   --prealign A.txt                for a DIPY file: the map's prealign, 4x4 text rows (default
                                   identity; DIPY's files do not store it)
   --interpolation linear|nearest  default linear (float32 output); nearest keeps the data type
-  --vol-idx N                     volume of a 4D input
+  --vol-idx N                     warp only this volume of a 4D input (default: every volume,
+                                  one at a time, into a 4D output, as antsApplyTransforms -e 3)
   --force                         overwrite an existing output
   --quiet                         print nothing but errors`;
 
@@ -72,6 +79,19 @@ export async function apply(args: string[]): Promise<void> {
     const msg = errorText(e);
     throw new CliError(msg.includes(mappingPath) ? `--mapping ${msg}` : `--mapping ${mappingPath}: ${msg}`);
   }
+  if (volIdx === undefined) {
+    let series: NiftiSeriesReader | null = null;
+    try {
+      series = await openNiftiSeries(imagePath);
+    } catch {
+      series = null; // loadInput below gives the precise message
+    }
+    if (series !== null && series.count > 1) {
+      await applySeries(map, series, { mappingPath, imagePath, out, inverse, interpolation, force, quiet: v.quiet === true });
+      return;
+    }
+    await series?.close();
+  }
   let image: InputImage = await loadInput(imagePath, '--moving', volIdx);
   if (image.dim === 2 && map.dim === 3 && image.fileShape.length === 3) {
     // A one-slice image with a 3D map (DIPY's maps are 3D): warp it as the 3D volume it is.
@@ -109,5 +129,64 @@ async function gridOf(path: string, role: string): Promise<MappingGrid> {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new CliError(`${role} ${path}: no such file`);
     const msg = errorText(e);
     throw new CliError(msg.startsWith(path) ? `${role} ${msg}` : `${role} ${path}: ${msg}`);
+  }
+}
+
+interface SeriesRun {
+  mappingPath: string;
+  imagePath: string;
+  out: string;
+  inverse: boolean;
+  interpolation: 'linear' | 'nearest';
+  force: boolean;
+  quiet: boolean;
+}
+
+/**
+ * Warps every volume of a 4D series with the mapping, one volume in memory at a time:
+ * read (streamed from the file), warped with `transformSeries`, appended to the 4D output
+ * (written atomically once the last volume is in). The output keeps the series' `pixdim[4..7]`
+ * (the TR) and units.
+ */
+async function applySeries(map: DiffeomorphicMap, series: NiftiSeriesReader, o: SeriesRun): Promise<void> {
+  const [nx, ny, nz] = series.volumeShape;
+  const dim = nz === 1 && map.dim === 2 ? 2 : 3;
+  if (dim !== map.dim) {
+    await series.close();
+    throw new CliError(`dimension mismatch: the mapping ${mappingFilePath(o.mappingPath)} is ${map.dim}D but the volumes of --moving ${o.imagePath} are ${nz === 1 ? '2D' : '3D'} (${nx}x${ny}x${nz})`);
+  }
+  const toCodomain = map.isInverse !== o.inverse;
+  const outShape = toCodomain ? map.codomainShape : map.domainShape;
+  const outG2W = toCodomain ? map.codomainGridToWorld : map.domainGridToWorld;
+  if (outShape === null) {
+    await series.close();
+    throw new CliError(`the mapping ${mappingFilePath(o.mappingPath)} has no ${toCodomain ? 'codomain' : 'domain'} shape to warp onto`);
+  }
+  const g2w = dim === 3 ? series.affine : inPlaneAffine(series.affine);
+  const imageWorldToGrid = invertAffine(g2w, `the affine of ${o.imagePath}`);
+  const spatial = dim === 3 ? [nx, ny, nz] : [nx, ny];
+  const volumes = (async function* () {
+    for await (const vol of series.volumes()) yield { data: vol.data, shape: spatial };
+  })();
+  const outVolumeShape = dim === 3 ? Array.from(outShape) : [...Array.from(outShape), 1];
+  const pixdim = series.header.pixdim;
+  const writer = await createNiftiSeriesWriter(o.out, outVolumeShape, series.count, toNiftiAffine(outG2W, map.dim), {
+    overwrite: o.force, pixdimExtra: [pixdim[4], pixdim[5], pixdim[6], pixdim[7]].map((x) => (Number.isFinite(x) && x !== 0 ? x : 1)),
+    xyztUnits: series.header.xyztUnits,
+  });
+  let t = 0;
+  try {
+    for await (const warped of transformSeries(map, volumes, { interpolation: o.interpolation, imageWorldToGrid, inverse: o.inverse })) {
+      await writer.write({ data: warped.data, shape: outVolumeShape });
+      t++;
+    }
+    await writer.close();
+  } catch (e) {
+    await writer.abort();
+    await series.close();
+    throw new CliError(`--moving ${o.imagePath} (volume ${t}): ${errorText(e)}`);
+  }
+  if (!o.quiet) {
+    console.log(`diffeo apply: warped the ${series.count} volumes of ${o.imagePath} one at a time with ${o.inverse ? 'the inverse of ' : ''}${mappingFilePath(o.mappingPath)} (${o.interpolation}) onto the ${o.inverse ? 'moving' : 'static'} grid (${outVolumeShape.join('x')}x${series.count}); wrote ${o.out}`);
   }
 }
