@@ -17,7 +17,7 @@ import { parseNpy } from '@diffeo/io';
 import { overlayImages } from '@diffeo/regtools-viz';
 import { imageFromArray, imageFromNifti, isNiftiName, type InputImage } from './images.js';
 import { dice, ncc, type FromWorker, type GridImage, type MetricChoice, type Rgba, type ToWorker } from './protocol.js';
-import { Viewer } from './viewer.js';
+import type { Viewer } from './viewer.js';
 
 type State = 'empty' | 'loading' | 'ready' | 'running' | 'done' | 'cancelled' | 'error';
 type Role = 'static' | 'moving';
@@ -54,7 +54,18 @@ const fileInputs: Record<Role, HTMLInputElement> = { static: el('static-file'), 
 const infos: Record<Role, HTMLDivElement> = { static: el('static-info'), moving: el('moving-info') };
 const drops: Record<Role, HTMLDivElement> = { static: el('static-drop'), moving: el('moving-drop') };
 
-const viewer = new Viewer(el<HTMLCanvasElement>('viewer'));
+const viewerCanvas = el<HTMLCanvasElement>('viewer');
+/** NiiVue (about 1 MB of script) loads with the first images, not with the page. */
+let viewerPromise: Promise<Viewer> | null = null;
+function viewer(): Promise<Viewer> {
+  viewerPromise ??= import('./viewer.js').then(({ Viewer: V }) => {
+    const v = new V(viewerCanvas);
+    v.setOverlayOpacity(Number(opacityInput.value));
+    v.setOverlayColormap(colormapSel.value);
+    return v;
+  });
+  return viewerPromise;
+}
 const images: Record<Role, InputImage | null> = { static: null, moving: null };
 let isSample = false;
 /** The last result, for the overlay switch. */
@@ -139,7 +150,7 @@ async function showViewer(): Promise<void> {
   const m = images.moving;
   if (!s) return;
   const overlay = overlaySel.value === 'warped' && warpedView ? warpedView : m ? { nifti: m.nifti, name: m.name } : { nifti: s.nifti, name: s.name };
-  await viewer.show({ nifti: s.nifti, name: niftiName(s.name) }, { nifti: overlay.nifti, name: niftiName(overlay.name) }, s.dim === 3);
+  await (await viewer()).show({ nifti: s.nifti, name: niftiName(s.name) }, { nifti: overlay.nifti, name: niftiName(overlay.name) }, s.dim === 3);
 }
 
 /** NiiVue picks its reader from the name: make sure it ends in `.nii` or `.nii.gz`. */
@@ -388,8 +399,12 @@ sampleBtn.onclick = (): void => {
   loadSample().catch((e: unknown) => setState('error', `error: ${describe(e)}`));
 };
 metricSel.onchange = metricChanged;
-opacityInput.oninput = (): void => viewer.setOverlayOpacity(Number(opacityInput.value));
-colormapSel.onchange = (): void => viewer.setOverlayColormap(colormapSel.value);
+opacityInput.oninput = (): void => {
+  if (viewerPromise) void viewerPromise.then((v) => v.setOverlayOpacity(Number(opacityInput.value)));
+};
+colormapSel.onchange = (): void => {
+  if (viewerPromise) void viewerPromise.then((v) => v.setOverlayColormap(colormapSel.value));
+};
 overlaySel.onchange = (): void => {
   showViewer().catch((e: unknown) => setState('error', `the viewer could not show the images: ${describe(e)}`));
 };
@@ -419,7 +434,5 @@ for (const role of ['static', 'moving'] as const) {
 window.addEventListener('dragover', (e) => e.preventDefault());
 window.addEventListener('drop', (e) => e.preventDefault());
 
-viewer.setOverlayOpacity(Number(opacityInput.value));
-viewer.setOverlayColormap(colormapSel.value);
 metricChanged();
 setState('empty', 'open a static and a moving image, or try the sample');

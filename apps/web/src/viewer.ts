@@ -18,6 +18,7 @@ export class Viewer {
   private readonly nv: Niivue;
   private ready: Promise<unknown> | null = null;
   private urls: string[] = [];
+  private queue: Promise<void> = Promise.resolve();
   private overlayOpacity = 0.5;
   private overlayColormap = 'warm';
 
@@ -38,17 +39,29 @@ export class Viewer {
   }
 
   /**
-   * Shows `background` (grey) and `overlay` (the current colormap and opacity).
+   * Shows `background` (grey) and `overlay` (the current colormap and opacity). Calls
+   * are queued: each starts when the previous one has finished loading, and the blob
+   * URLs of a load are released only once the next load is done with its own.
    * @returns when both volumes are loaded and drawn.
    */
-  async show(background: ViewerVolume, overlay: ViewerVolume, is3d: boolean): Promise<void> {
+  show(background: ViewerVolume, overlay: ViewerVolume, is3d: boolean): Promise<void> {
+    const run = this.queue.then(() => this.load(background, overlay, is3d));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async load(background: ViewerVolume, overlay: ViewerVolume, is3d: boolean): Promise<void> {
     await this.attach();
-    for (const u of this.urls) URL.revokeObjectURL(u);
+    const old = this.urls;
     this.urls = [background, overlay].map((v) => URL.createObjectURL(new Blob([v.nifti as Uint8Array<ArrayBuffer>])));
-    await this.nv.loadVolumes([
-      { url: this.urls[0], name: background.name, colormap: 'gray', opacity: 1 },
-      { url: this.urls[1], name: overlay.name, colormap: this.overlayColormap, opacity: this.overlayOpacity },
-    ]);
+    try {
+      await this.nv.loadVolumes([
+        { url: this.urls[0], name: background.name, colormap: 'gray', opacity: 1 },
+        { url: this.urls[1], name: overlay.name, colormap: this.overlayColormap, opacity: this.overlayOpacity },
+      ]);
+    } finally {
+      for (const u of old) URL.revokeObjectURL(u);
+    }
     this.nv.setSliceType(is3d ? this.nv.sliceTypeMultiplanar : this.nv.sliceTypeAxial);
     this.nv.drawScene();
   }

@@ -9,6 +9,10 @@ with the same affine: the static crop starts at voxel (32, 32, 0), the moving cr
 (35, 29, 0). Written with the static crop's affine, the moving image shows the same
 anatomy displaced by (-3, +3) voxels in-plane (-6 mm, +6 mm along the first two axes),
 which a registration has to undo.
+
+The source header's third affine column, (30, 30, 32) mm, is no plausible slice step
+(a 53 mm sheared spacing), so the crops get a plain affine: 2 × 2 × 4 mm voxels, no shear, the
+origin at the static crop's first voxel.
 """
 from pathlib import Path
 
@@ -27,8 +31,8 @@ def crop(data, i0, j0):
 def main():
     img = nib.load(str(SOURCE))
     data = np.asarray(img.dataobj)[..., 0]
-    affine = img.affine.copy()
-    # the static crop's grid-to-world: the source affine moved to voxel (32, 32, 0)
+    affine = np.diag([2.0, 2.0, 4.0, 1.0])
+    # the origin: where the source affine puts the static crop's first voxel (32, 32, 0)
     affine[:3, 3] = img.affine[:3, :3] @ np.array([32.0, 32.0, 0.0]) + img.affine[:3, 3]
     for name, (i0, j0) in (('static', (32, 32)), ('moving', (35, 29))):
         out = nib.Nifti1Image(crop(data, i0, j0).astype(np.uint16), affine)
