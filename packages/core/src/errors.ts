@@ -16,6 +16,7 @@ export type DiffeoErrorCode =
   | 'EMPTY_IMAGE'
   | 'FILE_EXISTS'
   | 'NOT_READY'
+  | 'UNAVAILABLE'
   | 'ABORTED';
 
 /** Base class of all diffeo errors. */

@@ -10,7 +10,7 @@ export * from './registry.js';
 export * from './metric.js';
 export { metricGradient } from './metric-gradient.js';
 export { stepDisposedError, assertStepOutput, WorkspaceCache, allocWorkspaceArrays } from './metric-step.js';
-export { tsKernels, ccFactorsNaive2d, ccFactorsNaive3d, orientGradient } from './kernels/index.js';
+export { tsKernels, ccFactorsNaive2d, ccFactorsNaive3d, jacobianDeterminantNaive, determinantNaive, orientGradient } from './kernels/index.js';
 export type { Kernels, KernelName, InversionResult } from './kernels/types.js';
 export {
   isNdArray, toContiguous, toImage, toFloat32Image, toField, toOutputField, toPoints, toShape, sameShape,
@@ -31,3 +31,5 @@ export type {
 } from './fields.js';
 export { DiffeomorphicMap } from './diffeomorphic-map.js';
 export type { DiffeomorphicMapOptions, AffineOption, MapTransformOptions, TransformPointsOptions } from './diffeomorphic-map.js';
+export { jacobianDeterminant, jacobianStats, mapJacobianDeterminant, inverseConsistencyError, qualityReport } from './quality.js';
+export type { JacobianOptions, JacobianStats, InverseConsistencyStats, QualityReport } from './quality.js';

@@ -53,6 +53,13 @@ async function makeMetric(p: MetricParams): Promise<SimilarityMetric<Dim>> {
     const { ssdMetric } = await import('@diffeo/metrics-ssd');
     return ssdMetric(p.dim, { smooth: p.smooth, innerIter: p.inner_iter, stepType: p.step_type === 'gauss_newton' ? 'gaussNewton' : 'demons' }) as SimilarityMetric<Dim>;
   }
+  if (p.metric === 'EM') {
+    const { emMetric } = await import('@diffeo/metrics-em');
+    return emMetric(p.dim, {
+      smooth: p.smooth, innerIter: p.inner_iter, qLevels: p.q_levels, doubleGradient: p.double_gradient,
+      stepType: p.step_type === 'demons' ? 'demons' : 'gaussNewton',
+    }) as SimilarityMetric<Dim>;
+  }
   const { ccMetric } = await import('@diffeo/metrics-cc');
   return ccMetric(p.dim, { sigmaDiff: p.sigma_diff, radius: p.radius }) as SimilarityMetric<Dim>;
 }

@@ -25,6 +25,15 @@ async function makeMetric(p: MetricParams): Promise<SimilarityMetric<Dim> | null
     const { ccMetric } = await import('@diffeo/metrics-cc');
     return ccMetric(dim, { sigmaDiff: num('sigma_diff'), radius: num('radius') }) as SimilarityMetric<Dim>;
   }
+  if (p.metric === 'EM') {
+    const { emMetric } = await import('@diffeo/metrics-em');
+    const stepType = p.step_type === 'demons' ? 'demons' : p.step_type === undefined || p.step_type === 'gauss_newton' ? 'gaussNewton' : String(p.step_type);
+    const doubleGradient = typeof p.double_gradient === 'boolean' ? p.double_gradient : undefined;
+    return emMetric(dim, {
+      smooth: num('smooth'), innerIter: num('inner_iter'), qLevels: num('q_levels'), doubleGradient,
+      stepType: stepType as 'demons' | 'gaussNewton',
+    }) as SimilarityMetric<Dim>;
+  }
   return null;
 }
 
