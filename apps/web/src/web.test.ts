@@ -37,7 +37,7 @@ const APP_DIR = fileURLToPath(new URL('..', import.meta.url));
 const CONFIG = join(APP_DIR, 'vite.config.ts');
 const STATIC_NII = join(APP_DIR, 'test-data', 's0_static.nii.gz');
 const MOVING_NII = join(APP_DIR, 'test-data', 's0_moving.nii.gz');
-const RESULT_TIMEOUT_MS = 60_000;
+const RESULT_TIMEOUT_MS = 120_000;
 const FINAL_STATES = 'body[data-state="done"], body[data-state="error"], body[data-state="cancelled"]';
 
 /** Pearson correlation of two equal-length arrays (an oracle independent of the page's). */
@@ -208,7 +208,7 @@ describe.skipIf(!HAVE_CHROMIUM)(`@diffeo/app-web in Chromium${HAVE_CHROMIUM ? ''
     expect(shot.commonest).toBeLessThan(0.98);
     expect(pageErrors, pageErrors.join(" | ")).toEqual([]);
     await page.close();
-  }, 120_000);
+  }, 180_000);
 
   it('cancels a running registration through the worker\'s AbortController', async () => {
     const page = await openSample();
@@ -224,7 +224,7 @@ describe.skipIf(!HAVE_CHROMIUM)(`@diffeo/app-web in Chromium${HAVE_CHROMIUM ? ''
     expect(await page.locator('#register').isEnabled()).toBe(true);
     expect(pageErrors, pageErrors.join(" | ")).toEqual([]);
     await page.close();
-  }, 120_000);
+  }, 180_000);
 
   it('registers a 3D NIfTI pair opened through the file inputs (cc radius 2, levelIters 10,10,5): NCC improves, wasm threads, downloads parse, NiiVue draws', async () => {
     const page = await openPage();
@@ -235,9 +235,17 @@ describe.skipIf(!HAVE_CHROMIUM)(`@diffeo/app-web in Chromium${HAVE_CHROMIUM ? ''
     expect(await page.locator('body').getAttribute('data-state'), await page.locator('#status').innerText()).toBe('ready');
     expect(await page.locator('#static-info').innerText()).toContain('3D, 64×64×10 voxels');
 
+    // cc radius 4 with levelIters 10,10,5 is too large for 10 slices: the worker's error is shown
     await page.selectOption('#metric', 'cc');
-    await page.fill('#radius', '2');
+    await page.fill('#radius', '4');
     await page.fill('#level-iters', '10,10,5');
+    await page.click('#register');
+    await page.waitForSelector(FINAL_STATES, { timeout: RESULT_TIMEOUT_MS });
+    expect(await page.locator('body').getAttribute('data-state')).toBe('error');
+    expect(await page.locator('#status').innerText()).toMatch(/needs at least 2·radius\+1 = 9 voxels along every axis.*smaller radius/);
+    expect(await page.locator('#register').isEnabled()).toBe(true);
+
+    await page.fill('#radius', '2');
     await page.click('#register');
     await waitForResult(page);
 
@@ -296,7 +304,7 @@ describe.skipIf(!HAVE_CHROMIUM)(`@diffeo/app-web in Chromium${HAVE_CHROMIUM ? ''
     expect(shot.commonest).toBeLessThan(0.95);
     expect(pageErrors, pageErrors.join(" | ")).toEqual([]);
     await page.close();
-  }, 120_000);
+  }, 180_000);
 
   it('refuses a file that is not NIfTI, saying so', async () => {
     const page = await openPage();
