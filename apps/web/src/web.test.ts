@@ -306,12 +306,26 @@ describe.skipIf(!HAVE_CHROMIUM)(`@diffeo/app-web in Chromium${HAVE_CHROMIUM ? ''
     await page.close();
   }, 180_000);
 
-  it('refuses a file that is not NIfTI, saying so', async () => {
+  it('refuses a file that is not NIfTI, saying so; two NIfTI files dropped on a box become static and moving', async () => {
     const page = await openPage();
     await page.setInputFiles('#static-file', join(APP_DIR, 'test-data', 'make_test_data.py'));
     await page.waitForSelector('body[data-state="error"]', { timeout: 30_000 });
     expect(await page.locator('#status').innerText()).toMatch(/make_test_data\.py is not a NIfTI file: choose a \.nii or \.nii\.gz file/);
     expect(await page.locator('#register').isDisabled()).toBe(true);
+
+    // a drop event carrying the two files (static first), as a file manager's drag delivers them
+    const files = [STATIC_NII, MOVING_NII].map((p) => ({ name: p.split('/').pop()!, b64: readFileSync(p).toString('base64') }));
+    const dataTransfer = await page.evaluateHandle((list) => {
+      const dt = new DataTransfer();
+      for (const f of list) dt.items.add(new File([Uint8Array.from(atob(f.b64), (ch) => ch.charCodeAt(0))], f.name, { type: 'application/gzip' }));
+      return dt;
+    }, files);
+    await page.dispatchEvent('#moving-drop', 'drop', { dataTransfer });
+    await page.waitForSelector('body[data-state="ready"], body[data-state="error"]', { timeout: 30_000 });
+    expect(await page.locator('body').getAttribute('data-state'), await page.locator('#status').innerText()).toBe('ready');
+    expect(await page.locator('#static-info').innerText()).toMatch(/^s0_static\.nii\.gz: 3D, 64×64×10 voxels, 2\.00×2\.00×4\.00 mm/);
+    expect(await page.locator('#moving-info').innerText()).toMatch(/^s0_moving\.nii\.gz: 3D, 64×64×10 voxels/);
+    expect(pageErrors, pageErrors.join(' | ')).toEqual([]);
     await page.close();
   }, 60_000);
 });
