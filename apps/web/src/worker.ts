@@ -1,83 +1,127 @@
 /**
- * Registration worker: runs diffeo's SSD SyN (DIPY's circle-to-C example) off the
- * main thread. One registration at a time; a `cancel` message aborts it through an
- * `AbortController` (SyN checks the signal between iterations and yields to the event
- * loop every ~20 ms, so the message is received while it runs).
+ * Registration worker: runs diffeo's SyN (`@diffeo/syn`, DIPY's
+ * `SymmetricDiffeomorphicRegistration`) off the main thread on 2D or 3D images in
+ * world coordinates (each image's grid-to-world, mm), with the CC or SSD metric.
+ *
+ * One registration at a time; every message names its run (`runId`). `cancel` aborts
+ * the named run through an `AbortController` (SyN checks the signal between iterations
+ * and yields to the event loop every ~20 ms, so the message is received while it runs).
+ * Progress: one `iteration` message per SyN iteration (ITER_END) and one `level`
+ * message per pyramid level (SCALE_END). The result carries the warped image, the
+ * warped image and the mapping as gzip NIfTI files, and the backend that ran.
  */
 import { createContext, type KernelContext } from '@diffeo/core';
-import { SymmetricDiffeomorphicRegistration, type RegistrationEvent } from '@diffeo/syn';
-import { wasmBackend } from '@diffeo/wasm-kernels';
+import { serializeMapping, serializeNifti } from '@diffeo/io';
+import { ccMetric } from '@diffeo/metrics-cc';
 import { ssdMetric } from '@diffeo/metrics-ssd';
 import { plot2dDiffeomorphicMap } from '@diffeo/regtools-viz';
-import type { FromWorker, Image2D, ToWorker } from './protocol.js';
+import { SymmetricDiffeomorphicRegistration, type RegistrationEvent } from '@diffeo/syn';
+import { wasmBackend, type WasmBackend } from '@diffeo/wasm-kernels';
+import type { BackendReport, FromWorker, MetricChoice, Rgba, ToWorker } from './protocol.js';
 
-let controller: AbortController | null = null;
+let current: { runId: number; controller: AbortController } | null = null;
 
-/** The kernels: the WebAssembly backend (loaded once), or the TypeScript kernels if it cannot load. */
-let contextPromise: Promise<{ context: KernelContext; backend: string }> | null = null;
-function kernelContext(): Promise<{ context: KernelContext; backend: string }> {
-  contextPromise ??= wasmBackend().then(
-    (b) => ({ context: createContext(b), backend: `WebAssembly, ${b.threads} thread${b.threads === 1 ? '' : 's'}` }),
-    (e: unknown) => ({ context: createContext(), backend: `TypeScript (WebAssembly unavailable: ${e instanceof Error ? e.message : String(e)})` }),
+interface Kernels {
+  readonly context: KernelContext;
+  /** The WebAssembly backend, or null when the TypeScript kernels run. */
+  readonly wasm: WasmBackend | null;
+  readonly fallbackReason?: string;
+}
+
+/** The kernels: the WebAssembly backend (loaded once per worker), or the TypeScript kernels if it cannot load. */
+let kernelsPromise: Promise<Kernels> | null = null;
+function kernels(): Promise<Kernels> {
+  kernelsPromise ??= wasmBackend().then(
+    (b): Kernels => ({ context: createContext(b), wasm: b }),
+    (e: unknown): Kernels => ({ context: createContext(), wasm: null, fallbackReason: e instanceof Error ? e.message : String(e) }),
   );
-  return contextPromise;
+  return kernelsPromise;
+}
+
+/** What ran, read from the backend object now (its thread count is live: the workers start with the first large kernel call). */
+function backendReport(k: Kernels): BackendReport {
+  const isolated = (self as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+  if (k.wasm === null) return { name: 'ts', threads: 1, crossOriginIsolated: isolated, fallbackReason: k.fallbackReason };
+  return { name: k.wasm.name, threads: k.wasm.threads, crossOriginIsolated: isolated };
 }
 
 function send(msg: FromWorker, transfer: Transferable[] = []): void {
   self.postMessage(msg, { transfer });
 }
 
-function asImage(data: Float32Array, shape: readonly number[]): Image2D {
-  return { data, shape: [shape[0], shape[1]] };
+function metricFor(choice: MetricChoice, dim: 2 | 3) {
+  return choice.name === 'cc' ? ccMetric(dim, { radius: choice.radius }) : ssdMetric(dim);
 }
 
 async function register(msg: Extract<ToWorker, { type: 'register' }>): Promise<void> {
-  controller?.abort();
+  current?.controller.abort();
   const ctl = new AbortController();
-  controller = ctl;
-  const onEvent = (e: RegistrationEvent<2>): void => {
-    if (e.stage !== 'SCALE_END') return;
-    const energies = e.energies;
-    send({ type: 'level', level: e.level, iterations: e.iteration, energy: energies.length > 0 ? energies[energies.length - 1] : NaN, elapsedMs: e.elapsedMs });
+  const runId = msg.runId;
+  current = { runId, controller: ctl };
+  const dim = msg.static.shape.length as 2 | 3;
+  const levels = msg.levelIters.length;
+  const onEvent = (e: RegistrationEvent): void => {
+    if (e.stage === 'ITER_END') {
+      send({
+        type: 'iteration', runId, level: e.level, levels, iteration: e.iteration + 1,
+        levelIters: msg.levelIters[levels - 1 - e.level] ?? 0, energy: e.energy, elapsedMs: e.elapsedMs,
+      });
+    } else if (e.stage === 'SCALE_END') {
+      const energies = e.energies;
+      send({ type: 'level', runId, level: e.level, iterations: e.iteration, energy: energies.length > 0 ? energies[energies.length - 1] : NaN, elapsedMs: e.elapsedMs });
+    }
   };
   try {
-    const { context, backend } = await kernelContext();
-    const syn = new SymmetricDiffeomorphicRegistration(ssdMetric(2), {
+    const k = await kernels();
+    const syn = new SymmetricDiffeomorphicRegistration(metricFor(msg.metric, dim), {
       levelIters: msg.levelIters,
       invIter: msg.invIter,
       onEvent,
       signal: ctl.signal,
-      context,
+      context: k.context,
     });
     const t0 = performance.now();
-    const map = await syn.optimize({ static: msg.static, moving: msg.moving });
+    const map = await syn.optimize({
+      static: { data: msg.static.data, shape: msg.static.shape },
+      moving: { data: msg.moving.data, shape: msg.moving.shape },
+      staticGridToWorld: msg.static.gridToWorld ?? undefined,
+      movingGridToWorld: msg.moving.gridToWorld ?? undefined,
+    });
     const registrationMs = performance.now() - t0;
-    const warpedData = map.transform(msg.moving).data;
-    const warped = asImage(warpedData instanceof Float32Array ? warpedData : Float32Array.from(warpedData as ArrayLike<number>), msg.static.shape);
-    const plot = plot2dDiffeomorphicMap(map, { delta: 10 });
-    const latticeForward = asImage(plot.warpedForward, plot.forwardShape);
-    const latticeBackward = asImage(plot.warpedBackward, plot.backwardShape);
-    const fig = plot.figure;
+    const backend = backendReport(k);
+    const out = map.transform({ data: msg.moving.data, shape: msg.moving.shape }).data;
+    const warpedData = out instanceof Float32Array ? out : Float32Array.from(out as ArrayLike<number>);
+    const warpedNifti = serializeNifti({ data: warpedData, shape: msg.output.shape }, msg.output.affine, { gzip: true });
+    const mappingNifti = serializeMapping(map, { gzip: true });
+    let latticeFigure: Rgba | null = null;
+    if (dim === 2) {
+      const fig = plot2dDiffeomorphicMap(map, { delta: 10 }).figure;
+      latticeFigure = { width: fig.width, height: fig.height, data: fig.data };
+    }
+    const transfer: Transferable[] = [warpedData.buffer, warpedNifti.buffer, mappingNifti.buffer];
+    if (latticeFigure) transfer.push(latticeFigure.data.buffer);
     send(
       {
-        type: 'done', warped, latticeForward, latticeBackward,
-        latticeFigure: { width: fig.width, height: fig.height, data: fig.data },
+        type: 'done', runId,
+        warped: { data: warpedData, shape: msg.static.shape, gridToWorld: msg.static.gridToWorld },
+        warpedNifti, mappingNifti, latticeFigure,
         iterationsPerLevel: syn.iterationsPerLevel, registrationMs, backend,
       },
-      [warped.data.buffer, latticeForward.data.buffer, latticeBackward.data.buffer, fig.data.buffer],
+      transfer,
     );
   } catch (err) {
     // SyN rejects with @diffeo/core's AbortError (code 'ABORTED'); test the code, not
     // `name`, which a minifier may change with the class name.
-    if (ctl.signal.aborted || (err as { code?: unknown } | null)?.code === 'ABORTED') send({ type: 'cancelled' });
-    else send({ type: 'error', message: err instanceof Error ? err.message : String(err) });
+    if (ctl.signal.aborted || (err as { code?: unknown } | null)?.code === 'ABORTED') send({ type: 'cancelled', runId });
+    else send({ type: 'error', runId, message: err instanceof Error ? err.message : String(err) });
   } finally {
-    if (controller === ctl) controller = null;
+    if (current?.controller === ctl) current = null;
   }
 }
 
 self.onmessage = (e: MessageEvent<ToWorker>): void => {
   const msg = e.data;
-  if (msg.type === 'cancel') controller?.abort();
-  else if (msg.type === 'register') void register(msg);
+  if (msg.type === 'cancel') {
+    if (current?.runId === msg.runId) current.controller.abort();
+  } else if (msg.type === 'register') void register(msg);
 };
