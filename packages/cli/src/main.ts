@@ -9,6 +9,7 @@
  *                   [--out-warped warped_moved.nii.gz] [--out-mapping mapping] [--backend wasm|ts] [--force] [--quiet]
  *   diffeo apply --mapping mapping --moving m.nii.gz --out w.nii.gz [--inverse]
  *                [--interpolation linear|nearest] [--force] [--quiet]
+ *   diffeo batch submit|worker|status|wait|results --redis redis://HOST:PORT --queue NAME ...
  *
  * `register` reads both images with their affines as grid-to-world (voxel index → mm),
  * runs `SymmetricDiffeomorphicRegistration` (defaults of DIPY's workflow: CC metric,
