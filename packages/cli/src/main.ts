@@ -31,14 +31,14 @@ import { readFileSync } from 'node:fs';
 import { errorText } from './args.js';
 import { CliError } from './images.js';
 import { apply } from './commands/apply.js';
-import { batch } from './commands/batch.js';
 import { register } from './commands/register.js';
 
 /** The commands, in the order `diffeo --help` lists them: name, one-line summary, entry point. */
 const COMMANDS: ReadonlyArray<readonly [name: string, summary: string, run: (args: string[]) => Promise<void>]> = [
   ['register', 'register a moving image onto a static image (SyN) and save the warped image and the mapping', register],
   ['apply', 'warp an image with a saved mapping', apply],
-  ['batch', 'register a cohort on a job queue (BullMQ on Redis): submit, worker, status, wait, results', batch],
+  // loaded on use: the queue client (BullMQ, ioredis) stays out of the other commands' start-up
+  ['batch', 'register a cohort on a job queue (BullMQ on Redis): submit, worker, status, wait, results', async (args) => (await import('./commands/batch.js')).batch(args)],
 ];
 
 const USAGE = `usage: diffeo <command> [options]
