@@ -12,7 +12,7 @@ import { freePort, redisServerMissing, startRedis, type TestRedis } from './redi
 const missing = redisServerMissing();
 if (missing) console.warn(`skipping @diffeo/batch queue tests: ${missing}`);
 
-interface Opts { n: number; mode?: 'ok' | 'bad' | 'flaky' | 'hold'; out?: string }
+interface Opts { n: number; mode?: 'ok' | 'bad' | 'flaky' | 'hold' | 'slow'; out?: string }
 const validate = (f: Record<string, unknown>, id: string, index: number): Opts => {
   if (typeof f.n !== 'number') throw cohortError(id, index, 'n', 'must be a number');
   return f as unknown as Opts;
@@ -73,6 +73,14 @@ describe('Redis that is down', () => {
   });
 });
 
+async function until(target: { redis: string; queue: string }, pred: (s: Awaited<ReturnType<typeof cohortStatus>>) => boolean): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    if (pred(await cohortStatus(target))) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error('condition not met in time');
+}
+
 describe.skipIf(missing)('a cohort on a real Redis', () => {
   let redis: TestRedis;
   const dir = mkdtempSync(join(tmpdir(), 'diffeo-batch-'));
@@ -91,6 +99,10 @@ describe.skipIf(missing)('a cohort on a real Redis', () => {
     if (o.mode === 'hold') {
       ctx.progress({ level: 1, levels: 2, iteration: 0, iterations: 9 });
       await new Promise<void>((resolve, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true }));
+    }
+    if (o.mode === 'slow') {
+      ctx.progress({ level: 1, levels: 2, iteration: 0, iterations: 9 });
+      await new Promise((r) => setTimeout(r, 400));
     }
     for (let i = 0; i < o.n; i++) ctx.progress({ level: 0, levels: 1, iteration: i + 1, iterations: o.n, energy: -i });
     if (o.out !== undefined) {
@@ -148,13 +160,22 @@ describe.skipIf(missing)('a cohort on a real Redis', () => {
     const target = { redis: redis.url, queue: 'release' };
     await submitCohort(target, [{ id: 'long', options: { n: 1, mode: 'hold' } }]);
     const w = startWorker<Opts>({ ...target, processor, log: () => {} });
-    for (let i = 0; i < 100 && (await cohortStatus(target)).jobs[0]?.progress?.level !== 1; i++) await new Promise((r) => setTimeout(r, 50));
-    expect((await cohortStatus(target)).counts.active).toBe(1);
+    await until(target, (s) => s.counts.active === 1 && s.jobs[0]?.progress?.level === 1);
     w.release();
     expect(await w.done).toEqual({ completed: 0, failed: 0, released: 1 });
     const s = await cohortStatus(target);
     expect(s.counts).toMatchObject({ waiting: 1, active: 0, failed: 0 });
     expect(s.jobs[0]).toMatchObject({ id: 'long', state: 'waiting', attemptsMade: 0 });
+  });
+
+  it('finish lets the running job complete, takes no new one, and stops', async () => {
+    const target = { redis: redis.url, queue: 'finish' };
+    await submitCohort(target, [{ id: 'a', options: { n: 1, mode: 'slow' } }, { id: 'b', options: { n: 1, mode: 'slow' } }]);
+    const w = startWorker<Opts>({ ...target, processor, log: () => {} });
+    await until(target, (s) => s.counts.active === 1 && s.jobs.some((j) => j.progress?.level === 1));
+    w.finish();
+    expect(await w.done).toEqual({ completed: 1, failed: 0, released: 0 });
+    expect((await cohortStatus(target)).counts).toMatchObject({ completed: 1, waiting: 1, active: 0 });
   });
 
   it('a second attempt removes what a killed one left, and may replace its own outputs', async () => {

@@ -10,6 +10,7 @@
  *   diffeo apply --mapping mapping --moving m.nii.gz --out w.nii.gz [--inverse]
  *                [--interpolation linear|nearest] [--force] [--quiet]
  *   diffeo qc --mapping mapping [--out-jacobian J.nii.gz] [--log] [--json report.json]
+ *   diffeo batch submit|worker|status|wait|results --redis redis://HOST:PORT --queue NAME ...
  *
  * `register` reads both images with their affines as grid-to-world (voxel index → mm),
  * runs `SymmetricDiffeomorphicRegistration` (defaults of DIPY's workflow: CC metric,
@@ -32,7 +33,6 @@ import { errorText } from './args.js';
 import { CliError } from './images.js';
 import { affine } from './commands/affine.js';
 import { apply } from './commands/apply.js';
-import { batch } from './commands/batch.js';
 import { register } from './commands/register.js';
 import { qc } from './commands/qc.js';
 
@@ -42,7 +42,8 @@ const COMMANDS: ReadonlyArray<readonly [name: string, summary: string, run: (arg
   ['apply', 'warp an image with a saved mapping', apply],
   ['affine', 'affine registration by mutual information; writes the matrix register --prealign reads', affine],
   ['qc', 'quality control of a mapping: Jacobian determinant, folding, inverse consistency', qc],
-  ['batch', 'register a cohort on a job queue (BullMQ on Redis): submit, worker, status, wait, results', batch],
+  // loaded on use: the queue client (BullMQ, ioredis) stays out of the other commands' start-up
+  ['batch', 'register a cohort on a job queue (BullMQ on Redis): submit, worker, status, wait, results', async (args) => (await import('./commands/batch.js')).batch(args)],
 ];
 
 const USAGE = `usage: diffeo <command> [options]

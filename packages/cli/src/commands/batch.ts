@@ -15,7 +15,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import {
-  cohortError, cohortStatus, parseCohort, progressLine, resultsCsv, startWorker, submitCohort, waitForCohort, waitForRedis,
+  checkRedisUrl, cohortError, cohortStatus, parseCohort, progressLine, resultsCsv, startWorker, submitCohort, waitForCohort, waitForRedis,
   type CohortStatus, type JobProcessor, type JobStatus,
 } from '@diffeo/batch';
 import { DiffeoError } from '@diffeo/core';
@@ -186,6 +186,11 @@ function target(v: { redis?: string; queue?: string }, sub: string): { redis: st
   const redis = required(v.redis, 'redis', `batch ${sub}`);
   const queue = required(v.queue, 'queue', `batch ${sub}`);
   if (!/^[A-Za-z0-9._-]+$/.test(queue)) throw new CliError(`--queue must be letters, digits, ".", "_" or "-"; got "${queue}"`, 2);
+  try {
+    checkRedisUrl(redis);
+  } catch (e) {
+    throw new CliError(`--redis: ${errorText(e)}`, 2);
+  }
   return { redis, queue };
 }
 
