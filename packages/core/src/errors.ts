@@ -16,7 +16,10 @@ export type DiffeoErrorCode =
   | 'EMPTY_IMAGE'
   | 'FILE_EXISTS'
   | 'NOT_READY'
-  | 'ABORTED';
+  | 'ABORTED'
+  | 'DISPOSED'
+  | 'FILE_ACCESS'
+  | 'RESOURCE_LIMIT';
 
 /** Base class of all diffeo errors. */
 export class DiffeoError extends Error {
@@ -115,4 +118,78 @@ export class AbortError extends DiffeoError {
     super('ABORTED', message);
     this.name = 'AbortError';
   }
+}
+
+/** An object (a map, a step, a workspace) used after its `dispose()` released its memory. */
+export class DisposedError extends DiffeoError {
+  constructor(message: string) {
+    super('DISPOSED', message);
+    this.name = 'DisposedError';
+  }
+}
+
+/**
+ * A run or a read that cannot fit in memory (or in a typed array, or in the 4 GiB of a
+ * WebAssembly memory), or whose cost would explode; refused before allocating.
+ */
+export class ResourceLimitError extends DiffeoError {
+  /** The estimated peak memory in bytes, when the refusal comes from an estimate. */
+  readonly estimatedBytes: number | undefined;
+  constructor(message: string, estimatedBytes?: number) {
+    super('RESOURCE_LIMIT', message);
+    this.name = 'ResourceLimitError';
+    this.estimatedBytes = estimatedBytes;
+  }
+}
+
+/**
+ * A file or folder that cannot be read or written: missing, not permitted, read-only, full
+ * disk. `cause` holds the system error; `path` the file concerned.
+ */
+export class FileAccessError extends DiffeoError {
+  /** The file or folder concerned. */
+  readonly path: string;
+  /** The system error code (`ENOENT`, `EACCES`, `EROFS`, `ENOSPC`, ...), when there is one. */
+  readonly systemCode: string | undefined;
+  constructor(message: string, path: string, options?: { cause?: unknown }) {
+    super('FILE_ACCESS', message, options);
+    this.name = 'FileAccessError';
+    this.path = path;
+    const c = options?.cause as { code?: unknown } | undefined;
+    this.systemCode = typeof c?.code === 'string' ? c.code : undefined;
+  }
+}
+
+const SYSTEM_ERROR_TEXT: Record<string, string> = {
+  ENOENT: 'no such file or folder',
+  ENOTDIR: 'a part of the path is not a folder',
+  EISDIR: 'it is a folder, not a file',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'the file system is read-only',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EMFILE: 'too many open files',
+};
+
+/**
+ * Wraps a Node.js file-system error into a {@link FileAccessError} naming `path` and what to do;
+ * returns any other error (already a {@link DiffeoError}, or not a system error) unchanged.
+ *
+ * @param e - the caught error.
+ * @param path - the file the operation was about (the user's path, not a temporary file).
+ * @param action - what was attempted, for example `"read"` or `"write"`.
+ */
+export function fileAccessError(e: unknown, path: string, action: string): unknown {
+  if (e instanceof DiffeoError) return e;
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !/^E[A-Z]+$/.test(code)) return e;
+  const text = SYSTEM_ERROR_TEXT[code] ?? (e as Error).message;
+  const hint =
+    code === 'ENOENT' && action !== 'read' ? ' Create the folder first, or choose another output path.'
+    : code === 'ENOENT' ? ' Check the path.'
+    : code === 'EROFS' || code === 'EACCES' || code === 'EPERM' ? ' Choose a folder you can write to.'
+    : code === 'ENOSPC' || code === 'EDQUOT' ? ' Free some space or write elsewhere.'
+    : '';
+  return new FileAccessError(`cannot ${action} "${path}": ${text} (${code}).${hint}`, path, { cause: e });
 }

@@ -5,6 +5,7 @@
  */
 export * from './types.js';
 export * from './errors.js';
+export { checkOptionKeys, nearestName } from './options.js';
 export * from './affine.js';
 export * from './registry.js';
 export * from './metric.js';

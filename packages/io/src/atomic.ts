@@ -2,7 +2,7 @@
  * Atomic, non-clobbering file writes (Node.js only; loaded lazily so the byte-level
  * functions of @diffeo/io stay usable in browsers).
  */
-import { FileExistsError } from '@diffeo/core';
+import { FileExistsError, fileAccessError } from '@diffeo/core';
 
 /** Options of {@link writeFileAtomic}. */
 export interface WriteFileAtomicOptions {
@@ -26,17 +26,22 @@ async function exists(fs: typeof import('node:fs/promises'), p: string): Promise
  * (without: `link` fails instead of replacing, an atomic "create if absent"; on file
  * systems without hard links, check then rename). Readers never see a partial file,
  * and an existing file is never replaced unless asked.
- * @throws FileExistsError when `path` exists and `overwrite` is not set.
+ * @throws FileExistsError when `path` exists and `overwrite` is not set; FileAccessError
+ *   (naming `path`, never the temporary file) when the folder is missing, read-only or full.
  */
 export async function writeFileAtomic(path: string, bytes: Uint8Array, options: WriteFileAtomicOptions = {}): Promise<void> {
   const fs = await import('node:fs/promises');
   const pathMod = await import('node:path');
   const overwrite = options.overwrite === true;
   const existsMsg = `${path} already exists; pass { overwrite: true } to replace it, or choose another name.`;
-  if (!overwrite && (await exists(fs, path))) throw new FileExistsError(existsMsg);
-  const tmp = pathMod.join(pathMod.dirname(path), `.${pathMod.basename(path)}.${process.pid}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`);
-  await fs.writeFile(tmp, bytes, { flag: 'wx' });
   try {
+    if (!overwrite && (await exists(fs, path))) throw new FileExistsError(existsMsg);
+  } catch (e) {
+    throw fileAccessError(e, path, 'write');
+  }
+  const tmp = pathMod.join(pathMod.dirname(path), `.${pathMod.basename(path)}.${process.pid}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`);
+  try {
+    await fs.writeFile(tmp, bytes, { flag: 'wx' });
     if (overwrite) {
       await fs.rename(tmp, path);
     } else {
@@ -47,7 +52,9 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array, options: 
         await fs.rename(tmp, path);
       }
     }
+  } catch (e) {
+    throw fileAccessError(e, path, 'write');
   } finally {
-    await fs.rm(tmp, { force: true });
+    await fs.rm(tmp, { force: true }).catch(() => undefined);
   }
 }
