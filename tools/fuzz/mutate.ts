@@ -21,7 +21,7 @@ export function mulberry32(seed: number): () => number {
 const WORDS = [0, 1, -1, -16, 8, 16, 348, 352, 540, 544, 0x7fffffff, -0x80000000, 0x7fff, 0xffff, 1 << 24];
 const BYTES = [0, 1, 0x7f, 0x80, 0xff, 0x20, 0x27, 0x22, 0x2c, 0x3a, 0x7b, 0x7d, 0x28, 0x29];
 
-function concat(...parts: Uint8Array[]): Uint8Array {
+function concat(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;
   for (const p of parts) {
@@ -33,7 +33,7 @@ function concat(...parts: Uint8Array[]): Uint8Array {
 
 /** One mutant of `input` (1 to 4 stacked mutations). */
 export function mutate(input: Uint8Array, rnd: () => number): Uint8Array {
-  let b = input.slice();
+  let b: Uint8Array<ArrayBuffer> = input.slice();
   const n = 1 + Math.floor(rnd() * 4);
   const pick = (len: number): number => Math.floor(rnd() * Math.max(1, len));
   for (let m = 0; m < n; m++) {

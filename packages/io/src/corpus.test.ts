@@ -16,7 +16,7 @@ const CORPUS = join(import.meta.dirname, '..', 'test-data', 'corpus');
 interface Entry {
   file: string;
   note: string;
-  expect: { error?: string; message?: string; ok?: boolean; shape?: number[]; same_as?: string; extensions?: number };
+  expect: { error?: string; message?: string; ok?: boolean; shape?: number[]; same_as?: string; extensions?: number; values?: number[]; dtype?: string };
 }
 const manifest = JSON.parse(readFileSync(join(CORPUS, 'manifest.json'), 'utf8')) as Entry[];
 
@@ -53,6 +53,9 @@ describe('regression corpus', () => {
         const v = read(entry.file) as { shape: number[]; data: ArrayLike<number>; img?: { rawHeader: { extensions: unknown[] } } };
         if (entry.expect.shape) expect(v.shape).toEqual(entry.expect.shape);
         if (entry.expect.extensions !== undefined) expect(v.img?.rawHeader.extensions.length).toBe(entry.expect.extensions);
+        // values and dtype, where given, are what NumPy itself read (make_corpus.py).
+        if (entry.expect.values) expect(Array.from(v.data)).toEqual(entry.expect.values);
+        if (entry.expect.dtype) expect((v as unknown as { dtype: string }).dtype).toBe(entry.expect.dtype);
         if (entry.expect.same_as) {
           const ref = read(entry.expect.same_as) as { data: ArrayLike<number> };
           expect(Array.from(v.data)).toEqual(Array.from(ref.data));

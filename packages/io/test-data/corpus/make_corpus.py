@@ -115,6 +115,54 @@ put('isize-4gib.nii.gz', bytes(b), {'error': 'MalformedFileError', 'message': 'l
 hd, _ = nifti1(shape=(1024, 1024, 1024), datatype=16, bitpix=32, body=b'')
 put('dims-huge-truncated.nii.gz', gzip.compress(hd + b'\0' * 4096, mtime=0), {'error': 'MalformedFileError', 'message': 'truncated'}, 'issue 11 item 3: allocation capped by what arrives')
 
+# --- .npy headers (issue 11 item 11) ---
+def npy(header, data):
+    text = header
+    pad = (64 - (10 + len(text) + 1) % 64) % 64
+    text = text + ' ' * pad + '\n'
+    return b'\x93NUMPY\x01\x00' + struct.pack('<H', len(text)) + text.encode('latin1') + data
+
+
+def numpy_reads(name):
+    """What NumPy itself reads (None when it refuses), as the expected outcome."""
+    try:
+        import numpy as np
+    except ImportError:
+        return None
+    try:
+        a = np.load(name, allow_pickle=False)
+    except Exception:
+        return None
+    return {'shape': list(a.shape), 'values': [float(x) for x in a.ravel()], 'dtype': a.dtype.str[1:]}
+
+
+f8 = struct.pack('<3d', 1.5, -2.0, 3.25)
+for i, descr in enumerate(["'<__proto__'", "'constructor'", "'<valueOf'", "'|hasOwnProperty'", "'<toString'"]):
+    put('npy-proto-%d.npy' % i, npy("{'descr': %s, 'fortran_order': False, 'shape': (3,), }" % descr, f8),
+        {'error': 'DtypeError', 'message': 'unsupported .npy dtype'}, 'descr naming a JavaScript prototype property')
+
+def put_numpy(name, data, note):
+    with open(name, 'wb') as f:
+        f.write(data)
+    got = numpy_reads(name)
+    expect = {'error': 'MalformedFileError'} if got is None else dict(ok=True, **got)
+    put(name, data, expect, note)
+
+put_numpy('npy-duplicate-key.npy', npy("{'descr': '<i2', 'descr': '<f8', 'fortran_order': False, 'shape': (3,), }", f8), 'duplicate key: the last wins (NumPy)')
+put_numpy('npy-shape-in-string.npy', npy("{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }", f8), "header with a well-formed shape (control)")
+put('npy-shape-inside-string.npy', npy("{'descr': \"'shape': (1,)\", 'fortran_order': False, 'shape': (3,), }", f8),
+    {'error': 'DtypeError', 'message': 'unsupported .npy dtype'}, "'shape' inside a string value")
+good = npy("{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }", f8)
+b = bytearray(good)
+struct.pack_into('<H', b, 8, struct.unpack_from('<H', b, 8)[0] + 1)
+put('npy-header-len-plus1.npy', bytes(b), {'error': 'MalformedFileError', 'message': 'does not end with a newline'}, 'stale header length (+1): data would shift')
+b = bytearray(good)
+struct.pack_into('<H', b, 8, struct.unpack_from('<H', b, 8)[0] - 1)
+put('npy-header-len-minus1.npy', bytes(b), {'error': 'MalformedFileError', 'message': 'does not end with a newline'}, 'stale header length (-1): data would shift')
+put('npy-structured.npy', npy("{'descr': [('a', '<f8'), ('b', '<i4')], 'fortran_order': False, 'shape': (1,), }", f8[:12]),
+    {'error': 'DtypeError', 'message': 'structured'}, 'structured dtype (was called malformed)')
+put('npy-extra-key.npy', npy("{'descr': '<f8', 'fortran_order': False, 'shape': (3,), 'x': 1}", f8), {'error': 'MalformedFileError', 'message': 'keys'}, 'a key NumPy does not write')
+
 with open('manifest.json', 'w') as f:
     json.dump(manifest, f, indent=1)
     f.write('\n')
