@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import {
+  DisposedError,
   AbortError,
   DimensionError,
   EmptyImageError,
@@ -418,9 +419,16 @@ describe('SymmetricDiffeomorphicRegistration: backend-allocated buffers', () => 
     const warped = map.transform(moving);
     const warpedPlain = plain.transform(moving);
     expect(Array.from(warped.data as Float32Array)).toEqual(Array.from(warpedPlain.data as Float32Array));
+    const inverse = map.inverse();
+    const copy = map.shallowCopy();
     map.dispose();
     expect(live.size).toBe(0);
     expect(map.forward).toBeNull();
-    expect(() => map.transform(moving)).toThrow();
+    expect(() => map.transform(moving)).toThrow(DisposedError);
+    // maps sharing the released fields refuse too, instead of reading reused memory
+    expect(() => inverse.transform(moving)).toThrow(DisposedError);
+    expect(() => inverse.forward).toThrow(DisposedError);
+    expect(() => copy.getForwardField()).toThrow(DisposedError);
+    expect(() => inverse.inverse().transformInverse(moving)).toThrow(DisposedError);
   });
 });
