@@ -76,6 +76,8 @@ describe('diffeo register / apply', () => {
     // one progress line per level (level 1 then level 0)
     expect(r.stdout).toMatch(/level 1 \(\d+x\d+x\d+\): \d+ iterations/);
     expect(r.stdout).toMatch(/level 0 \(24x24x24\): \d+ iterations/);
+    // the summary ends with the smallest det J and the folding count of the applied field
+    expect(r.stdout).toMatch(/min det J [-\d.e+]+, folded voxels \(det J <= 0\) \d+ of 13824/);
 
     const warped = await loadNifti(p('warped.nii.gz'));
     expect(warped.shape).toEqual([N, N, N]);

@@ -283,6 +283,16 @@ export const kernelCases: KernelCases = {
     { label: '3D, anisotropic spacing', make: (r) => [smoothField(r, S3A, 2), S3A, [2, 1, 0.5]] },
     { label: '3D, odd shape, unit spacing', make: (r) => [smoothField(r, S3C, 4), S3C, [1, 1, 1]] },
   ],
+  jacobianDeterminant2d: [
+    { label: '2D, random world-to-grid (rotation, shear)', make: (r) => [new Float32Array(count(S2A)), smoothField(r, S2A, 3), S2A, randomAffine(r, 2, 0.7)] },
+    { label: '2D, null affine, rough field (folds)', make: (r) => [new Float32Array(count(S2B)), randomFloat32(r, count(S2B) * 2, -2, 2), S2B, null] },
+    { label: '2D, a 2-row grid (one-sided differences only)', make: (r) => [new Float32Array(2 * 9), smoothField(r, [2, 9], 2), [2, 9], diagonalAffine([0.5, 2])] },
+  ],
+  jacobianDeterminant3d: [
+    { label: '3D, random world-to-grid', make: (r) => [new Float32Array(count(S3A)), smoothField(r, S3A, 3), S3A, randomAffine(r, 3, 1.3)] },
+    { label: '3D, null affine, rough field (folds)', make: (r) => [new Float32Array(count(S3C)), randomFloat32(r, count(S3C) * 3, -2, 2), S3C, null] },
+    { label: '3D, a single slice', make: (r) => [new Float32Array(6 * 5), smoothField(r, [1, 6, 5], 2), [1, 6, 5], diagonalAffine([1, 0.5, 2])] },
+  ],
   gradientSampler2d: [
     {
       label: '2D, random image and sampling affines',

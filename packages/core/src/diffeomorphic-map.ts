@@ -32,7 +32,9 @@ import { DiffeoError, DimensionError, DisposedError, DtypeError, InvalidArgument
 import type { FieldInput, ImageInput, NdArray, PointsInput } from './ndarray.js';
 import { toField, toFloat32Image, toImage, toPoints, toShape, wrapArray, wrapField } from './ndarray.js';
 import type { Interpolation, KernelOptions } from './fields.js';
-import { checkInterpolation, interpolateVector2d, interpolateVector3d, nearestImageData, simplifyWarpFunctionRaw, warpRaw } from './fields.js';
+import { checkInterpolation, nearestImageData, warpRaw } from './fields.js';
+import { bilinearVector, trilinearVector } from './kernels/interp.js';
+import { simplifyWarpFunctionRaw } from './simplify-warp.js';
 
 /** Constructor options of {@link DiffeomorphicMap} (DIPY's arguments, camelCased). */
 export interface DiffeomorphicMapOptions<D extends Dim = Dim> {
@@ -430,8 +432,8 @@ export class DiffeomorphicMap<D extends Dim = Dim> {
       for (let k = 0; k < dim; k++) x[k] = data[o + k];
       applyAffine(inToWorld, x, 1, w, dim);
       applyAffine(inToGrid, x, 1, g, dim);
-      if (dim === 2) interpolateVector2d(field, shape[0], shape[1], g[0], g[1], v);
-      else interpolateVector3d(field, shape[0], shape[1], (shape as Shape3D)[2], g[0], g[1], g[2], v);
+      if (dim === 2) bilinearVector(field, shape[0], shape[1], g[0], g[1], v, 0);
+      else trilinearVector(field, shape[0], shape[1], (shape as Shape3D)[2], g[0], g[1], g[2], v, 0);
       for (let k = 0; k < dim; k++) w[k] += v[k];
       applyAffine(worldToOut, w, 1, y, dim);
       for (let k = 0; k < dim; k++) out[o + k] = y[k];

@@ -12,7 +12,7 @@ export * from './registry.js';
 export * from './metric.js';
 export { metricGradient } from './metric-gradient.js';
 export { stepDisposedError, assertStepOutput, WorkspaceCache, allocWorkspaceArrays } from './metric-step.js';
-export { tsKernels, ccFactorsNaive2d, ccFactorsNaive3d, orientGradient } from './kernels/index.js';
+export { tsKernels, ccFactorsNaive2d, ccFactorsNaive3d, jacobianDeterminantNaive, determinantNaive, orientGradient } from './kernels/index.js';
 export type { Kernels, KernelName, InversionResult } from './kernels/types.js';
 export {
   isNdArray, toContiguous, toImage, toFloat32Image, toField, toOutputField, toPoints, toShape, sameShape,
@@ -24,11 +24,14 @@ export type {
 export {
   warpImage, transformAffine, composeVectorFields, invertVectorFieldFixedPoint, resampleDisplacementField,
   downsampleScalarField, downsampleDisplacementField, gradient, numpyGradient, reorientVectorField,
-  simplifyWarpFunction, createHarmonicFields2d, createHarmonicFields3d, createCircle, createSphere,
 } from './fields.js';
+export { simplifyWarpFunction } from './simplify-warp.js';
+export { createHarmonicFields2d, createHarmonicFields3d, createCircle, createSphere } from './synthetic.js';
 export type {
   KernelOptions, Interpolation, WarpImageOptions, TransformAffineOptions, ComposeOptions, ComposeResult,
   InvertOptions, InvertResult, GradientOptions,
 } from './fields.js';
 export { DiffeomorphicMap } from './diffeomorphic-map.js';
 export type { DiffeomorphicMapOptions, AffineOption, MapTransformOptions, TransformPointsOptions } from './diffeomorphic-map.js';
+export { jacobianDeterminant, jacobianStats, mapJacobianDeterminant, inverseConsistencyError, qualityReport } from './quality.js';
+export type { JacobianOptions, JacobianStats, InverseConsistencyStats, QualityReport } from './quality.js';

@@ -48,6 +48,7 @@
  * two fields live on different grids (from `getSimplifiedTransform`), which are refused.
  */
 import { writeFileAtomic } from './atomic.js';
+import { nodeFs } from '#platform';
 import { gzipSync } from 'fflate';
 import { gunzip } from './gzip.js';
 import { readWholeFile } from './nifti-read.js';
@@ -440,7 +441,7 @@ export async function saveMapping(pathOrPrefix: string, map: DiffeomorphicMap, o
  */
 export async function loadMapping(pathOrBytes: string | Uint8Array | ArrayBuffer): Promise<DiffeomorphicMap> {
   if (typeof pathOrBytes !== 'string') return parseMapping(pathOrBytes);
-  const fs = await import('node:fs/promises');
+  const fs = await nodeFs();
   let path = mappingFilePath(pathOrBytes);
   if (path !== pathOrBytes && !(await exists(fs, path)) && (await exists(fs, `${pathOrBytes}.nii`))) path = `${pathOrBytes}.nii`;
   return parseMapping(await readWholeFile(path), path);

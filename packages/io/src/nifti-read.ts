@@ -10,6 +10,7 @@ import { gunzipChunks, isGzip } from './gzip.js';
 import type { LoadNiftiOptions, NiftiHeaderInfo, NiftiVolume } from './nifti-types.js';
 import { DTYPE_BY_CODE, HOST_LITTLE_ENDIAN, OTHER_DATATYPES, XFORM_CODES, makeView, reverseAxes, swapBytes } from './nifti-layout.js';
 import { qformRotationZoom } from './nifti-qform.js';
+import { nodeFs } from '#platform';
 
 function malformed(source: string, msg: string, cause?: unknown): never {
   throw new MalformedFileError(`${source}: ${msg}`, cause === undefined ? undefined : { cause });
@@ -469,7 +470,7 @@ export async function loadNifti(pathOrBytes: string | Uint8Array | ArrayBuffer, 
  * with file-system errors as {@link FileAccessError}.
  */
 export async function readWholeFile(path: string): Promise<ArrayBuffer> {
-  const fs = await import('node:fs/promises');
+  const fs = await nodeFs();
   try {
     const fh = await fs.open(path, 'r');
     try {

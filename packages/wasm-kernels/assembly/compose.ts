@@ -15,6 +15,7 @@
  * `out` may equal `d1` (each `d1[i]` is read before `out[i]` is written).
  */
 import { f32r, ldd } from './common';
+import { cornerSum2, cornerSum3 } from './interp';
 import { bi2Pair, even, insideMask, interleave2, odd, R0, R1, R2, S0, S1, S2, tri3Pair, tri3Quad } from './simd';
 
 /** One voxel of {@link compose2d}: writes `out` at `po`, returns `q` or −1 when not inside. */
@@ -27,14 +28,8 @@ function composeVoxel2d(po: usize, d2: usize, stride: i32, lastR: f64, lastC: f6
     const w00 = ea * eb, w01 = ea * cb, w11 = ca * cb, w10 = ca * eb;
     const q00 = d2 + (<usize>(r * stride + c * 2) << 2);
     const q10 = q00 + (<usize>stride << 2);
-    let s0 = f32r(w00 * <f64>load<f32>(q00));
-    s0 = f32r(s0 + w01 * <f64>load<f32>(q00, 8));
-    s0 = f32r(s0 + w11 * <f64>load<f32>(q10, 8));
-    s0 = f32r(s0 + w10 * <f64>load<f32>(q10));
-    let s1 = f32r(w00 * <f64>load<f32>(q00, 4));
-    s1 = f32r(s1 + w01 * <f64>load<f32>(q00, 12));
-    s1 = f32r(s1 + w11 * <f64>load<f32>(q10, 12));
-    s1 = f32r(s1 + w10 * <f64>load<f32>(q10, 4));
+    const s0 = cornerSum2(q00, q10, 0, w00, w01, w11, w10);
+    const s1 = cornerSum2(q00, q10, 4, w00, w01, w11, w10);
     const c0 = <f32>(t * s0 + v0);
     const c1 = <f32>(t * s1 + v1);
     store<f32>(po, c0);
@@ -160,30 +155,9 @@ function composeVoxel3d(po: usize, d2: usize, rowStride: i32, sliceStride: i32, 
     const q0 = d2 + (<usize>(s * sliceStride + r * rowStride + c * 3) << 2);
     const q3 = q0 + rowB, q4 = q0 + sliceB, q7 = q3 + sliceB;
     // corners: q0, q0+1 voxel, q3+1 voxel, q3, then the same on the next slice (q4, q7)
-    let s0 = f32r(w0 * <f64>load<f32>(q0));
-    s0 = f32r(s0 + w1 * <f64>load<f32>(q0, 12));
-    s0 = f32r(s0 + w2 * <f64>load<f32>(q3, 12));
-    s0 = f32r(s0 + w3 * <f64>load<f32>(q3));
-    s0 = f32r(s0 + w4 * <f64>load<f32>(q4));
-    s0 = f32r(s0 + w5 * <f64>load<f32>(q4, 12));
-    s0 = f32r(s0 + w6 * <f64>load<f32>(q7, 12));
-    s0 = f32r(s0 + w7 * <f64>load<f32>(q7));
-    let s1 = f32r(w0 * <f64>load<f32>(q0, 4));
-    s1 = f32r(s1 + w1 * <f64>load<f32>(q0, 16));
-    s1 = f32r(s1 + w2 * <f64>load<f32>(q3, 16));
-    s1 = f32r(s1 + w3 * <f64>load<f32>(q3, 4));
-    s1 = f32r(s1 + w4 * <f64>load<f32>(q4, 4));
-    s1 = f32r(s1 + w5 * <f64>load<f32>(q4, 16));
-    s1 = f32r(s1 + w6 * <f64>load<f32>(q7, 16));
-    s1 = f32r(s1 + w7 * <f64>load<f32>(q7, 4));
-    let s2 = f32r(w0 * <f64>load<f32>(q0, 8));
-    s2 = f32r(s2 + w1 * <f64>load<f32>(q0, 20));
-    s2 = f32r(s2 + w2 * <f64>load<f32>(q3, 20));
-    s2 = f32r(s2 + w3 * <f64>load<f32>(q3, 8));
-    s2 = f32r(s2 + w4 * <f64>load<f32>(q4, 8));
-    s2 = f32r(s2 + w5 * <f64>load<f32>(q4, 20));
-    s2 = f32r(s2 + w6 * <f64>load<f32>(q7, 20));
-    s2 = f32r(s2 + w7 * <f64>load<f32>(q7, 8));
+    const s0 = cornerSum3(q0, q3, q4, q7, 0, w0, w1, w2, w3, w4, w5, w6, w7);
+    const s1 = cornerSum3(q0, q3, q4, q7, 4, w0, w1, w2, w3, w4, w5, w6, w7);
+    const s2 = cornerSum3(q0, q3, q4, q7, 8, w0, w1, w2, w3, w4, w5, w6, w7);
     const c0 = <f32>(t * s0 + v0);
     const c1 = <f32>(t * s1 + v1);
     const c2 = <f32>(t * s2 + v2);

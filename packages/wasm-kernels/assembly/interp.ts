@@ -190,3 +190,39 @@ export function trilinearVector(f: usize, ns: i32, nr: i32, nc: i32, x0: f64, x1
   vec0 = v0; vec1 = v1; vec2 = v2;
   return n == 8 ? 1 : 0;
 }
+
+/**
+ * One component of the all-inside bilinear sum of a 2-component interleaved field:
+ * the corners `(r,c) (r,c+1) (r+1,c+1) (r+1,c)` at `q00`, `q00 + 8`, `q10 + 8`, `q10`
+ * (byte addresses of the component, `off` bytes into the voxel) with weights
+ * `w00, w01, w11, w10`, the running sum rounded to float32 after every corner.
+ * Shared by the composition and the inversion (inlined, so no call cost).
+ */
+// @ts-ignore: decorator
+@inline export function cornerSum2(q00: usize, q10: usize, off: usize,
+  w00: f64, w01: f64, w11: f64, w10: f64): f64 {
+  let s = f32r(w00 * <f64>load<f32>(q00 + off));
+  s = f32r(s + w01 * <f64>load<f32>(q00 + off + 8));
+  s = f32r(s + w11 * <f64>load<f32>(q10 + off + 8));
+  return f32r(s + w10 * <f64>load<f32>(q10 + off));
+}
+
+/**
+ * One component of the all-inside trilinear sum of a 3-component interleaved field:
+ * the corners `q0, q0+1 voxel, q3+1 voxel, q3` on slice `s`, then the same at `q4`, `q7`
+ * on slice `s+1` (byte addresses, `off` bytes into the voxel) with weights `w0..w7`,
+ * the running sum rounded to float32 after every corner. Shared by the composition
+ * and the inversion (inlined).
+ */
+// @ts-ignore: decorator
+@inline export function cornerSum3(q0: usize, q3: usize, q4: usize, q7: usize, off: usize,
+  w0: f64, w1: f64, w2: f64, w3: f64, w4: f64, w5: f64, w6: f64, w7: f64): f64 {
+  let s = f32r(w0 * <f64>load<f32>(q0 + off));
+  s = f32r(s + w1 * <f64>load<f32>(q0 + off + 12));
+  s = f32r(s + w2 * <f64>load<f32>(q3 + off + 12));
+  s = f32r(s + w3 * <f64>load<f32>(q3 + off));
+  s = f32r(s + w4 * <f64>load<f32>(q4 + off));
+  s = f32r(s + w5 * <f64>load<f32>(q4 + off + 12));
+  s = f32r(s + w6 * <f64>load<f32>(q7 + off + 12));
+  return f32r(s + w7 * <f64>load<f32>(q7 + off));
+}

@@ -26,6 +26,7 @@
  *   other voxel (including NaN residuals) takes the exact path.
  */
 import { exactReciprocal, f32r, ldd } from './common';
+import { cornerSum2, cornerSum3 } from './interp';
 import { bi2Pair, bi2Quad, even, insideMask, interleave2, odd, r32, R0 as Q0, R1 as Q1, S0, S1, S2, tri3Pair } from './simd';
 
 /** Residual components of the last `residualVoxel2d/3d` call. */
@@ -51,14 +52,8 @@ function residualVoxel2d(d: usize, stride: i32, lastR: f64, lastC: f64, x0: f64,
     const w00 = ea * eb, w01 = ea * cb, w11 = ca * cb, w10 = ca * eb;
     const q00 = d + (<usize>(r * stride + c * 2) << 2);
     const q10 = q00 + (<usize>stride << 2);
-    let s0 = f32r(w00 * <f64>load<f32>(q00));
-    s0 = f32r(s0 + w01 * <f64>load<f32>(q00, 8));
-    s0 = f32r(s0 + w11 * <f64>load<f32>(q10, 8));
-    s0 = f32r(s0 + w10 * <f64>load<f32>(q10));
-    let s1 = f32r(w00 * <f64>load<f32>(q00, 4));
-    s1 = f32r(s1 + w01 * <f64>load<f32>(q00, 12));
-    s1 = f32r(s1 + w11 * <f64>load<f32>(q10, 12));
-    s1 = f32r(s1 + w10 * <f64>load<f32>(q10, 4));
+    const s0 = cornerSum2(q00, q10, 0, w00, w01, w11, w10);
+    const s1 = cornerSum2(q00, q10, 4, w00, w01, w11, w10);
     c0 = f32r(s0 + v0);
     c1 = f32r(s1 + v1);
   }
@@ -339,30 +334,9 @@ function residualVoxel3d(d: usize, rowStride: i32, sliceStride: i32, lastS: f64,
     const rowB = <usize>rowStride << 2, sliceB = <usize>sliceStride << 2;
     const q0 = d + (<usize>(s * sliceStride + r * rowStride + c * 3) << 2);
     const q3 = q0 + rowB, q4 = q0 + sliceB, q7 = q3 + sliceB;
-    let s0 = f32r(w0 * <f64>load<f32>(q0));
-    s0 = f32r(s0 + w1 * <f64>load<f32>(q0, 12));
-    s0 = f32r(s0 + w2 * <f64>load<f32>(q3, 12));
-    s0 = f32r(s0 + w3 * <f64>load<f32>(q3));
-    s0 = f32r(s0 + w4 * <f64>load<f32>(q4));
-    s0 = f32r(s0 + w5 * <f64>load<f32>(q4, 12));
-    s0 = f32r(s0 + w6 * <f64>load<f32>(q7, 12));
-    s0 = f32r(s0 + w7 * <f64>load<f32>(q7));
-    let s1 = f32r(w0 * <f64>load<f32>(q0, 4));
-    s1 = f32r(s1 + w1 * <f64>load<f32>(q0, 16));
-    s1 = f32r(s1 + w2 * <f64>load<f32>(q3, 16));
-    s1 = f32r(s1 + w3 * <f64>load<f32>(q3, 4));
-    s1 = f32r(s1 + w4 * <f64>load<f32>(q4, 4));
-    s1 = f32r(s1 + w5 * <f64>load<f32>(q4, 16));
-    s1 = f32r(s1 + w6 * <f64>load<f32>(q7, 16));
-    s1 = f32r(s1 + w7 * <f64>load<f32>(q7, 4));
-    let s2 = f32r(w0 * <f64>load<f32>(q0, 8));
-    s2 = f32r(s2 + w1 * <f64>load<f32>(q0, 20));
-    s2 = f32r(s2 + w2 * <f64>load<f32>(q3, 20));
-    s2 = f32r(s2 + w3 * <f64>load<f32>(q3, 8));
-    s2 = f32r(s2 + w4 * <f64>load<f32>(q4, 8));
-    s2 = f32r(s2 + w5 * <f64>load<f32>(q4, 20));
-    s2 = f32r(s2 + w6 * <f64>load<f32>(q7, 20));
-    s2 = f32r(s2 + w7 * <f64>load<f32>(q7, 8));
+    const s0 = cornerSum3(q0, q3, q4, q7, 0, w0, w1, w2, w3, w4, w5, w6, w7);
+    const s1 = cornerSum3(q0, q3, q4, q7, 4, w0, w1, w2, w3, w4, w5, w6, w7);
+    const s2 = cornerSum3(q0, q3, q4, q7, 8, w0, w1, w2, w3, w4, w5, w6, w7);
     c0 = f32r(s0 + v0);
     c1 = f32r(s1 + v1);
     c2 = f32r(s2 + v2);

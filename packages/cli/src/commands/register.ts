@@ -7,7 +7,7 @@
  * warped onto the static grid (with the static affine) and the mapping.
  */
 import { resolve } from 'node:path';
-import { createContext, type Dim, type KernelContext, type SimilarityMetric } from '@diffeo/core';
+import { createContext, jacobianStats, mapJacobianDeterminant, type Dim, type KernelContext, type SimilarityMetric } from '@diffeo/core';
 import { mappingFilePath, saveMapping, saveNifti } from '@diffeo/io';
 import { ccMetric } from '@diffeo/metrics-cc';
 import { ssdMetric } from '@diffeo/metrics-ssd';
@@ -134,6 +134,10 @@ export interface RegisterResult {
   readonly energy: number;
   /** Normalised cross-correlation of the static image and the warped moving image. */
   readonly ncc: number;
+  /** Smallest world-space Jacobian determinant of the field that warps the moving image onto the static grid. */
+  readonly minDetJ: number;
+  /** Voxels of that field with `det J ≤ 0` (folded). */
+  readonly foldedVoxels: number;
 }
 
 /** Hooks of a programmatic run. */
@@ -289,16 +293,20 @@ export async function runRegister(o: RegisterOptions, hooks: RegisterHooks = {})
   progress.update(1, outWarped);
   await saveMapping(outMapping, map, { overwrite: force });
   progress.update(2, outMapping);
+  const jac = jacobianStats(mapJacobianDeterminant(map, map.isInverse ? 'backward' : 'forward', { context }).data);
   map.dispose();
   const totalSeconds = (performance.now() - t0) / 1000;
   progress.end(`  registered in ${seconds.toFixed(2)} s, outputs written, done in ${totalSeconds.toFixed(2)} s; NCC(static, warped moving) = ${score.toFixed(4)}`);
   progress.log(`  wrote ${outWarped} (moving image on the static grid)`);
   progress.log(`  wrote ${outMapping} (mapping; apply it with: diffeo apply --mapping ${outMapping} --moving IMAGE --out OUT)`);
+  progress.log(`  min det J ${jac.minDetJ.toPrecision(4)}, folded voxels (det J <= 0) ${jac.foldedVoxels} of ${jac.voxels} (details: diffeo qc --mapping ${outMapping})`);
   const energies = sdr.fullEnergyProfile;
   return {
     outWarped, outMapping, seconds, totalSeconds,
     iterationsPerLevel: sdr.iterationsPerLevel.slice(),
     energy: energies.length > 0 ? energies[energies.length - 1] : NaN,
     ncc: score,
+    minDetJ: jac.minDetJ,
+    foldedVoxels: jac.foldedVoxels,
   };
 }

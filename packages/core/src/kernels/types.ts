@@ -104,6 +104,16 @@ export interface Kernels {
    */
   conditionStep(step: Float32Array, shape: Shape2D | Shape3D, spacing: ArrayLike<number>): number;
   /**
+   * World-space Jacobian determinant of `x ↦ x + u(x)` (`kernels/jacobian.ts`):
+   * `out[v] = f32(det(I + G·M⁻¹))` per voxel, `G[a][k] = ∂u_a/∂(array axis k)` by
+   * `numpy.gradient`'s scheme in double, `M⁻¹` the linear part of `W` (the field grid's
+   * world-to-grid; null = identity). `field` is `prod(shape)·2` float32 in world units,
+   * `out` `prod(shape)` float32 (dimensionless).
+   */
+  jacobianDeterminant2d(out: Float32Array, field: Float32Array, shape: Shape2D, W: Affine): void;
+  /** 3D version of {@link Kernels.jacobianDeterminant2d}. */
+  jacobianDeterminant3d(out: Float32Array, field: Float32Array, shape: Shape3D, W: Affine): void;
+  /**
    * DIPY's physical-space gradient sampler (`vector_fields.gradient`, README note 6):
    * central differences at `x ± spacing/2` in world space, sampled bilinearly;
    * 0 and `inside = 0` when a sample is not inside.
