@@ -28,6 +28,7 @@ import type { AffineLike } from './affine.js';
 import { applyAffine, invertAffine, mulAffine, scalingAffine, toAffine } from './affine.js';
 import type { KernelContext } from './registry.js';
 import { defaultContext } from './registry.js';
+import { checkOptionKeys } from './options.js';
 import { DiffeoError, DimensionError, DisposedError, DtypeError, InvalidArgumentError, NonFiniteError, ShapeMismatchError } from './errors.js';
 import type { FieldInput, ImageInput, NdArray, PointsInput } from './ndarray.js';
 import { toField, toFloat32Image, toImage, toPoints, toShape, wrapArray, wrapField } from './ndarray.js';
@@ -169,6 +170,7 @@ export class DiffeomorphicMap<D extends Dim = Dim> {
     if (options === null || typeof options !== 'object') {
       throw new InvalidArgumentError('DiffeomorphicMap needs an options object { dim, dispShape, ... }.');
     }
+    checkOptionKeys(options, ['dim', 'dispShape', 'dispGridToWorld', 'domainShape', 'domainGridToWorld', 'codomainShape', 'codomainGridToWorld', 'prealign'], 'DiffeomorphicMap options');
     const dim = options.dim;
     if (dim !== 2 && dim !== 3) throw new DimensionError(`dim must be 2 or 3; got ${String(dim)}.`);
     this.dim = dim;

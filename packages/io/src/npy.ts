@@ -5,7 +5,7 @@
  * (`|` for single bytes), C or Fortran order. Parsed data is returned in C order
  * (Fortran-ordered files are transposed on read) in native byte order.
  */
-import { DtypeError, MalformedFileError } from '@diffeo/core';
+import { DtypeError, MalformedFileError, checkOptionKeys } from '@diffeo/core';
 import { PyLiteralSyntaxError, parsePyLiteral, type PyValue } from './py-literal.js';
 
 /** The dtypes diffeo reads and writes, as NumPy type codes without the byte-order mark. */
@@ -222,6 +222,7 @@ function checkedDtype(data: NpyData, shape: readonly number[], options: Serializ
  * @param shape - array shape.
  */
 export function serializeNpy(data: NpyData, shape: readonly number[], options: SerializeNpyOptions = {}): Uint8Array {
+  checkOptionKeys(options, ['dtype', 'bigEndian', 'fortranOrder'], 'serializeNpy options');
   const { code, n } = checkedDtype(data, shape, options);
   const info = DTYPES[code];
   const head = npyHeader(code, info.size, shape, options);

@@ -8,7 +8,8 @@
  */
 import { resolve } from 'node:path';
 import { createContext, jacobianStats, mapJacobianDeterminant, type Dim, type KernelContext, type SimilarityMetric } from '@diffeo/core';
-import { mappingFilePath, saveMapping, saveNifti } from '@diffeo/io';
+import { mappingFilePath, serializeMapping, serializeNifti } from '@diffeo/io';
+import { OutputSet } from '../outputs.js';
 import { ccMetric } from '@diffeo/metrics-cc';
 import { ssdMetric } from '@diffeo/metrics-ssd';
 import { SymmetricDiffeomorphicRegistration, type RegistrationEvent } from '@diffeo/syn';
@@ -233,6 +234,23 @@ export async function runRegister(o: RegisterOptions, hooks: RegisterHooks = {})
   // Refuse early, not after minutes of registration.
   checkOutput(outWarped, '--out-warped', force);
   checkOutput(outMapping, '--out-mapping', force);
+  // Writable folders checked now; outputs written as a set at the end (all or none).
+  const outputs = await OutputSet.prepare([
+    { path: outWarped, option: '--out-warped' },
+    { path: outMapping, option: '--out-mapping' },
+  ], force);
+  try {
+    return await registerInto(o, hooks, outputs, outWarped, outMapping);
+  } finally {
+    await outputs.abort(); // a no-op after a successful commit
+  }
+}
+
+async function registerInto(o: RegisterOptions, hooks: RegisterHooks, outputs: OutputSet, outWarped: string, outMapping: string): Promise<RegisterResult> {
+  const metricName = o.metric ?? 'cc';
+  const levelIters = o.levelIters ?? [10, 10, 5];
+  const { stepLength, invIter, invTol, optTol, ssSigmaFactor, sigmaDiff, radius, smooth, innerIter, volIdx } = o;
+  const quiet = o.quiet === true;
 
   const statik = await loadInput(resolve(o.static), '--static', volIdx);
   const moving = await loadInput(resolve(o.moving), '--moving', volIdx);
@@ -289,10 +307,12 @@ export async function runRegister(o: RegisterOptions, hooks: RegisterHooks = {})
   const warped = map.transform({ data: moving.data, shape: moving.shape });
   const score = ncc(statik.data, warped.data);
   progress.start('writing outputs', 2);
-  await saveNifti(outWarped, { data: warped.data as Float32Array, shape: statik.fileShape }, statik.fileAffine, { overwrite: force });
+  const gz = (p: string): boolean => p.toLowerCase().endsWith('.gz');
+  await outputs.stage(outWarped, serializeNifti({ data: warped.data as Float32Array, shape: statik.fileShape }, statik.fileAffine, { gzip: gz(outWarped) }));
   progress.update(1, outWarped);
-  await saveMapping(outMapping, map, { overwrite: force });
+  await outputs.stage(outMapping, serializeMapping(map, { gzip: gz(outMapping) }));
   progress.update(2, outMapping);
+  await outputs.commit();
   const jac = jacobianStats(mapJacobianDeterminant(map, map.isInverse ? 'backward' : 'forward', { context }).data);
   map.dispose();
   const totalSeconds = (performance.now() - t0) / 1000;
