@@ -28,8 +28,19 @@ export type ParsedOptions<O extends OptionSpec> = ReturnType<typeof parseArgs<{ 
 
 /** Parses `args` strictly against `options`; a usage error names the command's usage line. */
 export function parse<O extends OptionSpec>(args: string[], options: O, usage: string): ParsedOptions<O> {
+  // `--sigma-diff -1`: Node's parser takes "-1" for an option and calls the value ambiguous.
+  // A string option followed by a negative number gets it as its value (then range-checked).
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    const spec = a.startsWith('--') && !a.includes('=') ? (options as Record<string, { type: string }>)[a.slice(2)] : undefined;
+    if (spec?.type === 'string' && i + 1 < args.length && /^-(\d|\.\d|Infinity)/.test(args[i + 1])) {
+      joined.push(`${a}=${args[i + 1]}`);
+      i++;
+    } else joined.push(a);
+  }
   try {
-    return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
+    return parseArgs({ args: joined, options, strict: true, allowPositionals: false }).values;
   } catch (e) {
     throw new CliError(`${errorText(e)} (${usage.split('\n')[0]})`, 2);
   }

@@ -85,7 +85,7 @@ export async function loadInput(path: string, role: string, volIdx: number | und
   try {
     nii = await loadNifti(path);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
+    const code = (e as { systemCode?: string }).systemCode ?? (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new CliError(`${role} ${path}: no such file`);
     if (code === 'EISDIR') throw new CliError(`${role} ${path}: is a folder, not a NIfTI file`);
     const msg = describeError(e);

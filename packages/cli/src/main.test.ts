@@ -217,3 +217,12 @@ describe('diffeo register / apply', () => {
     expect(existsSync(p('never.nii.gz'))).toBe(false);
   });
 });
+
+describe('negative option values (issue 11 item 9)', () => {
+  it('--sigma-diff -1 is reported as out of range, not as an ambiguous argument', () => {
+    const r = run(['register', '--static', 'a.nii', '--moving', 'b.nii', '--sigma-diff', '-1']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/sigma-diff/);
+    expect(r.stderr).not.toMatch(/ambiguous/);
+  });
+});

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import ndarray from 'ndarray';
 import {
-  DiffeoError, DiffeomorphicMap, DimensionError, DtypeError, InvalidAffineError, InvalidArgumentError, NonFiniteError,
+  DiffeoError, DiffeomorphicMap, DimensionError, DisposedError, DtypeError, InvalidAffineError, InvalidArgumentError, NonFiniteError,
   ShapeMismatchError, createCircle, createHarmonicFields2d, createHarmonicFields3d, createSphere, invertVectorFieldFixedPoint,
   mulAffine, type Affine,
 } from '@diffeo/core';
@@ -411,5 +411,39 @@ describe('DiffeomorphicMap.getSimplifiedTransform (DIPY test_diffeomorphic_map_s
     const domImg = createSphere(24, 24, 24, 8);
     const e2 = map.transformInverse(domImg), w2 = simplified.transformInverse(domImg);
     for (let p = 0; p < e2.data.length; p++) expect(Math.abs(w2.data[p] - e2.data[p])).toBeLessThan(1.5e-5);
+  });
+});
+
+describe('DiffeomorphicMap: disposal and raw assignment (issue 11 items 4 and 10)', () => {
+  const image = { data: new Float32Array(16).map((_, i) => i), shape: [4, 4] };
+  it('maps sharing disposed fields (inverse, shallowCopy) throw DisposedError instead of reading released memory', () => {
+    const map = new DiffeomorphicMap({ dim: 2, dispShape: [4, 4], domainShape: [4, 4], codomainShape: [4, 4] });
+    map.allocate();
+    const inverse = map.inverse();
+    const copy = map.shallowCopy();
+    expect(Array.from(inverse.transform(image).data)).toEqual(Array.from(image.data)); // identity
+    map.dispose();
+    expect(map.forward).toBeNull();
+    for (const m of [map, inverse, copy]) {
+      expect(() => m.transform(image)).toThrow(DisposedError);
+      expect(() => m.transformInverse(image)).toThrow(DisposedError);
+      expect(() => m.getBackwardField()).toThrow(DisposedError);
+    }
+    expect(() => inverse.forward).toThrow(DisposedError);
+    expect(() => copy.backward).toThrow(DisposedError);
+    map.dispose(); // twice is harmless
+    // New fields make a disposed map usable again; its old copies stay refused.
+    map.allocate();
+    expect(Array.from(map.transform(image).data)).toEqual(Array.from(image.data));
+    expect(() => inverse.transform(image)).toThrow(DisposedError);
+  });
+
+  it('refuses a raw field with NaN or infinity through the forward/backward setters', () => {
+    const map = new DiffeomorphicMap({ dim: 2, dispShape: [4, 4], domainShape: [4, 4], codomainShape: [4, 4] });
+    const f = new Float32Array(32);
+    f[7] = Number.NaN;
+    expect(() => { map.forward = f; }).toThrow(NonFiniteError);
+    f[7] = Number.POSITIVE_INFINITY;
+    expect(() => { map.backward = f; }).toThrow(/index 7/);
   });
 });

@@ -28,7 +28,8 @@ import type { AffineLike } from './affine.js';
 import { applyAffine, invertAffine, mulAffine, scalingAffine, toAffine } from './affine.js';
 import type { KernelContext } from './registry.js';
 import { defaultContext } from './registry.js';
-import { DiffeoError, DimensionError, DtypeError, InvalidArgumentError, ShapeMismatchError } from './errors.js';
+import { checkOptionKeys } from './options.js';
+import { DiffeoError, DimensionError, DisposedError, DtypeError, InvalidArgumentError, NonFiniteError, ShapeMismatchError } from './errors.js';
 import type { FieldInput, ImageInput, NdArray, PointsInput } from './ndarray.js';
 import { toField, toFloat32Image, toImage, toPoints, toShape, wrapArray, wrapField } from './ndarray.js';
 import type { Interpolation, KernelOptions } from './fields.js';
@@ -85,6 +86,12 @@ export interface TransformPointsOptions {
 /** Throws the "not ready" error for a missing field. */
 function notReady(which: string): never {
   throw new DiffeoError('NOT_READY', `The ${which} displacement field is not set; call allocate() or set${which === 'forward' ? 'Forward' : 'Backward'}Field() first.`);
+}
+
+function disposed(): never {
+  throw new DisposedError(
+    'this DiffeomorphicMap was disposed (by its own dispose(), or by that of the map it shares its fields with through inverse() or shallowCopy()): its fields were released and may hold other data now. Keep the map until you are done with it and its inverses, or set new fields first.',
+  );
 }
 
 function product(shape: readonly number[]): number {
@@ -146,6 +153,11 @@ export class DiffeomorphicMap<D extends Dim = Dim> {
   private preInv: Affine;
   private fwd: Float32Array | null = null;
   private bwd: Float32Array | null = null;
+  /**
+   * Shared by this map and every map made from it by `inverse()` / `shallowCopy()` (they
+   * share the field arrays); `dispose()` marks it, so none of them reads released memory.
+   */
+  private lease: { disposed: boolean } = { disposed: false };
   private fwdShape: ShapeOf<D>;
   private bwdShape: ShapeOf<D>;
 
@@ -158,6 +170,7 @@ export class DiffeomorphicMap<D extends Dim = Dim> {
     if (options === null || typeof options !== 'object') {
       throw new InvalidArgumentError('DiffeomorphicMap needs an options object { dim, dispShape, ... }.');
     }
+    checkOptionKeys(options, ['dim', 'dispShape', 'dispGridToWorld', 'domainShape', 'domainGridToWorld', 'codomainShape', 'codomainGridToWorld', 'prealign'], 'DiffeomorphicMap options');
     const dim = options.dim;
     if (dim !== 2 && dim !== 3) throw new DimensionError(`dim must be 2 or 3; got ${String(dim)}.`);
     this.dim = dim;
@@ -203,11 +216,25 @@ export class DiffeomorphicMap<D extends Dim = Dim> {
    * units; `null` until {@link allocate} or an assignment. Not affected by
    * `isInverse`. Assigning checks the length against `dispShape` and shares the array.
    */
-  get forward(): Float32Array | null { return this.fwd; }
-  set forward(f: Float32Array | null) { this.fwd = this.checkRaw(f, 'forward'); this.fwdShape = this.dispShape; }
+  get forward(): Float32Array | null { return this.held(this.fwd); }
+  set forward(f: Float32Array | null) { const c = this.checkRaw(f, 'forward'); this.renew(); this.fwd = c; this.fwdShape = this.dispShape; }
   /** The raw backward field (see {@link forward}). */
-  get backward(): Float32Array | null { return this.bwd; }
-  set backward(f: Float32Array | null) { this.bwd = this.checkRaw(f, 'backward'); this.bwdShape = this.dispShape; }
+  get backward(): Float32Array | null { return this.held(this.bwd); }
+  set backward(f: Float32Array | null) { const c = this.checkRaw(f, 'backward'); this.renew(); this.bwd = c; this.bwdShape = this.dispShape; }
+
+  /** `f`, unless it is an array a `dispose()` released (then {@link DisposedError}). */
+  private held(f: Float32Array | null): Float32Array | null {
+    if (f !== null && this.lease.disposed) disposed();
+    return f;
+  }
+
+  /** Before new fields are set on a disposed map: drop every released array, start a new lease. */
+  private renew(): void {
+    if (!this.lease.disposed) return;
+    this.lease = { disposed: false };
+    this.fwd = null;
+    this.bwd = null;
+  }
 
   private checkRaw(f: Float32Array | null, which: string): Float32Array | null {
     if (f === null) return null;
@@ -217,6 +244,11 @@ export class DiffeomorphicMap<D extends Dim = Dim> {
     const n = product(this.dispShape) * this.dim;
     if (f.length !== n) {
       throw new ShapeMismatchError(`${which} has ${f.length} values; a field on the displacement grid [${this.dispShape.join(', ')}] needs ${n}.`);
+    }
+    for (let i = 0; i < n; i++) {
+      if (!Number.isFinite(f[i])) {
+        throw new NonFiniteError(`${which} has a non-finite value (${f[i]}) at index ${i}; a displacement field must be finite everywhere.`);
+      }
     }
     return f;
   }
@@ -228,6 +260,7 @@ export class DiffeomorphicMap<D extends Dim = Dim> {
 
   /** Sets both fields to zeros on the displacement grid (the identity transformation). */
   allocate(): void {
+    this.renew();
     const n = product(this.dispShape) * this.dim;
     this.fwd = new Float32Array(n);
     this.bwd = new Float32Array(n);
@@ -241,13 +274,17 @@ export class DiffeomorphicMap<D extends Dim = Dim> {
    * @throws {ShapeMismatchError} grid ≠ `dispShape` or last axis ≠ d; {@link NonFiniteError} NaN/∞.
    */
   setForwardField(field: FieldInput): void {
-    this.fwd = toField(field, 'forward field', this.dim, this.dispShape).data;
+    const f = toField(field, 'forward field', this.dim, this.dispShape).data;
+    this.renew();
+    this.fwd = f;
     this.fwdShape = this.dispShape;
   }
 
   /** Sets the raw backward field (see {@link setForwardField}). */
   setBackwardField(field: FieldInput): void {
-    this.bwd = toField(field, 'backward field', this.dim, this.dispShape).data;
+    const f = toField(field, 'backward field', this.dim, this.dispShape).data;
+    this.renew();
+    this.bwd = f;
     this.bwdShape = this.dispShape;
   }
 
@@ -266,12 +303,14 @@ export class DiffeomorphicMap<D extends Dim = Dim> {
   }
 
   private view(which: 'forward' | 'backward'): NdArray<Float32Array> {
+    if (this.lease.disposed) disposed();
     const f = which === 'forward' ? this.fwd : this.bwd;
     if (f === null) notReady(which);
     return wrapField(f, this.fieldShape(which));
   }
 
   private raw(which: 'forward' | 'backward'): Float32Array {
+    if (this.lease.disposed) disposed();
     const f = which === 'forward' ? this.fwd : this.bwd;
     if (f === null) notReady(which);
     const shape = this.fieldShape(which);
@@ -457,7 +496,10 @@ export class DiffeomorphicMap<D extends Dim = Dim> {
    * `shallowCopy()`) must not be used afterwards either; calling it twice is harmless.
    */
   dispose(): void {
-    for (const f of [this.fwd, this.bwd]) if (f !== null && f.length > 0) this.context.freeFloat32(f);
+    if (!this.lease.disposed) {
+      for (const f of [this.fwd, this.bwd]) if (f !== null && f.length > 0) this.context.freeFloat32(f);
+    }
+    this.lease.disposed = true;
     this.fwd = null;
     this.bwd = null;
   }

@@ -17,7 +17,10 @@ export type DiffeoErrorCode =
   | 'FILE_EXISTS'
   | 'NOT_READY'
   | 'UNAVAILABLE'
-  | 'ABORTED';
+  | 'ABORTED'
+  | 'DISPOSED'
+  | 'FILE_ACCESS'
+  | 'RESOURCE_LIMIT';
 
 /** Base class of all diffeo errors. */
 export class DiffeoError extends Error {
@@ -115,5 +118,45 @@ export class AbortError extends DiffeoError {
   constructor(message = 'The operation was aborted.') {
     super('ABORTED', message);
     this.name = 'AbortError';
+  }
+}
+
+/** An object (a map, a step, a workspace) used after its `dispose()` released its memory. */
+export class DisposedError extends DiffeoError {
+  constructor(message: string) {
+    super('DISPOSED', message);
+    this.name = 'DisposedError';
+  }
+}
+
+/**
+ * A run or a read that cannot fit in memory (or in a typed array, or in the 4 GiB of a
+ * WebAssembly memory), or whose cost would explode; refused before allocating.
+ */
+export class ResourceLimitError extends DiffeoError {
+  /** The estimated peak memory in bytes, when the refusal comes from an estimate. */
+  readonly estimatedBytes: number | undefined;
+  constructor(message: string, estimatedBytes?: number) {
+    super('RESOURCE_LIMIT', message);
+    this.name = 'ResourceLimitError';
+    this.estimatedBytes = estimatedBytes;
+  }
+}
+
+/**
+ * A file or folder that cannot be read or written: missing, not permitted, read-only, full
+ * disk. `cause` holds the system error; `path` the file concerned.
+ */
+export class FileAccessError extends DiffeoError {
+  /** The file or folder concerned. */
+  readonly path: string;
+  /** The system error code (`ENOENT`, `EACCES`, `EROFS`, `ENOSPC`, ...), when there is one. */
+  readonly systemCode: string | undefined;
+  constructor(message: string, path: string, options?: { cause?: unknown }) {
+    super('FILE_ACCESS', message, options);
+    this.name = 'FileAccessError';
+    this.path = path;
+    const c = options?.cause as { code?: unknown } | undefined;
+    this.systemCode = typeof c?.code === 'string' ? c.code : undefined;
   }
 }

@@ -5,6 +5,8 @@
  */
 export * from './types.js';
 export * from './errors.js';
+export { checkOptionKeys, nearestName } from './options.js';
+export { fileAccessError } from './file-access.js';
 export * from './affine.js';
 export * from './registry.js';
 export * from './metric.js';
@@ -14,7 +16,7 @@ export { tsKernels, ccFactorsNaive2d, ccFactorsNaive3d, jacobianDeterminantNaive
 export type { Kernels, KernelName, InversionResult } from './kernels/types.js';
 export {
   isNdArray, toContiguous, toImage, toFloat32Image, toField, toOutputField, toPoints, toShape, sameShape,
-  wrapArray, wrapField, scatterInto, assertFinite,
+  wrapArray, wrapField, scatterInto, assertFinite, checkViewExtent,
 } from './ndarray.js';
 export type {
   NdArray, InputData, PlainArray, ArrayInput, ImageInput, FieldInput, PointsInput, ContiguousImage, ContiguousField,

@@ -159,3 +159,25 @@ describe('points', () => {
     expect(() => toPoints([[1, NaN]], 2)).toThrow(NonFiniteError);
   });
 });
+
+describe('strided views are checked against their data (issue 11 item 7)', () => {
+  it('refuses views whose strides or offset run past the data, with a typed error naming the range', () => {
+    const data = new Int16Array(12);
+    // 4 rows of stride 4 need indices up to 15 in a 12-element buffer.
+    expect(() => toContiguous(ndarray(data, [4, 3], [4, 1], 0), 'static image')).toThrow(ShapeMismatchError);
+    expect(() => toContiguous(ndarray(data, [4, 3], [4, 1], 0), 'static image')).toThrow(/static image.*elements 0 to 14.*has 12/);
+    // A negative stride reaching below 0.
+    expect(() => toContiguous(ndarray(new Float32Array(6), [3, 2], [-2, 1], 2))).toThrow(ShapeMismatchError);
+    // A non-integer stride.
+    expect(() => toContiguous(ndarray(new Float32Array(6), [3, 2], [2.5, 1], 0))).toThrow(/stride 0 must be an integer/);
+    // The same checks for the in-place output and for scatterInto.
+    expect(() => toOutputField(ndarray(new Float32Array(16), [3, 3, 2], [6, 2, 1], 0), [3, 3], 2)).toThrow(ShapeMismatchError);
+    expect(() => scatterInto(ndarray(new Float32Array(4), [2, 2], [3, 1], 0), [1, 2, 3, 4])).toThrow(ShapeMismatchError);
+  });
+
+  it('accepts views that stay inside, including flipped ones reaching index 0 exactly', () => {
+    const data = iota(6);
+    const flipped = toContiguous(ndarray(data, [3, 2], [-2, 1], 4));
+    expect(Array.from(flipped.data)).toEqual([4, 5, 2, 3, 0, 1]);
+  });
+});

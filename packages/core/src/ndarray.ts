@@ -144,6 +144,34 @@ function sameKind<T extends NumericArray>(a: T, length: number): T {
   return new Ctor(length);
 }
 
+/**
+ * Checks that every element a strided view addresses lies inside its data: with
+ * `p = offset + Σ i_k·stride_k` over `0 ≤ i_k < shape_k`, the smallest and largest `p`
+ * must be in `[0, length)`. Strides and the offset must be integers.
+ * @throws {ShapeMismatchError} naming the view and the index range it would read.
+ */
+export function checkViewExtent(shape: readonly number[], stride: readonly number[], offset: number, length: number, what: string): void {
+  if (stride.length !== shape.length) {
+    throw new ShapeMismatchError(`${what}: view has ${shape.length} dimensions but ${stride.length} strides.`);
+  }
+  if (!Number.isSafeInteger(offset)) throw new InvalidArgumentError(`${what}: view offset must be an integer; got ${offset}.`);
+  let lo = offset;
+  let hi = offset;
+  for (let k = 0; k < shape.length; k++) {
+    if (shape[k] === 0) return; // an empty view reads nothing
+    const s = stride[k];
+    if (!Number.isSafeInteger(s)) throw new InvalidArgumentError(`${what}: view stride ${k} must be an integer; got ${s}.`);
+    const reach = (shape[k] - 1) * s;
+    if (reach < 0) lo += reach;
+    else hi += reach;
+  }
+  if (lo < 0 || hi >= length) {
+    throw new ShapeMismatchError(
+      `${what}: view of shape ${describeShape(shape)} with strides [${stride.join(', ')}] at offset ${offset} addresses elements ${lo} to ${hi}, but its data has ${length}; the view runs past its data (check the strides and the offset).`,
+    );
+  }
+}
+
 /** Copies a strided view into a new contiguous C-order array of the same element type. */
 function gather<T extends NumericArray>(data: T, shape: readonly number[], stride: readonly number[], offset: number): T {
   const n = product(shape);
@@ -210,6 +238,7 @@ export function toContiguous(input: ArrayInput, what = 'array', shapeOverride?: 
     const { arr, copied } = normaliseData(input.data, what);
     const stride = input.stride;
     const offset = input.offset;
+    checkViewExtent(shape, stride, offset, arr.length, what);
     if (isCContiguous(shape, stride)) {
       if (offset < 0 || offset + n > arr.length) {
         throw new ShapeMismatchError(`${what}: view of shape ${describeShape(shape)} at offset ${offset} runs past its data of length ${arr.length}.`);
@@ -351,6 +380,7 @@ export function toOutputField(out: FieldInput, gridShape: readonly number[], dim
   }
   const n = product(full);
   const offset = isNdArray(out) ? out.offset : 0;
+  if (isNdArray(out)) checkViewExtent(out.shape, out.stride, offset, out.data.length, what);
   if (offset + n > out.data.length) throw new ShapeMismatchError(`${what} runs past the end of its data.`);
   return offset === 0 && out.data.length === n ? out.data : out.data.subarray(offset, offset + n);
 }
@@ -432,6 +462,7 @@ export function scatterInto(view: NdArray<ndarray.Data<number>>, values: ArrayLi
   const shape = view.shape;
   const n = product(shape);
   if (values.length !== n) throw new ShapeMismatchError(`cannot write ${values.length} values into a view of shape ${describeShape(shape)}.`);
+  checkViewExtent(shape, view.stride, view.offset, (view.data as unknown as ArrayLike<number>).length, 'output view');
   const nd = shape.length;
   const stride = view.stride;
   const data = view.data as unknown as { [i: number]: number };

@@ -3,7 +3,7 @@
  * `#platform`, whose browser build has none, so the byte-level functions of
  * @diffeo/io stay usable in browsers).
  */
-import { FileExistsError } from '@diffeo/core';
+import { FileExistsError, fileAccessError } from '@diffeo/core';
 import { nodeFs, nodePath } from '#platform';
 
 /** Options of {@link writeFileAtomic}. */
@@ -24,20 +24,28 @@ async function exists(fs: typeof import('node:fs/promises'), p: string): Promise
 
 /**
  * Writes `bytes` to `path` atomically: the bytes go to a temporary file in the same
- * folder, which is then renamed onto `path` (with `overwrite`) or hard-linked to it
- * (without: `link` fails instead of replacing, an atomic "create if absent"; on file
- * systems without hard links, check then rename). Readers never see a partial file,
- * and an existing file is never replaced unless asked.
- * @throws FileExistsError when `path` exists and `overwrite` is not set.
+ * folder, which {@link commitTempFile} then moves onto `path`. Readers never see a
+ * partial file, and an existing file is never replaced unless asked.
+ * @throws FileExistsError when `path` exists and `overwrite` is not set; FileAccessError
+ *   (naming `path`, never the temporary file) when the folder is missing, read-only or full.
  */
 export async function writeFileAtomic(path: string, bytes: Uint8Array, options: WriteFileAtomicOptions = {}): Promise<void> {
   const fs = await nodeFs();
   const pathMod = await nodePath();
   const overwrite = options.overwrite === true;
   const existsMsg = `${path} already exists; pass { overwrite: true } to replace it, or choose another name.`;
-  if (!overwrite && (await exists(fs, path))) throw new FileExistsError(existsMsg);
+  try {
+    if (!overwrite && (await exists(fs, path))) throw new FileExistsError(existsMsg);
+  } catch (e) {
+    throw fileAccessError(e, path, 'write');
+  }
   const tmp = pathMod.join(pathMod.dirname(path), `.${pathMod.basename(path)}.${process.pid}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`);
-  await fs.writeFile(tmp, bytes, { flag: 'wx' });
+  try {
+    await fs.writeFile(tmp, bytes, { flag: 'wx' });
+  } catch (e) {
+    await fs.rm(tmp, { force: true }).catch(() => undefined);
+    throw fileAccessError(e, path, 'write');
+  }
   await commitTempFile(tmp, path, overwrite);
 }
 
@@ -45,10 +53,11 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array, options: 
  * Moves a finished temporary file `tmp` (in the same folder) onto `path`: renamed over it
  * with `overwrite`, otherwise hard-linked (an atomic "create if absent"; check then rename
  * on file systems without hard links). The temporary file is removed in every case.
- * @throws FileExistsError when `path` exists and `overwrite` is not set.
+ * @throws FileExistsError when `path` exists and `overwrite` is not set; FileAccessError
+ *   (naming `path`) when it cannot be written.
  */
 export async function commitTempFile(tmp: string, path: string, overwrite: boolean): Promise<void> {
-  const fs = await import('node:fs/promises');
+  const fs = await nodeFs();
   const existsMsg = `${path} already exists; pass { overwrite: true } to replace it, or choose another name.`;
   try {
     if (overwrite) {
@@ -61,7 +70,9 @@ export async function commitTempFile(tmp: string, path: string, overwrite: boole
         await fs.rename(tmp, path);
       }
     }
+  } catch (e) {
+    throw fileAccessError(e, path, 'write');
   } finally {
-    await fs.rm(tmp, { force: true });
+    await fs.rm(tmp, { force: true }).catch(() => undefined);
   }
 }

@@ -74,7 +74,9 @@
  */
 import { writeFileAtomic } from './atomic.js';
 import { nodeFs } from '#platform';
-import { gunzipSync, gzipSync } from 'fflate';
+import { gzipSync } from 'fflate';
+import { gunzip } from './gzip.js';
+import { readWholeFile } from './nifti-read.js';
 import {
   DiffeoError,
   DiffeomorphicMap,
@@ -470,11 +472,7 @@ function dipyMapping(vol: ReturnType<typeof parseNifti>, options: ParseMappingOp
 export function parseMapping(bytes: Uint8Array | ArrayBuffer, source = 'mapping data', options: ParseMappingOptions = {}): DiffeomorphicMap {
   let u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
   if (u8.length >= 2 && u8[0] === 0x1f && u8[1] === 0x8b) {
-    try {
-      u8 = gunzipSync(u8);
-    } catch (e) {
-      malformed(source, `corrupt or truncated gzip stream (${(e as Error).message}); the mapping file is damaged.`, e);
-    }
+    u8 = gunzip(u8, source); // CRC32 and size verified
   }
   let vol: ReturnType<typeof parseNifti>;
   try {
@@ -608,8 +606,7 @@ export async function loadMapping(pathOrBytes: string | Uint8Array | ArrayBuffer
   const fs = await nodeFs();
   let path = mappingFilePath(pathOrBytes);
   if (path !== pathOrBytes && !(await exists(fs, path)) && (await exists(fs, `${pathOrBytes}.nii`))) path = `${pathOrBytes}.nii`;
-  const bytes = await fs.readFile(path);
-  return parseMapping(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path, options);
+  return parseMapping(await readWholeFile(path), path, options);
 }
 
 async function exists(fs: typeof import('node:fs/promises'), p: string): Promise<boolean> {

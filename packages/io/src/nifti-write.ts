@@ -8,6 +8,7 @@ import {
   DtypeError,
   InvalidAffineError,
   InvalidArgumentError,
+  checkOptionKeys,
   toAffine,
   type AffineLike,
 } from '@diffeo/core';
@@ -15,6 +16,8 @@ import { writeFileAtomic } from './atomic.js';
 import type { NiftiArrayInput, SaveNiftiOptions } from './nifti-types.js';
 import { HOST_LITTLE_ENDIAN, XFORM_CODES, dtypeOfArray, makeView, reverseAxes, swapBytes } from './nifti-layout.js';
 import { det3, polarOrthogonal, rotationToQuaternion } from './nifti-qform.js';
+
+const SAVE_OPTION_KEYS = ['overwrite', 'sformCode', 'qformCode', 'xyztUnits', 'pixdimExtra', 'description', 'gzip'] as const;
 
 function checkXformCode(code: number, what: string): number {
   if (!Number.isInteger(code) || !XFORM_CODES.has(code)) {
@@ -37,6 +40,7 @@ function checkXformCode(code: number, what: string): number {
  *   unsupported typed array.
  */
 export function serializeNifti(array: NiftiArrayInput, affine: AffineLike, options: SaveNiftiOptions = {}): Uint8Array {
+  checkOptionKeys(options, SAVE_OPTION_KEYS, 'serializeNifti options');
   const { data, shape } = array;
   const spec = dtypeOfArray(data);
   if (!spec) {
@@ -146,6 +150,7 @@ export function serializeNifti(array: NiftiArrayInput, affine: AffineLike, optio
  *   a bad file name, shape or option; InvalidAffineError for a bad affine.
  */
 export async function saveNifti(path: string, array: NiftiArrayInput, affine: AffineLike, options: SaveNiftiOptions = {}): Promise<void> {
+  checkOptionKeys(options, SAVE_OPTION_KEYS, 'saveNifti options');
   const lower = path.toLowerCase();
   let gzip: boolean;
   if (lower.endsWith('.nii.gz')) gzip = true;

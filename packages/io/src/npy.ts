@@ -5,7 +5,8 @@
  * (`|` for single bytes), C or Fortran order. Parsed data is returned in C order
  * (Fortran-ordered files are transposed on read) in native byte order.
  */
-import { DtypeError, MalformedFileError } from '@diffeo/core';
+import { DtypeError, MalformedFileError, checkOptionKeys } from '@diffeo/core';
+import { PyLiteralSyntaxError, parsePyLiteral, type PyValue } from './py-literal.js';
 
 /** The dtypes diffeo reads and writes, as NumPy type codes without the byte-order mark. */
 export type NpyDtype = 'f4' | 'f8' | 'i1' | 'i2' | 'i4' | 'u1' | 'u2' | 'u4' | 'b1';
@@ -27,7 +28,7 @@ const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
 interface DtypeInfo { size: number; make: (n: number) => NpyData; get: (v: DataView, o: number, le: boolean) => number; set: (v: DataView, o: number, x: number, le: boolean) => void }
 
-const DTYPES: Record<NpyDtype, DtypeInfo> = {
+const DTYPES: Readonly<Record<NpyDtype, DtypeInfo>> = Object.assign(Object.create(null) as Record<NpyDtype, DtypeInfo>, {
   f4: { size: 4, make: (n) => new Float32Array(n), get: (v, o, le) => v.getFloat32(o, le), set: (v, o, x, le) => v.setFloat32(o, x, le) },
   f8: { size: 8, make: (n) => new Float64Array(n), get: (v, o, le) => v.getFloat64(o, le), set: (v, o, x, le) => v.setFloat64(o, x, le) },
   i1: { size: 1, make: (n) => new Int8Array(n), get: (v, o) => v.getInt8(o), set: (v, o, x) => v.setInt8(o, x) },
@@ -37,27 +38,46 @@ const DTYPES: Record<NpyDtype, DtypeInfo> = {
   u2: { size: 2, make: (n) => new Uint16Array(n), get: (v, o, le) => v.getUint16(o, le), set: (v, o, x, le) => v.setUint16(o, x, le) },
   u4: { size: 4, make: (n) => new Uint32Array(n), get: (v, o, le) => v.getUint32(o, le), set: (v, o, x, le) => v.setUint32(o, x, le) },
   b1: { size: 1, make: (n) => new Uint8Array(n), get: (v, o) => (v.getUint8(o) !== 0 ? 1 : 0), set: (v, o, x) => v.setUint8(o, x ? 1 : 0) },
-};
+} satisfies Record<NpyDtype, DtypeInfo>);
 
 function fail(msg: string, source?: string): never {
   throw new MalformedFileError(`${source ? source + ': ' : ''}${msg}`);
 }
 
 function parseHeader(text: string, source?: string): { descr: string; fortran: boolean; shape: number[] } {
-  const descr = /['"]descr['"]\s*:\s*['"]([^'"]+)['"]/.exec(text);
-  const fortran = /['"]fortran_order['"]\s*:\s*(True|False)/.exec(text);
-  const shape = /['"]shape['"]\s*:\s*\(([^)]*)\)/.exec(text);
-  if (!descr || !fortran || !shape) fail(`malformed .npy header ${JSON.stringify(text.trim())}; expected a dict with 'descr', 'fortran_order' and 'shape'.`, source);
-  const dims = shape[1]
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0)
-    .map((s) => {
-      const v = Number(s.replace(/L$/, ''));
-      if (!Number.isInteger(v) || v < 0) fail(`invalid shape entry ${JSON.stringify(s)} in .npy header.`, source);
-      return v;
-    });
-  return { descr: descr[1], fortran: fortran[1] === 'True', shape: dims };
+  const shown = JSON.stringify(text.length > 200 ? `${text.slice(0, 200)}...` : text);
+  // NumPy pads the header with spaces and ends it with a newline; a header length that
+  // does not land on that newline is stale (the data would be read shifted).
+  if (!text.endsWith('\n')) {
+    fail(`the .npy header ${shown} does not end with a newline: its length field (${text.length}) is wrong, so the data offset cannot be trusted; the file is corrupt.`, source);
+  }
+  let lit: PyValue;
+  try {
+    lit = parsePyLiteral(text);
+  } catch (e) {
+    if (!(e instanceof PyLiteralSyntaxError)) throw e;
+    fail(`the .npy header ${shown} is not a Python literal (${e.message}); the file is corrupt.`, source);
+  }
+  if (lit.kind !== 'dict') fail(`the .npy header ${shown} is not a dict.`, source);
+  const keys = [...lit.entries.keys()];
+  const expected = ['descr', 'fortran_order', 'shape'];
+  if (keys.length !== 3 || !expected.every((k) => lit.entries.has(k))) {
+    fail(`the .npy header has the keys (${keys.map((k) => JSON.stringify(k)).join(', ')}); NumPy writes exactly 'descr', 'fortran_order' and 'shape'.`, source);
+  }
+  const descr = lit.entries.get('descr')!;
+  const fortran = lit.entries.get('fortran_order')!;
+  const shape = lit.entries.get('shape')!;
+  if (descr.kind === 'list') {
+    throw new DtypeError(`${source ? source + ': ' : ''}this .npy file holds a structured (record) array, descr ${shown}; diffeo reads plain numeric arrays (save one field, arr['name'], on its own).`);
+  }
+  if (descr.kind !== 'str') fail(`'descr' in the .npy header is not a string.`, source);
+  if (fortran.kind !== 'bool') fail(`'fortran_order' in the .npy header is not True or False.`, source);
+  if (shape.kind !== 'tuple') fail(`'shape' in the .npy header is not a tuple.`, source);
+  const dims = shape.items.map((d) => {
+    if (d.kind !== 'int' || !Number.isSafeInteger(d.value) || d.value < 0) fail(`the .npy shape has an entry that is not a non-negative integer.`, source);
+    return d.value;
+  });
+  return { descr: descr.value, fortran: fortran.value, shape: dims };
 }
 
 /**
@@ -92,7 +112,7 @@ export function parseNpy(bytes: Uint8Array, source?: string, options: { copy?: b
   const { descr, fortran, shape } = parseHeader(header, source);
   const order = descr[0];
   const code = (order === '<' || order === '>' || order === '|' || order === '=' ? descr.slice(1) : descr) as NpyDtype;
-  const info = DTYPES[code];
+  const info = Object.hasOwn(DTYPES, code) ? DTYPES[code] : undefined;
   if (!info) {
     throw new DtypeError(`${source ? source + ': ' : ''}unsupported .npy dtype '${descr}'; diffeo reads f4, f8, i1, i2, i4, u1, u2, u4 and b1 (convert with arr.astype(...) in NumPy).`);
   }
@@ -192,7 +212,7 @@ function checkedDtype(data: NpyData, shape: readonly number[], options: Serializ
   const n = shape.reduce((a, b) => a * b, 1);
   if (n !== data.length) throw new DtypeError(`data has ${data.length} values but shape (${shape.join(', ')}) needs ${n}.`);
   const code = options.dtype ?? dtypeOf(data);
-  if (!DTYPES[code]) throw new DtypeError(`unsupported .npy dtype '${code}'.`);
+  if (typeof code !== 'string' || !Object.hasOwn(DTYPES, code)) throw new DtypeError(`unsupported .npy dtype '${code}'.`);
   return { code, n };
 }
 
@@ -202,6 +222,7 @@ function checkedDtype(data: NpyData, shape: readonly number[], options: Serializ
  * @param shape - array shape.
  */
 export function serializeNpy(data: NpyData, shape: readonly number[], options: SerializeNpyOptions = {}): Uint8Array {
+  checkOptionKeys(options, ['dtype', 'bigEndian', 'fortranOrder'], 'serializeNpy options');
   const { code, n } = checkedDtype(data, shape, options);
   const info = DTYPES[code];
   const head = npyHeader(code, info.size, shape, options);

@@ -48,6 +48,7 @@ import {
   type Shape3D,
   type ShapeOf,
   type SimilarityMetric,
+  checkOptionKeys,
 } from '@diffeo/core';
 
 /** Options of {@link CCMetric}; defaults are DIPY's. */
@@ -486,5 +487,6 @@ export class CCMetric<D extends Dim = Dim> implements SimilarityMetric<D> {
  * radius 4); `ccMetric(3, { sigmaDiff: 3, radius: 2 })` a 3D metric with a 5³ window.
  */
 export function ccMetric<D extends Dim>(dim: D, options?: CCMetricOptions): CCMetric<D> {
+  checkOptionKeys(options, ['sigmaDiff', 'radius'], 'ccMetric options');
   return new CCMetric(dim, options);
 }

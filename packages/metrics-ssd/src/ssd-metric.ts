@@ -45,6 +45,7 @@ import {
   type Shape3D,
   type ShapeOf,
   type SimilarityMetric,
+  checkOptionKeys,
 } from '@diffeo/core';
 import { vCycleUnchecked } from './v-cycle.js';
 
@@ -78,6 +79,7 @@ function resolveOptions(options: SSDMetricOptions | undefined): ResolvedSSDMetri
   if (options !== undefined && (options === null || typeof options !== 'object')) {
     throw new InvalidArgumentError('SSDMetric options must be an object such as { smooth: 4, innerIter: 10, stepType: "demons" }.');
   }
+  checkOptionKeys(options, ['smooth', 'innerIter', 'stepType'], 'ssdMetric options');
   const smooth = options?.smooth ?? 4;
   const innerIter = options?.innerIter ?? 10;
   const stepType = options?.stepType ?? 'demons';

@@ -5,3 +5,4 @@
 export { SymmetricDiffeomorphicRegistration, energyDerivative } from './registration.js';
 export type { SynOptions, OptimizeInput } from './registration.js';
 export * from './events.js';
+export { estimateSynPeakBytes, checkSynMemory, WASM_MEMORY_LIMIT } from './memory.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import {
+  DisposedError,
   AbortError,
   DimensionError,
   EmptyImageError,
@@ -418,9 +419,35 @@ describe('SymmetricDiffeomorphicRegistration: backend-allocated buffers', () => 
     const warped = map.transform(moving);
     const warpedPlain = plain.transform(moving);
     expect(Array.from(warped.data as Float32Array)).toEqual(Array.from(warpedPlain.data as Float32Array));
+    const inverse = map.inverse();
+    const copy = map.shallowCopy();
     map.dispose();
     expect(live.size).toBe(0);
     expect(map.forward).toBeNull();
-    expect(() => map.transform(moving)).toThrow();
+    expect(() => map.transform(moving)).toThrow(DisposedError);
+    // maps sharing the released fields refuse too, instead of reading reused memory
+    expect(() => inverse.transform(moving)).toThrow(DisposedError);
+    expect(() => inverse.forward).toThrow(DisposedError);
+    expect(() => copy.getForwardField()).toThrow(DisposedError);
+    expect(() => inverse.inverse().transformInverse(moving)).toThrow(DisposedError);
+  });
+});
+
+describe('options are checked when the registration is built (issue 11 items 8, 9, 12)', () => {
+  it('refuses unknown keys (suggesting the name), a non-function onEvent, a context or signal of the wrong kind', () => {
+    const m = ssdMetric(2);
+    expect(() => new SymmetricDiffeomorphicRegistration(m, { leveliters: [1] } as never)).toThrow(/unknown option "leveliters"; did you mean "levelIters"/);
+    expect(() => new SymmetricDiffeomorphicRegistration(m, { onEvent: 'log' } as never)).toThrow(InvalidArgumentError);
+    expect(() => new SymmetricDiffeomorphicRegistration(m, { context: {} } as never)).toThrow(/createContext/);
+    expect(() => new SymmetricDiffeomorphicRegistration(m, { signal: {} } as never)).toThrow(/AbortSignal/);
+    expect(() => new SymmetricDiffeomorphicRegistration(m, { levelIters: ['10'] } as never)).toThrow(/got "10" \(a string\)/);
+    expect(() => ssdMetric(2, { smoth: 1 } as never)).toThrow(/did you mean "smooth"/);
+  });
+});
+
+describe('option values whose cost explodes are refused (issue 11 item 6)', () => {
+  it('ssSigmaFactor above 10 is an InvalidArgumentError, not a run that never ends', () => {
+    expect(() => new SymmetricDiffeomorphicRegistration(ssdMetric(2), { ssSigmaFactor: 1e8 })).toThrow(/ssSigmaFactor must be at most 10/);
+    expect(() => new SymmetricDiffeomorphicRegistration(ssdMetric(2), { ssSigmaFactor: 10 })).not.toThrow();
   });
 });

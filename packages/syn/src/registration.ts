@@ -33,12 +33,14 @@
  * At the finest level of a 3D CC run this is 5 fields, 2 images and the CC factors
  * (5 floats): 22 float32 values per voxel plus two thin slabs, besides the inputs.
  */
+import { checkSynMemory } from './memory.js';
 import {
   AbortError,
   DiffeomorphicMap,
   DimensionError,
   ImageTooSmallError,
   InvalidArgumentError,
+  checkOptionKeys,
   NonFiniteError,
   ShapeMismatchError,
   defaultContext,
@@ -178,6 +180,30 @@ function shapeText(s: readonly number[]): string {
   return `(${s.join(', ')})`;
 }
 
+
+/** Largest accepted `ssSigmaFactor`: sigma = factor·(2^level − 1) voxels, so 10 already blurs level 3 by 70 voxels. */
+const MAX_SS_SIGMA_FACTOR = 10;
+
+const SYN_OPTION_KEYS = [
+  'levelIters', 'stepLength', 'ssSigmaFactor', 'optTol', 'invIter', 'invTol', 'onEvent', 'signal', 'context',
+  'keepIntermediateMaps', 'resultInContextMemory',
+] as const;
+
+/** The function- and object-valued options, checked when the registration is built rather than failing inside `optimize`. */
+function checkSynHandles(options: SynOptions<Dim>): void {
+  if (options.onEvent !== undefined && typeof options.onEvent !== 'function') {
+    throw new InvalidArgumentError(`onEvent must be a function (event) => void; got ${JSON.stringify(options.onEvent) ?? typeof options.onEvent}.`);
+  }
+  const c = options.context as Partial<KernelContext> | undefined;
+  if (c !== undefined && (c === null || typeof c !== 'object' || typeof c.kernel !== 'function' || typeof c.allocFloat32 !== 'function' || typeof c.freeFloat32 !== 'function')) {
+    throw new InvalidArgumentError('context must be a kernel context made by createContext(...) (for example createContext(await wasmBackend())); got an object without kernel/allocFloat32/freeFloat32.');
+  }
+  const sig = options.signal as Partial<AbortSignal> | undefined;
+  if (sig !== undefined && (sig === null || typeof sig !== 'object' || typeof sig.aborted !== 'boolean' || typeof sig.addEventListener !== 'function')) {
+    throw new InvalidArgumentError('signal must be an AbortSignal (for example new AbortController().signal).');
+  }
+}
+
 /**
  * SyN registration. Construct with a metric (for example `ccMetric(3)` or
  * `ssdMetric(2)`) and options, then call {@link optimize}:
@@ -229,6 +255,8 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
     if (metric.dim !== 2 && metric.dim !== 3) {
       throw new DimensionError(`the metric's dimension must be 2 or 3; got ${String(metric.dim)}.`);
     }
+    checkOptionKeys(options, SYN_OPTION_KEYS, 'SymmetricDiffeomorphicRegistration options');
+    checkSynHandles(options);
     this.metric = metric;
     this.dim = metric.dim;
     const levelIters = options.levelIters ?? [100, 100, 25];
@@ -237,19 +265,23 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
     }
     levelIters.forEach((n, i) => {
       if (!Number.isInteger(n) || n < 0) {
-        throw new InvalidArgumentError(`levelIters[${i}] must be a non-negative integer; got ${String(n)}.`);
+        throw new InvalidArgumentError(`levelIters[${i}] must be a non-negative integer; got ${typeof n === 'number' ? String(n) : `${JSON.stringify(n)} (a ${typeof n})`}.`);
       }
     });
     this.levelIters = [...levelIters];
     const num = (v: number | undefined, d: number, name: string, positive: boolean): number => {
       const x = v ?? d;
       if (typeof x !== 'number' || !Number.isFinite(x) || (positive ? x <= 0 : x < 0)) {
-        throw new InvalidArgumentError(`${name} must be a finite ${positive ? 'positive' : 'non-negative'} number; got ${String(x)}.`);
+        throw new InvalidArgumentError(`${name} must be a finite ${positive ? 'positive' : 'non-negative'} number; got ${typeof x === 'number' ? String(x) : `${JSON.stringify(x)} (a ${typeof x})`}.`);
       }
       return x;
     };
     this.stepLength = num(options.stepLength, 0.25, 'stepLength', true);
     this.ssSigmaFactor = num(options.ssSigmaFactor, 0.2, 'ssSigmaFactor', false);
+    if (this.ssSigmaFactor > MAX_SS_SIGMA_FACTOR) {
+      // The smoothing kernel grows with sigma (in voxels): beyond this the scale space costs explode.
+      throw new InvalidArgumentError(`ssSigmaFactor must be at most ${MAX_SS_SIGMA_FACTOR} (DIPY's default is 0.2); got ${this.ssSigmaFactor}, whose smoothing kernels would be far larger than any image.`);
+    }
     this.optTol = num(options.optTol, 1e-5, 'optTol', false);
     this.invIter = num(options.invIter, 20, 'invIter', false);
     if (!Number.isInteger(this.invIter)) throw new InvalidArgumentError(`invIter must be an integer; got ${this.invIter}.`);
@@ -339,6 +371,8 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
     }
     const staticShape = stat.shape as unknown as ShapeOf<D>;
     const movingShape = mov.shape as unknown as ShapeOf<D>;
+    // Fail fast on what cannot fit, before the pyramids and fields are allocated.
+    checkSynMemory(stat.shape, mov.shape, this.context.backendNames.includes('wasm'));
     const staticG2W = toAffine(input.staticGridToWorld, dim, 'staticGridToWorld', true);
     const movingG2W = toAffine(input.movingGridToWorld, dim, 'movingGridToWorld', true);
     const prealign = toAffine(input.prealign, dim, 'prealign', true);

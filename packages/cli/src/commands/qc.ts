@@ -83,8 +83,8 @@ export async function qc(args: string[]): Promise<void> {
   try {
     map = await loadMapping(mappingPath);
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    if (err.code === 'ENOENT') throw new CliError(`--mapping ${mappingPath}: no such file (looked for ${mappingFilePath(mappingPath)})`);
+    const err = e as { code?: string; systemCode?: string };
+    if (err.code === 'ENOENT' || err.systemCode === 'ENOENT') throw new CliError(`--mapping ${mappingPath}: no such file (looked for ${mappingFilePath(mappingPath)})`);
     const msg = errorText(e);
     throw new CliError(msg.includes(mappingPath) ? `--mapping ${msg}` : `--mapping ${mappingPath}: ${msg}`);
   }

@@ -9,7 +9,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
 import { createContext, jacobianStats, mapJacobianDeterminant, type Dim, type KernelContext, type SimilarityMetric } from '@diffeo/core';
-import { mappingFilePath, saveAntsTransforms, saveMapping, saveNifti } from '@diffeo/io';
+import { mappingFilePath, saveAntsTransforms, serializeMapping, serializeNifti } from '@diffeo/io';
+import { OutputSet } from '../outputs.js';
 import { ccMetric } from '@diffeo/metrics-cc';
 import { emMetric } from '@diffeo/metrics-em';
 import { ssdMetric } from '@diffeo/metrics-ssd';
@@ -295,6 +296,25 @@ export async function runRegister(o: RegisterOptions, hooks: RegisterHooks = {})
   checkOutput(outMapping, '--out-mapping', force);
   const outAnts = o.outAnts === undefined ? undefined : resolve(o.outAnts) + (/[\\/]$/.test(o.outAnts) ? sep : '');
   if (outAnts !== undefined) checkAntsOutputs(outAnts, o.prealign !== undefined, force);
+  // Writable folders checked now; outputs written as a set at the end (all or none).
+  const outputs = await OutputSet.prepare([
+    { path: outWarped, option: '--out-warped' },
+    { path: outMapping, option: '--out-mapping' },
+  ], force);
+  try {
+    return await registerInto(o, hooks, outputs, outWarped, outMapping, outAnts);
+  } finally {
+    await outputs.abort(); // a no-op after a successful commit
+  }
+}
+
+async function registerInto(o: RegisterOptions, hooks: RegisterHooks, outputs: OutputSet, outWarped: string, outMapping: string,
+  outAnts: string | undefined): Promise<RegisterResult> {
+  const metricName = o.metric ?? 'cc';
+  const force = o.force === true;
+  const levelIters = o.levelIters ?? [10, 10, 5];
+  const { stepLength, invIter, invTol, optTol, ssSigmaFactor, sigmaDiff, radius, smooth, innerIter, volIdx } = o;
+  const quiet = o.quiet === true;
 
   const statik = await loadInput(resolve(o.static), '--static', volIdx);
   const moving = await loadInput(resolve(o.moving), '--moving', volIdx);
@@ -357,10 +377,13 @@ export async function runRegister(o: RegisterOptions, hooks: RegisterHooks = {})
   const warped = map.transform({ data: moving.data, shape: moving.shape });
   const score = ncc(statik.data, warped.data);
   progress.start('writing outputs', outAnts === undefined ? 2 : 3);
-  await saveNifti(outWarped, { data: warped.data as Float32Array, shape: statik.fileShape }, statik.fileAffine, { overwrite: force });
+  const gz = (p: string): boolean => p.toLowerCase().endsWith('.gz');
+  await outputs.stage(outWarped, serializeNifti({ data: warped.data as Float32Array, shape: statik.fileShape }, statik.fileAffine, { gzip: gz(outWarped) }));
   progress.update(1, outWarped);
-  await saveMapping(outMapping, map, { overwrite: force });
+  await outputs.stage(outMapping, serializeMapping(map, { gzip: gz(outMapping) }));
   progress.update(2, outMapping);
+  await outputs.commit();
+  // The ANTs files are written after the set (they are extra views of the same map).
   const antsFiles = outAnts === undefined ? undefined : await saveAntsTransforms(outAnts, map, { overwrite: force });
   if (antsFiles !== undefined) progress.update(3, antsFiles.warp);
   const jac = jacobianStats(mapJacobianDeterminant(map, map.isInverse ? 'backward' : 'forward', { context }).data);

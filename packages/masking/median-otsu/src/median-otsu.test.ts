@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DimensionError, InvalidArgumentError } from '@diffeo/core';
+import { DimensionError, InvalidArgumentError, ResourceLimitError } from '@diffeo/core';
 import { medianFilter, medianOtsu, otsuThreshold } from '@diffeo/median-otsu';
 
 function lcg(seed: number): () => number {
@@ -115,5 +115,15 @@ describe('medianOtsu', () => {
     expect(r.mask.data.reduce((a, b) => a + b, 0)).toBe(3);
     const empty = medianOtsu({ data: new Uint8Array(27), shape: [3, 3, 3] }, { autocrop: true });
     expect(empty.mask.shape).toEqual([0, 0, 0]);
+  });
+});
+
+describe('medianOtsu refuses work that would not finish (issue 11 item 6)', () => {
+  it('a radius of 1000 on 16^3 is a ResourceLimitError at once; unknown options are refused', () => {
+    const vol = { data: new Float32Array(16 ** 3), shape: [16, 16, 16] };
+    const t0 = performance.now();
+    expect(() => medianOtsu(vol, { medianRadius: 1000 })).toThrow(ResourceLimitError);
+    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(() => medianOtsu(vol, { medianradius: 2 } as never)).toThrow(/did you mean "medianRadius"/);
   });
 });

@@ -17,7 +17,7 @@
  * 6. `masked = vol · mask` (broadcast over the 4th axis), in the input's dtype — so a negative
  *    float becomes −0 and a NaN stays NaN outside the mask, as in NumPy.
  */
-import { DimensionError, InvalidArgumentError, ShapeMismatchError, type NumericArray } from '@diffeo/core';
+import { DimensionError, InvalidArgumentError, ResourceLimitError, ShapeMismatchError, checkOptionKeys, type NumericArray } from '@diffeo/core';
 import { medianFilter } from './median-filter.js';
 import { otsuThreshold } from './otsu.js';
 
@@ -121,7 +121,11 @@ function dilateOnce(src: Uint8Array, dst: Uint8Array, n0: number, n1: number, n2
  *   for `dilate` on a 2D mask; ShapeMismatchError when `data` does not fit `shape`;
  *   InvalidArgumentError for bad options; NonFiniteError when the b0 has NaN.
  */
+/** Most voxel visits the median filters may cost (`n·(2r+1)^d·numpass`) before medianOtsu refuses. */
+const MAX_MEDIAN_WORK = 1e12;
+
 export function medianOtsu<T extends NumericArray>(volume: MedianOtsuInput<T>, options: MedianOtsuOptions = {}): MedianOtsuResult<T> {
+  checkOptionKeys(options, ['medianRadius', 'numpass', 'autocrop', 'volIdx', 'dilate'], 'medianOtsu options');
   const { data, shape } = volume;
   const medianRadius = options.medianRadius ?? 4;
   const numpass = options.numpass ?? 4;
@@ -139,6 +143,13 @@ export function medianOtsu<T extends NumericArray>(volume: MedianOtsuInput<T>, o
 
   let b0: NumericArray;
   const spatial = shape.slice(0, Math.min(nd, 3));
+  // Bound the work, n·(2r+1)^d per pass: a radius far beyond the image runs for hours.
+  const work = (spatial.reduce((a, b) => a * b, 1) * (2 * medianRadius + 1) ** spatial.length) * numpass;
+  if (work > MAX_MEDIAN_WORK) {
+    throw new ResourceLimitError(
+      `medianRadius ${medianRadius} with numpass ${numpass} on [${spatial.join(', ')}] means about ${work.toExponential(1)} voxel visits (more than ${MAX_MEDIAN_WORK.toExponential(0)}); use a radius of a few voxels (DIPY's default is 4).`,
+    );
+  }
   if (nd === 4) {
     if (!options.volIdx || options.volIdx.length === 0) {
       throw new DimensionError('for 4D volumes, pass volIdx: the indices of the volumes (for example the b0s) to average along the 4th axis.');
