@@ -48,7 +48,7 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array, options: 
  * @throws FileExistsError when `path` exists and `overwrite` is not set.
  */
 export async function commitTempFile(tmp: string, path: string, overwrite: boolean): Promise<void> {
-  const fs = await import('node:fs/promises');
+  const fs = await nodeFs();
   const existsMsg = `${path} already exists; pass { overwrite: true } to replace it, or choose another name.`;
   try {
     if (overwrite) {
