@@ -1,6 +1,6 @@
 /**
  * Streaming 4D NIfTI (a DWI or fMRI series) one volume at a time, so memory stays that of
- * one volume (Node.js only; `node:fs` and `node:zlib` are imported lazily).
+ * one volume (Node.js only: file paths, through `#platform`; the browser build throws a typed error).
  *
  * Layout. A NIfTI file stores its voxels with the first axis fastest, so the volumes
  * `[..., t]` of a 4D image `[nx, ny, nz, nt]` are consecutive blocks of
@@ -15,6 +15,7 @@
  * last volume is written (never a partial file; an existing file only with `overwrite`).
  */
 import { InvalidArgumentError, MalformedFileError, ShapeMismatchError, type AffineLike } from '@diffeo/core';
+import { nodeFsStreams, nodePath, nodeZlib } from '#platform';
 import { commitTempFile } from './atomic.js';
 import { parseNifti } from './nifti-read.js';
 import type { NiftiArrayInput, NiftiHeaderInfo, NiftiVolume, SaveNiftiOptions } from './nifti-types.js';
@@ -49,8 +50,8 @@ interface ByteSource {
 }
 
 async function openSource(path: string): Promise<ByteSource> {
-  const fs = await import('node:fs');
-  const zlib = await import('node:zlib');
+  const fs = await nodeFsStreams();
+  const zlib = await nodeZlib();
   const head = Buffer.alloc(2);
   const fd = fs.openSync(path, 'r');
   const got = fs.readSync(fd, head, 0, 2, 0);
@@ -199,9 +200,9 @@ export async function createNiftiSeriesWriter(path: string, volumeShape: readonl
   if (!Number.isInteger(count) || count < 1 || count > 32767) throw new InvalidArgumentError(`count must be an integer from 1 to 32767; got ${count}.`);
   if (volumeShape.length < 1 || volumeShape.length > 3) throw new InvalidArgumentError(`volumeShape must have 1 to 3 dimensions; got [${volumeShape.join(', ')}].`);
   const shape4 = [...volumeShape, ...new Array<number>(3 - volumeShape.length).fill(1), 1];
-  const fs = await import('node:fs');
-  const zlib = await import('node:zlib');
-  const pathMod = await import('node:path');
+  const fs = await nodeFsStreams();
+  const zlib = await nodeZlib();
+  const pathMod = await nodePath();
   const tmp = pathMod.join(pathMod.dirname(path), `.${pathMod.basename(path)}.${process.pid}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`);
   const file = fs.createWriteStream(tmp, { flags: 'wx' });
   const gzip = lower.endsWith('.gz') ? zlib.createGzip({ level: 6 }) : null;

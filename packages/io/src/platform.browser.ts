@@ -24,3 +24,13 @@ export async function nodeFs(): Promise<typeof import('node:fs/promises')> {
 export async function nodePath(): Promise<typeof import('node:path')> {
   return noFileSystem();
 }
+
+/** Not available in browsers: throws {@link InvalidArgumentError} saying what to do instead. */
+export async function nodeFsStreams(): Promise<typeof import('node:fs')> {
+  return noFileSystem();
+}
+
+/** Not available in browsers: throws {@link InvalidArgumentError} saying what to do instead. */
+export async function nodeZlib(): Promise<typeof import('node:zlib')> {
+  return noFileSystem();
+}

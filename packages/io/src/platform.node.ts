@@ -17,3 +17,13 @@ export async function nodeFs(): Promise<typeof import('node:fs/promises')> {
 export async function nodePath(): Promise<typeof import('node:path')> {
   return import('node:path');
 }
+
+/** `node:fs` (streams, for the 4D series reader and writer). */
+export async function nodeFsStreams(): Promise<typeof import('node:fs')> {
+  return import('node:fs');
+}
+
+/** `node:zlib` (streaming gzip, for the 4D series reader and writer). */
+export async function nodeZlib(): Promise<typeof import('node:zlib')> {
+  return import('node:zlib');
+}
