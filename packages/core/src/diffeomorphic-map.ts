@@ -490,8 +490,7 @@ export class DiffeomorphicMap<D extends Dim = Dim> {
     const n = product(shape) * dim;
     const resample = (f: Float32Array, from: ShapeOf<D>): Float32Array => {
       const out = new Float32Array(n);
-      if (dim === 2) ctx.kernel('resampleField2d')(out, shape as Shape2D, f, from as Shape2D, fac);
-      else ctx.kernel('resampleField3d')(out, shape as Shape3D, f, from as Shape3D, fac);
+      ctx.kernelsFor(dim).resampleField(out, shape, f, from, fac);
       return out;
     };
     const g2w = mulAffine(this.dispG2W, scalingAffine(fac));
@@ -519,9 +518,7 @@ export class DiffeomorphicMap<D extends Dim = Dim> {
     const f = this.raw('forward');
     const out = new Float32Array(b.length);
     const ctx = this.ctx(options);
-    const stats = this.dim === 2
-      ? ctx.kernel('compose2d')(out, b, this.bwdShape as Shape2D, f, this.fwdShape as Shape2D, null, this.dispW2G, 1.0)
-      : ctx.kernel('compose3d')(out, b, this.bwdShape as Shape3D, f, this.fwdShape as Shape3D, null, this.dispW2G, 1.0);
+    const stats = ctx.kernelsFor(this.dim).compose(out, b, this.bwdShape, f, this.fwdShape, null, this.dispW2G, 1.0);
     return { field: wrapField(out, this.bwdShape), stats };
   }
 
@@ -545,8 +542,7 @@ export class DiffeomorphicMap<D extends Dim = Dim> {
     const ctx = this.ctx(options);
     const compose = (a: { data: Float32Array; shape: ShapeOf<D> }, b: { data: Float32Array; shape: ShapeOf<D> }): Float32Array => {
       const out = new Float32Array(a.data.length);
-      if (this.dim === 2) ctx.kernel('compose2d')(out, a.data, a.shape as Shape2D, b.data, b.shape as Shape2D, null, W, 1.0);
-      else ctx.kernel('compose3d')(out, a.data, a.shape as Shape3D, b.data, b.shape as Shape3D, null, W, 1.0);
+      ctx.kernelsFor(this.dim).compose(out, a.data, a.shape, b.data, b.shape, null, W, 1.0);
       return out;
     };
     const result = this.shallowCopy();

@@ -86,13 +86,11 @@ export function warpRaw(
   if (interpolation === 'linear') {
     const out = new Float32Array(n);
     const img = image as Float32Array;
-    if (dim === 2) ctx.kernel('warp2d')(out, outShape as Shape2D, img, imageShape as Shape2D, field, fieldShape as Shape2D, a, B, C);
-    else ctx.kernel('warp3d')(out, outShape as Shape3D, img, imageShape as Shape3D, field, fieldShape as Shape3D, a, B, C);
+    ctx.kernelsFor(dim).warp(out, outShape, img, imageShape, field, fieldShape, a, B, C);
     return out;
   }
   const out = newLike(image, n);
-  if (dim === 2) ctx.kernel('warpNearest2d')(out, outShape as Shape2D, image, imageShape as Shape2D, field, fieldShape as Shape2D, a, B, C);
-  else ctx.kernel('warpNearest3d')(out, outShape as Shape3D, image, imageShape as Shape3D, field, fieldShape as Shape3D, a, B, C);
+  ctx.kernelsFor(dim).warpNearest(out, outShape, image, imageShape, field, fieldShape, a, B, C);
   return out;
 }
 
@@ -246,9 +244,7 @@ export function composeVectorFields(d1: FieldInput, d2: FieldInput, options: Com
     out = new Float32Array(f1.data.length);
   }
   const ctx = ctxOf(options);
-  const stats = dim === 2
-    ? ctx.kernel('compose2d')(out, f1.data, f1.shape as Shape2D, f2.data, f2.shape as Shape2D, A, B, t)
-    : ctx.kernel('compose3d')(out, f1.data, f1.shape as Shape3D, f2.data, f2.shape as Shape3D, A, B, t);
+  const stats = ctx.kernelsFor(dim).compose(out, f1.data, f1.shape, f2.data, f2.shape, A, B, t);
   return { field: view ?? wrapField(out, f1.shape), stats };
 }
 
@@ -301,9 +297,7 @@ export function invertVectorFieldFixedPoint(d: FieldInput, options: InvertOption
   }
   const scratch = new Float32Array(f.data.length);
   const ctx = ctxOf(options);
-  const result = dim === 2
-    ? ctx.kernel('invert2d')(inv, f.data, f.shape as Shape2D, W, spacing, maxIter, tol, scratch)
-    : ctx.kernel('invert3d')(inv, f.data, f.shape as Shape3D, W, spacing, maxIter, tol, scratch);
+  const result = ctx.kernelsFor(dim).invert(inv, f.data, f.shape, W, spacing, maxIter, tol, scratch);
   return { field: wrapField(inv, f.shape), result };
 }
 
@@ -348,8 +342,7 @@ export function resampleDisplacementField(field: FieldInput, factors: ArrayLike<
   const shape = toShape(outShape, dim, 'outShape');
   const out = new Float32Array(shape.reduce((a, b) => a * b, 1) * dim);
   const ctx = ctxOf(options);
-  if (dim === 2) ctx.kernel('resampleField2d')(out, shape as Shape2D, f.data, f.shape as Shape2D, fac);
-  else ctx.kernel('resampleField3d')(out, shape as Shape3D, f.data, f.shape as Shape3D, fac);
+  ctx.kernelsFor(dim).resampleField(out, shape, f.data, f.shape, fac);
   return wrapField(out, shape);
 }
 
@@ -368,8 +361,7 @@ export function downsampleScalarField(image: ImageInput, options: KernelOptions 
   const shape = halfShape(img.shape);
   const out = new Float32Array(shape.reduce((a, b) => a * b, 1));
   const ctx = ctxOf(options);
-  if (img.dim === 2) ctx.kernel('downsample2d')(out, img.data, img.shape as Shape2D, 1);
-  else ctx.kernel('downsample3d')(out, img.data, img.shape as Shape3D, 1);
+  ctx.kernelsFor(img.dim).downsample(out, img.data, img.shape, 1);
   return wrapArray(out, shape);
 }
 
@@ -383,8 +375,7 @@ export function downsampleDisplacementField(field: FieldInput, options: KernelOp
   const shape = halfShape(f.shape);
   const out = new Float32Array(shape.reduce((a, b) => a * b, 1) * f.dim);
   const ctx = ctxOf(options);
-  if (f.dim === 2) ctx.kernel('downsample2d')(out, f.data, f.shape as Shape2D, 2);
-  else ctx.kernel('downsample3d')(out, f.data, f.shape as Shape3D, 3);
+  ctx.kernelsFor(f.dim).downsample(out, f.data, f.shape, f.dim);
   return wrapField(out, shape);
 }
 
@@ -423,8 +414,7 @@ export function gradient(image: ImageInput, options: GradientOptions = {}): { gr
   const out = new Float32Array(n * dim);
   const inside = new Int32Array(n);
   const ctx = ctxOf(options);
-  if (dim === 2) ctx.kernel('gradientSampler2d')(out, inside, outShape as Shape2D, img.data, img.shape as Shape2D, w2g, spacing, g2w);
-  else ctx.kernel('gradientSampler3d')(out, inside, outShape as Shape3D, img.data, img.shape as Shape3D, w2g, spacing, g2w);
+  ctx.kernelsFor(dim).gradientSampler(out, inside, outShape, img.data, img.shape, w2g, spacing, g2w);
   return { gradient: wrapField(out, outShape), inside: wrapArray(inside, outShape) };
 }
 

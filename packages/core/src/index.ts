@@ -11,7 +11,7 @@ export * from './metric.js';
 export { metricGradient } from './metric-gradient.js';
 export { stepDisposedError, assertStepOutput, WorkspaceCache, allocWorkspaceArrays } from './metric-step.js';
 export { tsKernels, ccFactorsNaive2d, ccFactorsNaive3d, orientGradient } from './kernels/index.js';
-export type { Kernels, KernelName, InversionResult } from './kernels/types.js';
+export type { Kernels, KernelName, InversionResult, DimKernels, PairedKernelName } from './kernels/types.js';
 export {
   isNdArray, toContiguous, toImage, toFloat32Image, toField, toOutputField, toPoints, toShape, sameShape,
   wrapArray, wrapField, scatterInto, assertFinite,

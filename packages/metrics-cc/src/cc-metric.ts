@@ -232,10 +232,8 @@ class CCStep<D extends Dim> implements MetricStep<D> {
     this.ws = ws;
     // The factor kernels write every value, so a reused buffer needs no clearing.
     // (Streamed factors are computed slab by slab by each step instead.)
-    if (dim === 2) {
-      this.context.kernel('ccFactors2d')(ws.factors, inputs.static, inputs.moving, this.shape as Shape2D, opts.radius);
-    } else if (!plan.streamed) {
-      this.context.kernel('ccFactors3d')(ws.factors, inputs.static, inputs.moving, this.shape as Shape3D, opts.radius);
+    if (dim === 2 || !plan.streamed) {
+      this.context.kernelsFor<Dim>(dim).ccFactors(ws.factors, inputs.static, inputs.moving, this.shape, opts.radius);
     }
   }
 
@@ -265,9 +263,8 @@ class CCStep<D extends Dim> implements MetricStep<D> {
     const ctx = this.context;
     const factors = ws.factors;
     const image = forward ? this.staticImage : this.movingImage;
-    const kernel = (dim === 2
-      ? ctx.kernel(forward ? 'ccForwardStep2d' : 'ccBackwardStep2d')
-      : ctx.kernel(forward ? 'ccForwardStep3d' : 'ccBackwardStep3d')) as unknown as StepKernel;
+    const kernels = ctx.kernelsFor<Dim>(dim);
+    const kernel: StepKernel = forward ? kernels.ccForwardStep : kernels.ccBackwardStep;
     const shape = this.shape;
     const r = this.opts.radius;
     const plan = this.plan;

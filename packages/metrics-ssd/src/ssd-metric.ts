@@ -195,9 +195,7 @@ class SSDStep<D extends Dim> implements MetricStep<D> {
       let sq = 0;
       for (let k = 0; k < dim; k++) sq += this.spacing[k] * this.spacing[k];
       const sigmaSqX = sq / dim;
-      const energy = dim === 2
-        ? ctx.kernel('ssdDemonsStep2d')(out, delta, grad, this.shape as Shape2D, sigmaSqX)
-        : ctx.kernel('ssdDemonsStep3d')(out, delta, grad, this.shape as Shape3D, sigmaSqX);
+      const energy = ctx.kernelsFor<Dim>(dim).ssdDemonsStep(out, delta, grad, this.shape, sigmaSqX);
       const sigma = dim === 2 ? [this.opts.smooth, this.opts.smooth] : [this.opts.smooth, this.opts.smooth, this.opts.smooth];
       ctx.kernel('gaussianFilter')(out, out, this.shape, dim, sigma);
       return energy;

@@ -14,7 +14,7 @@
  * - arithmetic follows DIPY 1.6 bit for bit (ALGORITHM.md): double arithmetic,
  *   float32 storage, raster order.
  */
-import type { Affine, ComposeStats, NumericArray, Shape2D, Shape3D } from '../types.js';
+import type { Affine, ComposeStats, Dim, NumericArray, Shape2D, Shape3D, ShapeOf } from '../types.js';
 
 /** Result of a fixed-point inversion: iterations run, and the last measured mean and max residual (voxels). */
 export interface InversionResult {
@@ -168,3 +168,23 @@ export interface Kernels {
 
 /** Name of a kernel. */
 export type KernelName = keyof Kernels;
+
+/** The kernels that come as a `…2d` / `…3d` pair, by their name without the suffix. */
+export type PairedKernelName = {
+  [K in KernelName]: K extends `${infer B}2d` ? (`${B}3d` extends KernelName ? B : never) : never;
+}[KernelName];
+
+/** Kernel signature `F` with its 2D shapes replaced by the shapes of dimension `D`. */
+type Redim<F, D extends Dim> = F extends (...args: infer A) => infer R
+  ? (...args: { [I in keyof A]: A[I] extends Shape2D ? ShapeOf<D> : A[I] }) => R
+  : never;
+
+/**
+ * The kernels of one dimension, from {@link KernelContext.kernelsFor}: every `…2d`/`…3d`
+ * pair under its name without the suffix (`warp`, `compose`, `invert`, `ccFactors`, …),
+ * typed with the shapes of dimension `D` (`Shape2D`, `Shape3D`, or either for `Dim`),
+ * and the kernels that take either dimension (`gaussianFilter`, `numpyGradient`,
+ * `physicalGradient`, `conditionStep`). Same functions as the context's table.
+ */
+export type DimKernels<D extends Dim = Dim> = { readonly [K in PairedKernelName]: Redim<Kernels[`${K}2d`], D> }
+  & Readonly<Pick<Kernels, 'gaussianFilter' | 'numpyGradient' | 'physicalGradient' | 'conditionStep'>>;
