@@ -31,7 +31,7 @@
  * grid-to-world and direction matrices, so world units are voxels; `level 0`,
  * `levelsBelow 1`, `levelsAbove 0`.
  *
- * Steps are normalised like SyN (ALGORITHM.md §4.5): the outermost voxel layer is
+ * Steps are normalised like SyN (docs/algorithm.md §4.5): the outermost voxel layer is
  * zeroed, then the field is divided by its largest norm in voxels, and scaled by
  * `stepLength` voxels before warping with the `warp2d`/`warp3d` kernels of the
  * kernel context (linear interpolation, zero padding).

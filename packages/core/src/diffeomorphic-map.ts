@@ -1,7 +1,7 @@
 /**
  * `DiffeomorphicMap`: a diffeomorphism of physical space stored as a prealign
  * affine followed by a pair of displacement fields, DIPY's
- * `dipy.align.imwarp.DiffeomorphicMap` (ALGORITHM.md §1.2–§1.6).
+ * `dipy.align.imwarp.DiffeomorphicMap` (docs/algorithm.md §1.2–§1.6).
  *
  * Model. Let `P` be the prealign affine, `R` the grid-to-world affine of the
  * displacement grid (`Rinv` = `Dinv` in DIPY's warp notation: its inverse), and
@@ -10,7 +10,7 @@
  * `x` to `φ(x) = P·x + forward(Rinv·P·x)`; its inverse sends `y` to
  * `Pinv·(y + backward(Rinv·y))`.
  *
- * Image warping (ALGORITHM §1.3). Images are sampled, never pushed: for every
+ * Image warping (docs/algorithm.md §1.3). Images are sampled, never pushed: for every
  * voxel `i` of an output grid with grid-to-world `S`,
  * - forward warp: `out[i] = image( W·P·S·[i;1] + W·forward(Rinv·P·S·[i;1]) )`,
  *   by default on the *domain* grid, sampling an image on the *codomain* grid;
@@ -19,7 +19,7 @@
  * where `W` is the sampled image's world-to-grid. As in DIPY the three matrices
  * `A`, `B`, `C` of the generic warp are formed first as double products and then
  * applied to each index, so results match DIPY to the last float32 bit (up to the
- * ulp-level differences of affine inverses, ALGORITHM §10 trap 6).
+ * ulp-level differences of affine inverses, docs/algorithm.md §10, trap 6).
  *
  * `isInverse` swaps which of the two warps `transform` and `transformInverse` run.
  */
@@ -114,7 +114,7 @@ function product(shape: readonly number[]): number {
  * `transform` and `transformInverse` (and the point and field getters) run: when
  * false, `transform` is the forward warp (field `forward`, output on the domain grid,
  * input on the codomain grid) and `transformInverse` the backward warp; when true the
- * roles are exchanged. SyN returns maps with `isInverse = true` (ALGORITHM §10 trap 18),
+ * roles are exchanged. SyN returns maps with `isInverse = true` (docs/algorithm.md §10, trap 7),
  * so their `transform` uses the `backward` field.
  *
  * Images are accepted as `ndarray` views or plain `{ data, shape }` objects
@@ -406,7 +406,7 @@ export class DiffeomorphicMap<D extends Dim = Dim> {
 
   /**
    * Maps points in this map's forward direction (backward when `isInverse`),
-   * ALGORITHM §1.4: `y = worldToCoord·(P·c2w·x + forward(Rinv·P·c2w·x))`, the field
+   * docs/algorithm.md §1.4: `y = worldToCoord·(P·c2w·x + forward(Rinv·P·c2w·x))`, the field
    * interpolated linearly (zero padded). For a SyN result this maps points of the
    * static image to the moving image (what {@link transform} samples).
    *
@@ -468,7 +468,7 @@ export class DiffeomorphicMap<D extends Dim = Dim> {
   }
 
   /**
-   * Up-samples both fields onto a finer displacement grid (ALGORITHM §1.6):
+   * Up-samples both fields onto a finer displacement grid (docs/algorithm.md §1.6):
    * each field is resampled with `out[i] = field(i ⊙ factors)` (values unchanged:
    * they are world displacements), `dispShape ← newShape`,
    * `dispGridToWorld ← dispGridToWorld·diag(factors, 1)` and its inverse recomputed.
@@ -507,7 +507,7 @@ export class DiffeomorphicMap<D extends Dim = Dim> {
   }
 
   /**
-   * Inversion error of the field pair (ALGORITHM §1.6): the composition
+   * Inversion error of the field pair (docs/algorithm.md §1.6): the composition
    * `backward ∘ forward` on the displacement grid,
    * `r[i] = backward[i] + forward(i + Rinv·backward[i])` (zero where not inside),
    * and its statistics. A perfect pair gives `r = 0`.
@@ -524,7 +524,7 @@ export class DiffeomorphicMap<D extends Dim = Dim> {
 
   /**
    * Composition with an endomorphism `phi` on the same displacement grid
-   * (ALGORITHM §1.6): a shallow copy of this map whose forward field is
+   * (docs/algorithm.md §1.6): a shallow copy of this map whose forward field is
    * `compose(d1, d2)` and whose backward field is `compose(d2⁻¹, d1⁻¹)`, with
    * `d1`/`d2` the forward fields of this map and `phi` (per `isInverse`), so that
    * `C(x) = phi(self(x))`. Assumes `phi` shares the grid and has no prealign.

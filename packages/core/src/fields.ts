@@ -6,7 +6,7 @@
  * (`defaultContext` unless `options.context` is given). Results are returned as
  * `ndarray` views over fresh arrays.
  *
- * Frames and units (ALGORITHM.md §0, §2):
+ * Frames and units (docs/algorithm.md §0, §2):
  * - grid coordinates are voxel indices in array-axis order ((row, col) in 2D,
  *   (slice, row, col) in 3D); vector component `k` runs along array axis `k`;
  * - affines are `(d+1)×(d+1)` homogeneous matrices (`null` = identity); a point
@@ -54,7 +54,7 @@ export function checkInterpolation(interp: unknown): Interpolation {
 
 /**
  * Image data prepared for a nearest-neighbour warp, with DIPY's dtype rules
- * (ALGORITHM §1.3): float64 (and `number[]`) become float32; every other type is
+ * (docs/algorithm.md §1.3): float64 (and `number[]`) become float32; every other type is
  * passed through and kept in the output (DIPY would turn int64 into int32 and
  * reject uint8/bool; diffeo has no int64 input and accepts the 8-bit types).
  * @internal
@@ -69,7 +69,7 @@ function newLike(data: NumericArray, n: number): NumericArray {
 }
 
 /**
- * Runs the generic warp kernel (ALGORITHM §2.3) on contiguous arrays: allocates
+ * Runs the generic warp kernel (docs/algorithm.md §2.3) on contiguous arrays: allocates
  * and returns the output. When `A` is null and the field grid differs from the
  * output grid, `A` is taken as the identity so the field is sampled at `i` rather
  * than read out of range.
@@ -112,7 +112,7 @@ export interface WarpImageOptions extends KernelOptions {
  * Warps a 2D or 3D image with a displacement field and affines, DIPY's
  * `warp_2d/3d` (linear) and `warp_2d/3d_nn` (nearest):
  * `out[i] = image( B·[i;1] + C·[field(A·[i;1]); 0] )` for each voxel `i` of the
- * output grid (ALGORITHM §2.3). The field is always interpolated linearly.
+ * output grid (docs/algorithm.md §2.3). The field is always interpolated linearly.
  * With `field = null` this is an affine-only transform, `out[i] = image(B·[i;1])`
  * (DIPY's `transform_2d/3d_affine`).
  *
@@ -209,7 +209,7 @@ function overlaps(a: Float32Array, b: Float32Array): boolean {
 
 /**
  * Composition of two displacement fields, DIPY's `compose_vector_fields_2d/3d`
- * (ALGORITHM §2.1): for each voxel `i` of d1's grid,
+ * (docs/algorithm.md §2.1): for each voxel `i` of d1's grid,
  * `out[i] = d1[i] + t·d2(A·[i;1] + B·[d1[i];0])` when that sample is strictly
  * inside d2's grid, else `0`. Meaning: "first d1, then t·d2".
  *
@@ -272,7 +272,7 @@ export interface InvertResult {
 
 /**
  * Inverse of a displacement field by fixed-point iteration, DIPY's
- * `invert_vector_field_fixed_point_2d/3d` (ALGORITHM §2.2): iterates
+ * `invert_vector_field_fixed_point_2d/3d` (docs/algorithm.md §2.2): iterates
  * `p ← p − ε·(p ∘ d)` (ε = 0.75 first, then 0.5, steps clipped against the largest
  * residual) until `maxIter` iterations or the mean residual ≤ `tolerance`
  * (3D also stops once the largest residual is ≤ 0.1 voxel).
@@ -328,7 +328,7 @@ function toFactors(s: ArrayLike<number>, dim: Dim, what: string): Float64Array {
 
 /**
  * Resamples a displacement field on a new grid, DIPY's
- * `resample_displacement_field_2d/3d` (ALGORITHM §2.4):
+ * `resample_displacement_field_2d/3d` (docs/algorithm.md §2.4):
  * `out[i] = field(i_0·f_0, …, i_{d−1}·f_{d−1})` (linear, zero padded). Values are
  * not rescaled.
  * @param factors - grid-index scaling from the new grid to the old (length d; 0.5 doubles the resolution).
@@ -352,7 +352,7 @@ function halfShape(shape: Shape): Shape {
 
 /**
  * Downsamples a scalar image by 2 (block means, partial blocks at odd sizes),
- * DIPY's `downsample_scalar_field_2d/3d` (ALGORITHM §2.5), in float32.
+ * DIPY's `downsample_scalar_field_2d/3d` (docs/algorithm.md §2.5), in float32.
  * @param image - 2D or 3D image (converted to float32).
  * @returns float32 image of shape `ceil(n/2)` per axis.
  */
@@ -367,7 +367,7 @@ export function downsampleScalarField(image: ImageInput, options: KernelOptions 
 
 /**
  * Downsamples a displacement field by 2 (per-component block means), DIPY's
- * `downsample_displacement_field_2d/3d` (ALGORITHM §2.5). Values are not rescaled.
+ * `downsample_displacement_field_2d/3d` (docs/algorithm.md §2.5). Values are not rescaled.
  * @returns float32 field of grid shape `ceil(n/2)` per axis.
  */
 export function downsampleDisplacementField(field: FieldInput, options: KernelOptions = {}): NdArray<Float32Array> {
@@ -420,7 +420,7 @@ export function gradient(image: ImageInput, options: GradientOptions = {}): { gr
 
 /**
  * `numpy.gradient(image)` with unit spacing and `edge_order=1`, in float32
- * arithmetic, as the SyN metrics use it (ALGORITHM §2.7): central differences
+ * arithmetic, as the SyN metrics use it (docs/algorithm.md §2.7): central differences
  * inside, one-sided differences at the first and last samples.
  * @param image - 2D or 3D image (converted to float32); every axis needs ≥ 2 samples.
  * @returns float32 `[...shape, d]`, component k = derivative along axis k (per voxel).
@@ -440,7 +440,7 @@ export function numpyGradient(image: ImageInput, options: KernelOptions = {}): N
 
 /**
  * Reorients every vector of a field in place, DIPY's
- * `reorient_vector_field_2d/3d` (ALGORITHM §2.6): `v ← M_linear·v` (homogeneous
+ * `reorient_vector_field_2d/3d` (docs/algorithm.md §2.6): `v ← M_linear·v` (homogeneous
  * coordinate 0, translation ignored), computed in double and stored in the field's
  * own type (float32 fields are rounded per component). `null` is a no-op.
  *

@@ -1,6 +1,6 @@
 /**
  * The local normalised cross-correlation similarity metric (DIPY 1.6's
- * `CCMetric`, ALGORITHM.md §5.2) for symmetric diffeomorphic registration.
+ * `CCMetric`, docs/algorithm.md §5.2) for symmetric diffeomorphic registration.
  *
  * Maths. With `I`, `J` the static and moving images warped onto the reference
  * grid, every voxel `x` has a `(2r+1)^d` window (clipped at the borders) and the

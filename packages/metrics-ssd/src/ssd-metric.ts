@@ -1,6 +1,6 @@
 /**
  * The sum-of-squared-differences similarity metric (DIPY's `SSDMetric`,
- * ALGORITHM.md §5.1) for symmetric diffeomorphic registration.
+ * docs/algorithm.md §5.1) for symmetric diffeomorphic registration.
  *
  * Maths. With `S`, `M` the static and moving images warped onto the reference
  * grid, the energy is `E = Σ_x (S(x) − M(x))²`. Each iteration the metric returns

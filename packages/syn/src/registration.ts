@@ -1,6 +1,6 @@
 /**
  * Symmetric diffeomorphic registration (SyN), a port of DIPY 1.6's
- * `SymmetricDiffeomorphicRegistration` (ALGORITHM.md §4).
+ * `SymmetricDiffeomorphicRegistration` (docs/algorithm.md §4).
  *
  * Both images are registered towards a reference ("midpoint") space, which is the
  * static image's world space discretised at each pyramid level by the static scale

@@ -2,7 +2,7 @@
  * Reference handler for the local cross-correlation kernels and metric
  * (`unit_cc_kernels`): DIPY's `precompute_cc_factors_2d/3d`,
  * `compute_cc_forward_step_2d/3d`, `compute_cc_backward_step_2d/3d` and the
- * `CCMetric` steps after Gaussian smoothing (ALGORITHM.md §5.2).
+ * `CCMetric` steps after Gaussian smoothing (docs/algorithm.md §5.2).
  *
  * Everything comes from the case: the images `static{2d,3d}`, `moving{2d,3d}`
  * and their gradients `grad_static*`, `grad_moving*` (numpy.gradient, unit

@@ -1,6 +1,6 @@
 /**
  * Reference handlers for the composition and fixed-point inversion kernels of
- * `@diffeo/core` (ALGORITHM §2.1, §2.2): cases whose `dipy_function` is DIPY's
+ * `@diffeo/core` (docs/algorithm.md §2.1, §2.2): cases whose `dipy_function` is DIPY's
  * `compose_vector_fields_2d/3d` or `invert_vector_field_fixed_point_2d/3d`.
  *
  * Everything (fields, affines, spacings, iteration limits, tolerances) is read
