@@ -5,7 +5,7 @@
  * the cross-origin-isolation headers (COOP/COEP) that shared memory needs.
  *
  * - In a module Web Worker the backend uses 2 threads (two nested module workers
- *   loaded from `dist/worker.js` through `new URL(…, import.meta.url)`), shared
+ *   loaded from `dist/worker.browser.js` through `new URL(…, import.meta.url)`), shared
  *   memory and `allocFloat32`; its outputs must equal `tsKernels`' bit for bit.
  * - On the page's main thread (where `Atomics.wait` is not allowed) it falls back
  *   to 1 thread, still with shared memory.
@@ -98,7 +98,7 @@ const SHAPE: Shape3D = [11, 14, 13];
 const PAGE = `<!doctype html><meta charset="utf-8"><title>wasm-kernels threads</title><body><script type="module">
 const done = (r) => { window.__result = r; document.body.dataset.state = 'done'; };
 try {
-  const { wasmBackend } = await import('/dist/index.js');
+  const { wasmBackend } = await import('/dist/index.browser.js');
   const shape = ${JSON.stringify(SHAPE)};
   const inputs = (${INPUTS_SRC})(shape);
   const b = await wasmBackend();
@@ -112,7 +112,7 @@ try {
 
 const WORKER = `self.onmessage = async (e) => {
   try {
-    const { wasmBackend } = await import('/dist/index.js');
+    const { wasmBackend } = await import('/dist/index.browser.js');
     const shape = e.data;
     const inputs = (${INPUTS_SRC})(shape);
     const b = await wasmBackend({ threads: 2, minParallelWork: 0 });

@@ -6,10 +6,11 @@
  * `kernels-threads.wasm` beside it),
  * which is the same file whether this module runs from `src/` (tests, through
  * the `@diffeo/source` condition) or from the built `dist/`. A `file:` URL is read
- * with `node:fs` (imported dynamically, so browser bundles never see it); any
+ * with `node:fs` (through `#platform`, whose browser build has no Node code); any
  * other URL is fetched and compiled with `WebAssembly.compileStreaming` when the
  * server sends `application/wasm`.
  */
+import { readFileUrl } from '#platform';
 
 /** The functions `kernels.wasm` exports (addresses are byte offsets into the imported memory). */
 export interface WasmExports {
@@ -100,14 +101,11 @@ const moduleCache = new Map<string, Promise<WebAssembly.Module>>();
 
 async function compileFromUrl(url: URL): Promise<WebAssembly.Module> {
   if (url.protocol === 'file:') {
-    const fs = await import('node:fs/promises');
-    const { fileURLToPath } = await import('node:url');
-    const path = fileURLToPath(url);
     let bytes: Uint8Array;
     try {
-      bytes = await fs.readFile(path);
+      bytes = await readFileUrl(url);
     } catch (e) {
-      throw new Error(`@diffeo/wasm-kernels: cannot read ${path} (${(e as Error).message}). `
+      throw new Error(`@diffeo/wasm-kernels: cannot read ${url.href} (${(e as Error).message}). `
         + 'Build it with `pnpm --filter @diffeo/wasm-kernels build`, or pass { wasmUrl } or { wasmBytes } to wasmBackend().');
     }
     return WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);

@@ -13,6 +13,7 @@ import {
   I_SEQ, MAX_ARGS, MAX_CHUNKS, MAX_THREADS, THREADED_FUNCTIONS, waitWhileEqual, WORKER_SPIN_MS, workerSlot,
   type ThreadedFunction, type WorkerInit, type WorkerReady,
 } from './protocol.js';
+import { nodeHardwareThreads, nodeWorkerClass } from '#platform';
 
 /** What the pool needs of a worker, in Node or in a browser. */
 interface WorkerHandle {
@@ -46,8 +47,7 @@ export function sharedMemoryAvailable(): boolean {
 export async function hardwareThreads(): Promise<number> {
   let n = 1;
   if (isNode()) {
-    const os = await import('node:os');
-    n = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+    n = await nodeHardwareThreads();
   } else {
     const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
     n = nav?.hardwareConcurrency ?? 1;
@@ -62,13 +62,15 @@ export async function defaultThreadCount(): Promise<number> {
 
 /** The default location of the worker script. */
 export function defaultWorkerUrl(): URL {
-  return new URL('../dist/worker.js', import.meta.url);
+  return isNode()
+    ? new URL('../dist/worker.js', import.meta.url)
+    : new URL('../dist/worker.browser.js', import.meta.url);
 }
 
 /** Starts one worker and resolves once it has instantiated the kernels. */
 async function startWorker(url: URL, init: WorkerInit): Promise<WorkerHandle> {
   if (isNode()) {
-    const { Worker } = await import('node:worker_threads');
+    const Worker = await nodeWorkerClass();
     // No inherited Node options: the script is plain JavaScript, and flags such as
     // `--input-type` or a TypeScript loader would only slow it down or break it.
     const w = new Worker(url, { workerData: init, execArgv: [] });
@@ -88,8 +90,9 @@ async function startWorker(url: URL, init: WorkerInit): Promise<WorkerHandle> {
       });
     });
   }
+  // The literal `new Worker(new URL(...))` lets bundlers find and bundle the worker script.
   const w = url.href === defaultWorkerUrl().href
-    ? new Worker(new URL('../dist/worker.js', import.meta.url), { type: 'module' })
+    ? new Worker(new URL('../dist/worker.browser.js', import.meta.url), { type: 'module' })
     : new Worker(url, { type: 'module' });
   return new Promise<WorkerHandle>((resolve, reject) => {
     w.onerror = (e) => {

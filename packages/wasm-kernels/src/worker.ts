@@ -7,14 +7,15 @@
  * the requested function's range until none is left (see `protocol.ts`). It never returns to its event loop while serving, so the
  * backend ends it with the quit flag and `terminate()`.
  *
- * The script is self-contained (no imports at run time besides
- * `node:worker_threads` in Node), so it can be loaded from
- * `new URL('../dist/worker.js', import.meta.url)` as is.
+ * The script is built self-contained twice: `dist/worker.js` for Node (its only
+ * run-time import is `node:worker_threads`) and `dist/worker.browser.js` for
+ * browsers (no imports at all), so either can be loaded from its URL as is.
  */
 import {
   callTag, chunkStart, claimChunk, CTL_USED, F_ARGS, I_CHUNKS, I_ERR, I_FLAGS, I_FN, I_ITEMS, I_NARGS, I_QUIT, I_SEQ,
   THREADED_FUNCTIONS, waitWhileEqual, workerSlot, type WorkerInit, type WorkerReady,
 } from './protocol.js';
+import { nodeWorkerChannel } from '#platform';
 
 type Fn = (...args: number[]) => unknown;
 
@@ -89,8 +90,8 @@ interface BrowserScope {
 
 const nodeProcess = (globalThis as { process?: { versions?: { node?: string } } }).process;
 if (typeof nodeProcess?.versions?.node === 'string') {
-  const { parentPort, workerData } = await import('node:worker_threads');
-  serve(workerData as WorkerInit, (m) => parentPort?.postMessage(m));
+  const channel = await nodeWorkerChannel();
+  serve(channel.workerData as WorkerInit, (m) => channel.post(m));
 } else {
   const scope = globalThis as unknown as BrowserScope;
   scope.onmessage = (e) => {
