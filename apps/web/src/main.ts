@@ -10,7 +10,8 @@
 import { sampleUrl, type SampleName } from '@diffeo/data';
 import { parseNpy } from '@diffeo/io';
 import { overlayImages } from '@diffeo/regtools-viz';
-import { dice, type FromWorker, type Image2D, type Rgba, type ToWorker } from './protocol.js';
+import { dice } from '@diffeo/core';
+import type { FromWorker, Image2D, Rgba, ToWorker } from './protocol.js';
 
 const LEVEL_ITERS = [200, 100, 50, 25] as const;
 const INV_ITER = 50;

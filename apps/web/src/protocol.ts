@@ -65,18 +65,3 @@ export type FromWorker =
     }
   | { readonly type: 'cancelled' }
   | { readonly type: 'error'; readonly message: string };
-
-/** Dice coefficient of the masks `a > 0.5` and `b > 0.5` (1 when both are empty). */
-export function dice(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let inter = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i] > 0.5;
-    const y = b[i] > 0.5;
-    if (x) na++;
-    if (y) nb++;
-    if (x && y) inter++;
-  }
-  return na + nb === 0 ? 1 : (2 * inter) / (na + nb);
-}

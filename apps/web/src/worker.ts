@@ -4,22 +4,17 @@
  * `AbortController` (SyN checks the signal between iterations and yields to the event
  * loop every ~20 ms, so the message is received while it runs).
  */
-import { createContext, type KernelContext } from '@diffeo/core';
-import { SymmetricDiffeomorphicRegistration, type RegistrationEvent } from '@diffeo/syn';
-import { wasmBackend } from '@diffeo/wasm-kernels';
-import { ssdMetric } from '@diffeo/metrics-ssd';
+import { loadBackend, synRegistration, type LoadedBackend } from '@diffeo/align';
+import type { RegistrationEvent } from '@diffeo/syn';
 import { plot2dDiffeomorphicMap } from '@diffeo/regtools-viz';
 import type { FromWorker, Image2D, ToWorker } from './protocol.js';
 
 let controller: AbortController | null = null;
 
 /** The kernels: the WebAssembly backend (loaded once), or the TypeScript kernels if it cannot load. */
-let contextPromise: Promise<{ context: KernelContext; backend: string }> | null = null;
-function kernelContext(): Promise<{ context: KernelContext; backend: string }> {
-  contextPromise ??= wasmBackend().then(
-    (b) => ({ context: createContext(b), backend: `WebAssembly, ${b.threads} thread${b.threads === 1 ? '' : 's'}` }),
-    (e: unknown) => ({ context: createContext(), backend: `TypeScript (WebAssembly unavailable: ${e instanceof Error ? e.message : String(e)})` }),
-  );
+let contextPromise: Promise<LoadedBackend> | null = null;
+function kernelContext(): Promise<LoadedBackend> {
+  contextPromise ??= loadBackend('auto');
   return contextPromise;
 }
 
@@ -41,19 +36,14 @@ async function register(msg: Extract<ToWorker, { type: 'register' }>): Promise<v
     send({ type: 'level', level: e.level, iterations: e.iteration, energy: energies.length > 0 ? energies[energies.length - 1] : NaN, elapsedMs: e.elapsedMs });
   };
   try {
-    const { context, backend } = await kernelContext();
-    const syn = new SymmetricDiffeomorphicRegistration(ssdMetric(2), {
-      levelIters: msg.levelIters,
-      invIter: msg.invIter,
-      onEvent,
-      signal: ctl.signal,
-      context,
-    });
+    const { context, description: backend } = await kernelContext();
     const t0 = performance.now();
-    const map = await syn.optimize({ static: msg.static, moving: msg.moving });
+    const { mapping: map, warped: warpedArray, registration: syn } = await synRegistration({
+      static: msg.static, moving: msg.moving, metric: 'ssd',
+      levelIters: msg.levelIters, invIter: msg.invIter, onEvent, signal: ctl.signal, context,
+    });
     const registrationMs = performance.now() - t0;
-    const warpedData = map.transform(msg.moving).data;
-    const warped = asImage(warpedData instanceof Float32Array ? warpedData : Float32Array.from(warpedData as ArrayLike<number>), msg.static.shape);
+    const warped = asImage(warpedArray.data, msg.static.shape);
     const plot = plot2dDiffeomorphicMap(map, { delta: 10 });
     const latticeForward = asImage(plot.warpedForward, plot.forwardShape);
     const latticeBackward = asImage(plot.warpedBackward, plot.backwardShape);

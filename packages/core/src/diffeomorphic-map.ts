@@ -23,7 +23,7 @@
  *
  * `isInverse` swaps which of the two warps `transform` and `transformInverse` run.
  */
-import type { Affine, ComposeStats, Dim, NumericArray, Shape, Shape2D, Shape3D, ShapeOf } from './types.js';
+import type { Affine, ComposeStats, Dim, NumericArray, Shape, Shape3D, ShapeOf } from './types.js';
 import type { AffineLike } from './affine.js';
 import { applyAffine, invertAffine, mulAffine, scalingAffine, toAffine } from './affine.js';
 import type { KernelContext } from './registry.js';

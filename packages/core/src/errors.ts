@@ -16,7 +16,9 @@ export type DiffeoErrorCode =
   | 'EMPTY_IMAGE'
   | 'FILE_EXISTS'
   | 'NOT_READY'
-  | 'ABORTED';
+  | 'ABORTED'
+  | 'BACKEND_UNAVAILABLE'
+  | 'CONTEXT_FROZEN';
 
 /** Base class of all diffeo errors. */
 export class DiffeoError extends Error {
@@ -114,5 +116,24 @@ export class AbortError extends DiffeoError {
   constructor(message = 'The operation was aborted.') {
     super('ABORTED', message);
     this.name = 'AbortError';
+  }
+}
+
+/** A kernel backend that was asked for by name could not be loaded (not built, no WebAssembly, …). */
+export class BackendUnavailableError extends DiffeoError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('BACKEND_UNAVAILABLE', message, options);
+    this.name = 'BackendUnavailableError';
+  }
+}
+
+/**
+ * A kernel context was changed (`use`, `remove`) while a registration runs on it: its
+ * kernels are fixed for the whole run, so that every iteration uses the same ones.
+ */
+export class ContextFrozenError extends DiffeoError {
+  constructor(message: string) {
+    super('CONTEXT_FROZEN', message);
+    this.name = 'ContextFrozenError';
   }
 }

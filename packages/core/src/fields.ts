@@ -19,7 +19,7 @@
  *   `d2` is not strictly inside its grid;
  * - storage is float32, arithmetic double, exactly as DIPY 1.6 (the kernels).
  */
-import type { Affine, ComposeStats, Dim, NumericArray, Shape, Shape2D, Shape3D } from './types.js';
+import type { Affine, ComposeStats, Dim, NumericArray, Shape } from './types.js';
 import type { AffineLike } from './affine.js';
 import { applyAffine, getDirectionAndSpacings, identityAffine, invertAffine, toAffine } from './affine.js';
 import type { KernelContext } from './registry.js';

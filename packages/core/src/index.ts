@@ -9,7 +9,7 @@ export * from './affine.js';
 export * from './registry.js';
 export * from './metric.js';
 export { metricGradient } from './metric-gradient.js';
-export { stepDisposedError, assertStepOutput, WorkspaceCache, allocWorkspaceArrays } from './metric-step.js';
+export { stepDisposedError, assertStepOutput, assertMetricInputs, WorkspaceCache, allocWorkspaceArrays } from './metric-step.js';
 export { tsKernels, ccFactorsNaive2d, ccFactorsNaive3d, orientGradient } from './kernels/index.js';
 export type { Kernels, KernelName, InversionResult, DimKernels, PairedKernelName } from './kernels/types.js';
 export {
@@ -31,3 +31,4 @@ export type {
 } from './fields.js';
 export { DiffeomorphicMap } from './diffeomorphic-map.js';
 export type { DiffeomorphicMapOptions, AffineOption, MapTransformOptions, TransformPointsOptions } from './diffeomorphic-map.js';
+export { dice, meanLabelDice, ncc, ssd } from './quality.js';
