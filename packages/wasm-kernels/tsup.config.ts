@@ -1,21 +1,14 @@
 import { defineConfig, type Options } from 'tsup';
-import type { Plugin } from 'esbuild';
+import { fileURLToPath } from 'node:url';
+import { platformPlugin as plugin } from '../../tools/build/platform-plugin.js';
 
 // The wasm binaries are compiled into dist/ by `asc` (see package.json); tsup must not delete them.
 //
-// Platform split: the sources import `#platform`, which package.json's `imports` maps to
-// `src/platform.node.ts`, or `src/platform.browser.ts` under the `browser` condition (for
-// tests and bundlers that read src/). The build resolves it here, once per platform, into
-// self-contained bundles: `index.js` and `worker.js` for Node, `index.browser.js` and
-// `worker.browser.js` (no Node code at all) for the `browser` export condition.
-function platformPlugin(side: 'node' | 'browser'): Plugin {
-  return {
-    name: `platform-${side}`,
-    setup(build) {
-      build.onResolve({ filter: /^#platform$/ }, () => ({ path: new URL(`./src/platform.${side}.ts`, import.meta.url).pathname }));
-    },
-  };
-}
+// Platform split (tools/build/platform-plugin.ts): self-contained bundles, `index.js` and
+// `worker.js` for Node, `index.browser.js` and `worker.browser.js` (no Node code at all)
+// for the `browser` export condition.
+const here = fileURLToPath(new URL('.', import.meta.url));
+const platformPlugin = (side: 'node' | 'browser') => plugin(here, side);
 
 const common: Options = {
   format: ['esm'],

@@ -9,6 +9,7 @@
  *                   [--out-warped warped_moved.nii.gz] [--out-mapping mapping] [--backend wasm|ts] [--force] [--quiet]
  *   diffeo apply --mapping mapping --moving m.nii.gz --out w.nii.gz [--inverse]
  *                [--interpolation linear|nearest] [--force] [--quiet]
+ *   diffeo qc --mapping mapping [--out-jacobian J.nii.gz] [--log] [--json report.json]
  *
  * `register` reads both images with their affines as grid-to-world (voxel index → mm),
  * runs `SymmetricDiffeomorphicRegistration` (defaults of DIPY's workflow: CC metric,
@@ -30,12 +31,16 @@ import { readFileSync } from 'node:fs';
 import { errorText } from './args.js';
 import { CliError } from './images.js';
 import { apply } from './commands/apply.js';
+import { batch } from './commands/batch.js';
 import { register } from './commands/register.js';
+import { qc } from './commands/qc.js';
 
 /** The commands, in the order `diffeo --help` lists them: name, one-line summary, entry point. */
 const COMMANDS: ReadonlyArray<readonly [name: string, summary: string, run: (args: string[]) => Promise<void>]> = [
   ['register', 'register a moving image onto a static image (SyN) and save the warped image and the mapping', register],
   ['apply', 'warp an image with a saved mapping', apply],
+  ['qc', 'quality control of a mapping: Jacobian determinant, folding, inverse consistency', qc],
+  ['batch', 'register a cohort on a job queue (BullMQ on Redis): submit, worker, status, wait, results', batch],
 ];
 
 const USAGE = `usage: diffeo <command> [options]

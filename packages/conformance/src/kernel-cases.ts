@@ -71,6 +71,31 @@ function sigmaField(r: Random, n: number): Float32Array {
   return s;
 }
 
+/** An image with ~10% exact zeros and some negative values (EM class 0) among positive ones. */
+function emImage(r: Random, n: number): Float32Array {
+  const a = randomFloat32(r, n, -0.4, 2.5);
+  for (let i = 0; i < n; i++) if (r.next() < 0.1) a[i] = 0;
+  return a;
+}
+
+/** EM σ² field: positive values with ~10% `+∞` (classes of < 2 voxels) and ~10% exact zeros. */
+function emSigmaField(r: Random, n: number): Float32Array {
+  const s = randomFloat32(r, n, 0.01, 0.6);
+  for (let i = 0; i < n; i++) {
+    const u = r.next();
+    if (u < 0.1) s[i] = Infinity;
+    else if (u < 0.2) s[i] = 0;
+  }
+  return s;
+}
+
+/** A 0/1 int32 mask, about 80% ones. */
+function emMask(r: Random, n: number): Int32Array {
+  const m = new Int32Array(n);
+  for (let i = 0; i < n; i++) m[i] = r.next() < 0.8 ? 1 : 0;
+  return m;
+}
+
 /** The case table. */
 export const kernelCases: KernelCases = {
   warp2d: [
@@ -283,6 +308,16 @@ export const kernelCases: KernelCases = {
     { label: '3D, anisotropic spacing', make: (r) => [smoothField(r, S3A, 2), S3A, [2, 1, 0.5]] },
     { label: '3D, odd shape, unit spacing', make: (r) => [smoothField(r, S3C, 4), S3C, [1, 1, 1]] },
   ],
+  jacobianDeterminant2d: [
+    { label: '2D, random world-to-grid (rotation, shear)', make: (r) => [new Float32Array(count(S2A)), smoothField(r, S2A, 3), S2A, randomAffine(r, 2, 0.7)] },
+    { label: '2D, null affine, rough field (folds)', make: (r) => [new Float32Array(count(S2B)), randomFloat32(r, count(S2B) * 2, -2, 2), S2B, null] },
+    { label: '2D, a 2-row grid (one-sided differences only)', make: (r) => [new Float32Array(2 * 9), smoothField(r, [2, 9], 2), [2, 9], diagonalAffine([0.5, 2])] },
+  ],
+  jacobianDeterminant3d: [
+    { label: '3D, random world-to-grid', make: (r) => [new Float32Array(count(S3A)), smoothField(r, S3A, 3), S3A, randomAffine(r, 3, 1.3)] },
+    { label: '3D, null affine, rough field (folds)', make: (r) => [new Float32Array(count(S3C)), randomFloat32(r, count(S3C) * 3, -2, 2), S3C, null] },
+    { label: '3D, a single slice', make: (r) => [new Float32Array(6 * 5), smoothField(r, [1, 6, 5], 2), [1, 6, 5], diagonalAffine([1, 0.5, 2])] },
+  ],
   gradientSampler2d: [
     {
       label: '2D, random image and sampling affines',
@@ -427,6 +462,55 @@ export const kernelCases: KernelCases = {
       label: '2D, σ² field with ±∞, explicit target',
       make: (r) => [new Float32Array(count(S2C) * 2), randomFloat32(r, count(S2C)), sigmaField(r, count(S2C)), randomFloat32(r, count(S2C) * 2),
         randomFloat32(r, count(S2C) * 2), 0.7, randomFloat32(r, count(S2C) * 2), S2C],
+    },
+  ],
+  quantizePositive: [
+    ...[256, 7, 3, 2].map((q) => ({
+      label: `2D image with zeros and negatives, ${q} levels`,
+      make: (r: Random): Parameters<Kernels['quantizePositive']> =>
+        [new Int32Array(count(S2A)), new Float32Array(q), new Int32Array(q), emImage(r, count(S2A)), q],
+    })),
+    {
+      label: '3D image, 256 levels',
+      make: (r) => [new Int32Array(count(S3A)), new Float32Array(256), new Int32Array(256), emImage(r, count(S3A)), 256],
+    },
+    {
+      label: 'a single positive value (one-class path), stale outputs',
+      make: (r) => {
+        const img = emImage(r, count(S2B));
+        for (let i = 0; i < img.length; i++) if (img[i] > 0) img[i] = 0.7;
+        return [new Int32Array(count(S2B)).fill(9), new Float32Array(16).fill(3), new Int32Array(16).fill(5), img, 16];
+      },
+    },
+    {
+      label: 'no positive value',
+      make: () => [new Int32Array(count(S2B)), new Float32Array(8), new Int32Array(8), new Float32Array(count(S2B)), 8],
+    },
+  ],
+  maskedClassStats: [
+    ...([[256, S2A], [7, S2C], [64, S3A]] as const).map(([q, shape]) => ({
+      label: `${shape.length}D, ${q} classes from quantizePositive, random mask`,
+      make: (r: Random): Parameters<Kernels['maskedClassStats']> => {
+        const n = count(shape);
+        const labels = new Int32Array(n);
+        tsKernels.quantizePositive(labels, new Float32Array(q), new Int32Array(q), emImage(r, n), q);
+        return [new Float32Array(q).fill(7), new Float32Array(q).fill(7), new Int32Array(q).fill(7),
+          emMask(r, n), randomFloat32(r, n, 0, 3), labels, q];
+      },
+    })),
+  ],
+  emDemonsStep2d: [
+    {
+      label: '2D, σ² with +∞ and 0, zero-gradient pixels',
+      make: (r) => [new Float32Array(count(S2A) * 2), randomFloat32(r, count(S2A)), emSigmaField(r, count(S2A)),
+        withZeros(r, randomFloat32(r, count(S2A) * 2), 0.2, 2), S2A, 1.37],
+    },
+  ],
+  emDemonsStep3d: [
+    {
+      label: '3D, σ² with +∞ and 0, zero-gradient voxels',
+      make: (r) => [new Float32Array(count(S3A) * 3), randomFloat32(r, count(S3A)), emSigmaField(r, count(S3A)),
+        withZeros(r, randomFloat32(r, count(S3A) * 3), 0.2, 3), S3A, 0.8],
     },
   ],
   residual3d: [

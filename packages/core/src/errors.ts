@@ -16,6 +16,7 @@ export type DiffeoErrorCode =
   | 'EMPTY_IMAGE'
   | 'FILE_EXISTS'
   | 'NOT_READY'
+  | 'UNAVAILABLE'
   | 'ABORTED'
   | 'BACKEND_UNAVAILABLE'
   | 'CONTEXT_FROZEN';

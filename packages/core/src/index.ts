@@ -10,7 +10,7 @@ export * from './registry.js';
 export * from './metric.js';
 export { metricGradient } from './metric-gradient.js';
 export { stepDisposedError, assertStepOutput, assertMetricInputs, WorkspaceCache, allocWorkspaceArrays } from './metric-step.js';
-export { tsKernels, ccFactorsNaive2d, ccFactorsNaive3d, orientGradient } from './kernels/index.js';
+export { tsKernels, ccFactorsNaive2d, ccFactorsNaive3d, jacobianDeterminantNaive, determinantNaive, orientGradient } from './kernels/index.js';
 export type { Kernels, KernelName, InversionResult, DimKernels, PairedKernelName } from './kernels/types.js';
 export {
   isNdArray, toContiguous, toImage, toFloat32Image, toField, toOutputField, toPoints, toShape, sameShape,
@@ -31,4 +31,6 @@ export type {
 } from './fields.js';
 export { DiffeomorphicMap } from './diffeomorphic-map.js';
 export type { DiffeomorphicMapOptions, AffineOption, MapTransformOptions, TransformPointsOptions } from './diffeomorphic-map.js';
-export { dice, meanLabelDice, ncc, ssd } from './quality.js';
+export { jacobianDeterminant, jacobianStats, mapJacobianDeterminant, inverseConsistencyError, qualityReport } from './quality.js';
+export type { JacobianOptions, JacobianStats, InverseConsistencyStats, QualityReport } from './quality.js';
+export { dice, meanLabelDice, ncc, ssd } from './scores.js';

@@ -1,8 +1,10 @@
 /**
- * Atomic, non-clobbering file writes (Node.js only; loaded lazily so the byte-level
- * functions of @diffeo/io stay usable in browsers).
+ * Atomic, non-clobbering file writes (Node.js only: Node's file system comes through
+ * `#platform`, whose browser build has none, so the byte-level functions of
+ * @diffeo/io stay usable in browsers).
  */
 import { FileExistsError } from '@diffeo/core';
+import { nodeFs, nodePath } from '#platform';
 
 /** Options of {@link writeFileAtomic}. */
 export interface WriteFileAtomicOptions {
@@ -29,8 +31,8 @@ async function exists(fs: typeof import('node:fs/promises'), p: string): Promise
  * @throws FileExistsError when `path` exists and `overwrite` is not set.
  */
 export async function writeFileAtomic(path: string, bytes: Uint8Array, options: WriteFileAtomicOptions = {}): Promise<void> {
-  const fs = await import('node:fs/promises');
-  const pathMod = await import('node:path');
+  const fs = await nodeFs();
+  const pathMod = await nodePath();
   const overwrite = options.overwrite === true;
   const existsMsg = `${path} already exists; pass { overwrite: true } to replace it, or choose another name.`;
   if (!overwrite && (await exists(fs, path))) throw new FileExistsError(existsMsg);

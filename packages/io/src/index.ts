@@ -5,3 +5,4 @@ export * from './npy.js';
 export * from './nifti.js';
 export * from './mapping.js';
 export * from './atomic.js';
+export * from './ants.js';

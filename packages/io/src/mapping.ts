@@ -1,24 +1,25 @@
 /**
- * Saving and loading a {@link DiffeomorphicMap} as one NIfTI-1 file, exactly: the reloaded
- * map has bit-identical fields and affines, so its `transform`/`transformInverse` give
- * bit-identical images.
+ * Saving and loading a {@link DiffeomorphicMap} as one NIfTI-1 file in the layout of DIPY
+ * 1.6's `write_mapping`, so DIPY's `read_mapping` reads it, with the exact map in a header
+ * extension so diffeo reloads it bit for bit. DIPY's own `write_mapping` files, and diffeo's
+ * older (version 1) files, are read too.
  *
- * ## File layout (format `diffeo.DiffeomorphicMap`, version 1)
+ * ## File layout (format `diffeo.DiffeomorphicMap`, version 2)
  * One single-file NIfTI-1 image (`.nii.gz` by default, or `.nii`), little endian, float32:
  *
- * - **Voxels**: both displacement fields of the map, on its displacement grid, as a 5D
- *   *vector* image, `intent_code` 1007 (`NIFTI_INTENT_VECTOR`), `intent_name` `"diffeo-mapping"`,
- *   dims `(nx, ny, nz, 2, d)`: `dim[5] = d` holds the vector components (the NIfTI convention
- *   for vector intents, used by ITK/ANTs for displacement fields, whose files are the
- *   one-volume case `(nx, ny, nz, 1, d)`), and the fourth ("time") axis holds the two fields:
- *   index 0 = `map.forward`, 1 = `map.backward`. In nibabel: `data[..., 0, :]` is DIPY's
- *   `mapping.forward` and `data[..., 1, :]` its `mapping.backward` (the same array layout as
- *   DIPY's, `[nx, ny, nz, d]`). A 2D map (`[nx, ny]`) is stored as `(nx, ny, 1, 2, 2)`.
- *   Component `c` is the displacement along **world** axis `c`, in world units (usually mm),
- *   as in DIPY — not ITK's LPS convention, so ANTs cannot apply these files directly.
- * - **Header affine**: the displacement grid's grid-to-world (a 2D affine embedded with an
- *   identity z row), rounded to float32 by NIfTI (sform and qform codes 1). Good enough for
- *   viewers; it is *not* what a reload uses.
+ * - **Voxels** (DIPY's layout): shape `(nx, ny, nz, 3, 2)` on the map's displacement grid;
+ *   `data[i, j, k, :, 0]` is `map.forward` and `data[i, j, k, :, 1]` `map.backward` at voxel
+ *   `(i, j, k)`. Component `c` is the displacement along **world** axis `c`, in world units
+ *   (usually mm), as in DIPY. A 2D map (`[nx, ny]`, 2 components) is stored as one z slice,
+ *   `(nx, ny, 1, 3, 2)`, with a zero z component (so DIPY, which reads 3D maps only, sees the
+ *   equivalent one-slice 3D map).
+ * - **Header affine** (sform and qform codes 1, float32 as NIfTI-1 stores it): the
+ *   displacement grid's **world-to-grid** matrix, as DIPY writes it (DIPY writes the
+ *   codomain's world-to-grid; for maps from SyN, DIPY's and ours, the displacement grid is the
+ *   codomain grid, so the two are the same matrix; for other maps ours is the one DIPY's
+ *   `read_mapping`, which inverts it into the displacement grid-to-world, needs). A 2D affine
+ *   is embedded with an identity z row and column. No intent code (as DIPY's files);
+ *   `intent_name` `"diffeo-mapping"`.
  * - **Metadata**: a NIfTI header extension with `ecode` 6 (comment, so nibabel shows it as
  *   text and other readers skip it) holding UTF-8 JSON, padded with spaces to a multiple of 16
  *   bytes: `format`, `version`, `dim`, `dispShape`, `dispGridToWorld`, `domainShape`,
@@ -27,9 +28,23 @@
  *   (or `null` for DIPY's `None`, the identity) written with the shortest decimal that
  *   round-trips (`-0` written as `-0.0`), so `JSON.parse` and Python's `json.loads` recover
  *   every bit. The affines' inverses are recomputed on load, by the same code that computed
- *   them when the map was built.
+ *   them when the map was built. diffeo rebuilds the map from this metadata, never from the
+ *   float32 header affine.
  *
- * Reading one in Python with DIPY 1.6 (gives the same warps, bit for bit, in our checks):
+ * ## Reading a diffeo file with DIPY 1.6
+ * `read_mapping(path, domain_img, codomain_img, prealign=P)` with the images the map was made
+ * with: for a SyN result (DIPY's or diffeo's), `domain_img` is the **moving** image and
+ * `codomain_img` the **static** one (DIPY's SyN map has `is_inverse = True`, domain = moving,
+ * codomain = static; `read_mapping` sets `is_inverse = True`). DIPY's files do not store the
+ * prealign; pass the map's own `prealign` (from the metadata: `P = np.array(meta['prealign'])`,
+ * `None` when null — for SyN it is the inverse of the prealign given to the registration).
+ * `mapping.transform(moving)` then gives the same warp as diffeo's `map.transform`: bit for bit
+ * in 3D when the affines' inverses are exact (our checks use dyadic oblique/anisotropic
+ * grids); otherwise within the last bits, because DIPY inverts the (float32) header affine and
+ * the images' affines with LAPACK. In 2D DIPY runs its 3D trilinear kernel on the one slice,
+ * which differs from its own 2D bilinear kernel by an ulp (1.2e-7 on unit-range images).
+ *
+ * The exact map, in Python:
  *
  * ```python
  * img = nib.load(path); d = np.asanyarray(img.dataobj)
@@ -37,8 +52,18 @@
  * A = lambda k: None if meta[k] is None else np.array(meta[k])
  * m = DiffeomorphicMap(meta['dim'], meta['dispShape'], A('dispGridToWorld'), meta['domainShape'],
  *                      A('domainGridToWorld'), meta['codomainShape'], A('codomainGridToWorld'), A('prealign'))
- * m.forward, m.backward = d[..., 0, :].copy(), d[..., 1, :].copy(); m.is_inverse = meta['isInverse']
+ * dim = meta['dim']; f = d[..., :dim, 0]; b = d[..., :dim, 1]
+ * if dim == 2: f, b = f[:, :, 0], b[:, :, 0]
+ * m.forward, m.backward = f.copy(), b.copy(); m.is_inverse = meta['isInverse']
  * ```
+ *
+ * ## Other files read
+ * - DIPY's `write_mapping` files (no diffeo metadata, shape `(nx, ny, nz, 3, 2)`): as DIPY's
+ *   `read_mapping` builds the map, so they need the domain and codomain grids (the images);
+ *   displacement grid-to-world = inverse of the header affine, `isInverse = true`,
+ *   prealign as given (DIPY's default `None`).
+ * - diffeo version 1 files (shape `(nx, ny, nz, 2, d)`, vector intent 1007: index 0 of the
+ *   fourth axis forward, 1 backward), restored exactly from their metadata.
  *
  * Why one file with an extension rather than NIfTI + JSON sidecar: one file is written
  * atomically (temporary file, then link/rename), cannot be separated from its metadata or
@@ -48,6 +73,7 @@
  * two fields live on different grids (from `getSimplifiedTransform`), which are refused.
  */
 import { writeFileAtomic } from './atomic.js';
+import { nodeFs } from '#platform';
 import { gunzipSync, gzipSync } from 'fflate';
 import {
   DiffeoError,
@@ -56,16 +82,22 @@ import {
   FileExistsError,
   InvalidArgumentError,
   MalformedFileError,
+  invertAffine,
+  toAffine,
   type Affine,
+  type AffineLike,
   type Dim,
 } from '@diffeo/core';
 import { parseNifti, serializeNifti } from './nifti.js';
 
 /** The `format` value in the metadata of a mapping file. */
 export const MAPPING_FORMAT = 'diffeo.DiffeomorphicMap';
-/** The metadata `version` written by {@link serializeMapping} (and the only one read). */
-export const MAPPING_FORMAT_VERSION = 1;
-/** NIfTI `intent_code` of a mapping file: `NIFTI_INTENT_VECTOR`. */
+/**
+ * The metadata `version` written by {@link serializeMapping}: 2 = DIPY's `write_mapping`
+ * layout `(nx, ny, nz, 3, 2)`. Version 1 files (`(nx, ny, nz, 2, d)`) are still read.
+ */
+export const MAPPING_FORMAT_VERSION = 2;
+/** NIfTI `intent_code` of a version 1 mapping file: `NIFTI_INTENT_VECTOR` (version 2 files, as DIPY's, have none). */
 export const MAPPING_INTENT_CODE = 1007;
 /** NIfTI extension code of the metadata: `NIFTI_ECODE_COMMENT`. */
 export const MAPPING_EXTENSION_CODE = 6;
@@ -144,7 +176,7 @@ function product(shape: readonly number[]): number {
   return n;
 }
 
-/** The 4×4 header affine of the displacement grid (2D affines get an identity z row/column). */
+/** A 4×4 header affine from a `(d+1)²` one (2D affines get an identity z row/column; `null` = identity). */
 function headerAffine(a: Affine, dim: Dim): Float64Array {
   const out = new Float64Array([1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]);
   if (a === null) return out;
@@ -202,18 +234,18 @@ export function serializeMapping(map: DiffeomorphicMap, options: SerializeMappin
     isInverse: map.isInverse === true,
   };
 
-  // Voxels: per grid point, the d forward components then the d backward components
-  // (C order over [...grid, 2, d]).
+  // Voxels, DIPY's write_mapping layout: C order over [nx, ny, nz, 3, 2], so per grid point
+  // the pairs (forward_c, backward_c) for c = 0, 1, 2 (z = 0 for a 2D map).
   const n = product(dispShape);
-  const data = new Float32Array(n * 2 * dim);
-  for (let v = 0, src = 0, dst = 0; v < n; v++, src += dim, dst += 2 * dim) {
+  const data = new Float32Array(n * 6);
+  for (let v = 0, src = 0, dst = 0; v < n; v++, src += dim, dst += 6) {
     for (let c = 0; c < dim; c++) {
-      data[dst + c] = fwd[src + c];
-      data[dst + dim + c] = bwd[src + c];
+      data[dst + 2 * c] = fwd[src + c];
+      data[dst + 2 * c + 1] = bwd[src + c];
     }
   }
-  const niiShape = dim === 3 ? [dispShape[0], dispShape[1], dispShape[2], 2, dim] : [dispShape[0], dispShape[1], 1, 2, dim];
-  const plain = serializeNifti({ data, shape: niiShape }, headerAffine(map.dispGridToWorld, dim), {
+  const niiShape = dim === 3 ? [dispShape[0], dispShape[1], dispShape[2], 3, 2] : [dispShape[0], dispShape[1], 1, 3, 2];
+  const plain = serializeNifti({ data, shape: niiShape }, headerAffine(map.dispWorldToGrid, dim), {
     description: `diffeo DiffeomorphicMap v${MAPPING_FORMAT_VERSION} (${dim}D)`,
     gzip: false,
   });
@@ -234,9 +266,9 @@ export function serializeMapping(map: DiffeomorphicMap, options: SerializeMappin
   out.set(plain.subarray(352), 352 + esize);
   const hv = new DataView(out.buffer);
   hv.setFloat32(108, 352 + esize, true); // vox_offset
-  hv.setInt16(68, MAPPING_INTENT_CODE, true);
   for (let i = 0; i < 16; i++) hv.setUint8(328 + i, i < INTENT_NAME.length ? INTENT_NAME.charCodeAt(i) : 0);
-  return options.gzip === false ? out : gzipSync(out, { level: 6 });
+  // mtime 0: no time stamp in the gzip header, so the same map always gives the same bytes.
+  return options.gzip === false ? out : gzipSync(out, { level: 6, mtime: 0 });
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -264,12 +296,15 @@ function checkAffine(v: unknown, dim: Dim, key: string, source: string): number[
   return v as number[][];
 }
 
-/** Finds and validates the diffeo metadata among the header extensions of decompressed NIfTI bytes. */
-function readMetadata(u8: Uint8Array, version: 1 | 2, le: boolean, voxOffset: number, source: string): MappingMetadata {
+/**
+ * Finds and validates the diffeo metadata among the header extensions of decompressed NIfTI
+ * bytes; `null` when there is none (a foreign file, for example DIPY's `write_mapping`).
+ */
+function readMetadata(u8: Uint8Array, version: 1 | 2, le: boolean, voxOffset: number, source: string): MappingMetadata | null {
   const flagAt = version === 1 ? 348 : 540;
   const view = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
   const notMapping = `not a diffeo mapping file: it has no "${MAPPING_FORMAT}" metadata extension (mapping files are written by saveMapping of @diffeo/io, or diffeo register).`;
-  if (u8.length < flagAt + 4 || u8[flagAt] === 0) malformed(source, notMapping);
+  if (u8.length < flagAt + 4 || u8[flagAt] === 0) return null;
   const decoder = new TextDecoder('utf-8', { fatal: true });
   let raw: unknown = undefined;
   for (let pos = flagAt + 4; pos + 8 <= voxOffset;) {
@@ -296,19 +331,19 @@ function readMetadata(u8: Uint8Array, version: 1 | 2, le: boolean, voxOffset: nu
     }
     pos += esize;
   }
-  if (raw === undefined) malformed(source, notMapping);
+  if (raw === undefined) return null;
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) malformed(source, 'the mapping metadata is not a JSON object.');
   const m = raw as Record<string, unknown>;
   if (m.format !== MAPPING_FORMAT) malformed(source, notMapping);
-  if (m.version !== MAPPING_FORMAT_VERSION) {
-    malformed(source, `mapping format version ${JSON.stringify(m.version)} is not supported; this diffeo reads version ${MAPPING_FORMAT_VERSION} (upgrade @diffeo/io).`);
+  if (m.version !== 1 && m.version !== 2) {
+    malformed(source, `mapping format version ${JSON.stringify(m.version)} is not supported; this diffeo reads versions 1 and ${MAPPING_FORMAT_VERSION} (upgrade @diffeo/io).`);
   }
   const dim = m.dim;
   if (dim !== 2 && dim !== 3) malformed(source, `metadata "dim" must be 2 or 3; got ${JSON.stringify(dim)}.`);
   if (typeof m.isInverse !== 'boolean') malformed(source, `metadata "isInverse" must be true or false; got ${JSON.stringify(m.isInverse)}.`);
   return {
     format: MAPPING_FORMAT,
-    version: MAPPING_FORMAT_VERSION,
+    version: m.version,
     dim,
     dispShape: checkShape(m.dispShape, dim, 'dispShape', false, source) as number[],
     dispGridToWorld: checkAffine(m.dispGridToWorld, dim, 'dispGridToWorld', source),
@@ -322,17 +357,117 @@ function readMetadata(u8: Uint8Array, version: 1 | 2, le: boolean, voxOffset: nu
 }
 
 /**
- * Decodes the bytes of a mapping file written by {@link serializeMapping} / {@link saveMapping}
- * (gzip-compressed or not). Usable in browsers.
+ * A grid a DIPY mapping file needs from outside: an image's shape and grid-to-world (a
+ * {@link Volume} or a loaded NIfTI image's `{ shape, gridToWorld }` works).
+ */
+export interface MappingGrid {
+  /** Spatial shape in voxels: `[nx, ny, nz]` (extra trailing axes are ignored; `[nx, ny]` means `nz = 1`). */
+  readonly shape: ArrayLike<number>;
+  /** Grid-to-world (voxel index → world, mm), 4×4 (or 3×3 for a `[nx, ny]` grid); `null` = identity. */
+  readonly gridToWorld: AffineLike | null;
+}
+
+/** Options of {@link parseMapping} and {@link loadMapping}: what a DIPY `write_mapping` file lacks. */
+export interface ParseMappingOptions {
+  /**
+   * The domain grid, as DIPY's `read_mapping(disp, domain_img, codomain_img)` takes it (for a
+   * DIPY SyN result: the **moving** image). Needed for DIPY files; ignored for diffeo files,
+   * which store it.
+   */
+  readonly domain?: MappingGrid;
+  /** The codomain grid (for a DIPY SyN result: the **static** image). Needed for DIPY files; ignored for diffeo files. */
+  readonly codomain?: MappingGrid;
+  /** World-to-world prealign of a DIPY file's map (DIPY's `read_mapping(..., prealign=)`); default identity. Ignored for diffeo files. */
+  readonly prealign?: AffineLike | null;
+}
+
+/** A DIPY `write_mapping` file was given without the domain or codomain grid it needs. */
+export class MissingMappingGridsError extends InvalidArgumentError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MissingMappingGridsError';
+  }
+}
+
+/** A 3D grid from a {@link MappingGrid} (a 2D one is embedded as one z slice). */
+function grid3(g: MappingGrid, what: string): { shape: number[]; gridToWorld: Affine } {
+  const shape = Array.from(g.shape);
+  if (shape.length < 2 || shape.some((n) => !Number.isSafeInteger(n) || n < 1)) {
+    throw new InvalidArgumentError(`the ${what} grid's shape must be 2 or more positive integers (voxels); got [${shape.join(', ')}].`);
+  }
+  if (shape.length === 2) {
+    const a = toAffine(g.gridToWorld ?? null, 2, `the ${what} grid-to-world`, true);
+    return { shape: [shape[0], shape[1], 1], gridToWorld: headerAffine(a, 2) };
+  }
+  return { shape: shape.slice(0, 3), gridToWorld: toAffine(g.gridToWorld ?? null, 3, `the ${what} grid-to-world`, true) };
+}
+
+/** The map of a DIPY `write_mapping` file, built as DIPY 1.6's `read_mapping` builds it. */
+function dipyMapping(vol: ReturnType<typeof parseNifti>, options: ParseMappingOptions, source: string): DiffeomorphicMap {
+  const [nx, ny, nz] = vol.shape;
+  if (options.domain === undefined || options.codomain === undefined) {
+    throw new MissingMappingGridsError(
+      `${source} is a DIPY write_mapping file (shape ${vol.shape.join('x')}, no diffeo metadata), which does not store the ${options.domain === undefined ? 'domain' : 'codomain'} grid. ` +
+        'Pass the images the map was made with, as DIPY\'s read_mapping needs them: loadMapping(path, { domain, codomain }) or diffeo apply --domain IMAGE --codomain IMAGE ' +
+        '(for a DIPY SyN result the domain is the moving image and the codomain the static one).',
+    );
+  }
+  if (vol.header.dtype !== 'float32' || vol.scaled) {
+    malformed(source, `a DIPY mapping file read by diffeo holds unscaled float32 voxels (DIPY's default); this one has ${vol.header.dtype}${vol.scaled ? ' scaled by scl_slope/scl_inter' : ''}.`);
+  }
+  const domain = grid3(options.domain, 'domain');
+  const codomain = grid3(options.codomain, 'codomain');
+  let map: DiffeomorphicMap;
+  try {
+    map = new DiffeomorphicMap<3>({
+      dim: 3,
+      dispShape: [nx, ny, nz],
+      // DIPY: disp_grid2world = inv(header affine), the file's affine being a world-to-grid.
+      dispGridToWorld: invertAffine(vol.affine, `${source}: the header affine`),
+      domainShape: domain.shape,
+      domainGridToWorld: domain.gridToWorld,
+      codomainShape: codomain.shape,
+      codomainGridToWorld: codomain.gridToWorld,
+      prealign: options.prealign ?? null,
+    });
+  } catch (e) {
+    if (e instanceof DiffeoError && !(e instanceof MalformedFileError)) throw e;
+    malformed(source, `cannot build a map from this DIPY mapping file: ${(e as Error).message}`, e);
+  }
+  map.isInverse = true;
+  const data = vol.data as Float32Array;
+  const n = nx * ny * nz;
+  const fwd = new Float32Array(n * 3);
+  const bwd = new Float32Array(n * 3);
+  for (let v = 0; v < n; v++) {
+    for (let c = 0; c < 3; c++) {
+      fwd[v * 3 + c] = data[(v * 3 + c) * 2];
+      bwd[v * 3 + c] = data[(v * 3 + c) * 2 + 1];
+    }
+  }
+  map.forward = fwd;
+  map.backward = bwd;
+  return map;
+}
+
+/**
+ * Decodes the bytes of a mapping file (gzip-compressed or not): one written by
+ * {@link serializeMapping} / {@link saveMapping} (format version 2, or the older version 1),
+ * or one written by DIPY 1.6's `write_mapping` (then `options.domain` and `options.codomain`
+ * are required, as for DIPY's `read_mapping`). Usable in browsers.
  *
  * @param bytes - the whole file.
  * @param source - a name for error messages (usually the path). Default `"mapping data"`.
- * @returns a new map (default kernel context) whose fields, shapes, affines, prealign and
- *   `isInverse` are bit-identical to the saved map's.
- * @throws MalformedFileError (message starting with `source`) for truncated or corrupt bytes,
- *   a NIfTI file that is not a diffeo mapping, a newer format version, or inconsistent metadata.
+ * @param options - the grids (and prealign) a DIPY file lacks; ignored for diffeo files.
+ * @returns a new map (default kernel context). For a diffeo file its fields, shapes, affines,
+ *   prealign and `isInverse` are bit-identical to the saved map's. For a DIPY file it is the
+ *   map DIPY's `read_mapping` builds: 3D, displacement grid-to-world = inverse of the header
+ *   affine, the given grids and prealign, `isInverse = true`.
+ * @throws MissingMappingGridsError for a DIPY file without `domain`/`codomain`;
+ *   MalformedFileError (message starting with `source`) for truncated or corrupt bytes, a
+ *   NIfTI file that is not a mapping, a newer format version, or inconsistent metadata.
  */
-export function parseMapping(bytes: Uint8Array | ArrayBuffer, source = 'mapping data'): DiffeomorphicMap {
+export function parseMapping(bytes: Uint8Array | ArrayBuffer, source = 'mapping data', options: ParseMappingOptions = {}): DiffeomorphicMap {
   let u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
   if (u8.length >= 2 && u8[0] === 0x1f && u8[1] === 0x8b) {
     try {
@@ -350,14 +485,22 @@ export function parseMapping(bytes: Uint8Array | ArrayBuffer, source = 'mapping 
   }
   const h = vol.header;
   const meta = readMetadata(u8, h.version, h.littleEndian, h.voxOffset, source);
+  if (meta === null) {
+    if (vol.shape.length === 5 && vol.shape[3] === 3 && vol.shape[4] === 2) return dipyMapping(vol, options, source);
+    malformed(
+      source,
+      `not a mapping file: it has no "${MAPPING_FORMAT}" metadata extension and is not a DIPY write_mapping image of shape (nx, ny, nz, 3, 2) (its shape is ${vol.shape.join('x')}); mapping files are written by saveMapping of @diffeo/io, diffeo register, or DIPY's write_mapping.`,
+    );
+  }
   const dim = meta.dim;
   if (h.dtype !== 'float32' || vol.scaled) {
     malformed(source, `a mapping file holds unscaled float32 voxels; this one has ${h.dtype}${vol.scaled ? ` scaled by scl_slope/scl_inter` : ''}.`);
   }
   const ds = meta.dispShape;
-  const expected = dim === 3 ? [ds[0], ds[1], ds[2], 2, dim] : [ds[0], ds[1], 1, 2, dim];
+  const nz = dim === 3 ? ds[2] : 1;
+  const expected = meta.version === 1 ? [ds[0], ds[1], nz, 2, dim] : [ds[0], ds[1], nz, 3, 2];
   if (vol.shape.length !== 5 || vol.shape.some((n, k) => n !== expected[k])) {
-    malformed(source, `the voxel array has shape (${vol.shape.join(', ')}) but the metadata describes a ${dim}D map on grid [${ds.join(', ')}], stored as (${expected.join(', ')}).`);
+    malformed(source, `the voxel array has shape (${vol.shape.join(', ')}) but the metadata describes a ${dim}D map on grid [${ds.join(', ')}], stored as (${expected.join(', ')}) in format version ${meta.version}.`);
   }
   let map: DiffeomorphicMap;
   try {
@@ -381,10 +524,17 @@ export function parseMapping(bytes: Uint8Array | ArrayBuffer, source = 'mapping 
   const n = product(ds);
   const fwd = new Float32Array(n * dim);
   const bwd = new Float32Array(n * dim);
-  for (let v = 0, src = 0, dst = 0; v < n; v++, src += 2 * dim, dst += dim) {
+  for (let v = 0; v < n; v++) {
     for (let c = 0; c < dim; c++) {
-      fwd[dst + c] = data[src + c];
-      bwd[dst + c] = data[src + dim + c];
+      if (meta.version === 1) {
+        // [..., 2, d]: the d forward components, then the d backward ones.
+        fwd[v * dim + c] = data[v * 2 * dim + c];
+        bwd[v * dim + c] = data[v * 2 * dim + dim + c];
+      } else {
+        // [..., 3, 2]: (forward_c, backward_c) pairs.
+        fwd[v * dim + c] = data[v * 6 + 2 * c];
+        bwd[v * dim + c] = data[v * 6 + 2 * c + 1];
+      }
     }
   }
   map.forward = fwd;
@@ -432,21 +582,34 @@ export async function saveMapping(pathOrPrefix: string, map: DiffeomorphicMap, o
 }
 
 /**
- * Loads a map saved by {@link saveMapping}.
+ * Loads a map saved by {@link saveMapping} (or by an older diffeo), or written by DIPY's
+ * `write_mapping` (then pass `domain` and `codomain`, as DIPY's `read_mapping` needs them).
+ *
+ * ```ts
+ * const mine = await loadMapping('results/syn');                    // diffeo file: exact
+ * const moving = await loadNifti('moving.nii.gz');
+ * const statik = await loadNifti('static.nii.gz');
+ * const dipys = await loadMapping('dipy_map.nii.gz', {               // DIPY file
+ *   domain: { shape: moving.shape, gridToWorld: moving.affine },      // SyN: domain = moving
+ *   codomain: { shape: statik.shape, gridToWorld: statik.affine },    //       codomain = static
+ * });
+ * ```
  *
  * @param pathOrBytes - a file path (Node.js): a `.nii`/`.nii.gz` file, or the prefix given to
  *   `saveMapping` (then `prefix.nii.gz`, else `prefix.nii`, is read); or the file's bytes.
- * @returns the map, bit-identical to the saved one (see {@link parseMapping}).
- * @throws MalformedFileError naming the file for truncated, corrupt or non-mapping files;
- *   Node.js file-system errors (for example `ENOENT`) when the file cannot be read.
+ * @param options - the grids and prealign of a DIPY file (see {@link ParseMappingOptions}).
+ * @returns the map (see {@link parseMapping}).
+ * @throws MissingMappingGridsError for a DIPY file without the grids; MalformedFileError
+ *   naming the file for truncated, corrupt or non-mapping files; Node.js file-system errors
+ *   (for example `ENOENT`) when the file cannot be read.
  */
-export async function loadMapping(pathOrBytes: string | Uint8Array | ArrayBuffer): Promise<DiffeomorphicMap> {
-  if (typeof pathOrBytes !== 'string') return parseMapping(pathOrBytes);
-  const fs = await import('node:fs/promises');
+export async function loadMapping(pathOrBytes: string | Uint8Array | ArrayBuffer, options: ParseMappingOptions = {}): Promise<DiffeomorphicMap> {
+  if (typeof pathOrBytes !== 'string') return parseMapping(pathOrBytes, undefined, options);
+  const fs = await nodeFs();
   let path = mappingFilePath(pathOrBytes);
   if (path !== pathOrBytes && !(await exists(fs, path)) && (await exists(fs, `${pathOrBytes}.nii`))) path = `${pathOrBytes}.nii`;
   const bytes = await fs.readFile(path);
-  return parseMapping(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path);
+  return parseMapping(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path, options);
 }
 
 async function exists(fs: typeof import('node:fs/promises'), p: string): Promise<boolean> {

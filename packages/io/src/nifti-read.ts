@@ -10,6 +10,7 @@ import { DtypeError, MalformedFileError, type NumericArray } from '@diffeo/core'
 import type { LoadNiftiOptions, NiftiHeaderInfo, NiftiVolume } from './nifti-types.js';
 import { DTYPE_BY_CODE, HOST_LITTLE_ENDIAN, OTHER_DATATYPES, XFORM_CODES, makeView, reverseAxes, swapBytes } from './nifti-layout.js';
 import { qformRotationZoom } from './nifti-qform.js';
+import { nodeFs } from '#platform';
 
 const GZIP_MAGIC0 = 0x1f;
 const GZIP_MAGIC1 = 0x8b;
@@ -257,8 +258,7 @@ export function parseNifti(bytes: Uint8Array | ArrayBuffer, options: LoadNiftiOp
  */
 export async function loadNifti(pathOrBytes: string | Uint8Array | ArrayBuffer, options: LoadNiftiOptions = {}): Promise<NiftiVolume> {
   if (typeof pathOrBytes === 'string') {
-    const { readFile } = await import('node:fs/promises');
-    const bytes = await readFile(pathOrBytes);
+    const bytes = await (await nodeFs()).readFile(pathOrBytes);
     return parseNifti(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), options, pathOrBytes);
   }
   return parseNifti(pathOrBytes, options);

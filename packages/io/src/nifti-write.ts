@@ -126,7 +126,8 @@ export function serializeNifti(array: NiftiArrayInput, affine: AffineLike, optio
   const dst = makeView(spec, out.buffer, 352, count);
   reverseAxes(data, dst, shape, false);
   if (!HOST_LITTLE_ENDIAN) swapBytes(body, spec.size);
-  if (options.gzip) return gzipSync(out, { level: 6 });
+  // mtime 0: no time stamp in the gzip header, so the same image always gives the same bytes.
+  if (options.gzip) return gzipSync(out, { level: 6, mtime: 0 });
   return out;
 }
 

@@ -541,3 +541,11 @@ print(json.dumps(out))`) as { bcd: number[]; vox: number[]; qfac: number; a: num
     }
   });
 });
+
+describe('gzip output is reproducible', () => {
+  it('writes no time stamp in the gzip header (RFC 1952 MTIME, bytes 4..7, is zero)', () => {
+    const bytes = serializeNifti({ data: new Float32Array([1, 2, 3, 4]), shape: [2, 2] }, [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]], { gzip: true });
+    expect([bytes[0], bytes[1]]).toEqual([0x1f, 0x8b]);
+    expect(Array.from(bytes.subarray(4, 8))).toEqual([0, 0, 0, 0]);
+  });
+});

@@ -15,6 +15,8 @@ export { warp2d, warp3d } from './warp';
 export { ccFactors2d, ccFactors3d, ccStateConvert, ccStep2d, ccStep3d, ccEnergy2d, ccEnergy3d } from './cc';
 export { gaussianPanel, gaussianLast } from './gaussian';
 export { numpyGradient2d, numpyGradient3d, physicalGradient2d, physicalGradient3d } from './gradient';
+export { jacobianDeterminant2d, jacobianDeterminant3d } from './jacobian';
 export { stepDivide, stepMaxNorm2d, stepMaxNorm3d } from './step';
 export { resampleField2d, resampleField3d, downsample2d, downsample3d } from './resample';
 export { ssdDemonsStep2d, ssdDemonsStep3d, sumSquares, gaussSeidelSweep2d, gaussSeidelSweep3d, residual2d, residual3d } from './ssd';
+export { quantizePositive, maskedClassStats, emDemonsStep2d, emDemonsStep3d } from './em';

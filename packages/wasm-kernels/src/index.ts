@@ -18,6 +18,7 @@ import type { Backend } from '@diffeo/core';
 import { WasmHeap } from './heap.js';
 import { compileKernels, createMemory, defaultThreadsWasmUrl, instantiateKernels } from './load.js';
 import { makeKernels, MIN_PARALLEL_WORK, type PoolRef } from './kernels.js';
+import { makeJacobianKernels } from './jacobian.js';
 import { canBlock, defaultThreadCount, defaultWorkerUrl, sharedMemoryAvailable, ThreadPool } from './pool.js';
 import { MAX_THREADS } from './protocol.js';
 
@@ -176,7 +177,7 @@ export async function wasmBackend(options: WasmBackendOptions = {}): Promise<Was
   const backend: WasmBackend = {
     name: 'wasm',
     priority: options.priority ?? 10,
-    kernels: makeKernels(exports, heap, ref),
+    kernels: { ...makeKernels(exports, heap, ref), ...makeJacobianKernels(exports, heap) },
     memory,
     shared,
     get threads(): number {

@@ -41,6 +41,7 @@ import { resampleKernels } from './adapters/resample.js';
 import { ssdKernels } from './adapters/ssd.js';
 import { stepKernels } from './adapters/step.js';
 import { warpKernels } from './adapters/warp.js';
+import { makeEmKernels } from './kernels-em.js';
 
 export { MIN_PARALLEL_WORK, type PoolRef } from './adapters/env.js';
 
@@ -50,6 +51,6 @@ export function makeKernels(wasm: WasmExports, heap: WasmHeap, threads: PoolRef)
   return {
     ...resampleKernels(env), ...ssdKernels(env), ...composeKernels(env), ...invertKernels(env),
     ...warpKernels(env), ...ccKernels(env), ...gaussianKernels(env), ...gradientKernels(env),
-    ...stepKernels(env),
+    ...stepKernels(env), ...makeEmKernels(wasm, heap),
   };
 }

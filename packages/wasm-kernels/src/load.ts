@@ -11,9 +11,10 @@
  * server sends `application/wasm`.
  */
 import { readFileUrl } from '#platform';
+import type { EmWasmExports } from './kernels-em.js';
 
 /** The functions `kernels.wasm` exports (addresses are byte offsets into the imported memory). */
-export interface WasmExports {
+export interface WasmExports extends EmWasmExports {
   heapBase(): number;
   compose2d(out: number, d1: number, nr1: number, nc1: number, d2: number, nr2: number, nc2: number,
     A: number, B: number, t: number, stats: number, q: number, r0: number, r1: number, qRow: number): void;
@@ -54,6 +55,8 @@ export interface WasmExports {
     r0: number, r1: number): void;
   physicalGradient3d(out: number, image: number, ns: number, nr: number, nc: number, s0: number, s1: number, s2: number,
     D: number, k0: number, k1: number): void;
+  jacobianDeterminant2d(out: number, field: number, nr: number, nc: number, W: number, lo: number, hi: number): void;
+  jacobianDeterminant3d(out: number, field: number, ns: number, nr: number, nc: number, W: number, lo: number, hi: number): void;
   stepMaxNorm2d(step: number, nr: number, nc: number, s0: number, s1: number, rowMax: number, lo: number, hi: number): void;
   stepMaxNorm3d(step: number, ns: number, nr: number, nc: number, s0: number, s1: number, s2: number, sliceMax: number,
     lo: number, hi: number): void;

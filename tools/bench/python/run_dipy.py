@@ -17,7 +17,7 @@ result.json with the same keys as the diffeo child:
     iterationsPerLevel     iterations per pyramid level, coarsest first
 
 Only DIPY's public API is used: SymmetricDiffeomorphicRegistration, SSDMetric,
-CCMetric and the returned DiffeomorphicMap's transform.
+CCMetric, EMMetric and the returned DiffeomorphicMap's transform.
 """
 import json
 import os
@@ -28,7 +28,7 @@ import time
 import numpy as np
 import dipy
 from dipy.align.imwarp import SymmetricDiffeomorphicRegistration, RegistrationStages
-from dipy.align.metrics import CCMetric, SSDMetric
+from dipy.align.metrics import CCMetric, EMMetric, SSDMetric
 
 
 def peak_rss_kib():
@@ -46,6 +46,9 @@ def make_metric(p):
         return SSDMetric(dim, smooth=p["smooth"], inner_iter=int(p["inner_iter"]), step_type=p["step_type"])
     if p["metric"] == "CC":
         return CCMetric(dim, sigma_diff=p["sigma_diff"], radius=int(p["radius"]))
+    if p["metric"] == "EM":
+        return EMMetric(dim, smooth=p["smooth"], inner_iter=int(p["inner_iter"]), q_levels=int(p["q_levels"]),
+                        double_gradient=bool(p["double_gradient"]), step_type=p["step_type"])
     raise ValueError("unsupported metric %r" % p["metric"])
 
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseCliArgs, runCli } from './cli.js';
 import { selectCases } from './cases.js';
-import { chooseChildMode } from './bench.js';
+import { chooseChildMode, detectDipy } from './bench.js';
 
 describe('command line', () => {
   it('parses the flags', () => {
@@ -46,5 +46,25 @@ describe('bench smoke test (diffeo only, one tiny case, one run)', () => {
     expect(json[0].ts_rss_kib as number).toBeGreaterThan(1000);
     // registration improves the tissue overlap of the synthetic pair
     expect(json[0].quality_ts as number).toBeGreaterThan(json[0].quality_before as number);
+  });
+});
+
+describe('bench smoke test of the EM metric beside DIPY (one tiny multimodal case, one run)', () => {
+  it('runs tiny2d_em with diffeo (TypeScript kernels) and, when DIPY is installed, with DIPY: the same warped image', async () => {
+    const dipy = detectDipy('/usr/bin/python3');
+    const args = ['--cases', 'tiny2d_em', '--runs', '1', '--backends', 'ts', ...(dipy.available ? [] : ['--skip-dipy'])];
+    let out = '';
+    const code = await runCli(args, (s) => {
+      out += s;
+    });
+    expect(code, out).toBe(0);
+    const json = JSON.parse(out.slice(out.indexOf('\n['), out.lastIndexOf(']') + 1)) as Array<Record<string, unknown>>;
+    expect(json[0].case).toBe('tiny2d_em');
+    expect(json[0].quality_ts as number).toBeGreaterThan(json[0].quality_before as number);
+    if (!dipy.available) {
+      console.warn(`DIPY comparison skipped: ${dipy.reason}`);
+      return;
+    }
+    expect(json[0].warped_diff_vs_dipy_ts).toBe(0);
   });
 });

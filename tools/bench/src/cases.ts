@@ -18,18 +18,22 @@ import { parseNpz } from './npz.js';
 
 /** Metric parameters with DIPY's names. */
 export interface MetricParams {
-  metric: 'SSD' | 'CC';
+  metric: 'SSD' | 'CC' | 'EM';
   dim: 2 | 3;
   /** CC: standard deviation of the Gaussian smoothing of the step (voxels). */
   sigma_diff?: number;
   /** CC: half-width of the correlation window (voxels). */
   radius?: number;
-  /** SSD: regularisation weight. */
+  /** SSD, EM: regularisation weight (demons: smoothing sigma). */
   smooth?: number;
-  /** SSD: iterations of the step solver. */
+  /** SSD, EM: iterations of the step solver. */
   inner_iter?: number;
-  /** SSD: `demons` or `gauss_newton`. */
+  /** SSD, EM: `demons` or `gauss_newton`. */
   step_type?: 'demons' | 'gauss_newton';
+  /** EM: quantisation levels. */
+  q_levels?: number;
+  /** EM: add the class-mean gradients. */
+  double_gradient?: boolean;
 }
 
 /** SyN parameters with DIPY's names, all given. */
@@ -97,7 +101,7 @@ export class SkipCase extends Error {}
 /** DIPY's SyN defaults. */
 export const SYN_DEFAULTS: Omit<SynParams, 'level_iters'> = { step_length: 0.25, ss_sigma_factor: 0.2, opt_tol: 1e-5, inv_iter: 20, inv_tol: 1e-3 };
 
-/** Fills DIPY's metric defaults (CC: sigma_diff 2, radius 4; SSD: smooth 4, inner_iter 10, demons). */
+/** Fills DIPY's metric defaults (CC: sigma_diff 2, radius 4; SSD: smooth 4, inner_iter 10, demons; EM: smooth 1, inner_iter 5, q_levels 256, double gradient, gauss_newton). */
 export function completeMetric(m: { metric: string; dim: number; [k: string]: unknown }): MetricParams {
   const dim = m.dim === 2 ? 2 : 3;
   const num = (k: string, d: number): number => (typeof m[k] === 'number' ? (m[k] as number) : d);
@@ -105,7 +109,14 @@ export function completeMetric(m: { metric: string; dim: number; [k: string]: un
   if (m.metric === 'SSD') {
     return { metric: 'SSD', dim, smooth: num('smooth', 4), inner_iter: num('inner_iter', 10), step_type: m.step_type === 'gauss_newton' ? 'gauss_newton' : 'demons' };
   }
-  throw new Error(`unsupported metric ${String(m.metric)} (the bench knows SSD and CC).`);
+  if (m.metric === 'EM') {
+    return {
+      metric: 'EM', dim, smooth: num('smooth', 1), inner_iter: num('inner_iter', 5), q_levels: num('q_levels', 256),
+      double_gradient: typeof m.double_gradient === 'boolean' ? m.double_gradient : true,
+      step_type: m.step_type === 'demons' ? 'demons' : 'gauss_newton',
+    };
+  }
+  throw new Error(`unsupported metric ${String(m.metric)} (the bench knows SSD, CC and EM).`);
 }
 
 /** The repository root (tools/bench/src → ../../..). */
@@ -195,17 +206,41 @@ function manifestCase(name: string, manifestName: string, description: string): 
   };
 }
 
-/** A synthetic 2D or 3D CC case (see synthetic.ts), identity grid-to-world. */
-function syntheticCase(name: string, shape: number[], levelIters: number[], byDefault: boolean, metric: MetricParams): CaseDef {
+/**
+ * A T2-like contrast for the T1-like phantom (see synthetic.ts): piecewise linear
+ * through (intensity → new intensity) knots, not monotonic (CSF and ventricles turn
+ * bright, white matter darker than grey matter, skull dark); values ≤ 0.05 (air)
+ * become 0, the EM metric's background.
+ */
+export function t2LikeRemap(v: number): number {
+  const knots: [number, number][] = [[0.05, 0], [0.1, 0.9], [0.15, 1.0], [0.3, 0.2], [0.55, 0.6], [0.65, 0.55], [0.85, 0.35], [1.5, 0.3]];
+  if (v <= knots[0][0]) return 0;
+  for (let i = 1; i < knots.length; i++) {
+    const [x1, y1] = knots[i];
+    if (v <= x1) {
+      const [x0, y0] = knots[i - 1];
+      return y0 + ((v - x0) / (x1 - x0)) * (y1 - y0);
+    }
+  }
+  return knots[knots.length - 1][1];
+}
+
+/**
+ * A synthetic 2D or 3D case (see synthetic.ts), identity grid-to-world. With
+ * `multimodal`, the moving image gets the T2-like contrast {@link t2LikeRemap}.
+ */
+function syntheticCase(name: string, shape: number[], levelIters: number[], byDefault: boolean, metric: MetricParams,
+  multimodal = false): CaseDef {
   return {
     name,
-    description: `synthetic brain-like phantom ${sizeLabel(shape)} vs the same warped by a smooth known field; ${metric.metric} ${JSON.stringify(levelIters)}; tissue-label Dice`,
+    description: `synthetic brain-like phantom ${sizeLabel(shape)} vs the same warped by a smooth known field${multimodal ? ' with a T2-like contrast' : ''}; ${metric.metric} ${JSON.stringify(levelIters)}; tissue-label Dice`,
     requiresData: false,
     byDefault,
     async prepare(dir) {
       const pair = syntheticPair(shape);
+      const moving = multimodal ? pair.moving.map(t2LikeRemap) : pair.moving;
       writeNpy(dir, 'static.npy', pair.static, shape);
-      writeNpy(dir, 'moving.npy', pair.moving, shape);
+      writeNpy(dir, 'moving.npy', moving, shape);
       writeNpy(dir, 'static_labels.npy', pair.staticLabels, shape);
       writeNpy(dir, 'moving_labels.npy', pair.movingLabels, shape);
       const params: BenchParams = {
@@ -335,6 +370,12 @@ export const CASES: readonly CaseDef[] = [
     'pairA 2 mm: MNI152 ← Colin27, 116 AAL labels',
   ),
   syntheticCase('tiny2d', [32, 32], [5, 5], false, completeMetric({ metric: 'CC', dim: 2, radius: 2 })),
+  // EM (multimodal). The synthetic pairs use demons steps: DIPY's Gauss-Newton EM step
+  // multiplies a difference in the other image's intensities by this image's gradient,
+  // which points the wrong way where the intensity map decreases (as the T2-like one does).
+  manifestCase('em_gn_3d', 'e2e_em_gn_3d', 'fixture e2e_em_gn_3d: 20×22×18 blobs vs a warped, remapped copy, EM(3) defaults, level_iters [8,4]'),
+  syntheticCase('synth128_em', [128, 128, 96], [10, 10, 5], true, completeMetric({ metric: 'EM', dim: 3, step_type: 'demons', q_levels: 32 }), true),
+  syntheticCase('tiny2d_em', [48, 48], [5, 5], false, completeMetric({ metric: 'EM', dim: 2, step_type: 'demons', q_levels: 32 }), true),
 ];
 
 /** Selects cases by name (comma-separated list, or `all`); default: those marked `byDefault`. */

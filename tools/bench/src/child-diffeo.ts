@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Dim, SimilarityMetric } from '@diffeo/core';
 import { loadBackend, metricByName, synRegistration } from '@diffeo/align';
+import { emMetric } from '@diffeo/metrics-em';
 import { parseNpy, serializeNpyParts, type NpyArray, type NpyData } from '@diffeo/io/npy';
 import type { BenchParams, MetricParams } from './cases.js';
 
@@ -50,6 +51,12 @@ function readNpy(path: string): NpyArray {
 function makeMetric(p: MetricParams): SimilarityMetric<Dim> {
   if (p.metric === 'SSD') {
     return metricByName('ssd', p.dim, { smooth: p.smooth, innerIter: p.inner_iter, stepType: p.step_type === 'gauss_newton' ? 'gaussNewton' : 'demons' });
+  }
+  if (p.metric === 'EM') {
+    return emMetric(p.dim, {
+      smooth: p.smooth, innerIter: p.inner_iter, qLevels: p.q_levels, doubleGradient: p.double_gradient,
+      stepType: p.step_type === 'demons' ? 'demons' : 'gaussNewton',
+    }) as SimilarityMetric<Dim>;
   }
   return metricByName('cc', p.dim, { sigmaDiff: p.sigma_diff, radius: p.radius });
 }

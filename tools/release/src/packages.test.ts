@@ -159,7 +159,7 @@ describe('public packages: packed and installed alone', () => {
     if (ping.status !== 0) registryProblem = `the npm registry is not reachable (npm ping: ${(ping.stderr || ping.error?.message || '').trim().split('\n')[0]})`;
   }, 300_000);
 
-  afterAll(() => { if (work) rmSync(work, { recursive: true, force: true }); });
+  afterAll(() => { if (work) rmSync(work, { recursive: true, force: true }); }, 120_000);
 
   for (const { manifest: m } of PUBLIC) {
     it(`${m.name}: the tarball ships every file its manifest names, and no tests`, () => {
@@ -175,6 +175,21 @@ describe('public packages: packed and installed alone', () => {
       }
       expect([...files].filter((f) => /\.test\.ts$/.test(f))).toEqual([]);
       expect(files.has('LICENSE')).toBe(true);
+    });
+
+    it(`${m.name}: what the browser condition names has no Node code`, () => {
+      const browserTargets = new Set<string>();
+      const walk = (map: unknown, underBrowser: boolean): void => {
+        if (typeof map === 'string') { if (underBrowser) browserTargets.add(map.replace(/^\.\//, '')); return; }
+        if (map === null || typeof map !== 'object') return;
+        for (const [k, v] of Object.entries(map as Record<string, unknown>)) walk(v, underBrowser || k === 'browser');
+      };
+      walk(m.exports, false);
+      for (const t of browserTargets) {
+        const text = readFileSync(join(byName.get(m.name)!.dir, t), 'utf8');
+        expect(text.match(/(?:from\s*|import\s*\(\s*|require\s*\(\s*)["'](?:node:[\w/]+|fs|path|os|url|worker_threads|zlib|child_process)(?:\/promises)?["']/g) ?? [],
+          `${m.name}: ${t} imports Node built-ins`).toEqual([]);
+      }
     });
   }
 

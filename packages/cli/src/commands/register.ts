@@ -6,10 +6,12 @@
  * 10,10,5), prints one progress line per pyramid level, and writes the moving image
  * warped onto the static grid (with the static affine) and the mapping.
  */
-import { resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, resolve, sep } from 'node:path';
 import { loadBackend, metricByName, synRegistration } from '@diffeo/align';
-import { ncc, type Dim, type KernelContext, type SimilarityMetric } from '@diffeo/core';
-import { mappingFilePath, saveMapping, saveNifti } from '@diffeo/io';
+import { jacobianStats, mapJacobianDeterminant, ncc, type Dim, type KernelContext, type SimilarityMetric } from '@diffeo/core';
+import { mappingFilePath, saveAntsTransforms, saveMapping, saveNifti } from '@diffeo/io';
+import { emMetric } from '@diffeo/metrics-em';
 import type { RegistrationEvent } from '@diffeo/syn';
 import { abs, errorText, levelItersOption, numberOption, parse, readPrealign, required } from '../args.js';
 import { CliError, checkOutput, loadInput } from '../images.js';
@@ -20,8 +22,9 @@ export const REGISTER_USAGE = `usage: diffeo register --static S.nii[.gz] --movi
 Symmetric diffeomorphic registration (DIPY's SyN) of M onto S. Images are 2D or 3D NIfTI
 (4D: pick a volume with --vol-idx); their affines are used as grid-to-world.
 
-  --metric cc|ssd|ssd-gn   similarity: local cross-correlation (default), sum of squared
-                           differences with demons steps, or with Gauss-Newton steps
+  --metric cc|ssd|ssd-gn|em  similarity: local cross-correlation (default), sum of squared
+                           differences with demons steps, or with Gauss-Newton steps, or
+                           expectation-maximisation (em: multimodal, e.g. T1 vs b0)
   --level-iters 10,10,5    iterations per pyramid level, coarsest first (default 10,10,5)
   --step-length 0.25       largest update per iteration, voxels (default 0.25)
   --inv-iter 20            fixed-point iterations per field inversion (default 20)
@@ -30,14 +33,24 @@ Symmetric diffeomorphic registration (DIPY's SyN) of M onto S. Images are 2D or 
   --ss-sigma-factor 0.2    pyramid smoothing factor (default 0.2)
   --sigma-diff 2           cc: Gaussian smoothing of the update, voxels (default 2)
   --radius 4               cc: correlation window radius, voxels (default 4)
-  --smooth 4               ssd: smoothness (demons sigma / Gauss-Newton weight; default 4)
-  --inner-iter 10          ssd-gn: Gauss-Seidel sweeps per V-cycle level (default 10)
+  --smooth 4               ssd, em: smoothness (demons sigma / Gauss-Newton weight;
+                           default 4 for ssd, 1 for em)
+  --inner-iter 10          ssd-gn, em: Gauss-Seidel sweeps per V-cycle level (default 10
+                           for ssd-gn, 5 for em)
+  --q-levels 256           em: intensity classes, class 0 (values <= 0) included (default 256)
+  --double-gradient true   em: add the gradient of the other image's class means (true|false;
+                           default true)
+  --em-step gauss_newton   em: step type, gauss_newton (default) or demons
   --prealign A.txt         (d+1)x(d+1) world affine mapping static to moving points
                            (text rows, as numpy.savetxt writes DIPY's affine_map.affine)
   --vol-idx N              volume of a 4D input
   --out-warped W.nii.gz    warped moving image, on the static grid (default warped_moved.nii.gz)
   --out-mapping PREFIX     mapping file PREFIX.nii.gz (default mapping); read it with
-                           "diffeo apply" or loadMapping() of @diffeo/io
+                           "diffeo apply", loadMapping() of @diffeo/io, or DIPY's
+                           read_mapping (DIPY's write_mapping layout)
+  --out-ants PREFIX        also write ANTs/ITK transforms: PREFIX0GenericAffine.mat (with
+                           --prealign), PREFIX1Warp.nii.gz, PREFIX1InverseWarp.nii.gz, for
+                           antsApplyTransforms -t PREFIX1Warp.nii.gz -t PREFIX0GenericAffine.mat
   --backend wasm|ts        kernels: WebAssembly (default; SIMD and worker threads) or
                            TypeScript; the same numbers either way
   --force                  overwrite existing outputs
@@ -63,7 +76,7 @@ async function kernelContext(name: 'wasm' | 'ts', explicit: boolean, quiet: bool
 }
 
 /** The metrics `register` offers. */
-export type RegisterMetricName = 'cc' | 'ssd' | 'ssd-gn';
+export type RegisterMetricName = 'cc' | 'ssd' | 'ssd-gn' | 'em';
 
 /**
  * Everything `diffeo register` needs, in the camelCase names a job file uses (the
@@ -93,10 +106,16 @@ export interface RegisterOptions {
   sigmaDiff?: number;
   /** cc: correlation window radius, voxels. */
   radius?: number;
-  /** ssd: smoothness. */
+  /** ssd, em: smoothness. */
   smooth?: number;
-  /** ssd-gn: Gauss-Seidel sweeps per V-cycle level. */
+  /** ssd-gn, em: Gauss-Seidel sweeps per V-cycle level. */
   innerIter?: number;
+  /** em: quantisation levels (default 256). */
+  qLevels?: number;
+  /** em: add the gradients of the class-mean images (default true). */
+  doubleGradient?: boolean;
+  /** em: step type (default `'gauss_newton'`, DIPY's spelling). */
+  emStep?: 'demons' | 'gauss_newton';
   /** Text file with the (d+1)×(d+1) world affine mapping static to moving points. */
   prealign?: string;
   /** Volume of 4D inputs. */
@@ -105,6 +124,8 @@ export interface RegisterOptions {
   outWarped?: string;
   /** Mapping prefix or file name (default `mapping`, written as `mapping.nii.gz`). */
   outMapping?: string;
+  /** ANTs/ITK transforms prefix (as antsRegistration's `-o`): writes `PREFIX0GenericAffine.mat` (with a prealign), `PREFIX1Warp.nii.gz`, `PREFIX1InverseWarp.nii.gz`. */
+  outAnts?: string;
   /** Kernels (default `wasm`, falling back to `ts` with a notice unless `backendExplicit`). */
   backend?: 'wasm' | 'ts';
   /** The backend was asked for explicitly: fail instead of falling back. */
@@ -123,6 +144,17 @@ export interface RegisterResult {
   readonly outWarped: string;
   /** Absolute path of the mapping file written. */
   readonly outMapping: string;
+  /**
+   * The ANTs/ITK files written with `outAnts`: paths, and the antsApplyTransforms `-t` lists
+   * that reproduce the warp (`forwardTransforms`: moving onto the static grid) and its inverse.
+   */
+  readonly outAnts?: {
+    readonly affine: string | null;
+    readonly warp: string;
+    readonly inverseWarp: string;
+    readonly forwardTransforms: readonly string[];
+    readonly inverseTransforms: readonly string[];
+  };
   /** Wall time of `optimize`, seconds. */
   readonly seconds: number;
   /** Wall time from the start of `optimize` to the last output written, seconds. */
@@ -133,6 +165,10 @@ export interface RegisterResult {
   readonly energy: number;
   /** Normalised cross-correlation of the static image and the warped moving image. */
   readonly ncc: number;
+  /** Smallest world-space Jacobian determinant of the field that warps the moving image onto the static grid. */
+  readonly minDetJ: number;
+  /** Voxels of that field with `det J ≤ 0` (folded). */
+  readonly foldedVoxels: number;
 }
 
 /** Hooks of a programmatic run. */
@@ -158,10 +194,14 @@ export async function register(args: string[]): Promise<void> {
     radius: { type: 'string' },
     smooth: { type: 'string' },
     'inner-iter': { type: 'string' },
+    'q-levels': { type: 'string' },
+    'double-gradient': { type: 'string' },
+    'em-step': { type: 'string' },
     prealign: { type: 'string' },
     'vol-idx': { type: 'string' },
     'out-warped': { type: 'string' },
     'out-mapping': { type: 'string' },
+    'out-ants': { type: 'string' },
     backend: { type: 'string' },
     force: { type: 'boolean' },
     quiet: { type: 'boolean' },
@@ -173,8 +213,14 @@ export async function register(args: string[]): Promise<void> {
     return;
   }
   const metricName = v.metric ?? 'cc';
-  if (metricName !== 'cc' && metricName !== 'ssd' && metricName !== 'ssd-gn') {
-    throw new CliError(`--metric must be cc, ssd or ssd-gn; got "${metricName}"`, 2);
+  if (metricName !== 'cc' && metricName !== 'ssd' && metricName !== 'ssd-gn' && metricName !== 'em') {
+    throw new CliError(`--metric must be cc, ssd, ssd-gn or em; got "${metricName}"`, 2);
+  }
+  const dg = v['double-gradient'];
+  if (dg !== undefined && dg !== 'true' && dg !== 'false') throw new CliError(`--double-gradient must be true or false; got "${dg}"`, 2);
+  const emStep = v['em-step'];
+  if (emStep !== undefined && emStep !== 'demons' && emStep !== 'gauss_newton') {
+    throw new CliError(`--em-step must be demons or gauss_newton; got "${emStep}"`, 2);
   }
   const backendName = v.backend ?? 'wasm';
   if (backendName !== 'wasm' && backendName !== 'ts') throw new CliError(`--backend must be wasm or ts; got "${backendName}"`, 2);
@@ -192,10 +238,14 @@ export async function register(args: string[]): Promise<void> {
     radius: numberOption(v.radius, 'radius', { integer: true, min: 1 }),
     smooth: numberOption(v.smooth, 'smooth', { min: 0, exclusive: true }),
     innerIter: numberOption(v['inner-iter'], 'inner-iter', { integer: true, min: 1 }),
+    qLevels: numberOption(v['q-levels'], 'q-levels', { integer: true, min: 2 }),
+    doubleGradient: dg === undefined ? undefined : dg === 'true',
+    emStep,
     prealign: v.prealign === undefined ? undefined : abs(v.prealign),
     volIdx: numberOption(v['vol-idx'], 'vol-idx', { integer: true, min: 0 }),
     outWarped: abs(v['out-warped'] ?? 'warped_moved.nii.gz'),
     outMapping: abs(v['out-mapping'] ?? 'mapping'),
+    outAnts: v['out-ants'] === undefined ? undefined : abs(v['out-ants']) + (/[\\/]$/.test(v['out-ants']) ? sep : ''),
     backend: backendName,
     backendExplicit: v.backend !== undefined,
     force: v.force === true,
@@ -213,7 +263,8 @@ export async function register(args: string[]): Promise<void> {
  */
 export async function runRegister(o: RegisterOptions, hooks: RegisterHooks = {}): Promise<RegisterResult> {
   const metricName = o.metric ?? 'cc';
-  for (const [opt, key, metrics] of [['sigma-diff', 'sigmaDiff', ['cc']], ['radius', 'radius', ['cc']], ['smooth', 'smooth', ['ssd', 'ssd-gn']], ['inner-iter', 'innerIter', ['ssd-gn']]] as const) {
+  for (const [opt, key, metrics] of [['sigma-diff', 'sigmaDiff', ['cc']], ['radius', 'radius', ['cc']], ['smooth', 'smooth', ['ssd', 'ssd-gn', 'em']], ['inner-iter', 'innerIter', ['ssd-gn', 'em']],
+    ['q-levels', 'qLevels', ['em']], ['double-gradient', 'doubleGradient', ['em']], ['em-step', 'emStep', ['em']]] as const) {
     if (o[key] !== undefined && !(metrics as readonly string[]).includes(metricName)) {
       throw new CliError(`--${opt} applies to --metric ${metrics.join(' or ')} only (the metric is ${metricName})`, 2);
     }
@@ -228,6 +279,8 @@ export async function runRegister(o: RegisterOptions, hooks: RegisterHooks = {})
   // Refuse early, not after minutes of registration.
   checkOutput(outWarped, '--out-warped', force);
   checkOutput(outMapping, '--out-mapping', force);
+  const outAnts = o.outAnts === undefined ? undefined : resolve(o.outAnts) + (/[\\/]$/.test(o.outAnts) ? sep : '');
+  if (outAnts !== undefined) checkAntsOutputs(outAnts, o.prealign !== undefined, force);
 
   const statik = await loadInput(resolve(o.static), '--static', volIdx);
   const moving = await loadInput(resolve(o.moving), '--moving', volIdx);
@@ -241,7 +294,9 @@ export async function runRegister(o: RegisterOptions, hooks: RegisterHooks = {})
   try {
     metric = metricName === 'cc'
       ? metricByName('cc', dim, { sigmaDiff, radius })
-      : metricByName('ssd', dim, { smooth, innerIter, stepType: metricName === 'ssd' ? 'demons' : 'gaussNewton' });
+      : metricName === 'em'
+        ? emMetric(dim, { smooth, innerIter, qLevels: o.qLevels, doubleGradient: o.doubleGradient, stepType: o.emStep === undefined || o.emStep === 'gauss_newton' ? 'gaussNewton' : o.emStep as 'demons' })
+        : metricByName('ssd', dim, { smooth, innerIter, stepType: metricName === 'ssd' ? 'demons' : 'gaussNewton' });
   } catch (e) {
     throw new CliError(errorText(e), 2);
   }
@@ -281,21 +336,47 @@ export async function runRegister(o: RegisterOptions, hooks: RegisterHooks = {})
   const seconds = (performance.now() - t0) / 1000;
 
   const score = ncc(statik.data, warped.data);
-  progress.start('writing outputs', 2);
+  progress.start('writing outputs', outAnts === undefined ? 2 : 3);
   await saveNifti(outWarped, { data: warped.data as Float32Array, shape: statik.fileShape }, statik.fileAffine, { overwrite: force });
   progress.update(1, outWarped);
   await saveMapping(outMapping, map, { overwrite: force });
   progress.update(2, outMapping);
+  const jac = jacobianStats(mapJacobianDeterminant(map, map.isInverse ? 'backward' : 'forward', { context }).data);
+  const antsFiles = outAnts === undefined ? undefined : await saveAntsTransforms(outAnts, map, { overwrite: force });
+  if (antsFiles !== undefined) progress.update(3, antsFiles.warp);
   map.dispose();
   const totalSeconds = (performance.now() - t0) / 1000;
   progress.end(`  registered in ${seconds.toFixed(2)} s, outputs written, done in ${totalSeconds.toFixed(2)} s; NCC(static, warped moving) = ${score.toFixed(4)}`);
   progress.log(`  wrote ${outWarped} (moving image on the static grid)`);
   progress.log(`  wrote ${outMapping} (mapping; apply it with: diffeo apply --mapping ${outMapping} --moving IMAGE --out OUT)`);
+  progress.log(`  min det J ${jac.minDetJ.toPrecision(4)}, folded voxels (det J <= 0) ${jac.foldedVoxels} of ${jac.voxels} (details: diffeo qc --mapping ${outMapping})`);
+  if (antsFiles !== undefined) {
+    const files = [antsFiles.affine, antsFiles.warp, antsFiles.inverseWarp].filter((f): f is string => f !== null);
+    progress.log(`  wrote ${files.join(', ')} (ANTs/ITK; apply with: antsApplyTransforms -d ${dim} -i MOVING -r STATIC -o OUT ${antsFiles.forwardTransforms.map((t) => `-t ${t}`).join(' ')})`);
+  }
   const energies = sdr.fullEnergyProfile;
   return {
     outWarped, outMapping, seconds, totalSeconds,
+    ...(antsFiles === undefined ? {} : { outAnts: antsFiles }),
     iterationsPerLevel: sdr.iterationsPerLevel.slice(),
     energy: energies.length > 0 ? energies[energies.length - 1] : NaN,
     ncc: score,
+    minDetJ: jac.minDetJ,
+    foldedVoxels: jac.foldedVoxels,
   };
+}
+
+/**
+ * Checks, before registering, that the ANTs files of `prefix` can be written: the folder
+ * exists, and none of them exists unless `force`.
+ * @throws CliError
+ */
+function checkAntsOutputs(prefix: string, withAffine: boolean, force: boolean): void {
+  const dir = prefix.endsWith(sep) ? prefix : dirname(prefix);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new CliError(`--out-ants ${prefix}: the folder ${dir} does not exist`);
+  const names = [...(withAffine ? ['0GenericAffine.mat'] : []), '1Warp.nii.gz', '1InverseWarp.nii.gz'];
+  for (const n of names) {
+    const p = prefix + n;
+    if (existsSync(p) && !force) throw new CliError(`--out-ants: ${p} already exists; pass --force to overwrite it`);
+  }
 }

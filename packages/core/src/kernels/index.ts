@@ -9,9 +9,11 @@ import { invert2d, invert3d } from './invert.js';
 import { resampleField2d, resampleField3d, downsample2d, downsample3d } from './resample.js';
 import { numpyGradient, physicalGradient, gradientSampler2d, gradientSampler3d } from './gradient.js';
 import { conditionStep } from './step.js';
+import { jacobianDeterminant2d, jacobianDeterminant3d } from './jacobian.js';
 import { gaussianFilter } from './gaussian.js';
 import { ccFactors2d, ccFactors3d, ccFactors3dStream, ccEnergy3d, ccForwardStep2d, ccBackwardStep2d, ccForwardStep3d, ccBackwardStep3d } from './cc.js';
 import { ssdDemonsStep2d, ssdDemonsStep3d, gaussSeidelSweep2d, gaussSeidelSweep3d, residual2d, residual3d } from './ssd.js';
+import { quantizePositive, maskedClassStats, emDemonsStep2d, emDemonsStep3d } from './em.js';
 
 /** The complete table of pure-TypeScript kernels. */
 export const tsKernels: Kernels = {
@@ -21,15 +23,20 @@ export const tsKernels: Kernels = {
   resampleField2d, resampleField3d, downsample2d, downsample3d,
   numpyGradient, physicalGradient, gradientSampler2d, gradientSampler3d,
   conditionStep,
+  jacobianDeterminant2d, jacobianDeterminant3d,
   gaussianFilter,
   ccFactors2d, ccFactors3d, ccFactors3dStream, ccEnergy3d, ccForwardStep2d, ccBackwardStep2d, ccForwardStep3d, ccBackwardStep3d,
   ssdDemonsStep2d, ssdDemonsStep3d, gaussSeidelSweep2d, gaussSeidelSweep3d, residual2d, residual3d,
+  quantizePositive, maskedClassStats, emDemonsStep2d, emDemonsStep3d,
 };
 
 export type { Kernels, KernelName, InversionResult } from './types.js';
 
 /** Slow direct-window-sum CC factors: a test oracle for backends and conformance, not part of the kernel table. */
 export { ccFactorsNaive2d, ccFactorsNaive3d } from './cc-naive.js';
+
+/** Slow dimension-generic Jacobian determinant and matrix determinant: test oracles for the `jacobianDeterminant` kernels. */
+export { jacobianDeterminantNaive, determinantNaive } from './jacobian-naive.js';
 
 /** The spacing division and rotation of the `physicalGradient` kernel, for metrics that compute their own voxel-unit gradient. */
 export { orientGradient } from './gradient.js';

@@ -104,6 +104,16 @@ export interface Kernels {
    */
   conditionStep(step: Float32Array, shape: Shape2D | Shape3D, spacing: ArrayLike<number>): number;
   /**
+   * World-space Jacobian determinant of `x ↦ x + u(x)` (`kernels/jacobian.ts`):
+   * `out[v] = f32(det(I + G·M⁻¹))` per voxel, `G[a][k] = ∂u_a/∂(array axis k)` by
+   * `numpy.gradient`'s scheme in double, `M⁻¹` the linear part of `W` (the field grid's
+   * world-to-grid; null = identity). `field` is `prod(shape)·2` float32 in world units,
+   * `out` `prod(shape)` float32 (dimensionless).
+   */
+  jacobianDeterminant2d(out: Float32Array, field: Float32Array, shape: Shape2D, W: Affine): void;
+  /** 3D version of {@link Kernels.jacobianDeterminant2d}. */
+  jacobianDeterminant3d(out: Float32Array, field: Float32Array, shape: Shape3D, W: Affine): void;
+  /**
    * DIPY's physical-space gradient sampler (`vector_fields.gradient`, fixtures/reference/README.md note 6):
    * central differences at `x ± spacing/2` in world space, sampled bilinearly;
    * 0 and `inside = 0` when a sample is not inside.
@@ -164,6 +174,28 @@ export interface Kernels {
   /** 3D version of {@link Kernels.residual2d}. */
   residual3d(out: Float32Array, delta: Float32Array, sigmaSq: Float32Array | null, gradient: Float32Array,
     target: Float32Array | null, lambda: number, u: Float32Array, shape: Shape3D): void;
+
+  /**
+   * EM quantisation (DIPY's `quantize_positive_2d/3d`, any dimension): values `≤ 0` are
+   * class 0, positive values fall into `numLevels − 1` equal bins; writes each voxel's
+   * class to `out` (int32, `image.length`), the bin centres to `levels` and the class
+   * sizes to `hist` (both `numLevels`). `numLevels ≥ 2`.
+   */
+  quantizePositive(out: Int32Array, levels: Float32Array, hist: Int32Array, image: Float32Array, numLevels: number): void;
+  /**
+   * EM class statistics (DIPY's `compute_masked_class_stats_2d/3d`, any dimension): per
+   * class of `labels`, the float32 mean and variance of `image` over voxels where `mask`
+   * is non-zero (mean 0 when empty, variance `+∞` below 2 voxels) and the voxel counts.
+   * `means`, `variances`, `counts` have `numLabels` values.
+   */
+  maskedClassStats(means: Float32Array, variances: Float32Array, counts: Int32Array, mask: Int32Array, image: Float32Array,
+    labels: Int32Array, numLabels: number): void;
+  /** EM demons step (DIPY's `compute_em_demons_step_2d`), before smoothing: `σx²·δ·g/(σx²·|g|² + σ²)`; returns `Σ δ²`. */
+  emDemonsStep2d(out: Float32Array, delta: Float32Array, sigmaSq: Float32Array, gradient: Float32Array, shape: Shape2D,
+    sigmaSqX: number): number;
+  /** 3D version of {@link Kernels.emDemonsStep2d}. */
+  emDemonsStep3d(out: Float32Array, delta: Float32Array, sigmaSq: Float32Array, gradient: Float32Array, shape: Shape3D,
+    sigmaSqX: number): number;
 }
 
 /** Name of a kernel. */

@@ -8,6 +8,7 @@ import type { NpyArray } from '@diffeo/io';
 import type { Affine, DiffeomorphicMap, Dim, SimilarityMetric } from '@diffeo/core';
 import { toAffine, invertAffine, applyAffine, dice, ncc, ssd } from '@diffeo/core';
 import { metricByName, synRegistration } from '@diffeo/align';
+import { emMetric } from '@diffeo/metrics-em';
 import type { RegistrationEvent } from '@diffeo/syn';
 import type { CaseContext, CaseHandler, Comparison, Tolerance } from '../types.js';
 
@@ -22,6 +23,14 @@ function makeMetric(p: MetricParams): SimilarityMetric<Dim> | null {
     return metricByName('ssd', dim, { smooth: num('smooth'), innerIter: num('inner_iter'), stepType });
   }
   if (p.metric === 'CC') return metricByName('cc', dim, { sigmaDiff: num('sigma_diff'), radius: num('radius') });
+  if (p.metric === 'EM') {
+    const stepType = p.step_type === 'demons' ? 'demons' : p.step_type === undefined || p.step_type === 'gauss_newton' ? 'gaussNewton' : String(p.step_type);
+    const doubleGradient = typeof p.double_gradient === 'boolean' ? p.double_gradient : undefined;
+    return emMetric(dim, {
+      smooth: num('smooth'), innerIter: num('inner_iter'), qLevels: num('q_levels'), doubleGradient,
+      stepType: stepType as 'demons' | 'gaussNewton',
+    }) as SimilarityMetric<Dim>;
+  }
   return null;
 }
 

@@ -1,0 +1,468 @@
+/**
+ * The expectation-maximisation similarity metric (DIPY 1.6's `EMMetric`;
+ * Arce-Santana et al. 2014) for symmetric diffeomorphic registration of images
+ * of different modalities.
+ *
+ * Maths. The unknown intensity map between the modalities is modelled as hidden
+ * variables, one per intensity class. Each iteration, with `S`, `M` the static
+ * and moving images on the reference grid:
+ * 1. masks: `S₀ > 0` and `M₀ > 0` of the un-warped level images, warped onto the
+ *    reference grid with nearest-neighbour sampling as the images were (or `S > 0`,
+ *    `M > 0` when SyN gives no image dynamics); the sampling mask is their product;
+ * 2. `S` is quantised into `q` classes (class 0: values ≤ 0; `q − 1` equal bins of
+ *    the positive range); for each class `c`, `μ_S[c]`, `σ²_S[c]` are the mean and
+ *    variance of `M` over the masked voxels of class `c` (`μ_S[0] = 0`; `σ² = +∞`
+ *    for classes of fewer than 2 voxels). `E_S(x) = μ_S[class_S(x)]` is the expected
+ *    moving intensity given the static one; likewise `E_M`, `σ²_M` from `M` and `S`;
+ * 3. gradients `∇S`, `∇M` in world units; with `doubleGradient`, the voxel-unit
+ *    `numpy.gradient` of `E_M` is added to `∇S` and that of `E_S` to `∇M` (as DIPY
+ *    does: without spacing or rotation);
+ * 4. steps:
+ *    - `'demons'`: forward `u = σx²·δ·∇S/(σx²·|∇S|² + σ²_M)` with `δ = S − E_M`,
+ *      backward the same with `δ = M − E_S`, `∇M`, `σ²_S`, where `σx² = Σ spacing²/d`;
+ *      each component then smoothed by a Gaussian of `smooth` voxels; energy `Σ δ²`;
+ *    - `'gaussNewton'`: forward `u` solves `(g gᵀ + σ²λ·Δ_h) u = δ·g` with
+ *      `δ = E_S − M`, `g = ∇S`, `σ² = σ²_S`, `λ = smooth`, by one multigrid V-cycle of
+ *      depth `levelsBelow` with `innerIter` Gauss-Seidel sweeps per level (Bruhn &
+ *      Weickert 2005); backward with `δ = E_M − S`, `∇M`, `σ²_M`; energy `Σ f32(δ²)`.
+ *
+ * Note (DIPY's design, kept for bit-exactness): the Gauss-Newton `δ` is in the
+ * other image's intensities but `g` is this image's gradient, so where the intensity
+ * map between the modalities decreases the step points the wrong way; demons steps
+ * compare intensities of one modality and do not have this problem.
+ *
+ * Frames and units. Gradients are `numpy.gradient` (float32) divided by the grid
+ * spacing and rotated by the static image's direction: steps are in world units of
+ * the reference grid, component `k` along array axis `k`. Smoothing sigmas are in
+ * voxels of the current grid. Intensities need no common scale (each image is only
+ * compared with class means of the other); values ≤ 0 are treated as background.
+ */
+import {
+  WorkspaceCache,
+  allocWorkspaceArrays,
+  assertFinite,
+  assertStepOutput,
+  metricGradient,
+  stepDisposedError,
+  DimensionError,
+  ImageTooSmallError,
+  InvalidArgumentError,
+  NonFiniteError,
+  ShapeMismatchError,
+  type Dim,
+  type ImageDynamics,
+  type KernelContext,
+  type MetricInputs,
+  type MetricStep,
+  type Shape2D,
+  type Shape3D,
+  type ShapeOf,
+  type SimilarityMetric,
+} from '@diffeo/core';
+import { vCycle2d, vCycle3d } from '@diffeo/metrics-ssd';
+
+/** The two step types of {@link EMMetric}. */
+export type EMStepType = 'demons' | 'gaussNewton';
+
+/** The valid {@link EMStepType} values. */
+export const EM_STEP_TYPES: readonly EMStepType[] = ['demons', 'gaussNewton'];
+
+/** The largest accepted number of quantisation levels (the class tables are `qLevels` long). */
+export const EM_MAX_Q_LEVELS = 65536;
+
+/** Options of {@link EMMetric}; defaults are DIPY's. */
+export interface EMMetricOptions {
+  /**
+   * Smoothness (default 1). Gauss-Newton: the regularisation weight `λ`. Demons: the
+   * Gaussian sigma, in voxels of the current grid, applied to each step component.
+   */
+  smooth?: number;
+  /** Gauss-Seidel sweeps before and after the coarse correction at every V-cycle level (Gauss-Newton only; default 5). */
+  innerIter?: number;
+  /** Number of quantisation levels, class 0 (values ≤ 0) included (default 256; integer in `[2, 65536]`). */
+  qLevels?: number;
+  /** Add the gradient of the other image's expected intensities to each image gradient (default true). */
+  doubleGradient?: boolean;
+  /** `'gaussNewton'` (default) or `'demons'`. */
+  stepType?: EMStepType;
+}
+
+/** The options of an {@link EMMetric} after defaults are applied. */
+export interface ResolvedEMMetricOptions {
+  readonly smooth: number;
+  readonly innerIter: number;
+  readonly qLevels: number;
+  readonly doubleGradient: boolean;
+  readonly stepType: EMStepType;
+}
+
+const EXAMPLE = '{ smooth: 1, innerIter: 5, qLevels: 256, doubleGradient: true, stepType: "gaussNewton" }';
+
+function resolveOptions(options: EMMetricOptions | undefined): ResolvedEMMetricOptions {
+  if (options !== undefined && (options === null || typeof options !== 'object')) {
+    throw new InvalidArgumentError(`EMMetric options must be an object such as ${EXAMPLE}.`);
+  }
+  const smooth = options?.smooth ?? 1;
+  const innerIter = options?.innerIter ?? 5;
+  const qLevels = options?.qLevels ?? 256;
+  const doubleGradient = options?.doubleGradient ?? true;
+  const stepType = options?.stepType ?? 'gaussNewton';
+  if (typeof smooth !== 'number') {
+    throw new InvalidArgumentError(`EMMetric: smooth must be a number (default 1); got ${typeof smooth}.`);
+  }
+  if (!Number.isFinite(smooth)) {
+    throw new NonFiniteError(`EMMetric: smooth must be finite; got ${smooth}. Use a value such as 1.`);
+  }
+  if (smooth < 0) {
+    throw new InvalidArgumentError(`EMMetric: smooth must be non-negative; got ${smooth}. Use 0 for no smoothing/regularisation.`);
+  }
+  if (typeof innerIter !== 'number' || !Number.isInteger(innerIter) || innerIter < 0) {
+    throw new InvalidArgumentError(`EMMetric: innerIter must be a non-negative integer (default 5); got ${String(innerIter)}.`);
+  }
+  if (typeof qLevels !== 'number' || !Number.isInteger(qLevels)) {
+    throw new InvalidArgumentError(`EMMetric: qLevels must be an integer (default 256); got ${String(qLevels)}.`);
+  }
+  if (qLevels < 2) {
+    throw new InvalidArgumentError(
+      `EMMetric: qLevels must be at least 2 (class 0 holds the values <= 0, the positive values need at least one more); got ${qLevels}. Use 256, DIPY's default.`,
+    );
+  }
+  if (qLevels > EM_MAX_Q_LEVELS) {
+    throw new InvalidArgumentError(`EMMetric: qLevels = ${qLevels} is absurdly large (at most ${EM_MAX_Q_LEVELS}); use 256, DIPY's default.`);
+  }
+  if (typeof doubleGradient !== 'boolean') {
+    throw new InvalidArgumentError(`EMMetric: doubleGradient must be true or false (default true); got ${String(doubleGradient)}.`);
+  }
+  if (!(EM_STEP_TYPES as readonly unknown[]).includes(stepType)) {
+    const hint = (stepType as unknown) === 'gauss_newton' ? ' (DIPY\'s "gauss_newton" is spelled "gaussNewton" here)' : '';
+    throw new InvalidArgumentError(
+      `EMMetric: unknown stepType ${JSON.stringify(stepType)}${hint}; valid step types are ${EM_STEP_TYPES.map((s) => `"${s}"`).join(' and ')}.`,
+    );
+  }
+  return { smooth, innerIter, qLevels, doubleGradient, stepType };
+}
+
+/**
+ * The buffers of one iteration (float32 ones from the context's `allocFloat32`).
+ * An {@link EMMetric} keeps the last one for the next iteration on the same grid.
+ */
+interface EMWorkspace {
+  readonly voxels: number;
+  readonly dim: number;
+  readonly qLevels: number;
+  readonly context: KernelContext;
+  readonly gradStatic: Float32Array;
+  readonly gradMoving: Float32Array;
+  /** `numpy.gradient` of an expected-intensity image (double gradient). */
+  readonly scratch: Float32Array;
+  readonly staticMeans: Float32Array;
+  readonly staticSigmaSq: Float32Array;
+  readonly movingMeans: Float32Array;
+  readonly movingSigmaSq: Float32Array;
+  readonly delta: Float32Array;
+  readonly labels: Int32Array;
+  readonly mask: Int32Array;
+  readonly levels: Float32Array;
+  readonly hist: Int32Array;
+  readonly classMeans: Float32Array;
+  readonly classVariances: Float32Array;
+  readonly counts: Int32Array;
+  free(): void;
+}
+
+/** `image > 0` of the un-warped level image, warped like the image; `image > 0` of the warped image without dynamics. */
+function imageMask(warped: Float32Array, dynamics: ImageDynamics | undefined, voxels: number, which: string): Int32Array {
+  if (dynamics === undefined) {
+    const m = new Int32Array(voxels);
+    for (let i = 0; i < voxels; i++) m[i] = warped[i] > 0 ? 1 : 0;
+    return m;
+  }
+  const original = dynamics.original.data;
+  const m0 = new Int32Array(original.length);
+  for (let i = 0; i < original.length; i++) m0[i] = original[i] > 0 ? 1 : 0;
+  const w = dynamics.warpToReference(m0, 'nearest');
+  if (w.length !== voxels) {
+    throw new ShapeMismatchError(`EMMetric.prepare: the ${which} image dynamics warped a mask to ${w.length} voxels; the reference grid has ${voxels}.`);
+  }
+  return w instanceof Int32Array ? w : Int32Array.from(w as ArrayLike<number>);
+}
+
+/** Per-iteration state of {@link EMMetric}: class statistics and gradients, computed on the first step. */
+class EMStep<D extends Dim> implements MetricStep<D> {
+  readonly dim: D;
+  private readonly opts: ResolvedEMMetricOptions;
+  private readonly shape: Shape2D | Shape3D;
+  private staticImage: Float32Array | null;
+  private movingImage: Float32Array | null;
+  private staticDynamics: ImageDynamics | undefined;
+  private movingDynamics: ImageDynamics | undefined;
+  private readonly spacing: Float64Array;
+  private readonly direction: Float64Array;
+  private readonly levelsBelow: number;
+  private readonly context: KernelContext;
+  private readonly voxels: number;
+  private ws: EMWorkspace | null;
+  private ready = false;
+  private readonly giveBack: (ws: EMWorkspace) => void;
+
+  constructor(dim: D, opts: ResolvedEMMetricOptions, inputs: MetricInputs<D>, voxels: number, ws: EMWorkspace,
+    giveBack: (ws: EMWorkspace) => void) {
+    this.dim = dim;
+    this.opts = opts;
+    this.shape = inputs.shape as Shape2D | Shape3D;
+    this.staticImage = inputs.static;
+    this.movingImage = inputs.moving;
+    this.staticDynamics = inputs.staticDynamics as ImageDynamics | undefined;
+    this.movingDynamics = inputs.movingDynamics as ImageDynamics | undefined;
+    this.spacing = inputs.spacing;
+    this.direction = inputs.direction;
+    this.levelsBelow = inputs.levelsBelow;
+    this.context = inputs.context;
+    this.voxels = voxels;
+    this.ws = ws;
+    this.giveBack = giveBack;
+  }
+
+  forward(out: Float32Array): number {
+    return this.step(out, true);
+  }
+
+  backward(out: Float32Array): number {
+    return this.step(out, false);
+  }
+
+  dispose(): void {
+    const ws = this.ws;
+    this.staticImage = null;
+    this.movingImage = null;
+    this.staticDynamics = undefined;
+    this.movingDynamics = undefined;
+    this.ws = null;
+    this.ready = false;
+    if (ws !== null) this.giveBack(ws);
+  }
+
+  /** DIPY's `initialize_iteration`: masks, quantisation, class statistics, gradients. */
+  private initialize(ws: EMWorkspace, S: Float32Array, M: Float32Array): void {
+    const n = this.voxels;
+    const q = this.opts.qLevels;
+    const ctx = this.context;
+    const sMask = imageMask(S, this.staticDynamics, n, 'static');
+    const mMask = imageMask(M, this.movingDynamics, n, 'moving');
+    const mask = ws.mask;
+    for (let i = 0; i < n; i++) mask[i] = sMask[i] * mMask[i];
+    const quantize = ctx.kernel('quantizePositive');
+    const stats = ctx.kernel('maskedClassStats');
+    // expected moving intensity per static class, and its variance
+    const classes = (image: Float32Array, other: Float32Array, means: Float32Array, sigmaSq: Float32Array): void => {
+      quantize(ws.labels, ws.levels, ws.hist, image, q);
+      stats(ws.classMeans, ws.classVariances, ws.counts, mask, other, ws.labels, q);
+      ws.classMeans[0] = 0;
+      const labels = ws.labels;
+      for (let i = 0; i < n; i++) {
+        const c = labels[i];
+        means[i] = ws.classMeans[c];
+        sigmaSq[i] = ws.classVariances[c];
+      }
+    };
+    classes(S, M, ws.staticMeans, ws.staticSigmaSq);
+    metricGradient(ws.gradMoving, M, this.shape, this.dim, this.spacing, this.direction, ctx);
+    metricGradient(ws.gradStatic, S, this.shape, this.dim, this.spacing, this.direction, ctx);
+    classes(M, S, ws.movingMeans, ws.movingSigmaSq);
+    if (this.opts.doubleGradient) {
+      const g = ws.scratch;
+      const numpyGradient = ctx.kernel('numpyGradient');
+      numpyGradient(g, ws.staticMeans, this.shape);
+      for (let i = 0; i < g.length; i++) ws.gradMoving[i] += g[i];
+      numpyGradient(g, ws.movingMeans, this.shape);
+      for (let i = 0; i < g.length; i++) ws.gradStatic[i] += g[i];
+    }
+  }
+
+  private step(out: Float32Array, forward: boolean): number {
+    const which = forward ? 'forward' : 'backward';
+    const ws = this.ws;
+    const S = this.staticImage;
+    const M = this.movingImage;
+    if (ws === null || S === null || M === null) throw stepDisposedError('EMMetric', which);
+    const dim = this.dim;
+    assertStepOutput('EMMetric', which, out, this.voxels, dim);
+    if (!this.ready) {
+      this.initialize(ws, S, M);
+      this.ready = true;
+    }
+    const n = this.voxels;
+    const delta = ws.delta;
+    const ctx = this.context;
+    if (this.opts.stepType === 'demons') {
+      // forward: static − E[static | moving class]; backward: moving − E[moving | static class]
+      const image = forward ? S : M;
+      const expected = forward ? ws.movingMeans : ws.staticMeans;
+      for (let i = 0; i < n; i++) delta[i] = image[i] - expected[i];
+      const sigmaSq = forward ? ws.movingSigmaSq : ws.staticSigmaSq;
+      const grad = forward ? ws.gradStatic : ws.gradMoving;
+      let sq = 0;
+      for (let k = 0; k < dim; k++) sq += this.spacing[k] * this.spacing[k];
+      const sigmaSqX = sq / dim;
+      const energy = dim === 2
+        ? ctx.kernel('emDemonsStep2d')(out, delta, sigmaSq, grad, this.shape as Shape2D, sigmaSqX)
+        : ctx.kernel('emDemonsStep3d')(out, delta, sigmaSq, grad, this.shape as Shape3D, sigmaSqX);
+      const s = this.opts.smooth;
+      ctx.kernel('gaussianFilter')(out, out, this.shape, dim, dim === 2 ? [s, s] : [s, s, s]);
+      return energy;
+    }
+    // forward: E[moving | static class] − moving; backward: E[static | moving class] − static
+    const expected = forward ? ws.staticMeans : ws.movingMeans;
+    const image = forward ? M : S;
+    for (let i = 0; i < n; i++) delta[i] = expected[i] - image[i];
+    const sigmaSq = forward ? ws.staticSigmaSq : ws.movingSigmaSq;
+    const grad = forward ? ws.gradStatic : ws.gradMoving;
+    out.fill(0);
+    return dim === 2
+      ? vCycle2d(this.levelsBelow, this.opts.innerIter, delta, sigmaSq, grad, null, this.opts.smooth, out, this.shape as Shape2D, ctx)
+      : vCycle3d(this.levelsBelow, this.opts.innerIter, delta, sigmaSq, grad, null, this.opts.smooth, out, this.shape as Shape3D, ctx);
+  }
+}
+
+/**
+ * Expectation-maximisation metric for multimodal registration (DIPY's
+ * `EMMetric(dim, smooth=1.0, inner_iter=5, q_levels=256, double_gradient=True,
+ * step_type='gauss_newton')`). Voxels with intensity ≤ 0 are background. See the
+ * module documentation for the maths, frames and units.
+ */
+export class EMMetric<D extends Dim = Dim> implements SimilarityMetric<D> {
+  /** Spatial dimension, 2 or 3. */
+  readonly dim: D;
+  /** `"EM"`. */
+  readonly name = 'EM';
+  /** Always `false`: as in DIPY, the masks come from the image dynamics, not from the pyramid. */
+  readonly mask0 = false;
+  /** Gauss-Newton: regularisation weight `λ`; demons: Gaussian sigma of the step smoothing (voxels). */
+  readonly smooth: number;
+  /** Gauss-Seidel sweeps per V-cycle level (Gauss-Newton only). */
+  readonly innerIter: number;
+  /** Quantisation levels (classes), class 0 included. */
+  readonly qLevels: number;
+  /** Whether the expected-intensity gradients are added to the image gradients. */
+  readonly doubleGradient: boolean;
+  /** `'gaussNewton'` or `'demons'`. */
+  readonly stepType: EMStepType;
+  private readonly workspaces = new WorkspaceCache<EMWorkspace>((ws) => ws.free());
+
+  /**
+   * @param dim - 2 or 3 (else {@link DimensionError}).
+   * @param options - see {@link EMMetricOptions}; invalid values throw
+   *   {@link InvalidArgumentError} / {@link NonFiniteError}.
+   */
+  constructor(dim: D, options?: EMMetricOptions) {
+    if (dim !== 2 && dim !== 3) {
+      throw new DimensionError(`EMMetric is defined for 2D and 3D images only; got dim = ${String(dim)}. Pass 2 or 3.`);
+    }
+    const o = resolveOptions(options);
+    this.dim = dim;
+    this.smooth = o.smooth;
+    this.innerIter = o.innerIter;
+    this.qLevels = o.qLevels;
+    this.doubleGradient = o.doubleGradient;
+    this.stepType = o.stepType;
+  }
+
+  /** Throws {@link ImageTooSmallError} if an axis of a level is shorter than 2 voxels (image gradients need 2 samples). */
+  checkLevelShapes(shapes: ReadonlyArray<ShapeOf<D>>): void {
+    shapes.forEach((shape, level) => {
+      const s = shape as readonly number[];
+      if (s.some((n) => n < 2)) {
+        throw new ImageTooSmallError(
+          `EMMetric needs at least 2 voxels along every axis to take image gradients, but pyramid level ${level} has shape [${s.join(', ')}]; use fewer pyramid levels or larger images.`,
+        );
+      }
+    });
+  }
+
+  /** Validates the inputs and returns the step object of this iteration (statistics and gradients are computed on the first step). */
+  prepare(inputs: MetricInputs<D>): MetricStep<D> {
+    const dim = this.dim;
+    if (!inputs || typeof inputs !== 'object') {
+      throw new InvalidArgumentError('EMMetric.prepare needs a MetricInputs object.');
+    }
+    if (inputs.dim !== dim) {
+      throw new DimensionError(`EMMetric was created for ${dim}D images but received ${String(inputs.dim)}D inputs.`);
+    }
+    const shape = inputs.shape as readonly number[];
+    if (!shape || shape.length !== dim || shape.some((n) => !Number.isInteger(n) || n < 1)) {
+      throw new ShapeMismatchError(`EMMetric.prepare: shape must hold ${dim} positive integers; got ${shape ? `[${Array.from(shape).join(', ')}]` : String(shape)}.`);
+    }
+    if (shape.some((n) => n < 2)) {
+      throw new ImageTooSmallError(`EMMetric needs at least 2 voxels along every axis to take image gradients; got shape [${shape.join(', ')}].`);
+    }
+    let voxels = 1;
+    for (const n of shape) voxels *= n;
+    for (const [name, img] of [['static', inputs.static], ['moving', inputs.moving]] as const) {
+      if (!(img instanceof Float32Array) || img.length !== voxels) {
+        throw new ShapeMismatchError(
+          `EMMetric.prepare: the ${name} image must be a Float32Array of ${voxels} values for shape [${shape.join(', ')}]; got ${img instanceof Float32Array ? `${img.length} values` : typeof img}.`,
+        );
+      }
+      assertFinite(img, `EMMetric.prepare: the warped ${name} image`);
+    }
+    if (!(inputs.spacing instanceof Float64Array) || inputs.spacing.length !== dim ||
+      Array.from(inputs.spacing).some((s) => !(s > 0) || !Number.isFinite(s))) {
+      throw new InvalidArgumentError(`EMMetric.prepare: spacing must be a Float64Array of ${dim} positive finite voxel sizes.`);
+    }
+    if (!(inputs.direction instanceof Float64Array) || inputs.direction.length !== (dim + 1) * (dim + 1)) {
+      throw new InvalidArgumentError(`EMMetric.prepare: direction must be a ${dim + 1}x${dim + 1} row-major Float64Array.`);
+    }
+    if (this.stepType === 'gaussNewton' && (!Number.isInteger(inputs.levelsBelow) || inputs.levelsBelow < 0)) {
+      throw new InvalidArgumentError(`EMMetric.prepare: levelsBelow (the V-cycle depth) must be a non-negative integer; got ${String(inputs.levelsBelow)}.`);
+    }
+    if (!inputs.context || typeof inputs.context.kernel !== 'function') {
+      throw new InvalidArgumentError('EMMetric.prepare: inputs.context must be a KernelContext.');
+    }
+    for (const [name, dyn] of [['staticDynamics', inputs.staticDynamics], ['movingDynamics', inputs.movingDynamics]] as const) {
+      if (dyn !== undefined && (dyn === null || typeof dyn.warpToReference !== 'function' || !dyn.original)) {
+        throw new InvalidArgumentError(`EMMetric.prepare: inputs.${name} must be an ImageDynamics ({ original, warpToReference }) or absent.`);
+      }
+    }
+    const opts: ResolvedEMMetricOptions = {
+      smooth: this.smooth, innerIter: this.innerIter, qLevels: this.qLevels, doubleGradient: this.doubleGradient, stepType: this.stepType,
+    };
+    return new EMStep(dim, opts, inputs, voxels, this.borrow(voxels, inputs.context), (ws) => this.workspaces.giveBack(ws));
+  }
+
+  /**
+   * Frees the buffers this metric keeps between iterations (about `(6 + 3d)·4` bytes
+   * per voxel of the last grid). SyN calls it when a level and a registration end.
+   */
+  releaseBuffers(): void {
+    this.workspaces.clear();
+  }
+
+  private borrow(voxels: number, context: KernelContext): EMWorkspace {
+    const dim = this.dim;
+    const q = this.qLevels;
+    return this.workspaces.borrow(
+      (ws) => ws.voxels === voxels && ws.dim === dim && ws.qLevels === q && ws.context === context,
+      () => Object.assign(
+        allocWorkspaceArrays(context, {
+          gradStatic: voxels * dim, gradMoving: voxels * dim, scratch: voxels * dim,
+          staticMeans: voxels, staticSigmaSq: voxels, movingMeans: voxels, movingSigmaSq: voxels, delta: voxels,
+        }),
+        {
+          voxels, dim, qLevels: q, context,
+          labels: new Int32Array(voxels), mask: new Int32Array(voxels),
+          levels: new Float32Array(q), hist: new Int32Array(q),
+          classMeans: new Float32Array(q), classVariances: new Float32Array(q), counts: new Int32Array(q),
+        },
+      ),
+    );
+  }
+}
+
+/**
+ * Creates an {@link EMMetric}: `emMetric(2)` is DIPY's `EMMetric(2)` (Gauss-Newton,
+ * smooth 1, 5 sweeps, 256 levels, double gradient); `emMetric(3, { stepType: 'demons',
+ * smooth: 1.5, qLevels: 64 })` the demons variant.
+ */
+export function emMetric<D extends Dim>(dim: D, options?: EMMetricOptions): EMMetric<D> {
+  return new EMMetric(dim, options);
+}
