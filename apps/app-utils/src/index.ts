@@ -17,39 +17,6 @@ export function prepareOutputDir(dir: string, files: readonly string[], force: b
   mkdirSync(dir, { recursive: true });
 }
 
-/** Dice coefficient of the masks `a > 0.5` and `b > 0.5`. */
-export function dice(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let inter = 0, na = 0, nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i] > 0.5, y = b[i] > 0.5;
-    if (x) na++;
-    if (y) nb++;
-    if (x && y) inter++;
-  }
-  return (2 * inter) / (na + nb);
-}
-
-/** Sum of squared differences. */
-export function ssd(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2;
-  return s;
-}
-
-/** Normalised cross-correlation of `a` and `b` over the voxels where `mask` is non-zero (all voxels when `mask` is null). */
-export function ncc(a: ArrayLike<number>, b: ArrayLike<number>, mask: ArrayLike<number> | null = null): number {
-  let n = 0, sa = 0, sb = 0;
-  for (let i = 0; i < a.length; i++) if (!mask || mask[i]) { n++; sa += a[i]; sb += b[i]; }
-  const ma = sa / n, mb = sb / n;
-  let sab = 0, saa = 0, sbb = 0;
-  for (let i = 0; i < a.length; i++) {
-    if (mask && !mask[i]) continue;
-    const x = a[i] - ma, y = b[i] - mb;
-    sab += x * y; saa += x * x; sbb += y * y;
-  }
-  return sab / Math.sqrt(saa * sbb);
-}
-
 /**
  * The demo's own arguments: `process.argv` after the script, without the `--` that
  * `pnpm demo:b0 -- …` passes through (Node's parseArgs would take everything after it as

@@ -20,8 +20,8 @@ import { ccMetric } from '@diffeo/metrics-cc';
 import { SymmetricDiffeomorphicRegistration, type RegistrationEvent } from '@diffeo/syn';
 import { overlayImages, plot2dDiffeomorphicMap } from '@diffeo/regtools-viz';
 import { writePng } from '@diffeo/regtools-viz/node';
-import type { Dim, NumericArray } from '@diffeo/core';
-import { fail, ncc, prepareOutputDir, demoArgs, userPath } from '@diffeo/app-utils';
+import { ncc, type Dim, type NumericArray } from '@diffeo/core';
+import { fail, prepareOutputDir, demoArgs, userPath } from '@diffeo/app-utils';
 
 const LEVEL_ITERS = [100, 50, 25];
 

@@ -15,7 +15,8 @@ import { ssdMetric } from '@diffeo/metrics-ssd';
 import { SymmetricDiffeomorphicRegistration } from '@diffeo/syn';
 import { overlayImages, plot2dDiffeomorphicMap } from '@diffeo/regtools-viz';
 import { writePng } from '@diffeo/regtools-viz/node';
-import { prepareOutputDir, dice, ssd, fail, demoArgs, userPath } from '@diffeo/app-utils';
+import { dice, ssd } from '@diffeo/core';
+import { prepareOutputDir, fail, demoArgs, userPath } from '@diffeo/app-utils';
 
 const FIGURES = ['input_images.png', 'diffeomorphic_map.png', 'direct_warp_result.png', 'inverse_warp_result.png'];
 

@@ -106,16 +106,3 @@ export function errorText(e: unknown): string {
   return oneLine(e instanceof Error ? e.message : String(e));
 }
 
-/** Normalised cross-correlation of two equally long arrays. */
-export function ncc(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let sa = 0, sb = 0;
-  const n = a.length;
-  for (let i = 0; i < n; i++) { sa += a[i]; sb += b[i]; }
-  const ma = sa / n, mb = sb / n;
-  let sab = 0, saa = 0, sbb = 0;
-  for (let i = 0; i < n; i++) {
-    const x = a[i] - ma, y = b[i] - mb;
-    sab += x * y; saa += x * x; sbb += y * y;
-  }
-  return sab / Math.sqrt(saa * sbb);
-}

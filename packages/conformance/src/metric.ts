@@ -31,7 +31,7 @@
  * grid-to-world and direction matrices, so world units are voxels; `level 0`,
  * `levelsBelow 1`, `levelsAbove 0`.
  *
- * Steps are normalised like SyN (ALGORITHM.md §4.5): the outermost voxel layer is
+ * Steps are normalised like SyN (docs/algorithm.md §4.5): the outermost voxel layer is
  * zeroed, then the field is divided by its largest norm in voxels, and scaled by
  * `stepLength` voxels before warping with the `warp2d`/`warp3d` kernels of the
  * kernel context (linear interpolation, zero padding).
@@ -41,6 +41,7 @@ import {
   DiffeoError,
   InvalidArgumentError,
   defaultContext,
+  toShape,
   type Dim,
   type KernelContext,
   type MetricInputs,
@@ -262,13 +263,8 @@ function normalisedStep(step: Float32Array, shape: readonly number[], eps: numbe
 /** `image(p + field(p))` on the same grid (linear, zero padded), with the context's warp kernel. */
 function warpBy(ctx: KernelContext, image: Float32Array, field: Float32Array, shape: readonly number[]): Float32Array {
   const out = new Float32Array(image.length);
-  if (shape.length === 2) {
-    const s = shape as unknown as Shape2D;
-    ctx.kernel('warp2d')(out, s, image, s, field, s, null, null, null);
-  } else {
-    const s = shape as unknown as Shape3D;
-    ctx.kernel('warp3d')(out, s, image, s, field, s, null, null, null);
-  }
+  const s = toShape(shape, shape.length === 2 ? 2 : 3, 'shape');
+  ctx.kernelsFor<Dim>(s.length).warp(out, s, image, s, field, s, null, null, null);
   return out;
 }
 

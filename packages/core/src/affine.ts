@@ -1,6 +1,6 @@
 /**
  * Homogeneous affine matrices: products, inverses, and the spacing/direction
- * split DIPY performs (ALGORITHM.md §1.1).
+ * split DIPY performs (docs/algorithm.md §1.1).
  *
  * An affine for dimension `d` is a `(d+1)×(d+1)` row-major `Float64Array`, or
  * `null` for the identity (DIPY's `None`). Applying it to a point uses the

@@ -1,7 +1,7 @@
 /**
  * `DiffeomorphicMap`: a diffeomorphism of physical space stored as a prealign
  * affine followed by a pair of displacement fields, DIPY's
- * `dipy.align.imwarp.DiffeomorphicMap` (ALGORITHM.md §1.2–§1.6).
+ * `dipy.align.imwarp.DiffeomorphicMap` (docs/algorithm.md §1.2–§1.6).
  *
  * Model. Let `P` be the prealign affine, `R` the grid-to-world affine of the
  * displacement grid (`Rinv` = `Dinv` in DIPY's warp notation: its inverse), and
@@ -10,7 +10,7 @@
  * `x` to `φ(x) = P·x + forward(Rinv·P·x)`; its inverse sends `y` to
  * `Pinv·(y + backward(Rinv·y))`.
  *
- * Image warping (ALGORITHM §1.3). Images are sampled, never pushed: for every
+ * Image warping (docs/algorithm.md §1.3). Images are sampled, never pushed: for every
  * voxel `i` of an output grid with grid-to-world `S`,
  * - forward warp: `out[i] = image( W·P·S·[i;1] + W·forward(Rinv·P·S·[i;1]) )`,
  *   by default on the *domain* grid, sampling an image on the *codomain* grid;
@@ -19,11 +19,11 @@
  * where `W` is the sampled image's world-to-grid. As in DIPY the three matrices
  * `A`, `B`, `C` of the generic warp are formed first as double products and then
  * applied to each index, so results match DIPY to the last float32 bit (up to the
- * ulp-level differences of affine inverses, ALGORITHM §10 trap 6).
+ * ulp-level differences of affine inverses, docs/algorithm.md §10, trap 6).
  *
  * `isInverse` swaps which of the two warps `transform` and `transformInverse` run.
  */
-import type { Affine, ComposeStats, Dim, NumericArray, Shape, Shape2D, Shape3D, ShapeOf } from './types.js';
+import type { Affine, ComposeStats, Dim, NumericArray, Shape, Shape3D, ShapeOf } from './types.js';
 import type { AffineLike } from './affine.js';
 import { applyAffine, invertAffine, mulAffine, scalingAffine, toAffine } from './affine.js';
 import type { KernelContext } from './registry.js';
@@ -121,7 +121,7 @@ function product(shape: readonly number[]): number {
  * `transform` and `transformInverse` (and the point and field getters) run: when
  * false, `transform` is the forward warp (field `forward`, output on the domain grid,
  * input on the codomain grid) and `transformInverse` the backward warp; when true the
- * roles are exchanged. SyN returns maps with `isInverse = true` (ALGORITHM §10 trap 18),
+ * roles are exchanged. SyN returns maps with `isInverse = true` (docs/algorithm.md §10, trap 7),
  * so their `transform` uses the `backward` field.
  *
  * Images are accepted as `ndarray` views or plain `{ data, shape }` objects
@@ -445,7 +445,7 @@ export class DiffeomorphicMap<D extends Dim = Dim> {
 
   /**
    * Maps points in this map's forward direction (backward when `isInverse`),
-   * ALGORITHM §1.4: `y = worldToCoord·(P·c2w·x + forward(Rinv·P·c2w·x))`, the field
+   * docs/algorithm.md §1.4: `y = worldToCoord·(P·c2w·x + forward(Rinv·P·c2w·x))`, the field
    * interpolated linearly (zero padded). For a SyN result this maps points of the
    * static image to the moving image (what {@link transform} samples).
    *
@@ -510,7 +510,7 @@ export class DiffeomorphicMap<D extends Dim = Dim> {
   }
 
   /**
-   * Up-samples both fields onto a finer displacement grid (ALGORITHM §1.6):
+   * Up-samples both fields onto a finer displacement grid (docs/algorithm.md §1.6):
    * each field is resampled with `out[i] = field(i ⊙ factors)` (values unchanged:
    * they are world displacements), `dispShape ← newShape`,
    * `dispGridToWorld ← dispGridToWorld·diag(factors, 1)` and its inverse recomputed.
@@ -532,8 +532,7 @@ export class DiffeomorphicMap<D extends Dim = Dim> {
     const n = product(shape) * dim;
     const resample = (f: Float32Array, from: ShapeOf<D>): Float32Array => {
       const out = new Float32Array(n);
-      if (dim === 2) ctx.kernel('resampleField2d')(out, shape as Shape2D, f, from as Shape2D, fac);
-      else ctx.kernel('resampleField3d')(out, shape as Shape3D, f, from as Shape3D, fac);
+      ctx.kernelsFor(dim).resampleField(out, shape, f, from, fac);
       return out;
     };
     const g2w = mulAffine(this.dispG2W, scalingAffine(fac));
@@ -550,7 +549,7 @@ export class DiffeomorphicMap<D extends Dim = Dim> {
   }
 
   /**
-   * Inversion error of the field pair (ALGORITHM §1.6): the composition
+   * Inversion error of the field pair (docs/algorithm.md §1.6): the composition
    * `backward ∘ forward` on the displacement grid,
    * `r[i] = backward[i] + forward(i + Rinv·backward[i])` (zero where not inside),
    * and its statistics. A perfect pair gives `r = 0`.
@@ -561,15 +560,13 @@ export class DiffeomorphicMap<D extends Dim = Dim> {
     const f = this.raw('forward');
     const out = new Float32Array(b.length);
     const ctx = this.ctx(options);
-    const stats = this.dim === 2
-      ? ctx.kernel('compose2d')(out, b, this.bwdShape as Shape2D, f, this.fwdShape as Shape2D, null, this.dispW2G, 1.0)
-      : ctx.kernel('compose3d')(out, b, this.bwdShape as Shape3D, f, this.fwdShape as Shape3D, null, this.dispW2G, 1.0);
+    const stats = ctx.kernelsFor(this.dim).compose(out, b, this.bwdShape, f, this.fwdShape, null, this.dispW2G, 1.0);
     return { field: wrapField(out, this.bwdShape), stats };
   }
 
   /**
    * Composition with an endomorphism `phi` on the same displacement grid
-   * (ALGORITHM §1.6): a shallow copy of this map whose forward field is
+   * (docs/algorithm.md §1.6): a shallow copy of this map whose forward field is
    * `compose(d1, d2)` and whose backward field is `compose(d2⁻¹, d1⁻¹)`, with
    * `d1`/`d2` the forward fields of this map and `phi` (per `isInverse`), so that
    * `C(x) = phi(self(x))`. Assumes `phi` shares the grid and has no prealign.
@@ -587,8 +584,7 @@ export class DiffeomorphicMap<D extends Dim = Dim> {
     const ctx = this.ctx(options);
     const compose = (a: { data: Float32Array; shape: ShapeOf<D> }, b: { data: Float32Array; shape: ShapeOf<D> }): Float32Array => {
       const out = new Float32Array(a.data.length);
-      if (this.dim === 2) ctx.kernel('compose2d')(out, a.data, a.shape as Shape2D, b.data, b.shape as Shape2D, null, W, 1.0);
-      else ctx.kernel('compose3d')(out, a.data, a.shape as Shape3D, b.data, b.shape as Shape3D, null, W, 1.0);
+      ctx.kernelsFor(this.dim).compose(out, a.data, a.shape, b.data, b.shape, null, W, 1.0);
       return out;
     };
     const result = this.shallowCopy();

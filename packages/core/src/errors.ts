@@ -20,7 +20,9 @@ export type DiffeoErrorCode =
   | 'ABORTED'
   | 'DISPOSED'
   | 'FILE_ACCESS'
-  | 'RESOURCE_LIMIT';
+  | 'RESOURCE_LIMIT'
+  | 'BACKEND_UNAVAILABLE'
+  | 'CONTEXT_FROZEN';
 
 /** Base class of all diffeo errors. */
 export class DiffeoError extends Error {
@@ -158,5 +160,24 @@ export class FileAccessError extends DiffeoError {
     this.path = path;
     const c = options?.cause as { code?: unknown } | undefined;
     this.systemCode = typeof c?.code === 'string' ? c.code : undefined;
+  }
+}
+
+/** A kernel backend that was asked for by name could not be loaded (not built, no WebAssembly, …). */
+export class BackendUnavailableError extends DiffeoError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('BACKEND_UNAVAILABLE', message, options);
+    this.name = 'BackendUnavailableError';
+  }
+}
+
+/**
+ * A kernel context was changed (`use`, `remove`) while a registration runs on it: its
+ * kernels are fixed for the whole run, so that every iteration uses the same ones.
+ */
+export class ContextFrozenError extends DiffeoError {
+  constructor(message: string) {
+    super('CONTEXT_FROZEN', message);
+    this.name = 'ContextFrozenError';
   }
 }

@@ -6,7 +6,7 @@
  * (`defaultContext` unless `options.context` is given). Results are returned as
  * `ndarray` views over fresh arrays.
  *
- * Frames and units (ALGORITHM.md §0, §2):
+ * Frames and units (docs/algorithm.md §0, §2):
  * - grid coordinates are voxel indices in array-axis order ((row, col) in 2D,
  *   (slice, row, col) in 3D); vector component `k` runs along array axis `k`;
  * - affines are `(d+1)×(d+1)` homogeneous matrices (`null` = identity); a point
@@ -19,7 +19,7 @@
  *   `d2` is not strictly inside its grid;
  * - storage is float32, arithmetic double, exactly as DIPY 1.6 (the kernels).
  */
-import type { Affine, ComposeStats, Dim, NumericArray, Shape, Shape2D, Shape3D } from './types.js';
+import type { Affine, ComposeStats, Dim, NumericArray, Shape } from './types.js';
 import type { AffineLike } from './affine.js';
 import { applyAffine, getDirectionAndSpacings, identityAffine, invertAffine, toAffine } from './affine.js';
 import type { KernelContext } from './registry.js';
@@ -54,7 +54,7 @@ export function checkInterpolation(interp: unknown): Interpolation {
 
 /**
  * Image data prepared for a nearest-neighbour warp, with DIPY's dtype rules
- * (ALGORITHM §1.3): float64 (and `number[]`) become float32; every other type is
+ * (docs/algorithm.md §1.3): float64 (and `number[]`) become float32; every other type is
  * passed through and kept in the output (DIPY would turn int64 into int32 and
  * reject uint8/bool; diffeo has no int64 input and accepts the 8-bit types).
  * @internal
@@ -69,7 +69,7 @@ function newLike(data: NumericArray, n: number): NumericArray {
 }
 
 /**
- * Runs the generic warp kernel (ALGORITHM §2.3) on contiguous arrays: allocates
+ * Runs the generic warp kernel (docs/algorithm.md §2.3) on contiguous arrays: allocates
  * and returns the output. When `A` is null and the field grid differs from the
  * output grid, `A` is taken as the identity so the field is sampled at `i` rather
  * than read out of range.
@@ -86,13 +86,11 @@ export function warpRaw(
   if (interpolation === 'linear') {
     const out = new Float32Array(n);
     const img = image as Float32Array;
-    if (dim === 2) ctx.kernel('warp2d')(out, outShape as Shape2D, img, imageShape as Shape2D, field, fieldShape as Shape2D, a, B, C);
-    else ctx.kernel('warp3d')(out, outShape as Shape3D, img, imageShape as Shape3D, field, fieldShape as Shape3D, a, B, C);
+    ctx.kernelsFor(dim).warp(out, outShape, img, imageShape, field, fieldShape, a, B, C);
     return out;
   }
   const out = newLike(image, n);
-  if (dim === 2) ctx.kernel('warpNearest2d')(out, outShape as Shape2D, image, imageShape as Shape2D, field, fieldShape as Shape2D, a, B, C);
-  else ctx.kernel('warpNearest3d')(out, outShape as Shape3D, image, imageShape as Shape3D, field, fieldShape as Shape3D, a, B, C);
+  ctx.kernelsFor(dim).warpNearest(out, outShape, image, imageShape, field, fieldShape, a, B, C);
   return out;
 }
 
@@ -114,7 +112,7 @@ export interface WarpImageOptions extends KernelOptions {
  * Warps a 2D or 3D image with a displacement field and affines, DIPY's
  * `warp_2d/3d` (linear) and `warp_2d/3d_nn` (nearest):
  * `out[i] = image( B·[i;1] + C·[field(A·[i;1]); 0] )` for each voxel `i` of the
- * output grid (ALGORITHM §2.3). The field is always interpolated linearly.
+ * output grid (docs/algorithm.md §2.3). The field is always interpolated linearly.
  * With `field = null` this is an affine-only transform, `out[i] = image(B·[i;1])`
  * (DIPY's `transform_2d/3d_affine`).
  *
@@ -211,7 +209,7 @@ function overlaps(a: Float32Array, b: Float32Array): boolean {
 
 /**
  * Composition of two displacement fields, DIPY's `compose_vector_fields_2d/3d`
- * (ALGORITHM §2.1): for each voxel `i` of d1's grid,
+ * (docs/algorithm.md §2.1): for each voxel `i` of d1's grid,
  * `out[i] = d1[i] + t·d2(A·[i;1] + B·[d1[i];0])` when that sample is strictly
  * inside d2's grid, else `0`. Meaning: "first d1, then t·d2".
  *
@@ -246,9 +244,7 @@ export function composeVectorFields(d1: FieldInput, d2: FieldInput, options: Com
     out = new Float32Array(f1.data.length);
   }
   const ctx = ctxOf(options);
-  const stats = dim === 2
-    ? ctx.kernel('compose2d')(out, f1.data, f1.shape as Shape2D, f2.data, f2.shape as Shape2D, A, B, t)
-    : ctx.kernel('compose3d')(out, f1.data, f1.shape as Shape3D, f2.data, f2.shape as Shape3D, A, B, t);
+  const stats = ctx.kernelsFor(dim).compose(out, f1.data, f1.shape, f2.data, f2.shape, A, B, t);
   return { field: view ?? wrapField(out, f1.shape), stats };
 }
 
@@ -276,7 +272,7 @@ export interface InvertResult {
 
 /**
  * Inverse of a displacement field by fixed-point iteration, DIPY's
- * `invert_vector_field_fixed_point_2d/3d` (ALGORITHM §2.2): iterates
+ * `invert_vector_field_fixed_point_2d/3d` (docs/algorithm.md §2.2): iterates
  * `p ← p − ε·(p ∘ d)` (ε = 0.75 first, then 0.5, steps clipped against the largest
  * residual) until `maxIter` iterations or the mean residual ≤ `tolerance`
  * (3D also stops once the largest residual is ≤ 0.1 voxel).
@@ -301,9 +297,7 @@ export function invertVectorFieldFixedPoint(d: FieldInput, options: InvertOption
   }
   const scratch = new Float32Array(f.data.length);
   const ctx = ctxOf(options);
-  const result = dim === 2
-    ? ctx.kernel('invert2d')(inv, f.data, f.shape as Shape2D, W, spacing, maxIter, tol, scratch)
-    : ctx.kernel('invert3d')(inv, f.data, f.shape as Shape3D, W, spacing, maxIter, tol, scratch);
+  const result = ctx.kernelsFor(dim).invert(inv, f.data, f.shape, W, spacing, maxIter, tol, scratch);
   return { field: wrapField(inv, f.shape), result };
 }
 
@@ -334,7 +328,7 @@ function toFactors(s: ArrayLike<number>, dim: Dim, what: string): Float64Array {
 
 /**
  * Resamples a displacement field on a new grid, DIPY's
- * `resample_displacement_field_2d/3d` (ALGORITHM §2.4):
+ * `resample_displacement_field_2d/3d` (docs/algorithm.md §2.4):
  * `out[i] = field(i_0·f_0, …, i_{d−1}·f_{d−1})` (linear, zero padded). Values are
  * not rescaled.
  * @param factors - grid-index scaling from the new grid to the old (length d; 0.5 doubles the resolution).
@@ -348,8 +342,7 @@ export function resampleDisplacementField(field: FieldInput, factors: ArrayLike<
   const shape = toShape(outShape, dim, 'outShape');
   const out = new Float32Array(shape.reduce((a, b) => a * b, 1) * dim);
   const ctx = ctxOf(options);
-  if (dim === 2) ctx.kernel('resampleField2d')(out, shape as Shape2D, f.data, f.shape as Shape2D, fac);
-  else ctx.kernel('resampleField3d')(out, shape as Shape3D, f.data, f.shape as Shape3D, fac);
+  ctx.kernelsFor(dim).resampleField(out, shape, f.data, f.shape, fac);
   return wrapField(out, shape);
 }
 
@@ -359,7 +352,7 @@ function halfShape(shape: Shape): Shape {
 
 /**
  * Downsamples a scalar image by 2 (block means, partial blocks at odd sizes),
- * DIPY's `downsample_scalar_field_2d/3d` (ALGORITHM §2.5), in float32.
+ * DIPY's `downsample_scalar_field_2d/3d` (docs/algorithm.md §2.5), in float32.
  * @param image - 2D or 3D image (converted to float32).
  * @returns float32 image of shape `ceil(n/2)` per axis.
  */
@@ -368,14 +361,13 @@ export function downsampleScalarField(image: ImageInput, options: KernelOptions 
   const shape = halfShape(img.shape);
   const out = new Float32Array(shape.reduce((a, b) => a * b, 1));
   const ctx = ctxOf(options);
-  if (img.dim === 2) ctx.kernel('downsample2d')(out, img.data, img.shape as Shape2D, 1);
-  else ctx.kernel('downsample3d')(out, img.data, img.shape as Shape3D, 1);
+  ctx.kernelsFor(img.dim).downsample(out, img.data, img.shape, 1);
   return wrapArray(out, shape);
 }
 
 /**
  * Downsamples a displacement field by 2 (per-component block means), DIPY's
- * `downsample_displacement_field_2d/3d` (ALGORITHM §2.5). Values are not rescaled.
+ * `downsample_displacement_field_2d/3d` (docs/algorithm.md §2.5). Values are not rescaled.
  * @returns float32 field of grid shape `ceil(n/2)` per axis.
  */
 export function downsampleDisplacementField(field: FieldInput, options: KernelOptions = {}): NdArray<Float32Array> {
@@ -383,8 +375,7 @@ export function downsampleDisplacementField(field: FieldInput, options: KernelOp
   const shape = halfShape(f.shape);
   const out = new Float32Array(shape.reduce((a, b) => a * b, 1) * f.dim);
   const ctx = ctxOf(options);
-  if (f.dim === 2) ctx.kernel('downsample2d')(out, f.data, f.shape as Shape2D, 2);
-  else ctx.kernel('downsample3d')(out, f.data, f.shape as Shape3D, 3);
+  ctx.kernelsFor(f.dim).downsample(out, f.data, f.shape, f.dim);
   return wrapField(out, shape);
 }
 
@@ -423,14 +414,13 @@ export function gradient(image: ImageInput, options: GradientOptions = {}): { gr
   const out = new Float32Array(n * dim);
   const inside = new Int32Array(n);
   const ctx = ctxOf(options);
-  if (dim === 2) ctx.kernel('gradientSampler2d')(out, inside, outShape as Shape2D, img.data, img.shape as Shape2D, w2g, spacing, g2w);
-  else ctx.kernel('gradientSampler3d')(out, inside, outShape as Shape3D, img.data, img.shape as Shape3D, w2g, spacing, g2w);
+  ctx.kernelsFor(dim).gradientSampler(out, inside, outShape, img.data, img.shape, w2g, spacing, g2w);
   return { gradient: wrapField(out, outShape), inside: wrapArray(inside, outShape) };
 }
 
 /**
  * `numpy.gradient(image)` with unit spacing and `edge_order=1`, in float32
- * arithmetic, as the SyN metrics use it (ALGORITHM §2.7): central differences
+ * arithmetic, as the SyN metrics use it (docs/algorithm.md §2.7): central differences
  * inside, one-sided differences at the first and last samples.
  * @param image - 2D or 3D image (converted to float32); every axis needs ≥ 2 samples.
  * @returns float32 `[...shape, d]`, component k = derivative along axis k (per voxel).
@@ -450,7 +440,7 @@ export function numpyGradient(image: ImageInput, options: KernelOptions = {}): N
 
 /**
  * Reorients every vector of a field in place, DIPY's
- * `reorient_vector_field_2d/3d` (ALGORITHM §2.6): `v ← M_linear·v` (homogeneous
+ * `reorient_vector_field_2d/3d` (docs/algorithm.md §2.6): `v ← M_linear·v` (homogeneous
  * coordinate 0, translation ignored), computed in double and stored in the field's
  * own type (float32 fields are rounded per component). `null` is a no-op.
  *

@@ -11,9 +11,9 @@ export * from './affine.js';
 export * from './registry.js';
 export * from './metric.js';
 export { metricGradient } from './metric-gradient.js';
-export { stepDisposedError, assertStepOutput, WorkspaceCache, allocWorkspaceArrays } from './metric-step.js';
+export { stepDisposedError, assertStepOutput, assertMetricInputs, WorkspaceCache, allocWorkspaceArrays } from './metric-step.js';
 export { tsKernels, ccFactorsNaive2d, ccFactorsNaive3d, jacobianDeterminantNaive, determinantNaive, orientGradient } from './kernels/index.js';
-export type { Kernels, KernelName, InversionResult } from './kernels/types.js';
+export type { Kernels, KernelName, InversionResult, DimKernels, PairedKernelName } from './kernels/types.js';
 export {
   isNdArray, toContiguous, toImage, toFloat32Image, toField, toOutputField, toPoints, toShape, sameShape,
   wrapArray, wrapField, scatterInto, assertFinite, checkViewExtent,
@@ -37,3 +37,4 @@ export { jacobianDeterminant, jacobianStats, mapJacobianDeterminant, inverseCons
 export type { JacobianOptions, JacobianStats, InverseConsistencyStats, QualityReport } from './quality.js';
 export { transformSeries, seriesVolumes } from './series.js';
 export type { TransformSeriesOptions } from './series.js';
+export { dice, meanLabelDice, ncc, ssd } from './scores.js';

@@ -1,5 +1,5 @@
 /**
- * The image gradient every DIPY metric uses (ALGORITHM.md §2.7), exported for
+ * The image gradient every DIPY metric uses (docs/algorithm.md §2.7), exported for
  * metric authors: `numpy.gradient` with unit spacing in float32 arithmetic, each
  * component `k` divided by the grid spacing `spacing[k]` (double division, stored
  * float32), then rotated into the world frame by the linear part of the static

@@ -1,10 +1,67 @@
 /**
- * Helpers shared by metric step objects ({@link MetricStep}): the input checks (a
- * step used after `dispose()`, an output buffer of the wrong size) and the cache of
- * per-iteration buffers. Exported for metric authors.
+ * Helpers shared by metrics and their step objects ({@link MetricStep}): the input
+ * checks (the inputs of `prepare`, a step used after `dispose()`, an output buffer of
+ * the wrong size) and the cache of per-iteration buffers. Exported for metric authors.
  */
-import { DiffeoError, ShapeMismatchError } from './errors.js';
+import { DiffeoError, DimensionError, InvalidArgumentError, NonFiniteError, ShapeMismatchError } from './errors.js';
+import type { Dim } from './types.js';
+import type { MetricInputs } from './metric.js';
 import type { KernelContext } from './registry.js';
+
+/**
+ * Checks what every metric's `prepare` receives: a {@link MetricInputs} of dimension
+ * `dim` with a shape of `dim` positive integers (voxels), `static` and `moving` finite
+ * `Float32Array`s of `prod(shape)` values (grid of the reference), `spacing` a
+ * `Float64Array` of `dim` positive finite voxel sizes (world units), `direction` a
+ * `(dim+1)×(dim+1)` row-major `Float64Array`, and a kernel context.
+ * `checkShape(shape)` runs right after the shape check, for a metric's own size rule
+ * (a window radius, a gradient's two voxels).
+ * @param metric - metric name used in the messages, for example `"CCMetric"`.
+ * @returns the number of voxels of the grid.
+ * @throws {InvalidArgumentError}, {@link DimensionError}, {@link ShapeMismatchError},
+ *   {@link NonFiniteError}, naming the metric and what to fix.
+ */
+export function assertMetricInputs<D extends Dim>(metric: string, inputs: MetricInputs<D>, dim: D,
+  checkShape?: (shape: readonly number[]) => void): number {
+  if (!inputs || typeof inputs !== 'object') {
+    throw new InvalidArgumentError(`${metric}.prepare needs a MetricInputs object.`);
+  }
+  if (inputs.dim !== dim) {
+    throw new DimensionError(`${metric} was created for ${dim}D images but received ${String(inputs.dim)}D inputs.`);
+  }
+  const shape = inputs.shape as readonly number[];
+  if (!shape || shape.length !== dim || shape.some((n) => !Number.isInteger(n) || n < 1)) {
+    throw new ShapeMismatchError(`${metric}.prepare: shape must hold ${dim} positive integers; got ${shape ? `[${Array.from(shape).join(', ')}]` : String(shape)}.`);
+  }
+  checkShape?.(shape);
+  let voxels = 1;
+  for (const n of shape) voxels *= n;
+  for (const [name, img] of [['static', inputs.static], ['moving', inputs.moving]] as const) {
+    if (!(img instanceof Float32Array) || img.length !== voxels) {
+      throw new ShapeMismatchError(
+        `${metric}.prepare: the ${name} image must be a Float32Array of ${voxels} values for shape [${shape.join(', ')}]; got ${img instanceof Float32Array ? `${img.length} values` : typeof img}.`,
+      );
+    }
+    for (let i = 0; i < img.length; i++) {
+      if (!Number.isFinite(img[i])) {
+        throw new NonFiniteError(
+          `${metric}.prepare: the warped ${name} image holds a non-finite value (${img[i]}) at flat index ${i}; replace NaN/Infinity in the input images (for example with 0) before registering.`,
+        );
+      }
+    }
+  }
+  if (!(inputs.spacing instanceof Float64Array) || inputs.spacing.length !== dim ||
+    Array.from(inputs.spacing).some((s) => !(s > 0) || !Number.isFinite(s))) {
+    throw new InvalidArgumentError(`${metric}.prepare: spacing must be a Float64Array of ${dim} positive finite voxel sizes.`);
+  }
+  if (!(inputs.direction instanceof Float64Array) || inputs.direction.length !== (dim + 1) * (dim + 1)) {
+    throw new InvalidArgumentError(`${metric}.prepare: direction must be a ${dim + 1}x${dim + 1} row-major Float64Array.`);
+  }
+  if (!inputs.context || typeof inputs.context.kernel !== 'function') {
+    throw new InvalidArgumentError(`${metric}.prepare: inputs.context must be a KernelContext.`);
+  }
+  return voxels;
+}
 
 /**
  * The error for a `forward`/`backward` call on a disposed step (code `NOT_READY`);

@@ -1,7 +1,7 @@
 /**
  * The similarity-metric plug-in contract: a public API that SSD, CC and
  * third-party metrics implement, with DIPY's metric life cycle
- * (ALGORITHM.md §5.0), reshaped so that per-iteration state lives in a step
+ * (docs/algorithm.md §5.0), reshaped so that per-iteration state lives in a step
  * object rather than in setters:
  *
  * 1. SyN warps both pyramid images onto the reference grid of the current level;

@@ -47,3 +47,28 @@ describe('KernelContext.allocFloat32 / freeFloat32', () => {
     expect(low.live.has(b)).toBe(true);
   });
 });
+
+describe('KernelContext.kernelsFor', () => {
+  it('names every …2d/…3d pair of the table by its stem, for both dimensions', () => {
+    const ctx = createContext();
+    const table = ctx.kernels as unknown as Record<string, unknown>;
+    const stems = Object.keys(table).filter((k) => k.endsWith('2d') && `${k.slice(0, -2)}3d` in table).map((k) => k.slice(0, -2));
+    expect(stems.length).toBeGreaterThan(10);
+    for (const dim of [2, 3] as const) {
+      const view = ctx.kernelsFor(dim) as unknown as Record<string, unknown>;
+      for (const stem of stems) expect(view[stem], `${stem} (${dim}D)`).toBe(table[`${stem}${dim}d`]);
+      for (const k of ['gaussianFilter', 'numpyGradient', 'physicalGradient', 'conditionStep']) expect(view[k]).toBe(table[k]);
+    }
+  });
+
+  it('follows the backends registered after a first view, and rejects other dimensions', () => {
+    const ctx = createContext();
+    const before = ctx.kernelsFor(3).warp;
+    const warp3d = (): void => {};
+    ctx.use({ name: 'fake', priority: 1, kernels: { warp3d } });
+    expect(ctx.kernelsFor(3).warp).toBe(warp3d);
+    expect(ctx.kernelsFor(3).warp).not.toBe(before);
+    expect(ctx.kernelsFor(2).warp).toBe(ctx.kernel('warp2d'));
+    expect(() => ctx.kernelsFor(4 as 3)).toThrow(/dimension 2 or 3/);
+  });
+});

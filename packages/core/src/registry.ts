@@ -5,7 +5,8 @@
  * has it, or the pure-TypeScript kernel otherwise. Nothing registers on import:
  * a new context (and {@link defaultContext}) uses the TypeScript kernels only.
  */
-import type { KernelName, Kernels } from './kernels/types.js';
+import type { DimKernels, KernelName, Kernels, PairedKernelName } from './kernels/types.js';
+import type { Dim } from './types.js';
 import { tsKernels } from './kernels/index.js';
 import { InvalidArgumentError } from './errors.js';
 
@@ -36,6 +37,12 @@ export interface Backend {
   dispose?(): void;
 }
 
+/** The kernel pairs of {@link KernelContext.kernelsFor} (a `…2d` and a `…3d` each). */
+const PAIRED_KERNELS: readonly PairedKernelName[] = [
+  'warp', 'warpNearest', 'compose', 'invert', 'resampleField', 'downsample', 'gradientSampler',
+  'ccFactors', 'ccForwardStep', 'ccBackwardStep', 'ssdDemonsStep', 'gaussSeidelSweep', 'residual',
+];
+
 /** The name under which the always-present TypeScript kernels are reported. */
 export const TS_BACKEND_NAME = 'ts';
 
@@ -44,6 +51,7 @@ export class KernelContext {
   private readonly backends: Backend[] = [];
   private resolved: Kernels = { ...tsKernels };
   private owners = new Map<KernelName, string>();
+  private views: { 2?: DimKernels<2>; 3?: DimKernels<3> } = {};
 
   /** Registers a backend (replacing one of the same name) and returns the context. */
   use(backend: Backend): this {
@@ -81,6 +89,27 @@ export class KernelContext {
   /** The implementation of kernel `name` chosen for this context. */
   kernel<K extends KernelName>(name: K): Kernels[K] {
     return this.resolved[name];
+  }
+
+  /**
+   * The kernels of dimension `dim` (see {@link DimKernels}): `ctx.kernelsFor(dim).warp(…)`
+   * is `warp2d` or `warp3d`, typed with that dimension's shapes. A snapshot like
+   * {@link KernelContext.kernels}: re-read it after `use`/`remove`.
+   */
+  kernelsFor<D extends Dim>(dim: D): DimKernels<D> {
+    if (dim !== 2 && dim !== 3) throw new InvalidArgumentError(`kernelsFor needs dimension 2 or 3; got ${String(dim)}.`);
+    const cached = this.views[dim] as DimKernels<D> | undefined;
+    if (cached) return cached;
+    const suffix = dim === 2 ? '2d' : '3d';
+    const table = this.resolved as unknown as Record<string, unknown>;
+    const view: Record<string, unknown> = {
+      gaussianFilter: table.gaussianFilter, numpyGradient: table.numpyGradient,
+      physicalGradient: table.physicalGradient, conditionStep: table.conditionStep,
+    };
+    for (const name of PAIRED_KERNELS) view[name] = table[name + suffix];
+    const frozen = Object.freeze(view) as unknown as DimKernels<D>;
+    (this.views as Record<number, unknown>)[dim] = frozen;
+    return frozen;
   }
 
   /** The full resolved kernel table (a snapshot; re-read after `use`/`remove`). */
@@ -142,6 +171,7 @@ export class KernelContext {
     }
     this.resolved = table as unknown as Kernels;
     this.owners = owners;
+    this.views = {};
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * The local normalised cross-correlation similarity metric (DIPY 1.6's
- * `CCMetric`, ALGORITHM.md §5.2) for symmetric diffeomorphic registration.
+ * `CCMetric`, docs/algorithm.md §5.2) for symmetric diffeomorphic registration.
  *
  * Maths. With `I`, `J` the static and moving images warped onto the reference
  * grid, every voxel `x` has a `(2r+1)^d` window (clipped at the borders) and the
@@ -31,6 +31,7 @@
  */
 import {
   allocWorkspaceArrays,
+  assertMetricInputs,
   assertStepOutput,
   stepDisposedError,
   WorkspaceCache,
@@ -39,7 +40,6 @@ import {
   ImageTooSmallError,
   InvalidArgumentError,
   NonFiniteError,
-  ShapeMismatchError,
   type Dim,
   type KernelContext,
   type MetricInputs,
@@ -95,12 +95,6 @@ function tooSmallMessage(radius: number, shape: readonly number[], where: string
 }
 
 
-function firstNonFinite(a: Float32Array): number {
-  for (let i = 0; i < a.length; i++) {
-    if (!Number.isFinite(a[i])) return i;
-  }
-  return -1;
-}
 
 /**
  * How a step is computed on a grid: in one piece, or slab by slab along axis 0.
@@ -233,10 +227,8 @@ class CCStep<D extends Dim> implements MetricStep<D> {
     this.ws = ws;
     // The factor kernels write every value, so a reused buffer needs no clearing.
     // (Streamed factors are computed slab by slab by each step instead.)
-    if (dim === 2) {
-      this.context.kernel('ccFactors2d')(ws.factors, inputs.static, inputs.moving, this.shape as Shape2D, opts.radius);
-    } else if (!plan.streamed) {
-      this.context.kernel('ccFactors3d')(ws.factors, inputs.static, inputs.moving, this.shape as Shape3D, opts.radius);
+    if (dim === 2 || !plan.streamed) {
+      this.context.kernelsFor<Dim>(dim).ccFactors(ws.factors, inputs.static, inputs.moving, this.shape, opts.radius);
     }
   }
 
@@ -266,9 +258,8 @@ class CCStep<D extends Dim> implements MetricStep<D> {
     const ctx = this.context;
     const factors = ws.factors;
     const image = forward ? this.staticImage : this.movingImage;
-    const kernel = (dim === 2
-      ? ctx.kernel(forward ? 'ccForwardStep2d' : 'ccBackwardStep2d')
-      : ctx.kernel(forward ? 'ccForwardStep3d' : 'ccBackwardStep3d')) as unknown as StepKernel;
+    const kernels = ctx.kernelsFor<Dim>(dim);
+    const kernel: StepKernel = forward ? kernels.ccForwardStep : kernels.ccBackwardStep;
     const shape = this.shape;
     const r = this.opts.radius;
     const plan = this.plan;
@@ -409,42 +400,9 @@ export class CCMetric<D extends Dim = Dim> implements SimilarityMetric<D> {
    */
   prepare(inputs: MetricInputs<D>): MetricStep<D> {
     const dim = this.dim;
-    if (!inputs || typeof inputs !== 'object') {
-      throw new InvalidArgumentError('CCMetric.prepare needs a MetricInputs object.');
-    }
-    if (inputs.dim !== dim) {
-      throw new DimensionError(`CCMetric was created for ${dim}D images but received ${String(inputs.dim)}D inputs.`);
-    }
+    const voxels = assertMetricInputs('CCMetric', inputs, dim,
+      (s) => this.checkShape(s, typeof inputs.level === 'number' ? `pyramid level ${inputs.level}` : 'the reference grid'));
     const shape = inputs.shape as readonly number[];
-    if (!shape || shape.length !== dim || shape.some((n) => !Number.isInteger(n) || n < 1)) {
-      throw new ShapeMismatchError(`CCMetric.prepare: shape must hold ${dim} positive integers; got ${shape ? `[${Array.from(shape).join(', ')}]` : String(shape)}.`);
-    }
-    this.checkShape(shape, typeof inputs.level === 'number' ? `pyramid level ${inputs.level}` : 'the reference grid');
-    let voxels = 1;
-    for (const n of shape) voxels *= n;
-    for (const [name, img] of [['static', inputs.static], ['moving', inputs.moving]] as const) {
-      if (!(img instanceof Float32Array) || img.length !== voxels) {
-        throw new ShapeMismatchError(
-          `CCMetric.prepare: the ${name} image must be a Float32Array of ${voxels} values for shape [${shape.join(', ')}]; got ${img instanceof Float32Array ? `${img.length} values` : typeof img}.`,
-        );
-      }
-      const bad = firstNonFinite(img);
-      if (bad >= 0) {
-        throw new NonFiniteError(
-          `CCMetric.prepare: the warped ${name} image holds a non-finite value (${img[bad]}) at flat index ${bad}; replace NaN/Infinity in the input images (for example with 0) before registering.`,
-        );
-      }
-    }
-    if (!(inputs.spacing instanceof Float64Array) || inputs.spacing.length !== dim ||
-      Array.from(inputs.spacing).some((s) => !(s > 0) || !Number.isFinite(s))) {
-      throw new InvalidArgumentError(`CCMetric.prepare: spacing must be a Float64Array of ${dim} positive finite voxel sizes.`);
-    }
-    if (!(inputs.direction instanceof Float64Array) || inputs.direction.length !== (dim + 1) * (dim + 1)) {
-      throw new InvalidArgumentError(`CCMetric.prepare: direction must be a ${dim + 1}x${dim + 1} row-major Float64Array.`);
-    }
-    if (!inputs.context || typeof inputs.context.kernel !== 'function') {
-      throw new InvalidArgumentError('CCMetric.prepare: inputs.context must be a KernelContext.');
-    }
     const plan = planFor(shape, this.radius, dim);
     return new CCStep(dim, { sigmaDiff: this.sigmaDiff, radius: this.radius }, inputs, voxels, plan, this.borrow(voxels, plan, inputs.context),
       (ws) => this.workspaces.giveBack(ws));

@@ -1,6 +1,6 @@
 /**
  * The sum-of-squared-differences similarity metric (DIPY's `SSDMetric`,
- * ALGORITHM.md §5.1) for symmetric diffeomorphic registration.
+ * docs/algorithm.md §5.1) for symmetric diffeomorphic registration.
  *
  * Maths. With `S`, `M` the static and moving images warped onto the reference
  * grid, the energy is `E = Σ_x (S(x) − M(x))²`. Each iteration the metric returns
@@ -28,15 +28,14 @@
 import {
   allocWorkspaceArrays,
   WorkspaceCache,
+  assertMetricInputs,
   assertStepOutput,
   stepDisposedError,
   metricGradient,
-  assertFinite,
   DimensionError,
   ImageTooSmallError,
   InvalidArgumentError,
   NonFiniteError,
-  ShapeMismatchError,
   type Dim,
   type KernelContext,
   type MetricInputs,
@@ -197,9 +196,7 @@ class SSDStep<D extends Dim> implements MetricStep<D> {
       let sq = 0;
       for (let k = 0; k < dim; k++) sq += this.spacing[k] * this.spacing[k];
       const sigmaSqX = sq / dim;
-      const energy = dim === 2
-        ? ctx.kernel('ssdDemonsStep2d')(out, delta, grad, this.shape as Shape2D, sigmaSqX)
-        : ctx.kernel('ssdDemonsStep3d')(out, delta, grad, this.shape as Shape3D, sigmaSqX);
+      const energy = ctx.kernelsFor<Dim>(dim).ssdDemonsStep(out, delta, grad, this.shape, sigmaSqX);
       const sigma = dim === 2 ? [this.opts.smooth, this.opts.smooth] : [this.opts.smooth, this.opts.smooth, this.opts.smooth];
       ctx.kernel('gaussianFilter')(out, out, this.shape, dim, sigma);
       return energy;
@@ -263,41 +260,13 @@ export class SSDMetric<D extends Dim = Dim> implements SimilarityMetric<D> {
   /** Validates the inputs and returns the step object of this iteration (gradients are computed lazily). */
   prepare(inputs: MetricInputs<D>): MetricStep<D> {
     const dim = this.dim;
-    if (!inputs || typeof inputs !== 'object') {
-      throw new InvalidArgumentError('SSDMetric.prepare needs a MetricInputs object.');
-    }
-    if (inputs.dim !== dim) {
-      throw new DimensionError(`SSDMetric was created for ${dim}D images but received ${String(inputs.dim)}D inputs.`);
-    }
-    const shape = inputs.shape as readonly number[];
-    if (!shape || shape.length !== dim || shape.some((n) => !Number.isInteger(n) || n < 1)) {
-      throw new ShapeMismatchError(`SSDMetric.prepare: shape must hold ${dim} positive integers; got ${shape ? `[${Array.from(shape).join(', ')}]` : String(shape)}.`);
-    }
-    if (shape.some((n) => n < 2)) {
-      throw new ImageTooSmallError(`SSDMetric needs at least 2 voxels along every axis to take image gradients; got shape [${shape.join(', ')}].`);
-    }
-    let voxels = 1;
-    for (const n of shape) voxels *= n;
-    for (const [name, img] of [['static', inputs.static], ['moving', inputs.moving]] as const) {
-      if (!(img instanceof Float32Array) || img.length !== voxels) {
-        throw new ShapeMismatchError(
-          `SSDMetric.prepare: the ${name} image must be a Float32Array of ${voxels} values for shape [${shape.join(', ')}]; got ${img instanceof Float32Array ? `${img.length} values` : typeof img}.`,
-        );
+    const voxels = assertMetricInputs('SSDMetric', inputs, dim, (shape) => {
+      if (shape.some((n) => n < 2)) {
+        throw new ImageTooSmallError(`SSDMetric needs at least 2 voxels along every axis to take image gradients; got shape [${shape.join(', ')}].`);
       }
-      assertFinite(img, `SSDMetric.prepare: the warped ${name} image`);
-    }
-    if (!(inputs.spacing instanceof Float64Array) || inputs.spacing.length !== dim ||
-      Array.from(inputs.spacing).some((s) => !(s > 0) || !Number.isFinite(s))) {
-      throw new InvalidArgumentError(`SSDMetric.prepare: spacing must be a Float64Array of ${dim} positive finite voxel sizes.`);
-    }
-    if (!(inputs.direction instanceof Float64Array) || inputs.direction.length !== (dim + 1) * (dim + 1)) {
-      throw new InvalidArgumentError(`SSDMetric.prepare: direction must be a ${dim + 1}x${dim + 1} row-major Float64Array.`);
-    }
+    });
     if (this.stepType === 'gaussNewton' && (!Number.isInteger(inputs.levelsBelow) || inputs.levelsBelow < 0)) {
       throw new InvalidArgumentError(`SSDMetric.prepare: levelsBelow (the V-cycle depth) must be a non-negative integer; got ${String(inputs.levelsBelow)}.`);
-    }
-    if (!inputs.context || typeof inputs.context.kernel !== 'function') {
-      throw new InvalidArgumentError('SSDMetric.prepare: inputs.context must be a KernelContext.');
     }
     return new SSDStep(dim, { smooth: this.smooth, innerIter: this.innerIter, stepType: this.stepType }, inputs, voxels,
       this.borrow(voxels, inputs.context), (ws) => this.workspaces.giveBack(ws));

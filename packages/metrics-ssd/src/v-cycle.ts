@@ -1,6 +1,6 @@
 /**
  * Multigrid V-cycle solver of the SSD (and EM) Gauss-Newton system
- * (Bruhn & Weickert 2005; DIPY's `v_cycle_2d/3d`, ALGORITHM.md §5.1).
+ * (Bruhn & Weickert 2005; DIPY's `v_cycle_2d/3d`, docs/algorithm.md §5.1).
  *
  * Maths. The linear system, per voxel `x` of a regular grid, is
  * `(g gᵀ + s²λ·nn·I)·u[x] − s²λ·Σ_nbr u[nbr] = b[x]` with `b = δ·g` (or the

@@ -1,5 +1,5 @@
 /**
- * Gaussian scale space (DIPY 1.6 `dipy.align.scalespace.ScaleSpace`, ALGORITHM §3):
+ * Gaussian scale space (DIPY 1.6 `dipy.align.scalespace.ScaleSpace`, docs/algorithm.md §3):
  * the multi-resolution pyramid that SyN builds for the static and for the moving image.
  *
  * Maths. With input spacing `s` (world units per voxel, one value per array axis),

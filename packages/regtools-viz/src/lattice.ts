@@ -1,7 +1,7 @@
 /**
  * Deformed-lattice plots of a 2D `DiffeomorphicMap`: DIPY's
  * `dipy.viz.regtools.draw_lattice_2d` and `plot_2d_diffeomorphic_map`
- * (ALGORITHM.md §7.2–§7.3).
+ * (docs/algorithm.md §7.2–§7.3).
  *
  * The lattice is a grey image (value 127) crossed by black lines (value 0) one
  * pixel wide on every row and column whose index is a multiple of `delta + 1`, so

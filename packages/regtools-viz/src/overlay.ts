@@ -1,5 +1,5 @@
 /**
- * `overlayImages`: DIPY's `dipy.viz.regtools.overlay_images` (ALGORITHM.md §7.1).
+ * `overlayImages`: DIPY's `dipy.viz.regtools.overlay_images` (docs/algorithm.md §7.1).
  *
  * Each image is min-max normalised to [0, 255] on its own,
  *   `n(x) = 255 · ((x − min) / (max − min))`,

@@ -1,6 +1,6 @@
 /**
  * Symmetric diffeomorphic registration (SyN), a port of DIPY 1.6's
- * `SymmetricDiffeomorphicRegistration` (ALGORITHM.md §4).
+ * `SymmetricDiffeomorphicRegistration` (docs/algorithm.md §4).
  *
  * Both images are registered towards a reference ("midpoint") space, which is the
  * static image's world space discretised at each pyramid level by the static scale
@@ -60,8 +60,6 @@ import {
   type MetricInputs,
   type NumericArray,
   type ShapeOf,
-  type Shape2D,
-  type Shape3D,
   type SimilarityMetric,
 } from '@diffeo/core';
 import { ScaleSpace } from '@diffeo/pyramid';
@@ -123,14 +121,14 @@ export interface OptimizeInput {
 }
 
 /** One half-way map during optimisation: two fields on the reference grid plus the affines the warps need. */
-interface HalfMap {
+interface HalfMap<D extends Dim> {
   /** The fields on the current grid: views of the first values of `fwdBuf`/`bwdBuf`. */
   forward: Float32Array;
   backward: Float32Array;
   /** Buffers sized for the largest level grid. */
   fwdBuf: Float32Array;
   bwdBuf: Float32Array;
-  dispShape: number[];
+  dispShape: ShapeOf<D>;
   dispG2W: Affine;
   dispW2G: Affine;
   /** world-to-grid of the image this map warps (its domain) */
@@ -409,9 +407,9 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
 
     // The two half-way maps, on the coarsest reference grid, starting at the identity.
     const coarse = L - 1;
-    const dispShape = [...staticSS.getDomainShape(coarse)];
+    const dispShape = staticSS.getDomainShape(coarse);
     const dispG2W = staticSS.getAffine(coarse);
-    const nvox0 = dispShape.reduce((a, b) => a * b, 1);
+    const nvox0 = (dispShape as readonly number[]).reduce((a, b) => a * b, 1);
     // Every field-sized and image-sized buffer of the run is allocated once, for the
     // largest level grid (normally the finest); a level uses views of their first values.
     // Five field buffers: the four half-way fields, and a spare that receives a field
@@ -429,35 +427,25 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
       const bwdBuf = fieldBuf();
       return { fwdBuf, bwdBuf, forward: fwdBuf.subarray(0, nvox0 * dim), backward: bwdBuf.subarray(0, nvox0 * dim) };
     };
-    const s2r: HalfMap = {
+    const s2r: HalfMap<D> = {
       ...halfBuffers(),
       dispShape, dispG2W, dispW2G: invertAffine(dispG2W), domainW2G: staticW2G, prealignInv: null,
     };
     // DIPY stores inv(inv(prealign)) as the moving map's prealign_inv.
-    const m2r: HalfMap = {
+    const m2r: HalfMap<D> = {
       ...halfBuffers(),
-      dispShape: [...dispShape], dispG2W, dispW2G: invertAffine(dispG2W), domainW2G: movingW2G,
+      dispShape, dispG2W, dispW2G: invertAffine(dispG2W), domainW2G: movingW2G,
       prealignInv: prealignInv === null ? null : invertAffine(prealignInv),
     };
 
-    const warp = (dim === 2 ? ctx.kernel('warp2d') : ctx.kernel('warp3d')) as (
-      out: Float32Array, outShape: readonly number[], image: Float32Array, imageShape: readonly number[],
-      field: Float32Array | null, fieldShape: readonly number[], A: Affine, B: Affine, C: Affine) => void;
-    const compose = (dim === 2 ? ctx.kernel('compose2d') : ctx.kernel('compose3d')) as (
-      out: Float32Array, d1: Float32Array, s1: readonly number[], d2: Float32Array, s2: readonly number[], A: Affine, B: Affine, t: number,
-      wantStats?: boolean) => unknown;
-    const invert = (dim === 2 ? ctx.kernel('invert2d') : ctx.kernel('invert3d')) as (
-      inv: Float32Array, d: Float32Array, shape: readonly number[], W: Affine, spacing: ArrayLike<number>, maxIter: number, tol: number, scratch: Float32Array) => unknown;
+    const kernels = ctx.kernelsFor(dim);
+    const { warp, compose, invert, warpNearest } = kernels;
     // 3-4. zero the step's boundary layer and divide it by its largest norm (voxels)
-    const conditionStep = ctx.kernel('conditionStep');
-    const resample = (dim === 2 ? ctx.kernel('resampleField2d') : ctx.kernel('resampleField3d')) as (
-      out: Float32Array, outShape: readonly number[], field: Float32Array, shape: readonly number[], factors: ArrayLike<number>) => void;
-    const warpNearest = (dim === 2 ? ctx.kernel('warpNearest2d') : ctx.kernel('warpNearest3d')) as (
-      out: NumericArray, outShape: readonly number[], image: NumericArray, imageShape: readonly number[],
-      field: Float32Array | null, fieldShape: readonly number[], A: Affine, B: Affine, C: Affine) => void;
+    const conditionStep = kernels.conditionStep;
+    const resample = kernels.resampleField;
 
     /** Backward warp of `map` applied to `image` (on the map's domain grid), sampled on (shape, G). DIPY's `transform_inverse` of a non-inverted map. */
-    const backwardWarpMatrices = (map: HalfMap, G: Affine) => {
+    const backwardWarpMatrices = (map: HalfMap<D>, G: Affine) => {
       const W = map.domainW2G;
       const A = mulAffine(map.dispW2G, G);
       const B = mulAffine(W, mulAffine(map.prealignInv, G));
@@ -466,8 +454,8 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
     };
 
     /** Resamples both fields of `map` onto the new grid, each into the spare buffer, which then takes the field's old buffer. */
-    const expand = (map: HalfMap, factors: ArrayLike<number>, newShape: number[]) => {
-      const n = newShape.reduce((a, b) => a * b, 1) * dim;
+    const expand = (map: HalfMap<D>, factors: ArrayLike<number>, newShape: ShapeOf<D>) => {
+      const n = (newShape as readonly number[]).reduce((a, b) => a * b, 1) * dim;
       // the resampling writes every value, so the spare's old contents do not matter
       const f = spareBuf.subarray(0, n);
       resample(f, newShape, map.forward, map.dispShape, factors);
@@ -477,7 +465,7 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
       [spareBuf, map.bwdBuf] = [map.bwdBuf, spareBuf];
       map.forward = f;
       map.backward = b;
-      map.dispShape = [...newShape];
+      map.dispShape = newShape;
       map.dispG2W = mulAffine(map.dispG2W ?? scalingAffine(new Array<number>(dim).fill(1)), scalingAffine(factors));
       map.dispW2G = invertAffine(map.dispG2W);
     };
@@ -502,9 +490,8 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
     let lastYield = performance.now();
 
     for (let level = L - 1; level >= 0; level--) {
-      const shape = [...staticSS.getDomainShape(level)];
-      const shapeD = shape as unknown as ShapeOf<D>;
-      const shapeK = shape as unknown as Shape2D | Shape3D;
+      const shape = staticSS.getDomainShape(level);
+      const shapeD = shape;
       const G = staticSS.getAffine(level);
       const Winv = staticSS.getAffineInv(level);
       const spacing = Float64Array.from(staticSS.getSpacing(level));
@@ -513,10 +500,10 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
         expand(s2r, factors, shape);
         expand(m2r, factors, shape);
       }
-      const nvox = shape.reduce((a, b) => a * b, 1);
+      const nvox = (shape as readonly number[]).reduce((a, b) => a * b, 1);
       const cap = this.levelIters[L - 1 - level];
-      const staticLevelShape = [...staticShape];
-      const movingLevelShape = [...movingShape];
+      const staticLevelShape = staticShape;
+      const movingLevelShape = movingShape;
       // The warp matrices change only when the fields are expanded (once per level).
       const ms = backwardWarpMatrices(s2r, G);
       const mm = backwardWarpMatrices(m2r, G);
@@ -562,10 +549,10 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
       let niter = 0;
       this.emit({ ...ev('SCALE_START', level, 0), shape: shapeD } as RegistrationEvent<D>);
 
-      const dynamics = (map: HalfMap, img: { ss: ScaleSpace<D>; data: Float32Array; recompute: boolean }, originalShape: number[], originalG2W: Affine, mats: { A: Affine; B: Affine; C: Affine }): ImageDynamics<D> => ({
+      const dynamics = (map: HalfMap<D>, img: { ss: ScaleSpace<D>; data: Float32Array; recompute: boolean }, originalShape: ShapeOf<D>, originalG2W: Affine, mats: { A: Affine; B: Affine; C: Affine }): ImageDynamics<D> => ({
         // A recomputed image is overwritten by the steps: a metric that asks gets the stored one.
         get original() {
-          return { shape: originalShape as unknown as ShapeOf<D>, data: img.recompute ? img.ss.getImage(level) : img.data, gridToWorld: originalG2W };
+          return { shape: originalShape, data: img.recompute ? img.ss.getImage(level) : img.data, gridToWorld: originalG2W };
         },
         warpToReference: (data: NumericArray, interpolation: 'linear' | 'nearest'): NumericArray => {
           if (interpolation === 'linear') {
@@ -613,11 +600,11 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
           this.emit({ ...ev('ITER_START', level, niter), staticWarped: { shape: shapeD, data: ws }, movingWarped: { shape: shapeD, data: wm } } as RegistrationEvent<D>);
           // 3-5. forward step (metrics write every value of `out`, so no clearing)
           fwEnergy = step.forward(work);
-          conditionStep(work, shapeK, spacing);
+          conditionStep(work, shape, spacing);
           compose(s2r.forward, s2r.forward, shape, work, shape, null, Winv, this.stepLength, false);
           // backward step
           bwEnergy = step.backward(work);
-          conditionStep(work, shapeK, spacing);
+          conditionStep(work, shape, spacing);
           compose(m2r.forward, m2r.forward, shape, work, shape, null, Winv, this.stepLength, false);
         } finally {
           // The metric is done once both steps exist (DIPY frees it only after the
@@ -674,7 +661,7 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
     // Without keepIntermediateMaps the two results overwrite the half-way forward fields
     // (compose may write over its first field; neither result is read by the other).
     const finalShape = m2r.dispShape;
-    const nFinal = finalShape.reduce((a, b) => a * b, 1) * dim;
+    const nFinal = (finalShape as readonly number[]).reduce((a, b) => a * b, 1) * dim;
     const keep = this.keepIntermediateMaps;
     let F = keep ? new Float32Array(nFinal) : m2r.forward;
     let B = keep ? new Float32Array(nFinal) : s2r.forward;
@@ -699,7 +686,7 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
     F = handOver(F, m2r.fwdBuf);
     B = handOver(B, s2r.fwdBuf);
 
-    const mapOf = (h: HalfMap, domainShape: readonly number[], domainG2W: Affine, prealignOfMap: Affine) => {
+    const mapOf = (h: HalfMap<D>, domainShape: readonly number[], domainG2W: Affine, prealignOfMap: Affine) => {
       const m = new DiffeomorphicMap({
         dim, dispShape: h.dispShape, dispGridToWorld: h.dispG2W,
         domainShape, domainGridToWorld: domainG2W,

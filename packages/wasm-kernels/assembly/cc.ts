@@ -1,5 +1,5 @@
 /**
- * Local cross-correlation kernels (ALGORITHM §5.2), the WebAssembly port of
+ * Local cross-correlation kernels (docs/algorithm.md §5.2), the WebAssembly port of
  * `packages/core/src/kernels/cc.ts`.
  *
  * 3D factors: DIPY's running-sum scheme (summed volume of the last `2r+1`

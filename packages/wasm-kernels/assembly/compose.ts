@@ -1,5 +1,5 @@
 /**
- * Composition of displacement fields (ALGORITHM §2.1), the WebAssembly port of
+ * Composition of displacement fields (docs/algorithm.md §2.1), the WebAssembly port of
  * `packages/core/src/kernels/compose.ts` (same operations, same order).
  *
  * For every voxel `i` of d1's grid: `p = (A ? A·[i;1] : i) + (B ? B·[d1[i];0] : d1[i])`

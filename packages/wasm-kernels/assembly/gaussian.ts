@@ -1,6 +1,6 @@
 /**
  * One axis pass of `scipy.ndimage.gaussian_filter` (reflect boundary, symmetric
- * kernel; ALGORITHM §3.1), the WebAssembly port of the passes in
+ * kernel; docs/algorithm.md §3.1), the WebAssembly port of the passes in
  * `packages/core/src/kernels/gaussian.ts`. Each output sample is the double
  * `x[i]·w0 + Σ_{j=r..1} (x[i−j] + x[i+j])·w_j` (accumulated in that order) stored
  * as float32; samples past the ends are read through the half-sample reflection

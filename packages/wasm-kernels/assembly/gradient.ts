@@ -1,6 +1,6 @@
 /**
  * `numpy.gradient` of a float32 image with unit spacing and `edge_order=1`, in
- * float32 arithmetic (ALGORITHM §2.7), the WebAssembly port of `numpyGradient` in
+ * float32 arithmetic (docs/algorithm.md §2.7), the WebAssembly port of `numpyGradient` in
  * `packages/core/src/kernels/gradient.ts`: interior `f32(f[i+1] − f[i−1])·0.5`,
  * edges the one-sided difference. `out` holds `d` interleaved components per
  * voxel, component `k` along array axis `k`. (A float32 subtraction equals the

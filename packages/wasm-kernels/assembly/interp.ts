@@ -1,5 +1,5 @@
 /**
- * Border-aware point interpolation (ALGORITHM §1.5), the WebAssembly port of
+ * Border-aware point interpolation (docs/algorithm.md §1.5), the WebAssembly port of
  * `packages/core/src/kernels/interp.ts`. Positions are continuous grid
  * coordinates in array-axis order; a position with a coordinate ≤ −1 or ≥ n gives
  * 0; corners outside the grid contribute nothing; the running sum is rounded to

@@ -1,5 +1,5 @@
 /**
- * Fixed-point inversion of a displacement field (ALGORITHM §2.2), the WebAssembly
+ * Fixed-point inversion of a displacement field (docs/algorithm.md §2.2), the WebAssembly
  * port of `packages/core/src/kernels/invert.ts`: the same fused raster pass (apply
  * the pending update of voxel i, then measure the new residual of voxel i), the same
  * per-voxel arithmetic and the same order of the sums. The iteration itself (the

@@ -1,5 +1,5 @@
 /**
- * Field resampling between pyramid levels and factor-2 downsampling (ALGORITHM
+ * Field resampling between pyramid levels and factor-2 downsampling (docs/algorithm.md
  * §2.4, §2.5), the WebAssembly port of `packages/core/src/kernels/resample.ts`.
  *
  * Resampling: `out[i] = interp(field, i ⊙ factors)` (voxels), bi/trilinear with zero

@@ -54,7 +54,7 @@ export let S2: v128 = f64x2.splat(0);
  * Trilinear interpolation of a 3-component interleaved float32 field at two
  * positions (lane a, lane b) that are both strictly inside the grid
  * (`0 ≤ x_k < n_k − 1`), with the corner order and float32 rounding of
- * ALGORITHM §1.5: weights `((row·col)·slice)`, corners (r,c) (r,c+1) (r+1,c+1)
+ * docs/algorithm.md §1.5: weights `((row·col)·slice)`, corners (r,c) (r,c+1) (r+1,c+1)
  * (r+1,c) on slice s then s+1. Writes {@link S0}, {@link S1}, {@link S2}.
  * The 16-byte corner loads read one float past a corner; the arena pads every
  * array, so this stays inside the memory.
@@ -241,7 +241,7 @@ export let R2: v128 = f64x2.splat(0);
  * Bilinear interpolation of a 2-component interleaved float32 field at two positions
  * (one per lane) that are both strictly inside (`0 ≤ x_k < n_k − 1`): weights
  * `row·col`, corners (r,c) (r,c+1) (r+1,c+1) (r+1,c), float32 rounding after every
- * corner (ALGORITHM §1.5). Writes {@link S0} and {@link S1}.
+ * corner (docs/algorithm.md §1.5). Writes {@link S0} and {@link S1}.
  */
 // @ts-ignore: decorator
 @inline export function bi2Pair(f: usize, nc: i32, X0: v128, X1: v128): void {

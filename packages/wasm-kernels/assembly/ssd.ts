@@ -1,5 +1,5 @@
 /**
- * Sum-of-squared-differences kernels (ALGORITHM §5.1), the WebAssembly port of
+ * Sum-of-squared-differences kernels (docs/algorithm.md §5.1), the WebAssembly port of
  * `packages/core/src/kernels/ssd.ts`: demons step, one in-place Gauss-Seidel sweep
  * of the Gauss-Newton system (raster order, neighbours 2D −row, +col, +row, −col;
  * 3D −slice, −row, +col, +row, −col, +slice) and its residual. Float32 products

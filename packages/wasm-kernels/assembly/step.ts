@@ -1,5 +1,5 @@
 /**
- * SyN's conditioning of a raw metric step (ALGORITHM §4, steps 3–4), the
+ * SyN's conditioning of a raw metric step (docs/algorithm.md §4.5), the
  * WebAssembly port of `conditionStep` in `packages/core/src/kernels/step.ts`, in two
  * passes that can each be split over threads:
  *

@@ -1,5 +1,5 @@
 /**
- * Linear image warping (ALGORITHM §2.3), the WebAssembly port of `warp2d/warp3d`
+ * Linear image warping (docs/algorithm.md §2.3), the WebAssembly port of `warp2d/warp3d`
  * in `packages/core/src/kernels/warp.ts`. For each output voxel `i` (raster order):
  * ```
  * v = field ? (A ? interp(field, A·[i;1]) : field[i]) : 0      (float32 components)

@@ -17,7 +17,8 @@ import { fileURLToPath } from 'node:url';
 import { parseNpy, type NpyArray } from '@diffeo/io';
 import { REPO_ROOT, SkipCase, ensureDir, type CaseDef, type PreparedCase } from './cases.js';
 import { IMPL_NAMES, notAvailable, summarizeRuns, type CaseRow, type ImplName, type ImplSummary, type RunResult } from './format.js';
-import { binaryDice, maskedNcc, meanLabelDice, relativeMeanAbsDiff } from './quality.js';
+import { dice, meanLabelDice, ncc } from '@diffeo/core';
+import { relativeMeanAbsDiff } from './quality.js';
 import { loadWasmBackend } from './wasm.js';
 import type { ChildResult } from './child-diffeo.js';
 
@@ -156,8 +157,8 @@ function scoringInputs(c: PreparedCase): ScoringInputs {
 /** The quality of `warped` (and `warpedLabels`) against the static image (and labels). */
 function score(c: PreparedCase, s: ScoringInputs, warped: ArrayLike<number>, warpedLabels: ArrayLike<number> | null): number | null {
   const q = c.quality;
-  if (q.kind === 'binary-dice') return binaryDice(s.static.data, warped, q.threshold);
-  if (q.kind === 'ncc') return maskedNcc(s.static.data, warped, s.mask ? s.mask.data : null);
+  if (q.kind === 'binary-dice') return dice(s.static.data, warped, q.threshold);
+  if (q.kind === 'ncc') return ncc(s.static.data, warped, s.mask ? s.mask.data : null);
   if (!warpedLabels || !s.staticLabels) return null;
   return meanLabelDice(s.staticLabels.data, warpedLabels, q.labels ?? undefined);
 }
@@ -221,8 +222,8 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   };
   if (options.backends.includes('wasm')) {
     const w = await loadWasmBackend();
-    implementations.wasm = w.ok ? { available: true, version: `diffeo + ${w.backend.name} backend` } : { available: false, reason: w.reason };
-    if (w.ok) w.backend.dispose?.();
+    implementations.wasm = w.ok ? { available: true, version: `diffeo + wasm backend (${w.description})` } : { available: false, reason: w.reason };
+    if (w.ok) w.context.remove('wasm');
     if (!w.ok) log(`wasm backend: n/a — ${w.reason}`);
   }
   if (!options.skipDipy) {

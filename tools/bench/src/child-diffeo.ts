@@ -4,7 +4,7 @@
  *   node --conditions=@diffeo/source --import tsx child-diffeo.ts <caseDir> <outDir> <ts|wasm>
  *
  * Reads `params.json` and the `.npy` inputs of the case, runs
- * `SymmetricDiffeomorphicRegistration.optimize` (the only timed part), warps the
+ * `synRegistration` of `@diffeo/align` (SyN's optimize; the only timed part), warps the
  * moving image (linear) and the moving labels (nearest neighbour) onto the static
  * grid, writes them to `outDir` as `warped_moving.npy` / `warped_labels.npy`, and
  * writes `result.json`: optimize seconds, peak RSS in KiB before optimize, after
@@ -13,11 +13,11 @@
 import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createContext, type Dim, type KernelContext, type SimilarityMetric } from '@diffeo/core';
+import type { Dim, SimilarityMetric } from '@diffeo/core';
+import { loadBackend, metricByName, synRegistration } from '@diffeo/align';
+import { emMetric } from '@diffeo/metrics-em';
 import { parseNpy, serializeNpyParts, type NpyArray, type NpyData } from '@diffeo/io/npy';
-import { SymmetricDiffeomorphicRegistration } from '@diffeo/syn';
 import type { BenchParams, MetricParams } from './cases.js';
-import { loadWasmBackend } from './wasm.js';
 
 /** What a child writes to `result.json` (the DIPY script writes the same keys). */
 export interface ChildResult {
@@ -48,38 +48,41 @@ function readNpy(path: string): NpyArray {
   return parseNpy(new Uint8Array(b.buffer, b.byteOffset, b.byteLength), path, { copy: false });
 }
 
-async function makeMetric(p: MetricParams): Promise<SimilarityMetric<Dim>> {
+function makeMetric(p: MetricParams): SimilarityMetric<Dim> {
   if (p.metric === 'SSD') {
-    const { ssdMetric } = await import('@diffeo/metrics-ssd');
-    return ssdMetric(p.dim, { smooth: p.smooth, innerIter: p.inner_iter, stepType: p.step_type === 'gauss_newton' ? 'gaussNewton' : 'demons' }) as SimilarityMetric<Dim>;
+    return metricByName('ssd', p.dim, { smooth: p.smooth, innerIter: p.inner_iter, stepType: p.step_type === 'gauss_newton' ? 'gaussNewton' : 'demons' });
   }
   if (p.metric === 'EM') {
-    const { emMetric } = await import('@diffeo/metrics-em');
     return emMetric(p.dim, {
       smooth: p.smooth, innerIter: p.inner_iter, qLevels: p.q_levels, doubleGradient: p.double_gradient,
       stepType: p.step_type === 'demons' ? 'demons' : 'gaussNewton',
     }) as SimilarityMetric<Dim>;
   }
-  const { ccMetric } = await import('@diffeo/metrics-cc');
-  return ccMetric(p.dim, { sigmaDiff: p.sigma_diff, radius: p.radius }) as SimilarityMetric<Dim>;
+  return metricByName('cc', p.dim, { sigmaDiff: p.sigma_diff, radius: p.radius });
 }
 
 async function main(argv: string[]): Promise<void> {
   const [caseDir, outDir, backend = 'ts'] = argv;
   if (!caseDir || !outDir) throw new Error('usage: child-diffeo.ts <caseDir> <outDir> [ts|wasm]');
   const params = JSON.parse(readFileSync(join(caseDir, 'params.json'), 'utf8')) as BenchParams;
-  let context: KernelContext = createContext();
-  if (backend === 'wasm') {
-    const loaded = await loadWasmBackend();
-    if (!loaded.ok) throw new Error(`wasm backend unavailable: ${loaded.reason}`);
-    context = createContext(loaded.backend);
-  } else if (backend !== 'ts') throw new Error(`unknown backend ${backend}`);
-  const metric = await makeMetric(params.metric);
+  if (backend !== 'ts' && backend !== 'wasm') throw new Error(`unknown backend ${backend}`);
+  const { context } = await loadBackend(backend);
+  const metric = makeMetric(params.metric);
   const stat = readNpy(join(caseDir, params.inputs.static));
   const mov = readNpy(join(caseDir, params.inputs.moving));
   const labels = params.inputs.moving_labels ? readNpy(join(caseDir, params.inputs.moving_labels)) : null;
   const s = params.syn;
-  const reg = new SymmetricDiffeomorphicRegistration(metric, {
+  const staticImg = { data: stat.data, shape: stat.shape };
+  const movingImg = { data: mov.data, shape: mov.shape };
+  const rssBefore = process.resourceUsage().maxRSS;
+  const t0 = performance.now();
+  const { mapping: map, registration: reg } = await synRegistration({
+    static: staticImg,
+    moving: movingImg,
+    staticGridToWorld: params.static_grid2world,
+    movingGridToWorld: params.moving_grid2world,
+    prealign: params.prealign,
+    metric,
     levelIters: s.level_iters,
     stepLength: s.step_length,
     ssSigmaFactor: s.ss_sigma_factor,
@@ -89,17 +92,6 @@ async function main(argv: string[]): Promise<void> {
     context,
     // one registration per process: the result may stay in the backend's memory (no copy)
     resultInContextMemory: true,
-  });
-  const staticImg = { data: stat.data, shape: stat.shape };
-  const movingImg = { data: mov.data, shape: mov.shape };
-  const rssBefore = process.resourceUsage().maxRSS;
-  const t0 = performance.now();
-  const map = await reg.optimize({
-    static: staticImg,
-    moving: movingImg,
-    staticGridToWorld: params.static_grid2world,
-    movingGridToWorld: params.moving_grid2world,
-    prealign: params.prealign,
   });
   const optimizeSeconds = (performance.now() - t0) / 1000;
   const rssAfter = process.resourceUsage().maxRSS;

@@ -1,20 +1,16 @@
-/** Backends selectable by name in the reference runner. */
-import type { Backend } from '@diffeo/core';
+/** Backends selectable by name in the reference runner: `loadBackend` of `@diffeo/align`. */
+import { loadBackend, type BackendChoice } from '@diffeo/align';
+import type { KernelContext } from '@diffeo/core';
 
-const factories: Record<string, (() => Promise<Backend | undefined>) | undefined> = {
-  ts: async () => undefined,
-  // Lazy: the WebAssembly module is only compiled when this backend is asked for.
-  wasm: async () => (await import('@diffeo/wasm-kernels')).wasmBackend(),
-};
+const NAMES: readonly BackendChoice[] = ['ts', 'wasm', 'auto'];
 
 /** Names accepted by `--backend`. */
 export function backendNames(): string[] {
-  return Object.keys(factories);
+  return [...NAMES];
 }
 
-/** Creates the named backend (`undefined` for the built-in TypeScript kernels). */
-export async function loadBackend(name: string): Promise<Backend | undefined> {
-  const f = factories[name];
-  if (!f) throw new Error(`unknown backend '${name}'; available: ${backendNames().join(', ')}`);
-  return f();
+/** The kernel context of the named backend (`'wasm'` fails when the WebAssembly backend cannot load). */
+export async function loadKernels(name: string): Promise<KernelContext> {
+  if (!(NAMES as readonly string[]).includes(name)) throw new Error(`unknown backend '${name}'; available: ${NAMES.join(', ')}`);
+  return (await loadBackend(name as BackendChoice)).context;
 }

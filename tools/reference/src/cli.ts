@@ -6,7 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { formatReports, handlerLoadErrors, runManifest } from './runner.js';
-import { loadBackend, backendNames } from './backends.js';
+import { loadKernels, backendNames } from './backends.js';
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -23,8 +23,8 @@ async function main(): Promise<number> {
     console.log('usage: pnpm reference --manifest <path/to/manifest.json> [--case NAME] [--backend ' + backendNames().join('|') + '] [--json]');
     return values.help ? 0 : 2;
   }
-  const backend = await loadBackend(values.backend ?? 'ts');
-  const reports = await runManifest(values.manifest, { caseName: values.case, backend });
+  const context = await loadKernels(values.backend ?? 'ts');
+  const reports = await runManifest(values.manifest, { caseName: values.case, context });
   for (const e of handlerLoadErrors) console.error(`warning: handler module ${e.file} failed to load: ${e.error}`);
   console.log(values.json ? JSON.stringify(reports, null, 2) : formatReports(reports));
   return reports.some((r) => r.status === 'fail') ? 1 : 0;

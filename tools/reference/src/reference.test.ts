@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
+import { loadBackend } from '@diffeo/align';
 import { formatReports, handlerLoadErrors, loadHandlers, runManifest } from './runner.js';
 import type { Manifest } from './types.js';
 
@@ -28,6 +29,12 @@ describe('DIPY reference fixtures (in-repo copies)', async () => {
           expect(reports[0].status, formatReports(reports)).toBe('pass');
         });
       }
+      // The same cases on the WebAssembly kernels (2 threads, every call split), which must give the same bits.
+      it('every case on the WebAssembly backend', async () => {
+        const { context } = await loadBackend('wasm', { threads: 2, minParallelWork: 0 });
+        const reports = await runManifest(manifestPath, { handlers, context });
+        expect(reports.filter((r) => r.status !== 'pass').map((r) => r.case), formatReports(reports)).toEqual([]);
+      });
     });
   }
 });

@@ -91,6 +91,8 @@ export interface RunOptions {
   caseName?: string;
   /** Backend to register before running (its kernels override the TS ones). */
   backend?: Backend;
+  /** The kernel context every case runs with (instead of a new one per case with `backend`). */
+  context?: KernelContext;
   /** Handlers to use (default: all of `src/cases`). */
   handlers?: CaseHandler[];
 }
@@ -109,8 +111,8 @@ export async function runManifest(manifestPath: string, options: RunOptions = {}
       reports.push({ case: c.name, dipyFunction: c.dipy_function, rows: [], status: 'unsupported' });
       continue;
     }
-    const kernels = createContext();
-    if (options.backend) kernels.use(options.backend);
+    const kernels = options.context ?? createContext();
+    if (options.context === undefined && options.backend) kernels.use(options.backend);
     try {
       const rows = await handler.run(makeContext(c, manifestDir, kernels));
       const failed = rows.length === 0 || rows.some((r) => r.status === 'fail' || r.status === 'unsupported');

@@ -8,14 +8,13 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
-import { createContext, jacobianStats, mapJacobianDeterminant, type Dim, type KernelContext, type SimilarityMetric } from '@diffeo/core';
+import { loadBackend, metricByName, synRegistration } from '@diffeo/align';
+import { jacobianStats, mapJacobianDeterminant, ncc, type Dim, type KernelContext, type SimilarityMetric } from '@diffeo/core';
 import { mappingFilePath, saveAntsTransforms, serializeMapping, serializeNifti } from '@diffeo/io';
 import { OutputSet } from '../outputs.js';
-import { ccMetric } from '@diffeo/metrics-cc';
 import { emMetric } from '@diffeo/metrics-em';
-import { ssdMetric } from '@diffeo/metrics-ssd';
-import { SymmetricDiffeomorphicRegistration, type RegistrationEvent } from '@diffeo/syn';
-import { abs, errorText, levelItersOption, ncc, numberOption, parse, readPrealign, required } from '../args.js';
+import type { RegistrationEvent } from '@diffeo/syn';
+import { abs, errorText, levelItersOption, numberOption, parse, readPrealign, required } from '../args.js';
 import { CliError, checkOutput, loadInput } from '../images.js';
 import { Progress } from '../progress.js';
 import { runAffine } from './affine.js';
@@ -66,19 +65,19 @@ Symmetric diffeomorphic registration (DIPY's SyN) of M onto S. Images are 2D or 
                            level, final energy, NCC); progress goes to stderr`;
 
 /**
- * The kernel context of a registration: the WebAssembly backend (falling back to the
- * TypeScript kernels, with a notice, when it cannot be loaded and was not asked for
- * explicitly) or the TypeScript kernels.
+ * The kernel context of a registration (`loadBackend` of `@diffeo/align`): the
+ * WebAssembly backend (falling back to the TypeScript kernels, with a notice, when it
+ * cannot be loaded and was not asked for explicitly) or the TypeScript kernels.
  */
 async function kernelContext(name: 'wasm' | 'ts', explicit: boolean, quiet: boolean): Promise<KernelContext> {
-  if (name === 'ts') return createContext();
   try {
-    const { wasmBackend } = await import('@diffeo/wasm-kernels');
-    return createContext(await wasmBackend());
+    const loaded = await loadBackend(name === 'ts' ? 'ts' : explicit ? 'wasm' : 'auto');
+    if (loaded.fallbackReason !== null && !quiet) {
+      console.error(`diffeo register: the WebAssembly backend could not be loaded (${loaded.fallbackReason}); using the TypeScript kernels`);
+    }
+    return loaded.context;
   } catch (e) {
-    if (explicit) throw new CliError(`--backend wasm: the WebAssembly backend could not be loaded (${errorText(e)}); build it with "pnpm build" or use --backend ts`);
-    if (!quiet) console.error(`diffeo register: the WebAssembly backend could not be loaded (${errorText(e)}); using the TypeScript kernels`);
-    return createContext();
+    throw new CliError(`--backend wasm: ${errorText(e)}`);
   }
 }
 
@@ -331,10 +330,10 @@ async function registerInto(o: RegisterOptions, hooks: RegisterHooks, outputs: O
   let metric: SimilarityMetric<Dim>;
   try {
     metric = metricName === 'cc'
-      ? ccMetric(dim, { sigmaDiff, radius })
+      ? metricByName('cc', dim, { sigmaDiff, radius })
       : metricName === 'em'
         ? emMetric(dim, { smooth, innerIter, qLevels: o.qLevels, doubleGradient: o.doubleGradient, stepType: o.emStep === undefined || o.emStep === 'gauss_newton' ? 'gaussNewton' : o.emStep as 'demons' })
-        : ssdMetric(dim, { smooth, innerIter, stepType: metricName === 'ssd' ? 'demons' : 'gaussNewton' });
+        : metricByName('ssd', dim, { smooth, innerIter, stepType: metricName === 'ssd' ? 'demons' : 'gaussNewton' });
   } catch (e) {
     throw new CliError(errorText(e), 2);
   }
@@ -358,23 +357,21 @@ async function registerInto(o: RegisterOptions, hooks: RegisterHooks, outputs: O
     hooks.onEvent?.(e);
   };
   const context = await kernelContext(o.backend ?? 'wasm', o.backendExplicit === true, quiet);
-  const sdr = new SymmetricDiffeomorphicRegistration(metric, {
-    levelIters, stepLength, invIter, invTol, optTol, ssSigmaFactor, onEvent, context, signal: hooks.signal,
-    // one registration per run: the result may stay in the backend's memory (no copy)
-    resultInContextMemory: true,
-  });
   progress.log(`diffeo register: ${moving.path} (${moving.shape.join('x')}) onto ${statik.path} (${statik.shape.join('x')}), ${dim}D, metric ${metricName}, level iterations ${levelIters.join(',')}`);
   const t0 = performance.now();
-  const map = await sdr.optimize({
+  const { mapping: map, warped, registration: sdr } = await synRegistration({
     static: { data: statik.data, shape: statik.shape },
     moving: { data: moving.data, shape: moving.shape },
     staticGridToWorld: statik.gridToWorld,
     movingGridToWorld: moving.gridToWorld,
     prealign,
+    metric,
+    levelIters, stepLength, invIter, invTol, optTol, ssSigmaFactor, onEvent, context, signal: hooks.signal,
+    // one registration per run: the result may stay in the backend's memory (no copy)
+    resultInContextMemory: true,
   });
   const seconds = (performance.now() - t0) / 1000;
 
-  const warped = map.transform({ data: moving.data, shape: moving.shape });
   const score = ncc(statik.data, warped.data);
   progress.start('writing outputs', outAnts === undefined ? 2 : 3);
   const gz = (p: string): boolean => p.toLowerCase().endsWith('.gz');

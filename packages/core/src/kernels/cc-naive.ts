@@ -6,7 +6,7 @@
  * Maths: for every voxel `x`, sum `I, I², J, J², IJ` directly over the
  * `(2r+1)^d` box centred at `x` clipped to the image (`cnt` voxels), all in
  * double, then evaluate the same factor formulas as the fast kernels
- * (ALGORITHM §5.2):
+ * (docs/algorithm.md §5.2):
  * `F0 = I(x) − Ī`, `F1 = J(x) − J̄`, `F2 = Σ(I−Ī)(J−J̄)`, `F3 = Σ(I−Ī)²`,
  * `F4 = Σ(J−J̄)²`, stored as float32. The summation order (and, in 2D, the
  * double instead of float32 products) differs from DIPY's fast schemes, so the

@@ -1,5 +1,5 @@
 /**
- * Tests of the local cross-correlation kernels (ALGORITHM §5.2), ported from
+ * Tests of the local cross-correlation kernels (docs/algorithm.md §5.2), ported from
  * DIPY's `test_crosscorr.py`: the fast factor schemes against the direct
  * window-sum oracle (`cc-naive.ts`), and the forward/backward steps and the
  * energy against their closed forms written independently here. The DIPY

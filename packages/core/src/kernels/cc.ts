@@ -1,6 +1,6 @@
 /**
  * Local normalised cross-correlation (CC) kernels, bit-exact with DIPY 1.6
- * (`dipy.align.crosscorr`; ALGORITHM.md §5.2).
+ * (`dipy.align.crosscorr`; docs/algorithm.md §5.2).
  *
  * Maths. For every voxel `x` let `N(x)` be the `(2r+1)^d` box centred at `x`,
  * clipped to the image, with `cnt = |N(x)|`. With the window sums
@@ -45,7 +45,7 @@
 import type { Shape2D, Shape3D } from '../types.js';
 
 /**
- * 2D local CC factors (ALGORITHM §5.2, DIPY's column/slot scheme).
+ * 2D local CC factors (docs/algorithm.md §5.2, DIPY's column/slot scheme).
  *
  * @param out - `nr·nc·5` float32 values, written completely: per pixel
  *   `[F0, F1, F2, F3, F4]` (see the module header).
@@ -179,7 +179,7 @@ const F_FINAL = 128;
 const F_ALL = 255;
 
 /**
- * 3D local CC factors with DIPY's running-sum scheme (ALGORITHM §5.2): a
+ * 3D local CC factors with DIPY's running-sum scheme (docs/algorithm.md §5.2): a
  * summed volume of the last `2r+1` samples along each axis, kept in two slice
  * buffers (`2·nr·nc·5` doubles) with ring indexing on every axis, products in
  * double.

@@ -1,5 +1,5 @@
 /**
- * Tests of the composition kernels (ALGORITHM §2.1) against analytic results and
+ * Tests of the composition kernels (docs/algorithm.md §2.1) against analytic results and
  * against a slow, straightforward oracle written directly from the spec (generic
  * in the dimension, per-corner bounds checks, explicit matrix-vector loops).
  * The DIPY fixtures themselves are checked by the reference runner

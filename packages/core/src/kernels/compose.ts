@@ -1,5 +1,5 @@
 /**
- * Composition of displacement fields (ALGORITHM §2.1), DIPY 1.6
+ * Composition of displacement fields (docs/algorithm.md §2.1), DIPY 1.6
  * `compose_vector_fields_2d/3d` bit for bit.
  *
  * Maths: for every voxel `i` of d1's grid (raster order),
@@ -9,7 +9,7 @@
  *     out[i] = f32(t·d2(p) + v)   if p is strictly inside d2's grid, else 0
  *
  * i.e. `out(x) = d1(x) + t·d2(x + d1(x))`: "first d1, then t·d2". `d2(p)` is the
- * bilinear (trilinear) interpolation of ALGORITHM §1.5 with the fixed corner order
+ * bilinear (trilinear) interpolation of docs/algorithm.md §1.5 with the fixed corner order
  * and the float32 output slot re-rounded after every corner; "inside" means that all
  * 4 (8) corners exist, i.e. `0 ≤ p_k < n_k − 1` on every axis (a point exactly on the
  * last row/column is *not* inside). When it is not inside the result is the zero
@@ -34,7 +34,7 @@ import type { Affine, ComposeStats, Shape2D, Shape3D } from '../types.js';
 const f32 = Math.fround;
 
 /**
- * 2D composition (ALGORITHM §2.1).
+ * 2D composition (docs/algorithm.md §2.1).
  *
  * @param out - output field, `shape1[0]·shape1[1]·2` float32 (may alias `d1`, not `d2`).
  * @param d1 - first field, on grid `shape1` = `[rows, cols]`, interleaved (row, col) components.
@@ -107,7 +107,7 @@ export function compose2d(out: Float32Array, d1: Float32Array, shape1: Shape2D, 
 }
 
 /**
- * 3D composition (ALGORITHM §2.1), trilinear interpolation of `d2`.
+ * 3D composition (docs/algorithm.md §2.1), trilinear interpolation of `d2`.
  *
  * @param out - output field, `prod(shape1)·3` float32 (may alias `d1`, not `d2`).
  * @param d1 - first field on grid `shape1` = `[slices, rows, cols]`, interleaved components.

@@ -1,7 +1,7 @@
 /**
  * Separable Gaussian smoothing, bit-compatible with `scipy.ndimage.gaussian_filter`
  * (SciPy 1.10, `order=0`, `mode='reflect'`, `truncate=4.0`) on float32 data, as DIPY
- * 1.6 uses it for the scale space and for smoothing metric steps (ALGORITHM §3.1).
+ * 1.6 uses it for the scale space and for smoothing metric steps (docs/algorithm.md §3.1).
  *
  * Maths. Axes are filtered one after the other, axis 0 first. For an axis with
  * standard deviation `σ > 1e-15` (in voxels of the grid being filtered; other axes

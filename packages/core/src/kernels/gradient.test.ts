@@ -21,7 +21,7 @@ function randomArray(n: number, r: () => number, scale = 1): Float32Array {
   return a;
 }
 
-/** Naive numpy.gradient (unit spacing, edge_order 1, float32 arithmetic) along `axis`, per ALGORITHM §2.7. */
+/** Naive numpy.gradient (unit spacing, edge_order 1, float32 arithmetic) along `axis`, per docs/algorithm.md §2.7. */
 function naiveAxisGradient(img: Float32Array, shape: number[], axis: number): Float32Array {
   const n = shape.reduce((a, b) => a * b, 1);
   const out = new Float32Array(n);
@@ -37,7 +37,7 @@ function naiveAxisGradient(img: Float32Array, shape: number[], axis: number): Fl
   return out;
 }
 
-/** Naive linear interpolation straight from ALGORITHM §1.5; returns [value, inside]. */
+/** Naive linear interpolation straight from docs/algorithm.md §1.5; returns [value, inside]. */
 function naiveLinear(data: Float32Array, shape: number[], x: number[]): [number, boolean] {
   const d = shape.length;
   for (let k = 0; k < d; k++) if (!(x[k] > -1 && x[k] < shape[k])) return [0, false];
@@ -69,7 +69,7 @@ function apply(M: Float64Array, p: number[]): number[] {
 }
 
 /**
- * Naive physical-space gradient per the fixtures README note 6, including DIPY's quirk: after a
+ * Naive physical-space gradient per the fixtures/reference/README.md, note 6, including DIPY's quirk: after a
  * failed sample the shifted coordinate is not restored for the remaining axes.
  */
 function naiveSampler(img: Float32Array, ishape: number[], W: Float64Array, spacing: number[], S: Float64Array,
@@ -92,7 +92,7 @@ function naiveSampler(img: Float32Array, ishape: number[], W: Float64Array, spac
   return [g, inside];
 }
 
-describe('numpyGradient (ALGORITHM §2.7)', () => {
+describe('numpyGradient (docs/algorithm.md §2.7)', () => {
   it('differentiates a linear ramp exactly, including the one-sided edges', () => {
     const nr = 6, nc = 7;
     const img = new Float32Array(nr * nc);
@@ -149,7 +149,7 @@ describe('numpyGradient (ALGORITHM §2.7)', () => {
   });
 });
 
-describe('gradientSampler2d / gradientSampler3d (fixtures README note 6)', () => {
+describe('gradientSampler2d / gradientSampler3d (fixtures/reference/README.md, note 6)', () => {
   it('recovers the slope of a ramp in world units, with inside = 0 next to the border', () => {
     const nr = 8, nc = 9;
     const img = new Float32Array(nr * nc);

@@ -2,14 +2,14 @@
  * Image gradients.
  *
  * `numpyGradient` is `numpy.gradient(image)` with unit spacing and `edge_order=1` on
- * a float32 image, so in float32 arithmetic (ALGORITHM §2.7): along each axis,
+ * a float32 image, so in float32 arithmetic (docs/algorithm.md §2.7): along each axis,
  * interior `g = f32(f32(f[i+1] − f[i−1]) / 2)`, first sample `f32(f[1] − f[0])`, last
  * sample `f32(f[n−1] − f[n−2])`. Units: intensity per voxel, grid frame; component `k`
  * is the derivative along array axis `k`. This is what the SyN metrics use (they divide
  * by the spacing and reorient afterwards).
  *
  * `gradientSampler2d/3d` is DIPY's physical-space gradient (`vector_fields.gradient`,
- * fixtures README note 6; used by affine registration, not SyN): each sampling-grid
+ * fixtures/reference/README.md, note 6; used by affine registration, not SyN): each sampling-grid
  * voxel `i` goes to the world point `x = S·[i;1]`; for each world axis `p` the image is
  * sampled bilinearly/trilinearly at `W·[x − h_p e_p; 1]` and `W·[x + h_p e_p; 1]`
  * (`h_p = spacing_p / 2`, world units) and the component is
@@ -27,7 +27,7 @@ const IDENTITY4 = new Float64Array([1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0,
 
 /**
  * `numpy.gradient` of a 2D or 3D float32 image with unit spacing, `edge_order=1`,
- * float32 arithmetic (ALGORITHM §2.7).
+ * float32 arithmetic (docs/algorithm.md §2.7).
  * @param out float32 of `prod(shape)·d` values: component `k` = derivative along array axis `k` (per voxel).
  * @param image float32 C-ordered image of `shape` (every axis of length ≥ 2; numpy rejects length 1,
  *   here such an axis gets a zero derivative).
@@ -84,7 +84,7 @@ function rowGradient(out: Float32Array, image: Float32Array, start: number, nc: 
 }
 
 /**
- * DIPY's physical-space gradient of a 2D image sampled on another grid (README note 6).
+ * DIPY's physical-space gradient of a 2D image sampled on another grid (fixtures/reference/README.md, note 6).
  * @param out float32 `outShape·2`: component `p` = derivative along world axis `p` (intensity per world unit).
  * @param inside int32 `outShape`: 1 when every stencil sample was inside the image grid.
  * @param imageWorldToGrid world → image grid (null: identity).
@@ -154,7 +154,7 @@ export function gradientSampler2d(out: Float32Array, inside: Int32Array, outShap
 }
 
 /**
- * DIPY's physical-space gradient of a 3D volume sampled on another grid (README note 6);
+ * DIPY's physical-space gradient of a 3D volume sampled on another grid (fixtures/reference/README.md, note 6);
  * 3D version of {@link gradientSampler2d} (`out` has 3 components per voxel).
  */
 export function gradientSampler3d(out: Float32Array, inside: Int32Array, outShape: Shape3D, image: Float32Array, imageShape: Shape3D,
@@ -217,7 +217,7 @@ export function gradientSampler3d(out: Float32Array, inside: Int32Array, outShap
 }
 
 /**
- * The image gradient every DIPY metric uses (ALGORITHM §2.7): {@link numpyGradient}
+ * The image gradient every DIPY metric uses (docs/algorithm.md §2.7): {@link numpyGradient}
  * (voxel units, float32), each component `k` divided by `spacing[k]` (double
  * division, stored float32), then rotated into the world frame by the linear part
  * of `direction` (homogeneous coordinate 0, stored float32).

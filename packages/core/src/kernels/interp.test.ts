@@ -24,7 +24,7 @@ function randomImage(n: number, r: () => number): Float32Array {
 }
 
 /**
- * Naive oracle written straight from ALGORITHM §1.5 for any dimension: corner offsets in the
+ * Naive oracle written straight from docs/algorithm.md §1.5 for any dimension: corner offsets in the
  * documented order, weight = product of per-axis weights taken as ((row·col)·slice), float32
  * rounding after each in-grid corner. Returns [value, inside].
  */
@@ -51,7 +51,7 @@ function naive(data: Float32Array, shape: number[], x: number[], comp = 0, ncomp
   return [acc, count === corners.length];
 }
 
-describe('bilinear / trilinear (ALGORITHM §1.5)', () => {
+describe('bilinear / trilinear (docs/algorithm.md §1.5)', () => {
   it('returns the voxel value exactly at grid points', () => {
     const r = rng(1);
     const img = randomImage(5 * 7, r);
@@ -132,7 +132,7 @@ describe('bilinear / trilinear (ALGORITHM §1.5)', () => {
   });
 });
 
-describe('nearest neighbour (ALGORITHM §1.5)', () => {
+describe('nearest neighbour (docs/algorithm.md §1.5)', () => {
   it('rounds ties down and rounds up only above one half', () => {
     expect(nearestIndex2d(4, 4, 1.5, 0)).toBe(1 * 4 + 0);
     expect(nearestIndex2d(4, 4, 0.5, 0.5)).toBe(0);

@@ -1,6 +1,6 @@
 /**
  * Point interpolation on a regular grid, exactly as DIPY 1.6 evaluates it
- * (ALGORITHM §1.5). All positions are continuous **grid (voxel index)**
+ * (docs/algorithm.md §1.5). All positions are continuous **grid (voxel index)**
  * coordinates in array-axis order: `(row, col)` in 2D, `(slice, row, col)` in 3D.
  *
  * Linear (bilinear / trilinear):
@@ -33,7 +33,7 @@ const f32 = Math.fround;
 
 /**
  * Bilinear value of a 2D scalar image at grid position `(x0, x1)` with zero padding
- * and float32 rounding after each corner (ALGORITHM §1.5).
+ * and float32 rounding after each corner (docs/algorithm.md §1.5).
  * @param image C-ordered `nr × nc` image.
  * @returns the float32 value (as a double); 0 when the position is at or beyond one voxel outside.
  */
@@ -245,7 +245,7 @@ export function trilinearVector(field: Float32Array, ns: number, nr: number, nc:
 
 /**
  * Flat index of the nearest voxel of an `nr × nc` grid to `(x0, x1)`, or −1 when the
- * position is outside the closed box `[0, nr−1] × [0, nc−1]` (ALGORITHM §1.5; ties round down).
+ * position is outside the closed box `[0, nr−1] × [0, nc−1]` (docs/algorithm.md §1.5; ties round down).
  */
 export function nearestIndex2d(nr: number, nc: number, x0: number, x1: number): number {
   if (!(x0 >= 0 && x1 >= 0 && x0 <= nr - 1 && x1 <= nc - 1)) return -1;

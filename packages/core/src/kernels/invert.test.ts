@@ -1,5 +1,5 @@
 /**
- * Tests of the fixed-point inversion kernels (ALGORITHM §2.2): analytic fields
+ * Tests of the fixed-point inversion kernels (docs/algorithm.md §2.2): analytic fields
  * (constant translations, DIPY's harmonic test field of §2.8) and a slow,
  * straightforward oracle written from the spec (separate composition, norm and
  * update passes, generic in the dimension). The DIPY fixtures are checked by the

@@ -1,5 +1,5 @@
 /**
- * Fixed-point inversion of a displacement field (ALGORITHM §2.2), DIPY 1.6
+ * Fixed-point inversion of a displacement field (docs/algorithm.md §2.2), DIPY 1.6
  * `invert_vector_field_fixed_point_2d/3d` bit for bit (Chen et al. 2008).
  *
  * Maths: find `p` with `p(x) + d(x + p(x)) ≈ 0`, i.e. `x ↦ x + p(x)` inverts
@@ -31,7 +31,7 @@ import type { InversionResult } from './types.js';
 const f32 = Math.fround;
 
 /**
- * 2D fixed-point inversion (ALGORITHM §2.2).
+ * 2D fixed-point inversion (docs/algorithm.md §2.2).
  *
  * @param inv - in: the start value (zeros for a cold start); out: the inverse. World units,
  *   `rows·cols·2` float32 on grid `shape`. Must not alias `d` or `scratch`.
@@ -130,7 +130,7 @@ export function invert2d(inv: Float32Array, d: Float32Array, shape: Shape2D, W: 
 }
 
 /**
- * 3D fixed-point inversion (ALGORITHM §2.2), with DIPY's extra stop once the
+ * 3D fixed-point inversion (docs/algorithm.md §2.2), with DIPY's extra stop once the
  * largest residual is ≤ 0.1 voxel.
  *
  * @param inv - in: the start value; out: the inverse. World units, `prod(shape)·3` float32.

@@ -21,7 +21,7 @@ function randomArray(n: number, r: () => number, scale = 1): Float32Array {
   return a;
 }
 
-/** Naive block mean written from ALGORITHM §2.5: float32 sums in raster order of the input, float32 division. */
+/** Naive block mean written from docs/algorithm.md §2.5: float32 sums in raster order of the input, float32 division. */
 function naiveDownsample(input: Float32Array, shape: number[], ncomp: number): Float32Array {
   const oshape = shape.map((n) => Math.floor((n + 1) / 2));
   const nOut = oshape.reduce((a, b) => a * b, 1);
@@ -44,7 +44,7 @@ function naiveDownsample(input: Float32Array, shape: number[], ncomp: number): F
   return sum;
 }
 
-describe('resampleField2d / resampleField3d (ALGORITHM §2.4)', () => {
+describe('resampleField2d / resampleField3d (docs/algorithm.md §2.4)', () => {
   it('expanding by factor 1/2 and taking every second sample returns the original (2D)', () => {
     const r = rng(20);
     const nr = 13, nc = 16;
@@ -93,7 +93,7 @@ describe('resampleField2d / resampleField3d (ALGORITHM §2.4)', () => {
   });
 });
 
-describe('downsample2d / downsample3d (ALGORITHM §2.5)', () => {
+describe('downsample2d / downsample3d (docs/algorithm.md §2.5)', () => {
   it('block means on odd and even shapes equal a naive loop (scalar and vector, 2D)', () => {
     const r = rng(22);
     for (const shape of [[31, 32], [32, 31], [31, 31], [1, 5], [2, 2], [7, 1]] as [number, number][]) {

@@ -1,7 +1,7 @@
 /**
  * Field resampling between pyramid levels and factor-2 downsampling
  * (DIPY's `resample_displacement_field_2d/3d` and `downsample_*_field_2d/3d`;
- * ALGORITHM §2.4, §2.5).
+ * docs/algorithm.md §2.4, §2.5).
  *
  * Resampling: `out[i] = interp(field, (i_0·f_0, …, i_{d−1}·f_{d−1}))` — grid indices of the
  * output scaled by `factors` give a position on the input grid (both in voxels);

@@ -1,5 +1,5 @@
 /**
- * Oracle tests of the SSD kernels (ALGORITHM.md §5.1), after DIPY's
+ * Oracle tests of the SSD kernels (docs/algorithm.md §5.1), after DIPY's
  * `test_sumsqdiff.py`: the demons step against a direct double-precision
  * evaluation of its closed form, the Gauss-Seidel sweeps against a naive
  * d-dimensional sweep with a generic linear solver, the residual against a

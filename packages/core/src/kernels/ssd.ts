@@ -1,5 +1,5 @@
 /**
- * Sum-of-squared-differences kernels (ALGORITHM.md §5.1): the demons step and
+ * Sum-of-squared-differences kernels (docs/algorithm.md §5.1): the demons step and
  * the pieces of the Gauss-Newton multigrid solver (one Gauss-Seidel sweep and
  * the residual of the linear system), in 2D and 3D.
  *
@@ -38,7 +38,7 @@ function isInf(x: number): boolean {
 // ---------------------------------------------------------------------------
 
 /**
- * SSD demons step in 2D (ALGORITHM §5.1), before smoothing.
+ * SSD demons step in 2D (docs/algorithm.md §5.1), before smoothing.
  * @param out - `rows·cols·2` float32, receives the step.
  * @param delta - `rows·cols` float32 difference image (static − moving for the forward step).
  * @param gradient - `rows·cols·2` float32 gradient (world units per voxel).
@@ -148,7 +148,7 @@ export function solve3dSymmetricPositiveDefinite(g0: number, g1: number, g2: num
 
 /**
  * One in-place Gauss-Seidel sweep of the 2D SSD/EM Gauss-Newton system
- * (ALGORITHM §5.1), raster order, already-updated neighbours used.
+ * (docs/algorithm.md §5.1), raster order, already-updated neighbours used.
  * @param u - `rows·cols·2` float32 displacement, updated in place.
  * @param delta - `rows·cols` float32 difference image.
  * @param sigmaSq - `rows·cols` float32 intensity variance, or `null` for 1 everywhere
@@ -225,7 +225,7 @@ export function gaussSeidelSweep2d(u: Float32Array, delta: Float32Array, sigmaSq
 }
 
 /**
- * One in-place Gauss-Seidel sweep of the 3D system (ALGORITHM §5.1): double
+ * One in-place Gauss-Seidel sweep of the 3D system (docs/algorithm.md §5.1): double
  * products, `s² < 1e-9` handled as `b/|g|²`, and DIPY's singular-system quirk
  * (a voxel whose 3×3 system is singular receives the last vector successfully
  * solved earlier in this sweep, or zeros if none).
@@ -306,7 +306,7 @@ export function gaussSeidelSweep3d(u: Float32Array, delta: Float32Array, sigmaSq
 // ---------------------------------------------------------------------------
 
 /**
- * Residual of the 2D Gauss-Newton system (ALGORITHM §5.1):
+ * Residual of the 2D Gauss-Newton system (docs/algorithm.md §5.1):
  * `r = b − (g·f32(g·u) + s²λ·y)` with `b = δ·g` in double (or `target`),
  * `y = Σ_nbr f32(u[x] − u[nbr])`; `r = −λ·y` where `s² = ±∞`.
  * @param out - `rows·cols·2` float32, receives the residual.

@@ -1,5 +1,5 @@
 /**
- * SyN's conditioning of a raw metric step (ALGORITHM §4, steps 3–4), as one kernel
+ * SyN's conditioning of a raw metric step (docs/algorithm.md §4.5), as one kernel
  * so that backends can run it where the step lives: the outermost voxel layer
  * (index 0 or n−1 on any axis) is set to zero, then every component is divided by
  * the largest voxel norm of the step measured in voxels (component `k` divided by

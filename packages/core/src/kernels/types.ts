@@ -11,10 +11,10 @@
  * - affines: row-major `(d+1)×(d+1)` `Float64Array`, or `null` (identity);
  * - outputs are written into caller-provided arrays; kernels never allocate their
  *   outputs and never validate their inputs (public functions do that once);
- * - arithmetic follows DIPY 1.6 bit for bit (ALGORITHM.md): double arithmetic,
+ * - arithmetic follows DIPY 1.6 bit for bit (docs/algorithm.md): double arithmetic,
  *   float32 storage, raster order.
  */
-import type { Affine, ComposeStats, NumericArray, Shape2D, Shape3D } from '../types.js';
+import type { Affine, ComposeStats, Dim, NumericArray, Shape2D, Shape3D, ShapeOf } from '../types.js';
 
 /** Result of a fixed-point inversion: iterations run, and the last measured mean and max residual (voxels). */
 export interface InversionResult {
@@ -28,7 +28,7 @@ export interface InversionResult {
 /** All kernels a backend may provide. */
 export interface Kernels {
   /**
-   * Generic linear warp (ALGORITHM §2.3): for each output voxel `i` of `outShape`,
+   * Generic linear warp (docs/algorithm.md §2.3): for each output voxel `i` of `outShape`,
    * `v = field ? (A ? interp(field, A·[i;1]) : field[i]) : 0`, `v = C ? C·[v;0] : v`,
    * `x = B ? v + B·[i;1] : v + i`, `out[i] = bilinear(image, x)` with zero padding and
    * float32 rounding after every corner. When `field` is null the displacement is 0
@@ -47,7 +47,7 @@ export interface Kernels {
     field: Float32Array | null, fieldShape: Shape3D, A: Affine, B: Affine, C: Affine): void;
 
   /**
-   * Composition (ALGORITHM §2.1): for each voxel `i` of d1's grid,
+   * Composition (docs/algorithm.md §2.1): for each voxel `i` of d1's grid,
    * `p = (A ? A·[i;1] : i) + (B ? B·[d1[i];0] : d1[i])`; if `p` is strictly inside d2's
    * grid `out[i] = f32(t·d2(p) + d1[i])`, else `out[i] = 0`. `out` may alias `d1` (not `d2`).
    * @param wantStats - false when the caller does not read the statistics (SyN): the
@@ -61,7 +61,7 @@ export interface Kernels {
     A: Affine, B: Affine, t: number, wantStats?: boolean): ComposeStats;
 
   /**
-   * Fixed-point inversion (ALGORITHM §2.2). `inv` holds the start value on entry
+   * Fixed-point inversion (docs/algorithm.md §2.2). `inv` holds the start value on entry
    * (zeros for a cold start) and the inverse on exit. `W` maps world displacements
    * to grid units (the field grid's world-to-grid), `spacing` (world units per voxel)
    * only scales the stopping measure. `scratch` has the size of `d`.
@@ -72,23 +72,23 @@ export interface Kernels {
   invert3d(inv: Float32Array, d: Float32Array, shape: Shape3D, W: Affine, spacing: ArrayLike<number>,
     maxIter: number, tol: number, scratch: Float32Array): InversionResult;
 
-  /** Field resampling (ALGORITHM §2.4): `out[i] = interp(field, i ⊙ factors)`, values not scaled. */
+  /** Field resampling (docs/algorithm.md §2.4): `out[i] = interp(field, i ⊙ factors)`, values not scaled. */
   resampleField2d(out: Float32Array, outShape: Shape2D, field: Float32Array, shape: Shape2D, factors: ArrayLike<number>): void;
   /** 3D version of {@link Kernels.resampleField2d}. */
   resampleField3d(out: Float32Array, outShape: Shape3D, field: Float32Array, shape: Shape3D, factors: ArrayLike<number>): void;
-  /** Downsampling by 2 (ALGORITHM §2.5) of a field with `ncomp` interleaved components (1 for a scalar image); output shape `(n+1)>>1` per axis. */
+  /** Downsampling by 2 (docs/algorithm.md §2.5) of a field with `ncomp` interleaved components (1 for a scalar image); output shape `(n+1)>>1` per axis. */
   downsample2d(out: Float32Array, input: Float32Array, shape: Shape2D, ncomp: number): void;
   /** 3D version of {@link Kernels.downsample2d}. */
   downsample3d(out: Float32Array, input: Float32Array, shape: Shape3D, ncomp: number): void;
 
   /**
    * `numpy.gradient` with unit spacing and `edge_order=1` in float32 arithmetic
-   * (ALGORITHM §2.7), for a 2D or 3D image. `out` is `prod(shape)·d`, component `k`
+   * (docs/algorithm.md §2.7), for a 2D or 3D image. `out` is `prod(shape)·d`, component `k`
    * the derivative along axis `k` (per voxel, not per world unit).
    */
   numpyGradient(out: Float32Array, image: Float32Array, shape: Shape2D | Shape3D): void;
   /**
-   * The metrics' physical gradient (ALGORITHM §2.7): {@link Kernels.numpyGradient}, each
+   * The metrics' physical gradient (docs/algorithm.md §2.7): {@link Kernels.numpyGradient}, each
    * component `k` divided by `spacing[k]` (double, stored float32), then rotated by the
    * linear part of the `(d+1)×(d+1)` row-major `direction` (homogeneous coordinate 0,
    * stored float32). `out` is `prod(shape)·d` float32 in world units per world unit.
@@ -114,7 +114,7 @@ export interface Kernels {
   /** 3D version of {@link Kernels.jacobianDeterminant2d}. */
   jacobianDeterminant3d(out: Float32Array, field: Float32Array, shape: Shape3D, W: Affine): void;
   /**
-   * DIPY's physical-space gradient sampler (`vector_fields.gradient`, README note 6):
+   * DIPY's physical-space gradient sampler (`vector_fields.gradient`, fixtures/reference/README.md note 6):
    * central differences at `x ± spacing/2` in world space, sampled bilinearly;
    * 0 and `inside = 0` when a sample is not inside.
    */
@@ -126,15 +126,15 @@ export interface Kernels {
 
   /**
    * `scipy.ndimage.gaussian_filter` (reflect mode, truncate 4, float32 after each
-   * axis; ALGORITHM §3.1) on data with `ncomp` interleaved components, each smoothed
+   * axis; docs/algorithm.md §3.1) on data with `ncomp` interleaved components, each smoothed
    * independently; `sigma` per axis in voxels (axes with sigma ≤ 1e-15 skipped).
    * `out` may alias `input`.
    */
   gaussianFilter(out: Float32Array, input: Float32Array, shape: Shape2D | Shape3D, ncomp: number, sigma: ArrayLike<number>): void;
 
-  /** Local cross-correlation factors (ALGORITHM §5.2, 2D slot scheme): `out` is `prod(shape)·5` float32. */
+  /** Local cross-correlation factors (docs/algorithm.md §5.2, 2D slot scheme): `out` is `prod(shape)·5` float32. */
   ccFactors2d(out: Float32Array, staticImage: Float32Array, movingImage: Float32Array, shape: Shape2D, radius: number): void;
-  /** 3D CC factors with DIPY's running-sum scheme (ALGORITHM §5.2). */
+  /** 3D CC factors with DIPY's running-sum scheme (docs/algorithm.md §5.2). */
   ccFactors3d(out: Float32Array, staticImage: Float32Array, movingImage: Float32Array, shape: Shape3D, radius: number): void;
   /**
    * Resumable {@link Kernels.ccFactors3d}: runs iterations `[sFrom, sTo)` of the running-sum
@@ -158,17 +158,17 @@ export interface Kernels {
   /** 3D version of {@link Kernels.ccBackwardStep2d}. */
   ccBackwardStep3d(out: Float32Array, gradMoving: Float32Array, factors: Float32Array, shape: Shape3D, radius: number): number;
 
-  /** SSD demons step (ALGORITHM §5.1) from `delta` (float32 difference image) and the gradient; returns `Σ δ²`. */
+  /** SSD demons step (docs/algorithm.md §5.1) from `delta` (float32 difference image) and the gradient; returns `Σ δ²`. */
   ssdDemonsStep2d(out: Float32Array, delta: Float32Array, gradient: Float32Array, shape: Shape2D, sigmaSqX: number): number;
   /** 3D version of {@link Kernels.ssdDemonsStep2d}. */
   ssdDemonsStep3d(out: Float32Array, delta: Float32Array, gradient: Float32Array, shape: Shape3D, sigmaSqX: number): number;
-  /** One in-place Gauss-Seidel sweep of the SSD/EM Gauss-Newton system (ALGORITHM §5.1). `sigmaSq` null means 1 everywhere; `target` null means `δ·g`. */
+  /** One in-place Gauss-Seidel sweep of the SSD/EM Gauss-Newton system (docs/algorithm.md §5.1). `sigmaSq` null means 1 everywhere; `target` null means `δ·g`. */
   gaussSeidelSweep2d(u: Float32Array, delta: Float32Array, sigmaSq: Float32Array | null, gradient: Float32Array,
     target: Float32Array | null, lambda: number, shape: Shape2D): void;
   /** 3D version of {@link Kernels.gaussSeidelSweep2d} (double products, with DIPY's singular-system quirk). */
   gaussSeidelSweep3d(u: Float32Array, delta: Float32Array, sigmaSq: Float32Array | null, gradient: Float32Array,
     target: Float32Array | null, lambda: number, shape: Shape3D): void;
-  /** Residual of the Gauss-Newton system (ALGORITHM §5.1), written to `out` (a new float32 field). */
+  /** Residual of the Gauss-Newton system (docs/algorithm.md §5.1), written to `out` (a new float32 field). */
   residual2d(out: Float32Array, delta: Float32Array, sigmaSq: Float32Array | null, gradient: Float32Array,
     target: Float32Array | null, lambda: number, u: Float32Array, shape: Shape2D): void;
   /** 3D version of {@link Kernels.residual2d}. */
@@ -200,3 +200,23 @@ export interface Kernels {
 
 /** Name of a kernel. */
 export type KernelName = keyof Kernels;
+
+/** The kernels that come as a `…2d` / `…3d` pair, by their name without the suffix. */
+export type PairedKernelName = {
+  [K in KernelName]: K extends `${infer B}2d` ? (`${B}3d` extends KernelName ? B : never) : never;
+}[KernelName];
+
+/** Kernel signature `F` with its 2D shapes replaced by the shapes of dimension `D`. */
+type Redim<F, D extends Dim> = F extends (...args: infer A) => infer R
+  ? (...args: { [I in keyof A]: A[I] extends Shape2D ? ShapeOf<D> : A[I] }) => R
+  : never;
+
+/**
+ * The kernels of one dimension, from {@link KernelContext.kernelsFor}: every `…2d`/`…3d`
+ * pair under its name without the suffix (`warp`, `compose`, `invert`, `ccFactors`, …),
+ * typed with the shapes of dimension `D` (`Shape2D`, `Shape3D`, or either for `Dim`),
+ * and the kernels that take either dimension (`gaussianFilter`, `numpyGradient`,
+ * `physicalGradient`, `conditionStep`). Same functions as the context's table.
+ */
+export type DimKernels<D extends Dim = Dim> = { readonly [K in PairedKernelName]: Redim<Kernels[`${K}2d`], D> }
+  & Readonly<Pick<Kernels, 'gaussianFilter' | 'numpyGradient' | 'physicalGradient' | 'conditionStep'>>;

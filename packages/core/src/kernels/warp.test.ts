@@ -21,7 +21,7 @@ function randomArray(n: number, r: () => number, scale = 1): Float32Array {
   return a;
 }
 
-/** Naive linear interpolation straight from ALGORITHM §1.5 (any dimension, component `comp` of `ncomp`). */
+/** Naive linear interpolation straight from docs/algorithm.md §1.5 (any dimension, component `comp` of `ncomp`). */
 function naiveLinear(data: Float32Array, shape: number[], x: number[], comp = 0, ncomp = 1): number {
   const d = shape.length;
   for (let k = 0; k < d; k++) if (!(x[k] > -1 && x[k] < shape[k])) return 0;
@@ -107,7 +107,7 @@ function rotation3d(theta: number, scale: number, t: number[]): Float64Array {
   return m;
 }
 
-describe('warp2d / warp3d (ALGORITHM §2.3)', () => {
+describe('warp2d / warp3d (docs/algorithm.md §2.3)', () => {
   it('a zero field with no affines returns the image exactly (2D and 3D)', () => {
     const r = rng(10);
     const img = randomArray(9 * 11, r);

@@ -1,7 +1,7 @@
 /**
  * Image warping through a displacement field and three affines (DIPY's
  * `warp_2d/3d`, `warp_2d/3d_nn`, and with no field `transform_2d/3d_affine[_nn]`;
- * ALGORITHM §2.3).
+ * docs/algorithm.md §2.3).
  *
  * For each output voxel `i` (grid index of the sampling grid, raster order):
  * ```
@@ -15,7 +15,7 @@
  * units) to image-grid units. All products are evaluated left to right in double
  * (`M[r,0]·x0 + M[r,1]·x1 (+ M[r,2]·x2) + M[r,d]`), the interpolated displacement is
  * float32 (as DIPY's scratch buffer), the output float32 (linear) or the image type
- * (nearest). Interpolation follows ALGORITHM §1.5 (see `interp.ts`); the
+ * (nearest). Interpolation follows docs/algorithm.md §1.5 (see `interp.ts`); the
  * all-corners-inside case is inlined here for speed with the same operation order.
  *
  * With `field = null` the displacement is 0 and `x = B·[i;1]` exactly (`0 + y = y`),
@@ -41,7 +41,7 @@ function entries(m: Affine, n: number): Float64Array {
 }
 
 /**
- * Bilinear warp of a 2D float32 image (ALGORITHM §2.3).
+ * Bilinear warp of a 2D float32 image (docs/algorithm.md §2.3).
  * @param out `outShape` float32 output (C order), fully overwritten.
  * @param outShape sampling grid `[rows, cols]`.
  * @param image float32 image on its own grid `imageShape`.
@@ -129,7 +129,7 @@ export function warp2d(out: Float32Array, outShape: Shape2D, image: Float32Array
 }
 
 /**
- * Trilinear warp of a 3D float32 volume (ALGORITHM §2.3); 3D version of {@link warp2d}.
+ * Trilinear warp of a 3D float32 volume (docs/algorithm.md §2.3); 3D version of {@link warp2d}.
  * Shapes are `[slices, rows, cols]`; the field has 3 interleaved components.
  */
 export function warp3d(out: Float32Array, outShape: Shape3D, image: Float32Array, imageShape: Shape3D,
@@ -245,7 +245,7 @@ export function warp3d(out: Float32Array, outShape: Shape3D, image: Float32Array
 }
 
 /**
- * Nearest-neighbour warp of a 2D image of any numeric type (ALGORITHM §2.3, §1.5):
+ * Nearest-neighbour warp of a 2D image of any numeric type (docs/algorithm.md §2.3, §1.5):
  * same positions as {@link warp2d} (the field is still interpolated bilinearly), the
  * value is `image` at the nearest voxel (ties round down) or 0 outside `[0, n−1]`.
  * @param out output of the same element type as `image`, shape `outShape`.

@@ -1,6 +1,6 @@
 /**
  * Brain masking by median filtering and Otsu thresholding: DIPY 1.6
- * `dipy.segment.mask.median_otsu` (ALGORITHM.md §6), with scikit-image's Otsu.
+ * `dipy.segment.mask.median_otsu` (docs/algorithm.md §6), with scikit-image's Otsu.
  *
  * Steps, for a volume `vol` (C order, grid frame, voxels):
  * 1. `b0`: the volume itself (2D or 3D), or for 4D input the mean over the 4th axis of the

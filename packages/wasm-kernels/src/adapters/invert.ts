@@ -23,7 +23,7 @@ export function invertKernels(env: AdapterEnv): InvertKernels {
   const { wasm, heap, threads, inp, fin, plan, run } = env;
 
   /**
-   * The fixed-point iteration of the inversion (ALGORITHM §2.2; the same control
+   * The fixed-point iteration of the inversion (docs/algorithm.md §2.2; the same control
    * flow as the TypeScript kernels), pass by pass: each pass applies the pending
    * update and measures the new residuals (split over threads by `n` rows or
    * slices; `pass(…, res, lo, hi)` runs items `[lo, hi)`, `sum(lo, hi, res)` adds the

@@ -2,7 +2,7 @@
  * Reference handler for the local cross-correlation kernels and metric
  * (`unit_cc_kernels`): DIPY's `precompute_cc_factors_2d/3d`,
  * `compute_cc_forward_step_2d/3d`, `compute_cc_backward_step_2d/3d` and the
- * `CCMetric` steps after Gaussian smoothing (ALGORITHM.md §5.2).
+ * `CCMetric` steps after Gaussian smoothing (docs/algorithm.md §5.2).
  *
  * Everything comes from the case: the images `static{2d,3d}`, `moving{2d,3d}`
  * and their gradients `grad_static*`, `grad_moving*` (numpy.gradient, unit
@@ -83,11 +83,10 @@ function runDim(ctx: CaseContext, tag: '2d' | '3d', radius: number, sigmaDiff: n
   const k = ctx.kernels;
   const outs = ctx.case.outputs;
   const scalars = ctx.case.scalar_outputs;
-  const is2 = d.dim === 2;
 
   const factors = new Float32Array(d.n * 5);
-  if (is2) k.kernel('ccFactors2d')(factors, d.staticImage, d.movingImage, d.shape as Shape2D, radius);
-  else k.kernel('ccFactors3d')(factors, d.staticImage, d.movingImage, d.shape as Shape3D, radius);
+  const kd = k.kernelsFor(d.dim);
+  kd.ccFactors(factors, d.staticImage, d.movingImage, d.shape, radius);
   if (outs[`factors${tag}`]) {
     rows.push(ctx.compare(`factors${tag}`, factors));
     done.add(`factors${tag}`);
@@ -99,16 +98,9 @@ function runDim(ctx: CaseContext, tag: '2d' | '3d', radius: number, sigmaDiff: n
     if (!outs[outKey] && scalars[eKey] === undefined) continue;
     const grad = gradientInput(ctx, dir === 'forward' ? `grad_static${tag}` : `grad_moving${tag}`, d);
     const step = new Float32Array(d.n * d.dim);
-    let energy: number;
-    if (is2) {
-      energy = dir === 'forward'
-        ? k.kernel('ccForwardStep2d')(step, grad, factors, d.shape as Shape2D, radius)
-        : k.kernel('ccBackwardStep2d')(step, grad, factors, d.shape as Shape2D, radius);
-    } else {
-      energy = dir === 'forward'
-        ? k.kernel('ccForwardStep3d')(step, grad, factors, d.shape as Shape3D, radius)
-        : k.kernel('ccBackwardStep3d')(step, grad, factors, d.shape as Shape3D, radius);
-    }
+    const energy = dir === 'forward'
+      ? kd.ccForwardStep(step, grad, factors, d.shape, radius)
+      : kd.ccBackwardStep(step, grad, factors, d.shape, radius);
     if (outs[outKey]) {
       rows.push(ctx.compare(outKey, step));
       done.add(outKey);

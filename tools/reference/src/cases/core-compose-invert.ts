@@ -1,6 +1,6 @@
 /**
  * Reference handlers for the composition and fixed-point inversion kernels of
- * `@diffeo/core` (ALGORITHM §2.1, §2.2): cases whose `dipy_function` is DIPY's
+ * `@diffeo/core` (docs/algorithm.md §2.1, §2.2): cases whose `dipy_function` is DIPY's
  * `compose_vector_fields_2d/3d` or `invert_vector_field_fixed_point_2d/3d`.
  *
  * Everything (fields, affines, spacings, iteration limits, tolerances) is read
@@ -38,8 +38,7 @@ function affineFrom(ctx: CaseContext, name: string | null, dim: Dim): Affine {
 
 function compose(ctx: CaseContext, out: Float32Array, d1: Float32Array, d2: Float32Array, shape1: Shape, shape2: Shape,
   A: Affine, B: Affine, t: number): ComposeStats {
-  if (shape1.length === 2) return ctx.kernels.kernel('compose2d')(out, d1, shape1 as Shape2D, d2, shape2 as Shape2D, A, B, t);
-  return ctx.kernels.kernel('compose3d')(out, d1, shape1 as Shape3D, d2, shape2 as Shape3D, A, B, t);
+  return ctx.kernels.kernelsFor(shape1.length).compose(out, d1, shape1, d2, shape2, A, B, t);
 }
 
 /** Rows saying which outputs of the case no handler code compared. */
@@ -160,9 +159,7 @@ const invertHandler: CaseHandler = {
 
     for (const [name, run] of invertRuns(ctx)) {
       const inv = run.start ? float32(ctx.input(run.start), run.start).slice() : new Float32Array(d.length);
-      const res = dim === 2
-        ? ctx.kernels.kernel('invert2d')(inv, d, shape as Shape2D, W, spacing, run.maxIter, run.tol, scratch)
-        : ctx.kernels.kernel('invert3d')(inv, d, shape as Shape3D, W, spacing, run.maxIter, run.tol, scratch);
+      const res = ctx.kernels.kernelsFor(dim).invert(inv, d, shape, W, spacing, run.maxIter, run.tol, scratch);
       const invKey = `inverse_${name}`;
       if (ctx.case.outputs[invKey]) {
         rows.push(ctx.compare(invKey, inv));

@@ -49,13 +49,9 @@ function runWarp(ctx: CaseContext, out: Float32Array | NumericArray, nearest: bo
   field: Float32Array | null, fieldShape: Shape, A: Affine, B: Affine, C: Affine): void {
   const img = image.data as NumericArray;
   const imgShape = image.shape as unknown as Shape;
-  if (outShape.length === 2) {
-    if (nearest) ctx.kernels.kernel('warpNearest2d')(out, outShape, img, imgShape as Shape2D, field, fieldShape as Shape2D, A, B, C);
-    else ctx.kernels.kernel('warp2d')(out as Float32Array, outShape, float32(image, 'image'), imgShape as Shape2D, field, fieldShape as Shape2D, A, B, C);
-  } else {
-    if (nearest) ctx.kernels.kernel('warpNearest3d')(out, outShape, img, imgShape as Shape3D, field, fieldShape as Shape3D, A, B, C);
-    else ctx.kernels.kernel('warp3d')(out as Float32Array, outShape, float32(image, 'image'), imgShape as Shape3D, field, fieldShape as Shape3D, A, B, C);
-  }
+  const kernels = ctx.kernels.kernelsFor(outShape.length);
+  if (nearest) kernels.warpNearest(out, outShape, img, imgShape, field, fieldShape, A, B, C);
+  else kernels.warp(out as Float32Array, outShape, float32(image, 'image'), imgShape, field, fieldShape, A, B, C);
 }
 
 function newLike(image: NpyArray, n: number): NumericArray {
@@ -135,8 +131,7 @@ const resampleHandler: CaseHandler = {
         const field = ctx.input(`field${d}d`);
         const fShape = field.shape.slice(0, -1) as unknown as Shape;
         const out = new Float32Array(prod(outShape) * d);
-        if (d === 2) ctx.kernels.kernel('resampleField2d')(out, outShape as Shape2D, float32(field, 'field'), fShape as Shape2D, factors);
-        else ctx.kernels.kernel('resampleField3d')(out, outShape as Shape3D, float32(field, 'field'), fShape as Shape3D, factors);
+        ctx.kernels.kernelsFor(d).resampleField(out, outShape, float32(field, 'field'), fShape, factors);
         rows.push(ctx.compare(key, out));
         continue;
       }
@@ -148,8 +143,7 @@ const resampleHandler: CaseHandler = {
       const ncomp = isVector ? input.shape[input.shape.length - 1] : 1;
       const outShape = shape.map((n) => (n + 1) >> 1);
       const out = new Float32Array(prod(outShape) * ncomp);
-      if (shape.length === 2) ctx.kernels.kernel('downsample2d')(out, float32(input, m[1]), shape as Shape2D, ncomp);
-      else ctx.kernels.kernel('downsample3d')(out, float32(input, m[1]), shape as Shape3D, ncomp);
+      ctx.kernels.kernelsFor(shape.length).downsample(out, float32(input, m[1]), shape, ncomp);
       rows.push(ctx.compare(key, out));
     }
     return rows;

@@ -2,7 +2,7 @@
  * Reference handler for the SSD kernels and metric (`unit_ssd_kernels`): DIPY's
  * `compute_ssd_demons_step_2d/3d`, `compute_energy_ssd_2d/3d`, one
  * `iterate_residual_displacement_field_ssd_2d` sweep, one `v_cycle_2d`, and the
- * `SSDMetric(2)` demons steps after Gaussian smoothing (ALGORITHM.md §5.1).
+ * `SSDMetric(2)` demons steps after Gaussian smoothing (docs/algorithm.md §5.1).
  *
  * Inputs: `delta2d/3d` (static − moving, float32) and `grad2d/3d`
  * (`numpy.gradient(static)`, float32; unit spacing, identity direction), all on

@@ -5,28 +5,25 @@
  * as the fixture README defines them.
  */
 import type { NpyArray } from '@diffeo/io';
-import type { Affine, Dim, SimilarityMetric } from '@diffeo/core';
-import { toAffine, invertAffine, applyAffine } from '@diffeo/core';
-import { SymmetricDiffeomorphicRegistration, type RegistrationEvent } from '@diffeo/syn';
+import type { Affine, DiffeomorphicMap, Dim, SimilarityMetric } from '@diffeo/core';
+import { toAffine, invertAffine, applyAffine, dice, ncc, ssd } from '@diffeo/core';
+import { metricByName, synRegistration } from '@diffeo/align';
+import { emMetric } from '@diffeo/metrics-em';
+import type { RegistrationEvent } from '@diffeo/syn';
 import type { CaseContext, CaseHandler, Comparison, Tolerance } from '../types.js';
 
 interface MetricParams { metric: string; dim: number; [k: string]: unknown }
 
-/** Builds the metric named in `params.metric` (packages are imported lazily, so a missing metric only makes its cases unsupported). */
-async function makeMetric(p: MetricParams): Promise<SimilarityMetric<Dim> | null> {
+/** Builds the metric named in `params.metric` (DIPY's parameter names), or null for a metric diffeo lacks. */
+function makeMetric(p: MetricParams): SimilarityMetric<Dim> | null {
   const dim = p.dim as Dim;
   const num = (k: string): number | undefined => (typeof p[k] === 'number' ? (p[k] as number) : undefined);
   if (p.metric === 'SSD') {
-    const { ssdMetric } = await import('@diffeo/metrics-ssd');
     const stepType = p.step_type === 'gauss_newton' ? 'gaussNewton' : 'demons';
-    return ssdMetric(dim, { smooth: num('smooth'), innerIter: num('inner_iter'), stepType }) as SimilarityMetric<Dim>;
+    return metricByName('ssd', dim, { smooth: num('smooth'), innerIter: num('inner_iter'), stepType });
   }
-  if (p.metric === 'CC') {
-    const { ccMetric } = await import('@diffeo/metrics-cc');
-    return ccMetric(dim, { sigmaDiff: num('sigma_diff'), radius: num('radius') }) as SimilarityMetric<Dim>;
-  }
+  if (p.metric === 'CC') return metricByName('cc', dim, { sigmaDiff: num('sigma_diff'), radius: num('radius') });
   if (p.metric === 'EM') {
-    const { emMetric } = await import('@diffeo/metrics-em');
     const stepType = p.step_type === 'demons' ? 'demons' : p.step_type === undefined || p.step_type === 'gauss_newton' ? 'gaussNewton' : String(p.step_type);
     const doubleGradient = typeof p.double_gradient === 'boolean' ? p.double_gradient : undefined;
     return emMetric(dim, {
@@ -39,39 +36,6 @@ async function makeMetric(p: MetricParams): Promise<SimilarityMetric<Dim> | null
 
 function f32(a: NpyArray): Float32Array {
   return a.data instanceof Float32Array ? a.data : Float32Array.from(a.data as ArrayLike<number>);
-}
-
-function ssd(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = a[i] - b[i];
-    s += d * d;
-  }
-  return s;
-}
-
-function dice(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let inter = 0, na = 0, nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i] > 0.5, y = b[i] > 0.5;
-    if (x) na++;
-    if (y) nb++;
-    if (x && y) inter++;
-  }
-  return (2 * inter) / (na + nb);
-}
-
-function ncc(a: ArrayLike<number>, b: ArrayLike<number>, mask: ArrayLike<number> | null): number {
-  let n = 0, sa = 0, sb = 0;
-  for (let i = 0; i < a.length; i++) if (!mask || mask[i]) { n++; sa += a[i]; sb += b[i]; }
-  const ma = sa / n, mb = sb / n;
-  let sab = 0, saa = 0, sbb = 0;
-  for (let i = 0; i < a.length; i++) {
-    if (mask && !mask[i]) continue;
-    const x = a[i] - ma, y = b[i] - mb;
-    sab += x * y; saa += x * x; sbb += y * y;
-  }
-  return sab / Math.sqrt(saa * sbb);
 }
 
 function scoreTol(c: CaseContext): Tolerance {
@@ -87,7 +51,7 @@ async function runSyn(c: CaseContext): Promise<Comparison[]> {
   const params = c.case.params as { metric: MetricParams; syn: Record<string, unknown>; syn_defaults_used?: Record<string, unknown>; static_grid2world: number[][] | null; moving_grid2world: number[][] | null; prealign: number[][] | null };
   let metric: SimilarityMetric<Dim> | null;
   try {
-    metric = await makeMetric(params.metric);
+    metric = makeMetric(params.metric);
   } catch (e) {
     return [{ output: 'metric', measured: '-', tolerance: '-', status: 'unsupported', detail: `metric ${params.metric.metric} could not be loaded: ${e instanceof Error ? e.message : String(e)}` }];
   }
@@ -121,7 +85,10 @@ async function runSyn(c: CaseContext): Promise<Comparison[]> {
       snaps.set(p + 'moving_to_ref_backward', copy(e.fields.movingToRefBackward));
     }
   };
-  const reg = new SymmetricDiffeomorphicRegistration(metric, {
+  const staticImg = { data: staticArr.data, shape: staticArr.shape };
+  const movingImg = { data: movingArr.data, shape: movingArr.shape };
+  const { mapping: map, warped, registration: reg } = await synRegistration({
+    static: staticImg, moving: movingImg, staticGridToWorld: sG2W, movingGridToWorld: mG2W, prealign, metric,
     levelIters: syn.level_iters as number[],
     stepLength: syn.step_length as number | undefined,
     ssSigmaFactor: syn.ss_sigma_factor as number | undefined,
@@ -131,9 +98,6 @@ async function runSyn(c: CaseContext): Promise<Comparison[]> {
     onEvent,
     context: c.kernels,
   });
-  const staticImg = { data: staticArr.data, shape: staticArr.shape };
-  const movingImg = { data: movingArr.data, shape: movingArr.shape };
-  const map = await reg.optimize({ static: staticImg, moving: movingImg, staticGridToWorld: sG2W, movingGridToWorld: mG2W, prealign });
 
   const rows: Comparison[] = [];
   const outputs = c.case.outputs;
@@ -147,7 +111,6 @@ async function runSyn(c: CaseContext): Promise<Comparison[]> {
   }
   rows.push(c.compareScalar('mapping_is_inverse', map.isInverse ? 1 : 0, { metric: 'exact', rtol: 0, atol: 0 }, 1));
 
-  const warped = map.transform(movingImg);
   const invWarped = map.transformInverse(staticImg);
   const warpedData = Float32Array.from(warped.data as ArrayLike<number>);
   const invWarpedData = Float32Array.from(invWarped.data as ArrayLike<number>);
@@ -237,7 +200,7 @@ async function runSyn(c: CaseContext): Promise<Comparison[]> {
 /** Scores of the known-deformation case: NCC on the Otsu foreground and end-point errors against the ground truth. */
 function knownDeformationScores(
   c: CaseContext,
-  map: Awaited<ReturnType<SymmetricDiffeomorphicRegistration['optimize']>>,
+  map: DiffeomorphicMap,
   dim: Dim,
   sG2W: Affine,
   mG2W: Affine,

@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import {
+  BackendUnavailableError, createCircle, createContext, InvalidArgumentError, type Volume,
+} from '@diffeo/core';
+import { ssdMetric } from '@diffeo/metrics-ssd';
+import { SymmetricDiffeomorphicRegistration } from '@diffeo/syn';
+import { loadBackend, metricByName, synRegistration } from '@diffeo/align';
+
+/** A disc and the same disc shifted by 2 voxels along the rows (float32). */
+function pair(): { fixed: Float32Array; moving: Float32Array } {
+  const fixed = Float32Array.from(createCircle(32, 32, 8).data);
+  const moving = new Float32Array(32 * 32);
+  for (let i = 2; i < 32; i++) for (let j = 0; j < 32; j++) moving[i * 32 + j] = fixed[(i - 2) * 32 + j];
+  return { fixed, moving };
+}
+
+describe('metricByName', () => {
+  it('builds the named metric with its options, case-insensitively (DIPY: metric.upper())', () => {
+    const cc = metricByName('CC', 3, { radius: 2, sigmaDiff: 1 });
+    expect(cc.name).toMatch(/CC/);
+    expect(cc.dim).toBe(3);
+    expect((cc as unknown as { radius: number }).radius).toBe(2);
+    const ssd = metricByName('ssd', 2, { stepType: 'gaussNewton' });
+    expect(ssd.name).toMatch(/SSD/);
+  });
+
+  it('rejects unknown names and options of the other metric', () => {
+    expect(() => metricByName('em' as 'cc', 2)).toThrow(InvalidArgumentError);
+    expect(() => metricByName('ssd', 2, { radius: 3 })).toThrow(/radius does not apply to the ssd metric/);
+  });
+});
+
+describe('loadBackend', () => {
+  it("'ts' gives the TypeScript kernels, 'wasm' and 'auto' the WebAssembly backend", async () => {
+    const ts = await loadBackend('ts');
+    expect(ts.backend).toBe('ts');
+    expect(ts.context.backendNames).toEqual([]);
+    for (const choice of ['wasm', 'auto'] as const) {
+      const w = await loadBackend(choice, { threads: 1 });
+      expect(w.backend).toBe('wasm');
+      expect(w.context.backendOf('compose2d')).toBe('wasm');
+      expect(w.fallbackReason).toBeNull();
+    }
+  });
+
+  it("'wasm' that cannot load is a typed error; 'auto' falls back and says why", async () => {
+    const broken = { wasmBytes: new Uint8Array([0, 1, 2, 3]) };
+    await expect(loadBackend('wasm', broken)).rejects.toBeInstanceOf(BackendUnavailableError);
+    const auto = await loadBackend('auto', broken);
+    expect(auto.backend).toBe('ts');
+    expect(auto.fallbackReason).toBeTruthy();
+    await expect(loadBackend('gpu' as 'ts')).rejects.toBeInstanceOf(InvalidArgumentError);
+  });
+});
+
+describe('synRegistration', () => {
+  it('runs the same SyN as the class (same bits), reads a Volume\'s gridToWorld, warps the moving image', async () => {
+    const { fixed, moving } = pair();
+    const g2w = Float64Array.from([2, 0, 0, 0, 2, 0, 0, 0, 1]);
+    const fixedVol: Volume<2, Float32Array> = { data: fixed, shape: [32, 32], gridToWorld: g2w };
+    const movingVol: Volume<2, Float32Array> = { data: moving, shape: [32, 32], gridToWorld: g2w };
+    const res = await synRegistration({ static: fixedVol, moving: movingVol, metric: 'ssd', levelIters: [6, 4], backend: 'ts' });
+    const direct = await new SymmetricDiffeomorphicRegistration(ssdMetric(2), { levelIters: [6, 4], context: createContext() })
+      .optimize({ static: { data: fixed, shape: [32, 32] }, moving: { data: moving, shape: [32, 32] }, staticGridToWorld: g2w, movingGridToWorld: g2w });
+    expect(res.mapping.forward).toEqual(direct.forward);
+    expect(res.mapping.backward).toEqual(direct.backward);
+    expect(res.registration.iterationsPerLevel).toEqual([6, 4]);
+    expect(Array.from(res.warped.data)).toEqual(Array.from(direct.transform({ data: moving, shape: [32, 32] }).data));
+    expect(res.kernels.backend).toBe('ts');
+  });
+
+  it('rejects metric options with a metric object, and backend together with context', async () => {
+    const { fixed, moving } = pair();
+    const img = (d: Float32Array) => ({ data: d, shape: [32, 32] });
+    await expect(synRegistration({ static: img(fixed), moving: img(moving), metric: ssdMetric(2), radius: 2 })).rejects.toThrow(/metric options/);
+    await expect(synRegistration({ static: img(fixed), moving: img(moving), backend: 'ts', context: createContext() })).rejects.toThrow(/either backend or context/);
+  });
+});
