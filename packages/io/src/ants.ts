@@ -36,7 +36,6 @@ import { DiffeoError, DiffeomorphicMap, FileExistsError, InvalidArgumentError, t
 import { writeFileAtomic } from './atomic.js';
 import { nodeFs } from '#platform';
 import { serializeNifti } from './nifti.js';
-import { nodeFs } from '#platform';
 
 /** Files written by {@link saveAntsTransforms}, and how to apply them with antsApplyTransforms. */
 export interface AntsTransformFiles {
