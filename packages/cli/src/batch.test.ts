@@ -105,6 +105,8 @@ describe.skipIf(missing)('diffeo batch on a real Redis, with worker processes', 
     await expect(bad([{ id: 's1', static: 'c.nii.gz', moving: 'm.nii.gz', radius: 0 }])).rejects.toThrow(/job "s1", field "radius": must be an integer of at least 1; got 0/);
     await expect(bad([{ id: 's1', static: 'c.nii.gz', moving: 'm.nii.gz', outWarped: 'w.nii.gz' }, { id: 's2', static: 'c.nii.gz', moving: 'm.nii.gz', outWarped: 'w.nii.gz' }]))
       .rejects.toThrow(/job "s2", field "outWarped": .*w\.nii\.gz is also an output of job "s1"/);
+    await expect(bad([{ id: 's1', static: 'c.nii.gz', moving: 'm.nii.gz', outAnts: 'ants/' }])).rejects.toThrow(/job "s1", field "outAnts": is not supported in batch jobs yet/);
+    await expect(bad([{ id: 's1', static: 'c.nii.gz', moving: 'm.nii.gz', metric: 'em', emStep: 'newton' }])).rejects.toThrow(/job "s1", field "emStep": must be "demons" or "gauss_newton"/);
     const [job] = await bad([{ id: 's1', static: 'c.nii.gz', moving: 'sub/m.nii.gz' }]);
     expect(job.options).toEqual({ static: join(dir, 'c.nii.gz'), moving: join(dir, 'sub/m.nii.gz'), metric: 'cc', outWarped: join(dir, 's1_warped.nii.gz'), outMapping: join(dir, 's1_mapping.nii.gz') });
   });

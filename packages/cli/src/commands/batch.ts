@@ -54,9 +54,11 @@ that share the file system.
 
 const REGISTER_FIELDS = new Set([
   'static', 'moving', 'metric', 'levelIters', 'stepLength', 'invIter', 'invTol', 'optTol', 'ssSigmaFactor', 'sigmaDiff',
-  'radius', 'smooth', 'innerIter', 'prealign', 'volIdx', 'outWarped', 'outMapping', 'force',
+  'radius', 'smooth', 'innerIter', 'qLevels', 'doubleGradient', 'emStep', 'prealign', 'affine', 'volIdx', 'outWarped', 'outMapping', 'force',
 ]);
-type NumberField = 'stepLength' | 'invIter' | 'invTol' | 'optTol' | 'ssSigmaFactor' | 'sigmaDiff' | 'radius' | 'smooth' | 'innerIter' | 'volIdx';
+/** Options of `register` that write further files; batch jobs do not stage them yet. */
+const UNSUPPORTED_FIELDS = new Set(['outAffine', 'outAnts']);
+type NumberField = 'stepLength' | 'invIter' | 'invTol' | 'optTol' | 'ssSigmaFactor' | 'sigmaDiff' | 'radius' | 'smooth' | 'innerIter' | 'qLevels' | 'volIdx';
 const NUMBER_RULES: Record<NumberField, { integer?: boolean; min: number; exclusive?: boolean }> = {
   stepLength: { min: 0, exclusive: true },
   invIter: { integer: true, min: 0 },
@@ -67,6 +69,7 @@ const NUMBER_RULES: Record<NumberField, { integer?: boolean; min: number; exclus
   radius: { integer: true, min: 1 },
   smooth: { min: 0, exclusive: true },
   innerIter: { integer: true, min: 1 },
+  qLevels: { integer: true, min: 2 },
   volIdx: { integer: true, min: 0 },
 };
 
@@ -84,6 +87,7 @@ export function registerJobOptions(fields: Record<string, unknown>, id: string, 
     throw cohortError(id, index, field, what);
   };
   for (const k of Object.keys(fields)) {
+    if (UNSUPPORTED_FIELDS.has(k)) fail(k, 'is not supported in batch jobs yet (only outWarped and outMapping are written exactly once); run "diffeo register" for it');
     if (!REGISTER_FIELDS.has(k)) {
       const hint = k.includes('-') ? ` (write options in camelCase, e.g. "${k.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())}")` : '';
       fail(k, `unknown field${hint}; the fields are id and ${[...REGISTER_FIELDS].join(', ')}`);
@@ -98,7 +102,11 @@ export function registerJobOptions(fields: Record<string, unknown>, id: string, 
   const statik = path('static') ?? fail('static', 'is missing: every job needs a "static" image');
   const moving = path('moving') ?? fail('moving', 'is missing: every job needs a "moving" image');
   const metric = fields.metric ?? 'cc';
-  if (metric !== 'cc' && metric !== 'ssd' && metric !== 'ssd-gn') fail('metric', `must be "cc", "ssd" or "ssd-gn"; got ${JSON.stringify(metric)}`);
+  if (metric !== 'cc' && metric !== 'ssd' && metric !== 'ssd-gn' && metric !== 'em') fail('metric', `must be "cc", "ssd", "ssd-gn" or "em"; got ${JSON.stringify(metric)}`);
+  for (const k of ['doubleGradient', 'affine'] as const) {
+    if (fields[k] !== undefined && typeof fields[k] !== 'boolean') fail(k, `must be true or false; got ${JSON.stringify(fields[k])}`);
+  }
+  if (fields.emStep !== undefined && fields.emStep !== 'demons' && fields.emStep !== 'gauss_newton') fail('emStep', `must be "demons" or "gauss_newton"; got ${JSON.stringify(fields.emStep)}`);
   const li = fields.levelIters;
   if (li !== undefined && (!Array.isArray(li) || li.length === 0 || li.some((n) => !Number.isInteger(n) || (n as number) < 0))) {
     fail('levelIters', `must be an array of non-negative integers, coarsest level first (e.g. [10, 10, 5]); got ${JSON.stringify(li)}`);
@@ -126,6 +134,9 @@ export function registerJobOptions(fields: Record<string, unknown>, id: string, 
     ...(li !== undefined ? { levelIters: li as number[] } : {}),
     ...numbers,
     ...(fields.prealign !== undefined ? { prealign: path('prealign') } : {}),
+    ...(fields.doubleGradient !== undefined ? { doubleGradient: fields.doubleGradient as boolean } : {}),
+    ...(fields.emStep !== undefined ? { emStep: fields.emStep as 'demons' | 'gauss_newton' } : {}),
+    ...(fields.affine === true ? { affine: true } : {}),
     outWarped,
     outMapping,
     ...(fields.force === true ? { force: true } : {}),
