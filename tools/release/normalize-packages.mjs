@@ -52,7 +52,7 @@ for (const dir of packageDirs()) {
   p.files = [...files];
   p.publishConfig = { access: 'public' };
   // a stable key order
-  const order = ['name', 'version', 'description', 'keywords', 'license', 'author', 'homepage', 'bugs', 'repository', 'type', 'sideEffects', 'bin', 'exports', 'main', 'types', 'files', 'engines', 'scripts', 'dependencies', 'peerDependencies', 'peerDependenciesMeta', 'devDependencies', 'publishConfig'];
+  const order = ['name', 'version', 'description', 'keywords', 'license', 'author', 'homepage', 'bugs', 'repository', 'type', 'sideEffects', 'bin', 'exports', 'imports', 'main', 'types', 'files', 'engines', 'scripts', 'dependencies', 'peerDependencies', 'peerDependenciesMeta', 'devDependencies', 'publishConfig'];
   const sorted = {};
   for (const k of order) if (k in p) sorted[k] = p[k];
   for (const k of Object.keys(p)) if (!(k in sorted)) sorted[k] = p[k];
