@@ -70,6 +70,8 @@ const images: Record<Role, InputImage | null> = { static: null, moving: null };
 let isSample = false;
 /** The last result, for the overlay switch. */
 let warpedView: { nifti: Uint8Array; name: string } | null = null;
+/** The det J image of the last result (NIfTI bytes), for the overlay switch. */
+let jacobianView: { nifti: Uint8Array; name: string } | null = null;
 
 function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -138,8 +140,10 @@ function resetResult(): void {
     a.hidden = true;
   }
   warpedView = null;
+  jacobianView = null;
   overlaySel.value = 'moving';
   (overlaySel.querySelector('option[value="warped"]') as HTMLOptionElement).disabled = true;
+  (overlaySel.querySelector('option[value="jacobian"]') as HTMLOptionElement).disabled = true;
   clear(warpedCanvas);
   clear(latticeCanvas);
 }
@@ -149,7 +153,9 @@ async function showViewer(): Promise<void> {
   const s = images.static;
   const m = images.moving;
   if (!s) return;
-  const overlay = overlaySel.value === 'warped' && warpedView ? warpedView : m ? { nifti: m.nifti, name: m.name } : { nifti: s.nifti, name: s.name };
+  const overlay = overlaySel.value === 'warped' && warpedView ? warpedView
+    : overlaySel.value === 'jacobian' && jacobianView ? jacobianView
+      : m ? { nifti: m.nifti, name: m.name } : { nifti: s.nifti, name: s.name };
   await (await viewer()).show({ nifti: s.nifti, name: niftiName(s.name) }, { nifti: overlay.nifti, name: niftiName(overlay.name) }, s.dim === 3);
 }
 
@@ -321,6 +327,10 @@ async function finished(msg: Extract<FromWorker, { type: 'done' }>): Promise<voi
     resultEl.dataset.dice = String(d);
     parts.unshift(`Dice (mask > 0.5): before ${diceBefore.toFixed(4)}, after ${d.toFixed(4)}`);
   }
+  const j = msg.jacobian;
+  resultEl.dataset.minDetJ = String(j.minDetJ);
+  resultEl.dataset.foldedVoxels = String(j.foldedVoxels);
+  parts.push(`min det J ${j.minDetJ.toPrecision(4)}, folded voxels (det J ≤ 0) ${j.foldedVoxels} of ${j.voxels}`);
   parts.push(`registration ${fmtSeconds(msg.registrationMs)} (total ${fmtSeconds(total)})`, `iterations per level [${msg.iterationsPerLevel.join(', ')}]`);
   resultEl.textContent = parts.join(' · ');
 
@@ -340,7 +350,9 @@ async function finished(msg: Extract<FromWorker, { type: 'done' }>): Promise<voi
     if (msg.latticeFigure) draw(latticeCanvas, msg.latticeFigure);
   }
   warpedView = { nifti: msg.warpedNifti, name: 'warped_moved.nii.gz' };
+  jacobianView = { nifti: msg.jacobianNifti, name: 'jacobian_det.nii.gz' };
   (overlaySel.querySelector('option[value="warped"]') as HTMLOptionElement).disabled = false;
+  (overlaySel.querySelector('option[value="jacobian"]') as HTMLOptionElement).disabled = false;
   overlaySel.value = 'warped';
   try {
     await showViewer();

@@ -107,6 +107,13 @@ export type FromWorker =
       readonly warpedNifti: Uint8Array;
       /** The mapping as a gzip NIfTI file (`serializeMapping`; read it with `parseMapping`/`loadMapping`). */
       readonly mappingNifti: Uint8Array;
+      /**
+       * The Jacobian determinant of the warp `diffeo apply` uses (the map's backward field for
+       * a SyN result), on the static grid, as a gzip NIfTI-1 file (static file's shape and affine).
+       */
+      readonly jacobianNifti: Uint8Array;
+      /** Its smallest value and the number of folded voxels (det J ≤ 0) out of `voxels`. */
+      readonly jacobian: { readonly minDetJ: number; readonly foldedVoxels: number; readonly voxels: number };
       /** 2D only: the two-panel deformed-lattice figure of `plot2dDiffeomorphicMap`. */
       readonly latticeFigure: Rgba | null;
       /** Iterations per level, coarsest first. */

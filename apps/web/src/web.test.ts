@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createServer, preview, type PreviewServer } from 'vite';
+import { jacobianStats, mapJacobianDeterminant } from '@diffeo/core';
 import { parseMapping, parseNifti } from '@diffeo/io';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -284,6 +285,11 @@ describe.skipIf(!HAVE_CHROMIUM)(`@diffeo/app-web in Chromium${HAVE_CHROMIUM ? ''
     expect(map.dim).toBe(3);
     expect(Array.from(map.domainShape ?? [])).toEqual([64, 64, 10]);
     expect(Array.from(map.codomainShape ?? [])).toEqual([64, 64, 10]);
+    // det J: the page's figures are those of the downloaded mapping's backward field, the warp
+    // `diffeo apply` uses (computed again here, in Node, on the TypeScript kernels)
+    const stats = jacobianStats(mapJacobianDeterminant(map, 'backward').data);
+    expect(Number(await page.locator('#result').getAttribute('data-min-det-j'))).toBe(stats.minDetJ);
+    expect(Number(await page.locator('#result').getAttribute('data-folded-voxels'))).toBe(stats.foldedVoxels);
     if (HAVE_NIBABEL) {
       const dir = mkdtempSync(join(tmpdir(), 'diffeo-web-dl-'));
       try {
@@ -302,6 +308,12 @@ describe.skipIf(!HAVE_CHROMIUM)(`@diffeo/app-web in Chromium${HAVE_CHROMIUM ? ''
     expect(shot.width).toBeGreaterThan(500);
     expect(shot.colours).toBeGreaterThan(50);
     expect(shot.commonest).toBeLessThan(0.95);
+    // the det J map as the overlay
+    expect(await page.locator('#overlay option[value="jacobian"]').isDisabled()).toBe(false);
+    await page.selectOption('#overlay', 'jacobian');
+    const jacShot = await viewerScreenshot(page, 'viewer-3d-jacobian.png');
+    expect(jacShot.colours).toBeGreaterThan(50);
+    expect(await page.evaluate(() => document.body.dataset.state)).toBe('done');
     expect(pageErrors, pageErrors.join(" | ")).toEqual([]);
     await page.close();
   }, 180_000);

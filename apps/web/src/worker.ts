@@ -10,7 +10,7 @@
  * message per pyramid level (SCALE_END). The result carries the warped image, the
  * warped image and the mapping as gzip NIfTI files, and the backend that ran.
  */
-import { createContext, type KernelContext } from '@diffeo/core';
+import { createContext, jacobianStats, mapJacobianDeterminant, type KernelContext } from '@diffeo/core';
 import { serializeMapping, serializeNifti } from '@diffeo/io';
 import { ccMetric } from '@diffeo/metrics-cc';
 import { ssdMetric } from '@diffeo/metrics-ssd';
@@ -93,18 +93,22 @@ async function register(msg: Extract<ToWorker, { type: 'register' }>): Promise<v
     const warpedData = out instanceof Float32Array ? out : Float32Array.from(out as ArrayLike<number>);
     const warpedNifti = serializeNifti({ data: warpedData, shape: msg.output.shape }, msg.output.affine, { gzip: true });
     const mappingNifti = serializeMapping(map, { gzip: true });
+    const detJ = mapJacobianDeterminant(map, map.isInverse ? 'backward' : 'forward', { context: k.context }).data;
+    const stats = jacobianStats(detJ);
+    const jacobianNifti = serializeNifti({ data: detJ, shape: msg.output.shape }, msg.output.affine, { gzip: true });
     let latticeFigure: Rgba | null = null;
     if (dim === 2) {
       const fig = plot2dDiffeomorphicMap(map, { delta: 10 }).figure;
       latticeFigure = { width: fig.width, height: fig.height, data: fig.data };
     }
-    const transfer: Transferable[] = [warpedData.buffer, warpedNifti.buffer, mappingNifti.buffer];
+    const transfer: Transferable[] = [warpedData.buffer, warpedNifti.buffer, mappingNifti.buffer, jacobianNifti.buffer];
     if (latticeFigure) transfer.push(latticeFigure.data.buffer);
     send(
       {
         type: 'done', runId,
         warped: { data: warpedData, shape: msg.static.shape, gridToWorld: msg.static.gridToWorld },
-        warpedNifti, mappingNifti, latticeFigure,
+        warpedNifti, mappingNifti, latticeFigure, jacobianNifti,
+        jacobian: { minDetJ: stats.minDetJ, foldedVoxels: stats.foldedVoxels, voxels: stats.voxels },
         iterationsPerLevel: syn.iterationsPerLevel, registrationMs, backend,
       },
       transfer,
