@@ -45,24 +45,30 @@ export class OutputSet {
   private constructor(
     private readonly specs: readonly OutputSpec[],
     private readonly force: boolean,
+    private readonly guardSignals: boolean,
   ) {
     this.onSignal = (signal) => {
       this.abortSync();
       process.exitCode = signal === 'SIGINT' ? 130 : 143;
       process.kill(process.pid, signal); // default action, now that our handler is removed
     };
-    process.once('SIGINT', this.onSignal);
-    process.once('SIGTERM', this.onSignal);
+    if (guardSignals) {
+      process.once('SIGINT', this.onSignal);
+      process.once('SIGTERM', this.onSignal);
+    }
   }
 
   /**
    * Checks every output location and starts guarding against interruption.
    * @param specs - the outputs (absolute paths).
    * @param force - whether existing files may be replaced.
+   * @param options - `guardSignals` (default true): on SIGINT/SIGTERM remove the temporaries
+   *   and end the process with the signal's default action. Pass false when the caller
+   *   handles interruption itself (then it must reject, and {@link abort} cleans up).
    * @throws CliError naming the option and the file: the same path twice, an existing file
    *   without `--force`, a folder where the file should be, a missing or unwritable folder.
    */
-  static async prepare(specs: readonly OutputSpec[], force: boolean): Promise<OutputSet> {
+  static async prepare(specs: readonly OutputSpec[], force: boolean, options: { guardSignals?: boolean } = {}): Promise<OutputSet> {
     const seen = new Map<string, string>();
     for (const s of specs) {
       const other = seen.get(s.path);
@@ -86,7 +92,7 @@ export class OutputSet {
         throw new CliError(accessMessage(e, s));
       }
     }
-    return new OutputSet(specs, force);
+    return new OutputSet(specs, force, options.guardSignals !== false);
   }
 
   /** Writes the bytes of the output at `path` (one of the prepared paths) to its temporary. */
@@ -151,6 +157,7 @@ export class OutputSet {
   private finish(): void {
     if (this.done) return;
     this.done = true;
+    if (!this.guardSignals) return;
     process.removeListener('SIGINT', this.onSignal);
     process.removeListener('SIGTERM', this.onSignal);
   }

@@ -37,11 +37,17 @@ export interface Backend {
   dispose?(): void;
 }
 
-/** The kernel pairs of {@link KernelContext.kernelsFor} (a `…2d` and a `…3d` each). */
-const PAIRED_KERNELS: readonly PairedKernelName[] = [
-  'warp', 'warpNearest', 'compose', 'invert', 'resampleField', 'downsample', 'gradientSampler',
-  'ccFactors', 'ccForwardStep', 'ccBackwardStep', 'ssdDemonsStep', 'gaussSeidelSweep', 'residual',
-];
+/**
+ * The kernel pairs of {@link KernelContext.kernelsFor} (a `…2d` and a `…3d` each). A record
+ * keyed by every {@link PairedKernelName}, so that a new pair in the `Kernels` contract does
+ * not compile until it is listed here.
+ */
+const PAIRED: Record<PairedKernelName, true> = {
+  warp: true, warpNearest: true, compose: true, invert: true, resampleField: true, downsample: true, gradientSampler: true,
+  ccFactors: true, ccForwardStep: true, ccBackwardStep: true, ssdDemonsStep: true, gaussSeidelSweep: true, residual: true,
+  emDemonsStep: true, jacobianDeterminant: true,
+};
+const PAIRED_KERNELS = Object.keys(PAIRED) as PairedKernelName[];
 
 /** The name under which the always-present TypeScript kernels are reported. */
 export const TS_BACKEND_NAME = 'ts';

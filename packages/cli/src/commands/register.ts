@@ -185,7 +185,10 @@ export interface RegisterResult {
 export interface RegisterHooks {
   /** Every SyN event, after the command's own progress printing. */
   onEvent?: (e: RegistrationEvent<Dim>) => void;
-  /** Cancels the registration. */
+  /**
+   * Cancels the registration. Without it, SIGINT/SIGTERM during the run remove the staged
+   * outputs and end the process; with it, the caller owns interruption (abort the signal).
+   */
   signal?: AbortSignal;
 }
 
@@ -295,11 +298,12 @@ export async function runRegister(o: RegisterOptions, hooks: RegisterHooks = {})
   checkOutput(outMapping, '--out-mapping', force);
   const outAnts = o.outAnts === undefined ? undefined : resolve(o.outAnts) + (/[\\/]$/.test(o.outAnts) ? sep : '');
   if (outAnts !== undefined) checkAntsOutputs(outAnts, o.prealign !== undefined, force);
-  // Writable folders checked now; outputs written as a set at the end (all or none).
+  // Writable folders checked now; outputs written as a set at the end (all or none). A caller
+  // with its own AbortSignal (the batch worker) handles SIGINT/SIGTERM itself.
   const outputs = await OutputSet.prepare([
     { path: outWarped, option: '--out-warped' },
     { path: outMapping, option: '--out-mapping' },
-  ], force);
+  ], force, { guardSignals: hooks.signal === undefined });
   try {
     return await registerInto(o, hooks, outputs, outWarped, outMapping, outAnts);
   } finally {
