@@ -40,7 +40,7 @@
 import {
   WorkspaceCache,
   allocWorkspaceArrays,
-  assertFinite,
+  assertMetricInputs,
   assertStepOutput,
   metricGradient,
   stepDisposedError,
@@ -382,41 +382,13 @@ export class EMMetric<D extends Dim = Dim> implements SimilarityMetric<D> {
   /** Validates the inputs and returns the step object of this iteration (statistics and gradients are computed on the first step). */
   prepare(inputs: MetricInputs<D>): MetricStep<D> {
     const dim = this.dim;
-    if (!inputs || typeof inputs !== 'object') {
-      throw new InvalidArgumentError('EMMetric.prepare needs a MetricInputs object.');
-    }
-    if (inputs.dim !== dim) {
-      throw new DimensionError(`EMMetric was created for ${dim}D images but received ${String(inputs.dim)}D inputs.`);
-    }
-    const shape = inputs.shape as readonly number[];
-    if (!shape || shape.length !== dim || shape.some((n) => !Number.isInteger(n) || n < 1)) {
-      throw new ShapeMismatchError(`EMMetric.prepare: shape must hold ${dim} positive integers; got ${shape ? `[${Array.from(shape).join(', ')}]` : String(shape)}.`);
-    }
-    if (shape.some((n) => n < 2)) {
-      throw new ImageTooSmallError(`EMMetric needs at least 2 voxels along every axis to take image gradients; got shape [${shape.join(', ')}].`);
-    }
-    let voxels = 1;
-    for (const n of shape) voxels *= n;
-    for (const [name, img] of [['static', inputs.static], ['moving', inputs.moving]] as const) {
-      if (!(img instanceof Float32Array) || img.length !== voxels) {
-        throw new ShapeMismatchError(
-          `EMMetric.prepare: the ${name} image must be a Float32Array of ${voxels} values for shape [${shape.join(', ')}]; got ${img instanceof Float32Array ? `${img.length} values` : typeof img}.`,
-        );
+    const voxels = assertMetricInputs('EMMetric', inputs, dim, (shape) => {
+      if (shape.some((n) => n < 2)) {
+        throw new ImageTooSmallError(`EMMetric needs at least 2 voxels along every axis to take image gradients; got shape [${shape.join(', ')}].`);
       }
-      assertFinite(img, `EMMetric.prepare: the warped ${name} image`);
-    }
-    if (!(inputs.spacing instanceof Float64Array) || inputs.spacing.length !== dim ||
-      Array.from(inputs.spacing).some((s) => !(s > 0) || !Number.isFinite(s))) {
-      throw new InvalidArgumentError(`EMMetric.prepare: spacing must be a Float64Array of ${dim} positive finite voxel sizes.`);
-    }
-    if (!(inputs.direction instanceof Float64Array) || inputs.direction.length !== (dim + 1) * (dim + 1)) {
-      throw new InvalidArgumentError(`EMMetric.prepare: direction must be a ${dim + 1}x${dim + 1} row-major Float64Array.`);
-    }
+    });
     if (this.stepType === 'gaussNewton' && (!Number.isInteger(inputs.levelsBelow) || inputs.levelsBelow < 0)) {
       throw new InvalidArgumentError(`EMMetric.prepare: levelsBelow (the V-cycle depth) must be a non-negative integer; got ${String(inputs.levelsBelow)}.`);
-    }
-    if (!inputs.context || typeof inputs.context.kernel !== 'function') {
-      throw new InvalidArgumentError('EMMetric.prepare: inputs.context must be a KernelContext.');
     }
     for (const [name, dyn] of [['staticDynamics', inputs.staticDynamics], ['movingDynamics', inputs.movingDynamics]] as const) {
       if (dyn !== undefined && (dyn === null || typeof dyn.warpToReference !== 'function' || !dyn.original)) {
