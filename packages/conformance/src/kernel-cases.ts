@@ -55,6 +55,42 @@ function intImage<T extends Int16Array | Int32Array | Uint8Array>(Ctor: new (n: 
   return a;
 }
 
+/** A float64 copy of a float32 image (the affine stage works on float64). */
+function f64(a: Float32Array): Float64Array {
+  return Float64Array.from(a);
+}
+
+/** Float64 image with a few NaN voxels. */
+function withNaN(r: Random, a: Float64Array, fraction: number): Float64Array {
+  for (let i = 0; i < a.length; i++) if (r.next() < fraction) a[i] = Number.NaN;
+  return a;
+}
+
+/** Int32 mask with about `fraction` zeros. */
+function randomMask(r: Random, n: number, fraction: number): Int32Array {
+  const m = new Int32Array(n);
+  for (let i = 0; i < n; i++) m[i] = r.next() < fraction ? 0 : 1;
+  return m;
+}
+
+/** Bin parameters `[smin, sdelta, mmin, mdelta]` of values in [lo, hi] for `nbins` bins (padding 2). */
+function binParams(lo: number, hi: number, nbins: number): [number, number] {
+  const delta = (hi - lo) / (nbins - 4);
+  return [lo / delta - 2, delta];
+}
+
+/** A random Jacobian `(d+1)·d·n` coefficient block (affine in the point). */
+function randomJacobian(r: Random, d: number, n: number): Float64Array {
+  return f64(randomFloat32(r, (d + 1) * d * n, -1, 1));
+}
+
+/** Random points (`m·d`, mm) in a box slightly larger than a grid of `shape` with unit voxels. */
+function randomPoints(r: Random, shape: readonly number[], m: number): Float64Array {
+  const d = shape.length, p = new Float64Array(m * d);
+  for (let i = 0; i < m; i++) for (let k = 0; k < d; k++) p[i * d + k] = -2 + r.next() * (shape[k] + 3);
+  return p;
+}
+
 function withZeros(r: Random, a: Float32Array, fraction: number, ncomp: number): Float32Array {
   const n = a.length / ncomp;
   for (let p = 0; p < n; p++) if (r.next() < fraction) for (let k = 0; k < ncomp; k++) a[p * ncomp + k] = 0;
@@ -524,5 +560,59 @@ export const kernelCases: KernelCases = {
       make: (r) => [new Float32Array(count(S3C) * 3), randomFloat32(r, count(S3C)), sigmaField(r, count(S3C)), randomFloat32(r, count(S3C) * 3),
         randomFloat32(r, count(S3C) * 3), 0.4, randomFloat32(r, count(S3C) * 3), S3C],
     },
+  ],
+  resampleAffineLinear2d: [
+    { label: '2D, random affine onto another grid (inside, border, outside)', make: (r) => [new Float64Array(count(S2C)), S2C, f64(smoothImage(r, S2A)), S2A, gridAffine(r, S2C, S2A)] },
+    { label: '2D, odd sizes, identity, NaN voxels', make: (r) => [new Float64Array(count(S2B)), S2B, withNaN(r, f64(randomFloat32(r, count(S2B))), 0.05), S2B, diagonalAffine([1, 1])] },
+    { label: '2D, NaN and infinite affine entries', make: (r) => {
+      const M = gridAffine(r, S2A, S2B); M[1] = Number.NaN; M[5] = Number.POSITIVE_INFINITY;
+      return [new Float64Array(count(S2A)), S2A, f64(smoothImage(r, S2B)), S2B, M];
+    } },
+  ],
+  resampleAffineLinear3d: [
+    { label: '3D, random affine onto another grid', make: (r) => [new Float64Array(count(S3C)), S3C, f64(smoothImage(r, S3A)), S3A, gridAffine(r, S3C, S3A)] },
+    { label: '3D, a single slice, NaN voxels, shifted by half a voxel', make: (r) => [new Float64Array(6 * 5), [1, 6, 5] as Shape3D, withNaN(r, f64(randomFloat32(r, 30)), 0.1), [1, 6, 5] as Shape3D, diagonalAffine([1, 1, 1], [0.5, -0.5, 0.5])] },
+  ],
+  affineGradient2d: [
+    { label: '2D, oblique grids, anisotropic spacing', make: (r) => [new Float64Array(count(S2C) * 2), S2C, f64(smoothImage(r, S2A)), S2A, randomAffine(r, 2, 0.9, 0.2, 0.03, 1), [1.1, 0.9], randomAffine(r, 2, 1, 0.2, 0.03, 1)] },
+    { label: '2D, identity grids (border components 0), NaN voxels', make: (r) => [new Float64Array(count(S2B) * 2), S2B, withNaN(r, f64(randomFloat32(r, count(S2B))), 0.05), S2B, diagonalAffine([1, 1]), [1, 1], diagonalAffine([1, 1])] },
+  ],
+  affineGradient3d: [
+    { label: '3D, oblique grids, anisotropic spacing', make: (r) => [new Float64Array(count(S3C) * 3), S3C, f64(smoothImage(r, S3A)), S3A, randomAffine(r, 3, 1, 0.2, 0.03, 1), [1, 1.2, 0.8], randomAffine(r, 3, 1, 0.2, 0.03, 1)] },
+    { label: '3D, odd shape, identity grids', make: (r) => [new Float64Array(count(S3B) * 3), S3B, f64(randomFloat32(r, count(S3B))), S3B, diagonalAffine([1, 1, 1]), [1, 1, 1], diagonalAffine([1, 1, 1])] },
+  ],
+  affineGradientSparse: [
+    { label: '2D, points inside and outside', make: (r) => [new Float64Array(57 * 2), randomPoints(r, S2A, 57), f64(smoothImage(r, S2A)), S2A, randomAffine(r, 2, 1, 0.1, 0.02, 0.5), [0.8, 1.3]] },
+    { label: '3D, points inside and outside, a NaN point', make: (r) => {
+      const p = randomPoints(r, S3A, 41); p[7] = Number.NaN;
+      return [new Float64Array(41 * 3), p, f64(smoothImage(r, S3A)), S3A, randomAffine(r, 3, 1, 0.1, 0.02, 0.5), [1, 0.9, 1.2]];
+    } },
+  ],
+  parzenJointPdf: [
+    { label: '32 bins, masks, by count', make: (r) => {
+      const [smin, sd] = binParams(-1, 1, 32), [mmin, md] = binParams(-1, 1, 32);
+      return [new Float64Array(32 * 32), new Float64Array(32), new Float64Array(32), f64(randomFloat32(r, 301)), f64(randomFloat32(r, 301)),
+        randomMask(r, 301, 0.2), randomMask(r, 301, 0.1), 32, smin, sd, mmin, md, true];
+    } },
+    { label: '7 bins, no masks, by weight, values beyond the range and NaN', make: (r) => {
+      const [smin, sd] = binParams(-0.5, 0.5, 7), [mmin, md] = binParams(-0.7, 0.3, 7);
+      return [new Float64Array(49), new Float64Array(7), new Float64Array(7), withNaN(r, f64(randomFloat32(r, 99)), 0.05),
+        withNaN(r, f64(randomFloat32(r, 99)), 0.05), null, null, 7, smin, sd, mmin, md, false];
+    } },
+    { label: 'zero moving bin width, empty mask', make: (r) => [new Float64Array(64), new Float64Array(8), new Float64Array(8), f64(randomFloat32(r, 20)),
+      f64(randomFloat32(r, 20)), new Int32Array(20), null, 8, -2, 0.5, 0, 0, true] },
+  ],
+  parzenJointGradient: [
+    { label: '2D, 6 parameters, masks', make: (r) => {
+      const [smin, sd] = binParams(-1, 1, 16), [mmin, md] = binParams(-1, 1, 16);
+      return [new Float64Array(16 * 16 * 6), f64(randomFloat32(r, 211)), f64(randomFloat32(r, 211)), randomMask(r, 211, 0.2), randomMask(r, 211, 0.2),
+        f64(randomFloat32(r, 422, -3, 3)), randomPoints(r, [10, 12], 211), randomJacobian(r, 2, 6), 2, 16, smin, sd, mmin, md];
+    } },
+    { label: '3D, 12 parameters, no masks, a NaN gradient', make: (r) => {
+      const [smin, sd] = binParams(-1, 1, 9), [mmin, md] = binParams(-1, 1, 9);
+      const g = f64(randomFloat32(r, 3 * 77, -3, 3)); g[10] = Number.NaN;
+      return [new Float64Array(81 * 12), f64(randomFloat32(r, 77)), f64(randomFloat32(r, 77)), null, null,
+        g, randomPoints(r, S3A, 77), randomJacobian(r, 3, 12), 3, 9, smin, sd, mmin, md];
+    } },
   ],
 };

@@ -45,7 +45,7 @@ export interface Backend {
 const PAIRED: Record<PairedKernelName, true> = {
   warp: true, warpNearest: true, compose: true, invert: true, resampleField: true, downsample: true, gradientSampler: true,
   ccFactors: true, ccForwardStep: true, ccBackwardStep: true, ssdDemonsStep: true, gaussSeidelSweep: true, residual: true,
-  emDemonsStep: true, jacobianDeterminant: true,
+  emDemonsStep: true, jacobianDeterminant: true, resampleAffineLinear: true, affineGradient: true,
 };
 const PAIRED_KERNELS = Object.keys(PAIRED) as PairedKernelName[];
 
@@ -111,6 +111,7 @@ export class KernelContext {
     const view: Record<string, unknown> = {
       gaussianFilter: table.gaussianFilter, numpyGradient: table.numpyGradient,
       physicalGradient: table.physicalGradient, conditionStep: table.conditionStep,
+      affineGradientSparse: table.affineGradientSparse, parzenJointPdf: table.parzenJointPdf, parzenJointGradient: table.parzenJointGradient,
     };
     for (const name of PAIRED_KERNELS) view[name] = table[name + suffix];
     const frozen = Object.freeze(view) as unknown as DimKernels<D>;

@@ -13,6 +13,7 @@ import { jacobianDeterminant2d, jacobianDeterminant3d } from './jacobian.js';
 import { gaussianFilter } from './gaussian.js';
 import { ccFactors2d, ccFactors3d, ccFactors3dStream, ccEnergy3d, ccForwardStep2d, ccBackwardStep2d, ccForwardStep3d, ccBackwardStep3d } from './cc.js';
 import { ssdDemonsStep2d, ssdDemonsStep3d, gaussSeidelSweep2d, gaussSeidelSweep3d, residual2d, residual3d } from './ssd.js';
+import { resampleAffineLinear2d, resampleAffineLinear3d, affineGradient2d, affineGradient3d, affineGradientSparse, parzenJointPdf, parzenJointGradient } from './affine-mi.js';
 import { quantizePositive, maskedClassStats, emDemonsStep2d, emDemonsStep3d } from './em.js';
 
 /** The complete table of pure-TypeScript kernels. */
@@ -28,6 +29,8 @@ export const tsKernels: Kernels = {
   ccFactors2d, ccFactors3d, ccFactors3dStream, ccEnergy3d, ccForwardStep2d, ccBackwardStep2d, ccForwardStep3d, ccBackwardStep3d,
   ssdDemonsStep2d, ssdDemonsStep3d, gaussSeidelSweep2d, gaussSeidelSweep3d, residual2d, residual3d,
   quantizePositive, maskedClassStats, emDemonsStep2d, emDemonsStep3d,
+  resampleAffineLinear2d, resampleAffineLinear3d, affineGradient2d, affineGradient3d, affineGradientSparse,
+  parzenJointPdf, parzenJointGradient,
 };
 
 export type { Kernels, KernelName, InversionResult } from './types.js';
@@ -40,3 +43,6 @@ export { jacobianDeterminantNaive, determinantNaive } from './jacobian-naive.js'
 
 /** The spacing division and rotation of the `physicalGradient` kernel, for metrics that compute their own voxel-unit gradient. */
 export { orientGradient } from './gradient.js';
+
+/** The cubic B-spline and its derivative of the Parzen histogram kernels. */
+export { cubicSpline, cubicSplineDerivative } from './affine-mi.js';

@@ -190,6 +190,43 @@ export interface Kernels {
    */
   maskedClassStats(means: Float32Array, variances: Float32Array, counts: Int32Array, mask: Int32Array, image: Float32Array,
     labels: Int32Array, numLabels: number): void;
+  /**
+   * Float64 linear resampling of the affine stage (`kernels/affine-mi.ts`): `out[i] = bilinear(image, M·[i;1])`
+   * for each voxel `i` of `outShape`, `M` (3×3 row-major) mapping output grid indices to image grid
+   * indices; 0 outside or at NaN coordinates. `out` is `prod(outShape)` float64.
+   */
+  resampleAffineLinear2d(out: Float64Array, outShape: Shape2D, image: Float64Array, imageShape: Shape2D, M: Float64Array): void;
+  /** 3D version of {@link Kernels.resampleAffineLinear2d} (4×4 `M`, trilinear). */
+  resampleAffineLinear3d(out: Float64Array, outShape: Shape3D, image: Float64Array, imageShape: Shape3D, M: Float64Array): void;
+  /**
+   * DIPY's `vector_fields.gradient` in float64 (`kernels/affine-mi.ts`): the world-space gradient
+   * (intensity per mm) of `image` at each voxel of a sampling grid placed in world space by
+   * `samplingGridToWorld`, central differences at `x ± spacing/2`; a component with a sample
+   * outside is 0. `out` is `prod(outShape)·2` float64.
+   */
+  affineGradient2d(out: Float64Array, outShape: Shape2D, image: Float64Array, imageShape: Shape2D,
+    imageWorldToGrid: Float64Array, spacing: ArrayLike<number>, samplingGridToWorld: Float64Array): void;
+  /** 3D version of {@link Kernels.affineGradient2d}. */
+  affineGradient3d(out: Float64Array, outShape: Shape3D, image: Float64Array, imageShape: Shape3D,
+    imageWorldToGrid: Float64Array, spacing: ArrayLike<number>, samplingGridToWorld: Float64Array): void;
+  /** {@link Kernels.affineGradient2d} / `3d` at world points (`m·d` values, mm) — DIPY's `sparse_gradient`. */
+  affineGradientSparse(out: Float64Array, points: Float64Array, image: Float64Array, imageShape: Shape2D | Shape3D,
+    imageWorldToGrid: Float64Array, spacing: ArrayLike<number>): void;
+  /**
+   * DIPY's Parzen joint histogram (`kernels/affine-mi.ts`): overwrites `joint` (`nbins²`, row =
+   * static bin) and both marginals (`nbins`) from paired float64 samples; int32 masks (null = all).
+   */
+  parzenJointPdf(joint: Float64Array, smarginal: Float64Array, mmarginal: Float64Array,
+    staticValues: Float64Array, movingValues: Float64Array, staticMask: Int32Array | null, movingMask: Int32Array | null,
+    nbins: number, smin: number, sdelta: number, mmin: number, mdelta: number, byCount: boolean): void;
+  /**
+   * Gradient of the Parzen joint pdf w.r.t. `n` transform parameters (`kernels/affine-mi.ts`):
+   * overwrites `grad` (`nbins²·n`); `movingGradient`, `points` have `dim` values per sample;
+   * `jacobian` holds `(dim+1)·dim·n` coefficients with `J(x) = J₀ + Σ_j x_j·J_{j+1}`.
+   */
+  parzenJointGradient(grad: Float64Array, staticValues: Float64Array, movingValues: Float64Array,
+    staticMask: Int32Array | null, movingMask: Int32Array | null, movingGradient: Float64Array, points: Float64Array,
+    jacobian: Float64Array, dim: number, nbins: number, smin: number, sdelta: number, mmin: number, mdelta: number): void;
   /** EM demons step (DIPY's `compute_em_demons_step_2d`), before smoothing: `σx²·δ·g/(σx²·|g|² + σ²)`; returns `Σ δ²`. */
   emDemonsStep2d(out: Float32Array, delta: Float32Array, sigmaSq: Float32Array, gradient: Float32Array, shape: Shape2D,
     sigmaSqX: number): number;
@@ -216,7 +253,9 @@ type Redim<F, D extends Dim> = F extends (...args: infer A) => infer R
  * pair under its name without the suffix (`warp`, `compose`, `invert`, `ccFactors`, …),
  * typed with the shapes of dimension `D` (`Shape2D`, `Shape3D`, or either for `Dim`),
  * and the kernels that take either dimension (`gaussianFilter`, `numpyGradient`,
- * `physicalGradient`, `conditionStep`). Same functions as the context's table.
+ * `physicalGradient`, `conditionStep`, and the affine stage's `affineGradientSparse`,
+ * `parzenJointPdf`, `parzenJointGradient`). Same functions as the context's table.
  */
 export type DimKernels<D extends Dim = Dim> = { readonly [K in PairedKernelName]: Redim<Kernels[`${K}2d`], D> }
-  & Readonly<Pick<Kernels, 'gaussianFilter' | 'numpyGradient' | 'physicalGradient' | 'conditionStep'>>;
+  & Readonly<Pick<Kernels, 'gaussianFilter' | 'numpyGradient' | 'physicalGradient' | 'conditionStep'
+    | 'affineGradientSparse' | 'parzenJointPdf' | 'parzenJointGradient'>>;
