@@ -26,11 +26,13 @@
  * not depend on the order) is taken over per-row or per-slice maxima. So the
  * results are the same bits for every number of threads and every split. The
  * Gauss-Seidel sweep (a sequential recurrence), the CC factors (running sums) and
- * the 2D downsampling run on the calling thread only.
+ * the 2D downsampling, the EM statistics and the affine stage's float64 kernels (Parzen
+ * histograms: sequential sums) run on the calling thread only.
  */
 import type { Kernels } from '@diffeo/core';
 import type { WasmHeap } from './heap.js';
 import type { WasmExports } from './load.js';
+import { affineKernels } from './adapters/affine.js';
 import { ccKernels } from './adapters/cc.js';
 import { composeKernels } from './adapters/compose.js';
 import { createAdapterEnv, type PoolRef } from './adapters/env.js';
@@ -53,5 +55,6 @@ export function makeKernels(wasm: WasmExports, heap: WasmHeap, threads: PoolRef)
     ...resampleKernels(env), ...ssdKernels(env), ...composeKernels(env), ...invertKernels(env),
     ...warpKernels(env), ...ccKernels(env), ...gaussianKernels(env), ...gradientKernels(env),
     ...stepKernels(env), ...jacobianKernels(env), ...makeEmKernels(wasm, heap),
+    ...affineKernels(wasm, heap),
   };
 }

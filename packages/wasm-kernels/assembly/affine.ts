@@ -1,0 +1,290 @@
+/**
+ * Float64 kernels of the affine stage, the WebAssembly port of
+ * `packages/core/src/kernels/affine-mi.ts` with the same expressions in the same order:
+ * linear resampling through an affine, the world-space central-difference gradient (dense
+ * grid or points), the Parzen joint histogram and the gradient of the joint histogram.
+ * Scalar double code; NaN coordinates are rejected by the same range test as in TypeScript
+ * before any float-to-int conversion, and NaN bin coordinates go to bin 2 as there.
+ *
+ * Arrays are addresses of float64 blocks (`ldd`/`std`); masks are int32 blocks or 0 (none).
+ */
+import { ldd, std } from './common';
+
+/** Inside flag of the last bilinear/trilinear sample (per instance). */
+let inside: i32 = 0;
+
+// @ts-ignore: decorator
+@inline function img(base: usize, i: i32): f64 {
+  return load<f64>(base + (<usize>i << 3));
+}
+
+function bilinearAt(im: usize, nr: i32, nc: i32, di: f64, dj: f64): f64 {
+  if (!(di > -1 && dj > -1 && di < <f64>nr && dj < <f64>nc)) { inside = 0; return 0; }
+  const fi = Math.floor(di), fj = Math.floor(dj);
+  let ii = <i32>fi, jj = <i32>fj;
+  const ca = di - fi, cb = dj - fj, a = 1 - ca, b = 1 - cb;
+  let count = 0;
+  let out: f64 = 0;
+  if (ii >= 0 && jj >= 0) { out = a * b * img(im, ii * nc + jj); count++; }
+  jj++;
+  if (jj < nc && ii >= 0) { out += a * cb * img(im, ii * nc + jj); count++; }
+  ii++;
+  if (jj < nc && ii < nr) { out += ca * cb * img(im, ii * nc + jj); count++; }
+  jj--;
+  if (jj >= 0 && ii < nr) { out += ca * b * img(im, ii * nc + jj); count++; }
+  inside = count == 4 ? 1 : 0;
+  return out;
+}
+
+function trilinearAt(vol: usize, ns: i32, nr: i32, nc: i32, dk: f64, di: f64, dj: f64): f64 {
+  if (!(dk > -1 && di > -1 && dj > -1 && dk < <f64>ns && di < <f64>nr && dj < <f64>nc)) { inside = 0; return 0; }
+  const fk = Math.floor(dk), fi = Math.floor(di), fj = Math.floor(dj);
+  let kk = <i32>fk, ii = <i32>fi, jj = <i32>fj;
+  const cg = dk - fk, ca = di - fi, cb = dj - fj, a = 1 - ca, b = 1 - cb, g = 1 - cg;
+  const sl = nr * nc;
+  let count = 0;
+  let out: f64 = 0;
+  if (ii >= 0 && jj >= 0 && kk >= 0) { out = a * b * g * img(vol, kk * sl + ii * nc + jj); count++; }
+  jj++;
+  if (ii >= 0 && jj < nc && kk >= 0) { out += a * cb * g * img(vol, kk * sl + ii * nc + jj); count++; }
+  ii++;
+  if (ii < nr && jj < nc && kk >= 0) { out += ca * cb * g * img(vol, kk * sl + ii * nc + jj); count++; }
+  jj--;
+  if (ii < nr && jj >= 0 && kk >= 0) { out += ca * b * g * img(vol, kk * sl + ii * nc + jj); count++; }
+  kk++;
+  if (kk < ns) {
+    ii--;
+    if (ii >= 0 && jj >= 0) { out += a * b * cg * img(vol, kk * sl + ii * nc + jj); count++; }
+    jj++;
+    if (ii >= 0 && jj < nc) { out += a * cb * cg * img(vol, kk * sl + ii * nc + jj); count++; }
+    ii++;
+    if (ii < nr && jj < nc) { out += ca * cb * cg * img(vol, kk * sl + ii * nc + jj); count++; }
+    jj--;
+    if (ii < nr && jj >= 0) { out += ca * b * cg * img(vol, kk * sl + ii * nc + jj); count++; }
+  }
+  inside = count == 8 ? 1 : 0;
+  return out;
+}
+
+/** `out` (`or·oc` f64) sampled from `image` (`nr·nc` f64) at `M·[i; 1]` (`M` 3×3 f64). */
+export function resampleAffineLinear2d(out: usize, or: i32, oc: i32, image: usize, nr: i32, nc: i32, M: usize): void {
+  const m0 = ldd(M, 0), m1 = ldd(M, 1), m2 = ldd(M, 2), m3 = ldd(M, 3), m4 = ldd(M, 4), m5 = ldd(M, 5);
+  let p = 0;
+  for (let i = 0; i < or; i++) {
+    for (let j = 0; j < oc; j++, p++) {
+      const di = m0 * <f64>i + m1 * <f64>j + m2;
+      const dj = m3 * <f64>i + m4 * <f64>j + m5;
+      std(out, p, bilinearAt(image, nr, nc, di, dj));
+    }
+  }
+}
+
+/** 3D version of {@link resampleAffineLinear2d} (`M` 4×4). */
+export function resampleAffineLinear3d(out: usize, os: i32, or: i32, oc: i32, image: usize, ns: i32, nr: i32, nc: i32, M: usize): void {
+  let p = 0;
+  for (let k = 0; k < os; k++) {
+    const fk = <f64>k;
+    for (let i = 0; i < or; i++) {
+      const fi = <f64>i;
+      for (let j = 0; j < oc; j++, p++) {
+        const fj = <f64>j;
+        const dk = ldd(M, 0) * fk + ldd(M, 1) * fi + ldd(M, 2) * fj + ldd(M, 3);
+        const di = ldd(M, 4) * fk + ldd(M, 5) * fi + ldd(M, 6) * fj + ldd(M, 7);
+        const dj = ldd(M, 8) * fk + ldd(M, 9) * fi + ldd(M, 10) * fj + ldd(M, 11);
+        std(out, p, trilinearAt(image, ns, nr, nc, dk, di, dj));
+      }
+    }
+  }
+}
+
+function diffs2d(im: usize, nr: i32, nc: i32, W: usize, s0: f64, s1: f64, x0: f64, x1: f64, out: usize, o: i32): void {
+  const w0 = ldd(W, 0), w1 = ldd(W, 1), w2 = ldd(W, 2), w3 = ldd(W, 3), w4 = ldd(W, 4), w5 = ldd(W, 5);
+  const h0 = 0.5 * s0;
+  let y0 = x0 - h0, y1 = x1;
+  const lo0 = bilinearAt(im, nr, nc, w0 * y0 + w1 * y1 + w2, w3 * y0 + w4 * y1 + w5);
+  if (inside == 0) std(out, o, 0);
+  else {
+    y0 = x0 + h0;
+    const hi0 = bilinearAt(im, nr, nc, w0 * y0 + w1 * y1 + w2, w3 * y0 + w4 * y1 + w5);
+    if (inside == 0) std(out, o, 0);
+    else { std(out, o, (hi0 - lo0) / s0); y0 = x0; }
+  }
+  const h1 = 0.5 * s1;
+  y1 = x1 - h1;
+  const lo1 = bilinearAt(im, nr, nc, w0 * y0 + w1 * y1 + w2, w3 * y0 + w4 * y1 + w5);
+  if (inside == 0) { std(out, o + 1, 0); return; }
+  y1 = x1 + h1;
+  const hi1 = bilinearAt(im, nr, nc, w0 * y0 + w1 * y1 + w2, w3 * y0 + w4 * y1 + w5);
+  std(out, o + 1, inside == 0 ? 0 : (hi1 - lo1) / s1);
+}
+
+function sample3(vol: usize, ns: i32, nr: i32, nc: i32, W: usize, y0: f64, y1: f64, y2: f64): f64 {
+  return trilinearAt(vol, ns, nr, nc,
+    ldd(W, 0) * y0 + ldd(W, 1) * y1 + ldd(W, 2) * y2 + ldd(W, 3),
+    ldd(W, 4) * y0 + ldd(W, 5) * y1 + ldd(W, 6) * y2 + ldd(W, 7),
+    ldd(W, 8) * y0 + ldd(W, 9) * y1 + ldd(W, 10) * y2 + ldd(W, 11));
+}
+
+function diffs3d(vol: usize, ns: i32, nr: i32, nc: i32, W: usize, sp: usize, x0: f64, x1: f64, x2: f64, out: usize, o: i32): void {
+  let y0 = x0, y1 = x1, y2 = x2;
+  for (let p = 0; p < 3; p++) {
+    const s = ldd(sp, p);
+    const h = 0.5 * s;
+    const xp = p == 0 ? x0 : p == 1 ? x1 : x2;
+    if (p == 0) y0 = xp - h; else if (p == 1) y1 = xp - h; else y2 = xp - h;
+    const lo = sample3(vol, ns, nr, nc, W, y0, y1, y2);
+    if (inside == 0) { std(out, o + p, 0); continue; }
+    if (p == 0) y0 = xp + h; else if (p == 1) y1 = xp + h; else y2 = xp + h;
+    const hi = sample3(vol, ns, nr, nc, W, y0, y1, y2);
+    if (inside == 0) { std(out, o + p, 0); continue; }
+    std(out, o + p, (hi - lo) / s);
+    if (p == 0) y0 = xp; else if (p == 1) y1 = xp; else y2 = xp;
+  }
+}
+
+/** Dense world-space gradient, 2D (`out` `or·oc·2` f64; `W`, `A` 3×3; `sp` 2 f64). */
+export function affineGradient2d(out: usize, or: i32, oc: i32, image: usize, nr: i32, nc: i32, W: usize, sp: usize, A: usize): void {
+  const s0 = ldd(sp, 0), s1 = ldd(sp, 1);
+  let p = 0;
+  for (let i = 0; i < or; i++) {
+    for (let j = 0; j < oc; j++, p++) {
+      const x0 = ldd(A, 0) * <f64>i + ldd(A, 1) * <f64>j + ldd(A, 2);
+      const x1 = ldd(A, 3) * <f64>i + ldd(A, 4) * <f64>j + ldd(A, 5);
+      diffs2d(image, nr, nc, W, s0, s1, x0, x1, out, p * 2);
+    }
+  }
+}
+
+/** Dense world-space gradient, 3D (`out` `os·or·oc·3` f64; `W`, `A` 4×4; `sp` 3 f64). */
+export function affineGradient3d(out: usize, os: i32, or: i32, oc: i32, image: usize, ns: i32, nr: i32, nc: i32,
+  W: usize, sp: usize, A: usize): void {
+  let p = 0;
+  for (let k = 0; k < os; k++) {
+    const fk = <f64>k;
+    for (let i = 0; i < or; i++) {
+      const fi = <f64>i;
+      for (let j = 0; j < oc; j++, p++) {
+        const fj = <f64>j;
+        const x0 = ldd(A, 0) * fk + ldd(A, 1) * fi + ldd(A, 2) * fj + ldd(A, 3);
+        const x1 = ldd(A, 4) * fk + ldd(A, 5) * fi + ldd(A, 6) * fj + ldd(A, 7);
+        const x2 = ldd(A, 8) * fk + ldd(A, 9) * fi + ldd(A, 10) * fj + ldd(A, 11);
+        diffs3d(image, ns, nr, nc, W, sp, x0, x1, x2, out, p * 3);
+      }
+    }
+  }
+}
+
+/** Gradient at `m` world points (`d = 2` or 3; `shape` = `d` i32 values). */
+export function affineGradientSparse(out: usize, points: usize, m: i32, image: usize, d: i32, n0: i32, n1: i32, n2: i32, W: usize, sp: usize): void {
+  if (d == 2) {
+    const s0 = ldd(sp, 0), s1 = ldd(sp, 1);
+    for (let i = 0; i < m; i++) diffs2d(image, n0, n1, W, s0, s1, ldd(points, 2 * i), ldd(points, 2 * i + 1), out, 2 * i);
+    return;
+  }
+  for (let i = 0; i < m; i++) {
+    diffs3d(image, n0, n1, n2, W, sp, ldd(points, 3 * i), ldd(points, 3 * i + 1), ldd(points, 3 * i + 2), out, 3 * i);
+  }
+}
+
+function cubicSpline(x: f64): f64 {
+  const ax = x < 0 ? -x : x;
+  const sq = x * x;
+  if (ax < 1) return (4.0 - 6.0 * sq + 3.0 * sq * ax) / 6.0;
+  if (ax < 2) return (8.0 - 12 * ax + 6.0 * sq - sq * ax) / 6.0;
+  return 0;
+}
+
+function cubicSplineDerivative(x: f64): f64 {
+  const ax = x < 0 ? -x : x;
+  if (ax < 1) return x >= 0 ? -2.0 * x + 1.5 * x * x : -2.0 * x - 1.5 * x * x;
+  if (ax < 2) return x >= 0 ? -2.0 + 2.0 * x - 0.5 * x * x : 2.0 + 2.0 * x + 0.5 * x * x;
+  return 0;
+}
+
+function binOf(u: f64, nbins: i32): i32 {
+  const b = Math.trunc(u);
+  if (!(b >= 2)) return 2;
+  if (b > <f64>(nbins - 3)) return nbins - 3;
+  return <i32>b;
+}
+
+// @ts-ignore: decorator
+@inline function used(smask: usize, mmask: usize, i: i32): bool {
+  if (smask != 0 && load<i32>(smask + (<usize>i << 2)) == 0) return false;
+  if (mmask != 0 && load<i32>(mmask + (<usize>i << 2)) == 0) return false;
+  return true;
+}
+
+/** Parzen joint pdf and marginals from `n` sample pairs (see the TypeScript kernel). */
+export function parzenJointPdf(joint: usize, smarg: usize, mmarg: usize, sv: usize, mv: usize, smask: usize, mmask: usize, n: i32,
+  nbins: i32, smin: f64, sdelta: f64, mmin: f64, mdelta: f64, byCount: i32): void {
+  const B = nbins;
+  memory.fill(joint, 0, <usize>(B * B) << 3);
+  memory.fill(smarg, 0, <usize>B << 3);
+  memory.fill(mmarg, 0, <usize>B << 3);
+  let total: f64 = 0;
+  let valid = 0;
+  for (let i = 0; i < n; i++) {
+    if (!used(smask, mmask, i)) continue;
+    valid++;
+    const r = binOf(sdelta == 0 ? 0 : ldd(sv, i) / sdelta - smin, B);
+    const cn = mdelta == 0 ? 0 : ldd(mv, i) / mdelta - mmin;
+    const c = binOf(cn, B);
+    let arg = <f64>(c - 2) - cn;
+    std(smarg, r, ldd(smarg, r) + 1);
+    const row = r * B;
+    for (let o = -2; o <= 2; o++) {
+      const v = cubicSpline(arg);
+      const q = row + c + o;
+      std(joint, q, ldd(joint, q) + v);
+      total += v;
+      arg += 1.0;
+    }
+  }
+  if (total > 0) {
+    const norm: f64 = byCount != 0 ? <f64>valid : total;
+    for (let i = 0; i < B * B; i++) std(joint, i, ldd(joint, i) / norm);
+    for (let i = 0; i < B; i++) std(smarg, i, ldd(smarg, i) / <f64>valid);
+    for (let j = 0; j < B; j++) {
+      let s: f64 = 0;
+      for (let i = 0; i < B; i++) s += ldd(joint, i * B + j);
+      std(mmarg, j, s);
+    }
+  }
+}
+
+/** Gradient of the joint pdf w.r.t. `np` parameters (see the TypeScript kernel); `prod` is `np` f64 of scratch. */
+export function parzenJointGradient(grad: usize, sv: usize, mv: usize, smask: usize, mmask: usize, mgrad: usize, points: usize,
+  jac: usize, prod: usize, n: i32, d: i32, np: i32, nbins: i32, smin: f64, sdelta: f64, mmin: f64, mdelta: f64): void {
+  const B = nbins;
+  const dn = d * np;
+  const len = B * B * np;
+  memory.fill(grad, 0, <usize>len << 3);
+  let valid = 0;
+  for (let i = 0; i < n; i++) {
+    if (!used(smask, mmask, i)) continue;
+    valid++;
+    const g = i * d;
+    for (let k = 0; k < np; k++) {
+      let s: f64 = 0;
+      for (let a = 0; a < d; a++) {
+        let jak = ldd(jac, a * np + k);
+        for (let j = 0; j < d; j++) jak += ldd(points, g + j) * ldd(jac, (j + 1) * dn + a * np + k);
+        s += jak * ldd(mgrad, g + a);
+      }
+      std(prod, k, s);
+    }
+    const r = binOf(sdelta == 0 ? 0 : ldd(sv, i) / sdelta - smin, B);
+    const cn = mdelta == 0 ? 0 : ldd(mv, i) / mdelta - mmin;
+    const c = binOf(cn, B);
+    let arg = <f64>(c - 2) - cn;
+    for (let o = -2; o <= 2; o++) {
+      const v = cubicSplineDerivative(arg);
+      const base = (r * B + c + o) * np;
+      for (let k = 0; k < np; k++) std(grad, base + k, ldd(grad, base + k) - v * ldd(prod, k));
+      arg += 1.0;
+    }
+  }
+  const norm = <f64>valid * mdelta;
+  if (norm > 0) for (let i = 0; i < len; i++) std(grad, i, ldd(grad, i) / norm);
+}

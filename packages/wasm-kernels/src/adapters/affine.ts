@@ -1,0 +1,145 @@
+/**
+ * The float64 kernels of the affine stage (`assembly/affine.ts`): linear resampling through
+ * an affine, the world-space gradients, the Parzen joint pdf and its parameter gradient.
+ * JavaScript side only: copies the float64 (and int32 mask) inputs into the backend's memory,
+ * runs the kernel on the calling thread (the histograms are sequential sums, so one thread
+ * keeps the bits of the TypeScript kernels) and copies the outputs back.
+ */
+import type { Kernels, Shape2D, Shape3D } from '@diffeo/core';
+import type { WasmHeap } from '../heap.js';
+
+/** The affine-stage exports of the WebAssembly module (addresses are byte offsets into its memory). */
+export interface AffineWasmExports {
+  resampleAffineLinear2d(out: number, or: number, oc: number, image: number, nr: number, nc: number, M: number): void;
+  resampleAffineLinear3d(out: number, os: number, or: number, oc: number, image: number, ns: number, nr: number, nc: number, M: number): void;
+  affineGradient2d(out: number, or: number, oc: number, image: number, nr: number, nc: number, W: number, sp: number, A: number): void;
+  affineGradient3d(out: number, os: number, or: number, oc: number, image: number, ns: number, nr: number, nc: number,
+    W: number, sp: number, A: number): void;
+  affineGradientSparse(out: number, points: number, m: number, image: number, d: number, n0: number, n1: number, n2: number,
+    W: number, sp: number): void;
+  parzenJointPdf(joint: number, smarg: number, mmarg: number, sv: number, mv: number, smask: number, mmask: number, n: number,
+    nbins: number, smin: number, sdelta: number, mmin: number, mdelta: number, byCount: number): void;
+  parzenJointGradient(grad: number, sv: number, mv: number, smask: number, mmask: number, mgrad: number, points: number,
+    jac: number, prod: number, n: number, d: number, np: number, nbins: number, smin: number, sdelta: number, mmin: number, mdelta: number): void;
+}
+
+/** The affine-stage kernels of one instance. */
+export type AffineKernels = Pick<Kernels, 'resampleAffineLinear2d' | 'resampleAffineLinear3d' | 'affineGradient2d' | 'affineGradient3d'
+  | 'affineGradientSparse' | 'parzenJointPdf' | 'parzenJointGradient'>;
+
+/** Builds the affine-stage kernels on `heap`, calling `wasm`. */
+export function affineKernels(wasm: AffineWasmExports, heap: WasmHeap): AffineKernels {
+  /** Copies `n` values of `src` (or zeros) into new arena room; returns the address. */
+  const inF64 = (src: ArrayLike<number> | null, n: number): number => {
+    const p = heap.alloc(n * 8);
+    const f = heap.f64;
+    const o = p >>> 3;
+    if (src === null) f.fill(0, o, o + n);
+    else if (src instanceof Float64Array) f.set(src.length === n ? src : src.subarray(0, n), o);
+    else for (let i = 0; i < n; i++) f[o + i] = src[i];
+    return p;
+  };
+  const inI32 = (a: Int32Array | null, n: number): number => {
+    if (a === null) return 0;
+    const p = heap.alloc(n * 4);
+    heap.i32.set(a.length === n ? a : a.subarray(0, n), p >>> 2);
+    return p;
+  };
+  // Re-read `heap.f64` after the call: the memory may have grown since the addresses were taken.
+  const outF64 = (p: number, dst: Float64Array, n: number): void => {
+    const o = p >>> 3;
+    dst.set(heap.f64.subarray(o, o + n));
+  };
+
+  const resampleAffineLinear2d = (out: Float64Array, outShape: Shape2D, image: Float64Array, imageShape: Shape2D, M: Float64Array): void => {
+    heap.reset();
+    const n = outShape[0] * outShape[1];
+    const pI = inF64(image, imageShape[0] * imageShape[1]);
+    const pM = inF64(M, 9);
+    const pO = heap.alloc(n * 8);
+    wasm.resampleAffineLinear2d(pO, outShape[0], outShape[1], pI, imageShape[0], imageShape[1], pM);
+    outF64(pO, out, n);
+  };
+
+  const resampleAffineLinear3d = (out: Float64Array, outShape: Shape3D, image: Float64Array, imageShape: Shape3D, M: Float64Array): void => {
+    heap.reset();
+    const n = outShape[0] * outShape[1] * outShape[2];
+    const pI = inF64(image, imageShape[0] * imageShape[1] * imageShape[2]);
+    const pM = inF64(M, 16);
+    const pO = heap.alloc(n * 8);
+    wasm.resampleAffineLinear3d(pO, outShape[0], outShape[1], outShape[2], pI, imageShape[0], imageShape[1], imageShape[2], pM);
+    outF64(pO, out, n);
+  };
+
+  const affineGradient2d = (out: Float64Array, outShape: Shape2D, image: Float64Array, imageShape: Shape2D,
+    imageWorldToGrid: Float64Array, spacing: ArrayLike<number>, samplingGridToWorld: Float64Array): void => {
+    heap.reset();
+    const n = outShape[0] * outShape[1];
+    const pI = inF64(image, imageShape[0] * imageShape[1]);
+    const pW = inF64(imageWorldToGrid, 9), pS = inF64(spacing, 2), pA = inF64(samplingGridToWorld, 9);
+    const pO = heap.alloc(n * 16);
+    wasm.affineGradient2d(pO, outShape[0], outShape[1], pI, imageShape[0], imageShape[1], pW, pS, pA);
+    outF64(pO, out, n * 2);
+  };
+
+  const affineGradient3d = (out: Float64Array, outShape: Shape3D, image: Float64Array, imageShape: Shape3D,
+    imageWorldToGrid: Float64Array, spacing: ArrayLike<number>, samplingGridToWorld: Float64Array): void => {
+    heap.reset();
+    const n = outShape[0] * outShape[1] * outShape[2];
+    const pI = inF64(image, imageShape[0] * imageShape[1] * imageShape[2]);
+    const pW = inF64(imageWorldToGrid, 16), pS = inF64(spacing, 3), pA = inF64(samplingGridToWorld, 16);
+    const pO = heap.alloc(n * 24);
+    wasm.affineGradient3d(pO, outShape[0], outShape[1], outShape[2], pI, imageShape[0], imageShape[1], imageShape[2], pW, pS, pA);
+    outF64(pO, out, n * 3);
+  };
+
+  const affineGradientSparse = (out: Float64Array, points: Float64Array, image: Float64Array, imageShape: Shape2D | Shape3D,
+    imageWorldToGrid: Float64Array, spacing: ArrayLike<number>): void => {
+    heap.reset();
+    const d = imageShape.length, m = Math.floor(points.length / d);
+    let nv = 1;
+    for (let k = 0; k < d; k++) nv *= imageShape[k];
+    const pI = inF64(image, nv);
+    const pP = inF64(points, m * d);
+    const pW = inF64(imageWorldToGrid, (d + 1) * (d + 1)), pS = inF64(spacing, d);
+    const pO = heap.alloc(m * d * 8);
+    wasm.affineGradientSparse(pO, pP, m, pI, d, imageShape[0], imageShape[1], d === 3 ? (imageShape as Shape3D)[2] : 1, pW, pS);
+    outF64(pO, out, m * d);
+  };
+
+  const parzenJointPdf = (joint: Float64Array, smarginal: Float64Array, mmarginal: Float64Array,
+    staticValues: Float64Array, movingValues: Float64Array, staticMask: Int32Array | null, movingMask: Int32Array | null,
+    nbins: number, smin: number, sdelta: number, mmin: number, mdelta: number, byCount: boolean): void => {
+    heap.reset();
+    const n = staticValues.length;
+    const pS = inF64(staticValues, n), pM = inF64(movingValues, n);
+    const pSm = inI32(staticMask, n), pMm = inI32(movingMask, n);
+    const pJ = heap.alloc(nbins * nbins * 8), pA = heap.alloc(nbins * 8), pB = heap.alloc(nbins * 8);
+    wasm.parzenJointPdf(pJ, pA, pB, pS, pM, pSm, pMm, n, nbins, smin, sdelta, mmin, mdelta, byCount ? 1 : 0);
+    outF64(pJ, joint, nbins * nbins);
+    outF64(pA, smarginal, nbins);
+    outF64(pB, mmarginal, nbins);
+  };
+
+  const parzenJointGradient = (grad: Float64Array, staticValues: Float64Array, movingValues: Float64Array,
+    staticMask: Int32Array | null, movingMask: Int32Array | null, movingGradient: Float64Array, points: Float64Array,
+    jacobian: Float64Array, dim: number, nbins: number, smin: number, sdelta: number, mmin: number, mdelta: number): void => {
+    heap.reset();
+    const n = staticValues.length, d = dim;
+    const np = Math.floor(jacobian.length / ((d + 1) * d));
+    const pS = inF64(staticValues, n), pM = inF64(movingValues, n);
+    const pSm = inI32(staticMask, n), pMm = inI32(movingMask, n);
+    const pG = inF64(movingGradient, n * d), pP = inF64(points, n * d);
+    const pJ = inF64(jacobian, (d + 1) * d * np);
+    const pProd = heap.alloc(np * 8);
+    const len = nbins * nbins * np;
+    const pOut = heap.alloc(len * 8);
+    wasm.parzenJointGradient(pOut, pS, pM, pSm, pMm, pG, pP, pJ, pProd, n, d, np, nbins, smin, sdelta, mmin, mdelta);
+    outF64(pOut, grad, len);
+  };
+
+  return {
+    resampleAffineLinear2d, resampleAffineLinear3d, affineGradient2d, affineGradient3d, affineGradientSparse,
+    parzenJointPdf, parzenJointGradient,
+  };
+}
