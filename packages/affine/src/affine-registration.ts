@@ -20,7 +20,8 @@
  * are not finite after a level raise {@link NonFiniteParametersError}.
  */
 import {
-  AbortError, EmptyImageError, InvalidArgumentError, ShapeMismatchError, type Dim, type NumericArray, type Volume,
+  AbortError, EmptyImageError, InvalidArgumentError, ShapeMismatchError, checkOptionKeys, defaultContext,
+  type Dim, type KernelContext, type NumericArray, type Shape2D, type Shape3D, type Volume,
 } from '@diffeo/core';
 import { AffineMap, checkAffine } from './affine-map.js';
 import { AffineInversionError, NonFiniteParametersError } from './errors.js';
@@ -52,6 +53,13 @@ export interface AffineRegistrationOptions {
   readonly factors?: readonly number[];
   /** Gradient tolerance of the optimiser (scipy `gtol`); default 1e-4 as DIPY. */
   readonly gtol?: number;
+  /**
+   * Kernels of the hot loops (resampling, gradients, joint histogram); default
+   * {@link defaultContext} (TypeScript). Pass a context with the WebAssembly backend
+   * (`@diffeo/align`'s `loadBackend`, or `createContext(await wasmBackend())`) for speed; the
+   * results are the same bits. Used by the default metric; a given `metric` keeps its own.
+   */
+  readonly context?: KernelContext;
 }
 
 /** Inputs of {@link AffineRegistration.optimize}. */
@@ -134,9 +142,13 @@ export class AffineRegistration {
   readonly sigmas: readonly number[];
   readonly factors: readonly number[];
   readonly gtol: number;
+  /** The kernels' context. */
+  readonly context: KernelContext;
 
   constructor(options: AffineRegistrationOptions = {}) {
-    this.metric = options.metric ?? new MutualInformationMetric();
+    checkOptionKeys(options, ['metric', 'levelIters', 'sigmas', 'factors', 'gtol', 'context'], 'AffineRegistration options');
+    this.context = options.context ?? options.metric?.context ?? defaultContext;
+    this.metric = options.metric ?? new MutualInformationMetric({ context: this.context });
     this.levelIters = options.levelIters ?? [10000, 1000, 100];
     this.factors = options.factors ?? [4, 2, 1];
     this.sigmas = options.sigmas ?? [3, 1, 0];
@@ -178,7 +190,9 @@ export class AffineRegistration {
       input.onProgress?.({ type: 'levelStart', stage, level, maxIterations: maxIter });
       const sl = sss.levels[level];
       const comp = matMul(sW2g, sl.gridToWorld, m);
-      const curStatic = resampleAffine(sl.image, sShape, sl.domainShape, comp, 'linear') as Float64Array;
+      const curStatic = new Float64Array(sl.domainShape.reduce((a, b) => a * b, 1));
+      this.context.kernelsFor(dim).resampleAffineLinear(curStatic, sl.domainShape as unknown as Shape2D & Shape3D,
+        Float64Array.from(sl.image), sShape as unknown as Shape2D & Shape3D, comp);
       const curMask = smask ? (resampleAffine(smask, sShape, sl.domainShape, comp, 'nearest') as Int32Array) : null;
       const staticVol: Volume = { data: curStatic, shape: sl.domainShape as unknown as Volume['shape'], gridToWorld: sl.gridToWorld };
       const movingVol: Volume = { data: mss.levels[level].image, shape: mShape as unknown as Volume['shape'], gridToWorld: mG2w };
@@ -236,6 +250,8 @@ export interface AffineRegistrationInput {
   readonly movingMask?: ArrayLike<number> | null;
   readonly signal?: AbortSignal;
   readonly onProgress?: (e: AffineProgressEvent) => void;
+  /** Kernels of the hot loops (see {@link AffineRegistrationOptions.context}); default TypeScript. */
+  readonly context?: KernelContext;
 }
 
 /** Result of {@link affineRegistration}. */
@@ -255,6 +271,8 @@ export interface AffineRegistrationResult {
  * @throws EmptyImageError for constant images or empty masks; ShapeMismatchError for wrong mask sizes.
  */
 export function affineRegistration(input: AffineRegistrationInput): AffineRegistrationResult {
+  checkOptionKeys(input, ['static', 'moving', 'pipeline', 'startingAffine', 'nbins', 'samplingProportion', 'levelIters', 'sigmas',
+    'factors', 'staticMask', 'movingMask', 'signal', 'onProgress', 'context'], 'affineRegistration input');
   const pipeline = input.pipeline ?? ['centerOfMass', 'translation', 'rigid', 'affine'];
   if (pipeline.length === 0) throw new InvalidArgumentError(`the pipeline is empty; pass stages among ${PIPELINE_STAGES.join(', ')}.`);
   pipeline.forEach((s, i) => {
@@ -271,8 +289,8 @@ export function affineRegistration(input: AffineRegistrationInput): AffineRegist
     start = checkAffine(input.startingAffine, 'startingAffine').affine;
   }
   const reg = new AffineRegistration({
-    metric: new MutualInformationMetric({ nbins: input.nbins, samplingProportion: input.samplingProportion }),
-    levelIters: input.levelIters, sigmas: input.sigmas, factors: input.factors,
+    metric: new MutualInformationMetric({ nbins: input.nbins, samplingProportion: input.samplingProportion, context: input.context }),
+    levelIters: input.levelIters, sigmas: input.sigmas, factors: input.factors, context: input.context,
   });
   const stages: { stage: PipelineStage; affine: Float64Array }[] = [];
   pipeline.forEach((stage, index) => {

@@ -13,10 +13,13 @@
  * is `−∂MI/∂θ`. An invalid current affine (non-finite or singular) gives distance `+∞` and a
  * zero gradient, as DIPY does, so the optimiser backs off.
  */
-import { EmptyImageError, InvalidArgumentError, ShapeMismatchError, type Dim, type NumericArray, type Volume } from '@diffeo/core';
+import {
+  EmptyImageError, InvalidArgumentError, ShapeMismatchError, checkOptionKeys, defaultContext,
+  type Dim, type KernelContext, type NumericArray, type Shape2D, type Shape3D, type Volume,
+} from '@diffeo/core';
 import { checkAffine } from './affine-map.js';
 import { AffineInvalidValuesError, AffineInversionError } from './errors.js';
-import { gradientDense, gradientSparse, resampleAffine, samplePoints } from './interpolation.js';
+import { resampleAffine, samplePoints } from './interpolation.js';
 import { eye, invert, matMul, spacingsOf } from './matrix.js';
 import { ParzenJointHistogram, computeParzenMI, type MaskData } from './parzen-histogram.js';
 import { sampleDomainRegular } from './sampling.js';
@@ -28,6 +31,12 @@ export interface MutualInformationOptions {
   readonly nbins?: number;
   /** Fraction of static voxels to sample, in (0, 1]; omitted/null = dense (every voxel). */
   readonly samplingProportion?: number | null;
+  /**
+   * Kernels of the hot loops (resampling, moving gradient, joint histogram and its gradient);
+   * default {@link defaultContext} (TypeScript). A context with `@diffeo/wasm-kernels` gives the
+   * same bits faster.
+   */
+  readonly context?: KernelContext;
 }
 
 /** Inputs of {@link MutualInformationMetric.setup}. */
@@ -71,9 +80,14 @@ export class MutualInformationMetric {
     sShape: number[]; mShape: number[]; sG2w: Float64Array; mW2g: Float64Array; mSpacing: Float64Array;
     start: Float64Array | null; smask: Int32Array | null; mmask: Int32Array | null;
     samples: Float64Array | null; samplesPre: Float64Array | null; staticVals: Float64Array | null;
+    /** Dense: the pre-aligned world point `P·G_s·i` of every static voxel (`d` per voxel, mm). */
+    densePre: Float64Array | null; mvBuf: Float64Array | null; gradBuf: Float64Array | null;
   };
+  /** The kernels' context. */
+  readonly context: KernelContext;
 
   constructor(options: MutualInformationOptions = {}) {
+    checkOptionKeys(options, ['nbins', 'samplingProportion', 'context'], 'MutualInformationMetric options');
     const nbins = options.nbins ?? 32;
     if (!Number.isInteger(nbins) || nbins < 5) throw new InvalidArgumentError(`nbins must be an integer ≥ 5 (default 32), got ${nbins}.`);
     const sp = options.samplingProportion ?? null;
@@ -82,7 +96,8 @@ export class MutualInformationMetric {
     }
     this.nbins = nbins;
     this.samplingProportion = sp;
-    this.histogram = new ParzenJointHistogram(nbins);
+    this.context = options.context ?? defaultContext;
+    this.histogram = new ParzenJointHistogram(nbins, this.context);
   }
 
   /**
@@ -108,7 +123,7 @@ export class MutualInformationMetric {
       sG2w, mW2g: invert(mG2w, m, "the moving image's gridToWorld"), mSpacing: spacingsOf(mG2w, dim), start,
       smask: dense ? toMask(p.staticMask, ns, 'staticMask') : null,
       mmask: dense ? toMask(p.movingMask, nm, 'movingMask') : null,
-      samples: null, samplesPre: null, staticVals: null,
+      samples: null, samplesPre: null, staticVals: null, densePre: null, mvBuf: null, gradBuf: null,
     };
     if (this.samplingProportion !== null) {
       const k = Math.ceil(1.0 / this.samplingProportion);
@@ -117,6 +132,11 @@ export class MutualInformationMetric {
       this.s.samplesPre = start ? applyAffinePoints(start, pts, dim) : pts;
       const sW2g = invert(sG2w, m, "the static image's gridToWorld");
       this.s.staticVals = samplePoints(this.s.static, sShape, applyAffinePoints(sW2g, pts, dim));
+    }
+    else {
+      this.s.densePre = gridPoints(start ? matMul(start, sG2w, m) : sG2w, sShape);
+      this.s.mvBuf = new Float64Array(ns);
+      this.s.gradBuf = new Float64Array(ns * dim);
     }
     this.histogram.setup(this.s.static, this.s.moving, this.s.smask, this.s.mmask);
     if (this.histogram.sdelta === 0 || !Number.isFinite(this.histogram.sdelta)) {
@@ -140,29 +160,19 @@ export class MutualInformationMetric {
     checkAffine(A, 'the current affine');
     const H = this.histogram;
     const byCount = d === 2;
+    const K = this.context.kernelsFor(d);
     if (s.samples === null) {
       const comp = matMul(s.mW2g, matMul(A, s.sG2w, m), m);
-      const mv = resampleAffine(s.moving, s.mShape, s.sShape, comp, 'linear') as Float64Array;
+      const mv = s.mvBuf!;
+      K.resampleAffineLinear(mv, s.sShape as unknown as Shape2D & Shape3D, s.moving, s.mShape as unknown as Shape2D & Shape3D, comp);
       const mmask = s.mmask ? (resampleAffine(s.mmask, s.mShape, s.sShape, comp, 'nearest') as Int32Array) : null;
       H.updatePdfs(s.static, mv, s.smask, mmask, byCount);
       if (withGradient) {
         const g2w = matMul(A, s.sG2w, m);
-        const mgrad = gradientDense(s.moving, s.mShape, s.mW2g, s.mSpacing, s.sShape, g2w);
-        const P = pre;
-        const sh = s.sShape;
-        const point = d === 2
-          ? (i: number, x: Float64Array) => {
-            const r = Math.floor(i / sh[1]), c = i % sh[1];
-            x[0] = P[0] * r + P[1] * c + P[2];
-            x[1] = P[3] * r + P[4] * c + P[5];
-          }
-          : (i: number, x: Float64Array) => {
-            const k = Math.floor(i / (sh[1] * sh[2])), r = Math.floor(i / sh[2]) % sh[1], c = i % sh[2];
-            x[0] = P[0] * k + P[1] * r + P[2] * c + P[3];
-            x[1] = P[4] * k + P[5] * r + P[6] * c + P[7];
-            x[2] = P[8] * k + P[9] * r + P[10] * c + P[11];
-          };
-        H.updateGradient(theta, s.transform, s.static, mv, point, mgrad, s.smask, mmask);
+        const mgrad = s.gradBuf!;
+        K.affineGradient(mgrad, s.sShape as unknown as Shape2D & Shape3D, s.moving, s.mShape as unknown as Shape2D & Shape3D,
+          s.mW2g, s.mSpacing, g2w);
+        H.updateGradient(theta, s.transform, s.static, mv, s.densePre!, mgrad, s.smask, mmask);
       }
     } else {
       const toMoving = matMul(s.mW2g, A, m);
@@ -170,10 +180,9 @@ export class MutualInformationMetric {
       H.updatePdfs(s.staticVals!, mv, null, null, false);
       if (withGradient) {
         const moved = applyAffinePoints(A, s.samples, d);
-        const mgrad = gradientSparse(s.moving, s.mShape, s.mW2g, s.mSpacing, moved);
-        const pts = s.samplesPre!;
-        const point = (i: number, x: Float64Array) => { for (let k = 0; k < d; k++) x[k] = pts[i * d + k]; };
-        H.updateGradient(theta, s.transform, s.staticVals!, mv, point, mgrad, null, null);
+        const mgrad = new Float64Array(moved.length);
+        K.affineGradientSparse(mgrad, moved, s.moving, s.mShape as unknown as Shape2D | Shape3D, s.mW2g, s.mSpacing);
+        H.updateGradient(theta, s.transform, s.staticVals!, mv, s.samplesPre!, mgrad, null, null);
       }
     }
     return computeParzenMI(H, withGradient ? grad : null);
@@ -230,3 +239,33 @@ export function applyAffinePoints(A: ArrayLike<number>, pts: Float64Array, d: nu
 }
 
 export type { MaskData };
+
+/** The world point `G·[i; 1]` of every voxel `i` of a grid of `shape` (C order, `d` values per voxel). */
+function gridPoints(G: ArrayLike<number>, shape: readonly number[]): Float64Array {
+  const d = shape.length;
+  const n = shape.reduce((a, b) => a * b, 1);
+  const out = new Float64Array(n * d);
+  if (d === 2) {
+    const [nr, nc] = shape;
+    let o = 0;
+    for (let r = 0; r < nr; r++) {
+      for (let c = 0; c < nc; c++, o += 2) {
+        out[o] = G[0] * r + G[1] * c + G[2];
+        out[o + 1] = G[3] * r + G[4] * c + G[5];
+      }
+    }
+    return out;
+  }
+  const [ns, nr, nc] = shape;
+  let o = 0;
+  for (let k = 0; k < ns; k++) {
+    for (let r = 0; r < nr; r++) {
+      for (let c = 0; c < nc; c++, o += 3) {
+        out[o] = G[0] * k + G[1] * r + G[2] * c + G[3];
+        out[o + 1] = G[4] * k + G[5] * r + G[6] * c + G[7];
+        out[o + 2] = G[8] * k + G[9] * r + G[10] * c + G[11];
+      }
+    }
+  }
+  return out;
+}

@@ -15,25 +15,18 @@
  *
  * MI = `Σ P_ij (log(P_ij / Pm_j) − log Ps_i)` over cells with `P_ij, Pm_j ≥ ε` (and `Ps_i > ε`
  * for the value); its gradient is `Σ ∂P_ij/∂θ · log(P_ij / Pm_j)`.
+ *
+ * The two sample loops are the `parzenJointPdf` and `parzenJointGradient` kernels of the
+ * {@link KernelContext} passed to the constructor (TypeScript or WebAssembly, same bits). The
+ * transforms' Jacobians are affine in the point, `J(x) = J₀ + Σ_j x_j·J_{j+1}`; their
+ * coefficients are read off the transform once per gradient (`J₀ = J(0)`, `J_{j+1} = J(e_j) − J₀`)
+ * and checked at a test point, so a transform whose Jacobian is not affine is rejected.
  */
+import { InvalidArgumentError, defaultContext, type KernelContext } from '@diffeo/core';
 import type { Transform } from './transforms.js';
 
-/** The cubic B-spline kernel β(x) (support [−2, 2]). */
-export function cubicSpline(x: number): number {
-  const ax = x < 0 ? -x : x;
-  const sq = x * x;
-  if (ax < 1) return (4.0 - 6.0 * sq + 3.0 * sq * ax) / 6.0;
-  if (ax < 2) return (8.0 - 12 * ax + 6.0 * sq - sq * ax) / 6.0;
-  return 0;
-}
-
-/** The derivative β'(x) of {@link cubicSpline}. */
-export function cubicSplineDerivative(x: number): number {
-  const ax = x < 0 ? -x : x;
-  if (ax < 1) return x >= 0 ? -2.0 * x + 1.5 * x * x : -2.0 * x - 1.5 * x * x;
-  if (ax < 2) return x >= 0 ? -2.0 + 2.0 * x - 0.5 * x * x : 2.0 + 2.0 * x + 0.5 * x * x;
-  return 0;
-}
+/** The cubic B-spline kernel β(x) (support [−2, 2]) and its derivative, as the histogram kernels use them. */
+export { cubicSpline, cubicSplineDerivative } from '@diffeo/core';
 
 const EPSILON = 2.2204460492503131e-16;
 
@@ -61,8 +54,17 @@ export class ParzenJointHistogram {
   /** Gradient of the joint pdf, `nbins × nbins × n` (row-major), or null before the first gradient update. */
   jointGrad: Float64Array | null = null;
 
-  constructor(nbins: number) {
+  /** The kernels' context. */
+  readonly context: KernelContext;
+  private jac: Float64Array | null = null;
+
+  /**
+   * @param nbins - bins per axis (≥ 5).
+   * @param context - kernels of the sample loops; default {@link defaultContext} (TypeScript).
+   */
+  constructor(nbins: number, context: KernelContext = defaultContext) {
     this.nbins = nbins;
+    this.context = context;
     this.joint = new Float64Array(nbins * nbins);
     this.smarginal = new Float64Array(nbins);
     this.mmarginal = new Float64Array(nbins);
@@ -91,104 +93,64 @@ export class ParzenJointHistogram {
     this.mmarginal.fill(0);
   }
 
-  private binIndex(u: number): number {
-    const b = Math.trunc(u);
-    if (b < this.padding) return this.padding;
-    if (b > this.nbins - 1 - this.padding) return this.nbins - 1 - this.padding;
-    return b;
-  }
-
-  private normS(x: number): number {
-    return this.sdelta === 0 ? 0 : x / this.sdelta - this.smin;
-  }
-
-  private normM(x: number): number {
-    return this.mdelta === 0 ? 0 : x / this.mdelta - this.mmin;
-  }
-
   /**
    * Joint and marginal pdfs from paired samples (dense: static voxels and the moving image
    * resampled on the static grid; sparse: values at sample points).
    * @param byCount - normalise the joint pdf by the number of samples (DIPY's 2D dense case)
    *   instead of the sum of kernel weights.
    */
-  updatePdfs(sv: ArrayLike<number>, mv: ArrayLike<number>, smask: MaskData, mmask: MaskData, byCount: boolean): void {
-    const B = this.nbins, joint = this.joint, sm = this.smarginal;
-    joint.fill(0);
-    sm.fill(0);
-    let total = 0, valid = 0;
-    for (let i = 0; i < sv.length; i++) {
-      if (smask && smask[i] === 0) continue;
-      if (mmask && mmask[i] === 0) continue;
-      valid++;
-      const r = this.binIndex(this.normS(sv[i]));
-      const cn = this.normM(mv[i]);
-      const c = this.binIndex(cn);
-      let arg = (c - 2) - cn;
-      sm[r] += 1;
-      const row = r * B;
-      for (let o = -2; o <= 2; o++) {
-        const v = cubicSpline(arg);
-        joint[row + c + o] += v;
-        total += v;
-        arg += 1.0;
-      }
-    }
-    if (total > 0) {
-      const norm = byCount ? valid : total;
-      for (let i = 0; i < B * B; i++) joint[i] /= norm;
-      for (let i = 0; i < B; i++) sm[i] /= valid;
-      for (let j = 0; j < B; j++) {
-        let s = 0;
-        for (let i = 0; i < B; i++) s += joint[i * B + j];
-        this.mmarginal[j] = s;
-      }
-    }
+  updatePdfs(sv: Float64Array, mv: Float64Array, smask: Int32Array | null, mmask: Int32Array | null, byCount: boolean): void {
+    this.context.kernel('parzenJointPdf')(this.joint, this.smarginal, this.mmarginal, sv, mv, smask, mmask,
+      this.nbins, this.smin, this.sdelta, this.mmin, this.mdelta, byCount);
   }
 
   /**
    * Gradient of the joint pdf w.r.t. θ.
    * @param points - world point of each sample where the Jacobian is evaluated (`d` values per sample, mm).
    * @param mgrad - moving gradient at each sample (`d` values per sample, per mm).
+   * @throws InvalidArgumentError when the transform's Jacobian is not affine in the point.
    */
   updateGradient(
-    theta: ArrayLike<number>, transform: Transform, sv: ArrayLike<number>, mv: ArrayLike<number>,
-    points: (i: number, x: Float64Array) => void, mgrad: ArrayLike<number>, smask: MaskData, mmask: MaskData,
+    theta: ArrayLike<number>, transform: Transform, sv: Float64Array, mv: Float64Array,
+    points: Float64Array, mgrad: Float64Array, smask: Int32Array | null, mmask: Int32Array | null,
   ): void {
     const n = theta.length, B = this.nbins, d = transform.dim;
     if (!this.jointGrad || this.jointGrad.length !== B * B * n) this.jointGrad = new Float64Array(B * B * n);
-    const G = this.jointGrad;
-    G.fill(0);
-    const J = new Float64Array(d * n), prod = new Float64Array(n), x = new Float64Array(d);
-    let constant = false, valid = 0;
-    for (let i = 0; i < sv.length; i++) {
-      if (smask && smask[i] === 0) continue;
-      if (mmask && mmask[i] === 0) continue;
-      valid++;
-      if (!constant) {
-        points(i, x);
-        constant = transform.jacobianInto(theta, x, J);
-      }
-      const g = i * d;
-      for (let k = 0; k < n; k++) {
-        prod[k] = d === 2
-          ? J[k] * mgrad[g] + J[n + k] * mgrad[g + 1]
-          : J[k] * mgrad[g] + J[n + k] * mgrad[g + 1] + J[2 * n + k] * mgrad[g + 2];
-      }
-      const r = this.binIndex(this.normS(sv[i]));
-      const cn = this.normM(mv[i]);
-      const c = this.binIndex(cn);
-      let arg = (c - 2) - cn;
-      for (let o = -2; o <= 2; o++) {
-        const v = cubicSplineDerivative(arg);
-        const base = (r * B + c + o) * n;
-        for (let k = 0; k < n; k++) G[base + k] -= v * prod[k];
-        arg += 1.0;
-      }
-    }
-    const norm = valid * this.mdelta;
-    if (norm > 0) for (let i = 0; i < G.length; i++) G[i] /= norm;
+    const jac = jacobianCoefficients(theta, transform, this.jac);
+    this.jac = jac;
+    this.context.kernel('parzenJointGradient')(this.jointGrad, sv, mv, smask, mmask, mgrad, points, jac, d,
+      B, this.smin, this.sdelta, this.mmin, this.mdelta);
   }
+}
+
+/**
+ * The coefficients `J₀, J₁ … J_d` (each `d×n` row-major) of a Jacobian affine in the point:
+ * `J₀ = J(0)`, `J_{j+1} = J(e_j) − J₀`, checked against `J` at a test point.
+ */
+function jacobianCoefficients(theta: ArrayLike<number>, transform: Transform, reuse: Float64Array | null): Float64Array {
+  const d = transform.dim, n = theta.length, dn = d * n;
+  const out = reuse && reuse.length === (d + 1) * dn ? reuse : new Float64Array((d + 1) * dn);
+  const J = new Float64Array(dn), x = new Float64Array(d);
+  transform.jacobianInto(theta, x, J);
+  out.set(J, 0);
+  for (let j = 0; j < d; j++) {
+    x.fill(0);
+    x[j] = 1;
+    transform.jacobianInto(theta, x, J);
+    for (let q = 0; q < dn; q++) out[(j + 1) * dn + q] = J[q] - out[q];
+  }
+  const t = [1.5, -2.25, 0.75];
+  for (let j = 0; j < d; j++) x[j] = t[j];
+  transform.jacobianInto(theta, x, J);
+  for (let q = 0; q < dn; q++) {
+    let v = out[q];
+    for (let j = 0; j < d; j++) v += x[j] * out[(j + 1) * dn + q];
+    if (!(Math.abs(v - J[q]) <= 1e-9 * Math.max(1, Math.abs(J[q])))) {
+      if (!Number.isFinite(J[q])) break; // non-finite parameters: the metric reports them, not this check
+      throw new InvalidArgumentError(`the Jacobian of transform '${transform.name}' is not affine in the point; the Parzen gradient kernels need J(x) = J0 + sum_j x_j Jj (every transform of this package is).`);
+    }
+  }
+  return out;
 }
 
 /**
