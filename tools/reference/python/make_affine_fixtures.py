@@ -16,7 +16,8 @@ Cases (all small, so they can live in the repository):
   sampling_proportion), and the sample points of sample_domain_regular.
 - scalespace_iso: IsotropicScaleSpace levels of a 2D image.
 - pipeline_t1_2d: the centre-of-mass, translation, rigid, affine pipeline on a 128x128 T1 slice and an
-  affinely moved copy on another grid (reduced level_iters), the affine after each stage; the same with
+  affinely moved copy on another grid (reduced level_iters), the affine after each stage, and label maps
+  (intensity classes moved through the true affine, and warped back through DIPY's final affine); the same with
   masks (pipeline_t1_2d_masks); and a 3D pipeline on a 64x64x10 b0 volume (pipeline_b0_3d).
 """
 import hashlib
@@ -291,6 +292,24 @@ def pipeline_case(w):
         amap = affreg.optimize(st, mv, tf.regtransforms[(tname, 2)], None, s_g2w, m_g2w, starting_affine=start)
         start = amap.affine
         w.value(c, f'affine_{key}', start.tolist())
+    # Label maps: three intensity classes of the static slice (thresholds at the 30th and 70th percentile
+    # of the foreground > 0.05), moved to the moving grid through the true affine like the image, and
+    # DIPY's final affine applied to the moving labels (nearest neighbour) back on the static grid.
+    fg = st[st > 0.05]
+    t1, t2 = np.percentile(fg, [30, 70])
+    labels = np.zeros(st.shape, np.int32)
+    labels[st > 0.05] = 1
+    labels[st > t1] = 2
+    labels[st > t2] = 3
+    lmap = AffineMap(np.linalg.inv(truth), (120, 124), m_g2w, st.shape, s_g2w)
+    mlabels = lmap.transform(labels, interpolation='nearest').astype(np.int32)
+    final = AffineMap(start, st.shape, s_g2w, mlabels.shape, m_g2w)
+    warped = final.transform(mlabels, interpolation='nearest').astype(np.int32)
+    w.array(c, 'labels_static', labels, 'static labels (int32): 0 background, 1-3 intensity classes of the static slice')
+    w.array(c, 'labels_moving', mlabels, 'moving labels (int32): labels_static moved through true_affine (nearest)')
+    w.array(c, 'labels_warped_dipy', warped, "labels_moving on the static grid through DIPY's final affine (nearest)")
+    dices = [float(2.0 * np.sum((labels == k) & (warped == k)) / (np.sum(labels == k) + np.sum(warped == k))) for k in (1, 2, 3)]
+    w.value(c, 'dice_dipy', dices)
 
 
 def pipeline_masked_case(w):
