@@ -67,7 +67,7 @@ export interface BenchReport {
 const CHILD_DIFFEO = fileURLToPath(new URL('./child-diffeo.ts', import.meta.url));
 const CHILD_DIFFEO_BUILT = fileURLToPath(new URL('../dist/child-diffeo.js', import.meta.url));
 /** The built entry points the compiled child imports (checked before using it). */
-const BUILT_PACKAGES = ['core', 'io', 'syn', 'metrics-cc', 'metrics-ssd', 'wasm-kernels'].map((p) => join(REPO_ROOT, 'packages', p, 'dist', 'index.js'));
+const BUILT_PACKAGES = ['core', 'io', 'syn', 'metrics-cc', 'metrics-ssd', 'wasm-kernels', 'affine'].map((p) => join(REPO_ROOT, 'packages', p, 'dist', 'index.js'));
 
 /** How the diffeo children run: compiled against the built packages, or from the TypeScript sources through tsx. */
 export interface ChildMode {

@@ -46,10 +46,33 @@ export interface SynParams {
   inv_tol: number;
 }
 
+/**
+ * Affine-registration parameters with DIPY's names (`AffineRegistration`, `MutualInformationMetric`),
+ * all given. A case with them runs the affine pipeline instead of SyN (`metric`/`syn` are then unused).
+ */
+export interface AffineParams {
+  /** Stages in order, DIPY's names: `center_of_mass`, `translation`, `rigid`, `affine`. */
+  pipeline: string[];
+  nbins: number;
+  /** null = dense sampling. */
+  sampling_proportion: number | null;
+  level_iters: number[];
+  sigmas: number[];
+  factors: number[];
+}
+
+/** DIPY 1.6's affine defaults (`affine_registration`). */
+export const AFFINE_DEFAULTS: AffineParams = {
+  pipeline: ['center_of_mass', 'translation', 'rigid', 'affine'], nbins: 32, sampling_proportion: null,
+  level_iters: [10000, 1000, 100], sigmas: [3, 1, 0], factors: [4, 2, 1],
+};
+
 /** The contents of a case's `params.json`, read by both implementations. */
 export interface BenchParams {
   metric: MetricParams;
   syn: SynParams;
+  /** When given, the case is an affine registration with these parameters (see {@link AffineParams}). */
+  affine?: AffineParams;
   static_grid2world: number[][] | null;
   moving_grid2world: number[][] | null;
   prealign: number[][] | null;
@@ -341,6 +364,46 @@ function brainCase(
 
 const CC3: MetricParams = completeMetric({ metric: 'CC', dim: 3 });
 
+/**
+ * An affine case from the in-repo affine fixtures (fixtures/affine, made by
+ * tools/reference/python/make_affine_fixtures.py): the fixture's static and moving images
+ * and grids, DIPY's affine defaults (`AFFINE_DEFAULTS`); scored by NCC of the warped moving image.
+ */
+function affineFixtureCase(name: string, fixture: string, description: string, byDefault = true): CaseDef {
+  return {
+    name,
+    description,
+    requiresData: false,
+    byDefault,
+    async prepare(dir) {
+      const root = join(REPO_ROOT, 'fixtures', 'affine');
+      const manifest = JSON.parse(readFileSync(join(root, 'manifest.json'), 'utf8')) as {
+        cases: { name: string; params: { static_grid2world: number[][]; moving_grid2world: number[][] }; arrays: Record<string, { file: string }> }[];
+      };
+      const c = manifest.cases.find((x) => x.name === fixture);
+      if (!c) throw new SkipCase(`case ${fixture} is not in fixtures/affine/manifest.json`);
+      writeFileSync(join(dir, 'static.npy'), readFileSync(join(root, c.arrays.static.file)));
+      writeFileSync(join(dir, 'moving.npy'), readFileSync(join(root, c.arrays.moving.file)));
+      const stat = readNpy(join(dir, 'static.npy'));
+      const dim = stat.shape.length as 2 | 3;
+      const params: BenchParams = {
+        metric: completeMetric({ metric: 'CC', dim }),
+        syn: { level_iters: [], ...SYN_DEFAULTS },
+        affine: { ...AFFINE_DEFAULTS },
+        static_grid2world: c.params.static_grid2world,
+        moving_grid2world: c.params.moving_grid2world,
+        prealign: null,
+        inputs: { static: 'static.npy', moving: 'moving.npy', moving_labels: null },
+      };
+      writeParams(dir, params);
+      return {
+        name, size: sizeLabel(stat.shape), voxels: stat.data.length, dir, params,
+        quality: { kind: 'ncc', mask: null }, qualityName: 'NCC', notes: ['affine pipeline com,translation,rigid,affine (MI, DIPY defaults)'],
+      };
+    },
+  };
+}
+
 /** Every case, in table order. */
 export const CASES: readonly CaseDef[] = [
   manifestCase('circle_to_c', 'e2e_circle_to_c_ssd', 'fixture e2e_circle_to_c_ssd: C ← circle, 256×256, SSD demons, level_iters [200,100,50,25], inv_iter 50'),
@@ -376,6 +439,11 @@ export const CASES: readonly CaseDef[] = [
   manifestCase('em_gn_3d', 'e2e_em_gn_3d', 'fixture e2e_em_gn_3d: 20×22×18 blobs vs a warped, remapped copy, EM(3) defaults, level_iters [8,4]'),
   syntheticCase('synth128_em', [128, 128, 96], [10, 10, 5], true, completeMetric({ metric: 'EM', dim: 3, step_type: 'demons', q_levels: 32 }), true),
   syntheticCase('tiny2d_em', [48, 48], [5, 5], false, completeMetric({ metric: 'EM', dim: 2, step_type: 'demons', q_levels: 32 }), true),
+  // Affine (mutual information): DIPY's affine_registration defaults.
+  affineFixtureCase('affine_b0_3d', 'pipeline_b0_3d',
+    'affine fixture pipeline_b0_3d: 64×64×10 b0 (S0_10slices) ← affinely moved sqrt-intensity copy; com, translation, rigid, affine; MI(32) dense, level_iters [10000,1000,100]'),
+  affineFixtureCase('affine_t1_2d', 'pipeline_t1_2d',
+    'affine fixture pipeline_t1_2d: 128×128 T1 slice ← affinely moved copy on another grid; com, translation, rigid, affine; MI(32) dense, level_iters [10000,1000,100]', false),
 ];
 
 /** Selects cases by name (comma-separated list, or `all`); default: those marked `byDefault`. */

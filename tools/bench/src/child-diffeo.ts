@@ -9,6 +9,8 @@
  * grid, writes them to `outDir` as `warped_moving.npy` / `warped_labels.npy`, and
  * writes `result.json`: optimize seconds, peak RSS in KiB before optimize, after
  * it and at the end (`process.resourceUsage().maxRSS`), iterations per level.
+ * An affine case (`params.affine`) runs `affineRegistration` of `@diffeo/affine` instead
+ * (the whole pipeline is timed; iterations are L-BFGS iterations per stage and level).
  */
 import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,8 +18,9 @@ import { performance } from 'node:perf_hooks';
 import type { Dim, SimilarityMetric } from '@diffeo/core';
 import { loadBackend, metricByName, synRegistration } from '@diffeo/align';
 import { emMetric } from '@diffeo/metrics-em';
+import { affineRegistration, type PipelineStage } from '@diffeo/affine';
 import { parseNpy, serializeNpyParts, type NpyArray, type NpyData } from '@diffeo/io/npy';
-import type { BenchParams, MetricParams } from './cases.js';
+import type { AffineParams, BenchParams, MetricParams } from './cases.js';
 
 /** What a child writes to `result.json` (the DIPY script writes the same keys). */
 export interface ChildResult {
@@ -61,11 +64,56 @@ function makeMetric(p: MetricParams): SimilarityMetric<Dim> {
   return metricByName('cc', p.dim, { sigmaDiff: p.sigma_diff, radius: p.radius });
 }
 
+/** A nested (d+1)×(d+1) grid-to-world as a row-major Float64Array (null = identity). */
+function g2w(m: number[][] | null): Float64Array | null {
+  return m ? Float64Array.from(m.flat()) : null;
+}
+
+/** DIPY's stage names → @diffeo/affine's. */
+const STAGES: Record<string, PipelineStage> = {
+  center_of_mass: 'centerOfMass', translation: 'translation', rigid: 'rigid', affine: 'affine',
+  rigid_isoscaling: 'rigidIsoScaling', rigid_scaling: 'rigidScaling',
+};
+
+/** The affine case: the whole pipeline timed, the moving image warped linearly onto the static grid. */
+async function runAffine(caseDir: string, outDir: string, backend: 'ts' | 'wasm', params: BenchParams, a: AffineParams): Promise<void> {
+  const { context } = await loadBackend(backend);
+  const stat = readNpy(join(caseDir, params.inputs.static));
+  const mov = readNpy(join(caseDir, params.inputs.moving));
+  const staticImg = { data: stat.data, shape: stat.shape as [number, number, number], gridToWorld: g2w(params.static_grid2world) };
+  const movingImg = { data: mov.data, shape: mov.shape as [number, number, number], gridToWorld: g2w(params.moving_grid2world) };
+  const iterations: number[] = [];
+  const rssBefore = process.resourceUsage().maxRSS;
+  const t0 = performance.now();
+  const r = affineRegistration({
+    static: staticImg, moving: movingImg,
+    pipeline: a.pipeline.map((s) => {
+      const st = STAGES[s];
+      if (!st) throw new Error(`unknown affine stage ${s}`);
+      return st;
+    }),
+    nbins: a.nbins, samplingProportion: a.sampling_proportion, levelIters: a.level_iters, sigmas: a.sigmas, factors: a.factors,
+    context,
+    onProgress: (e) => { if (e.type === 'levelEnd') iterations.push(e.iterations); },
+  });
+  const optimizeSeconds = (performance.now() - t0) / 1000;
+  const rssAfter = process.resourceUsage().maxRSS;
+  const warped = r.map.transform(movingImg);
+  writeNpy(join(outDir, 'warped_moving.npy'), Float32Array.from(warped.data as ArrayLike<number>), stat.shape);
+  writeFileSync(join(outDir, 'affine.json'), JSON.stringify(Array.from(r.affine)));
+  const result: ChildResult = {
+    implementation: `diffeo-${backend}`, backend, optimizeSeconds, rssBeforeOptimizeKiB: rssBefore, rssAfterOptimizeKiB: rssAfter,
+    maxRssKiB: process.resourceUsage().maxRSS, iterationsPerLevel: iterations,
+  };
+  writeFileSync(join(outDir, 'result.json'), JSON.stringify(result));
+}
+
 async function main(argv: string[]): Promise<void> {
   const [caseDir, outDir, backend = 'ts'] = argv;
   if (!caseDir || !outDir) throw new Error('usage: child-diffeo.ts <caseDir> <outDir> [ts|wasm]');
   const params = JSON.parse(readFileSync(join(caseDir, 'params.json'), 'utf8')) as BenchParams;
   if (backend !== 'ts' && backend !== 'wasm') throw new Error(`unknown backend ${backend}`);
+  if (params.affine) return runAffine(caseDir, outDir, backend, params, params.affine);
   const { context } = await loadBackend(backend);
   const metric = makeMetric(params.metric);
   const stat = readNpy(join(caseDir, params.inputs.static));
