@@ -282,7 +282,8 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       }
       const notes = [...c.notes];
       for (const n of IMPL_NAMES) if (failed[n]) notes.push(`${n} failed: ${failed[n]}`);
-      const iters = IMPL_NAMES.filter((n) => impls[n].iterationsPerLevel).map((n) => `${n} ${impls[n].iterationsPerLevel!.join(',')}`);
+      // an empty list: the implementation reports no iterations (DIPY's affine optimize)
+      const iters = IMPL_NAMES.filter((n) => impls[n].iterationsPerLevel?.length).map((n) => `${n} ${impls[n].iterationsPerLevel!.join(',')}`);
       if (new Set(iters.map((s) => s.split(' ')[1])).size > 1) notes.push(`iterations per level differ: ${iters.join('; ')}`);
       for (const n of IMPL_NAMES) if (impls[n].deterministic === false) notes.push(`${n}: repeated runs gave different warped images`);
       const warpedDiffVsDipy: CaseRow['warpedDiffVsDipy'] = {};
