@@ -614,5 +614,18 @@ export const kernelCases: KernelCases = {
       return [new Float64Array(81 * 12), f64(randomFloat32(r, 77)), f64(randomFloat32(r, 77)), null, null,
         g, randomPoints(r, S3A, 77), randomJacobian(r, 3, 12), 3, 9, smin, sd, mmin, md];
     } },
+    { label: '3D, the sparse Jacobian of an affine transform, a translation-only column set, NaN gradients', make: (r) => {
+      const [smin, sd] = binParams(-1, 1, 12), [mmin, md] = binParams(-1, 1, 12);
+      // J(x) of the 12-parameter affine: row a has x_0, x_1, x_2, 1 in columns 4a … 4a+3; column 1 zeroed out
+      const J = new Float64Array(4 * 3 * 12);
+      for (let a = 0; a < 3; a++) {
+        J[a * 12 + 4 * a + 3] = 1;
+        for (let j = 0; j < 3; j++) J[(j + 1) * 36 + a * 12 + 4 * a + j] = 1.25 - 0.5 * j;
+      }
+      J[1 * 36 + 0 * 12 + 1] = 0; J[2 * 36 + 0 * 12 + 1] = 0; J[3 * 36 + 0 * 12 + 1] = 0;
+      const g = f64(randomFloat32(r, 3 * 64, -3, 3)); g[4] = Number.NaN; g[9 * 3 + 2] = Number.NaN;
+      return [new Float64Array(144 * 12), f64(randomFloat32(r, 64)), f64(randomFloat32(r, 64)), randomMask(r, 64, 0.1), null,
+        g, randomPoints(r, S3B, 64), J, 3, 12, smin, sd, mmin, md];
+    } },
   ],
 };

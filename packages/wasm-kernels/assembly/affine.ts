@@ -209,6 +209,16 @@ function binOf(u: f64, nbins: i32): i32 {
 }
 
 // @ts-ignore: decorator
+@inline function ldi(base: usize, i: i32): i32 {
+  return load<i32>(base + (<usize>i << 2));
+}
+
+// @ts-ignore: decorator
+@inline function sti(base: usize, i: i32, v: i32): void {
+  store<i32>(base + (<usize>i << 2), v);
+}
+
+// @ts-ignore: decorator
 @inline function used(smask: usize, mmask: usize, i: i32): bool {
   if (smask != 0 && load<i32>(smask + (<usize>i << 2)) == 0) return false;
   if (mmask != 0 && load<i32>(mmask + (<usize>i << 2)) == 0) return false;
@@ -253,23 +263,35 @@ export function parzenJointPdf(joint: usize, smarg: usize, mmarg: usize, sv: usi
   }
 }
 
-/** Gradient of the joint pdf w.r.t. `np` parameters (see the TypeScript kernel); `prod` is `np` f64 of scratch. */
+/** Gradient of the joint pdf w.r.t. `np` parameters (see the TypeScript kernel); `prod` (`np` f64) and `terms` (`np·(d+1)` i32) are scratch. */
 export function parzenJointGradient(grad: usize, sv: usize, mv: usize, smask: usize, mmask: usize, mgrad: usize, points: usize,
-  jac: usize, prod: usize, n: i32, d: i32, np: i32, nbins: i32, smin: f64, sdelta: f64, mmin: f64, mdelta: f64): void {
+  jac: usize, prod: usize, terms: usize, n: i32, d: i32, np: i32, nbins: i32, smin: f64, sdelta: f64, mmin: f64, mdelta: f64): void {
   const B = nbins;
   const dn = d * np;
   const len = B * B * np;
   memory.fill(grad, 0, <usize>len << 3);
+  // The non-zero structure of the Jacobian (as the TypeScript kernel's jacobianTerms), in `terms`.
+  for (let k = 0; k < np; k++) {
+    let cnt = 0;
+    for (let a = 0; a < d; a++) {
+      let mask = 0;
+      for (let j = 0; j < d; j++) if (ldd(jac, (j + 1) * dn + a * np + k) != 0) mask |= 1 << j;
+      if (mask != 0 || ldd(jac, a * np + k) != 0) { cnt++; sti(terms, k * (d + 1) + cnt, a | (mask << 4)); }
+    }
+    sti(terms, k * (d + 1), cnt);
+  }
   let valid = 0;
   for (let i = 0; i < n; i++) {
     if (!used(smask, mmask, i)) continue;
     valid++;
     const g = i * d;
     for (let k = 0; k < np; k++) {
+      const base = k * (d + 1), cnt = ldi(terms, base);
       let s: f64 = 0;
-      for (let a = 0; a < d; a++) {
+      for (let t = 1; t <= cnt; t++) {
+        const e = ldi(terms, base + t), a = e & 15, mask = e >> 4;
         let jak = ldd(jac, a * np + k);
-        for (let j = 0; j < d; j++) jak += ldd(points, g + j) * ldd(jac, (j + 1) * dn + a * np + k);
+        for (let j = 0; j < d; j++) if ((mask >> j) & 1) jak += ldd(points, g + j) * ldd(jac, (j + 1) * dn + a * np + k);
         s += jak * ldd(mgrad, g + a);
       }
       std(prod, k, s);

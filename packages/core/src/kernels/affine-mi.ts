@@ -24,7 +24,9 @@
  * - Gradient of the joint pdf: each sample adds `−β'(c + o − u_m)·(J(x)ᵀ∇M)_k` to
  *   `∂P[r, c+o]/∂θ_k`, then everything is divided by `(number of samples)·δ_m`. The transforms
  *   of the affine stage have Jacobians affine in the point, given as `d + 1` blocks of `d×n`:
- *   `J(x) = J₀ + Σ_j x_j·J_{j+1}`.
+ *   `J(x) = J₀ + Σ_j x_j·J_{j+1}`, summed over the non-zero coefficients only (rows `a` of a
+ *   parameter whose coefficients are all zero are skipped, so their `∇M` components are not read):
+ *   the Jacobians of affine transforms are sparse.
  *
  * Units: images in intensity units, gradients in intensity per mm, points in mm.
  * Everything in double, in raster (sample) order, as DIPY (which casts to float64 here).
@@ -232,6 +234,26 @@ export function cubicSplineDerivative(x: number): number {
   return 0;
 }
 
+/**
+ * The non-zero structure of a Jacobian given as coefficients (see {@link parzenJointGradient}):
+ * for each parameter `k`, at `k·(d+1)` the number of rows `a` with a non-zero coefficient, then one
+ * entry per such row, `a | (mask << 4)`, bit `j` of `mask` set when `J_{j+1}[a][k] ≠ 0`.
+ * (NaN counts as non-zero.)
+ */
+function jacobianTerms(jacobian: Float64Array, d: number, n: number): Int32Array {
+  const dn = d * n, out = new Int32Array(n * (d + 1));
+  for (let k = 0; k < n; k++) {
+    let cnt = 0;
+    for (let a = 0; a < d; a++) {
+      let mask = 0;
+      for (let j = 0; j < d; j++) if (jacobian[(j + 1) * dn + a * n + k] !== 0) mask |= 1 << j;
+      if (mask !== 0 || jacobian[a * n + k] !== 0) { cnt++; out[k * (d + 1) + cnt] = a | (mask << 4); }
+    }
+    out[k * (d + 1)] = cnt;
+  }
+  return out;
+}
+
 /** Bin index `clamp(trunc(u), 2, nbins − 3)`; NaN goes to bin 2. */
 function binOf(u: number, nbins: number): number {
   const b = Math.trunc(u);
@@ -298,6 +320,7 @@ export function parzenJointGradient(grad: Float64Array, staticValues: Float64Arr
   const dn = d * n;
   grad.fill(0);
   const prod = new Float64Array(n);
+  const terms = jacobianTerms(jacobian, d, n);
   let valid = 0;
   for (let i = 0; i < ns; i++) {
     if (staticMask !== null && staticMask[i] === 0) continue;
@@ -305,10 +328,12 @@ export function parzenJointGradient(grad: Float64Array, staticValues: Float64Arr
     valid++;
     const g = i * d;
     for (let k = 0; k < n; k++) {
+      const base = k * (d + 1), cnt = terms[base];
       let s = 0;
-      for (let a = 0; a < d; a++) {
+      for (let t = 1; t <= cnt; t++) {
+        const e = terms[base + t], a = e & 15, mask = e >> 4;
         let jak = jacobian[a * n + k];
-        for (let j = 0; j < d; j++) jak += points[g + j] * jacobian[(j + 1) * dn + a * n + k];
+        for (let j = 0; j < d; j++) if ((mask >> j) & 1) jak += points[g + j] * jacobian[(j + 1) * dn + a * n + k];
         s += jak * movingGradient[g + a];
       }
       prod[k] = s;

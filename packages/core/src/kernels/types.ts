@@ -222,7 +222,8 @@ export interface Kernels {
   /**
    * Gradient of the Parzen joint pdf w.r.t. `n` transform parameters (`kernels/affine-mi.ts`):
    * overwrites `grad` (`nbins²·n`); `movingGradient`, `points` have `dim` values per sample;
-   * `jacobian` holds `(dim+1)·dim·n` coefficients with `J(x) = J₀ + Σ_j x_j·J_{j+1}`.
+   * `jacobian` holds `(dim+1)·dim·n` coefficients with `J(x) = J₀ + Σ_j x_j·J_{j+1}`, summed over
+   * the non-zero coefficients only (a parameter's all-zero rows are skipped).
    */
   parzenJointGradient(grad: Float64Array, staticValues: Float64Array, movingValues: Float64Array,
     staticMask: Int32Array | null, movingMask: Int32Array | null, movingGradient: Float64Array, points: Float64Array,

@@ -20,7 +20,7 @@ export interface AffineWasmExports {
   parzenJointPdf(joint: number, smarg: number, mmarg: number, sv: number, mv: number, smask: number, mmask: number, n: number,
     nbins: number, smin: number, sdelta: number, mmin: number, mdelta: number, byCount: number): void;
   parzenJointGradient(grad: number, sv: number, mv: number, smask: number, mmask: number, mgrad: number, points: number,
-    jac: number, prod: number, n: number, d: number, np: number, nbins: number, smin: number, sdelta: number, mmin: number, mdelta: number): void;
+    jac: number, prod: number, terms: number, n: number, d: number, np: number, nbins: number, smin: number, sdelta: number, mmin: number, mdelta: number): void;
 }
 
 /** The affine-stage kernels of one instance. */
@@ -131,10 +131,10 @@ export function affineKernels(wasm: AffineWasmExports, heap: WasmHeap): AffineKe
     const pSm = inI32(staticMask, n), pMm = inI32(movingMask, n);
     const pG = inF64(movingGradient, n * d), pP = inF64(points, n * d);
     const pJ = inF64(jacobian, (d + 1) * d * np);
-    const pProd = heap.alloc(np * 8);
+    const pProd = heap.alloc(np * 8), pTerms = heap.alloc(np * (d + 1) * 4);
     const len = nbins * nbins * np;
     const pOut = heap.alloc(len * 8);
-    wasm.parzenJointGradient(pOut, pS, pM, pSm, pMm, pG, pP, pJ, pProd, n, d, np, nbins, smin, sdelta, mmin, mdelta);
+    wasm.parzenJointGradient(pOut, pS, pM, pSm, pMm, pG, pP, pJ, pProd, pTerms, n, d, np, nbins, smin, sdelta, mmin, mdelta);
     outF64(pOut, grad, len);
   };
 
