@@ -4,6 +4,7 @@
  * test_coordinate_mapping, with our own seeded data). Oracles are exact voxel
  * assignments, closed-form fields and a naive double-precision interpolator.
  */
+import { mulberry32 } from '@diffeo/core/oracles';
 import { describe, expect, it } from 'vitest';
 import ndarray from 'ndarray';
 import {
@@ -11,17 +12,6 @@ import {
   ShapeMismatchError, createCircle, createHarmonicFields2d, createHarmonicFields3d, createSphere, invertVectorFieldFixedPoint,
   mulAffine, type Affine,
 } from '@diffeo/core';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** `T⁻¹·diag(s)·T` with `T` a translation by `−t·n` (DIPY's test affine). */
 function gtAffine(dim: 2 | 3, n: number[], s = 1.1, t = 0.25): Float64Array {
@@ -77,7 +67,7 @@ function naiveLinear(img: ArrayLike<number>, shape: number[], x: number[]): numb
 /** A smooth random displacement field (sum of a few seeded sinusoids), float32, `amp` world units. */
 function smoothField(shape: number[], seed: number, amp: number): Float32Array {
   const d = shape.length;
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const n = shape.reduce((a, b) => a * b, 1);
   const out = new Float32Array(n * d);
   const terms = Array.from({ length: 3 * d }, () => ({ k: r() * 0.5, ph: r() * 6, ax: Math.floor(r() * d), c: Math.floor(r() * d), a: (r() * 2 - 1) * amp / 2 }));
@@ -93,7 +83,7 @@ function smoothField(shape: number[], seed: number, amp: number): Float32Array {
 describe('DiffeomorphicMap: exact voxel assignments (DIPY test_diffeomorphic_map_2d)', () => {
   const domain = [10, 10], codomain = [10, 10];
   const gt = gtAffine(2, domain);
-  const r = rng(2022966);
+  const r = mulberry32(2022966);
   const n = 100;
   const assign = new Int32Array(n * 2);
   const disp = new Float32Array(n * 2);
@@ -219,7 +209,7 @@ describe('DiffeomorphicMap: round trip and point mapping', () => {
   it('transformPoints agrees with image warping (DIPY test_coordinate_mapping), both directions', () => {
     const map = make();
     const warped = map.transform(ndarray(img, [nr, nc]));
-    const r = rng(1741332);
+    const r = mulberry32(1741332);
     const pts: number[][] = [];
     for (let k = 0; k < 100; k++) pts.push([1 + Math.floor(r() * 88), 1 + Math.floor(r() * 88)]);
     const wp = map.transformPoints(pts, { coordToWorld: D, worldToCoord: map.codomainWorldToGrid });
@@ -255,7 +245,7 @@ describe('DiffeomorphicMap: round trip and point mapping', () => {
     const field = smoothField(shape, 7, 1.5);
     const map = new DiffeomorphicMap({ dim: 3, dispShape: shape, dispGridToWorld: gt, domainShape: shape, domainGridToWorld: gt, codomainShape: cod, codomainGridToWorld: gt });
     map.forward = field;
-    const r = rng(99);
+    const r = mulberry32(99);
     const moving = Float64Array.from({ length: 15 ** 3 }, () => Math.floor(r() * 10));
     const warped = map.transform(ndarray(moving, cod));
     const pts: number[][] = [];

@@ -3,6 +3,7 @@
  * written here independently (double-precision naive interpolation, closed-form
  * fields); nothing is compared with numbers produced by the code under test.
  */
+import { mulberry32, randomFloat32 } from '@diffeo/core/oracles';
 import { describe, expect, it } from 'vitest';
 import ndarray from 'ndarray';
 import {
@@ -11,25 +12,6 @@ import {
   downsampleScalarField, gradient, invertVectorFieldFixedPoint, numpyGradient, reorientVectorField, resampleDisplacementField,
   simplifyWarpFunction, transformAffine, warpImage,
 } from '@diffeo/core';
-
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function randomArray(n: number, seed: number, scale = 1): Float32Array {
-  const r = rng(seed);
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = (r() * 2 - 1) * scale;
-  return a;
-}
 
 /** Naive zero-padded bilinear sample in double (independent oracle). */
 function naiveBilinear(img: ArrayLike<number>, nr: number, nc: number, x: number, y: number): number {
@@ -77,11 +59,11 @@ function smoothImage2d(nr: number, nc: number): Float32Array {
 
 describe('warpImage', () => {
   it('returns the input exactly for an identity (zero) field, 2D and 3D, linear and nearest', () => {
-    const img2 = randomArray(13 * 17, 1);
+    const img2 = randomFloat32(mulberry32(1), 13 * 17);
     const zero2 = new Float32Array(13 * 17 * 2);
     expect(Array.from(warpImage(ndarray(img2, [13, 17]), ndarray(zero2, [13, 17, 2])).data)).toEqual(Array.from(img2));
     expect(Array.from(warpImage(ndarray(img2, [13, 17]), ndarray(zero2, [13, 17, 2]), { interpolation: 'nearest' }).data)).toEqual(Array.from(img2));
-    const img3 = randomArray(5 * 6 * 7, 2);
+    const img3 = randomFloat32(mulberry32(2), 5 * 6 * 7);
     const zero3 = new Float32Array(5 * 6 * 7 * 3);
     expect(Array.from(warpImage(ndarray(img3, [5, 6, 7]), ndarray(zero3, [5, 6, 7, 3])).data)).toEqual(Array.from(img3));
     expect(Array.from(warpImage({ data: img3, shape: [5, 6, 7] }, { data: zero3, shape: [5, 6, 7] }, { interpolation: 'nearest' }).data))
@@ -131,7 +113,7 @@ describe('warpImage', () => {
     const nr = 20, nc = 24;
     const img = smoothImage2d(nr, nc);
     const fshape = [9, 11];
-    const field = randomArray(9 * 11 * 2, 3, 2);
+    const field = randomFloat32(mulberry32(3), 9 * 11 * 2, -2, 2);
     const A = new Float64Array([0.45, 0.02, 0.1, -0.01, 0.47, -0.2, 0, 0, 1]);
     const B = rotationAbout(-0.3, 10, 12, 0.95);
     const C = new Float64Array([1.2, 0.1, 5, -0.1, 0.9, -7, 0, 0, 1]); // translation must be ignored
@@ -147,8 +129,8 @@ describe('warpImage', () => {
       expect(w.get(i, j)).toBeCloseTo(naiveBilinear(img, nr, nc, x, y), 5);
     }
 
-    const vol = randomArray(6 * 7 * 8, 4);
-    const f3 = randomArray(6 * 7 * 8 * 3, 5, 1.5);
+    const vol = randomFloat32(mulberry32(4), 6 * 7 * 8);
+    const f3 = randomFloat32(mulberry32(5), 6 * 7 * 8 * 3, -1.5, 1.5);
     const w3 = warpImage(ndarray(vol, [6, 7, 8]), ndarray(f3, [6, 7, 8, 3]));
     for (let k = 0; k < 6; k++) for (let i = 0; i < 7; i++) for (let j = 0; j < 8; j++) {
       const p = ((k * 7 + i) * 8 + j) * 3;
@@ -158,8 +140,8 @@ describe('warpImage', () => {
   });
 
   it('reads strided ndarray inputs like their contiguous copies', () => {
-    const img = randomArray(12 * 10, 6);
-    const field = randomArray(10 * 12 * 2, 7, 1.2);
+    const img = randomFloat32(mulberry32(6), 12 * 10);
+    const field = randomFloat32(mulberry32(7), 10 * 12 * 2, -1.2, 1.2);
     const t = ndarray(img, [12, 10]).transpose(1, 0); // shape [10, 12]
     const contiguous = new Float32Array(120);
     for (let i = 0; i < 10; i++) for (let j = 0; j < 12; j++) contiguous[i * 12 + j] = t.get(i, j);
@@ -205,7 +187,7 @@ describe('composeVectorFields', () => {
   });
 
   it('runs in place on d1 with the same result, and refuses to write into d2', () => {
-    const d1 = randomArray(15 * 14 * 2, 8, 2), d2 = randomArray(15 * 14 * 2, 9, 2);
+    const d1 = randomFloat32(mulberry32(8), 15 * 14 * 2, -2, 2), d2 = randomFloat32(mulberry32(9), 15 * 14 * 2, -2, 2);
     const B = new Float64Array([0.9, 0.1, 0, -0.1, 1.1, 0, 0, 0, 1]);
     const ref = composeVectorFields(ndarray(d1, [15, 14, 2]), ndarray(d2, [15, 14, 2]), { premultDisp: B, timeScaling: 1.3 });
     const inPlace = ndarray(d1.slice(), [15, 14, 2]);
@@ -285,11 +267,11 @@ describe('resampling and downsampling', () => {
   it('downsamples by block means with partial blocks at odd sizes', () => {
     for (const shape of [[7, 8], [8, 7], [5, 6, 7]]) {
       const n = shape.reduce((a, b) => a * b, 1);
-      const img = randomArray(n, 10 + n);
+      const img = randomFloat32(mulberry32(10 + n), n);
       const down = downsampleScalarField(ndarray(img, shape));
       const dshape = shape.map((s) => Math.ceil(s / 2));
       expect(down.shape).toEqual(dshape);
-      const field = randomArray(n * shape.length, 20 + n);
+      const field = randomFloat32(mulberry32(20 + n), n * shape.length);
       const fdown = downsampleDisplacementField(ndarray(field, [...shape, shape.length]));
       expect(fdown.shape).toEqual([...dshape, shape.length]);
       const sums = new Float64Array(down.data.length * (1 + shape.length)), cnt = new Float64Array(down.data.length);
@@ -312,7 +294,7 @@ describe('resampling and downsampling', () => {
 describe('gradients', () => {
   it('numpyGradient uses central differences inside and one-sided at the ends (float32)', () => {
     const nr = 6, nc = 7;
-    const img = randomArray(nr * nc, 30, 3);
+    const img = randomFloat32(mulberry32(30), nr * nc, -3, 3);
     const g = numpyGradient(ndarray(img, [nr, nc]));
     const f = Math.fround;
     const at = (i: number, j: number) => img[i * nc + j];
@@ -350,7 +332,7 @@ describe('gradients', () => {
 
 describe('reorientVectorField', () => {
   it('two 45° rotations equal one 90° rotation; translation ignored; in place', () => {
-    const v = randomArray(9 * 8 * 2, 40, 3);
+    const v = randomFloat32(mulberry32(40), 9 * 8 * 2, -3, 3);
     const orig = v.slice();
     const c = Math.SQRT1_2;
     const r45 = [[c, -c, 7], [c, c, -3], [0, 0, 1]];
@@ -369,7 +351,7 @@ describe('reorientVectorField', () => {
     reorientVectorField(view, [[0, -1, 0], [1, 0, 0], [0, 0, 1]]);
     expect([view.get(1, 2, 0), view.get(1, 2, 1)]).toEqual([-before[1], before[0]]);
     // 3D and null no-op
-    const v3 = randomArray(4 * 4 * 4 * 3, 41);
+    const v3 = randomFloat32(mulberry32(41), 4 * 4 * 4 * 3);
     const copy = v3.slice();
     reorientVectorField(ndarray(v3, [4, 4, 4, 3]), null);
     expect(Array.from(v3)).toEqual(Array.from(copy));
@@ -382,7 +364,7 @@ describe('reorientVectorField', () => {
 
 describe('simplifyWarpFunction', () => {
   it('with identity affines returns the field; translation-only V adds the shift', () => {
-    const f = randomArray(7 * 9 * 2, 50, 2);
+    const f = randomFloat32(mulberry32(50), 7 * 9 * 2, -2, 2);
     const same = simplifyWarpFunction(ndarray(f, [7, 9, 2]), null, null, null, [7, 9]);
     expect(Array.from(same.data)).toEqual(Array.from(f));
     const shifted = simplifyWarpFunction(ndarray(f, [7, 9, 2]), null, [[1, 0, 2], [0, 1, -1], [0, 0, 1]], null, [7, 9]);

@@ -1,25 +1,9 @@
+import { mulberry32, randomFloat32 } from '@diffeo/core/oracles';
 import { describe, expect, it } from 'vitest';
 import { tsKernels } from '@diffeo/core';
 
 const f32 = Math.fround;
 const { numpyGradient, gradientSampler2d, gradientSampler3d } = tsKernels;
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function randomArray(n: number, r: () => number, scale = 1): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = f32((r() * 2 - 1) * scale);
-  return a;
-}
 
 /** Naive numpy.gradient (unit spacing, edge_order 1, float32 arithmetic) along `axis`, per docs/algorithm.md §2.7. */
 function naiveAxisGradient(img: Float32Array, shape: number[], axis: number): Float32Array {
@@ -127,9 +111,9 @@ describe('numpyGradient (docs/algorithm.md §2.7)', () => {
   });
 
   it('matches a naive per-axis float32 oracle on random data (2D and 3D, small shapes)', () => {
-    const r = rng(30);
+    const r = mulberry32(30);
     for (const shape of [[2, 2], [2, 3], [3, 2], [17, 23]] as [number, number][]) {
-      const img = randomArray(shape[0] * shape[1], r, 100);
+      const img = randomFloat32(r, shape[0] * shape[1], -100, 100);
       const out = new Float32Array(img.length * 2);
       numpyGradient(out, img, shape);
       for (let axis = 0; axis < 2; axis++) {
@@ -138,7 +122,7 @@ describe('numpyGradient (docs/algorithm.md §2.7)', () => {
       }
     }
     for (const shape of [[2, 2, 2], [3, 2, 4], [5, 6, 7]] as [number, number, number][]) {
-      const img = randomArray(shape[0] * shape[1] * shape[2], r, 100);
+      const img = randomFloat32(r, shape[0] * shape[1] * shape[2], -100, 100);
       const out = new Float32Array(img.length * 3);
       numpyGradient(out, img, shape);
       for (let axis = 0; axis < 3; axis++) {
@@ -177,9 +161,9 @@ describe('gradientSampler2d / gradientSampler3d (fixtures/reference/README.md, n
   });
 
   it('matches a naive evaluation with oblique affines, including the non-reset coordinate quirk (2D)', () => {
-    const r = rng(31);
+    const r = mulberry32(31);
     const ishape = [20, 17];
-    const img = randomArray(20 * 17, r);
+    const img = randomFloat32(r, 20 * 17);
     const th = 0.3;
     const G = new Float64Array([1.2 * Math.cos(th), -0.9 * Math.sin(th), 2, 1.2 * Math.sin(th), 0.9 * Math.cos(th), -3, 0, 0, 1]);
     const det = G[0] * G[4] - G[1] * G[3];
@@ -205,9 +189,9 @@ describe('gradientSampler2d / gradientSampler3d (fixtures/reference/README.md, n
   });
 
   it('matches a naive evaluation with oblique affines (3D)', () => {
-    const r = rng(32);
+    const r = mulberry32(32);
     const ishape = [9, 10, 8];
-    const img = randomArray(9 * 10 * 8, r);
+    const img = randomFloat32(r, 9 * 10 * 8);
     const S = new Float64Array([0.98, -0.24, 0.04, 0, 0.2, 1.17, -0.2, 1, 0, 0.12, 1.99, 2, 0, 0, 0, 1]);
     const W = new Float64Array([1.02, 0.2, -0.01, 0.3, -0.17, 0.83, 0.08, -1.1, 0.01, -0.05, 0.5, -0.9, 0, 0, 0, 1]);
     const spacing = [1, 1.2, 2];

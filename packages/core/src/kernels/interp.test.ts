@@ -1,27 +1,10 @@
+import { mulberry32, randomFloat32 } from '@diffeo/core/oracles';
 import { describe, expect, it } from 'vitest';
 import {
   bilinear, bilinearInside, bilinearVector, nearestIndex2d, nearestIndex3d, trilinear, trilinearInside, trilinearVector,
 } from './interp.js';
 
 const f32 = Math.fround;
-
-/** Small deterministic RNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function randomImage(n: number, r: () => number): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = f32(r() * 2 - 1);
-  return a;
-}
 
 /**
  * Naive oracle written straight from docs/algorithm.md §1.5 for any dimension: corner offsets in the
@@ -53,10 +36,10 @@ function naive(data: Float32Array, shape: number[], x: number[], comp = 0, ncomp
 
 describe('bilinear / trilinear (docs/algorithm.md §1.5)', () => {
   it('returns the voxel value exactly at grid points', () => {
-    const r = rng(1);
-    const img = randomImage(5 * 7, r);
+    const r = mulberry32(1);
+    const img = randomFloat32(r, 5 * 7);
     for (let i = 0; i < 5; i++) for (let j = 0; j < 7; j++) expect(bilinear(img, 5, 7, i, j)).toBe(img[i * 7 + j]);
-    const vol = randomImage(3 * 4 * 5, r);
+    const vol = randomFloat32(r, 3 * 4 * 5);
     for (let k = 0; k < 3; k++) for (let i = 0; i < 4; i++) for (let j = 0; j < 5; j++) {
       expect(trilinear(vol, 3, 4, 5, k, i, j)).toBe(vol[(k * 4 + i) * 5 + j]);
     }
@@ -87,10 +70,10 @@ describe('bilinear / trilinear (docs/algorithm.md §1.5)', () => {
   });
 
   it('matches a naive per-corner float32 oracle at random positions (2D/3D, scalar/vector)', () => {
-    const r = rng(2);
+    const r = mulberry32(2);
     const shape2 = [6, 9];
-    const img = randomImage(54, r);
-    const fld2 = randomImage(54 * 2, r);
+    const img = randomFloat32(r, 54);
+    const fld2 = randomFloat32(r, 54 * 2);
     const out = new Float32Array(3);
     for (let t = 0; t < 4000; t++) {
       const x = [r() * 9 - 2, r() * 12 - 2];
@@ -103,8 +86,8 @@ describe('bilinear / trilinear (docs/algorithm.md §1.5)', () => {
       expect(bilinearInside(6, 9, x[0], x[1])).toBe(in0);
     }
     const shape3 = [4, 5, 6];
-    const vol = randomImage(120, r);
-    const fld3 = randomImage(120 * 3, r);
+    const vol = randomFloat32(r, 120);
+    const fld3 = randomFloat32(r, 120 * 3);
     for (let t = 0; t < 4000; t++) {
       const x = [r() * 7 - 2, r() * 8 - 2, r() * 9 - 2];
       expect(trilinear(vol, 4, 5, 6, x[0], x[1], x[2])).toBe(naive(vol, shape3, x)[0]);
@@ -117,8 +100,8 @@ describe('bilinear / trilinear (docs/algorithm.md §1.5)', () => {
   });
 
   it('rounds to float32 after every corner (not once at the end)', () => {
-    const r = rng(3);
-    const img = randomImage(4, r);
+    const r = mulberry32(3);
+    const img = randomFloat32(r, 4);
     let differing = 0;
     for (let t = 0; t < 2000; t++) {
       const x0 = r(), x1 = r();

@@ -1,0 +1,15 @@
+/**
+ * `@diffeo/core/oracles` — slow, literal implementations of the kernels, written
+ * straight from docs/algorithm.md, and one seeded generator of test data. They
+ * are the independent oracles the kernel tests, the conformance kits and
+ * third-party backends compare against; they are not part of the kernel table and
+ * are not exported from the root index.
+ *
+ * Conventions as in the kernels: C-order arrays, grid coordinates in array-axis
+ * order (voxels), vector fields interleaved (component `k` along axis `k`),
+ * affines `(d+1)×(d+1)` row-major `Float64Array`s (`null` = identity).
+ */
+export { mulberry32, hashString, count, randomFloat32, smoothImage, smoothField, randomAffine, diagonalAffine } from './kernels/naive/random.js';
+export type { Random } from './kernels/naive/random.js';
+export { ccFactorsNaive2d, ccFactorsNaive3d } from './kernels/naive/cc.js';
+export { jacobianDeterminantNaive, determinantNaive } from './kernels/naive/jacobian.js';
