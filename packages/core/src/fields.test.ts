@@ -3,7 +3,7 @@
  * written here independently (double-precision naive interpolation, closed-form
  * fields); nothing is compared with numbers produced by the code under test.
  */
-import { mulberry32, randomFloat32 } from '@diffeo/core/oracles';
+import { mulberry32, naiveLinearDouble, naiveNearest, randomFloat32 } from '@diffeo/core/oracles';
 import { describe, expect, it } from 'vitest';
 import ndarray from 'ndarray';
 import {
@@ -12,36 +12,6 @@ import {
   downsampleScalarField, gradient, invertVectorFieldFixedPoint, numpyGradient, reorientVectorField, resampleDisplacementField,
   simplifyWarpFunction, transformAffine, warpImage,
 } from '@diffeo/core';
-
-/** Naive zero-padded bilinear sample in double (independent oracle). */
-function naiveBilinear(img: ArrayLike<number>, nr: number, nc: number, x: number, y: number): number {
-  if (x <= -1 || y <= -1 || x >= nr || y >= nc) return 0;
-  const i = Math.floor(x), j = Math.floor(y);
-  const a = x - i, b = y - j;
-  let s = 0;
-  const at = (r: number, c: number) => (r >= 0 && r < nr && c >= 0 && c < nc ? img[r * nc + c] : 0);
-  s += (1 - a) * (1 - b) * at(i, j) + (1 - a) * b * at(i, j + 1) + a * b * at(i + 1, j + 1) + a * (1 - b) * at(i + 1, j);
-  return s;
-}
-
-function naiveTrilinear(img: ArrayLike<number>, ns: number, nr: number, nc: number, x: number, y: number, z: number): number {
-  if (x <= -1 || y <= -1 || z <= -1 || x >= ns || y >= nr || z >= nc) return 0;
-  const k = Math.floor(x), i = Math.floor(y), j = Math.floor(z);
-  const g = x - k, a = y - i, b = z - j;
-  const at = (s: number, r: number, c: number) => (s >= 0 && s < ns && r >= 0 && r < nr && c >= 0 && c < nc ? img[(s * nr + r) * nc + c] : 0);
-  let s = 0;
-  for (let dk = 0; dk < 2; dk++) for (let di = 0; di < 2; di++) for (let dj = 0; dj < 2; dj++) {
-    s += (dk ? g : 1 - g) * (di ? a : 1 - a) * (dj ? b : 1 - b) * at(k + dk, i + di, j + dj);
-  }
-  return s;
-}
-
-/** Naive nearest neighbour, DIPY's rule: inside on [0, n−1], ties round down. */
-function naiveNearest(img: ArrayLike<number>, nr: number, nc: number, x: number, y: number): number {
-  if (!(x >= 0 && y >= 0 && x <= nr - 1 && y <= nc - 1)) return 0;
-  const r = (v: number) => (v - Math.floor(v) > 0.5 ? Math.floor(v) + 1 : Math.floor(v));
-  return img[r(x) * nc + r(y)];
-}
 
 function rotationAbout(theta: number, c0: number, c1: number, s = 1): Float64Array {
   const cs = Math.cos(theta) * s, sn = Math.sin(theta) * s;
@@ -100,10 +70,10 @@ describe('warpImage', () => {
     for (let i = 0; i < outShape[0]; i++) {
       for (let j = 0; j < outShape[1]; j++) {
         const x = M[0] * i + M[1] * j + M[2], y = M[3] * i + M[4] * j + M[5];
-        const expected = naiveBilinear(img, nr, nc, x, y);
+        const expected = naiveLinearDouble(img, [nr, nc], [x, y]);
         expect(Math.abs(lin.get(i, j) - expected)).toBeLessThan(1e-6 * (1 + Math.abs(expected)));
         expect(viaField.get(i, j)).toBe(lin.get(i, j));
-        if (near.get(i, j) !== naiveNearest(img, nr, nc, x, y)) nearMismatch++;
+        if (near.get(i, j) !== naiveNearest(img, [nr, nc], [x, y])) nearMismatch++;
       }
     }
     expect(nearMismatch).toBe(0);
@@ -123,10 +93,10 @@ describe('warpImage', () => {
     for (let p = 0; p < 99; p++) { f0[p] = field[2 * p]; f1[p] = field[2 * p + 1]; }
     for (let i = 0; i < outShape[0]; i++) for (let j = 0; j < outShape[1]; j++) {
       const a0 = A[0] * i + A[1] * j + A[2], a1 = A[3] * i + A[4] * j + A[5];
-      const v0 = naiveBilinear(f0, 9, 11, a0, a1), v1 = naiveBilinear(f1, 9, 11, a0, a1);
+      const v0 = naiveLinearDouble(f0, [9, 11], [a0, a1]), v1 = naiveLinearDouble(f1, [9, 11], [a0, a1]);
       const x = C[0] * v0 + C[1] * v1 + B[0] * i + B[1] * j + B[2];
       const y = C[3] * v0 + C[4] * v1 + B[3] * i + B[4] * j + B[5];
-      expect(w.get(i, j)).toBeCloseTo(naiveBilinear(img, nr, nc, x, y), 5);
+      expect(w.get(i, j)).toBeCloseTo(naiveLinearDouble(img, [nr, nc], [x, y]), 5);
     }
 
     const vol = randomFloat32(mulberry32(4), 6 * 7 * 8);
@@ -134,7 +104,7 @@ describe('warpImage', () => {
     const w3 = warpImage(ndarray(vol, [6, 7, 8]), ndarray(f3, [6, 7, 8, 3]));
     for (let k = 0; k < 6; k++) for (let i = 0; i < 7; i++) for (let j = 0; j < 8; j++) {
       const p = ((k * 7 + i) * 8 + j) * 3;
-      const e = naiveTrilinear(vol, 6, 7, 8, k + f3[p], i + f3[p + 1], j + f3[p + 2]);
+      const e = naiveLinearDouble(vol, [6, 7, 8], [k + f3[p], i + f3[p + 1], j + f3[p + 2]]);
       expect(w3.get(k, i, j)).toBeCloseTo(e, 5);
     }
   });

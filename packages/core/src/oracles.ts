@@ -13,3 +13,12 @@ export { mulberry32, hashString, count, randomFloat32, smoothImage, smoothField,
 export type { Random } from './kernels/naive/random.js';
 export { ccFactorsNaive2d, ccFactorsNaive3d } from './kernels/naive/cc.js';
 export { jacobianDeterminantNaive, determinantNaive } from './kernels/naive/jacobian.js';
+export { naiveLinear, naiveLinearDouble, naiveNearest, affineApply } from './kernels/naive/interp.js';
+export { naiveWarpPosition } from './kernels/naive/warp.js';
+export { naiveCompose } from './kernels/naive/compose.js';
+export { naiveResidual, naiveInvert } from './kernels/naive/invert.js';
+export { naiveDownsample } from './kernels/naive/resample.js';
+export { naiveAxisGradient, naiveSampler } from './kernels/naive/gradient.js';
+export { naiveConditionStep } from './kernels/naive/step.js';
+export { naiveGaussian, reflectNaive } from './kernels/naive/gaussian.js';
+export { naiveSweep, gaussSolve, neighbourOffsets, unravel, ravel, inGrid } from './kernels/naive/ssd.js';
