@@ -36,18 +36,19 @@ describe('affine registration on the WebAssembly kernels', async () => {
       'parzenJointPdf', 'parzenJointGradient'] as const) expect(ctx.backendOf(k)).toBe('wasm');
   });
 
-  it('2D T1 pipeline with masks: every stage the same bits as on the TypeScript kernels', () => {
-    const { st, mv, c } = pair('pipeline_t1_2d');
+  it('2D T1 pipeline with masks (short levels): every stage the same bits as on the TypeScript kernels', () => {
+    const { st, mv } = pair('pipeline_t1_2d');
     const staticMask = Uint8Array.from(st.data, (v) => (v > 0.05 ? 1 : 0));
     const movingMask = Uint8Array.from(mv.data, (v) => (v > 50 ? 1 : 0));
-    const opts = { static: st, moving: mv, levelIters: c.params.level_iters as number[], staticMask, movingMask };
+    const opts = { static: st, moving: mv, levelIters: [30, 15, 8], staticMask, movingMask };
     const ts = affineRegistration(opts), wasm = affineRegistration({ ...opts, context: ctx });
     ts.stages.forEach((s, i) => expect(sameBits(wasm.stages[i].affine, s.affine), s.stage).toBe(true));
   });
 
-  it('3D b0 pipeline: every stage the same bits as on the TypeScript kernels', () => {
-    const { st, mv, c } = pair('pipeline_b0_3d');
-    const opts = { static: st, moving: mv, levelIters: c.params.level_iters as number[] };
+  it('3D b0 pipeline (short levels): every stage the same bits as on the TypeScript kernels', () => {
+    const { st, mv } = pair('pipeline_b0_3d');
+    // fewer iterations than the fixture (the DIPY comparison is in affine-registration.test.ts): bits, not accuracy
+    const opts = { static: st, moving: mv, levelIters: [12, 6, 3] };
     const ts = affineRegistration(opts), wasm = affineRegistration({ ...opts, context: ctx });
     ts.stages.forEach((s, i) => expect(sameBits(wasm.stages[i].affine, s.affine), s.stage).toBe(true));
   });
