@@ -75,6 +75,22 @@ export interface MapTransformOptions extends KernelOptions {
   readonly outGridToWorld?: AffineOption;
 }
 
+/**
+ * Lends the memory of expanded fields ({@link DiffeomorphicMap.expandFields}): `take(n)`
+ * returns a `Float32Array` of exactly `n` values (its contents do not matter: every
+ * value is written), and `give(field)` gets back an old field the map no longer reads.
+ */
+export interface FieldBufferPool {
+  take(n: number): Float32Array;
+  give(field: Float32Array): void;
+}
+
+/** Options of {@link DiffeomorphicMap.expandFields}. */
+export interface ExpandFieldsOptions extends KernelOptions {
+  /** Where the new fields live; default: new arrays. */
+  readonly buffers?: FieldBufferPool;
+}
+
 /** Options of {@link DiffeomorphicMap.transformPoints}. */
 export interface TransformPointsOptions {
   /** Maps input coordinates to world coordinates (for example a grid-to-world); identity when omitted (points in world units). */
@@ -340,6 +356,33 @@ export class DiffeomorphicMap<D extends Dim = Dim> {
     return { data: nearestImageData(img.data), shape: img.shape };
   }
 
+  /**
+   * The three matrices of the generic warp kernel (`ctx.kernelsFor(dim).warp(out, outShape,
+   * image, imageShape, field, fieldShape, A, B, C)`) for a warp with the raw `which` field
+   * (not affected by `isInverse`), formed as double products as DIPY forms them:
+   * - forward: `A = Rinv·P·S`, `B = W·P·S`, `C = W`;
+   * - backward: `A = Rinv·S`, `B = W·Pinv·S`, `C = W·Pinv`;
+   *
+   * with `S` the output grid's grid-to-world, `W` the sampled image's world-to-grid, `P`
+   * the prealign and `Rinv` the displacement grid's world-to-grid (`null` = identity).
+   * This is what {@link transform} and {@link transformInverse} run; callers that warp
+   * the same grids many times (SyN's iterations) form the matrices once with it.
+   * @param outGridToWorld - `S`; default the domain's (forward) or the codomain's (backward) grid-to-world.
+   * @param imageWorldToGrid - `W`; default the codomain's (forward) or the domain's (backward) world-to-grid.
+   */
+  warpMatrices(which: 'forward' | 'backward', outGridToWorld?: Affine, imageWorldToGrid?: Affine): { A: Affine; B: Affine; C: Affine } {
+    if (which === 'forward') {
+      const S = outGridToWorld === undefined ? this.domainG2W : outGridToWorld;
+      const W = imageWorldToGrid === undefined ? this.codomainW2G : imageWorldToGrid;
+      const PS = mulAffine(this.pre, S);
+      return { A: mulAffine(this.dispW2G, PS), B: mulAffine(W, PS), C: W };
+    }
+    if (which !== 'backward') throw new InvalidArgumentError(`warpMatrices needs 'forward' or 'backward'; got ${JSON.stringify(which)}.`);
+    const S = outGridToWorld === undefined ? this.codomainG2W : outGridToWorld;
+    const W = imageWorldToGrid === undefined ? this.domainW2G : imageWorldToGrid;
+    return { A: mulAffine(this.dispW2G, S), B: mulAffine(W, mulAffine(this.preInv, S)), C: mulAffine(W, this.preInv) };
+  }
+
   private warpForward(image: ImageInput, options: MapTransformOptions): NdArray<NumericArray> {
     const interpolation = checkInterpolation(options.interpolation);
     const img = this.prepareImage(image, interpolation);
@@ -351,10 +394,7 @@ export class DiffeomorphicMap<D extends Dim = Dim> {
       throw new InvalidArgumentError('Cannot infer the sampling grid of a forward warp: domainShape is null. Pass outShape (and outGridToWorld).');
     } else outShape = this.domainShape;
     const S = this.optAffine(options.outGridToWorld, this.domainG2W, 'outGridToWorld');
-    const PS = mulAffine(this.pre, S);
-    const A = mulAffine(this.dispW2G, PS);
-    const B = mulAffine(W, PS);
-    const C = W;
+    const { A, B, C } = this.warpMatrices('forward', S, W);
     const out = warpRaw(this.ctx(options), this.dim, interpolation, outShape, img.data, img.shape, field, this.fwdShape, A, B, C);
     return wrapArray(out, outShape);
   }
@@ -370,9 +410,7 @@ export class DiffeomorphicMap<D extends Dim = Dim> {
       throw new InvalidArgumentError('Cannot infer the sampling grid of a backward warp: codomainShape is null. Pass outShape (and outGridToWorld).');
     } else outShape = this.codomainShape;
     const S = this.optAffine(options.outGridToWorld, this.codomainG2W, 'outGridToWorld');
-    const A = mulAffine(this.dispW2G, S);
-    const B = mulAffine(W, mulAffine(this.preInv, S));
-    const C = mulAffine(W, this.preInv);
+    const { A, B, C } = this.warpMatrices('backward', S, W);
     const out = warpRaw(this.ctx(options), this.dim, interpolation, outShape, img.data, img.shape, field, this.bwdShape, A, B, C);
     return wrapArray(out, outShape);
   }
@@ -514,11 +552,14 @@ export class DiffeomorphicMap<D extends Dim = Dim> {
    * each field is resampled with `out[i] = field(i ⊙ factors)` (values unchanged:
    * they are world displacements), `dispShape ← newShape`,
    * `dispGridToWorld ← dispGridToWorld·diag(factors, 1)` and its inverse recomputed.
-   * New arrays replace the old ones (maps sharing the old arrays keep them).
+   * New arrays replace the old ones (maps sharing the old arrays keep them), unless
+   * `options.buffers` lends them: then each new field is `buffers.take(n)` and each old
+   * field goes back with `buffers.give(old)` as soon as it is resampled (forward first),
+   * so one spare buffer is enough to expand both fields.
    * @param factors - new voxel size over old voxel size, per axis (0.5 doubles the resolution).
    * @param newShape - the new displacement grid shape.
    */
-  expandFields(factors: ArrayLike<number>, newShape: ArrayLike<number>, options?: KernelOptions): void {
+  expandFields(factors: ArrayLike<number>, newShape: ArrayLike<number>, options?: ExpandFieldsOptions): void {
     const dim = this.dim;
     if (factors === null || typeof factors !== 'object' || factors.length !== dim) {
       throw new ShapeMismatchError(`expandFields needs ${dim} factors; got ${factors === null || typeof factors !== 'object' ? String(factors) : factors.length}.`);
@@ -529,10 +570,19 @@ export class DiffeomorphicMap<D extends Dim = Dim> {
     }
     const shape = toShape(newShape, dim, 'newShape');
     const ctx = this.ctx(options);
+    const pool = options?.buffers;
+    if (pool !== undefined && (pool === null || typeof pool.take !== 'function' || typeof pool.give !== 'function')) {
+      throw new InvalidArgumentError('expandFields: buffers must be an object with take(n) and give(field) methods (a FieldBufferPool).');
+    }
     const n = product(shape) * dim;
     const resample = (f: Float32Array, from: ShapeOf<D>): Float32Array => {
-      const out = new Float32Array(n);
+      const out = pool === undefined ? new Float32Array(n) : pool.take(n);
+      if (!(out instanceof Float32Array) || out.length !== n) {
+        throw new InvalidArgumentError(`expandFields: buffers.take(${n}) must return a Float32Array of ${n} values; got ${out instanceof Float32Array ? `${out.length} values` : typeof out}.`);
+      }
       ctx.kernelsFor(dim).resampleField(out, shape, f, from, fac);
+      // the old field is not read any more: its memory can hold the next resampled field
+      pool?.give(f);
       return out;
     };
     const g2w = mulAffine(this.dispG2W, scalingAffine(fac));

@@ -32,7 +32,7 @@ export type {
   InvertOptions, InvertResult, GradientOptions,
 } from './fields.js';
 export { DiffeomorphicMap } from './diffeomorphic-map.js';
-export type { DiffeomorphicMapOptions, AffineOption, MapTransformOptions, TransformPointsOptions } from './diffeomorphic-map.js';
+export type { DiffeomorphicMapOptions, AffineOption, MapTransformOptions, TransformPointsOptions, FieldBufferPool, ExpandFieldsOptions } from './diffeomorphic-map.js';
 export { jacobianDeterminant, jacobianStats, mapJacobianDeterminant, inverseConsistencyError, qualityReport } from './quality.js';
 export type { JacobianOptions, JacobianStats, InverseConsistencyStats, QualityReport } from './quality.js';
 export { transformSeries, seriesVolumes } from './series.js';
