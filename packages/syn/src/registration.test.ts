@@ -451,3 +451,34 @@ describe('option values whose cost explodes are refused (issue 11 item 6)', () =
     expect(() => new SymmetricDiffeomorphicRegistration(ssdMetric(2), { ssSigmaFactor: 10 })).not.toThrow();
   });
 });
+
+describe('SymmetricDiffeomorphicRegistration: allocations per iteration', () => {
+  it('makes its 7 run buffers before the first iteration and the same number of context allocations in every iteration of a level', async () => {
+    const { ctx, allocs, live } = await pooledContext();
+    const moving = sub4(load('reg_o'));
+    const statik = sub4(load('reg_c'));
+    const atIterStart = new Map<number, number[]>();
+    let atOptStart = -1;
+    const syn = new SymmetricDiffeomorphicRegistration(ssdMetric(2), {
+      levelIters: [15, 10, 6], invIter: 10, context: ctx,
+      onEvent: (e) => {
+        if (e.stage === 'OPT_START') atOptStart = allocs();
+        if (e.stage === 'ITER_START') {
+          const list = atIterStart.get(e.level) ?? [];
+          list.push(allocs());
+          atIterStart.set(e.level, list);
+        }
+      },
+    });
+    await syn.optimize({ static: statik, moving });
+    // five field buffers and two warped images, allocated once for the whole run
+    expect(atOptStart).toBe(7);
+    expect([...atIterStart.keys()].sort()).toEqual([0, 1, 2]);
+    for (const [level, counts] of atIterStart) {
+      expect(counts.length, `level ${level}`).toBeGreaterThan(2);
+      const perIteration = counts.slice(1).map((c, i) => c - counts[i]);
+      expect(new Set(perIteration).size, `level ${level}: allocations per iteration ${perIteration.join(',')}`).toBe(1);
+    }
+    expect(live.size).toBe(0);
+  });
+});
