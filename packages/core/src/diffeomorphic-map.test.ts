@@ -387,7 +387,7 @@ describe('DiffeomorphicMap.expandFields with lent buffers, warpMatrices', () => 
     plain.backward = f32.map((v) => -v);
     plain.expandFields([0.5, 0.5], [31, 31]);
     // three big buffers: two hold the fields, one is the spare
-    const big = [0, 1, 2].map(() => new Float32Array(31 * 31 * 2).fill(Number.NaN));
+    const big: Float32Array[] = [0, 1, 2].map(() => new Float32Array(31 * 31 * 2).fill(Number.NaN));
     const lentFrom = new Map<Float32Array, Float32Array>();
     let free = [big[2]];
     const log: string[] = [];

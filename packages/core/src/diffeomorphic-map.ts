@@ -55,6 +55,8 @@ export interface DiffeomorphicMapOptions<D extends Dim = Dim> {
   readonly codomainGridToWorld?: AffineLike | null;
   /** Affine applied to input points before the displacement (world → world); identity when omitted. */
   readonly prealign?: AffineLike | null;
+  /** Kernel context of the map's calls that pass none (and of `dispose`); default {@link defaultContext}. Fixed for the map's life. */
+  readonly context?: KernelContext;
 }
 
 /**
@@ -156,8 +158,8 @@ export class DiffeomorphicMap<D extends Dim = Dim> {
   codomainShape: ShapeOf<D> | null;
   /** Swaps the roles of `transform` and `transformInverse` (see the class documentation). */
   isInverse = false;
-  /** Kernel context used when a call passes none; `defaultContext` unless set. */
-  context: KernelContext = defaultContext;
+  /** The kernel context given at construction ({@link DiffeomorphicMapOptions.context}). */
+  private readonly kernelContext: KernelContext;
 
   private dispG2W: Affine;
   private dispW2G: Affine;
@@ -186,7 +188,12 @@ export class DiffeomorphicMap<D extends Dim = Dim> {
     if (options === null || typeof options !== 'object') {
       throw new InvalidArgumentError('DiffeomorphicMap needs an options object { dim, dispShape, ... }.');
     }
-    checkOptionKeys(options, ['dim', 'dispShape', 'dispGridToWorld', 'domainShape', 'domainGridToWorld', 'codomainShape', 'codomainGridToWorld', 'prealign'], 'DiffeomorphicMap options');
+    checkOptionKeys(options, ['dim', 'dispShape', 'dispGridToWorld', 'domainShape', 'domainGridToWorld', 'codomainShape', 'codomainGridToWorld', 'prealign', 'context'], 'DiffeomorphicMap options');
+    const c = options.context as Partial<KernelContext> | undefined;
+    if (c !== undefined && (c === null || typeof c !== 'object' || typeof c.kernelsFor !== 'function' || typeof c.freeFloat32 !== 'function')) {
+      throw new InvalidArgumentError('DiffeomorphicMap: context must be a kernel context made by createContext(...); got something else.');
+    }
+    this.kernelContext = options.context ?? defaultContext;
     const dim = options.dim;
     if (dim !== 2 && dim !== 3) throw new DimensionError(`dim must be 2 or 3; got ${String(dim)}.`);
     this.dim = dim;
@@ -208,6 +215,24 @@ export class DiffeomorphicMap<D extends Dim = Dim> {
     this.preInv = invertAffine(this.pre, 'prealign');
     this.fwdShape = this.dispShape;
     this.bwdShape = this.dispShape;
+  }
+
+  /** Kernel context used when a call passes none (and by {@link dispose}): the constructor's `context`, else {@link defaultContext}. Read-only. */
+  get context(): KernelContext { return this.kernelContext; }
+
+  /**
+   * A map equal to this one (same metadata, `isInverse`, and **shared** fields, as
+   * {@link shallowCopy}) whose default kernel context is `context`: the replacement of
+   * assigning `map.context`, which is not possible any more.
+   */
+  withContext(context: KernelContext): DiffeomorphicMap<D> {
+    const c = context as Partial<KernelContext> | undefined;
+    if (c === undefined || c === null || typeof c !== 'object' || typeof c.kernelsFor !== 'function' || typeof c.freeFloat32 !== 'function') {
+      throw new InvalidArgumentError('withContext needs a kernel context made by createContext(...).');
+    }
+    const m = this.copyMeta(this.isInverse);
+    (m as unknown as { kernelContext: KernelContext }).kernelContext = context;
+    return m;
   }
 
   /** Grid-to-world affine of the displacement grid (`null` = identity). Read-only: use {@link expandFields} to change it. */
@@ -337,7 +362,7 @@ export class DiffeomorphicMap<D extends Dim = Dim> {
   }
 
   private ctx(options: KernelOptions | undefined): KernelContext {
-    return options?.context ?? this.context;
+    return options?.context ?? this.kernelContext;
   }
 
   private optAffine(a: AffineOption, fallback: Affine, what: string): Affine {
@@ -535,7 +560,7 @@ export class DiffeomorphicMap<D extends Dim = Dim> {
    */
   dispose(): void {
     if (!this.lease.disposed) {
-      for (const f of [this.fwd, this.bwd]) if (f !== null && f.length > 0) this.context.freeFloat32(f);
+      for (const f of [this.fwd, this.bwd]) if (f !== null && f.length > 0) this.kernelContext.freeFloat32(f);
     }
     this.lease.disposed = true;
     this.fwd = null;
@@ -677,9 +702,8 @@ export class DiffeomorphicMap<D extends Dim = Dim> {
       this.raw('backward'), this.bwdShape, mulAffine(Rinv, C), mulAffine(Dinv, mulAffine(Pinv, C)), mulAffine(Dinv, Pinv), this.codomainShape,
     );
     const simplified = new DiffeomorphicMap<D>({
-      dim: this.dim, dispShape: this.domainShape, domainShape: this.domainShape, codomainShape: this.codomainShape,
+      dim: this.dim, dispShape: this.domainShape, domainShape: this.domainShape, codomainShape: this.codomainShape, context: this.kernelContext,
     });
-    simplified.context = this.context;
     simplified.fwd = fwd;
     simplified.fwdShape = this.domainShape;
     simplified.bwd = bwd;

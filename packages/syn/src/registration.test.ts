@@ -11,6 +11,7 @@ import {
   NonFiniteError,
   createHarmonicFields2d,
   defaultContext,
+  ContextFrozenError,
   type Dim,
 } from '@diffeo/core';
 import { parseNpy } from '@diffeo/io';
@@ -480,5 +481,22 @@ describe('SymmetricDiffeomorphicRegistration: allocations per iteration', () => 
       expect(new Set(perIteration).size, `level ${level}: allocations per iteration ${perIteration.join(',')}`).toBe(1);
     }
     expect(live.size).toBe(0);
+  });
+});
+
+describe('SymmetricDiffeomorphicRegistration: the context is frozen during a run', () => {
+  it('rejects with ContextFrozenError when a backend is registered mid-run, and the context thaws afterwards', async () => {
+    const { ctx } = await pooledContext();
+    const moving = sub4(load('reg_o'));
+    const statik = sub4(load('reg_c'));
+    const extra = { name: 'late', priority: 5, kernels: {} };
+    const syn = new SymmetricDiffeomorphicRegistration(ssdMetric(2), {
+      levelIters: [3, 2], context: ctx,
+      onEvent: (e) => { if (e.stage === 'ITER_END') ctx.use(extra); },
+    });
+    await expect(syn.optimize({ static: statik, moving })).rejects.toThrow(ContextFrozenError);
+    expect(ctx.frozen).toBe(false);
+    ctx.use(extra);
+    expect(ctx.backendNames).toContain('late');
   });
 });

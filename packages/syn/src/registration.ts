@@ -282,6 +282,8 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
   async optimize(input: OptimizeInput): Promise<DiffeomorphicMap> {
     if (this.running) throw new InvalidArgumentError('this registration is already running; create another instance for concurrent runs.');
     this.running = true;
+    // The kernels are fixed for the whole run: use()/remove() on the context throw ContextFrozenError until it ends.
+    const releaseContext = this.context.hold('a running SymmetricDiffeomorphicRegistration.optimize');
     let run: RunState<D> | null = null;
     try {
       run = this.initOptimizer(input);
@@ -290,6 +292,7 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
     } finally {
       this.running = false;
       this.endOptimizer(run);
+      releaseContext();
     }
   }
 
@@ -393,7 +396,7 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
     const halfwayMap = (domainShape: ShapeOf<D>, domainGridToWorld: Affine, mapPrealign: Affine): DiffeomorphicMap<D> => {
       const map = new DiffeomorphicMap<D>({
         dim, dispShape, dispGridToWorld, domainShape, domainGridToWorld,
-        codomainShape: staticShape, codomainGridToWorld: staticGridToWorld, prealign: mapPrealign,
+        codomainShape: staticShape, codomainGridToWorld: staticGridToWorld, prealign: mapPrealign, context: ctx,
       });
       const n = buffers.fieldValues(dispShape);
       map.forward = buffers.take(n).fill(0);
@@ -448,7 +451,7 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
     const refGridToWorld = staticSS.getAffine(level);
     if (level < run.levels - 1) {
       const factors = staticSS.getExpandFactors(level + 1, level);
-      const options = { context: this.context, buffers };
+      const options = { buffers };
       staticToRef.expandFields(factors, shape, options);
       movingToRef.expandFields(factors, shape, options);
     }
@@ -645,16 +648,16 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
       this.intermediateMaps = { staticToRef, movingToRef };
     }
 
+    // Fields left in the context's memory: the map transforms with (and disposes into) that context.
+    const inContextMemory = forward.inContextMemory || backward.inContextMemory;
     const result = new DiffeomorphicMap<D>({
       dim: this.dim, dispShape: finalShape, dispGridToWorld: movingToRef.dispGridToWorld,
       domainShape: run.movingShape, domainGridToWorld: run.movingGridToWorld,
       codomainShape: run.staticShape, codomainGridToWorld: run.staticGridToWorld,
-      prealign: movingToRef.prealign,
+      prealign: movingToRef.prealign, context: inContextMemory ? this.context : undefined,
     });
     result.forward = forward.data;
     result.backward = backward.data;
-    // Fields left in the context's memory: the map transforms with (and disposes into) that context.
-    if (forward.inContextMemory || backward.inContextMemory) result.context = this.context;
     const inverted = result.inverse();
     this.emit({
       ...this.stamp(run, 'OPT_END', -1, 0), fullEnergyProfile: [...this.fullEnergyProfile], iterationsPerLevel: [...this.iterationsPerLevel],
