@@ -9,7 +9,7 @@ import ndarray from 'ndarray';
 import {
   DiffeoError, DiffeomorphicMap, DimensionError, DisposedError, DtypeError, InvalidAffineError, InvalidArgumentError, NonFiniteError,
   ShapeMismatchError, createCircle, createHarmonicFields2d, createHarmonicFields3d, createSphere, invertVectorFieldFixedPoint,
-  mulAffine, type Affine,
+  invertAffine, mulAffine, type Affine,
 } from '@diffeo/core';
 
 function rng(seed: number): () => number {
@@ -511,5 +511,39 @@ describe('DiffeomorphicMap: disposal and raw assignment (issue 11 items 4 and 10
     expect(() => { map.forward = f; }).toThrow(NonFiniteError);
     f[7] = Number.POSITIVE_INFINITY;
     expect(() => { map.backward = f; }).toThrow(/index 7/);
+  });
+});
+
+describe('DiffeomorphicMap.transform / transformInverse with a Volume', () => {
+  it('reads the Volume\'s own grid and returns a Volume on the output grid, with the bits of the explicit-affine call', () => {
+    const G = rotation2(0.2, 1.5, 10, 10, 3, -4);
+    const D = rotation2(0.1, 1.2, 12, 12, 1, 2);
+    const Cg = rotation2(-0.1, 0.9, 8, 8, -1, 0.5);
+    const { field } = createHarmonicFields2d(20, 20, 0.2, 4);
+    const map = new DiffeomorphicMap({
+      dim: 2, dispShape: [20, 20], dispGridToWorld: G, domainShape: [24, 24], domainGridToWorld: D, codomainShape: [16, 16], codomainGridToWorld: Cg,
+    });
+    map.forward = Float32Array.from(field.data);
+    map.backward = Float32Array.from(field.data, (v) => -v);
+    const own = rotation2(0.05, 1.1, 9, 9, 0.5, 0.5);
+    const circle = createCircle(18, 18, 6).data;
+    const vol = { data: circle, shape: [18, 18] as [number, number], gridToWorld: own };
+    const plainFw = map.transform(ndarray(circle, [18, 18]), { imageWorldToGrid: invertAffine(own) });
+    const volFw = map.transform(vol);
+    expect(volFw.shape).toEqual([24, 24]);
+    expect(Array.from(volFw.gridToWorld!)).toEqual(Array.from(D));
+    expect(volFw.gridToWorld).not.toBe(map.domainGridToWorld);
+    expect(Array.from(volFw.data)).toEqual(Array.from(plainFw.data));
+    const plainBw = map.transformInverse(ndarray(circle, [18, 18]), { imageWorldToGrid: invertAffine(own), interpolation: 'nearest' });
+    const volBw = map.transformInverse(vol, { interpolation: 'nearest' });
+    expect(volBw.shape).toEqual([16, 16]);
+    expect(Array.from(volBw.data)).toEqual(Array.from(plainBw.data));
+    // a null gridToWorld leaves the map's default grid (as for plain images); an explicit imageWorldToGrid wins
+    const defaultGrid = map.transform({ ...vol, gridToWorld: null });
+    expect(Array.from(defaultGrid.data)).toEqual(Array.from(map.transform(ndarray(circle, [18, 18])).data));
+    const explicit = map.transform(vol, { imageWorldToGrid: null, outGridToWorld: 'identity' });
+    expect(Array.from(explicit.data)).toEqual(Array.from(map.transform(ndarray(circle, [18, 18]), { imageWorldToGrid: null, outGridToWorld: null }).data));
+    expect(explicit.gridToWorld).toBeNull();
+    expect(() => map.transform({ ...vol, gridToWorld: new Float64Array(9) })).toThrow(InvalidAffineError);
   });
 });

@@ -23,7 +23,7 @@
  *
  * `isInverse` swaps which of the two warps `transform` and `transformInverse` run.
  */
-import type { Affine, ComposeStats, Dim, NumericArray, Shape, Shape3D, ShapeOf } from './types.js';
+import type { Affine, ComposeStats, Dim, NumericArray, Shape, Shape3D, ShapeOf, Volume } from './types.js';
 import type { AffineLike } from './affine.js';
 import { applyAffine, invertAffine, mulAffine, scalingAffine, toAffine } from './affine.js';
 import type { KernelContext } from './registry.js';
@@ -31,7 +31,7 @@ import { defaultContext } from './registry.js';
 import { checkOptionKeys } from './options.js';
 import { DiffeoError, DimensionError, DisposedError, DtypeError, InvalidArgumentError, NonFiniteError, ShapeMismatchError } from './errors.js';
 import type { FieldInput, ImageInput, NdArray, PointsInput } from './ndarray.js';
-import { toField, toFloat32Image, toImage, toPoints, toShape, wrapArray, wrapField } from './ndarray.js';
+import { isVolume, toField, toFloat32Image, toImage, toPoints, toShape, wrapArray, wrapField } from './ndarray.js';
 import type { Interpolation, KernelOptions } from './fields.js';
 import { checkInterpolation, nearestImageData, warpRaw } from './fields.js';
 import { bilinearVector, trilinearVector } from './kernels/interp.js';
@@ -142,10 +142,12 @@ function product(shape: readonly number[]): number {
  * roles are exchanged. SyN returns maps with `isInverse = true` (docs/algorithm.md §10, trap 7),
  * so their `transform` uses the `backward` field.
  *
- * Images are accepted as `ndarray` views or plain `{ data, shape }` objects
- * (`ImageData`); results are always `ndarray` views over new arrays. Only `data` and
- * `shape` of an image are read: the sampled image's geometry is the map's default
- * (codomain or domain) unless `imageWorldToGrid` is given.
+ * Images are accepted as `ndarray` views, plain `{ data, shape }` objects, or
+ * {@link Volume}s `{ data, shape, gridToWorld }`. For an `ndarray` or plain object the
+ * sampled image's geometry is the map's default (codomain or domain) unless
+ * `imageWorldToGrid` is given, and the result is an `ndarray` view over a new array; a
+ * Volume's non-null `gridToWorld` places the image itself, and the result is a Volume
+ * carrying the output grid's `gridToWorld`.
  */
 export class DiffeomorphicMap<D extends Dim = Dim> {
   /** Spatial dimension. */
@@ -372,7 +374,7 @@ export class DiffeomorphicMap<D extends Dim = Dim> {
     return toAffine(a, this.dim, what);
   }
 
-  private prepareImage(image: ImageInput, interpolation: Interpolation): { data: NumericArray; shape: Shape } {
+  private prepareImage(image: ImageInput | Volume, interpolation: Interpolation): { data: NumericArray; shape: Shape } {
     if (interpolation === 'linear') {
       const img = toFloat32Image(image, 'image', this.dim);
       return { data: img.data, shape: img.shape };
@@ -408,11 +410,27 @@ export class DiffeomorphicMap<D extends Dim = Dim> {
     return { A: mulAffine(this.dispW2G, S), B: mulAffine(W, mulAffine(this.preInv, S)), C: mulAffine(W, this.preInv) };
   }
 
-  private warpForward(image: ImageInput, options: MapTransformOptions): NdArray<NumericArray> {
+  /**
+   * World-to-grid of the sampled image: `imageWorldToGrid` when given, else the inverse of a
+   * Volume's own non-null `gridToWorld`, else the map's default (`fallback`).
+   */
+  private imageWorldToGrid(image: ImageInput | Volume, options: MapTransformOptions, fallback: Affine): Affine {
+    // A null gridToWorld leaves the map's default, as for a plain { data, shape } image (ImageData callers keep their results).
+    if (options.imageWorldToGrid !== undefined || !isVolume(image) || image.gridToWorld === null) return this.optAffine(options.imageWorldToGrid, fallback, 'imageWorldToGrid');
+    return invertAffine(toAffine(image.gridToWorld, this.dim, 'the image Volume\'s gridToWorld', true), 'the image Volume\'s gridToWorld');
+  }
+
+  /** The warp's result: an `ndarray`, or a Volume on the output grid when the input was a Volume. */
+  private result(image: ImageInput | Volume, out: NumericArray, outShape: Shape, S: Affine): NdArray<NumericArray> | Volume {
+    if (!isVolume(image)) return wrapArray(out, outShape);
+    return { data: out, shape: [...outShape] as unknown as ShapeOf<D>, gridToWorld: S === null ? null : S.slice() };
+  }
+
+  private warpForward(image: ImageInput | Volume, options: MapTransformOptions): NdArray<NumericArray> | Volume {
     const interpolation = checkInterpolation(options.interpolation);
     const img = this.prepareImage(image, interpolation);
     const field = this.raw('forward');
-    const W = this.optAffine(options.imageWorldToGrid, this.codomainW2G, 'imageWorldToGrid');
+    const W = this.imageWorldToGrid(image, options, this.codomainW2G);
     let outShape: Shape;
     if (options.outShape !== undefined) outShape = toShape(options.outShape, this.dim, 'outShape');
     else if (this.domainShape === null) {
@@ -421,14 +439,14 @@ export class DiffeomorphicMap<D extends Dim = Dim> {
     const S = this.optAffine(options.outGridToWorld, this.domainG2W, 'outGridToWorld');
     const { A, B, C } = this.warpMatrices('forward', S, W);
     const out = warpRaw(this.ctx(options), this.dim, interpolation, outShape, img.data, img.shape, field, this.fwdShape, A, B, C);
-    return wrapArray(out, outShape);
+    return this.result(image, out, outShape, S);
   }
 
-  private warpBackward(image: ImageInput, options: MapTransformOptions): NdArray<NumericArray> {
+  private warpBackward(image: ImageInput | Volume, options: MapTransformOptions): NdArray<NumericArray> | Volume {
     const interpolation = checkInterpolation(options.interpolation);
     const img = this.prepareImage(image, interpolation);
     const field = this.raw('backward');
-    const W = this.optAffine(options.imageWorldToGrid, this.domainW2G, 'imageWorldToGrid');
+    const W = this.imageWorldToGrid(image, options, this.domainW2G);
     let outShape: Shape;
     if (options.outShape !== undefined) outShape = toShape(options.outShape, this.dim, 'outShape');
     else if (this.codomainShape === null) {
@@ -437,7 +455,7 @@ export class DiffeomorphicMap<D extends Dim = Dim> {
     const S = this.optAffine(options.outGridToWorld, this.codomainG2W, 'outGridToWorld');
     const { A, B, C } = this.warpMatrices('backward', S, W);
     const out = warpRaw(this.ctx(options), this.dim, interpolation, outShape, img.data, img.shape, field, this.bwdShape, A, B, C);
-    return wrapArray(out, outShape);
+    return this.result(image, out, outShape, S);
   }
 
   /**
@@ -445,18 +463,24 @@ export class DiffeomorphicMap<D extends Dim = Dim> {
    * `isInverse`). For a SyN result: moving image → static grid.
    *
    * @param image - `[rows, cols]` / `[slices, rows, cols]` image on the grid given by
-   *   `imageWorldToGrid` (default: codomain grid, or domain grid when `isInverse`).
+   *   `imageWorldToGrid` (default: codomain grid, or domain grid when `isInverse`), or a
+   *   {@link Volume}, whose own `gridToWorld` places it unless `imageWorldToGrid` is given
+   *   (a `null` one leaves the default grid, as for a plain `{ data, shape }` image).
    * @returns an `ndarray` on the output grid (default: domain grid, or codomain grid
-   *   when `isInverse`): float32 for linear interpolation, the image's own type for
+   *   when `isInverse`) — a {@link Volume} `{ data, shape, gridToWorld }` of that grid when
+   *   `image` is a Volume: float32 for linear interpolation, the image's own type for
    *   nearest (float64 becomes float32; integer images keep their type).
    * @throws {DiffeoError} `NOT_READY` when the needed field is not set;
    *   {@link InvalidArgumentError} no output shape available; {@link DimensionError};
    *   {@link InvalidAffineError}; {@link DtypeError}.
    */
+  transform(image: Volume<D>, options?: MapTransformOptions & { interpolation?: 'linear' }): Volume<D, Float32Array>;
+  transform(image: Volume<D>, options: MapTransformOptions & { interpolation: 'nearest' }): Volume<D>;
+  transform(image: Volume<D>, options?: MapTransformOptions): Volume<D>;
   transform(image: ImageInput, options?: MapTransformOptions & { interpolation?: 'linear' }): NdArray<Float32Array>;
   transform(image: ImageInput, options: MapTransformOptions & { interpolation: 'nearest' }): NdArray<NumericArray>;
   transform(image: ImageInput, options?: MapTransformOptions): NdArray<NumericArray>;
-  transform(image: ImageInput, options: MapTransformOptions = {}): NdArray<NumericArray> {
+  transform(image: ImageInput | Volume<D>, options: MapTransformOptions = {}): NdArray<NumericArray> | Volume<D> {
     return this.isInverse ? this.warpBackward(image, options) : this.warpForward(image, options);
   }
 
@@ -465,10 +489,13 @@ export class DiffeomorphicMap<D extends Dim = Dim> {
    * `isInverse`). For a SyN result: static image → moving grid.
    * Arguments and result as {@link transform}, with the default grids exchanged.
    */
+  transformInverse(image: Volume<D>, options?: MapTransformOptions & { interpolation?: 'linear' }): Volume<D, Float32Array>;
+  transformInverse(image: Volume<D>, options: MapTransformOptions & { interpolation: 'nearest' }): Volume<D>;
+  transformInverse(image: Volume<D>, options?: MapTransformOptions): Volume<D>;
   transformInverse(image: ImageInput, options?: MapTransformOptions & { interpolation?: 'linear' }): NdArray<Float32Array>;
   transformInverse(image: ImageInput, options: MapTransformOptions & { interpolation: 'nearest' }): NdArray<NumericArray>;
   transformInverse(image: ImageInput, options?: MapTransformOptions): NdArray<NumericArray>;
-  transformInverse(image: ImageInput, options: MapTransformOptions = {}): NdArray<NumericArray> {
+  transformInverse(image: ImageInput | Volume<D>, options: MapTransformOptions = {}): NdArray<NumericArray> | Volume<D> {
     return this.isInverse ? this.warpForward(image, options) : this.warpBackward(image, options);
   }
 

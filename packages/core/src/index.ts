@@ -15,7 +15,7 @@ export { stepDisposedError, assertStepOutput, assertMetricInputs, WorkspaceCache
 export { tsKernels, ccFactorsNaive2d, ccFactorsNaive3d, jacobianDeterminantNaive, determinantNaive, orientGradient } from './kernels/index.js';
 export type { Kernels, KernelName, InversionResult, DimKernels, PairedKernelName } from './kernels/types.js';
 export {
-  isNdArray, toContiguous, toImage, toFloat32Image, toField, toOutputField, toPoints, toShape, sameShape,
+  isNdArray, isVolume, toContiguous, toImage, toFloat32Image, toField, toOutputField, toPoints, toShape, sameShape,
   wrapArray, wrapField, scatterInto, assertFinite, checkViewExtent,
 } from './ndarray.js';
 export type {

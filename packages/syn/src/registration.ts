@@ -46,6 +46,7 @@ import {
   defaultContext,
   getDirectionAndSpacings,
   invertAffine,
+  isVolume,
   linearToAffine,
   toAffine,
   toContiguous,
@@ -59,6 +60,7 @@ import {
   type MetricInputs,
   type NumericArray,
   type ShapeOf,
+  type Volume,
   type SimilarityMetric,
 } from '@diffeo/core';
 import { ScaleSpace } from '@diffeo/pyramid';
@@ -104,13 +106,19 @@ export interface SynOptions<D extends Dim = Dim> {
 
 /** Inputs of {@link SymmetricDiffeomorphicRegistration.optimize}. */
 export interface OptimizeInput {
-  /** Static (reference) image: an ndarray or `{data, shape}`, 2D `(rows, cols)` or 3D `(slices, rows, cols)`. Converted to float32. */
-  static: ImageInput;
-  /** Moving image, same dimension as `static` (its shape may differ). */
-  moving: ImageInput;
-  /** Grid-to-world affine of the static image (`(d+1)×(d+1)`); default identity (world units = voxels). */
+  /**
+   * Static (reference) image: an ndarray, `{data, shape}` or a {@link Volume} `{data, shape, gridToWorld}`,
+   * 2D `(rows, cols)` or 3D `(slices, rows, cols)`. Converted to float32.
+   */
+  static: ImageInput | Volume;
+  /** Moving image, same dimension as `static` (its shape may differ); an ndarray, `{data, shape}` or a {@link Volume}. */
+  moving: ImageInput | Volume;
+  /**
+   * Grid-to-world affine of the static image (`(d+1)×(d+1)`, world units usually mm); default: the
+   * static Volume's `gridToWorld`, else identity (world units = voxels). Given, it wins over the Volume's.
+   */
   staticGridToWorld?: AffineLike;
-  /** Grid-to-world affine of the moving image; default identity. */
+  /** Grid-to-world affine of the moving image; default: the moving Volume's `gridToWorld`, else identity. */
   movingGridToWorld?: AffineLike;
   /**
    * World-space affine mapping static points to moving points (what an affine
@@ -351,8 +359,11 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
     const movingShape = mov.shape as unknown as ShapeOf<D>;
     // Fail fast on what cannot fit, before the pyramids and fields are allocated.
     checkSynMemory(stat.shape, mov.shape, ctx.backendNames.includes('wasm'));
-    const staticGridToWorld = toAffine(input.staticGridToWorld, dim, 'staticGridToWorld', true);
-    const movingGridToWorld = toAffine(input.movingGridToWorld, dim, 'movingGridToWorld', true);
+    // An explicit affine wins; else a Volume's own (null = identity).
+    const gridOf = (explicit: AffineLike | undefined, image: ImageInput | Volume): AffineLike | undefined =>
+      (explicit !== undefined ? explicit : isVolume(image) ? image.gridToWorld : undefined);
+    const staticGridToWorld = toAffine(gridOf(input.staticGridToWorld, input.static), dim, 'staticGridToWorld', true);
+    const movingGridToWorld = toAffine(gridOf(input.movingGridToWorld, input.moving), dim, 'movingGridToWorld', true);
     const prealign = toAffine(input.prealign, dim, 'prealign', true);
 
     const { spacing: staticSpacing, direction: staticDir } = getDirectionAndSpacings(staticGridToWorld, dim);
