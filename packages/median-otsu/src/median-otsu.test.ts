@@ -1,15 +1,11 @@
+import { mulberry32 } from '@diffeo/core/oracles';
 import { describe, expect, it } from 'vitest';
 import { DimensionError, InvalidArgumentError, ResourceLimitError } from '@diffeo/core';
 import { medianFilter, medianOtsu, otsuThreshold } from '@diffeo/median-otsu';
 
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
-}
-
 /** A noisy bright ball in a dim background, uint16, shape [n, n, nz]. */
 function phantom(n: number, nz: number, seed = 1): Uint16Array {
-  const rnd = lcg(seed);
+  const rnd = mulberry32(seed);
   const out = new Uint16Array(n * n * nz);
   const c = (n - 1) / 2;
   for (let i = 0; i < n; i++) {
@@ -44,7 +40,7 @@ describe('medianOtsu', () => {
 
   it('2D input uses a 2D window', () => {
     const shape = [30, 20];
-    const rnd = lcg(4);
+    const rnd = mulberry32(4);
     const data = Float32Array.from({ length: 600 }, (_, i) => ((i % 20) > 9 ? 100 : 10) + rnd());
     const r = medianOtsu({ data, shape }, { medianRadius: 1, numpass: 1 });
     const f = medianFilter({ data, shape }, { radius: 1 }).data;
@@ -55,7 +51,7 @@ describe('medianOtsu', () => {
 
   it('4D: b0 = float32 mean of the volIdx volumes (summed in order), mask broadcast over volumes', () => {
     const [nx, ny, nz, nt] = [10, 9, 8, 3];
-    const rnd = lcg(9);
+    const rnd = mulberry32(9);
     const data = Float32Array.from({ length: nx * ny * nz * nt }, (_, i) => (Math.floor(i / nt) % 7 > 3 ? 500 : 50) * (1 + 0.3 * rnd()) - 20);
     const r = medianOtsu({ data, shape: [nx, ny, nz, nt] }, { medianRadius: 1, numpass: 2, volIdx: [2, 0] });
     const f32 = Math.fround;
