@@ -123,3 +123,28 @@ describe('medianOtsu refuses work that would not finish (issue 11 item 6)', () =
     expect(() => medianOtsu(vol, { medianradius: 2 } as never)).toThrow(/did you mean "medianRadius"/);
   });
 });
+
+describe('medianOtsu on a core Volume (with gridToWorld)', () => {
+  it('gives the same mask as { data, shape } and carries the affine, shifted to the crop box with autocrop', () => {
+    const shape = [24, 24, 8] as const;
+    const data = phantom(24, 8, 3);
+    const g2w = new Float64Array([0, 0, 2, -10, 1.5, 0, 0, 4, 0, -1.2, 0, 30, 0, 0, 0, 1]);
+    const plain = medianOtsu({ data, shape: [...shape] }, { medianRadius: 2, numpass: 1, autocrop: true });
+    const vol = medianOtsu({ data, shape, gridToWorld: g2w }, { medianRadius: 2, numpass: 1, autocrop: true });
+    expect(vol.mask.data).toEqual(plain.mask.data);
+    expect(plain.mask.gridToWorld).toBeUndefined();
+    const lo = vol.crop!.mins;
+    // world position of the crop's voxel 0 = g2w · [lo; 1]
+    const t = [0, 1, 2].map((r) => g2w[r * 4 + 3] + g2w[r * 4] * lo[0] + g2w[r * 4 + 1] * lo[1] + g2w[r * 4 + 2] * lo[2]);
+    const out = vol.mask.gridToWorld!;
+    expect([out[3], out[7], out[11]]).toEqual(t);
+    expect([out[0], out[1], out[2], out[4], out[5], out[6]]).toEqual([g2w[0], g2w[1], g2w[2], g2w[4], g2w[5], g2w[6]]);
+    expect(vol.masked.gridToWorld).toEqual(out);
+    const whole = medianOtsu({ data, shape, gridToWorld: null }, { medianRadius: 2, numpass: 1 });
+    expect(whole.mask.gridToWorld).toBeNull();
+  });
+
+  it('refuses a gridToWorld of the wrong size', () => {
+    expect(() => medianOtsu({ data: phantom(8, 4), shape: [8, 8, 4], gridToWorld: new Float64Array(9) }, { medianRadius: 1, numpass: 1 })).toThrow(/4×4/);
+  });
+});
