@@ -160,8 +160,22 @@ export class AffineRegistration {
     for (const it of this.levelIters) if (!Number.isInteger(it) || it < 0) throw new InvalidArgumentError(`levelIters must be integers ≥ 0, got ${it}.`);
   }
 
-  /** Runs the multi-resolution optimisation of one transform (DIPY's `optimize`). */
+  /**
+   * Runs the multi-resolution optimisation of one transform (DIPY's `optimize`). The kernel
+   * contexts (this one and the metric's) are held for the run: backends cannot be added or
+   * removed while it runs (`ContextFrozenError`).
+   */
   optimize(input: AffineOptimizeInput): AffineOptimizeResult {
+    const releases = [this.context.hold('a running AffineRegistration.optimize')];
+    if (this.metric.context !== this.context) releases.push(this.metric.context.hold('a running AffineRegistration.optimize'));
+    try {
+      return this.optimizeHeld(input);
+    } finally {
+      for (const r of releases) r();
+    }
+  }
+
+  private optimizeHeld(input: AffineOptimizeInput): AffineOptimizeResult {
     const dim = dimOf(input.static, 'static');
     if (dimOf(input.moving, 'moving') !== dim) throw new ShapeMismatchError(`static is ${dim}D but moving is ${input.moving.shape.length}D.`);
     const transform = typeof input.transform === 'string' ? getTransform(input.transform, dim) : input.transform;

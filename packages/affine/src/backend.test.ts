@@ -5,7 +5,7 @@
  * errors of the stage (non-finite parameters from the optimiser, invalid affines, unknown options).
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { InvalidArgumentError, createContext, type Volume } from '@diffeo/core';
+import { ContextFrozenError, InvalidArgumentError, createContext, type Volume } from '@diffeo/core';
 import { wasmBackend } from '@diffeo/wasm-kernels';
 import { AffineRegistration, affineRegistration } from './affine-registration.js';
 import { AffineInvalidValuesError, NonFiniteParametersError } from './errors.js';
@@ -88,5 +88,25 @@ describe('typed errors of the affine stage', () => {
     expect(() => affineRegistration({ static: st, moving: mv, levelIter: [1] } as never)).toThrow(InvalidArgumentError);
     expect(() => new AffineRegistration({ gtoll: 1 } as never)).toThrow(/gtoll/);
     expect(() => new MutualInformationMetric({ bins: 8 } as never)).toThrow(/bins/);
+  });
+});
+
+describe('kernel context held during a run', () => {
+  it('a backend cannot be registered on the context while optimize runs, and can after', () => {
+    const { st, mv } = pair('pipeline_t1_2d');
+    const ctx = createContext();
+    const spy = { name: 'spy', priority: 1, kernels: {} };
+    let tried = false;
+    const reg = new AffineRegistration({ levelIters: [2], factors: [1], sigmas: [0], context: ctx });
+    reg.optimize({
+      static: st, moving: mv, transform: 'translation',
+      onProgress: (e) => {
+        if (e.type !== 'levelStart' || tried) return;
+        tried = true;
+        expect(() => ctx.use(spy)).toThrow(ContextFrozenError);
+      },
+    });
+    expect(tried).toBe(true);
+    expect(() => ctx.use(spy)).not.toThrow();
   });
 });
