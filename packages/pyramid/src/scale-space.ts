@@ -46,6 +46,7 @@ import {
   InvalidArgumentError,
   NonFiniteError,
   ShapeMismatchError,
+  checkOptionKeys,
   defaultContext,
   getDirectionAndSpacings,
   invertAffine,
@@ -173,6 +174,21 @@ function normaliseInto(out: Float32Array, src: Float32Array, [mn, mx]: readonly 
 /** A level's geometry (everything but the image). */
 type LevelGeometry<D extends Dim> = Omit<ScaleSpaceLevel<D>, 'image'>;
 
+/** The keys ScaleSpace's options may have. */
+const SCALE_SPACE_OPTION_KEYS = ['image', 'shape', 'gridToWorld', 'spacing', 'numLevels', 'sigmaFactor', 'mask0', 'context', 'name', 'lazy', 'reuseInput'] as const;
+
+/**
+ * The advice when level `failing` has an empty axis: the real maximum number of levels,
+ * both for the pyramid itself (every axis ≥ 1 voxel: `failing`) and for registration,
+ * whose image gradients need every axis of every level ≥ 2 voxels (`shapeOf(j)` is level j's grid).
+ */
+function fewerLevelsAdvice(failing: number, shapeOf: (level: number) => number[]): string {
+  let withGradients = 0;
+  while (withGradients < failing && shapeOf(withGradients).every((n) => n >= 2)) withGradients++;
+  return `this image supports at most ${failing} pyramid level${failing === 1 ? '' : 's'} (numLevels ≤ ${failing}), and at most ${withGradients} ` +
+    `for a registration (whose image gradients need 2 voxels along every axis of every level); use fewer levels (a shorter levelIters) or a larger image.`;
+}
+
 /**
  * Gaussian scale space of a 2D or 3D image, bit-compatible with DIPY 1.6's
  * `ScaleSpace` (see the module documentation). All levels are computed by the
@@ -226,6 +242,10 @@ export class ScaleSpace<D extends Dim = Dim> {
    * @throws ImageTooSmallError if a level's coarse grid would have an empty axis.
    */
   constructor(options: ScaleSpaceOptions<D>) {
+    if (options === null || typeof options !== 'object') {
+      throw new InvalidArgumentError(`ScaleSpace needs an options object { image, shape, numLevels, ... }; got ${options === null ? 'null' : typeof options}.`);
+    }
+    checkOptionKeys(options, SCALE_SPACE_OPTION_KEYS, 'ScaleSpace options');
     const { image, shape } = options;
     const name = options.name ?? 'input';
     if (!Array.isArray(shape) || (shape.length !== 2 && shape.length !== 3)) {
@@ -306,6 +326,12 @@ export class ScaleSpace<D extends Dim = Dim> {
       affineInv: invertAffine(g2w, 'gridToWorld'),
     });
 
+    // The coarse grid of level i, axis k (DIPY's rounding): shared by the levels and the error message.
+    const levelAxis = (i: number, k: number): number => {
+      if (i === 0) return shape[k];
+      const sc = (2 ** i * smin) / spacing[k];
+      return Math.trunc(shape[k] * (spacing[k] / (spacing[k] * sc)) + 0.5);
+    };
     for (let i = 1; i < numLevels; i++) {
       const factor = 2 ** i;
       const scaling = new Float64Array(dim);
@@ -321,7 +347,7 @@ export class ScaleSpace<D extends Dim = Dim> {
       if (domain.some((n) => n < 1)) {
         throw new ImageTooSmallError(
           `pyramid level ${i} of the ${name} image would have a coarse grid of shape [${domain.join(', ')}] (input shape [${shape.join(', ')}], ` +
-            `spacing [${Array.from(spacing).join(', ')}]); use fewer levels (numLevels ≤ ${i}) or a larger image.`,
+            `spacing [${Array.from(spacing).join(', ')}]); ${fewerLevelsAdvice(i, (j) => Array.from({ length: dim }, (_, k) => levelAxis(j, k)))}`,
         );
       }
       const affine = mulAffine(g2w, scalingAffine(scaling)) as Float64Array;

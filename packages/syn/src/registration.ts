@@ -188,6 +188,28 @@ const SYN_OPTION_KEYS = [
 ] as const;
 
 /** The function- and object-valued options, checked when the registration is built rather than failing inside `optimize`. */
+/**
+ * A metric brought by the caller must have every member SyN calls: `prepare` (a function),
+ * `name` (a string), `mask0` (a boolean), and, when present, `checkLevelShapes` and
+ * `releaseBuffers` as functions. Checked in the constructor, naming the missing member,
+ * rather than failing as a TypeError in the middle of a run.
+ */
+function checkMetricMembers(metric: object): void {
+  const m = metric as Record<string, unknown>;
+  const label = typeof m.name === 'string' ? `the metric "${m.name}"` : 'the metric';
+  const how = 'implement SimilarityMetric (see @diffeo/core metric.ts) or use ccMetric/ssdMetric/emMetric';
+  if (typeof m.prepare !== 'function') {
+    throw new InvalidArgumentError(`${label} has no prepare(inputs) method (got ${typeof m.prepare}); ${how}.`);
+  }
+  if (typeof m.name !== 'string') throw new InvalidArgumentError(`the metric has no name (a string, for example "CC"; got ${typeof m.name}); ${how}.`);
+  if (typeof m.mask0 !== 'boolean') throw new InvalidArgumentError(`${label} has no mask0 (a boolean; got ${typeof m.mask0}); ${how}.`);
+  for (const optional of ['checkLevelShapes', 'releaseBuffers'] as const) {
+    if (m[optional] !== undefined && typeof m[optional] !== 'function') {
+      throw new InvalidArgumentError(`${label}'s ${optional} must be a method when given; got ${typeof m[optional]}.`);
+    }
+  }
+}
+
 function checkSynHandles(options: SynOptions<Dim>): void {
   if (options.onEvent !== undefined && typeof options.onEvent !== 'function') {
     throw new InvalidArgumentError(`onEvent must be a function (event) => void; got ${JSON.stringify(options.onEvent) ?? typeof options.onEvent}.`);
@@ -247,9 +269,10 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
   private owned: Float32Array[] = [];
 
   constructor(metric: SimilarityMetric<D>, options: SynOptions<D> = {}) {
-    if (!metric || typeof metric.prepare !== 'function') {
-      throw new InvalidArgumentError('SymmetricDiffeomorphicRegistration needs a similarity metric (for example ccMetric(dim) or ssdMetric(dim)).');
+    if (metric === null || typeof metric !== 'object') {
+      throw new InvalidArgumentError(`SymmetricDiffeomorphicRegistration needs a similarity metric (for example ccMetric(dim) or ssdMetric(dim)); got ${metric === null ? 'null' : typeof metric}.`);
     }
+    checkMetricMembers(metric);
     if (metric.dim !== 2 && metric.dim !== 3) {
       throw new DimensionError(`the metric's dimension must be 2 or 3; got ${String(metric.dim)}.`);
     }
