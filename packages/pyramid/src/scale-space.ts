@@ -47,7 +47,9 @@ import {
   NonFiniteError,
   ShapeMismatchError,
   checkOptionKeys,
+  describeValue,
   defaultContext,
+  nonFiniteText,
   getDirectionAndSpacings,
   invertAffine,
   mulAffine,
@@ -270,11 +272,11 @@ export class ScaleSpace<D extends Dim = Dim> {
 
     const numLevels = options.numLevels;
     if (!Number.isInteger(numLevels) || numLevels < 1) {
-      throw new InvalidArgumentError(`numLevels must be an integer ≥ 1; got ${String(numLevels)}.`);
+      throw new InvalidArgumentError(`numLevels must be an integer ≥ 1; got ${describeValue(numLevels)}.`);
     }
     const sigmaFactor = options.sigmaFactor ?? DEFAULT_SIGMA_FACTOR;
     if (typeof sigmaFactor !== 'number' || !Number.isFinite(sigmaFactor) || sigmaFactor < 0) {
-      throw new InvalidArgumentError(`sigmaFactor must be a finite number ≥ 0; got ${String(sigmaFactor)}.`);
+      throw new InvalidArgumentError(`sigmaFactor must be a finite number ≥ 0; got ${describeValue(sigmaFactor)}.`);
     }
     const mask0 = options.mask0 ?? false;
     const g2w = toAffine(options.gridToWorld ?? null, dim, 'gridToWorld', true);
@@ -298,7 +300,7 @@ export class ScaleSpace<D extends Dim = Dim> {
     const img32 = isF32 ? image : Float32Array.from(image as ArrayLike<number>);
     for (let i = 0; i < nvox; i++) {
       if (!Number.isFinite(img32[i])) {
-        throw new NonFiniteError(`the ${name} image has a non-finite value (${img32[i]}) at flat index ${i}; replace NaN/Inf voxels first.`);
+        throw new NonFiniteError(`the ${name} image has a non-finite value at flat index ${i}: ${nonFiniteText(Number(image[i]), img32[i])}.`);
       }
     }
     let mask: Uint8Array | null = null;

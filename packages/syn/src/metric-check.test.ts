@@ -38,3 +38,20 @@ describe('SymmetricDiffeomorphicRegistration checks its metric in the constructo
     expect(messageOf(null)).toMatch(/needs a similarity metric.*got null/);
   });
 });
+
+describe('messages show values faithfully (issue 11 item 9)', () => {
+  it('levelIters ["10"] is reported as the string it is', () => {
+    expect(() => new SymmetricDiffeomorphicRegistration(ssdMetric(2), { levelIters: ['10'] as never })).toThrow('levelIters[0] must be a non-negative integer; got the string "10".');
+  });
+
+  it('a finite 1e300 voxel is reported as 1e+300 beyond the float32 range, not as Infinity', async () => {
+    const data = Float64Array.from({ length: 256 }, (_, i) => (i % 7) + 1);
+    data[37] = 1e300;
+    const syn = new SymmetricDiffeomorphicRegistration(ssdMetric(2), { levelIters: [2] });
+    const err = await syn.optimize({ static: { data, shape: [16, 16] }, moving: { data: data.map((v) => (v > 10 ? 1 : v)), shape: [16, 16] } }).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).name).toBe('NonFiniteError');
+    expect((err as Error).message).toContain('flat index 37: 1e+300, beyond the float32 range');
+    expect((err as Error).message).not.toContain('Infinity');
+  });
+});

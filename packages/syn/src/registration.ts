@@ -41,6 +41,8 @@ import {
   ImageTooSmallError,
   InvalidArgumentError,
   checkOptionKeys,
+  describeValue,
+  nonFiniteText,
   NonFiniteError,
   ShapeMismatchError,
   defaultContext,
@@ -286,14 +288,14 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
     }
     levelIters.forEach((n, i) => {
       if (!Number.isInteger(n) || n < 0) {
-        throw new InvalidArgumentError(`levelIters[${i}] must be a non-negative integer; got ${typeof n === 'number' ? String(n) : `${JSON.stringify(n)} (a ${typeof n})`}.`);
+        throw new InvalidArgumentError(`levelIters[${i}] must be a non-negative integer; got ${describeValue(n)}.`);
       }
     });
     this.levelIters = [...levelIters];
     const num = (v: number | undefined, d: number, name: string, positive: boolean): number => {
       const x = v ?? d;
       if (typeof x !== 'number' || !Number.isFinite(x) || (positive ? x <= 0 : x < 0)) {
-        throw new InvalidArgumentError(`${name} must be a finite ${positive ? 'positive' : 'non-negative'} number; got ${typeof x === 'number' ? String(x) : `${JSON.stringify(x)} (a ${typeof x})`}.`);
+        throw new InvalidArgumentError(`${name} must be a finite ${positive ? 'positive' : 'non-negative'} number; got ${describeValue(x)}.`);
       }
       return x;
     };
@@ -386,7 +388,7 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
       if (arr.length === 0) throw new ImageTooSmallError(`the ${name} image ${shapeText(shape)} has no voxels.`);
       for (let i = 0; i < arr.length; i++) {
         if (!Number.isFinite(arr[i])) {
-          throw new NonFiniteError(`the ${name} image has a non-finite voxel (${arr[i]}) at flat index ${i}; replace NaN/Inf (for example with 0) before registering.`);
+          throw new NonFiniteError(`the ${name} image has a non-finite voxel at flat index ${i}: ${nonFiniteText(Number((name === 'static' ? stat : mov).data[i]), arr[i])}.`);
         }
       }
     }
