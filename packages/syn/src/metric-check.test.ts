@@ -55,3 +55,14 @@ describe('messages show values faithfully (issue 11 item 9)', () => {
     expect((err as Error).message).not.toContain('Infinity');
   });
 });
+
+describe('optimize refuses a grid-to-world or prealign whose last row is not [0, 0, 1] (issue 11 item 10)', () => {
+  it('staticGridToWorld and prealign', async () => {
+    const data = Float32Array.from({ length: 256 }, (_, i) => (i % 7) + 1);
+    const img = { data, shape: [16, 16] };
+    const bad = new Float64Array([1, 0, 0, 0, 1, 0, 0, 0.25, 1]);
+    const syn = new SymmetricDiffeomorphicRegistration(ssdMetric(2), { levelIters: [1] });
+    await expect(syn.optimize({ static: img, moving: img, staticGridToWorld: bad })).rejects.toThrow(/last row \[0, 0.25, 1\]/);
+    await expect(syn.optimize({ static: img, moving: img, prealign: bad })).rejects.toThrow(/last row \[0, 0.25, 1\]/);
+  });
+});
