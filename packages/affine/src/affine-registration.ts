@@ -20,7 +20,7 @@
  * are not finite after a level raise {@link NonFiniteParametersError}.
  */
 import {
-  AbortError, EmptyImageError, InvalidArgumentError, ShapeMismatchError, type Dim, type NumericArray, type Volume,
+  AbortError, EmptyImageError, InvalidArgumentError, ShapeMismatchError, checkOptionKeys, type Dim, type NumericArray, type Volume,
 } from '@diffeo/core';
 import { AffineMap, checkAffine } from './affine-map.js';
 import { AffineInversionError, NonFiniteParametersError } from './errors.js';
@@ -136,6 +136,7 @@ export class AffineRegistration {
   readonly gtol: number;
 
   constructor(options: AffineRegistrationOptions = {}) {
+    checkOptionKeys(options, ['metric', 'levelIters', 'sigmas', 'factors', 'gtol'], 'AffineRegistration options');
     this.metric = options.metric ?? new MutualInformationMetric();
     this.levelIters = options.levelIters ?? [10000, 1000, 100];
     this.factors = options.factors ?? [4, 2, 1];
@@ -150,6 +151,7 @@ export class AffineRegistration {
 
   /** Runs the multi-resolution optimisation of one transform (DIPY's `optimize`). */
   optimize(input: AffineOptimizeInput): AffineOptimizeResult {
+    checkOptionKeys(input, ['static', 'moving', 'transform', 'params0', 'startingAffine', 'staticMask', 'movingMask', 'signal', 'onProgress', 'stageName'], 'AffineRegistration.optimize input');
     const dim = dimOf(input.static, 'static');
     if (dimOf(input.moving, 'moving') !== dim) throw new ShapeMismatchError(`static is ${dim}D but moving is ${input.moving.shape.length}D.`);
     const transform = typeof input.transform === 'string' ? getTransform(input.transform, dim) : input.transform;
@@ -255,6 +257,7 @@ export interface AffineRegistrationResult {
  * @throws EmptyImageError for constant images or empty masks; ShapeMismatchError for wrong mask sizes.
  */
 export function affineRegistration(input: AffineRegistrationInput): AffineRegistrationResult {
+  checkOptionKeys(input, ['static', 'moving', 'pipeline', 'startingAffine', 'nbins', 'samplingProportion', 'levelIters', 'sigmas', 'factors', 'staticMask', 'movingMask', 'signal', 'onProgress'], 'affineRegistration input');
   const pipeline = input.pipeline ?? ['centerOfMass', 'translation', 'rigid', 'affine'];
   if (pipeline.length === 0) throw new InvalidArgumentError(`the pipeline is empty; pass stages among ${PIPELINE_STAGES.join(', ')}.`);
   pipeline.forEach((s, i) => {

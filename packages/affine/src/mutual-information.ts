@@ -13,7 +13,7 @@
  * is `−∂MI/∂θ`. An invalid current affine (non-finite or singular) gives distance `+∞` and a
  * zero gradient, as DIPY does, so the optimiser backs off.
  */
-import { EmptyImageError, InvalidArgumentError, ShapeMismatchError, type Dim, type NumericArray, type Volume } from '@diffeo/core';
+import { EmptyImageError, InvalidArgumentError, ShapeMismatchError, checkOptionKeys, type Dim, type NumericArray, type Volume } from '@diffeo/core';
 import { checkAffine } from './affine-map.js';
 import { AffineInvalidValuesError, AffineInversionError } from './errors.js';
 import { gradientDense, gradientSparse, resampleAffine, samplePoints } from './interpolation.js';
@@ -74,6 +74,7 @@ export class MutualInformationMetric {
   };
 
   constructor(options: MutualInformationOptions = {}) {
+    checkOptionKeys(options, ['nbins', 'samplingProportion'], 'MutualInformationMetric options');
     const nbins = options.nbins ?? 32;
     if (!Number.isInteger(nbins) || nbins < 5) throw new InvalidArgumentError(`nbins must be an integer ≥ 5 (default 32), got ${nbins}.`);
     const sp = options.samplingProportion ?? null;
