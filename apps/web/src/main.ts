@@ -365,7 +365,8 @@ async function finished(msg: Extract<FromWorker, { type: 'done' }>): Promise<voi
 
 worker.onmessage = (e: MessageEvent<FromWorker>): void => {
   const msg = e.data;
-  if (msg.runId !== runId) return; // a message of an earlier run
+  // A message of an earlier run is dropped; an error naming no run (a malformed message) is shown.
+  if (msg.runId !== runId && !(msg.type === 'error' && msg.runId === null)) return;
   switch (msg.type) {
     case 'iteration':
       itersDone += 1;

@@ -123,7 +123,18 @@ export type FromWorker =
       readonly backend: BackendReport;
     }
   | { readonly type: 'cancelled'; readonly runId: number }
-  | { readonly type: 'error'; readonly runId: number; readonly message: string };
+  | {
+      readonly type: 'error';
+      /** The run the error belongs to; null for a message that named no run (not an object, or no numeric runId). */
+      readonly runId: number | null;
+      /**
+       * `RUN_FAILED`: the registration threw (bad images, options, ...); `BAD_MESSAGE`: the
+       * message was not an object or had no numeric runId; `UNKNOWN_TYPE`: its type is not
+       * 'register' or 'cancel'.
+       */
+      readonly code: 'RUN_FAILED' | 'BAD_MESSAGE' | 'UNKNOWN_TYPE';
+      readonly message: string;
+    };
 
 /** Dice coefficient of the masks `a > 0.5` and `b > 0.5` (1 when both are empty). */
 export function dice(a: ArrayLike<number>, b: ArrayLike<number>): number {

@@ -10,39 +10,29 @@
  * message per pyramid level (SCALE_END). The result carries the warped image, the
  * warped image and the mapping as gzip NIfTI files, and the backend that ran.
  */
-import { createContext, jacobianStats, mapJacobianDeterminant, type KernelContext } from '@diffeo/core';
+import { loadBackend, metricByName, type LoadedBackend } from '@diffeo/align';
+import { jacobianStats, mapJacobianDeterminant } from '@diffeo/core';
 import { serializeMapping, serializeNifti } from '@diffeo/io';
-import { ccMetric } from '@diffeo/metrics-cc';
-import { ssdMetric } from '@diffeo/metrics-ssd';
 import { plot2dDiffeomorphicMap } from '@diffeo/regtools-viz';
 import { SymmetricDiffeomorphicRegistration, type RegistrationEvent } from '@diffeo/syn';
-import { wasmBackend, type WasmBackend } from '@diffeo/wasm-kernels';
 import type { BackendReport, FromWorker, MetricChoice, Rgba, ToWorker } from './protocol.js';
 
 let current: { runId: number; controller: AbortController } | null = null;
 
-interface Kernels {
-  readonly context: KernelContext;
-  /** The WebAssembly backend, or null when the TypeScript kernels run. */
-  readonly wasm: WasmBackend | null;
-  readonly fallbackReason?: string;
-}
-
-/** The kernels: the WebAssembly backend (loaded once per worker), or the TypeScript kernels if it cannot load. */
-let kernelsPromise: Promise<Kernels> | null = null;
-function kernels(): Promise<Kernels> {
-  kernelsPromise ??= wasmBackend().then(
-    (b): Kernels => ({ context: createContext(b), wasm: b }),
-    (e: unknown): Kernels => ({ context: createContext(), wasm: null, fallbackReason: e instanceof Error ? e.message : String(e) }),
-  );
+/**
+ * The kernels, through @diffeo/align's loader: the WebAssembly backend (loaded once per
+ * worker), or the TypeScript kernels, with the reason, if it cannot load.
+ */
+let kernelsPromise: Promise<LoadedBackend> | null = null;
+function kernels(): Promise<LoadedBackend> {
+  kernelsPromise ??= loadBackend('auto');
   return kernelsPromise;
 }
 
-/** What ran, read from the backend object now (its thread count is live: the workers start with the first large kernel call). */
-function backendReport(k: Kernels): BackendReport {
+/** What ran, read from the loaded backend now (its thread count is live: the workers start with the first large kernel call). */
+function backendReport(k: LoadedBackend): BackendReport {
   const isolated = (self as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
-  if (k.wasm === null) return { name: 'ts', threads: 1, crossOriginIsolated: isolated, fallbackReason: k.fallbackReason };
-  return { name: k.wasm.name, threads: k.wasm.threads, crossOriginIsolated: isolated };
+  return { name: k.backend, threads: k.threads, crossOriginIsolated: isolated, ...(k.fallbackReason === null ? {} : { fallbackReason: k.fallbackReason }) };
 }
 
 function send(msg: FromWorker, transfer: Transferable[] = []): void {
@@ -50,7 +40,7 @@ function send(msg: FromWorker, transfer: Transferable[] = []): void {
 }
 
 function metricFor(choice: MetricChoice, dim: 2 | 3) {
-  return choice.name === 'cc' ? ccMetric(dim, { radius: choice.radius }) : ssdMetric(dim);
+  return choice.name === 'cc' ? metricByName('cc', dim, { radius: choice.radius }) : metricByName('ssd', dim);
 }
 
 async function register(msg: Extract<ToWorker, { type: 'register' }>): Promise<void> {
@@ -117,15 +107,39 @@ async function register(msg: Extract<ToWorker, { type: 'register' }>): Promise<v
     // SyN rejects with @diffeo/core's AbortError (code 'ABORTED'); test the code, not
     // `name`, which a minifier may change with the class name.
     if (ctl.signal.aborted || (err as { code?: unknown } | null)?.code === 'ABORTED') send({ type: 'cancelled', runId });
-    else send({ type: 'error', runId, message: err instanceof Error ? err.message : String(err) });
+    else send({ type: 'error', runId, code: 'RUN_FAILED', message: err instanceof Error ? err.message : String(err) });
   } finally {
     if (current?.controller === ctl) current = null;
   }
 }
 
-self.onmessage = (e: MessageEvent<ToWorker>): void => {
-  const msg = e.data;
+/**
+ * Checks an incoming message: an object with a known `type` and a numeric `runId`. Anything
+ * else gets a typed `error` reply (code `BAD_MESSAGE` or `UNKNOWN_TYPE`) carrying the run id
+ * when the message had one (else null); the worker never throws on a message nor ignores one.
+ */
+function badMessage(data: unknown): FromWorker | null {
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    const what = data === null ? 'null' : Array.isArray(data) ? 'an array' : typeof data;
+    return { type: 'error', runId: null, code: 'BAD_MESSAGE', message: `the worker takes { type: 'register' | 'cancel', runId, ... } objects; got ${what}.` };
+  }
+  const m = data as { type?: unknown; runId?: unknown };
+  const runId = typeof m.runId === 'number' && Number.isFinite(m.runId) ? m.runId : null;
+  if (m.type !== 'register' && m.type !== 'cancel') {
+    return { type: 'error', runId, code: 'UNKNOWN_TYPE', message: `unknown message type ${JSON.stringify(m.type) ?? String(m.type)}; the worker takes 'register' and 'cancel'.` };
+  }
+  if (runId === null) return { type: 'error', runId: null, code: 'BAD_MESSAGE', message: `a '${m.type}' message needs a numeric runId; got ${JSON.stringify(m.runId) ?? String(m.runId)}.` };
+  return null;
+}
+
+self.onmessage = (e: MessageEvent<unknown>): void => {
+  const bad = badMessage(e.data);
+  if (bad !== null) {
+    send(bad);
+    return;
+  }
+  const msg = e.data as ToWorker;
   if (msg.type === 'cancel') {
     if (current?.runId === msg.runId) current.controller.abort();
-  } else if (msg.type === 'register') void register(msg);
+  } else void register(msg);
 };

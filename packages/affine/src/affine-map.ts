@@ -9,7 +9,7 @@
  * with `A⁻¹`, sampling on the codomain grid. Linear interpolation gives float64 images,
  * nearest keeps the image's type; samples outside the image are 0.
  */
-import { ShapeMismatchError, InvalidArgumentError, type Dim, type NumericArray, type Volume, type Shape } from '@diffeo/core';
+import { ShapeMismatchError, InvalidArgumentError, checkOptionKeys, type Dim, type NumericArray, type Volume, type Shape } from '@diffeo/core';
 import { AffineInvalidValuesError, AffineInversionError } from './errors.js';
 import { resampleAffine } from './interpolation.js';
 import { eye, invert, matMul } from './matrix.js';
@@ -87,6 +87,9 @@ export function checkAffine(affine: MatrixLike, what = 'affine'): { affine: Floa
   return { affine: a, inverse, dim: (m - 1) as Dim };
 }
 
+/** The keys {@link AffineTransformOptions} may have. */
+const AFFINE_TRANSFORM_OPTION_KEYS = ['interpolation', 'samplingShape', 'samplingGridToWorld', 'resampleOnly'] as const;
+
 /** A world-space affine between two grids (see the module documentation). */
 export class AffineMap {
   private aff: Float64Array | null = null;
@@ -105,6 +108,7 @@ export class AffineMap {
    * @param grids - the domain and codomain grids.
    */
   constructor(affine: MatrixLike | null, grids: AffineMapGrids = {}) {
+    checkOptionKeys(grids, ['domainShape', 'domainGridToWorld', 'codomainShape', 'codomainGridToWorld', 'interpolation'], 'AffineMap grids');
     this.setAffine(affine);
     this.domainShape = grids.domainShape ? [...grids.domainShape] : null;
     this.codomainShape = grids.codomainShape ? [...grids.codomainShape] : null;
@@ -132,11 +136,13 @@ export class AffineMap {
 
   /** Resamples a codomain (moving) image on the domain grid. */
   transform<T extends NumericArray>(image: Volume<Dim, T>, options: AffineTransformOptions = {}): Volume<Dim, Float64Array | T> {
+    checkOptionKeys(options, AFFINE_TRANSFORM_OPTION_KEYS, 'AffineMap.transform options');
     return this.apply(image, options, false);
   }
 
   /** Resamples a domain (static) image on the codomain grid, through the inverse affine. */
   transformInverse<T extends NumericArray>(image: Volume<Dim, T>, options: AffineTransformOptions = {}): Volume<Dim, Float64Array | T> {
+    checkOptionKeys(options, AFFINE_TRANSFORM_OPTION_KEYS, 'AffineMap.transformInverse options');
     return this.apply(image, options, true);
   }
 

@@ -176,6 +176,7 @@ export class AffineRegistration {
   }
 
   private optimizeHeld(input: AffineOptimizeInput): AffineOptimizeResult {
+    checkOptionKeys(input, ['static', 'moving', 'transform', 'params0', 'startingAffine', 'staticMask', 'movingMask', 'signal', 'onProgress', 'stageName'], 'AffineRegistration.optimize input');
     const dim = dimOf(input.static, 'static');
     if (dimOf(input.moving, 'moving') !== dim) throw new ShapeMismatchError(`static is ${dim}D but moving is ${input.moving.shape.length}D.`);
     const transform = typeof input.transform === 'string' ? getTransform(input.transform, dim) : input.transform;

@@ -49,7 +49,9 @@ export async function loadBackend(choice: BackendChoice = 'auto', options: WasmB
     const { wasmBackend } = await import('@diffeo/wasm-kernels');
     const b = await wasmBackend(options);
     return {
-      context: createContext(b), backend: 'wasm', threads: b.threads,
+      context: createContext(b), backend: 'wasm',
+      // Live: the backend's worker threads start with the first large kernel call.
+      get threads() { return b.threads; },
       description: `WebAssembly, ${b.threads} thread${b.threads === 1 ? '' : 's'}`, fallbackReason: null,
     };
   } catch (e) {

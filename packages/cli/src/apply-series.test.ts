@@ -5,7 +5,7 @@
  * A 3D mapping with a smooth field, and a 2D mapping with an `[nx, ny, 1, nt]` series.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -85,5 +85,25 @@ describe('diffeo apply on a 4D series', () => {
       const want = map.transformInverse({ data: vol, shape: [12, 10] }, { interpolation: 'nearest', imageWorldToGrid: null });
       expect(Array.from({ length: 120 }, (_, v) => out.data[v * 2 + t])).toEqual(Array.from(want.data));
     }
+  });
+
+  it('checks --out before any work: an unwritable or missing folder is refused before the mapping is read', () => {
+    const r = run(['apply', '--mapping', p('no-such-map'), '--moving', p('series3.nii.gz'), '--out', '/proc/out.nii.gz']);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/--out cannot write "\/proc\/out.nii.gz"/);
+    const r2 = run(['apply', '--mapping', p('no-such-map'), '--moving', p('series3.nii.gz'), '--out', p('none/out.nii.gz')]);
+    expect(r2.stderr).toMatch(/--out .*the folder .* does not exist/);
+  });
+
+  it('a series that breaks off mid-stream leaves neither the output nor its temporary', () => {
+    const d = p('broken');
+    mkdirSync(d);
+    // series3.nii.gz, uncompressed and cut inside its last volume.
+    const whole = spawnSync('/usr/bin/python3', ['-c', 'import gzip,sys;sys.stdout.buffer.write(gzip.open(sys.argv[1]).read())', p('series3.nii.gz')]).stdout;
+    writeFileSync(join(d, 'cut.nii'), whole.subarray(0, whole.length - 100));
+    const r = run(['apply', '--mapping', p('map3'), '--moving', join(d, 'cut.nii'), '--out', join(d, 'out.nii.gz')]);
+    expect(r.status).not.toBe(0);
+    expect(readdirSync(d)).toEqual(['cut.nii']);
+    expect(readFileSync(join(d, 'cut.nii')).length).toBe(whole.length - 100);
   });
 });

@@ -8,7 +8,7 @@
 import { resolve } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import type { Dim } from '@diffeo/core';
+import { toAffine, type Dim } from '@diffeo/core';
 import { CliError } from './images.js';
 
 /**
@@ -95,7 +95,13 @@ export async function readPrealign(path: string, dim: Dim): Promise<Float64Array
   if (rows.length !== n || rows.some((r) => r.length !== n || r.some((x) => !Number.isFinite(x)))) {
     throw new CliError(`--prealign ${path}: expected a ${n}x${n} matrix of numbers for ${dim}D images (${n} lines of ${n} numbers); got ${rows.length} line(s)`);
   }
-  return Float64Array.from(rows.flat());
+  const flat = Float64Array.from(rows.flat());
+  try {
+    toAffine(flat, dim, 'the matrix', true); // last row [0, …, 0, 1], invertible
+  } catch (e) {
+    throw new CliError(`--prealign ${path}: ${errorText(e)}`);
+  }
+  return flat;
 }
 
 export function oneLine(s: string): string {

@@ -15,7 +15,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Dim, NumericArray } from '@diffeo/core';
+import { toAffine, type Dim, type NumericArray } from '@diffeo/core';
 import { loadNifti } from '@diffeo/io';
 
 /** A user-facing failure: a one-line message and the process exit status. */
@@ -111,6 +111,14 @@ export async function loadInput(path: string, role: string, volIdx: number | und
   if (shape.length === 3 && shape[2] === 1) shape = shape.slice(0, 2);
   const dim = shape.length as Dim;
   const gridToWorld = dim === 3 ? fileAffine.slice() : inPlaneAffine(fileAffine);
+  // A singular (or non-affine) header matrix is named with its file here, not later as
+  // "staticGridToWorld" or "the affine of ...".
+  try {
+    toAffine(gridToWorld, dim, 'its header affine (sform/qform)', true);
+  } catch (e) {
+    const hint = e instanceof Error && /singular/.test(e.message) ? '; fix the sform/qform of the file (for example with nibabel), the voxel sizes must be non-zero' : '';
+    throw new CliError(`${role} ${path}: ${describeError(e)}${hint}`);
+  }
   return { path, dim, data, shape, gridToWorld, fileShape, fileAffine };
 }
 

@@ -79,6 +79,47 @@ describe('OutputSet', () => {
     expect(readFileSync(b, 'utf8')).toBe('someone else');
   });
 
+  it('reserve: a streamed temporary named like its target is moved into place by commit, removed by abort', async () => {
+    const d = folder();
+    const a = join(d, 'a.nii.gz');
+    let set = await OutputSet.prepare([{ path: a, option: '--out' }], false);
+    let tmp = set.reserve(a);
+    expect(tmp.endsWith('.nii.gz') && tmp !== a && tmp.startsWith(d)).toBe(true);
+    writeFileSync(tmp, 'streamed');
+    await set.commit();
+    expect(readFileSync(a, 'utf8')).toBe('streamed');
+    set = await OutputSet.prepare([{ path: join(d, 'b.nii'), option: '--out' }], false);
+    tmp = set.reserve(join(d, 'b.nii'));
+    expect(tmp.endsWith('.nii')).toBe(true);
+    writeFileSync(tmp, 'half');
+    await set.abort();
+    expect(readdirSync(d)).toEqual(['a.nii.gz']);
+  });
+
+  it('SIGTERM while a reserved (streamed) temporary is being written removes it', async () => {
+    const d = folder();
+    const script = join(d, '..', 'child-reserve.mts');
+    writeFileSync(script, `
+import { writeFileSync } from 'node:fs';
+import { OutputSet } from ${JSON.stringify(join(import.meta.dirname, 'outputs.ts'))};
+const d = ${JSON.stringify(d)};
+const set = await OutputSet.prepare([{ path: d + '/s.nii.gz', option: '--out' }], false);
+writeFileSync(set.reserve(d + '/s.nii.gz'), new Uint8Array(1000));
+process.stdout.write('staged\\n');
+setInterval(() => {}, 1000);
+`);
+    const child = spawn(process.execPath, ['--conditions=@diffeo/source', '--import', 'tsx', script], { cwd: import.meta.dirname, stdio: ['ignore', 'pipe', 'pipe'] });
+    await new Promise<void>((res, rej) => {
+      child.stdout.on('data', (c: Buffer) => { if (c.toString().includes('staged')) res(); });
+      child.on('exit', () => rej(new Error('child exited early')));
+    });
+    expect(readdirSync(d).length).toBe(1);
+    const exit = new Promise<NodeJS.Signals | null>((res) => child.on('exit', (_code, sig) => res(sig)));
+    child.kill('SIGTERM');
+    expect(await exit).toBe('SIGTERM');
+    expect(readdirSync(d)).toEqual([]);
+  });
+
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     it(`${signal} while outputs are staged removes the temporaries and writes nothing`, async () => {
       const d = folder();

@@ -110,6 +110,21 @@ export class OutputSet {
   }
 
   /**
+   * Reserves the temporary of the output at `path` for a caller that streams it itself (a
+   * 4D series written volume by volume) and returns its path. The name ends in the target's
+   * own `.nii`/`.nii.gz` (so writers that choose the format by extension agree), and it is
+   * removed on {@link abort} or a signal like a staged output's temporary. The caller must
+   * create it (it does not exist yet) and close it before {@link commit}.
+   */
+  reserve(path: string): string {
+    if (!this.specs.some((s) => s.path === path)) throw new Error(`internal: ${path} is not one of the prepared outputs`);
+    const ext = /\.nii\.gz$/i.exec(path)?.[0] ?? /\.[A-Za-z0-9]+$/.exec(path)?.[0] ?? '';
+    const tmp = tempName(path) + ext;
+    this.temps.set(path, tmp);
+    return tmp;
+  }
+
+  /**
    * Moves every staged output into place. Without `force`, each is linked (which fails
    * rather than replace a file that appeared meanwhile) and its temporary removed; with
    * `force`, renamed. On a failure the outputs already placed are removed again.

@@ -24,7 +24,8 @@ export function identityAffine(dim: Dim): Float64Array {
 /**
  * Converts an {@link AffineLike} to a validated `Float64Array` affine of size `(d+1)²`
  * (or `null`). Throws {@link InvalidAffineError} when the size is wrong, an entry
- * is not finite, or (with `requireInvertible`) the matrix is singular.
+ * is not finite, the last row is not `[0, …, 0, 1]` (within 1e-9), or (with
+ * `requireInvertible`) the matrix is singular.
  * @param what - a name used in error messages, for example `"staticGridToWorld"`.
  */
 export function toAffine(a: AffineLike | undefined, dim: Dim, what = 'affine', requireInvertible = false): Affine {
@@ -57,6 +58,17 @@ export function toAffine(a: AffineLike | undefined, dim: Dim, what = 'affine', r
   }
   if (requireInvertible && invertAffineOrNull(flat, n) === null) {
     throw new InvalidAffineError(`${what} is singular (not invertible); a grid-to-world matrix needs non-zero voxel sizes and independent axes.`);
+  }
+  // The last row of a homogeneous affine is [0, …, 0, 1]; anything else is not an affine of
+  // points (a projective matrix, or rows in the wrong order). Within 1e-9, so inverses and
+  // products computed in float64 pass.
+  for (let c = 0; c < n; c++) {
+    const want = c === n - 1 ? 1 : 0;
+    if (Math.abs(flat[(n - 1) * n + c] - want) > 1e-9) {
+      throw new InvalidAffineError(
+        `${what} has last row [${Array.from(flat.subarray((n - 1) * n)).map(String).join(', ')}]; a homogeneous affine's last row must be [${new Array(n - 1).fill('0').join(', ')}, 1] (check the row order and that the matrix is an affine).`,
+      );
+    }
   }
   return flat;
 }

@@ -6,6 +6,7 @@
 export * from './types.js';
 export * from './errors.js';
 export { checkOptionKeys, nearestName } from './options.js';
+export { FLOAT32_MAX, describeValue, nonFiniteText } from './value-text.js';
 export { fileAccessError } from './file-access.js';
 export * from './affine.js';
 export * from './registry.js';

@@ -86,6 +86,7 @@ import {
   MalformedFileError,
   invertAffine,
   toAffine,
+  checkOptionKeys,
   type Affine,
   type AffineLike,
   type Dim,
@@ -204,6 +205,7 @@ function headerAffine(a: Affine, dim: Dim): Float64Array {
  *   not set.
  */
 export function serializeMapping(map: DiffeomorphicMap, options: SerializeMappingOptions = {}): Uint8Array {
+  checkOptionKeys(options, ['gzip'], 'serializeMapping options');
   if (!(map instanceof DiffeomorphicMap)) {
     throw new InvalidArgumentError('serializeMapping needs a DiffeomorphicMap (for example the result of SymmetricDiffeomorphicRegistration.optimize).');
   }
@@ -370,6 +372,9 @@ export interface MappingGrid {
 }
 
 /** Options of {@link parseMapping} and {@link loadMapping}: what a DIPY `write_mapping` file lacks. */
+/** The keys {@link ParseMappingOptions} may have. */
+const PARSE_MAPPING_OPTION_KEYS = ['domain', 'codomain', 'prealign'] as const;
+
 export interface ParseMappingOptions {
   /**
    * The domain grid, as DIPY's `read_mapping(disp, domain_img, codomain_img)` takes it (for a
@@ -470,6 +475,7 @@ function dipyMapping(vol: ReturnType<typeof parseNifti>, options: ParseMappingOp
  *   NIfTI file that is not a mapping, a newer format version, or inconsistent metadata.
  */
 export function parseMapping(bytes: Uint8Array | ArrayBuffer, source = 'mapping data', options: ParseMappingOptions = {}): DiffeomorphicMap {
+  checkOptionKeys(options, PARSE_MAPPING_OPTION_KEYS, 'mapping read options');
   let u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
   if (u8.length >= 2 && u8[0] === 0x1f && u8[1] === 0x8b) {
     u8 = gunzip(u8, source); // CRC32 and size verified
@@ -570,6 +576,7 @@ export function mappingFilePath(pathOrPrefix: string): string {
  *   {@link serializeMapping}; Node.js file-system errors (for example a missing folder).
  */
 export async function saveMapping(pathOrPrefix: string, map: DiffeomorphicMap, options: SaveMappingOptions = {}): Promise<string> {
+  checkOptionKeys(options, ['overwrite'], 'saveMapping options');
   if (typeof pathOrPrefix !== 'string' || pathOrPrefix.length === 0) {
     throw new InvalidArgumentError('saveMapping needs a file path or prefix, for example "out/mapping" (writes out/mapping.nii.gz).');
   }
@@ -602,6 +609,7 @@ export async function saveMapping(pathOrPrefix: string, map: DiffeomorphicMap, o
  *   (for example `ENOENT`) when the file cannot be read.
  */
 export async function loadMapping(pathOrBytes: string | Uint8Array | ArrayBuffer, options: ParseMappingOptions = {}): Promise<DiffeomorphicMap> {
+  checkOptionKeys(options, PARSE_MAPPING_OPTION_KEYS, 'loadMapping options');
   if (typeof pathOrBytes !== 'string') return parseMapping(pathOrBytes, undefined, options);
   const fs = await nodeFs();
   let path = mappingFilePath(pathOrBytes);

@@ -102,4 +102,24 @@ describe('createNiftiSeriesWriter', () => {
     await o.close();
     expect((await loadNifti(p('keep.nii'))).shape).toEqual([3, 2, 1, 1]);
   });
+
+  it('atomic: false writes the path itself (for a caller staging its own temporary), never over an existing file', async () => {
+    const vol = { data: Float32Array.from({ length: 6 }, (_, i) => i), shape: [3, 2] };
+    const w = await createNiftiSeriesWriter(p('direct.nii.gz'), [3, 2], 2, null, { atomic: false });
+    await w.write(vol);
+    await w.write(vol);
+    await w.close();
+    const back = await loadNifti(p('direct.nii.gz'));
+    expect(back.shape).toEqual([3, 2, 1, 2]);
+    expect(Array.from(back.data).slice(0, 4)).toEqual([0, 0, 1, 1]);
+    const a = await createNiftiSeriesWriter(p('direct2.nii'), [3, 2], 2, null, { atomic: false });
+    await a.write(vol);
+    await a.abort();
+    expect(existsSync(p('direct2.nii'))).toBe(false);
+    writeFileSync(p('keep2.nii'), 'precious');
+    const k = await createNiftiSeriesWriter(p('keep2.nii'), [3, 2], 1, null, { atomic: false });
+    await k.write(vol).catch(() => undefined);
+    await expect(k.close()).rejects.toThrow(/EEXIST|exists/);
+    expect(readFileSync(p('keep2.nii'), 'utf8')).toBe('precious');
+  });
 });

@@ -173,7 +173,14 @@ export async function openNiftiSeries(path: string): Promise<NiftiSeriesReader> 
 }
 
 /** Options of {@link createNiftiSeriesWriter}. */
-export type NiftiSeriesWriterOptions = Omit<SaveNiftiOptions, 'gzip'>;
+export type NiftiSeriesWriterOptions = Omit<SaveNiftiOptions, 'gzip'> & {
+  /**
+   * Default true: write a temporary beside `path` and move it into place on close. False:
+   * write `path` itself (which must not exist yet), for a caller that stages the file as a
+   * temporary of its own (the CLI's output sets); `abort` then removes `path`.
+   */
+  readonly atomic?: boolean;
+};
 
 /** A 4D NIfTI file being written volume by volume. */
 export interface NiftiSeriesWriter {
@@ -203,8 +210,19 @@ export async function createNiftiSeriesWriter(path: string, volumeShape: readonl
   const fs = await nodeFsStreams();
   const zlib = await nodeZlib();
   const pathMod = await nodePath();
-  const tmp = pathMod.join(pathMod.dirname(path), `.${pathMod.basename(path)}.${process.pid}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`);
+  const { atomic: atomicOption, ...saveOptions } = options;
+  const atomic = atomicOption !== false;
+  const tmp = atomic
+    ? pathMod.join(pathMod.dirname(path), `.${pathMod.basename(path)}.${process.pid}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`)
+    : path;
   const file = fs.createWriteStream(tmp, { flags: 'wx' });
+  // Only a file this writer created is ever removed (with atomic: false, `path` may have
+  // existed, and then the 'wx' open fails and the file is someone else's).
+  let created = false;
+  file.once('open', () => { created = true; });
+  const removeOwn = async (): Promise<void> => {
+    if (atomic || created) await fs.promises.rm(tmp, { force: true });
+  };
   const gzip = lower.endsWith('.gz') ? zlib.createGzip({ level: 6 }) : null;
   if (gzip) gzip.pipe(file);
   const sink = gzip ?? file;
@@ -224,9 +242,9 @@ export async function createNiftiSeriesWriter(path: string, volumeShape: readonl
     finished = true;
     sink.destroy();
     file.destroy();
-    await fs.promises.rm(tmp, { force: true });
+    await removeOwn();
   };
-  const opts: SaveNiftiOptions = { ...options, gzip: false };
+  const opts: SaveNiftiOptions = { ...saveOptions, gzip: false };
   return {
     async write(volume: NiftiArrayInput): Promise<void> {
       if (finished) throw new InvalidArgumentError(`${path}: the writer is closed.`);
@@ -264,10 +282,10 @@ export async function createNiftiSeriesWriter(path: string, volumeShape: readonl
         file.once('close', () => (failed ? reject(failed) : resolve()));
         sink.end();
       }).catch(async (e: unknown) => {
-        await fs.promises.rm(tmp, { force: true });
+        await removeOwn();
         throw e;
       });
-      await commitTempFile(tmp, path, options.overwrite === true);
+      if (atomic) await commitTempFile(tmp, path, options.overwrite === true);
     },
     abort: cleanup,
   };

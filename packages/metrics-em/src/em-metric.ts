@@ -58,6 +58,7 @@ import {
   type Shape3D,
   type ShapeOf,
   type SimilarityMetric,
+  checkOptionKeys,
 } from '@diffeo/core';
 import { vCycle2d, vCycle3d } from '@diffeo/metrics-ssd';
 
@@ -102,6 +103,7 @@ function resolveOptions(options: EMMetricOptions | undefined): ResolvedEMMetricO
   if (options !== undefined && (options === null || typeof options !== 'object')) {
     throw new InvalidArgumentError(`EMMetric options must be an object such as ${EXAMPLE}.`);
   }
+  checkOptionKeys(options, ['smooth', 'innerIter', 'qLevels', 'doubleGradient', 'stepType'], 'EMMetric options');
   const smooth = options?.smooth ?? 1;
   const innerIter = options?.innerIter ?? 5;
   const qLevels = options?.qLevels ?? 256;

@@ -46,7 +46,10 @@ import {
   InvalidArgumentError,
   NonFiniteError,
   ShapeMismatchError,
+  checkOptionKeys,
+  describeValue,
   defaultContext,
+  nonFiniteText,
   getDirectionAndSpacings,
   invertAffine,
   mulAffine,
@@ -173,6 +176,21 @@ function normaliseInto(out: Float32Array, src: Float32Array, [mn, mx]: readonly 
 /** A level's geometry (everything but the image). */
 type LevelGeometry<D extends Dim> = Omit<ScaleSpaceLevel<D>, 'image'>;
 
+/** The keys ScaleSpace's options may have. */
+const SCALE_SPACE_OPTION_KEYS = ['image', 'shape', 'gridToWorld', 'spacing', 'numLevels', 'sigmaFactor', 'mask0', 'context', 'name', 'lazy', 'reuseInput'] as const;
+
+/**
+ * The advice when level `failing` has an empty axis: the real maximum number of levels,
+ * both for the pyramid itself (every axis ≥ 1 voxel: `failing`) and for registration,
+ * whose image gradients need every axis of every level ≥ 2 voxels (`shapeOf(j)` is level j's grid).
+ */
+function fewerLevelsAdvice(failing: number, shapeOf: (level: number) => number[]): string {
+  let withGradients = 0;
+  while (withGradients < failing && shapeOf(withGradients).every((n) => n >= 2)) withGradients++;
+  return `this image supports at most ${failing} pyramid level${failing === 1 ? '' : 's'} (numLevels ≤ ${failing}), and at most ${withGradients} ` +
+    `for a registration (whose image gradients need 2 voxels along every axis of every level); use fewer levels (a shorter levelIters) or a larger image.`;
+}
+
 /**
  * Gaussian scale space of a 2D or 3D image, bit-compatible with DIPY 1.6's
  * `ScaleSpace` (see the module documentation). All levels are computed by the
@@ -226,6 +244,10 @@ export class ScaleSpace<D extends Dim = Dim> {
    * @throws ImageTooSmallError if a level's coarse grid would have an empty axis.
    */
   constructor(options: ScaleSpaceOptions<D>) {
+    if (options === null || typeof options !== 'object') {
+      throw new InvalidArgumentError(`ScaleSpace needs an options object { image, shape, numLevels, ... }; got ${options === null ? 'null' : typeof options}.`);
+    }
+    checkOptionKeys(options, SCALE_SPACE_OPTION_KEYS, 'ScaleSpace options');
     const { image, shape } = options;
     const name = options.name ?? 'input';
     if (!Array.isArray(shape) || (shape.length !== 2 && shape.length !== 3)) {
@@ -250,11 +272,11 @@ export class ScaleSpace<D extends Dim = Dim> {
 
     const numLevels = options.numLevels;
     if (!Number.isInteger(numLevels) || numLevels < 1) {
-      throw new InvalidArgumentError(`numLevels must be an integer ≥ 1; got ${String(numLevels)}.`);
+      throw new InvalidArgumentError(`numLevels must be an integer ≥ 1; got ${describeValue(numLevels)}.`);
     }
     const sigmaFactor = options.sigmaFactor ?? DEFAULT_SIGMA_FACTOR;
     if (typeof sigmaFactor !== 'number' || !Number.isFinite(sigmaFactor) || sigmaFactor < 0) {
-      throw new InvalidArgumentError(`sigmaFactor must be a finite number ≥ 0; got ${String(sigmaFactor)}.`);
+      throw new InvalidArgumentError(`sigmaFactor must be a finite number ≥ 0; got ${describeValue(sigmaFactor)}.`);
     }
     const mask0 = options.mask0 ?? false;
     const g2w = toAffine(options.gridToWorld ?? null, dim, 'gridToWorld', true);
@@ -278,7 +300,7 @@ export class ScaleSpace<D extends Dim = Dim> {
     const img32 = isF32 ? image : Float32Array.from(image as ArrayLike<number>);
     for (let i = 0; i < nvox; i++) {
       if (!Number.isFinite(img32[i])) {
-        throw new NonFiniteError(`the ${name} image has a non-finite value (${img32[i]}) at flat index ${i}; replace NaN/Inf voxels first.`);
+        throw new NonFiniteError(`the ${name} image has a non-finite value at flat index ${i}: ${nonFiniteText(Number(image[i]), img32[i])}.`);
       }
     }
     let mask: Uint8Array | null = null;
@@ -306,6 +328,12 @@ export class ScaleSpace<D extends Dim = Dim> {
       affineInv: invertAffine(g2w, 'gridToWorld'),
     });
 
+    // The coarse grid of level i, axis k (DIPY's rounding): shared by the levels and the error message.
+    const levelAxis = (i: number, k: number): number => {
+      if (i === 0) return shape[k];
+      const sc = (2 ** i * smin) / spacing[k];
+      return Math.trunc(shape[k] * (spacing[k] / (spacing[k] * sc)) + 0.5);
+    };
     for (let i = 1; i < numLevels; i++) {
       const factor = 2 ** i;
       const scaling = new Float64Array(dim);
@@ -321,7 +349,7 @@ export class ScaleSpace<D extends Dim = Dim> {
       if (domain.some((n) => n < 1)) {
         throw new ImageTooSmallError(
           `pyramid level ${i} of the ${name} image would have a coarse grid of shape [${domain.join(', ')}] (input shape [${shape.join(', ')}], ` +
-            `spacing [${Array.from(spacing).join(', ')}]); use fewer levels (numLevels ≤ ${i}) or a larger image.`,
+            `spacing [${Array.from(spacing).join(', ')}]); ${fewerLevelsAdvice(i, (j) => Array.from({ length: dim }, (_, k) => levelAxis(j, k)))}`,
         );
       }
       const affine = mulAffine(g2w, scalingAffine(scaling)) as Float64Array;

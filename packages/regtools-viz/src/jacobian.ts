@@ -17,11 +17,11 @@
  * as tall as the heat map (`hi` at the top, `lo` at the bottom) labelled with `hi`, `1` and
  * `lo`, and a black swatch labelled "folded" below it.
  */
-import { InvalidArgumentError } from '@diffeo/core';
+import { InvalidArgumentError, checkOptionKeys } from '@diffeo/core';
 import { GLYPH_HEIGHT, drawText, measureText } from './font.js';
 import { to2D } from './input.js';
 import type { ImageInput, VolumeSlice } from './input.js';
-import { composeFigure, createRgbaImage, defaultPanelScale } from './raster.js';
+import { FIGURE_OPTION_KEYS, layoutFigure, createRgbaImage, defaultPanelScale } from './raster.js';
 import type { FigureOptions, Rgb, RgbaImage } from './raster.js';
 
 /** Options of {@link jacobianFigure}. */
@@ -90,6 +90,7 @@ function label(v: number): string {
  *   {@link DimensionError} when the input is not 2D.
  */
 export function jacobianFigure(detJ: ImageInput, options: JacobianFigureOptions = {}): JacobianFigureResult {
+  checkOptionKeys(options, [...FIGURE_OPTION_KEYS, 'title', 'range', 'barWidth', 'slice'], 'jacobianFigure options');
   const img = to2D(detJ, 'detJ', options.slice);
   const { rows, cols, data } = img;
   let lo: number, hi: number;
@@ -116,7 +117,7 @@ export function jacobianFigure(detJ: ImageInput, options: JacobianFigureOptions 
     heatMap.data[4 * i + 2] = c[2];
   }
   const title = options.title ?? 'det J';
-  const base = composeFigure([{ image: heatMap, title }], options);
+  const base = layoutFigure([{ image: heatMap, title }], options);
 
   // Geometry of the heat map inside `base`, as composeFigure lays it out.
   const s = positiveInt(options.scale, defaultPanelScale(Math.max(rows, cols)), 1);

@@ -13,10 +13,10 @@
  * inverse grid the moving image's. Shapes are in pixels `[rows, cols]`; the grids'
  * geometry comes from their grid-to-world affines (world units, usually mm).
  */
-import { DimensionError, InvalidArgumentError, invertAffine, toAffine, toShape } from '@diffeo/core';
+import { DimensionError, InvalidArgumentError, checkOptionKeys, invertAffine, toAffine, toShape } from '@diffeo/core';
 import type { Affine, AffineLike, DiffeomorphicMap, Dim, Shape2D } from '@diffeo/core';
 import { to2D } from './input.js';
-import { composeFigure, grayToRgba } from './raster.js';
+import { FIGURE_OPTION_KEYS, layoutFigure, grayToRgba } from './raster.js';
 import type { FigureOptions, RgbaImage } from './raster.js';
 
 /** Value of the lattice squares (DIPY's "white"). */
@@ -143,6 +143,7 @@ function resolveShape(given: ArrayLike<number> | undefined, fallback: Shape2D | 
  *   `map.transform` (for example `NOT_READY` when a field is missing).
  */
 export function plot2dDiffeomorphicMap(map: DiffeomorphicMap<Dim>, options: Plot2dDiffeomorphicMapOptions = {}): Plot2dDiffeomorphicMapResult {
+  checkOptionKeys(options, [...FIGURE_OPTION_KEYS, 'delta', 'directGridShape', 'directGridToWorld', 'inverseGridShape', 'inverseGridToWorld'], 'plot2dDiffeomorphicMap options');
   if (map === null || typeof map !== 'object' || map.dim !== 2) {
     throw new DimensionError(`plot2dDiffeomorphicMap needs a 2D DiffeomorphicMap; got dim ${String((map as { dim?: unknown } | null)?.dim)}.`);
   }
@@ -191,7 +192,7 @@ export function plot2dDiffeomorphicMap(map: DiffeomorphicMap<Dim>, options: Plot
   const forwardShape: Shape2D = [f.rows, f.cols];
   const backwardShape: Shape2D = [b.rows, b.cols];
 
-  const figure = composeFigure(
+  const figure = layoutFigure(
     [
       { image: grayToRgba(warpedForward, f.rows, f.cols), title: 'Direct transform' },
       { image: grayToRgba(warpedBackward, b.rows, b.cols), title: 'Inverse transform' },

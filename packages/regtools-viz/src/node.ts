@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { link, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { FileExistsError } from '@diffeo/core';
+import { FileExistsError, checkOptionKeys } from '@diffeo/core';
 import { encodePng } from './png.js';
 import type { RgbaImage } from './raster.js';
 
@@ -34,6 +34,7 @@ function errnoCode(e: unknown): string | undefined {
  * @throws {FileExistsError} when `path` exists and `overwrite` is not set.
  */
 export async function writePng(path: string, img: RgbaImage, options: WritePngOptions = {}): Promise<void> {
+  checkOptionKeys(options, ['overwrite'], 'writePng options');
   const bytes = encodePng(img);
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   const fh = await open(tmp, 'wx');

@@ -11,11 +11,11 @@
  * first image in red plus second image in green (blue 0), right = second image in
  * green. Images are pixel grids without world geometry: row 0 is drawn at the top.
  */
-import { NonFiniteError, ShapeMismatchError } from '@diffeo/core';
+import { NonFiniteError, ShapeMismatchError, checkOptionKeys } from '@diffeo/core';
 import type { NumericArray } from '@diffeo/core';
 import { to2D } from './input.js';
 import type { Contiguous2D, ImageInput, VolumeSlice } from './input.js';
-import { composeFigure, rgbToRgba } from './raster.js';
+import { FIGURE_OPTION_KEYS, layoutFigure, rgbToRgba } from './raster.js';
 import type { FigureOptions, RgbaImage } from './raster.js';
 
 /** Titles of the three overlay panels (DIPY's `title0`, `title_mid`, `title1`); default `''` (no title). */
@@ -114,6 +114,7 @@ export function normalizeToUint8(img: ImageInput, slice?: VolumeSlice): Uint8Arr
  *   image is not 2D; {@link NonFiniteError} for NaN or infinite values.
  */
 export function overlayImages(img0: ImageInput, img1: ImageInput, options: OverlayOptions = {}): OverlayResult {
+  checkOptionKeys(options, [...FIGURE_OPTION_KEYS, 'title0', 'titleMid', 'title1', 'slice'], 'overlayImages options');
   const a = to2D(img0, 'img0', options.slice);
   const b = to2D(img1, 'img1', options.slice);
   if (a.rows !== b.rows || a.cols !== b.cols) {
@@ -135,7 +136,7 @@ export function overlayImages(img0: ImageInput, img1: ImageInput, options: Overl
     red[p] = overlay[p];
     green[p + 1] = overlay[p + 1];
   }
-  const figure = composeFigure(
+  const figure = layoutFigure(
     [
       { image: rgbToRgba(red, rows, cols), title: options.title0 ?? '' },
       { image: rgbToRgba(overlay, rows, cols), title: options.titleMid ?? '' },

@@ -12,7 +12,11 @@
  * resampling. Panels are enlarged by an integer factor with nearest-neighbour
  * replication, so each array element stays a crisp block of pixels.
  */
+import { checkOptionKeys } from '@diffeo/core';
 import { GLYPH_HEIGHT, drawText, measureText } from './font.js';
+
+/** The keys of {@link FigureOptions} (the layout options every figure takes). */
+export const FIGURE_OPTION_KEYS = ['scale', 'fontScale', 'margin', 'gap', 'titleGap', 'background', 'textColor'] as const;
 
 /**
  * An 8-bit RGBA raster: `data[(y·width + x)·4 + c]`, `c` = 0 red, 1 green, 2 blue,
@@ -158,6 +162,12 @@ function blitScaled(dst: RgbaImage, src: RgbaImage, x0: number, y0: number, s: n
  * every title is empty no title band is reserved.
  */
 export function composeFigure(panels: readonly FigurePanel[], options: FigureOptions = {}): RgbaImage {
+  checkOptionKeys(options, FIGURE_OPTION_KEYS, 'composeFigure options');
+  return layoutFigure(panels, options);
+}
+
+/** {@link composeFigure} without the key check, for the figures whose own options extend FigureOptions (checked by them). */
+export function layoutFigure(panels: readonly FigurePanel[], options: FigureOptions): RgbaImage {
   let maxSide = 1;
   for (const p of panels) maxSide = Math.max(maxSide, p.image.width, p.image.height);
   const s = positiveInt(options.scale, defaultPanelScale(maxSide), 1);

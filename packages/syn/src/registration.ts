@@ -42,6 +42,8 @@ import {
   ImageTooSmallError,
   InvalidArgumentError,
   checkOptionKeys,
+  describeValue,
+  nonFiniteText,
   NonFiniteError,
   defaultContext,
   getDirectionAndSpacings,
@@ -172,6 +174,28 @@ const SYN_OPTION_KEYS = [
 ] as const;
 
 /** The function- and object-valued options, checked when the registration is built rather than failing inside `optimize`. */
+/**
+ * A metric brought by the caller must have every member SyN calls: `prepare` (a function),
+ * `name` (a string), `mask0` (a boolean), and, when present, `checkLevelShapes` and
+ * `releaseBuffers` as functions. Checked in the constructor, naming the missing member,
+ * rather than failing as a TypeError in the middle of a run.
+ */
+function checkMetricMembers(metric: object): void {
+  const m = metric as Record<string, unknown>;
+  const label = typeof m.name === 'string' ? `the metric "${m.name}"` : 'the metric';
+  const how = 'implement SimilarityMetric (see @diffeo/core metric.ts) or use ccMetric/ssdMetric/emMetric';
+  if (typeof m.prepare !== 'function') {
+    throw new InvalidArgumentError(`${label} has no prepare(inputs) method (got ${typeof m.prepare}); ${how}.`);
+  }
+  if (typeof m.name !== 'string') throw new InvalidArgumentError(`the metric has no name (a string, for example "CC"; got ${typeof m.name}); ${how}.`);
+  if (typeof m.mask0 !== 'boolean') throw new InvalidArgumentError(`${label} has no mask0 (a boolean; got ${typeof m.mask0}); ${how}.`);
+  for (const optional of ['checkLevelShapes', 'releaseBuffers'] as const) {
+    if (m[optional] !== undefined && typeof m[optional] !== 'function') {
+      throw new InvalidArgumentError(`${label}'s ${optional} must be a method when given; got ${typeof m[optional]}.`);
+    }
+  }
+}
+
 function checkSynHandles(options: SynOptions<Dim>): void {
   if (options.onEvent !== undefined && typeof options.onEvent !== 'function') {
     throw new InvalidArgumentError(`onEvent must be a function (event) => void; got ${JSON.stringify(options.onEvent) ?? typeof options.onEvent}.`);
@@ -231,9 +255,10 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
   private runBuffers: RunBuffers<D> | null = null;
 
   constructor(metric: SimilarityMetric<D>, options: SynOptions<D> = {}) {
-    if (!metric || typeof metric.prepare !== 'function') {
-      throw new InvalidArgumentError('SymmetricDiffeomorphicRegistration needs a similarity metric (for example ccMetric(dim) or ssdMetric(dim)).');
+    if (metric === null || typeof metric !== 'object') {
+      throw new InvalidArgumentError(`SymmetricDiffeomorphicRegistration needs a similarity metric (for example ccMetric(dim) or ssdMetric(dim)); got ${metric === null ? 'null' : typeof metric}.`);
     }
+    checkMetricMembers(metric);
     if (metric.dim !== 2 && metric.dim !== 3) {
       throw new DimensionError(`the metric's dimension must be 2 or 3; got ${String(metric.dim)}.`);
     }
@@ -247,14 +272,14 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
     }
     levelIters.forEach((n, i) => {
       if (!Number.isInteger(n) || n < 0) {
-        throw new InvalidArgumentError(`levelIters[${i}] must be a non-negative integer; got ${typeof n === 'number' ? String(n) : `${JSON.stringify(n)} (a ${typeof n})`}.`);
+        throw new InvalidArgumentError(`levelIters[${i}] must be a non-negative integer; got ${describeValue(n)}.`);
       }
     });
     this.levelIters = [...levelIters];
     const num = (v: number | undefined, d: number, name: string, positive: boolean): number => {
       const x = v ?? d;
       if (typeof x !== 'number' || !Number.isFinite(x) || (positive ? x <= 0 : x < 0)) {
-        throw new InvalidArgumentError(`${name} must be a finite ${positive ? 'positive' : 'non-negative'} number; got ${typeof x === 'number' ? String(x) : `${JSON.stringify(x)} (a ${typeof x})`}.`);
+        throw new InvalidArgumentError(`${name} must be a finite ${positive ? 'positive' : 'non-negative'} number; got ${describeValue(x)}.`);
       }
       return x;
     };
@@ -351,7 +376,7 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
       if (arr.length === 0) throw new ImageTooSmallError(`the ${name} image ${shapeText(shape)} has no voxels.`);
       for (let i = 0; i < arr.length; i++) {
         if (!Number.isFinite(arr[i])) {
-          throw new NonFiniteError(`the ${name} image has a non-finite voxel (${arr[i]}) at flat index ${i}; replace NaN/Inf (for example with 0) before registering.`);
+          throw new NonFiniteError(`the ${name} image has a non-finite voxel at flat index ${i}: ${nonFiniteText(Number((name === 'static' ? stat : mov).data[i]), arr[i])}.`);
         }
       }
     }

@@ -10,8 +10,9 @@
  */
 import { invertAffine, transformSeries, type DiffeomorphicMap, type Dim, type NumericArray } from '@diffeo/core';
 import {
-  createNiftiSeriesWriter, loadMapping, loadNifti, mappingFilePath, openNiftiSeries, saveNifti, type MappingGrid, type NiftiSeriesReader,
+  createNiftiSeriesWriter, loadMapping, loadNifti, mappingFilePath, openNiftiSeries, serializeNifti, type MappingGrid, type NiftiSeriesReader,
 } from '@diffeo/io';
+import { OutputSet } from '../outputs.js';
 import { abs, errorText, numberOption, parse, readPrealign, required } from '../args.js';
 import { CliError, checkOutput, inPlaneAffine, loadInput, toNiftiAffine, type InputImage } from '../images.js';
 
@@ -66,6 +67,20 @@ export async function apply(args: string[]): Promise<void> {
   const inverse = v.inverse === true;
   const force = v.force === true;
   checkOutput(out, '--out', force);
+  // The output location is checked (and found writable) before any work; the output is
+  // written to a temporary (streamed, for a 4D series) and moved into place at the end,
+  // and SIGINT/SIGTERM remove the temporary (as `register`'s outputs).
+  const outputs = await OutputSet.prepare([{ path: out, option: '--out' }], force);
+  try {
+    await applyInto(v, { mappingPath, imagePath, out, inverse, interpolation, force, quiet: v.quiet === true }, volIdx, outputs);
+  } finally {
+    await outputs.abort(); // a no-op after a successful commit
+  }
+}
+
+async function applyInto(v: { domain?: string; codomain?: string; prealign?: string }, o: SeriesRun, volIdx: number | undefined,
+  outputs: OutputSet): Promise<void> {
+  const { mappingPath, imagePath, out, inverse, interpolation } = o;
 
   const domain = v.domain === undefined ? undefined : await gridOf(abs(v.domain), '--domain');
   const codomain = v.codomain === undefined ? undefined : await gridOf(abs(v.codomain), '--codomain');
@@ -87,7 +102,7 @@ export async function apply(args: string[]): Promise<void> {
       series = null; // loadInput below gives the precise message
     }
     if (series !== null && series.count > 1) {
-      await applySeries(map, series, { mappingPath, imagePath, out, inverse, interpolation, force, quiet: v.quiet === true });
+      await applySeries(map, series, o, outputs);
       return;
     }
     await series?.close();
@@ -114,8 +129,9 @@ export async function apply(args: string[]): Promise<void> {
   } catch (e) {
     throw new CliError(errorText(e));
   }
-  await saveNifti(out, { data: warpedData, shape: Array.from(outShape) }, toNiftiAffine(outG2W, map.dim), { overwrite: force });
-  if (v.quiet !== true) {
+  await outputs.stage(out, serializeNifti({ data: warpedData, shape: Array.from(outShape) }, toNiftiAffine(outG2W, map.dim), { gzip: out.toLowerCase().endsWith('.gz') }));
+  await outputs.commit();
+  if (!o.quiet) {
     console.log(`diffeo apply: warped ${image.path} with ${inverse ? 'the inverse of ' : ''}${mappingFilePath(mappingPath)} (${interpolation}) onto the ${inverse ? 'moving' : 'static'} grid (${Array.from(outShape).join('x')}); wrote ${out}`);
   }
 }
@@ -148,7 +164,7 @@ interface SeriesRun {
  * (written atomically once the last volume is in). The output keeps the series' `pixdim[4..7]`
  * (the TR) and units.
  */
-async function applySeries(map: DiffeomorphicMap, series: NiftiSeriesReader, o: SeriesRun): Promise<void> {
+async function applySeries(map: DiffeomorphicMap, series: NiftiSeriesReader, o: SeriesRun, outputs: OutputSet): Promise<void> {
   const [nx, ny, nz] = series.volumeShape;
   const dim = nz === 1 && map.dim === 2 ? 2 : 3;
   if (dim !== map.dim) {
@@ -170,8 +186,10 @@ async function applySeries(map: DiffeomorphicMap, series: NiftiSeriesReader, o: 
   })();
   const outVolumeShape = dim === 3 ? Array.from(outShape) : [...Array.from(outShape), 1];
   const pixdim = series.header.pixdim;
-  const writer = await createNiftiSeriesWriter(o.out, outVolumeShape, series.count, toNiftiAffine(outG2W, map.dim), {
-    overwrite: o.force, pixdimExtra: [pixdim[4], pixdim[5], pixdim[6], pixdim[7]].map((x) => (Number.isFinite(x) && x !== 0 ? x : 1)),
+  // Streamed straight into the output set's temporary, which commit() moves into place.
+  const staged = outputs.reserve(o.out);
+  const writer = await createNiftiSeriesWriter(staged, outVolumeShape, series.count, toNiftiAffine(outG2W, map.dim), {
+    atomic: false, pixdimExtra: [pixdim[4], pixdim[5], pixdim[6], pixdim[7]].map((x) => (Number.isFinite(x) && x !== 0 ? x : 1)),
     xyztUnits: series.header.xyztUnits,
   });
   let t = 0;
@@ -186,6 +204,7 @@ async function applySeries(map: DiffeomorphicMap, series: NiftiSeriesReader, o: 
     await series.close();
     throw new CliError(`--moving ${o.imagePath} (volume ${t}): ${errorText(e)}`);
   }
+  await outputs.commit();
   if (!o.quiet) {
     console.log(`diffeo apply: warped the ${series.count} volumes of ${o.imagePath} one at a time with ${o.inverse ? 'the inverse of ' : ''}${mappingFilePath(o.mappingPath)} (${o.interpolation}) onto the ${o.inverse ? 'moving' : 'static'} grid (${outVolumeShape.join('x')}x${series.count}); wrote ${o.out}`);
   }

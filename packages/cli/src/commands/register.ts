@@ -12,6 +12,7 @@ import { loadBackend, metricByName, synRegistration } from '@diffeo/align';
 import { jacobianStats, mapJacobianDeterminant, ncc, type Dim, type KernelContext, type SimilarityMetric } from '@diffeo/core';
 import { mappingFilePath, saveAntsTransforms, serializeMapping, serializeNifti } from '@diffeo/io';
 import { OutputSet } from '../outputs.js';
+import { MIN_FOREGROUND_OVERLAP, checkPair } from '../overlap.js';
 import { emMetric } from '@diffeo/metrics-em';
 import type { RegistrationEvent } from '@diffeo/syn';
 import { abs, errorText, levelItersOption, numberOption, parse, readPrealign, required } from '../args.js';
@@ -331,6 +332,15 @@ async function registerInto(o: RegisterOptions, hooks: RegisterHooks, outputs: O
     ? Float64Array.from((await runAffine({ static: o.static, moving: o.moving, outAffine: o.outAffine, volIdx, force, quiet, json: o.json })).affine)
     : o.prealign === undefined ? undefined : await readPrealign(resolve(o.prealign), dim);
 
+  // World-space overlap of the foregrounds and the similarity before (see overlap.ts).
+  const pair = checkPair(statik, moving, prealign ?? null);
+  const warn = (text: string): void => { if (!quiet) console.error(`diffeo register: warning: ${text}`); };
+  if (pair.overlap < MIN_FOREGROUND_OVERLAP) {
+    warn(`the foregrounds hardly overlap in world space: the moving foreground covers ${(100 * pair.overlap).toFixed(1)} % of the static one ` +
+      `(warning below ${100 * MIN_FOREGROUND_OVERLAP} %; foreground = voxels above 10 % of the intensity range). SyN only refines a rough alignment: ` +
+      'check the headers (sform/qform) of both files, or align first (--affine, or --prealign A.txt).');
+  }
+
   let metric: SimilarityMetric<Dim>;
   try {
     metric = metricName === 'cc'
@@ -377,6 +387,7 @@ async function registerInto(o: RegisterOptions, hooks: RegisterHooks, outputs: O
   const seconds = (performance.now() - t0) / 1000;
 
   const score = ncc(statik.data, warped.data);
+  const nccAfter = ncc(statik.data, warped.data, pair.staticForeground);
   progress.start('writing outputs', outAnts === undefined ? 2 : 3);
   const gz = (p: string): boolean => p.toLowerCase().endsWith('.gz');
   await outputs.stage(outWarped, serializeNifti({ data: warped.data as Float32Array, shape: statik.fileShape }, statik.fileAffine, { gzip: gz(outWarped) }));
@@ -397,7 +408,12 @@ async function registerInto(o: RegisterOptions, hooks: RegisterHooks, outputs: O
     const files = [antsFiles.affine, antsFiles.warp, antsFiles.inverseWarp].filter((f): f is string => f !== null);
     progress.log(`  wrote ${files.join(', ')} (ANTs/ITK; apply with: antsApplyTransforms -d ${dim} -i MOVING -r STATIC -o OUT ${antsFiles.forwardTransforms.map((t) => `-t ${t}`).join(' ')})`);
   }
+  progress.log(`  NCC over the static foreground (voxels above 10 % of its range): before ${pair.nccBefore.toFixed(4)}, after ${nccAfter.toFixed(4)}; foreground overlap before ${(100 * pair.overlap).toFixed(1)} %`);
   progress.log(`  min det J ${jac.minDetJ.toPrecision(4)}, folded voxels (det J <= 0) ${jac.foldedVoxels} of ${jac.voxels} (details: diffeo qc --mapping ${outMapping})`);
+  if (jac.foldedVoxels > 0) {
+    warn(`the mapping folds: det J <= 0 at ${jac.foldedVoxels} of ${jac.voxels} voxels (min det J ${jac.minDetJ.toPrecision(4)}); ` +
+      'there it is not invertible. Try a smaller --step-length, more --inv-iter, or a smoother metric (larger --sigma-diff); inspect with diffeo qc.');
+  }
   const energies = sdr.fullEnergyProfile;
   return {
     outWarped, outMapping, seconds, totalSeconds,

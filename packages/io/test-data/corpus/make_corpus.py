@@ -163,6 +163,17 @@ put('npy-structured.npy', npy("{'descr': [('a', '<f8'), ('b', '<i4')], 'fortran_
     {'error': 'DtypeError', 'message': 'structured'}, 'structured dtype (was called malformed)')
 put('npy-extra-key.npy', npy("{'descr': '<f8', 'fortran_order': False, 'shape': (3,), 'x': 1}", f8), {'error': 'MalformedFileError', 'message': 'keys'}, 'a key NumPy does not write')
 
+# A header whose sform (code 1) is singular: the first row is all zeros. Reading it works (as
+# nibabel does); the CLI must then refuse it naming this file, not "staticGridToWorld"
+# (issue 11 item 9). Used by packages/cli/src/input-checks.test.ts.
+hd, body = nifti1(shape=(6, 6, 4), body=struct.pack('<144h', *[(i * 37) % 200 for i in range(144)]))
+hd = bytearray(hd)
+struct.pack_into('<h', hd, 254, 1)  # sform_code
+struct.pack_into('<4f', hd, 280, 0, 0, 0, 0)  # srow_x
+struct.pack_into('<4f', hd, 296, 0, 1, 0, 0)  # srow_y
+struct.pack_into('<4f', hd, 312, 0, 0, 1, 0)  # srow_z
+put('sform-singular.nii', bytes(hd) + body, {'ok': True, 'shape': [6, 6, 4]}, 'issue 11 item 9: singular header affine, named by file in the CLI')
+
 with open('manifest.json', 'w') as f:
     json.dump(manifest, f, indent=1)
     f.write('\n')
