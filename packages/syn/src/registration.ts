@@ -32,12 +32,27 @@
  * level, and the result is composed into the memory of the half-way forward fields.
  * At the finest level of a 3D CC run this is 5 fields, 2 images and the CC factors
  * (5 floats): 22 float32 values per voxel plus two thin slabs, besides the inputs.
+ *
+ * Masks (`staticMask`, `movingMask`, optional): each mask (non-zero = 1) is carried onto
+ * the reference grid every iteration exactly as its image is (static mask by the static
+ * half-map's backward field, moving mask by the moving one's), by linear interpolation,
+ * then thresholded at > 0.5; a missing mask counts as all ones. Their product is the
+ * midpoint mask. It is given to the metric as `MetricInputs.mask` (metrics with
+ * `supportsMask`, SSD and EM, then compute energy and raw step from voxels inside only),
+ * and SyN multiplies each step by it right after the metric returns it, before step 3
+ * (boundary zeroing and normalisation, which only scale), so the update composed into
+ * the fields is exactly zero outside the mask. This is the semantics of greedy's
+ * `-gm`/`-mm` (both masks restrict the metric in the common space, the moving one
+ * resampled through the current warp), not ANTs' `-x`, whose masks only select metric
+ * sample points while the smoothed update still spreads outside. Without masks nothing
+ * changes (bit-identical to DIPY).
  */
 import { checkSynMemory } from './memory.js';
 import {
   AbortError,
   DiffeomorphicMap,
   DimensionError,
+  EmptyImageError,
   ImageTooSmallError,
   InvalidArgumentError,
   checkOptionKeys,
@@ -118,6 +133,14 @@ export interface OptimizeInput {
    * registration of moving onto static returns); applied before the fields. Default none.
    */
   prealign?: AffineLike;
+  /**
+   * Optional mask of the static image (same shape and grid as `static`; non-zero = inside).
+   * See the module header, "Masks": the data term is used only where both masks, carried
+   * to the reference grid by their half-maps, are inside; the step is zero elsewhere.
+   */
+  staticMask?: ImageInput;
+  /** Optional mask of the moving image (same shape and grid as `moving`; non-zero = inside). */
+  movingMask?: ImageInput;
 }
 
 /** One half-way map during optimisation: two fields on the reference grid plus the affines the warps need. */
@@ -199,6 +222,32 @@ function checkSynHandles(options: SynOptions<Dim>): void {
   const sig = options.signal as Partial<AbortSignal> | undefined;
   if (sig !== undefined && (sig === null || typeof sig !== 'object' || typeof sig.aborted !== 'boolean' || typeof sig.addEventListener !== 'function')) {
     throw new InvalidArgumentError('signal must be an AbortSignal (for example new AbortController().signal).');
+  }
+}
+
+/**
+ * A user mask as 0/1 float32 on its image's grid.
+ * @throws ShapeMismatchError when its shape differs from the image's, EmptyImageError when no voxel is non-zero.
+ */
+function maskOf(input: ImageInput, name: string, imageShape: readonly number[]): Float32Array {
+  const m = toContiguous(input, name);
+  if (m.shape.length !== imageShape.length || m.shape.some((n, i) => n !== imageShape[i])) {
+    throw new ShapeMismatchError(`${name} has shape ${shapeText(m.shape)} but its image has shape ${shapeText(imageShape)}; give a mask on the image's own grid.`);
+  }
+  const out = new Float32Array(m.data.length);
+  let inside = 0;
+  for (let i = 0; i < out.length; i++) {
+    const v = Number(m.data[i]);
+    if (v !== 0 && !Number.isNaN(v)) { out[i] = 1; inside++; }
+  }
+  if (inside === 0) throw new EmptyImageError(`${name} has no non-zero voxel; an empty mask would leave nothing to register. Pass a mask with the region of interest set to 1, or no mask.`);
+  return out;
+}
+
+/** Multiplies a step field (`mask.length·d` values) by the midpoint mask, voxel by voxel. */
+function maskStep(step: Float32Array, mask: Uint8Array, d: number): void {
+  for (let i = 0; i < mask.length; i++) {
+    if (mask[i] === 0) for (let k = 0; k < d; k++) step[i * d + k] = 0;
   }
 }
 
@@ -369,6 +418,9 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
     }
     const staticShape = stat.shape as unknown as ShapeOf<D>;
     const movingShape = mov.shape as unknown as ShapeOf<D>;
+    const staticMask = input.staticMask === undefined ? null : maskOf(input.staticMask, 'staticMask', stat.shape);
+    const movingMask = input.movingMask === undefined ? null : maskOf(input.movingMask, 'movingMask', mov.shape);
+    const masked = staticMask !== null || movingMask !== null;
     // Fail fast on what cannot fit, before the pyramids and fields are allocated.
     checkSynMemory(stat.shape, mov.shape, this.context.backendNames.includes('wasm'));
     const staticG2W = toAffine(input.staticGridToWorld, dim, 'staticGridToWorld', true);
@@ -419,6 +471,9 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
     let spareBuf: Float32Array = fieldBuf();
     const wsBuf = this.alloc(maxVox);
     const wmBuf = this.alloc(maxVox);
+    // With masks: the midpoint mask and one warped-mask scratch image.
+    const midMaskBuf = masked ? new Uint8Array(maxVox) : null;
+    const maskScratch = masked ? new Float32Array(maxVox) : null;
     const staticW2G = invertAffine(staticG2W);
     const movingW2G = invertAffine(movingG2W);
     const prealignInv = prealign === null ? null : invertAffine(prealign);
@@ -576,6 +631,22 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
         if (movingImg!.recompute) movingSS.computeImage(level, movingImg!.data);
         warp(ws, shape, staticImg!.data, staticLevelShape, s2r.backward, s2r.dispShape, ms.A, ms.B, ms.C);
         warp(wm, shape, movingImg!.data, movingLevelShape, m2r.backward, m2r.dispShape, mm.A, mm.B, mm.C);
+        let midMask: Uint8Array | undefined;
+        if (masked) {
+          midMask = midMaskBuf!.subarray(0, nvox);
+          midMask.fill(1);
+          const tmp = maskScratch!.subarray(0, nvox);
+          const carry = (m: Float32Array | null, src: ShapeOf<D>, map: HalfMap<D>, mats: { A: Affine; B: Affine; C: Affine }) => {
+            if (m === null) return;
+            warp(tmp, shape, m, src, map.backward, map.dispShape, mats.A, mats.B, mats.C);
+            for (let i = 0; i < nvox; i++) if (!(tmp[i] > 0.5)) midMask![i] = 0;
+          };
+          carry(staticMask, staticShape, s2r, ms);
+          carry(movingMask, movingShape, m2r, mm);
+          if (!midMask.includes(1)) {
+            throw new EmptyImageError(`the static and moving masks do not overlap on the reference grid at level ${level}, iteration ${niter}; check that the masks belong to their images and that the images are roughly aligned (use prealign).`);
+          }
+        }
 
         // 2. the metric's step object for this iteration
         const inputs: MetricInputs<D> = {
@@ -592,6 +663,7 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
           context: ctx,
           staticDynamics,
           movingDynamics,
+          ...(midMask === undefined ? {} : { mask: midMask }),
         };
         const step = this.metric.prepare(inputs);
         let fwEnergy: number;
@@ -600,10 +672,12 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
           this.emit({ ...ev('ITER_START', level, niter), staticWarped: { shape: shapeD, data: ws }, movingWarped: { shape: shapeD, data: wm } } as RegistrationEvent<D>);
           // 3-5. forward step (metrics write every value of `out`, so no clearing)
           fwEnergy = step.forward(work);
+          if (midMask !== undefined) maskStep(work, midMask, dim);
           conditionStep(work, shape, spacing);
           compose(s2r.forward, s2r.forward, shape, work, shape, null, Winv, this.stepLength, false);
           // backward step
           bwEnergy = step.backward(work);
+          if (midMask !== undefined) maskStep(work, midMask, dim);
           conditionStep(work, shape, spacing);
           compose(m2r.forward, m2r.forward, shape, work, shape, null, Winv, this.stepLength, false);
         } finally {
