@@ -52,7 +52,7 @@ describe('SyN masks', () => {
     expect(masked.d).toBeGreaterThan(0.9);
     // far (> 6 voxels) from the mask the fields never moved: exactly zero
     const far = disk(32, 30, 21);
-    const f = masked.map.forward;
+    const f = masked.map.forward!;
     let maxFar = 0;
     for (let v = 0; v < N * N; v++) if (far[v] === 0) maxFar = Math.max(maxFar, Math.abs(f[2 * v]), Math.abs(f[2 * v + 1]));
     expect(maxFar).toBe(0);
