@@ -38,7 +38,7 @@
  * half-map's backward field, moving mask by the moving one's), by linear interpolation,
  * then thresholded at > 0.5; a missing mask counts as all ones. Their product is the
  * midpoint mask. It is given to the metric as `MetricInputs.mask` (metrics with
- * `supportsMask`, SSD and EM, then compute energy and raw step from voxels inside only),
+ * `supportsMask`, CC, SSD and EM, then compute energy and raw step from voxels inside only),
  * and SyN multiplies each step by it right after the metric returns it, before step 3
  * (boundary zeroing and normalisation, which only scale), so the update composed into
  * the fields is exactly zero outside the mask. This is the semantics of greedy's

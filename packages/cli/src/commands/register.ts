@@ -52,7 +52,7 @@ Symmetric diffeomorphic registration (DIPY's SyN) of M onto S. Images are 2D or 
   --static-mask SM.nii.gz  mask of the static image (same grid; non-zero = inside): the
                            metric uses only voxels inside both masks (each carried by its
                            half of the warp) and the update is zero elsewhere (greedy's
-                           -gm/-mm); energies are masked for ssd, ssd-gn and em, not cc
+                           -gm/-mm); the energy is summed inside the masks only
   --moving-mask MM.nii.gz  mask of the moving image (same grid as --moving)
   --vol-idx N              volume of a 4D input
   --out-warped W.nii.gz    warped moving image, on the static grid (default warped_moved.nii.gz)
