@@ -140,12 +140,40 @@ function backendMemory(backend: Backend): ArgumentMemory {
   };
 }
 
+/** The first place where one value is +0 and the other −0 (arrays, plain objects, numbers), or null. */
+function zeroSignMismatch(a: unknown, b: unknown, path: string): string | null {
+  if (typeof a === 'number' && typeof b === 'number') {
+    return a === 0 && b === 0 && !Object.is(a, b) ? `${path}: ${Object.is(a, -0) ? '−0' : '+0'} where the TypeScript kernel gives ${Object.is(b, -0) ? '−0' : '+0'}` : null;
+  }
+  if (ArrayBuffer.isView(a) && ArrayBuffer.isView(b) && !(a instanceof DataView) && !(b instanceof DataView)) {
+    const x = a as unknown as ArrayLike<number>, y = b as unknown as ArrayLike<number>;
+    for (let i = 0; i < Math.min(x.length, y.length); i++) {
+      if (x[i] === 0 && y[i] === 0 && !Object.is(x[i], y[i])) return zeroSignMismatch(x[i], y[i], `${path}[${i}]`);
+    }
+    return null;
+  }
+  if (Array.isArray(a) && Array.isArray(b)) {
+    for (let i = 0; i < Math.min(a.length, b.length); i++) {
+      const z = zeroSignMismatch(a[i], b[i], `${path}[${i}]`);
+      if (z) return z;
+    }
+    return null;
+  }
+  if (a !== null && b !== null && typeof a === 'object' && typeof b === 'object') {
+    for (const key of Object.keys(b)) {
+      const z = zeroSignMismatch((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key], `${path}.${key}`);
+      if (z) return z;
+    }
+  }
+  return null;
+}
+
 /**
  * Runs one case: the kernel on one build of the arguments (placed by `memory`),
  * `tsKernels[k]` on an identical build; every argument (except scratch) and the
  * result must agree within `tol`.
  */
-function runCase(fn: AnyKernel, k: KernelName, c: AnyCase, seed: number, tol: number, memory: ArgumentMemory): void {
+function runCase(fn: AnyKernel, k: KernelName, c: AnyCase, seed: number, tol: number, memory: ArgumentMemory, signedZeros = false): void {
   const mine = memory.place(c.make(mulberry32(seed)));
   const ref = c.make(mulberry32(seed));
   try {
@@ -157,10 +185,14 @@ function runCase(fn: AnyKernel, k: KernelName, c: AnyCase, seed: number, tol: nu
       if (scratch.has(a)) continue;
       const m = compareValues(mine[a], ref[a], tol, `args[${a}]`);
       if (m) expect.fail(`${k} (${c.label}): ${describeMismatch(m, tol)}`);
+      const z = signedZeros && tol === 0 ? zeroSignMismatch(mine[a], ref[a], `args[${a}]`) : null;
+      if (z) expect.fail(`${k} (${c.label}): ${z}`);
     }
     if (expected !== undefined) {
       const m = compareValues(result, expected, tol, 'result');
       if (m) expect.fail(`${k} (${c.label}): ${describeMismatch(m, tol)}`);
+      const z = signedZeros && tol === 0 ? zeroSignMismatch(result, expected, 'result') : null;
+      if (z) expect.fail(`${k} (${c.label}): ${z}`);
     }
   } finally {
     memory.release();
@@ -242,7 +274,7 @@ export function describeBackend(name: string, factory: BackendFactory, options: 
         const served = ctx.backendOf(k);
         it(`${k} [served by ${served}${served === TS_BACKEND_NAME ? ' (fallback)' : ''}]: ${cases.length} stress cases`, () => {
           cases.forEach((c, ci) => {
-            runCase(ctx.kernel(k) as unknown as AnyKernel, k, c, (baseSeed ^ hashString(`stress:${k}#${ci}`)) >>> 0, tolFor(k), memory);
+            runCase(ctx.kernel(k) as unknown as AnyKernel, k, c, (baseSeed ^ hashString(`stress:${k}#${ci}`)) >>> 0, tolFor(k), memory, true);
           });
         });
       }
@@ -252,8 +284,11 @@ export function describeBackend(name: string, factory: BackendFactory, options: 
           const got = sc.run(ctx.kernels, mulberry32(seed), memory.alloc);
           const expected = sc.run(tsKernels, mulberry32(seed), (n) => new Float32Array(n));
           try {
-            const m = compareValues(got, expected, options.tolerance ?? 0, 'result');
-            if (m) expect.fail(`${sc.label}: ${describeMismatch(m, options.tolerance ?? 0)}`);
+            const tol = options.tolerance ?? 0;
+            const m = compareValues(got, expected, tol, 'result');
+            if (m) expect.fail(`${sc.label}: ${describeMismatch(m, tol)}`);
+            const z = tol === 0 ? zeroSignMismatch(got, expected, 'result') : null;
+            if (z) expect.fail(`${sc.label}: ${z}`);
           } finally {
             memory.release();
           }
