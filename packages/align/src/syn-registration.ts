@@ -35,6 +35,10 @@ export interface SynRegistrationInput<D extends Dim = Dim> extends Omit<SynOptio
   movingGridToWorld?: AffineLike;
   /** World affine mapping static points to moving points (an affine registration's result). */
   prealign?: AffineLike;
+  /** Optional static-image mask (same shape as `static`, non-zero = inside); see `OptimizeInput.staticMask` of `@diffeo/syn`. */
+  staticMask?: ImageInput;
+  /** Optional moving-image mask (same shape as `moving`, non-zero = inside). */
+  movingMask?: ImageInput;
   /** `'cc'` (default, as DIPY's) or `'ssd'` (case-insensitive), or a metric object (then no metric options). */
   metric?: MetricName | SimilarityMetric<D>;
   /** Kernels: `'auto'` (default: WebAssembly, else TypeScript), `'ts'` or `'wasm'`. */
@@ -89,7 +93,7 @@ export async function synRegistration<D extends Dim = Dim>(input: SynRegistratio
     throw new InvalidArgumentError('synRegistration needs { static, moving } images.');
   }
   const {
-    static: staticImage, moving, staticGridToWorld, movingGridToWorld, prealign,
+    static: staticImage, moving, staticGridToWorld, movingGridToWorld, prealign, staticMask, movingMask,
     metric = 'cc', backend, context, ...rest
   } = input;
   const metricOptions: MetricOptions = {};
@@ -125,6 +129,8 @@ export async function synRegistration<D extends Dim = Dim>(input: SynRegistratio
     staticGridToWorld: staticGridToWorld ?? gridToWorldOf(staticImage),
     movingGridToWorld: movingGridToWorld ?? gridToWorldOf(moving),
     prealign,
+    ...(staticMask === undefined ? {} : { staticMask }),
+    ...(movingMask === undefined ? {} : { movingMask }),
   });
   let warped: NdArray<Float32Array> | null = null;
   return {

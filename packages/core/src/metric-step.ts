@@ -50,6 +50,9 @@ export function assertMetricInputs<D extends Dim>(metric: string, inputs: Metric
       }
     }
   }
+  if (inputs.mask !== undefined && (!(inputs.mask instanceof Uint8Array) || inputs.mask.length !== voxels)) {
+    throw new ShapeMismatchError(`${metric}.prepare: mask must be a Uint8Array of ${voxels} values (1 inside, 0 outside) for shape [${shape.join(', ')}].`);
+  }
   if (!(inputs.spacing instanceof Float64Array) || inputs.spacing.length !== dim ||
     Array.from(inputs.spacing).some((s) => !(s > 0) || !Number.isFinite(s))) {
     throw new InvalidArgumentError(`${metric}.prepare: spacing must be a Float64Array of ${dim} positive finite voxel sizes.`);

@@ -56,6 +56,14 @@ export interface MetricInputs<D extends Dim = Dim> {
   readonly staticDynamics?: ImageDynamics<D>;
   /** Moving image dynamics; optional. */
   readonly movingDynamics?: ImageDynamics<D>;
+  /**
+   * Optional midpoint mask on the reference grid (`prod(shape)` values, 1 inside, 0 outside):
+   * the static mask carried by the static half-map times the moving mask carried by the
+   * moving half-map. Only given when the user passed a mask to SyN. A metric that sets
+   * {@link SimilarityMetric.supportsMask} computes its data term (energy and raw step) only
+   * where it is 1; SyN zeroes the step outside it in every case.
+   */
+  readonly mask?: Uint8Array;
 }
 
 /** Per-iteration state of a metric, created by {@link SimilarityMetric.prepare}. */
@@ -82,6 +90,13 @@ export interface SimilarityMetric<D extends Dim = Dim> {
   readonly name: string;
   /** When true, the pyramid multiplies every level by `image > 0` of the input (DIPY's `mask0`). */
   readonly mask0: boolean;
+  /**
+   * Optional: true when the metric honours {@link MetricInputs.mask} (its energy sums only
+   * voxels inside the mask and its raw step ignores data outside it). Metrics that leave it
+   * unset still run with masks: SyN zeroes their step outside the mask, but their energy
+   * (hence the convergence test) stays unmasked.
+   */
+  readonly supportsMask?: boolean;
   /**
    * Optional early check of the reference-grid shape of every level (finest first),
    * called before the optimisation starts; throw a typed error if the metric

@@ -424,3 +424,33 @@ describe('CCMetric with buffers from a backend', () => {
     expect(live.size).toBe(0);
   });
 });
+
+describe('CCMetric with a mask (SyN masks)', () => {
+  it('an all-ones mask gives the unmasked energy and step bit for bit; a mask and its complement add up to the whole energy', () => {
+    for (const dim of [2, 3] as const) {
+      const shape = (dim === 2 ? [30, 28] : [14, 13, 12]) as ShapeOf<typeof dim>;
+      const n = (shape as readonly number[]).reduce((a, b) => a * b, 1);
+      const S = Float32Array.from({ length: n }, (_, i) => Math.sin(0.37 * i) + 0.5 * Math.cos(0.11 * i));
+      const M = Float32Array.from({ length: n }, (_, i) => Math.sin(0.37 * i + 0.4) + 0.3 * Math.cos(0.13 * i));
+      const metric = ccMetric(dim, { radius: 2 });
+      expect(metric.supportsMask).toBe(true);
+      const run = (mask?: Uint8Array) => {
+        const out = new Float32Array(n * dim);
+        const step = metric.prepare(inputs(dim, shape, S, M, mask === undefined ? {} : { mask }));
+        const e = step.forward(out);
+        step.dispose();
+        return { e, out };
+      };
+      const plain = run();
+      const ones = run(new Uint8Array(n).fill(1));
+      expect(ones.e).toBe(plain.e);
+      expect(ones.out).toEqual(plain.out);
+      const half = Uint8Array.from({ length: n }, (_, i) => (i % 7 < 3 ? 1 : 0));
+      const rest = Uint8Array.from(half, (v) => 1 - v);
+      const a = run(half).e, b = run(rest).e;
+      expect(a).toBeLessThan(0);
+      expect(b).toBeLessThan(0);
+      expect(Math.abs(a + b - plain.e)).toBeLessThan(1e-9 * Math.abs(plain.e));
+    }
+  });
+});

@@ -192,6 +192,42 @@ function newWorkspace(context: KernelContext, voxels: number, dim: number, plan:
 /** The 2D or 3D CC step kernel, taking the shape that matches it. */
 type StepKernel = (out: Float32Array, grad: Float32Array, factors: Float32Array, shape: Shape2D | Shape3D, radius: number) => number;
 
+/**
+ * The CC energy restricted to a mask (SyN's midpoint mask): the same per-voxel rule as the
+ * energy kernels (`cc = F2²/(F3·F4)`, 0 when `F3·F4 ≤ 1e-5`, voxels with `F3 = 0` or
+ * `F4 = 0` skipped, `acc −= cc` when `cc < 1`, voxels at least `radius` from every border)
+ * over the slices `[sFrom, sTo)` (rows for 2D), counting only voxels where `mask` is 1.
+ * Plain TypeScript (the same on every backend). `factors` starts at slice `firstSlice`.
+ */
+function maskedCcEnergy(factors: Float32Array, firstSlice: number, shape: readonly number[], radius: number,
+  sFrom: number, sTo: number, mask: Uint8Array, acc: number): number {
+  const d3 = shape.length === 3;
+  const ns = d3 ? shape[0] : 1;
+  const nr = shape[d3 ? 1 : 0];
+  const nc = shape[d3 ? 2 : 1];
+  let energy = acc;
+  const s0 = d3 ? Math.max(sFrom, radius) : 0;
+  const s1 = d3 ? Math.min(sTo, ns - radius) : 1;
+  for (let s = s0; s < s1; s++) {
+    for (let r = radius; r < nr - radius; r++) {
+      for (let c = radius; c < nc - radius; c++) {
+        const v = (s * nr + r) * nc + c;
+        if (mask[v] === 0) continue;
+        const f = (v - firstSlice * nr * nc) * 5;
+        const sfm = factors[f + 2];
+        const A = factors[f + 3];
+        const B = factors[f + 4];
+        if (A === 0 || B === 0) continue;
+        const AB = A * B;
+        let lc = 0;
+        if (AB > 1e-5) lc = (sfm * sfm) / AB;
+        if (lc < 1) energy -= lc;
+      }
+    }
+  }
+  return energy;
+}
+
 /** Per-iteration state of {@link CCMetric}: the factors; gradients are computed by each step. */
 class CCStep<D extends Dim> implements MetricStep<D> {
   readonly dim: D;
@@ -210,6 +246,8 @@ class CCStep<D extends Dim> implements MetricStep<D> {
   private readonly context: KernelContext;
   private readonly voxels: number;
   private readonly giveBack: (ws: CCWorkspace) => void;
+  /** SyN's midpoint mask (1 inside), or null. */
+  private readonly mask: Uint8Array | null;
 
   constructor(dim: D, opts: ResolvedCCMetricOptions, inputs: MetricInputs<D>, voxels: number, plan: CCPlan, ws: CCWorkspace,
     giveBack: (ws: CCWorkspace) => void) {
@@ -224,6 +262,7 @@ class CCStep<D extends Dim> implements MetricStep<D> {
     this.context = inputs.context;
     this.voxels = voxels;
     this.giveBack = giveBack;
+    this.mask = inputs.mask ?? null;
     this.ws = ws;
     // The factor kernels write every value, so a reused buffer needs no clearing.
     // (Streamed factors are computed slab by slab by each step instead.)
@@ -271,12 +310,15 @@ class CCStep<D extends Dim> implements MetricStep<D> {
         this.gradOf = want;
       }
       energy = kernel(out, ws.grad, factors, shape, r);
+      if (this.mask !== null) energy = maskedCcEnergy(factors, 0, shape, r, 0, shape[0], this.mask, 0);
     } else if (plan.streamed) {
       energy = this.streamedStep(out, image, kernel, ws);
     } else {
       // The energy of the whole grid (it does not read the gradient, so `out` stands in
       // for it); `out` itself is then rewritten slab by slab.
-      energy = this.energy ??= kernel(out, out, factors, shape, r);
+      energy = this.energy ??= this.mask !== null
+        ? maskedCcEnergy(factors, 0, shape, r, 0, shape[0], this.mask, 0)
+        : kernel(out, out, factors, shape, r);
       const ns = shape[0];
       const { slab, halo, plane } = plan;
       const rest = shape.slice(1);
@@ -291,6 +333,11 @@ class CCStep<D extends Dim> implements MetricStep<D> {
         kernel(part, grad, factors.subarray(a * plane * 5, b * plane * 5), sub, r);
         out.set(part.subarray((s0 - a) * plane * dim, (s1 - a) * plane * dim), s0 * plane * dim);
       }
+    }
+    // masks: the raw step outside the mask is dropped before smoothing
+    if (this.mask !== null) {
+      const m = this.mask;
+      for (let v = 0; v < m.length; v++) if (m[v] === 0) for (let k = 0; k < dim; k++) out[v * dim + k] = 0;
     }
     const s = this.opts.sigmaDiff;
     ctx.kernel('gaussianFilter')(out, out, this.shape, dim, dim === 2 ? [s, s] : [s, s, s]);
@@ -330,7 +377,9 @@ class CCStep<D extends Dim> implements MetricStep<D> {
       next = sTo;
       held = b;
       const factors = ws.factors.subarray(0, (b - a) * fPlane);
-      if (needEnergy) energy = energyOf(factors, a, shape, r, s0, s1, energy);
+      if (needEnergy) {
+        energy = this.mask !== null ? maskedCcEnergy(factors, a, shape, r, s0, s1, this.mask, energy) : energyOf(factors, a, shape, r, s0, s1, energy);
+      }
       const sub = [b - a, ...rest] as unknown as Shape3D;
       const grad = ws.grad.subarray(0, (b - a) * plane * 3);
       const part = ws.slabStep.subarray(0, (b - a) * plane * 3);
@@ -356,6 +405,8 @@ export class CCMetric<D extends Dim = Dim> implements SimilarityMetric<D> {
   readonly name = 'CC';
   /** Always `false`: CC does not mask the pyramid. */
   readonly mask0 = false;
+  /** True: with SyN's midpoint mask, the energy sums only voxels inside it and the raw step is zeroed outside it before smoothing. */
+  readonly supportsMask = true;
   /** Gaussian sigma (voxels) of the step smoothing; 0 disables it. */
   readonly sigmaDiff: number;
   /** Window radius (voxels). */

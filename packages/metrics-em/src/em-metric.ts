@@ -189,6 +189,12 @@ function imageMask(warped: Float32Array, dynamics: ImageDynamics | undefined, vo
   return w instanceof Int32Array ? w : Int32Array.from(w as ArrayLike<number>);
 }
 
+/** Masking (SyN's masks): δ = 0 where `mask` is 0, so neither the energy nor the step sees data there. */
+function zeroOutsideMask(delta: Float32Array, mask: Uint8Array | null): void {
+  if (mask === null) return;
+  for (let i = 0; i < delta.length; i++) if (mask[i] === 0) delta[i] = 0;
+}
+
 /** Per-iteration state of {@link EMMetric}: class statistics and gradients, computed on the first step. */
 class EMStep<D extends Dim> implements MetricStep<D> {
   readonly dim: D;
@@ -201,6 +207,8 @@ class EMStep<D extends Dim> implements MetricStep<D> {
   private readonly spacing: Float64Array;
   private readonly direction: Float64Array;
   private readonly levelsBelow: number;
+  /** The midpoint mask (1 inside) when SyN was given masks; δ is zeroed outside it. */
+  private readonly mask: Uint8Array | null;
   private readonly context: KernelContext;
   private readonly voxels: number;
   private ws: EMWorkspace | null;
@@ -218,6 +226,7 @@ class EMStep<D extends Dim> implements MetricStep<D> {
     this.movingDynamics = inputs.movingDynamics as ImageDynamics | undefined;
     this.spacing = inputs.spacing;
     this.direction = inputs.direction;
+    this.mask = inputs.mask ?? null;
     this.levelsBelow = inputs.levelsBelow;
     this.context = inputs.context;
     this.voxels = voxels;
@@ -301,6 +310,7 @@ class EMStep<D extends Dim> implements MetricStep<D> {
       const image = forward ? S : M;
       const expected = forward ? ws.movingMeans : ws.staticMeans;
       for (let i = 0; i < n; i++) delta[i] = image[i] - expected[i];
+      zeroOutsideMask(delta, this.mask);
       const sigmaSq = forward ? ws.movingSigmaSq : ws.staticSigmaSq;
       const grad = forward ? ws.gradStatic : ws.gradMoving;
       let sq = 0;
@@ -317,6 +327,7 @@ class EMStep<D extends Dim> implements MetricStep<D> {
     const expected = forward ? ws.staticMeans : ws.movingMeans;
     const image = forward ? M : S;
     for (let i = 0; i < n; i++) delta[i] = expected[i] - image[i];
+    zeroOutsideMask(delta, this.mask);
     const sigmaSq = forward ? ws.staticSigmaSq : ws.movingSigmaSq;
     const grad = forward ? ws.gradStatic : ws.gradMoving;
     out.fill(0);
@@ -339,6 +350,8 @@ export class EMMetric<D extends Dim = Dim> implements SimilarityMetric<D> {
   readonly name = 'EM';
   /** Always `false`: as in DIPY, the masks come from the image dynamics, not from the pyramid. */
   readonly mask0 = false;
+  /** True: with a midpoint mask (SyN's `staticMask`/`movingMask`), δ is zeroed outside it, so the energy `Σ δ²` and the step see only voxels inside. */
+  readonly supportsMask = true;
   /** Gauss-Newton: regularisation weight `λ`; demons: Gaussian sigma of the step smoothing (voxels). */
   readonly smooth: number;
   /** Gauss-Seidel sweeps per V-cycle level (Gauss-Newton only). */

@@ -122,6 +122,12 @@ interface SSDWorkspace {
   free(): void;
 }
 
+/** Masking (SyN's masks): δ = 0 where `mask` is 0, so neither the energy nor the step sees data there. */
+function zeroOutsideMask(delta: Float32Array, mask: Uint8Array | null): void {
+  if (mask === null) return;
+  for (let i = 0; i < delta.length; i++) if (mask[i] === 0) delta[i] = 0;
+}
+
 /** Per-iteration state of {@link SSDMetric}: `δ`, the gradient of the current direction (computed on first use). */
 class SSDStep<D extends Dim> implements MetricStep<D> {
   readonly dim: D;
@@ -132,6 +138,8 @@ class SSDStep<D extends Dim> implements MetricStep<D> {
   private readonly spacing: Float64Array;
   private readonly direction: Float64Array;
   private readonly levelsBelow: number;
+  /** The midpoint mask (1 inside) when SyN was given masks; δ is zeroed outside it. */
+  private readonly mask: Uint8Array | null;
   private readonly context: KernelContext;
   private readonly voxels: number;
   private ws: SSDWorkspace | null;
@@ -148,6 +156,7 @@ class SSDStep<D extends Dim> implements MetricStep<D> {
     this.movingImage = inputs.moving;
     this.spacing = inputs.spacing;
     this.direction = inputs.direction;
+    this.mask = inputs.mask ?? null;
     this.levelsBelow = inputs.levelsBelow;
     this.context = inputs.context;
     this.voxels = voxels;
@@ -185,6 +194,7 @@ class SSDStep<D extends Dim> implements MetricStep<D> {
     // δ in float32 arithmetic (a single rounding of the exact double difference).
     if (forward) for (let i = 0; i < n; i++) delta[i] = S[i] - M[i];
     else for (let i = 0; i < n; i++) delta[i] = M[i] - S[i];
+    zeroOutsideMask(delta, this.mask);
     const grad = ws.grad;
     const want = forward ? 'static' : 'moving';
     if (this.gradOf !== want) {
@@ -220,6 +230,8 @@ export class SSDMetric<D extends Dim = Dim> implements SimilarityMetric<D> {
   readonly name = 'SSD';
   /** Always `false`: SSD does not mask the pyramid. */
   readonly mask0 = false;
+  /** True: with a midpoint mask (SyN's `staticMask`/`movingMask`), δ is zeroed outside it, so the energy `Σ δ²` and the step see only voxels inside. */
+  readonly supportsMask = true;
   /** Demons: Gaussian sigma of the step smoothing (voxels); Gauss-Newton: regularisation weight `λ`. */
   readonly smooth: number;
   /** Gauss-Seidel sweeps per V-cycle level (Gauss-Newton only). */

@@ -32,6 +32,20 @@
  * level, and the result is composed into the memory of the half-way forward fields.
  * At the finest level of a 3D CC run this is 5 fields, 2 images and the CC factors
  * (5 floats): 22 float32 values per voxel plus two thin slabs, besides the inputs.
+ *
+ * Masks (`staticMask`, `movingMask`, optional): each mask (non-zero = 1) is carried onto
+ * the reference grid every iteration exactly as its image is (static mask by the static
+ * half-map's backward field, moving mask by the moving one's), by linear interpolation,
+ * then thresholded at > 0.5; a missing mask counts as all ones. Their product is the
+ * midpoint mask. It is given to the metric as `MetricInputs.mask` (metrics with
+ * `supportsMask`, CC, SSD and EM, then compute energy and raw step from voxels inside only),
+ * and SyN multiplies each step by it right after the metric returns it, before step 3
+ * (boundary zeroing and normalisation, which only scale), so the update composed into
+ * the fields is exactly zero outside the mask. This is the semantics of greedy's
+ * `-gm`/`-mm` (both masks restrict the metric in the common space, the moving one
+ * resampled through the current warp), not ANTs' `-x`, whose masks only select metric
+ * sample points while the smoothed update still spreads outside. Without masks nothing
+ * changes (bit-identical to DIPY).
  */
 import { checkSynMemory } from './memory.js';
 import { RunBuffers, ownsWholeBuffer, type PlacedLevelImage } from './run-buffers.js';
@@ -39,6 +53,8 @@ import {
   AbortError,
   DiffeomorphicMap,
   DimensionError,
+  EmptyImageError,
+  ShapeMismatchError,
   ImageTooSmallError,
   InvalidArgumentError,
   checkOptionKeys,
@@ -127,6 +143,14 @@ export interface OptimizeInput {
    * registration of moving onto static returns); applied before the fields. Default none.
    */
   prealign?: AffineLike;
+  /**
+   * Optional mask of the static image (same shape and grid as `static`; non-zero = inside).
+   * See the module header, "Masks": the data term is used only where both masks, carried
+   * to the reference grid by their half-maps, are inside; the step is zero elsewhere.
+   */
+  staticMask?: ImageInput;
+  /** Optional mask of the moving image (same shape and grid as `moving`; non-zero = inside). */
+  movingMask?: ImageInput;
 }
 
 const WINDOW = 12;
@@ -207,6 +231,32 @@ function checkSynHandles(options: SynOptions<Dim>): void {
   const sig = options.signal as Partial<AbortSignal> | undefined;
   if (sig !== undefined && (sig === null || typeof sig !== 'object' || typeof sig.aborted !== 'boolean' || typeof sig.addEventListener !== 'function')) {
     throw new InvalidArgumentError('signal must be an AbortSignal (for example new AbortController().signal).');
+  }
+}
+
+/**
+ * A user mask as 0/1 float32 on its image's grid.
+ * @throws ShapeMismatchError when its shape differs from the image's, EmptyImageError when no voxel is non-zero.
+ */
+function maskOf(input: ImageInput, name: string, imageShape: readonly number[]): Float32Array {
+  const m = toContiguous(input, name);
+  if (m.shape.length !== imageShape.length || m.shape.some((n, i) => n !== imageShape[i])) {
+    throw new ShapeMismatchError(`${name} has shape ${shapeText(m.shape)} but its image has shape ${shapeText(imageShape)}; give a mask on the image's own grid.`);
+  }
+  const out = new Float32Array(m.data.length);
+  let inside = 0;
+  for (let i = 0; i < out.length; i++) {
+    const v = Number(m.data[i]);
+    if (v !== 0 && !Number.isNaN(v)) { out[i] = 1; inside++; }
+  }
+  if (inside === 0) throw new EmptyImageError(`${name} has no non-zero voxel; an empty mask would leave nothing to register. Pass a mask with the region of interest set to 1, or no mask.`);
+  return out;
+}
+
+/** Multiplies a step field (`mask.length·d` values) by the midpoint mask, voxel by voxel. */
+function maskStep(step: Float32Array, mask: Uint8Array, d: number): void {
+  for (let i = 0; i < mask.length; i++) {
+    if (mask[i] === 0) for (let k = 0; k < d; k++) step[i * d + k] = 0;
   }
 }
 
@@ -382,6 +432,8 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
     }
     const staticShape = stat.shape as unknown as ShapeOf<D>;
     const movingShape = mov.shape as unknown as ShapeOf<D>;
+    const staticMask = input.staticMask === undefined ? null : maskOf(input.staticMask, 'staticMask', stat.shape);
+    const movingMask = input.movingMask === undefined ? null : maskOf(input.movingMask, 'movingMask', mov.shape);
     // Fail fast on what cannot fit, before the pyramids and fields are allocated.
     checkSynMemory(stat.shape, mov.shape, ctx.backendNames.includes('wasm'));
     // An explicit affine wins; else a Volume's own (null = identity).
@@ -450,6 +502,8 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
       startTime, levels, kernels, buffers, staticSS, movingSS, staticIsPrivate, movingIsPrivate,
       staticShape, movingShape, staticGridToWorld, movingGridToWorld,
       staticDirection: linearToAffine(staticDir, dim), staticToRef, movingToRef, lastYield: performance.now(),
+      masks: staticMask === null && movingMask === null ? null
+        : { static: staticMask, moving: movingMask, mid: new Uint8Array(maxVox), scratch: new Float32Array(maxVox) },
     };
     this.runBuffers = buffers;
     return run;
@@ -543,6 +597,29 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
   }
 
   /**
+   * The midpoint mask of this iteration: each user mask carried onto the reference grid
+   * by its half-map's backward warp (as its image), linear, thresholded at > 0.5; their product.
+   * @throws EmptyImageError when it is empty (the masks do not overlap).
+   */
+  private midpointMask(run: RunState<D>, lvl: LevelState<D>, masks: RunMasks): Uint8Array {
+    const { warp } = run.kernels;
+    const { shape, nvox } = lvl;
+    const mid = masks.mid.subarray(0, nvox).fill(1);
+    const tmp = masks.scratch.subarray(0, nvox);
+    const carry = (m: Float32Array | null, src: ShapeOf<D>, map: DiffeomorphicMap<D>, w: WarpMatrices) => {
+      if (m === null) return;
+      warp(tmp, shape, m, src, map.backward!, map.dispShape, w.A, w.B, w.C);
+      for (let i = 0; i < nvox; i++) if (!(tmp[i] > 0.5)) mid[i] = 0;
+    };
+    carry(masks.static, run.staticShape, run.staticToRef, lvl.staticWarpMatrices);
+    carry(masks.moving, run.movingShape, run.movingToRef, lvl.movingWarpMatrices);
+    if (!mid.includes(1)) {
+      throw new EmptyImageError(`the static and moving masks do not overlap on the reference grid at level ${lvl.level}, iteration ${lvl.iterations}; check that the masks belong to their images and that the images are roughly aligned (use prealign).`);
+    }
+    return mid;
+  }
+
+  /**
    * DIPY's `_iterate`, one symmetric iteration: warp both level images onto the
    * reference grid, take the metric's forward and backward steps, condition them (zero
    * boundary layer, normalised by the largest norm in voxels), compose them into the
@@ -561,6 +638,7 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
     if (movingImage.recompute) movingSS.computeImage(level, movingImage.data);
     warp(staticWarped, shape, staticImage.data, run.staticShape, staticToRef.backward!, staticToRef.dispShape, sm.A, sm.B, sm.C);
     warp(movingWarped, shape, movingImage.data, run.movingShape, movingToRef.backward!, movingToRef.dispShape, mm.A, mm.B, mm.C);
+    const midMask = run.masks === null ? undefined : this.midpointMask(run, lvl, run.masks);
 
     // 2. the metric's step object for this iteration
     const inputs: MetricInputs<D> = {
@@ -577,6 +655,7 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
       context: this.context,
       staticDynamics: lvl.staticDynamics,
       movingDynamics: lvl.movingDynamics,
+      ...(midMask === undefined ? {} : { mask: midMask }),
     };
     const metricStep = this.metric.prepare(inputs);
     let fwEnergy: number;
@@ -587,10 +666,12 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
       } as RegistrationEvent<D>);
       // 3-5. forward step (metrics write every value of `out`, so no clearing)
       fwEnergy = metricStep.forward(stepField);
+      if (midMask !== undefined) maskStep(stepField, midMask, this.dim);
       conditionStep(stepField, shape, spacing);
       compose(staticToRef.forward!, staticToRef.forward!, shape, stepField, shape, null, refWorldToGrid, this.stepLength, false);
       // backward step
       bwEnergy = metricStep.backward(stepField);
+      if (midMask !== undefined) maskStep(stepField, midMask, this.dim);
       conditionStep(stepField, shape, spacing);
       compose(movingToRef.forward!, movingToRef.forward!, shape, stepField, shape, null, refWorldToGrid, this.stepLength, false);
     } finally {
@@ -742,6 +823,16 @@ interface RunState<D extends Dim> {
   readonly movingToRef: DiffeomorphicMap<D>;
   /** When the run last yielded to the event loop (ms). */
   lastYield: number;
+  /** The user's masks (0/1 on their images' grids) and the midpoint-mask buffers, or null without masks. */
+  readonly masks: RunMasks | null;
+}
+
+/** Masks of a run: each on its image's grid (null = none), the midpoint mask and a scratch image, sized for the largest level. */
+interface RunMasks {
+  readonly static: Float32Array | null;
+  readonly moving: Float32Array | null;
+  readonly mid: Uint8Array;
+  readonly scratch: Float32Array;
 }
 
 /** What one level keeps between iterations. */

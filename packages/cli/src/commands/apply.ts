@@ -136,8 +136,8 @@ async function applyInto(v: { domain?: string; codomain?: string; prealign?: str
   }
 }
 
-/** The grid (spatial shape, 4×4 affine) of a NIfTI image, for a DIPY mapping file's domain or codomain. */
-async function gridOf(path: string, role: string): Promise<MappingGrid> {
+/** The grid (spatial shape, 4×4 affine) of a NIfTI image, for a DIPY mapping file's domain or codomain (also used by `diffeo qc`). */
+export async function gridOf(path: string, role: string): Promise<MappingGrid> {
   try {
     const nii = await loadNifti(path);
     return { shape: nii.shape.slice(0, 3), gridToWorld: nii.affine };

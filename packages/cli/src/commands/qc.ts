@@ -2,7 +2,9 @@
  * `diffeo qc`: quality control of a saved mapping — the world-space Jacobian determinant
  * of both displacement fields (min, max, mean, folded voxels = `det J ≤ 0`) and the
  * inverse-consistency error `|forward(x) + backward(x + forward(x))|` in mm (mean, 99th
- * percentile, max), from `qualityReport` of `@diffeo/core`. `--out-jacobian` writes the
+ * percentile, max), from `qualityReport` of `@diffeo/core`. A mapping file written by
+ * DIPY's `write_mapping` (no grids stored) is read with `--domain` and `--codomain`, as
+ * `diffeo apply` does. `--out-jacobian` writes the
  * `det J` image (or `ln det J` with `--log`) of the field `diffeo apply` uses to warp the
  * moving image onto the static grid (the `backward` field of a SyN mapping), on the
  * displacement grid with its affine; `--json` writes the report as
@@ -18,15 +20,19 @@ import {
 import { loadMapping, mappingFilePath, saveNifti, writeFileAtomic } from '@diffeo/io';
 import { abs, errorText, parse, required } from '../args.js';
 import { CliError, checkOutput, toNiftiAffine } from '../images.js';
+import { gridOf } from './apply.js';
 
-export const QC_USAGE = `usage: diffeo qc --mapping PREFIX [--out-jacobian J.nii.gz] [--log] [--json report.json] [options]
+export const QC_USAGE = `usage: diffeo qc --mapping PREFIX [--domain D.nii.gz --codomain C.nii.gz] [--out-jacobian J.nii.gz] [--log] [--json report.json] [options]
 
-Quality control of a mapping saved by "diffeo register": the Jacobian determinant (det J, the
+Quality control of a mapping saved by "diffeo register" (or by DIPY's write_mapping): the Jacobian determinant (det J, the
 local volume ratio, in world space) of both displacement fields with its min, max, mean and
 the folded voxels (det J <= 0), and the inverse-consistency error
 |forward(x) + backward(x + forward(x))| in mm (mean, 99th percentile, max).
 
   --mapping PREFIX        the mapping (PREFIX.nii.gz, or the file name itself)
+  --domain D.nii.gz       for a DIPY write_mapping file: its domain image (DIPY's SyN: the
+                          moving image), as DIPY's read_mapping needs it
+  --codomain C.nii.gz     for a DIPY file: its codomain image (DIPY's SyN: the static one)
   --out-jacobian J.nii.gz write det J of the field "diffeo apply" uses (moving -> static
                           grid), on the displacement grid
   --log                   write ln det J instead (NaN where det J <= 0)
@@ -55,6 +61,8 @@ function line(name: string, s: JacobianStats): string {
 export async function qc(args: string[]): Promise<void> {
   const v = parse(args, {
     mapping: { type: 'string' },
+    domain: { type: 'string' },
+    codomain: { type: 'string' },
     'out-jacobian': { type: 'string' },
     log: { type: 'boolean' },
     json: { type: 'string' },
@@ -79,9 +87,11 @@ export async function qc(args: string[]): Promise<void> {
     if (jsonPath === outJacobian) throw new CliError(`--json and --out-jacobian name the same file ${jsonPath}`, 2);
   }
 
+  const domain = v.domain === undefined ? undefined : await gridOf(abs(v.domain), '--domain');
+  const codomain = v.codomain === undefined ? undefined : await gridOf(abs(v.codomain), '--codomain');
   let map: DiffeomorphicMap;
   try {
-    map = await loadMapping(mappingPath);
+    map = await loadMapping(mappingPath, { domain, codomain });
   } catch (e) {
     const err = e as { code?: string; systemCode?: string };
     if (err.code === 'ENOENT' || err.systemCode === 'ENOENT') throw new CliError(`--mapping ${mappingPath}: no such file (looked for ${mappingFilePath(mappingPath)})`);

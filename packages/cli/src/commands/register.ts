@@ -9,7 +9,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
 import { loadBackend, metricByName, synRegistration } from '@diffeo/align';
-import { jacobianStats, mapJacobianDeterminant, ncc, type Dim, type KernelContext, type SimilarityMetric } from '@diffeo/core';
+import { jacobianStats, mapJacobianDeterminant, ncc, type Dim, type KernelContext, type NumericArray, type SimilarityMetric } from '@diffeo/core';
 import { mappingFilePath, saveAntsTransforms, serializeMapping, serializeNifti } from '@diffeo/io';
 import { OutputSet } from '../outputs.js';
 import { MIN_FOREGROUND_OVERLAP, checkPair } from '../overlap.js';
@@ -50,6 +50,11 @@ Symmetric diffeomorphic registration (DIPY's SyN) of M onto S. Images are 2D or 
                            translation, rigid, affine; its defaults) and use the result as
                            --prealign
   --out-affine A.txt       with --affine: also write that matrix (numpy.savetxt text)
+  --static-mask SM.nii.gz  mask of the static image (same grid; non-zero = inside): the
+                           metric uses only voxels inside both masks (each carried by its
+                           half of the warp) and the update is zero elsewhere (greedy's
+                           -gm/-mm); the energy is summed inside the masks only
+  --moving-mask MM.nii.gz  mask of the moving image (same grid as --moving)
   --vol-idx N              volume of a 4D input
   --out-warped W.nii.gz    warped moving image, on the static grid (default warped_moved.nii.gz)
   --out-mapping PREFIX     mapping file PREFIX.nii.gz (default mapping); read it with
@@ -129,6 +134,10 @@ export interface RegisterOptions {
   affine?: boolean;
   /** With `affine`: where to write that matrix (numpy.savetxt text). */
   outAffine?: string;
+  /** Mask NIfTI of the static image (same grid as `static`; non-zero = inside). */
+  staticMask?: string;
+  /** Mask NIfTI of the moving image (same grid as `moving`). */
+  movingMask?: string;
   /** Volume of 4D inputs. */
   volIdx?: number;
   /** Warped moving image (default `warped_moved.nii.gz`). */
@@ -215,6 +224,8 @@ export async function register(args: string[]): Promise<void> {
     affine: { type: 'boolean' },
     'out-affine': { type: 'string' },
     'vol-idx': { type: 'string' },
+    'static-mask': { type: 'string' },
+    'moving-mask': { type: 'string' },
     'out-warped': { type: 'string' },
     'out-mapping': { type: 'string' },
     'out-ants': { type: 'string' },
@@ -261,6 +272,8 @@ export async function register(args: string[]): Promise<void> {
     affine: v.affine === true,
     outAffine: v['out-affine'] === undefined ? undefined : abs(v['out-affine']),
     volIdx: numberOption(v['vol-idx'], 'vol-idx', { integer: true, min: 0 }),
+    staticMask: v['static-mask'] === undefined ? undefined : abs(v['static-mask']),
+    movingMask: v['moving-mask'] === undefined ? undefined : abs(v['moving-mask']),
     outWarped: abs(v['out-warped'] ?? 'warped_moved.nii.gz'),
     outMapping: abs(v['out-mapping'] ?? 'mapping'),
     outAnts: v['out-ants'] === undefined ? undefined : abs(v['out-ants']) + (/[\\/]$/.test(v['out-ants']) ? sep : ''),
@@ -312,6 +325,27 @@ export async function runRegister(o: RegisterOptions, hooks: RegisterHooks = {})
   }
 }
 
+/**
+ * A mask NIfTI for `image`: same shape and the same affine (to 1e-5 mm), else a one-line
+ * error naming the file; an all-zero mask is an error too.
+ */
+async function loadMask(path: string, role: string, image: Awaited<ReturnType<typeof loadInput>>): Promise<{ data: NumericArray; shape: number[] }> {
+  const m = await loadInput(path, role, undefined);
+  if (m.shape.length !== image.shape.length || m.shape.some((n, i) => n !== image.shape[i])) {
+    throw new CliError(`${role} ${path} has shape ${m.shape.join('x')} but its image ${image.path} has ${image.shape.join('x')}; a mask must be on its image's grid`);
+  }
+  const a = m.fileAffine, b = image.fileAffine;
+  for (let i = 0; i < 16; i++) {
+    if (!(Math.abs(a[i] - b[i]) <= 1e-5 * Math.max(1, Math.abs(b[i])))) {
+      throw new CliError(`${role} ${path}: its affine differs from that of its image ${image.path}; a mask must be on its image's grid (resample it first)`);
+    }
+  }
+  let inside = false;
+  for (let i = 0; i < m.data.length && !inside; i++) inside = Number(m.data[i]) !== 0;
+  if (!inside) throw new CliError(`${role} ${path} is empty (no non-zero voxel); pass a mask of the region to register, or no mask`);
+  return { data: m.data, shape: m.shape };
+}
+
 async function registerInto(o: RegisterOptions, hooks: RegisterHooks, outputs: OutputSet, outWarped: string, outMapping: string,
   outAnts: string | undefined): Promise<RegisterResult> {
   const metricName = o.metric ?? 'cc';
@@ -326,6 +360,8 @@ async function registerInto(o: RegisterOptions, hooks: RegisterHooks, outputs: O
     throw new CliError(`dimension mismatch: --static ${statik.path} is ${statik.dim}D (${statik.shape.join('x')}) but --moving ${moving.path} is ${moving.dim}D (${moving.shape.join('x')})`);
   }
   const dim = statik.dim;
+  const staticMask = o.staticMask === undefined ? undefined : await loadMask(resolve(o.staticMask), '--static-mask', statik);
+  const movingMask = o.movingMask === undefined ? undefined : await loadMask(resolve(o.movingMask), '--moving-mask', moving);
   if (o.affine === true && o.prealign !== undefined) throw new CliError('--affine computes the prealign itself; drop --prealign or --affine', 2);
   if (o.outAffine !== undefined && o.affine !== true) throw new CliError('--out-affine needs --affine', 2);
   const prealign = o.affine === true
@@ -379,6 +415,8 @@ async function registerInto(o: RegisterOptions, hooks: RegisterHooks, outputs: O
     staticGridToWorld: statik.gridToWorld,
     movingGridToWorld: moving.gridToWorld,
     prealign,
+    ...(staticMask === undefined ? {} : { staticMask }),
+    ...(movingMask === undefined ? {} : { movingMask }),
     metric,
     levelIters, stepLength, invIter, invTol, optTol, ssSigmaFactor, onEvent, context, signal: hooks.signal,
     // one registration per run: the result may stay in the backend's memory (no copy)
