@@ -10,7 +10,7 @@ import ndarray from 'ndarray';
 import {
   DiffeoError, DiffeomorphicMap, DimensionError, DisposedError, DtypeError, InvalidAffineError, InvalidArgumentError, NonFiniteError,
   ShapeMismatchError, createCircle, createHarmonicFields2d, createHarmonicFields3d, createSphere, invertVectorFieldFixedPoint,
-  mulAffine, type Affine,
+  invertAffine, mulAffine, type Affine,
 } from '@diffeo/core';
 
 /** `T⁻¹·diag(s)·T` with `T` a translation by `−t·n` (DIPY's test affine). */
@@ -330,6 +330,72 @@ describe('DiffeomorphicMap: structure', () => {
   });
 });
 
+describe('DiffeomorphicMap.expandFields with lent buffers, warpMatrices', () => {
+  it('expands both fields through one spare buffer (take, then give of the old field) with the same values as new arrays', () => {
+    const G = rotation2(0.2, 1.5, 10, 10, 3, -4);
+    const { field } = createHarmonicFields2d(16, 16, 0.2, 4);
+    const f32 = Float32Array.from(field.data);
+    const make = () => {
+      const m = new DiffeomorphicMap({ dim: 2, dispShape: [16, 16], dispGridToWorld: G, domainShape: [20, 20] });
+      return m;
+    };
+    const plain = make();
+    plain.forward = f32.slice();
+    plain.backward = f32.map((v) => -v);
+    plain.expandFields([0.5, 0.5], [31, 31]);
+    // three big buffers: two hold the fields, one is the spare
+    const big: Float32Array[] = [0, 1, 2].map(() => new Float32Array(31 * 31 * 2).fill(Number.NaN));
+    const lentFrom = new Map<Float32Array, Float32Array>();
+    let free = [big[2]];
+    const log: string[] = [];
+    const pool = {
+      take(n: number) { const b = free.shift()!; const v = b.subarray(0, n); lentFrom.set(v, b); log.push(`take ${big.indexOf(b)}`); return v; },
+      give(f: Float32Array) { const b = lentFrom.get(f)!; free.push(b); log.push(`give ${big.indexOf(b)}`); },
+    };
+    const lent = make();
+    const fwd = big[0].subarray(0, 16 * 16 * 2); fwd.set(f32); lentFrom.set(fwd, big[0]);
+    const bwd = big[1].subarray(0, 16 * 16 * 2); bwd.set(f32.map((v) => -v)); lentFrom.set(bwd, big[1]);
+    lent.forward = fwd;
+    lent.backward = bwd;
+    lent.expandFields([0.5, 0.5], [31, 31], { buffers: pool });
+    expect(log).toEqual(['take 2', 'give 0', 'take 0', 'give 1']);
+    expect(free).toEqual([big[1]]);
+    expect(lent.forward!.buffer).toBe(big[2].buffer);
+    expect(lent.backward!.buffer).toBe(big[0].buffer);
+    expect(Array.from(lent.forward!)).toEqual(Array.from(plain.forward!));
+    expect(Array.from(lent.backward!)).toEqual(Array.from(plain.backward!));
+    expect(Array.from(lent.dispGridToWorld!)).toEqual(Array.from(plain.dispGridToWorld!));
+    free = [];
+    const bad = { take: (n: number) => new Float32Array(n - 1), give: () => undefined };
+    expect(() => lent.expandFields([0.5, 0.5], [61, 61], { buffers: bad })).toThrow(InvalidArgumentError);
+  });
+
+  it('warpMatrices forms DIPY\'s products for both directions, with the map\'s grids as defaults', () => {
+    const D = rotation2(0.1, 1.2, 0.9, 0.8, 1, 2);
+    const Cg = rotation2(-0.3, 1.1, 1.3, 1.0, -2, 5);
+    const R = rotation2(0.2, 2, 2, 2, 0.5, 0.5);
+    const P = rotation2(0.05, 1, 1.05, 0.95, 1.5, -0.5);
+    const map = new DiffeomorphicMap({
+      dim: 2, dispShape: [8, 8], dispGridToWorld: R, domainShape: [10, 10], domainGridToWorld: D,
+      codomainShape: [12, 12], codomainGridToWorld: Cg, prealign: P,
+    });
+    const list = (a: Affine) => Array.from(a!);
+    const fw = map.warpMatrices('forward');
+    const PS = mulAffine(P, D);
+    expect(list(fw.A)).toEqual(list(mulAffine(map.dispWorldToGrid, PS)));
+    expect(list(fw.B)).toEqual(list(mulAffine(map.codomainWorldToGrid, PS)));
+    expect(list(fw.C)).toEqual(list(map.codomainWorldToGrid));
+    const S = rotation2(0.4, 0.5, 0.5, 0.5, 0, 0);
+    const bw = map.warpMatrices('backward', S, null);
+    expect(list(bw.A)).toEqual(list(mulAffine(map.dispWorldToGrid, S)));
+    expect(list(bw.B)).toEqual(list(mulAffine(map.prealignInv, S)));
+    expect(bw.C).toEqual(map.prealignInv);
+    const bwDefault = map.warpMatrices('backward');
+    expect(list(bwDefault.B)).toEqual(list(mulAffine(map.domainWorldToGrid, mulAffine(map.prealignInv, Cg))));
+    expect(() => map.warpMatrices('sideways' as 'forward')).toThrow(InvalidArgumentError);
+  });
+});
+
 describe('DiffeomorphicMap.getSimplifiedTransform (DIPY test_diffeomorphic_map_simplification)', () => {
   it('2D: the simplified map warps identically in both directions and has no affines', () => {
     const dom = [64, 64], cod = [80, 80];
@@ -402,5 +468,39 @@ describe('DiffeomorphicMap: disposal and raw assignment (issue 11 items 4 and 10
     expect(() => { map.forward = f; }).toThrow(NonFiniteError);
     f[7] = Number.POSITIVE_INFINITY;
     expect(() => { map.backward = f; }).toThrow(/index 7/);
+  });
+});
+
+describe('DiffeomorphicMap.transform / transformInverse with a Volume', () => {
+  it('reads the Volume\'s own grid and returns a Volume on the output grid, with the bits of the explicit-affine call', () => {
+    const G = rotation2(0.2, 1.5, 10, 10, 3, -4);
+    const D = rotation2(0.1, 1.2, 12, 12, 1, 2);
+    const Cg = rotation2(-0.1, 0.9, 8, 8, -1, 0.5);
+    const { field } = createHarmonicFields2d(20, 20, 0.2, 4);
+    const map = new DiffeomorphicMap({
+      dim: 2, dispShape: [20, 20], dispGridToWorld: G, domainShape: [24, 24], domainGridToWorld: D, codomainShape: [16, 16], codomainGridToWorld: Cg,
+    });
+    map.forward = Float32Array.from(field.data);
+    map.backward = Float32Array.from(field.data, (v) => -v);
+    const own = rotation2(0.05, 1.1, 9, 9, 0.5, 0.5);
+    const circle = createCircle(18, 18, 6).data;
+    const vol = { data: circle, shape: [18, 18] as [number, number], gridToWorld: own };
+    const plainFw = map.transform(ndarray(circle, [18, 18]), { imageWorldToGrid: invertAffine(own) });
+    const volFw = map.transform(vol);
+    expect(volFw.shape).toEqual([24, 24]);
+    expect(Array.from(volFw.gridToWorld!)).toEqual(Array.from(D));
+    expect(volFw.gridToWorld).not.toBe(map.domainGridToWorld);
+    expect(Array.from(volFw.data)).toEqual(Array.from(plainFw.data));
+    const plainBw = map.transformInverse(ndarray(circle, [18, 18]), { imageWorldToGrid: invertAffine(own), interpolation: 'nearest' });
+    const volBw = map.transformInverse(vol, { interpolation: 'nearest' });
+    expect(volBw.shape).toEqual([16, 16]);
+    expect(Array.from(volBw.data)).toEqual(Array.from(plainBw.data));
+    // a null gridToWorld leaves the map's default grid (as for plain images); an explicit imageWorldToGrid wins
+    const defaultGrid = map.transform({ ...vol, gridToWorld: null });
+    expect(Array.from(defaultGrid.data)).toEqual(Array.from(map.transform(ndarray(circle, [18, 18])).data));
+    const explicit = map.transform(vol, { imageWorldToGrid: null, outGridToWorld: 'identity' });
+    expect(Array.from(explicit.data)).toEqual(Array.from(map.transform(ndarray(circle, [18, 18]), { imageWorldToGrid: null, outGridToWorld: null }).data));
+    expect(explicit.gridToWorld).toBeNull();
+    expect(() => map.transform({ ...vol, gridToWorld: new Float64Array(9) })).toThrow(InvalidAffineError);
   });
 });
