@@ -23,18 +23,10 @@
  * invertible). Out-of-grid samples are 0. All randomness comes from a seeded
  * mulberry32 generator, so the same seed gives the same bytes on every machine.
  */
+import { mulberry32 } from '@diffeo/core/oracles';
 
-/** A seeded uniform [0, 1) generator (mulberry32). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded uniform [0, 1) generator: the one mulberry32 of `@diffeo/core/oracles`. */
+export { mulberry32 };
 
 /** Standard normal samples from a uniform generator (Box–Muller). */
 function gaussian(rand: () => number): () => number {
