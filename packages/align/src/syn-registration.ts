@@ -7,6 +7,7 @@
  * the moving image on the static grid.
  */
 import {
+  isVolume,
   InvalidArgumentError,
   type AffineLike,
   type DiffeomorphicMap,
@@ -128,7 +129,8 @@ export async function synRegistration<D extends Dim = Dim>(input: SynRegistratio
   let warped: NdArray<Float32Array> | null = null;
   return {
     get warped(): NdArray<Float32Array> {
-      warped ??= mapping.transform(moving as ImageInput) as NdArray<Float32Array>;
+      // the map's own grids place the moving image (a Volume's gridToWorld went into optimize already)
+      warped ??= mapping.transform(isVolume(moving) ? { data: moving.data, shape: moving.shape } : moving as ImageInput) as NdArray<Float32Array>;
       return warped;
     },
     mapping, registration, kernels,

@@ -4,24 +4,14 @@
  * test_coordinate_mapping, with our own seeded data). Oracles are exact voxel
  * assignments, closed-form fields and a naive double-precision interpolator.
  */
+import { affineApply, mulberry32, naiveLinearDouble } from '@diffeo/core/oracles';
 import { describe, expect, it } from 'vitest';
 import ndarray from 'ndarray';
 import {
   DiffeoError, DiffeomorphicMap, DimensionError, DisposedError, DtypeError, InvalidAffineError, InvalidArgumentError, NonFiniteError,
   ShapeMismatchError, createCircle, createHarmonicFields2d, createHarmonicFields3d, createSphere, invertVectorFieldFixedPoint,
-  mulAffine, type Affine,
+  invertAffine, mulAffine, type Affine,
 } from '@diffeo/core';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** `T⁻¹·diag(s)·T` with `T` a translation by `−t·n` (DIPY's test affine). */
 function gtAffine(dim: 2 | 3, n: number[], s = 1.1, t = 0.25): Float64Array {
@@ -36,48 +26,15 @@ function gtAffine(dim: 2 | 3, n: number[], s = 1.1, t = 0.25): Float64Array {
   return a;
 }
 
-function apply(M: Affine, x: number[], h: 0 | 1): number[] {
-  const d = x.length;
-  if (M === null) return x.slice();
-  const m = d + 1;
-  const out: number[] = [];
-  for (let r = 0; r < d; r++) {
-    let s = 0;
-    for (let c = 0; c < d; c++) s += M[r * m + c] * x[c];
-    out.push(s + h * M[r * m + d]);
-  }
-  return out;
-}
-
 function rotation2(theta: number, s: number, c0: number, c1: number, t0 = 0, t1 = 0): Float64Array {
   const cs = Math.cos(theta) * s, sn = Math.sin(theta) * s;
   return new Float64Array([cs, -sn, c0 - cs * c0 + sn * c1 + t0, sn, cs, c1 - sn * c0 - cs * c1 + t1, 0, 0, 1]);
 }
 
-function naiveLinear(img: ArrayLike<number>, shape: number[], x: number[]): number {
-  const d = shape.length;
-  for (let k = 0; k < d; k++) if (x[k] <= -1 || x[k] >= shape[k]) return 0;
-  const base = x.map(Math.floor);
-  let s = 0;
-  for (let corner = 0; corner < 1 << d; corner++) {
-    let w = 1, idx = 0, ok = true;
-    for (let k = 0; k < d; k++) {
-      const bit = (corner >> (d - 1 - k)) & 1;
-      const c = base[k] + bit;
-      const f = x[k] - base[k];
-      w *= bit ? f : 1 - f;
-      if (c < 0 || c >= shape[k]) ok = false;
-      idx = idx * shape[k] + c;
-    }
-    if (ok) s += w * img[idx];
-  }
-  return s;
-}
-
 /** A smooth random displacement field (sum of a few seeded sinusoids), float32, `amp` world units. */
 function smoothField(shape: number[], seed: number, amp: number): Float32Array {
   const d = shape.length;
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const n = shape.reduce((a, b) => a * b, 1);
   const out = new Float32Array(n * d);
   const terms = Array.from({ length: 3 * d }, () => ({ k: r() * 0.5, ph: r() * 6, ax: Math.floor(r() * d), c: Math.floor(r() * d), a: (r() * 2 - 1) * amp / 2 }));
@@ -93,7 +50,7 @@ function smoothField(shape: number[], seed: number, amp: number): Float32Array {
 describe('DiffeomorphicMap: exact voxel assignments (DIPY test_diffeomorphic_map_2d)', () => {
   const domain = [10, 10], codomain = [10, 10];
   const gt = gtAffine(2, domain);
-  const r = rng(2022966);
+  const r = mulberry32(2022966);
   const n = 100;
   const assign = new Int32Array(n * 2);
   const disp = new Float32Array(n * 2);
@@ -101,7 +58,7 @@ describe('DiffeomorphicMap: exact voxel assignments (DIPY test_diffeomorphic_map
     const p = i * 10 + j;
     const a = [Math.floor(r() * 10), Math.floor(r() * 10)];
     assign[2 * p] = a[0]; assign[2 * p + 1] = a[1];
-    const to = apply(gt, a, 1), from = apply(gt, [i, j], 1);
+    const to = affineApply(gt, a, 1), from = affineApply(gt, [i, j], 1);
     disp[2 * p] = to[0] - from[0]; disp[2 * p + 1] = to[1] - from[1];
   }
   const moving = new Float32Array(n);
@@ -219,19 +176,19 @@ describe('DiffeomorphicMap: round trip and point mapping', () => {
   it('transformPoints agrees with image warping (DIPY test_coordinate_mapping), both directions', () => {
     const map = make();
     const warped = map.transform(ndarray(img, [nr, nc]));
-    const r = rng(1741332);
+    const r = mulberry32(1741332);
     const pts: number[][] = [];
     for (let k = 0; k < 100; k++) pts.push([1 + Math.floor(r() * 88), 1 + Math.floor(r() * 88)]);
     const wp = map.transformPoints(pts, { coordToWorld: D, worldToCoord: map.codomainWorldToGrid });
     expect(wp.shape).toEqual([100, 2]);
     for (let k = 0; k < 100; k++) {
-      const actual = naiveLinear(img, [nr, nc], [wp.get(k, 0), wp.get(k, 1)]);
+      const actual = naiveLinearDouble(img, [nr, nc], [wp.get(k, 0), wp.get(k, 1)]);
       expect(actual).toBeCloseTo(warped.get(pts[k][0], pts[k][1]), 5);
     }
     // world-to-world when no coordinate affines are given
-    const world = map.transformPoints(pts.map((p) => apply(D, p, 1)));
+    const world = map.transformPoints(pts.map((p) => affineApply(D, p, 1)));
     for (let k = 0; k < 100; k++) {
-      const g = apply(map.codomainWorldToGrid, [world.get(k, 0), world.get(k, 1)], 1);
+      const g = affineApply(map.codomainWorldToGrid, [world.get(k, 0), world.get(k, 1)], 1);
       expect(g[0]).toBeCloseTo(wp.get(k, 0), 9);
       expect(g[1]).toBeCloseTo(wp.get(k, 1), 9);
     }
@@ -242,7 +199,7 @@ describe('DiffeomorphicMap: round trip and point mapping', () => {
     for (let k = 0; k < 100; k++) bpts.push([1 + Math.floor(r() * 78), 1 + Math.floor(r() * 78)]);
     const bp = map.transformPointsInverse(bpts, { coordToWorld: C, worldToCoord: map.domainWorldToGrid });
     for (let k = 0; k < 100; k++) {
-      expect(naiveLinear(domainImg.data, [90, 90], [bp.get(k, 0), bp.get(k, 1)])).toBeCloseTo(back.get(bpts[k][0], bpts[k][1]), 5);
+      expect(naiveLinearDouble(domainImg.data, [90, 90], [bp.get(k, 0), bp.get(k, 1)])).toBeCloseTo(back.get(bpts[k][0], bpts[k][1]), 5);
     }
     // isInverse swaps the two
     const inv = map.inverse();
@@ -255,14 +212,14 @@ describe('DiffeomorphicMap: round trip and point mapping', () => {
     const field = smoothField(shape, 7, 1.5);
     const map = new DiffeomorphicMap({ dim: 3, dispShape: shape, dispGridToWorld: gt, domainShape: shape, domainGridToWorld: gt, codomainShape: cod, codomainGridToWorld: gt });
     map.forward = field;
-    const r = rng(99);
+    const r = mulberry32(99);
     const moving = Float64Array.from({ length: 15 ** 3 }, () => Math.floor(r() * 10));
     const warped = map.transform(ndarray(moving, cod));
     const pts: number[][] = [];
     for (let k = 0; k < 100; k++) pts.push([1 + Math.floor(r() * 8), 1 + Math.floor(r() * 8), 1 + Math.floor(r() * 8)]);
     const wp = map.transformPoints(ndarray(Float64Array.from(pts.flat()), [100, 3]), { coordToWorld: gt, worldToCoord: map.domainWorldToGrid });
     for (let k = 0; k < 100; k++) {
-      expect(naiveLinear(moving, cod, [wp.get(k, 0), wp.get(k, 1), wp.get(k, 2)])).toBeCloseTo(warped.get(pts[k][0], pts[k][1], pts[k][2]), 5);
+      expect(naiveLinearDouble(moving, cod, [wp.get(k, 0), wp.get(k, 1), wp.get(k, 2)])).toBeCloseTo(warped.get(pts[k][0], pts[k][1], pts[k][2]), 5);
     }
   });
 });
@@ -373,6 +330,72 @@ describe('DiffeomorphicMap: structure', () => {
   });
 });
 
+describe('DiffeomorphicMap.expandFields with lent buffers, warpMatrices', () => {
+  it('expands both fields through one spare buffer (take, then give of the old field) with the same values as new arrays', () => {
+    const G = rotation2(0.2, 1.5, 10, 10, 3, -4);
+    const { field } = createHarmonicFields2d(16, 16, 0.2, 4);
+    const f32 = Float32Array.from(field.data);
+    const make = () => {
+      const m = new DiffeomorphicMap({ dim: 2, dispShape: [16, 16], dispGridToWorld: G, domainShape: [20, 20] });
+      return m;
+    };
+    const plain = make();
+    plain.forward = f32.slice();
+    plain.backward = f32.map((v) => -v);
+    plain.expandFields([0.5, 0.5], [31, 31]);
+    // three big buffers: two hold the fields, one is the spare
+    const big: Float32Array[] = [0, 1, 2].map(() => new Float32Array(31 * 31 * 2).fill(Number.NaN));
+    const lentFrom = new Map<Float32Array, Float32Array>();
+    let free = [big[2]];
+    const log: string[] = [];
+    const pool = {
+      take(n: number) { const b = free.shift()!; const v = b.subarray(0, n); lentFrom.set(v, b); log.push(`take ${big.indexOf(b)}`); return v; },
+      give(f: Float32Array) { const b = lentFrom.get(f)!; free.push(b); log.push(`give ${big.indexOf(b)}`); },
+    };
+    const lent = make();
+    const fwd = big[0].subarray(0, 16 * 16 * 2); fwd.set(f32); lentFrom.set(fwd, big[0]);
+    const bwd = big[1].subarray(0, 16 * 16 * 2); bwd.set(f32.map((v) => -v)); lentFrom.set(bwd, big[1]);
+    lent.forward = fwd;
+    lent.backward = bwd;
+    lent.expandFields([0.5, 0.5], [31, 31], { buffers: pool });
+    expect(log).toEqual(['take 2', 'give 0', 'take 0', 'give 1']);
+    expect(free).toEqual([big[1]]);
+    expect(lent.forward!.buffer).toBe(big[2].buffer);
+    expect(lent.backward!.buffer).toBe(big[0].buffer);
+    expect(Array.from(lent.forward!)).toEqual(Array.from(plain.forward!));
+    expect(Array.from(lent.backward!)).toEqual(Array.from(plain.backward!));
+    expect(Array.from(lent.dispGridToWorld!)).toEqual(Array.from(plain.dispGridToWorld!));
+    free = [];
+    const bad = { take: (n: number) => new Float32Array(n - 1), give: () => undefined };
+    expect(() => lent.expandFields([0.5, 0.5], [61, 61], { buffers: bad })).toThrow(InvalidArgumentError);
+  });
+
+  it('warpMatrices forms DIPY\'s products for both directions, with the map\'s grids as defaults', () => {
+    const D = rotation2(0.1, 1.2, 0.9, 0.8, 1, 2);
+    const Cg = rotation2(-0.3, 1.1, 1.3, 1.0, -2, 5);
+    const R = rotation2(0.2, 2, 2, 2, 0.5, 0.5);
+    const P = rotation2(0.05, 1, 1.05, 0.95, 1.5, -0.5);
+    const map = new DiffeomorphicMap({
+      dim: 2, dispShape: [8, 8], dispGridToWorld: R, domainShape: [10, 10], domainGridToWorld: D,
+      codomainShape: [12, 12], codomainGridToWorld: Cg, prealign: P,
+    });
+    const list = (a: Affine) => Array.from(a!);
+    const fw = map.warpMatrices('forward');
+    const PS = mulAffine(P, D);
+    expect(list(fw.A)).toEqual(list(mulAffine(map.dispWorldToGrid, PS)));
+    expect(list(fw.B)).toEqual(list(mulAffine(map.codomainWorldToGrid, PS)));
+    expect(list(fw.C)).toEqual(list(map.codomainWorldToGrid));
+    const S = rotation2(0.4, 0.5, 0.5, 0.5, 0, 0);
+    const bw = map.warpMatrices('backward', S, null);
+    expect(list(bw.A)).toEqual(list(mulAffine(map.dispWorldToGrid, S)));
+    expect(list(bw.B)).toEqual(list(mulAffine(map.prealignInv, S)));
+    expect(bw.C).toEqual(map.prealignInv);
+    const bwDefault = map.warpMatrices('backward');
+    expect(list(bwDefault.B)).toEqual(list(mulAffine(map.domainWorldToGrid, mulAffine(map.prealignInv, Cg))));
+    expect(() => map.warpMatrices('sideways' as 'forward')).toThrow(InvalidArgumentError);
+  });
+});
+
 describe('DiffeomorphicMap.getSimplifiedTransform (DIPY test_diffeomorphic_map_simplification)', () => {
   it('2D: the simplified map warps identically in both directions and has no affines', () => {
     const dom = [64, 64], cod = [80, 80];
@@ -445,5 +468,39 @@ describe('DiffeomorphicMap: disposal and raw assignment (issue 11 items 4 and 10
     expect(() => { map.forward = f; }).toThrow(NonFiniteError);
     f[7] = Number.POSITIVE_INFINITY;
     expect(() => { map.backward = f; }).toThrow(/index 7/);
+  });
+});
+
+describe('DiffeomorphicMap.transform / transformInverse with a Volume', () => {
+  it('reads the Volume\'s own grid and returns a Volume on the output grid, with the bits of the explicit-affine call', () => {
+    const G = rotation2(0.2, 1.5, 10, 10, 3, -4);
+    const D = rotation2(0.1, 1.2, 12, 12, 1, 2);
+    const Cg = rotation2(-0.1, 0.9, 8, 8, -1, 0.5);
+    const { field } = createHarmonicFields2d(20, 20, 0.2, 4);
+    const map = new DiffeomorphicMap({
+      dim: 2, dispShape: [20, 20], dispGridToWorld: G, domainShape: [24, 24], domainGridToWorld: D, codomainShape: [16, 16], codomainGridToWorld: Cg,
+    });
+    map.forward = Float32Array.from(field.data);
+    map.backward = Float32Array.from(field.data, (v) => -v);
+    const own = rotation2(0.05, 1.1, 9, 9, 0.5, 0.5);
+    const circle = createCircle(18, 18, 6).data;
+    const vol = { data: circle, shape: [18, 18] as [number, number], gridToWorld: own };
+    const plainFw = map.transform(ndarray(circle, [18, 18]), { imageWorldToGrid: invertAffine(own) });
+    const volFw = map.transform(vol);
+    expect(volFw.shape).toEqual([24, 24]);
+    expect(Array.from(volFw.gridToWorld!)).toEqual(Array.from(D));
+    expect(volFw.gridToWorld).not.toBe(map.domainGridToWorld);
+    expect(Array.from(volFw.data)).toEqual(Array.from(plainFw.data));
+    const plainBw = map.transformInverse(ndarray(circle, [18, 18]), { imageWorldToGrid: invertAffine(own), interpolation: 'nearest' });
+    const volBw = map.transformInverse(vol, { interpolation: 'nearest' });
+    expect(volBw.shape).toEqual([16, 16]);
+    expect(Array.from(volBw.data)).toEqual(Array.from(plainBw.data));
+    // a null gridToWorld leaves the map's default grid (as for plain images); an explicit imageWorldToGrid wins
+    const defaultGrid = map.transform({ ...vol, gridToWorld: null });
+    expect(Array.from(defaultGrid.data)).toEqual(Array.from(map.transform(ndarray(circle, [18, 18])).data));
+    const explicit = map.transform(vol, { imageWorldToGrid: null, outGridToWorld: 'identity' });
+    expect(Array.from(explicit.data)).toEqual(Array.from(map.transform(ndarray(circle, [18, 18]), { imageWorldToGrid: null, outGridToWorld: null }).data));
+    expect(explicit.gridToWorld).toBeNull();
+    expect(() => map.transform({ ...vol, gridToWorld: new Float64Array(9) })).toThrow(InvalidAffineError);
   });
 });

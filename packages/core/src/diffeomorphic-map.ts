@@ -23,7 +23,7 @@
  *
  * `isInverse` swaps which of the two warps `transform` and `transformInverse` run.
  */
-import type { Affine, ComposeStats, Dim, NumericArray, Shape, Shape3D, ShapeOf } from './types.js';
+import type { Affine, ComposeStats, Dim, NumericArray, Shape, Shape3D, ShapeOf, Volume } from './types.js';
 import type { AffineLike } from './affine.js';
 import { applyAffine, invertAffine, mulAffine, scalingAffine, toAffine } from './affine.js';
 import type { KernelContext } from './registry.js';
@@ -31,7 +31,7 @@ import { defaultContext } from './registry.js';
 import { checkOptionKeys } from './options.js';
 import { DiffeoError, DimensionError, DisposedError, DtypeError, InvalidArgumentError, NonFiniteError, ShapeMismatchError } from './errors.js';
 import type { FieldInput, ImageInput, NdArray, PointsInput } from './ndarray.js';
-import { toField, toFloat32Image, toImage, toPoints, toShape, wrapArray, wrapField } from './ndarray.js';
+import { isVolume, toField, toFloat32Image, toImage, toPoints, toShape, wrapArray, wrapField } from './ndarray.js';
 import type { Interpolation, KernelOptions } from './fields.js';
 import { checkInterpolation, nearestImageData, warpRaw } from './fields.js';
 import { bilinearVector, trilinearVector } from './kernels/interp.js';
@@ -55,6 +55,8 @@ export interface DiffeomorphicMapOptions<D extends Dim = Dim> {
   readonly codomainGridToWorld?: AffineLike | null;
   /** Affine applied to input points before the displacement (world → world); identity when omitted. */
   readonly prealign?: AffineLike | null;
+  /** Kernel context of the map's calls that pass none (and of `dispose`); default {@link defaultContext}. Fixed for the map's life. */
+  readonly context?: KernelContext;
 }
 
 /**
@@ -73,6 +75,22 @@ export interface MapTransformOptions extends KernelOptions {
   readonly outShape?: ArrayLike<number>;
   /** Output grid-to-world affine; default: the domain's (forward warp) or the codomain's (backward warp). */
   readonly outGridToWorld?: AffineOption;
+}
+
+/**
+ * Lends the memory of expanded fields ({@link DiffeomorphicMap.expandFields}): `take(n)`
+ * returns a `Float32Array` of exactly `n` values (its contents do not matter: every
+ * value is written), and `give(field)` gets back an old field the map no longer reads.
+ */
+export interface FieldBufferPool {
+  take(n: number): Float32Array;
+  give(field: Float32Array): void;
+}
+
+/** Options of {@link DiffeomorphicMap.expandFields}. */
+export interface ExpandFieldsOptions extends KernelOptions {
+  /** Where the new fields live; default: new arrays. */
+  readonly buffers?: FieldBufferPool;
 }
 
 /** Options of {@link DiffeomorphicMap.transformPoints}. */
@@ -124,10 +142,12 @@ function product(shape: readonly number[]): number {
  * roles are exchanged. SyN returns maps with `isInverse = true` (docs/algorithm.md §10, trap 7),
  * so their `transform` uses the `backward` field.
  *
- * Images are accepted as `ndarray` views or plain `{ data, shape }` objects
- * (`ImageData`); results are always `ndarray` views over new arrays. Only `data` and
- * `shape` of an image are read: the sampled image's geometry is the map's default
- * (codomain or domain) unless `imageWorldToGrid` is given.
+ * Images are accepted as `ndarray` views, plain `{ data, shape }` objects, or
+ * {@link Volume}s `{ data, shape, gridToWorld }`. For an `ndarray` or plain object the
+ * sampled image's geometry is the map's default (codomain or domain) unless
+ * `imageWorldToGrid` is given, and the result is an `ndarray` view over a new array; a
+ * Volume's non-null `gridToWorld` places the image itself, and the result is a Volume
+ * carrying the output grid's `gridToWorld`.
  */
 export class DiffeomorphicMap<D extends Dim = Dim> {
   /** Spatial dimension. */
@@ -140,8 +160,8 @@ export class DiffeomorphicMap<D extends Dim = Dim> {
   codomainShape: ShapeOf<D> | null;
   /** Swaps the roles of `transform` and `transformInverse` (see the class documentation). */
   isInverse = false;
-  /** Kernel context used when a call passes none; `defaultContext` unless set. */
-  context: KernelContext = defaultContext;
+  /** The kernel context given at construction ({@link DiffeomorphicMapOptions.context}). */
+  private readonly kernelContext: KernelContext;
 
   private dispG2W: Affine;
   private dispW2G: Affine;
@@ -170,7 +190,12 @@ export class DiffeomorphicMap<D extends Dim = Dim> {
     if (options === null || typeof options !== 'object') {
       throw new InvalidArgumentError('DiffeomorphicMap needs an options object { dim, dispShape, ... }.');
     }
-    checkOptionKeys(options, ['dim', 'dispShape', 'dispGridToWorld', 'domainShape', 'domainGridToWorld', 'codomainShape', 'codomainGridToWorld', 'prealign'], 'DiffeomorphicMap options');
+    checkOptionKeys(options, ['dim', 'dispShape', 'dispGridToWorld', 'domainShape', 'domainGridToWorld', 'codomainShape', 'codomainGridToWorld', 'prealign', 'context'], 'DiffeomorphicMap options');
+    const c = options.context as Partial<KernelContext> | undefined;
+    if (c !== undefined && (c === null || typeof c !== 'object' || typeof c.kernelsFor !== 'function' || typeof c.freeFloat32 !== 'function')) {
+      throw new InvalidArgumentError('DiffeomorphicMap: context must be a kernel context made by createContext(...); got something else.');
+    }
+    this.kernelContext = options.context ?? defaultContext;
     const dim = options.dim;
     if (dim !== 2 && dim !== 3) throw new DimensionError(`dim must be 2 or 3; got ${String(dim)}.`);
     this.dim = dim;
@@ -192,6 +217,24 @@ export class DiffeomorphicMap<D extends Dim = Dim> {
     this.preInv = invertAffine(this.pre, 'prealign');
     this.fwdShape = this.dispShape;
     this.bwdShape = this.dispShape;
+  }
+
+  /** Kernel context used when a call passes none (and by {@link dispose}): the constructor's `context`, else {@link defaultContext}. Read-only. */
+  get context(): KernelContext { return this.kernelContext; }
+
+  /**
+   * A map equal to this one (same metadata, `isInverse`, and **shared** fields, as
+   * {@link shallowCopy}) whose default kernel context is `context`: the replacement of
+   * assigning `map.context`, which is not possible any more.
+   */
+  withContext(context: KernelContext): DiffeomorphicMap<D> {
+    const c = context as Partial<KernelContext> | undefined;
+    if (c === undefined || c === null || typeof c !== 'object' || typeof c.kernelsFor !== 'function' || typeof c.freeFloat32 !== 'function') {
+      throw new InvalidArgumentError('withContext needs a kernel context made by createContext(...).');
+    }
+    const m = this.copyMeta(this.isInverse);
+    (m as unknown as { kernelContext: KernelContext }).kernelContext = context;
+    return m;
   }
 
   /** Grid-to-world affine of the displacement grid (`null` = identity). Read-only: use {@link expandFields} to change it. */
@@ -321,7 +364,7 @@ export class DiffeomorphicMap<D extends Dim = Dim> {
   }
 
   private ctx(options: KernelOptions | undefined): KernelContext {
-    return options?.context ?? this.context;
+    return options?.context ?? this.kernelContext;
   }
 
   private optAffine(a: AffineOption, fallback: Affine, what: string): Affine {
@@ -331,7 +374,7 @@ export class DiffeomorphicMap<D extends Dim = Dim> {
     return toAffine(a, this.dim, what);
   }
 
-  private prepareImage(image: ImageInput, interpolation: Interpolation): { data: NumericArray; shape: Shape } {
+  private prepareImage(image: ImageInput | Volume, interpolation: Interpolation): { data: NumericArray; shape: Shape } {
     if (interpolation === 'linear') {
       const img = toFloat32Image(image, 'image', this.dim);
       return { data: img.data, shape: img.shape };
@@ -340,41 +383,79 @@ export class DiffeomorphicMap<D extends Dim = Dim> {
     return { data: nearestImageData(img.data), shape: img.shape };
   }
 
-  private warpForward(image: ImageInput, options: MapTransformOptions): NdArray<NumericArray> {
+  /**
+   * The three matrices of the generic warp kernel (`ctx.kernelsFor(dim).warp(out, outShape,
+   * image, imageShape, field, fieldShape, A, B, C)`) for a warp with the raw `which` field
+   * (not affected by `isInverse`), formed as double products as DIPY forms them:
+   * - forward: `A = Rinv·P·S`, `B = W·P·S`, `C = W`;
+   * - backward: `A = Rinv·S`, `B = W·Pinv·S`, `C = W·Pinv`;
+   *
+   * with `S` the output grid's grid-to-world, `W` the sampled image's world-to-grid, `P`
+   * the prealign and `Rinv` the displacement grid's world-to-grid (`null` = identity).
+   * This is what {@link transform} and {@link transformInverse} run; callers that warp
+   * the same grids many times (SyN's iterations) form the matrices once with it.
+   * @param outGridToWorld - `S`; default the domain's (forward) or the codomain's (backward) grid-to-world.
+   * @param imageWorldToGrid - `W`; default the codomain's (forward) or the domain's (backward) world-to-grid.
+   */
+  warpMatrices(which: 'forward' | 'backward', outGridToWorld?: Affine, imageWorldToGrid?: Affine): { A: Affine; B: Affine; C: Affine } {
+    if (which === 'forward') {
+      const S = outGridToWorld === undefined ? this.domainG2W : outGridToWorld;
+      const W = imageWorldToGrid === undefined ? this.codomainW2G : imageWorldToGrid;
+      const PS = mulAffine(this.pre, S);
+      return { A: mulAffine(this.dispW2G, PS), B: mulAffine(W, PS), C: W };
+    }
+    if (which !== 'backward') throw new InvalidArgumentError(`warpMatrices needs 'forward' or 'backward'; got ${JSON.stringify(which)}.`);
+    const S = outGridToWorld === undefined ? this.codomainG2W : outGridToWorld;
+    const W = imageWorldToGrid === undefined ? this.domainW2G : imageWorldToGrid;
+    return { A: mulAffine(this.dispW2G, S), B: mulAffine(W, mulAffine(this.preInv, S)), C: mulAffine(W, this.preInv) };
+  }
+
+  /**
+   * World-to-grid of the sampled image: `imageWorldToGrid` when given, else the inverse of a
+   * Volume's own non-null `gridToWorld`, else the map's default (`fallback`).
+   */
+  private imageWorldToGrid(image: ImageInput | Volume, options: MapTransformOptions, fallback: Affine): Affine {
+    // A null gridToWorld leaves the map's default, as for a plain { data, shape } image (ImageData callers keep their results).
+    if (options.imageWorldToGrid !== undefined || !isVolume(image) || image.gridToWorld === null) return this.optAffine(options.imageWorldToGrid, fallback, 'imageWorldToGrid');
+    return invertAffine(toAffine(image.gridToWorld, this.dim, 'the image Volume\'s gridToWorld', true), 'the image Volume\'s gridToWorld');
+  }
+
+  /** The warp's result: an `ndarray`, or a Volume on the output grid when the input was a Volume. */
+  private result(image: ImageInput | Volume, out: NumericArray, outShape: Shape, S: Affine): NdArray<NumericArray> | Volume {
+    if (!isVolume(image)) return wrapArray(out, outShape);
+    return { data: out, shape: [...outShape] as unknown as ShapeOf<D>, gridToWorld: S === null ? null : S.slice() };
+  }
+
+  private warpForward(image: ImageInput | Volume, options: MapTransformOptions): NdArray<NumericArray> | Volume {
     const interpolation = checkInterpolation(options.interpolation);
     const img = this.prepareImage(image, interpolation);
     const field = this.raw('forward');
-    const W = this.optAffine(options.imageWorldToGrid, this.codomainW2G, 'imageWorldToGrid');
+    const W = this.imageWorldToGrid(image, options, this.codomainW2G);
     let outShape: Shape;
     if (options.outShape !== undefined) outShape = toShape(options.outShape, this.dim, 'outShape');
     else if (this.domainShape === null) {
       throw new InvalidArgumentError('Cannot infer the sampling grid of a forward warp: domainShape is null. Pass outShape (and outGridToWorld).');
     } else outShape = this.domainShape;
     const S = this.optAffine(options.outGridToWorld, this.domainG2W, 'outGridToWorld');
-    const PS = mulAffine(this.pre, S);
-    const A = mulAffine(this.dispW2G, PS);
-    const B = mulAffine(W, PS);
-    const C = W;
+    const { A, B, C } = this.warpMatrices('forward', S, W);
     const out = warpRaw(this.ctx(options), this.dim, interpolation, outShape, img.data, img.shape, field, this.fwdShape, A, B, C);
-    return wrapArray(out, outShape);
+    return this.result(image, out, outShape, S);
   }
 
-  private warpBackward(image: ImageInput, options: MapTransformOptions): NdArray<NumericArray> {
+  private warpBackward(image: ImageInput | Volume, options: MapTransformOptions): NdArray<NumericArray> | Volume {
     const interpolation = checkInterpolation(options.interpolation);
     const img = this.prepareImage(image, interpolation);
     const field = this.raw('backward');
-    const W = this.optAffine(options.imageWorldToGrid, this.domainW2G, 'imageWorldToGrid');
+    const W = this.imageWorldToGrid(image, options, this.domainW2G);
     let outShape: Shape;
     if (options.outShape !== undefined) outShape = toShape(options.outShape, this.dim, 'outShape');
     else if (this.codomainShape === null) {
       throw new InvalidArgumentError('Cannot infer the sampling grid of a backward warp: codomainShape is null. Pass outShape (and outGridToWorld).');
     } else outShape = this.codomainShape;
     const S = this.optAffine(options.outGridToWorld, this.codomainG2W, 'outGridToWorld');
-    const A = mulAffine(this.dispW2G, S);
-    const B = mulAffine(W, mulAffine(this.preInv, S));
-    const C = mulAffine(W, this.preInv);
+    const { A, B, C } = this.warpMatrices('backward', S, W);
     const out = warpRaw(this.ctx(options), this.dim, interpolation, outShape, img.data, img.shape, field, this.bwdShape, A, B, C);
-    return wrapArray(out, outShape);
+    return this.result(image, out, outShape, S);
   }
 
   /**
@@ -382,18 +463,24 @@ export class DiffeomorphicMap<D extends Dim = Dim> {
    * `isInverse`). For a SyN result: moving image → static grid.
    *
    * @param image - `[rows, cols]` / `[slices, rows, cols]` image on the grid given by
-   *   `imageWorldToGrid` (default: codomain grid, or domain grid when `isInverse`).
+   *   `imageWorldToGrid` (default: codomain grid, or domain grid when `isInverse`), or a
+   *   {@link Volume}, whose own `gridToWorld` places it unless `imageWorldToGrid` is given
+   *   (a `null` one leaves the default grid, as for a plain `{ data, shape }` image).
    * @returns an `ndarray` on the output grid (default: domain grid, or codomain grid
-   *   when `isInverse`): float32 for linear interpolation, the image's own type for
+   *   when `isInverse`) — a {@link Volume} `{ data, shape, gridToWorld }` of that grid when
+   *   `image` is a Volume: float32 for linear interpolation, the image's own type for
    *   nearest (float64 becomes float32; integer images keep their type).
    * @throws {DiffeoError} `NOT_READY` when the needed field is not set;
    *   {@link InvalidArgumentError} no output shape available; {@link DimensionError};
    *   {@link InvalidAffineError}; {@link DtypeError}.
    */
+  transform(image: Volume<D>, options?: MapTransformOptions & { interpolation?: 'linear' }): Volume<D, Float32Array>;
+  transform(image: Volume<D>, options: MapTransformOptions & { interpolation: 'nearest' }): Volume<D>;
+  transform(image: Volume<D>, options?: MapTransformOptions): Volume<D>;
   transform(image: ImageInput, options?: MapTransformOptions & { interpolation?: 'linear' }): NdArray<Float32Array>;
   transform(image: ImageInput, options: MapTransformOptions & { interpolation: 'nearest' }): NdArray<NumericArray>;
   transform(image: ImageInput, options?: MapTransformOptions): NdArray<NumericArray>;
-  transform(image: ImageInput, options: MapTransformOptions = {}): NdArray<NumericArray> {
+  transform(image: ImageInput | Volume<D>, options: MapTransformOptions = {}): NdArray<NumericArray> | Volume<D> {
     return this.isInverse ? this.warpBackward(image, options) : this.warpForward(image, options);
   }
 
@@ -402,10 +489,13 @@ export class DiffeomorphicMap<D extends Dim = Dim> {
    * `isInverse`). For a SyN result: static image → moving grid.
    * Arguments and result as {@link transform}, with the default grids exchanged.
    */
+  transformInverse(image: Volume<D>, options?: MapTransformOptions & { interpolation?: 'linear' }): Volume<D, Float32Array>;
+  transformInverse(image: Volume<D>, options: MapTransformOptions & { interpolation: 'nearest' }): Volume<D>;
+  transformInverse(image: Volume<D>, options?: MapTransformOptions): Volume<D>;
   transformInverse(image: ImageInput, options?: MapTransformOptions & { interpolation?: 'linear' }): NdArray<Float32Array>;
   transformInverse(image: ImageInput, options: MapTransformOptions & { interpolation: 'nearest' }): NdArray<NumericArray>;
   transformInverse(image: ImageInput, options?: MapTransformOptions): NdArray<NumericArray>;
-  transformInverse(image: ImageInput, options: MapTransformOptions = {}): NdArray<NumericArray> {
+  transformInverse(image: ImageInput | Volume<D>, options: MapTransformOptions = {}): NdArray<NumericArray> | Volume<D> {
     return this.isInverse ? this.warpForward(image, options) : this.warpBackward(image, options);
   }
 
@@ -497,7 +587,7 @@ export class DiffeomorphicMap<D extends Dim = Dim> {
    */
   dispose(): void {
     if (!this.lease.disposed) {
-      for (const f of [this.fwd, this.bwd]) if (f !== null && f.length > 0) this.context.freeFloat32(f);
+      for (const f of [this.fwd, this.bwd]) if (f !== null && f.length > 0) this.kernelContext.freeFloat32(f);
     }
     this.lease.disposed = true;
     this.fwd = null;
@@ -514,11 +604,14 @@ export class DiffeomorphicMap<D extends Dim = Dim> {
    * each field is resampled with `out[i] = field(i ⊙ factors)` (values unchanged:
    * they are world displacements), `dispShape ← newShape`,
    * `dispGridToWorld ← dispGridToWorld·diag(factors, 1)` and its inverse recomputed.
-   * New arrays replace the old ones (maps sharing the old arrays keep them).
+   * New arrays replace the old ones (maps sharing the old arrays keep them), unless
+   * `options.buffers` lends them: then each new field is `buffers.take(n)` and each old
+   * field goes back with `buffers.give(old)` as soon as it is resampled (forward first),
+   * so one spare buffer is enough to expand both fields.
    * @param factors - new voxel size over old voxel size, per axis (0.5 doubles the resolution).
    * @param newShape - the new displacement grid shape.
    */
-  expandFields(factors: ArrayLike<number>, newShape: ArrayLike<number>, options?: KernelOptions): void {
+  expandFields(factors: ArrayLike<number>, newShape: ArrayLike<number>, options?: ExpandFieldsOptions): void {
     const dim = this.dim;
     if (factors === null || typeof factors !== 'object' || factors.length !== dim) {
       throw new ShapeMismatchError(`expandFields needs ${dim} factors; got ${factors === null || typeof factors !== 'object' ? String(factors) : factors.length}.`);
@@ -529,10 +622,19 @@ export class DiffeomorphicMap<D extends Dim = Dim> {
     }
     const shape = toShape(newShape, dim, 'newShape');
     const ctx = this.ctx(options);
+    const pool = options?.buffers;
+    if (pool !== undefined && (pool === null || typeof pool.take !== 'function' || typeof pool.give !== 'function')) {
+      throw new InvalidArgumentError('expandFields: buffers must be an object with take(n) and give(field) methods (a FieldBufferPool).');
+    }
     const n = product(shape) * dim;
     const resample = (f: Float32Array, from: ShapeOf<D>): Float32Array => {
-      const out = new Float32Array(n);
+      const out = pool === undefined ? new Float32Array(n) : pool.take(n);
+      if (!(out instanceof Float32Array) || out.length !== n) {
+        throw new InvalidArgumentError(`expandFields: buffers.take(${n}) must return a Float32Array of ${n} values; got ${out instanceof Float32Array ? `${out.length} values` : typeof out}.`);
+      }
       ctx.kernelsFor(dim).resampleField(out, shape, f, from, fac);
+      // the old field is not read any more: its memory can hold the next resampled field
+      pool?.give(f);
       return out;
     };
     const g2w = mulAffine(this.dispG2W, scalingAffine(fac));
@@ -627,9 +729,8 @@ export class DiffeomorphicMap<D extends Dim = Dim> {
       this.raw('backward'), this.bwdShape, mulAffine(Rinv, C), mulAffine(Dinv, mulAffine(Pinv, C)), mulAffine(Dinv, Pinv), this.codomainShape,
     );
     const simplified = new DiffeomorphicMap<D>({
-      dim: this.dim, dispShape: this.domainShape, domainShape: this.domainShape, codomainShape: this.codomainShape,
+      dim: this.dim, dispShape: this.domainShape, domainShape: this.domainShape, codomainShape: this.codomainShape, context: this.kernelContext,
     });
-    simplified.context = this.context;
     simplified.fwd = fwd;
     simplified.fwdShape = this.domainShape;
     simplified.bwd = bwd;

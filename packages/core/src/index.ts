@@ -13,10 +13,10 @@ export * from './registry.js';
 export * from './metric.js';
 export { metricGradient } from './metric-gradient.js';
 export { stepDisposedError, assertStepOutput, assertMetricInputs, WorkspaceCache, allocWorkspaceArrays } from './metric-step.js';
-export { tsKernels, ccFactorsNaive2d, ccFactorsNaive3d, jacobianDeterminantNaive, determinantNaive, orientGradient } from './kernels/index.js';
+export { tsKernels, orientGradient } from './kernels/index.js';
 export type { Kernels, KernelName, InversionResult, DimKernels, PairedKernelName } from './kernels/types.js';
 export {
-  isNdArray, toContiguous, toImage, toFloat32Image, toField, toOutputField, toPoints, toShape, sameShape,
+  isNdArray, isVolume, toContiguous, toImage, toFloat32Image, toField, toOutputField, toPoints, toShape, sameShape,
   wrapArray, wrapField, scatterInto, assertFinite, checkViewExtent,
 } from './ndarray.js';
 export type {
@@ -33,7 +33,7 @@ export type {
   InvertOptions, InvertResult, GradientOptions,
 } from './fields.js';
 export { DiffeomorphicMap } from './diffeomorphic-map.js';
-export type { DiffeomorphicMapOptions, AffineOption, MapTransformOptions, TransformPointsOptions } from './diffeomorphic-map.js';
+export type { DiffeomorphicMapOptions, AffineOption, MapTransformOptions, TransformPointsOptions, FieldBufferPool, ExpandFieldsOptions } from './diffeomorphic-map.js';
 export { jacobianDeterminant, jacobianStats, mapJacobianDeterminant, inverseConsistencyError, qualityReport } from './quality.js';
 export type { JacobianOptions, JacobianStats, InverseConsistencyStats, QualityReport } from './quality.js';
 export { transformSeries, seriesVolumes } from './series.js';

@@ -19,7 +19,7 @@
  * only its grid shape (as `FieldData` does); the two are told apart by `data.length`.
  */
 import ndarray from 'ndarray';
-import type { Dim, NumericArray, Shape, ShapeOf } from './types.js';
+import type { Dim, NumericArray, Shape, ShapeOf, Volume } from './types.js';
 import { DimensionError, DtypeError, EmptyImageError, InvalidArgumentError, NonFiniteError, ShapeMismatchError } from './errors.js';
 
 /** A scijs `ndarray` view over data of type `T`. */
@@ -69,6 +69,16 @@ export function isNdArray(x: unknown): x is NdArray<ndarray.Data> {
   if (typeof x !== 'object' || x === null) return false;
   const o = x as { shape?: unknown; stride?: unknown; offset?: unknown; data?: unknown };
   return Array.isArray(o.shape) && Array.isArray(o.stride) && typeof o.offset === 'number' && o.data !== undefined;
+}
+
+/**
+ * True for a plain-data {@link Volume} `{ data, shape, gridToWorld }`: an object (not an
+ * `ndarray` view) with `data`, `shape` and a `gridToWorld` key (`null` = identity). APIs that
+ * accept a Volume read the image's grid from it (and return a Volume).
+ */
+export function isVolume(x: unknown): x is Volume {
+  if (typeof x !== 'object' || x === null || isNdArray(x)) return false;
+  return 'data' in x && 'shape' in x && 'gridToWorld' in x;
 }
 
 function describeShape(shape: readonly number[]): string {

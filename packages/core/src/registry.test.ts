@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createContext, type Backend } from '@diffeo/core';
+import { ContextFrozenError, DiffeomorphicMap, InvalidArgumentError, createContext, defaultContext, tsKernels, type Backend } from '@diffeo/core';
 
 /** A fake backend whose "memory" is one ArrayBuffer, handing out consecutive float32 ranges. */
 function arenaBackend(name: string, priority: number): Backend & { live: Set<Float32Array> } {
@@ -70,5 +70,48 @@ describe('KernelContext.kernelsFor', () => {
     expect(ctx.kernelsFor(3).warp).not.toBe(before);
     expect(ctx.kernelsFor(2).warp).toBe(ctx.kernel('warp2d'));
     expect(() => ctx.kernelsFor(4 as 3)).toThrow(/dimension 2 or 3/);
+  });
+});
+
+describe('KernelContext.hold (frozen during a run) and the fixed defaultContext', () => {
+  const backend = (name: string): Backend => ({ name, priority: 1, kernels: { warp2d: tsKernels.warp2d } });
+  it('refuses use/remove with ContextFrozenError while held, and accepts them once every hold is released', () => {
+    const ctx = createContext(backend('a'));
+    expect(ctx.frozen).toBe(false);
+    const r1 = ctx.hold('run one');
+    const r2 = ctx.hold('run two');
+    expect(ctx.frozen).toBe(true);
+    expect(() => ctx.use(backend('b'))).toThrow(ContextFrozenError);
+    expect(() => ctx.use(backend('b'))).toThrow(/run one, run two/);
+    expect(() => ctx.remove('a')).toThrow(ContextFrozenError);
+    expect(ctx.backendNames).toEqual(['a']);
+    r1();
+    r1(); // releasing twice does not release the other hold
+    expect(() => ctx.use(backend('b'))).toThrow(ContextFrozenError);
+    r2();
+    expect(ctx.frozen).toBe(false);
+    ctx.use(backend('b'));
+    expect(ctx.remove('a')).toBe(true);
+    expect(ctx.backendNames).toEqual(['b']);
+  });
+  it('defaultContext cannot be changed: no mutable global', () => {
+    expect(defaultContext.frozen).toBe(true);
+    expect(() => defaultContext.use(backend('x'))).toThrow(ContextFrozenError);
+    expect(() => defaultContext.remove('ts')).toThrow(ContextFrozenError);
+    expect(defaultContext.backendNames).toEqual([]);
+  });
+  it('a DiffeomorphicMap takes its context at construction; withContext replaces assignment', () => {
+    const ctx = createContext(backend('a'));
+    const map = new DiffeomorphicMap({ dim: 2, dispShape: [4, 4], context: ctx });
+    expect(map.context).toBe(ctx);
+    expect(new DiffeomorphicMap({ dim: 2, dispShape: [4, 4] }).context).toBe(defaultContext);
+    expect(() => { (map as unknown as { context: unknown }).context = defaultContext; }).toThrow(TypeError);
+    map.allocate();
+    const other = map.withContext(defaultContext);
+    expect(other.context).toBe(defaultContext);
+    expect(map.context).toBe(ctx);
+    expect(other.forward).toBe(map.forward);
+    expect(map.inverse().context).toBe(ctx);
+    expect(() => new DiffeomorphicMap({ dim: 2, dispShape: [4, 4], context: {} as never })).toThrow(InvalidArgumentError);
   });
 });

@@ -4,11 +4,13 @@
  * for a kernel returns the implementation of the highest-priority backend that
  * has it, or the pure-TypeScript kernel otherwise. Nothing registers on import:
  * a new context (and {@link defaultContext}) uses the TypeScript kernels only.
+ * A context is frozen while a run holds it ({@link KernelContext.hold}); `defaultContext`
+ * is frozen for good, so there is no mutable global.
  */
 import type { DimKernels, KernelName, Kernels, PairedKernelName } from './kernels/types.js';
 import type { Dim } from './types.js';
 import { tsKernels } from './kernels/index.js';
-import { InvalidArgumentError } from './errors.js';
+import { ContextFrozenError, InvalidArgumentError } from './errors.js';
 
 /** A kernel backend. Factories that need asynchronous set-up (compiling WebAssembly) are async and return a ready backend. */
 export interface Backend {
@@ -59,8 +61,57 @@ export class KernelContext {
   private owners = new Map<KernelName, string>();
   private views: { 2?: DimKernels<2>; 3?: DimKernels<3> } = {};
 
-  /** Registers a backend (replacing one of the same name) and returns the context. */
+  /** Reasons the context is frozen (runs holding it, or `'fixed'` for {@link defaultContext}). */
+  private holds: string[] = [];
+  /** True for a context that can never change ({@link defaultContext}). */
+  private fixed = false;
+
+  /**
+   * Freezes the context for a run: until the returned function is called, {@link use}
+   * and {@link remove} throw {@link ContextFrozenError}, so that every step of the run
+   * uses the same kernels. Holds nest (each run releases its own); releasing twice is
+   * harmless.
+   * @param holder - who holds it, quoted in the error (for example `"SymmetricDiffeomorphicRegistration.optimize"`).
+   * @returns the release function.
+   */
+  hold(holder: string): () => void {
+    const token = String(holder);
+    this.holds.push(token);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const i = this.holds.indexOf(token);
+      if (i >= 0) this.holds.splice(i, 1);
+    };
+  }
+
+  /** Whether {@link use}/{@link remove} are refused now (a run holds the context, or it is {@link defaultContext}). */
+  get frozen(): boolean {
+    return this.fixed || this.holds.length > 0;
+  }
+
+  /** @internal Makes the context permanently unchangeable (used for {@link defaultContext}). */
+  static fixed(ctx: KernelContext): KernelContext {
+    ctx.fixed = true;
+    return ctx;
+  }
+
+  private checkNotFrozen(what: string): void {
+    if (this.fixed) {
+      throw new ContextFrozenError(`${what}: defaultContext cannot be changed (it always holds the TypeScript kernels only); create your own context with createContext(backend) and pass it as the context option.`);
+    }
+    if (this.holds.length > 0) {
+      throw new ContextFrozenError(`${what}: this kernel context is in use by ${this.holds.join(', ')}, whose kernels are fixed for the whole run; register backends before starting it, or use another context (createContext(...)).`);
+    }
+  }
+
+  /**
+   * Registers a backend (replacing one of the same name) and returns the context.
+   * @throws {ContextFrozenError} while a run holds the context ({@link hold}), and always on {@link defaultContext}.
+   */
   use(backend: Backend): this {
+    this.checkNotFrozen(`use(${typeof backend?.name === 'string' ? JSON.stringify(backend.name) : 'backend'})`);
     if (!backend || typeof backend.name !== 'string' || backend.name.length === 0) {
       throw new InvalidArgumentError('A backend needs a non-empty string name.');
     }
@@ -77,8 +128,12 @@ export class KernelContext {
     return this;
   }
 
-  /** Removes a backend by name (calling its `dispose`), returning whether it was registered. */
+  /**
+   * Removes a backend by name (calling its `dispose`), returning whether it was registered.
+   * @throws {ContextFrozenError} while a run holds the context ({@link hold}), and always on {@link defaultContext}.
+   */
   remove(name: string): boolean {
+    this.checkNotFrozen(`remove(${JSON.stringify(name)})`);
     const i = this.backends.findIndex((b) => b.name === name);
     if (i < 0) return false;
     const [b] = this.backends.splice(i, 1);
@@ -188,5 +243,9 @@ export function createContext(...backends: Backend[]): KernelContext {
   return ctx;
 }
 
-/** The context used when none is passed: TypeScript kernels only, unless the application registers backends on it. */
-export const defaultContext: KernelContext = createContext();
+/**
+ * The context used when none is passed: the TypeScript kernels only, for good. It cannot be
+ * changed (`use`/`remove` throw {@link ContextFrozenError}), so no code can alter what another
+ * module's default calls run; pass a context of your own (`createContext(backend)`) instead.
+ */
+export const defaultContext: KernelContext = KernelContext.fixed(createContext());

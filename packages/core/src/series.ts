@@ -7,6 +7,7 @@
  */
 import type { DiffeomorphicMap, MapTransformOptions } from './diffeomorphic-map.js';
 import type { ImageInput, NdArray } from './ndarray.js';
+import { isVolume } from './ndarray.js';
 import type { NumericArray } from './types.js';
 import { InvalidArgumentError, ShapeMismatchError } from './errors.js';
 
@@ -28,7 +29,9 @@ export async function* transformSeries(map: DiffeomorphicMap, volumes: Iterable<
   options: TransformSeriesOptions = {}): AsyncGenerator<NdArray<NumericArray>, void, void> {
   const { inverse, ...rest } = options;
   for await (const volume of volumes) {
-    yield inverse === true ? map.transformInverse(volume, rest) : map.transform(volume, rest);
+    // Only the values and shape are read (the map's grids place every volume), as before Volumes were accepted by transform.
+    const image: ImageInput = isVolume(volume) ? { data: volume.data, shape: volume.shape } : volume;
+    yield inverse === true ? map.transformInverse(image, rest) : map.transform(image, rest);
   }
 }
 

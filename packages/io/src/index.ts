@@ -3,6 +3,7 @@
  */
 export * from './npy.js';
 export * from './nifti.js';
+export * from './nifti-volume.js';
 export * from './nifti-series.js';
 export * from './mapping.js';
 export * from './atomic.js';

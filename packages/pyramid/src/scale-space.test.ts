@@ -1,3 +1,4 @@
+import { mulberry32, randomFloat32 } from '@diffeo/core/oracles';
 import { describe, expect, it } from 'vitest';
 import {
   DiffeoError,
@@ -13,16 +14,6 @@ import {
   type Kernels,
 } from '@diffeo/core';
 import { ScaleSpace } from '@diffeo/pyramid';
-
-function randomData(n: number, seed: number, scale = 100, offset = 0): Float32Array {
-  const a = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    a[i] = offset + (s / 4294967296) * scale;
-  }
-  return a;
-}
 
 /** Independent oracle of scipy's gaussian_filter: plain sampled kernel, explicit reflect indexing, float32 per axis. */
 function naiveGaussian(input: Float32Array, shape: readonly number[], sigma: ArrayLike<number>): Float32Array {
@@ -84,7 +75,7 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 describe('ScaleSpace geometry', () => {
   it('isotropic 1 mm, 256², 4 levels: sigmas 0, 0.2, 0.6, 1.4; scalings 1, 2, 4, 8', () => {
-    const ss = new ScaleSpace({ image: randomData(256 * 256, 1), shape: [256, 256], numLevels: 4 });
+    const ss = new ScaleSpace({ image: randomFloat32(mulberry32(1), 256 * 256, 0, 100), shape: [256, 256], numLevels: 4 });
     expect(ss.dim).toBe(2);
     expect(ss.numLevels).toBe(4);
     const sig = [0, 0.2, 0.6, 1.4];
@@ -107,7 +98,7 @@ describe('ScaleSpace geometry', () => {
   });
 
   it('anisotropic spacing (1.5, 1.0), shape (45, 50)', () => {
-    const ss = new ScaleSpace({ image: randomData(45 * 50, 2), shape: [45, 50], spacing: [1.5, 1.0], numLevels: 4 });
+    const ss = new ScaleSpace({ image: randomFloat32(mulberry32(2), 45 * 50, 0, 100), shape: [45, 50], spacing: [1.5, 1.0], numLevels: 4 });
     expect(ss.getDomainShape(1)).toEqual([34, 25]);
     const sc1 = ss.getScaling(1);
     expect(sc1[0]).toBeCloseTo(4 / 3, 14);
@@ -139,7 +130,7 @@ describe('ScaleSpace geometry', () => {
       [0, 0, 0, 1],
     ];
     const shape = [20, 16, 12] as const;
-    const ss = new ScaleSpace({ image: randomData(20 * 16 * 12, 3), shape, gridToWorld: g2w, numLevels: 3 });
+    const ss = new ScaleSpace({ image: randomFloat32(mulberry32(3), 20 * 16 * 12, 0, 100), shape, gridToWorld: g2w, numLevels: 3 });
     expect(ss.dim).toBe(3);
     const sp0 = ss.getSpacing(0);
     expect(sp0[0]).toBe(Math.fround(1.1));
@@ -170,7 +161,7 @@ describe('ScaleSpace geometry', () => {
   });
 
   it('scaling below 1 on a coarse axis gives a negative sigma (no smoothing along it), as DIPY', () => {
-    const ss = new ScaleSpace({ image: randomData(40 * 4, 4), shape: [40, 4], spacing: [1, 10], numLevels: 2 });
+    const ss = new ScaleSpace({ image: randomFloat32(mulberry32(4), 40 * 4, 0, 100), shape: [40, 4], spacing: [1, 10], numLevels: 2 });
     expect(ss.getScaling(1)[1]).toBeCloseTo(0.2, 14);
     expect(ss.getSigmas(1)[1]).toBeCloseTo(-0.16, 14);
     expect(ss.getDomainShape(1)).toEqual([20, 20]);
@@ -180,7 +171,7 @@ describe('ScaleSpace geometry', () => {
 describe('ScaleSpace images', () => {
   it('level 0 is the float32 min-max normalisation of the input; levels ≥ 1 of its Gaussian (2D)', () => {
     const shape = [37, 29] as const;
-    const x = randomData(37 * 29, 5, 500, -120);
+    const x = randomFloat32(mulberry32(5), 37 * 29, -120, -120 + 500);
     const ss = new ScaleSpace({ image: x, shape, numLevels: 4 });
     expect(Array.from(ss.getImage(0))).toEqual(Array.from(minMaxF32(x)));
     for (let i = 1; i < 4; i++) {
@@ -198,7 +189,7 @@ describe('ScaleSpace images', () => {
 
   it('3D anisotropic levels match the oracle', () => {
     const shape = [14, 12, 10] as const;
-    const x = randomData(14 * 12 * 10, 6);
+    const x = randomFloat32(mulberry32(6), 14 * 12 * 10, 0, 100);
     const ss = new ScaleSpace({ image: x, shape, spacing: [2, 2, 2.5], numLevels: 3 });
     for (let i = 1; i < 3; i++) {
       const expected = minMaxF32(naiveGaussian(x, shape, ss.getSigmas(i)));
@@ -208,7 +199,7 @@ describe('ScaleSpace images', () => {
 
   it('mask0 keeps the zero voxels of the input at zero on every level', () => {
     const shape = [30, 30] as const;
-    const x = randomData(900, 7, 10, 1);
+    const x = randomFloat32(mulberry32(7), 900, 1, 1 + 10);
     for (let i = 0; i < 900; i++) if (i % 7 === 0) x[i] = 0;
     const plain = new ScaleSpace({ image: x, shape, numLevels: 3 });
     const masked = new ScaleSpace({ image: x, shape, numLevels: 3, mask0: true });
@@ -219,7 +210,7 @@ describe('ScaleSpace images', () => {
   });
 
   it('converts non-float32 input to float32 first', () => {
-    const x64 = Float64Array.from(randomData(100, 8), (v) => v + 1e-9);
+    const x64 = Float64Array.from(randomFloat32(mulberry32(8), 100, 0, 100), (v) => v + 1e-9);
     const a = new ScaleSpace({ image: x64, shape: [10, 10], numLevels: 2 });
     const b = new ScaleSpace({ image: Float32Array.from(x64), shape: [10, 10], numLevels: 2 });
     expect(Array.from(a.getImage(1))).toEqual(Array.from(b.getImage(1)));
@@ -232,7 +223,7 @@ describe('ScaleSpace images', () => {
       tsKernels.gaussianFilter(...args);
     };
     const context = createContext({ name: 'spy', priority: 1, kernels: { gaussianFilter: spy } });
-    new ScaleSpace({ image: randomData(64, 9), shape: [8, 8], numLevels: 3, context });
+    new ScaleSpace({ image: randomFloat32(mulberry32(9), 64, 0, 100), shape: [8, 8], numLevels: 3, context });
     expect(calls).toBe(2);
   });
 });
@@ -242,7 +233,7 @@ describe('ScaleSpace lazy levels and release', () => {
   const n = 26 * 23 * 9;
 
   it('builds lazily the same images as eagerly, with the input untouched, in any order', () => {
-    const x = randomData(n, 21, 50, -7);
+    const x = randomFloat32(mulberry32(21), n, -7, -7 + 50);
     const before = Float32Array.from(x);
     const eager = new ScaleSpace({ image: x, shape, numLevels: 3, mask0: true });
     for (const order of [[2, 1, 0], [0, 2, 1], [1, 0, 2]]) {
@@ -257,7 +248,7 @@ describe('ScaleSpace lazy levels and release', () => {
   });
 
   it('throws a NOT_READY DiffeoError for a released level, keeps its geometry, and builds the others unchanged', () => {
-    const x = randomData(n, 22);
+    const x = randomFloat32(mulberry32(22), n, 0, 100);
     const eager = new ScaleSpace({ image: x, shape, numLevels: 3 });
     const lazy = new ScaleSpace({ image: x, shape, numLevels: 3, lazy: true });
     const wanted = [0, 1, 2].map((l) => Float32Array.from(eager.getImage(l)));
@@ -284,7 +275,7 @@ describe('ScaleSpace lazy levels and release', () => {
   });
 
   it('normalises the input in place as level 0 only when allowed (reuseInput) and built last', () => {
-    const x = randomData(n, 23, 30, 2);
+    const x = randomFloat32(mulberry32(23), n, 2, 2 + 30);
     const eager = new ScaleSpace({ image: x, shape, numLevels: 2 });
     const level0 = Float32Array.from(eager.getImage(0));
     const level1 = Float32Array.from(eager.getImage(1));
@@ -308,7 +299,7 @@ describe('ScaleSpace lazy levels and release', () => {
   });
 
   it('computeImage writes the level images into a given buffer without keeping them', () => {
-    const x = randomData(n, 24, 10, -3);
+    const x = randomFloat32(mulberry32(24), n, -3, -3 + 10);
     const eager = new ScaleSpace({ image: x, shape, numLevels: 3, mask0: true });
     const lazy = new ScaleSpace({ image: x, shape, numLevels: 3, mask0: true, lazy: true });
     const big = new Float32Array(3 * n).fill(NaN);
@@ -336,7 +327,7 @@ describe('ScaleSpace lazy levels and release', () => {
 });
 
 describe('ScaleSpace errors', () => {
-  const img = randomData(100, 10);
+  const img = randomFloat32(mulberry32(10), 100, 0, 100);
   it('rejects a constant image with EmptyImageError', () => {
     expect(() => new ScaleSpace({ image: new Float32Array(100).fill(3), shape: [10, 10], numLevels: 2 })).toThrow(EmptyImageError);
     expect(() => new ScaleSpace({ image: new Float32Array(100).fill(3), shape: [10, 10], numLevels: 2 })).toThrow(/constant/);

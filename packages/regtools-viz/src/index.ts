@@ -17,4 +17,4 @@ export { encodePng } from './png.js';
 export { createRgbaImage, rgbToRgba, grayToRgba, composeFigure, defaultPanelScale } from './raster.js';
 export type { RgbaImage, Rgb, FigureOptions, FigurePanel } from './raster.js';
 export { drawText, measureText, GLYPH_WIDTH, GLYPH_HEIGHT, GLYPH_ADVANCE, LINE_HEIGHT } from './font.js';
-export type { Image2DInput } from './input.js';
+export type { Image2DInput, ImageInput, VolumeSlice } from './input.js';

@@ -20,12 +20,14 @@
 import { InvalidArgumentError, checkOptionKeys } from '@diffeo/core';
 import { GLYPH_HEIGHT, drawText, measureText } from './font.js';
 import { to2D } from './input.js';
-import type { Image2DInput } from './input.js';
+import type { ImageInput, VolumeSlice } from './input.js';
 import { FIGURE_OPTION_KEYS, layoutFigure, createRgbaImage, defaultPanelScale } from './raster.js';
 import type { FigureOptions, Rgb, RgbaImage } from './raster.js';
 
 /** Options of {@link jacobianFigure}. */
 export interface JacobianFigureOptions extends FigureOptions {
+  /** For 3D Volume inputs: the slice to draw (default: the middle one across axis 2). */
+  readonly slice?: VolumeSlice;
   /** Title above the heat map. Default `'det J'`. */
   readonly title?: string;
   /** Displayed `det J` range `[lo, hi]` with `0 < lo < 1 < hi`. Default: symmetric in log, from the data. */
@@ -81,14 +83,15 @@ function label(v: number): string {
 
 /**
  * Draws a `det J` slice as a heat map with a colour bar (see the module documentation).
- * @param detJ - `[rows, cols]` plain `det J` values (dimensionless; not the log), any numeric type.
+ * @param detJ - `[rows, cols]` plain `det J` values (dimensionless; not the log), any numeric type;
+ *   or a core `Volume` of them (3D: the slice `options.slice`, by default the middle one across axis 2).
  * @param options - title, range, colour-bar width and figure layout ({@link FigureOptions}).
  * @throws {InvalidArgumentError} for a range that is not `0 < lo < 1 < hi`;
  *   {@link DimensionError} when the input is not 2D.
  */
-export function jacobianFigure(detJ: Image2DInput, options: JacobianFigureOptions = {}): JacobianFigureResult {
-  checkOptionKeys(options, [...FIGURE_OPTION_KEYS, 'title', 'range', 'barWidth'], 'jacobianFigure options');
-  const img = to2D(detJ, 'detJ');
+export function jacobianFigure(detJ: ImageInput, options: JacobianFigureOptions = {}): JacobianFigureResult {
+  checkOptionKeys(options, [...FIGURE_OPTION_KEYS, 'title', 'range', 'barWidth', 'slice'], 'jacobianFigure options');
+  const img = to2D(detJ, 'detJ', options.slice);
   const { rows, cols, data } = img;
   let lo: number, hi: number;
   if (options.range !== undefined) {

@@ -91,6 +91,25 @@ describe('overlayImages', () => {
 
   it('rejects images of different shapes or dimensions', () => {
     expect(() => overlayImages(img0, { data: new Float64Array(6), shape: [3, 2] })).toThrow(ShapeMismatchError);
-    expect(() => overlayImages({ data: new Float64Array(8), shape: [2, 2, 2] }, img1)).toThrow(DimensionError);
+    expect(() => overlayImages({ data: new Float64Array(16), shape: [2, 2, 2, 2] }, img1)).toThrow(DimensionError);
+  });
+});
+
+describe('figures of a core Volume', () => {
+  it('a 3D Volume is drawn as its slice: the same figure as the 2D slice passed directly', () => {
+    const shape = [4, 5, 6] as const;
+    const a = Float32Array.from({ length: 120 }, (_, i) => Math.sin(i * 0.3) + 1);
+    const b = Float32Array.from({ length: 120 }, (_, i) => Math.cos(i * 0.2) + 1);
+    const g2w = new Float64Array([2, 0, 0, 0, 0, 2, 0, 0, 0, 0, 2, 0, 0, 0, 0, 1]);
+    // slice across axis 1 at index 3: element (i, k) = data[(i·5 + 3)·6 + k]
+    const cut = (d: Float32Array) => ({ data: Float32Array.from({ length: 24 }, (_, p) => d[(Math.floor(p / 6) * 5 + 3) * 6 + (p % 6)]), shape: [4, 6] });
+    const fromVolume = overlayImages({ data: a, shape, gridToWorld: g2w }, { data: b, shape, gridToWorld: g2w }, { slice: { axis: 1, index: 3 } });
+    const direct = overlayImages(cut(a), cut(b));
+    expect(fromVolume.rgb).toEqual(direct.rgb);
+    // default: the middle slice across the last axis
+    const mid = (d: Float32Array) => ({ data: Float32Array.from({ length: 20 }, (_, p) => d[p * 6 + 3]), shape: [4, 5] });
+    expect(overlayImages({ data: a, shape, gridToWorld: null }, { data: b, shape, gridToWorld: null }).rgb)
+      .toEqual(overlayImages(mid(a), mid(b)).rgb);
+    expect(() => overlayImages({ data: a, shape, gridToWorld: null }, { data: b, shape, gridToWorld: null }, { slice: { axis: 0, index: 4 } })).toThrow(/0 to 3/);
   });
 });

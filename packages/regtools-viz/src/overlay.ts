@@ -14,12 +14,14 @@
 import { NonFiniteError, ShapeMismatchError, checkOptionKeys } from '@diffeo/core';
 import type { NumericArray } from '@diffeo/core';
 import { to2D } from './input.js';
-import type { Contiguous2D, Image2DInput } from './input.js';
+import type { Contiguous2D, ImageInput, VolumeSlice } from './input.js';
 import { FIGURE_OPTION_KEYS, layoutFigure, rgbToRgba } from './raster.js';
 import type { FigureOptions, RgbaImage } from './raster.js';
 
 /** Titles of the three overlay panels (DIPY's `title0`, `title_mid`, `title1`); default `''` (no title). */
 export interface OverlayOptions extends FigureOptions {
+  /** For 3D Volume inputs: the slice to draw (default: the middle one across axis 2). */
+  readonly slice?: VolumeSlice;
   /** Title above the left panel (first image, red). */
   readonly title0?: string;
   /** Title above the middle panel (overlay). */
@@ -86,8 +88,8 @@ function normaliseInto(img: Contiguous2D, out: Uint8Array, offset: number, strid
  * result is garbage; here the subtraction is exact.
  * @throws {NonFiniteError} for NaN or infinite values; see also {@link overlayImages}.
  */
-export function normalizeToUint8(img: Image2DInput): Uint8Array {
-  const c = to2D(img, 'image');
+export function normalizeToUint8(img: ImageInput, slice?: VolumeSlice): Uint8Array {
+  const c = to2D(img, 'image', slice);
   checkFinite(c.data, 'image');
   const out = new Uint8Array(c.rows * c.cols);
   normaliseInto(c, out, 0, 1);
@@ -99,7 +101,8 @@ export function normalizeToUint8(img: Image2DInput): Uint8Array {
  * registered images on top of each other, `img0` in red and `img1` in green
  * (yellow where both are bright).
  *
- * @param img0 - first image, shape `[rows, cols]` (pixels; any numeric type),
+ * @param img0 - first image, shape `[rows, cols]` (pixels; any numeric type), or a
+ *   core `Volume` (3D: the slice `options.slice`, by default the middle one across axis 2),
  *   drawn in red on the left and in the red channel of the overlay.
  * @param img1 - second image, same shape, drawn in green on the right and in the
  *   green channel of the overlay.
@@ -110,10 +113,10 @@ export function normalizeToUint8(img: Image2DInput): Uint8Array {
  * @throws {ShapeMismatchError} when the shapes differ; {@link DimensionError} when an
  *   image is not 2D; {@link NonFiniteError} for NaN or infinite values.
  */
-export function overlayImages(img0: Image2DInput, img1: Image2DInput, options: OverlayOptions = {}): OverlayResult {
-  checkOptionKeys(options, [...FIGURE_OPTION_KEYS, 'title0', 'titleMid', 'title1'], 'overlayImages options');
-  const a = to2D(img0, 'img0');
-  const b = to2D(img1, 'img1');
+export function overlayImages(img0: ImageInput, img1: ImageInput, options: OverlayOptions = {}): OverlayResult {
+  checkOptionKeys(options, [...FIGURE_OPTION_KEYS, 'title0', 'titleMid', 'title1', 'slice'], 'overlayImages options');
+  const a = to2D(img0, 'img0', options.slice);
+  const b = to2D(img1, 'img1', options.slice);
   if (a.rows !== b.rows || a.cols !== b.cols) {
     throw new ShapeMismatchError(
       `overlayImages needs two images of the same shape; got img0 [${a.rows}, ${a.cols}] and img1 [${b.rows}, ${b.cols}]. ` +

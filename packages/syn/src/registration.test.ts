@@ -11,6 +11,7 @@ import {
   NonFiniteError,
   createHarmonicFields2d,
   defaultContext,
+  ContextFrozenError,
   type Dim,
 } from '@diffeo/core';
 import { parseNpy } from '@diffeo/io';
@@ -449,5 +450,78 @@ describe('option values whose cost explodes are refused (issue 11 item 6)', () =
   it('ssSigmaFactor above 10 is an InvalidArgumentError, not a run that never ends', () => {
     expect(() => new SymmetricDiffeomorphicRegistration(ssdMetric(2), { ssSigmaFactor: 1e8 })).toThrow(/ssSigmaFactor must be at most 10/);
     expect(() => new SymmetricDiffeomorphicRegistration(ssdMetric(2), { ssSigmaFactor: 10 })).not.toThrow();
+  });
+});
+
+describe('SymmetricDiffeomorphicRegistration: allocations per iteration', () => {
+  it('makes its 7 run buffers before the first iteration and the same number of context allocations in every iteration of a level', async () => {
+    const { ctx, allocs, live } = await pooledContext();
+    const moving = sub4(load('reg_o'));
+    const statik = sub4(load('reg_c'));
+    const atIterStart = new Map<number, number[]>();
+    let atOptStart = -1;
+    const syn = new SymmetricDiffeomorphicRegistration(ssdMetric(2), {
+      levelIters: [15, 10, 6], invIter: 10, context: ctx,
+      onEvent: (e) => {
+        if (e.stage === 'OPT_START') atOptStart = allocs();
+        if (e.stage === 'ITER_START') {
+          const list = atIterStart.get(e.level) ?? [];
+          list.push(allocs());
+          atIterStart.set(e.level, list);
+        }
+      },
+    });
+    await syn.optimize({ static: statik, moving });
+    // five field buffers and two warped images, allocated once for the whole run
+    expect(atOptStart).toBe(7);
+    expect([...atIterStart.keys()].sort()).toEqual([0, 1, 2]);
+    for (const [level, counts] of atIterStart) {
+      expect(counts.length, `level ${level}`).toBeGreaterThan(2);
+      const perIteration = counts.slice(1).map((c, i) => c - counts[i]);
+      expect(new Set(perIteration).size, `level ${level}: allocations per iteration ${perIteration.join(',')}`).toBe(1);
+    }
+    expect(live.size).toBe(0);
+  });
+});
+
+describe('SymmetricDiffeomorphicRegistration: the context is frozen during a run', () => {
+  it('rejects with ContextFrozenError when a backend is registered mid-run, and the context thaws afterwards', async () => {
+    const { ctx } = await pooledContext();
+    const moving = sub4(load('reg_o'));
+    const statik = sub4(load('reg_c'));
+    const extra = { name: 'late', priority: 5, kernels: {} };
+    const syn = new SymmetricDiffeomorphicRegistration(ssdMetric(2), {
+      levelIters: [3, 2], context: ctx,
+      onEvent: (e) => { if (e.stage === 'ITER_END') ctx.use(extra); },
+    });
+    await expect(syn.optimize({ static: statik, moving })).rejects.toThrow(ContextFrozenError);
+    expect(ctx.frozen).toBe(false);
+    ctx.use(extra);
+    expect(ctx.backendNames).toContain('late');
+  });
+});
+
+describe('SymmetricDiffeomorphicRegistration.optimize with Volumes', () => {
+  it('takes each grid from its Volume: the same bits as the ndarray form with explicit affines', async () => {
+    const moving = sub4(load('reg_o'));
+    const statik = sub4(load('reg_c'));
+    const sG2W = [1.5, 0, 2, 0, 1.5, -1, 0, 0, 1];
+    const mG2W = [1.4, 0.1, 0, -0.1, 1.4, 1, 0, 0, 1];
+    const opts = { levelIters: [6, 4], invIter: 10 };
+    const viaAffines = await new SymmetricDiffeomorphicRegistration(ssdMetric(2), opts)
+      .optimize({ static: statik, moving, staticGridToWorld: sG2W, movingGridToWorld: mG2W });
+    const viaVolumes = await new SymmetricDiffeomorphicRegistration(ssdMetric(2), opts).optimize({
+      static: { data: statik.data, shape: statik.shape as [number, number], gridToWorld: Float64Array.from(sG2W) },
+      moving: { data: moving.data, shape: moving.shape as [number, number], gridToWorld: Float64Array.from(mG2W) },
+    });
+    expect(Array.from(viaVolumes.forward!)).toEqual(Array.from(viaAffines.forward!));
+    expect(Array.from(viaVolumes.backward!)).toEqual(Array.from(viaAffines.backward!));
+    expect(Array.from(viaVolumes.domainGridToWorld!)).toEqual(mG2W);
+    expect(Array.from(viaVolumes.codomainGridToWorld!)).toEqual(sG2W);
+    // the result warps a moving Volume onto the static grid, as a Volume
+    const warped = viaVolumes.transform({ data: moving.data, shape: moving.shape as [number, number], gridToWorld: Float64Array.from(mG2W) });
+    expect(warped.shape).toEqual(statik.shape);
+    expect(Array.from(warped.gridToWorld!)).toEqual(sG2W);
+    expect(Array.from(warped.data)).toEqual(Array.from(viaAffines.transform(moving).data));
   });
 });

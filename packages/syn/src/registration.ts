@@ -34,6 +34,7 @@
  * (5 floats): 22 float32 values per voxel plus two thin slabs, besides the inputs.
  */
 import { checkSynMemory } from './memory.js';
+import { RunBuffers, ownsWholeBuffer, type PlacedLevelImage } from './run-buffers.js';
 import {
   AbortError,
   DiffeomorphicMap,
@@ -44,24 +45,24 @@ import {
   describeValue,
   nonFiniteText,
   NonFiniteError,
-  ShapeMismatchError,
   defaultContext,
   getDirectionAndSpacings,
   invertAffine,
+  isVolume,
   linearToAffine,
-  mulAffine,
-  scalingAffine,
   toAffine,
   toContiguous,
   type Affine,
   type AffineLike,
   type Dim,
+  type DimKernels,
   type ImageDynamics,
   type ImageInput,
   type KernelContext,
   type MetricInputs,
   type NumericArray,
   type ShapeOf,
+  type Volume,
   type SimilarityMetric,
 } from '@diffeo/core';
 import { ScaleSpace } from '@diffeo/pyramid';
@@ -107,13 +108,19 @@ export interface SynOptions<D extends Dim = Dim> {
 
 /** Inputs of {@link SymmetricDiffeomorphicRegistration.optimize}. */
 export interface OptimizeInput {
-  /** Static (reference) image: an ndarray or `{data, shape}`, 2D `(rows, cols)` or 3D `(slices, rows, cols)`. Converted to float32. */
-  static: ImageInput;
-  /** Moving image, same dimension as `static` (its shape may differ). */
-  moving: ImageInput;
-  /** Grid-to-world affine of the static image (`(d+1)×(d+1)`); default identity (world units = voxels). */
+  /**
+   * Static (reference) image: an ndarray, `{data, shape}` or a {@link Volume} `{data, shape, gridToWorld}`,
+   * 2D `(rows, cols)` or 3D `(slices, rows, cols)`. Converted to float32.
+   */
+  static: ImageInput | Volume;
+  /** Moving image, same dimension as `static` (its shape may differ); an ndarray, `{data, shape}` or a {@link Volume}. */
+  moving: ImageInput | Volume;
+  /**
+   * Grid-to-world affine of the static image (`(d+1)×(d+1)`, world units usually mm); default: the
+   * static Volume's `gridToWorld`, else identity (world units = voxels). Given, it wins over the Volume's.
+   */
   staticGridToWorld?: AffineLike;
-  /** Grid-to-world affine of the moving image; default identity. */
+  /** Grid-to-world affine of the moving image; default: the moving Volume's `gridToWorld`, else identity. */
   movingGridToWorld?: AffineLike;
   /**
    * World-space affine mapping static points to moving points (what an affine
@@ -122,31 +129,8 @@ export interface OptimizeInput {
   prealign?: AffineLike;
 }
 
-/** One half-way map during optimisation: two fields on the reference grid plus the affines the warps need. */
-interface HalfMap<D extends Dim> {
-  /** The fields on the current grid: views of the first values of `fwdBuf`/`bwdBuf`. */
-  forward: Float32Array;
-  backward: Float32Array;
-  /** Buffers sized for the largest level grid. */
-  fwdBuf: Float32Array;
-  bwdBuf: Float32Array;
-  dispShape: ShapeOf<D>;
-  dispG2W: Affine;
-  dispW2G: Affine;
-  /** world-to-grid of the image this map warps (its domain) */
-  domainW2G: Affine;
-  /** DIPY's `prealign_inv` of the map (null for the static map) */
-  prealignInv: Affine;
-}
-
 const WINDOW = 12;
 
-/** True when `a` spans its whole (ordinary) ArrayBuffer, so handing it out pins nothing else. */
-function ownsWholeBuffer(a: Float32Array): boolean {
-  return a.byteOffset === 0 && a.length * 4 === a.buffer.byteLength && !(typeof SharedArrayBuffer !== 'undefined' && a.buffer instanceof SharedArrayBuffer);
-}
-/** Placeholder for a half-way field that was handed over or dropped. */
-const EMPTY_FIELD = new Float32Array(0);
 /** Weights of the closed-form slope at x = 6 of a quadratic least-squares fit on x = 0..11 (times 4004). */
 const SLOPE_WEIGHTS = [-99, -101, -97, -87, -71, -49, -21, 13, 53, 99, 151, 209];
 
@@ -267,8 +251,8 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
   private readonly signal?: AbortSignal;
   private readonly context: KernelContext;
   private running = false;
-  /** Run buffers from `context.allocFloat32`, released when `optimize` ends. */
-  private owned: Float32Array[] = [];
+  /** The buffers of the running optimisation (released when `optimize` ends). */
+  private runBuffers: RunBuffers<D> | null = null;
 
   constructor(metric: SimilarityMetric<D>, options: SynOptions<D> = {}) {
     if (metric === null || typeof metric !== 'object') {
@@ -331,23 +315,18 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
   async optimize(input: OptimizeInput): Promise<DiffeomorphicMap> {
     if (this.running) throw new InvalidArgumentError('this registration is already running; create another instance for concurrent runs.');
     this.running = true;
+    // The kernels are fixed for the whole run: use()/remove() on the context throw ContextFrozenError until it ends.
+    const releaseContext = this.context.hold('a running SymmetricDiffeomorphicRegistration.optimize');
+    let run: RunState<D> | null = null;
     try {
-      return await this.run(input);
+      run = this.initOptimizer(input);
+      await this.optimizeLevels(run);
+      return this.composeResult(run);
     } finally {
       this.running = false;
-      this.metric.releaseBuffers?.();
-      // Buffers of the run that came from a backend (e.g. WebAssembly memory) go back to it;
-      // everything that outlives the run was copied out before.
-      for (const a of this.owned) this.context.freeFloat32(a);
-      this.owned = [];
+      this.endOptimizer(run);
+      releaseContext();
     }
-  }
-
-  /** Allocates a run buffer through the kernel context, so a backend can use it without copies. */
-  private alloc(n: number): Float32Array {
-    const a = this.context.allocFloat32(n);
-    this.owned.push(a);
-    return a;
   }
 
   private checkAbort(): void {
@@ -361,8 +340,17 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
     this.onEvent?.(event);
   }
 
-  private async run(input: OptimizeInput): Promise<DiffeomorphicMap> {
-    const t0 = performance.now();
+  /** The common part of every event. */
+  private stamp<S extends RegistrationStage>(run: RunState<D>, stage: S, level: number, iteration: number) {
+    return { stage, stageCode: RegistrationStages[stage], level, iteration, elapsedMs: performance.now() - run.startTime };
+  }
+
+  /**
+   * DIPY's `_init_optimizer`: checks the input, builds the two (lazy) scale spaces, the
+   * run buffers and the two half-way maps at the identity on the coarsest reference grid.
+   */
+  private initOptimizer(input: OptimizeInput): RunState<D> {
+    const startTime = performance.now();
     const dim = this.dim;
     const ctx = this.context;
     this.checkAbort();
@@ -380,10 +368,10 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
     // Float32 input is used as is (never modified); anything else is converted into a
     // private copy, which the scale space may then normalise in place as level 0.
     const asFloat32 = (c: { data: NumericArray; copied: boolean }) => (c.data instanceof Float32Array
-      ? { data: c.data, owned: c.copied }
-      : { data: Float32Array.from(c.data as ArrayLike<number>), owned: true });
-    const { data: staticData, owned: staticOwned } = asFloat32(stat);
-    const { data: movingData, owned: movingOwned } = asFloat32(mov);
+      ? { data: c.data, isPrivate: c.copied }
+      : { data: Float32Array.from(c.data as ArrayLike<number>), isPrivate: true });
+    const { data: staticData, isPrivate: staticIsPrivate } = asFloat32(stat);
+    const { data: movingData, isPrivate: movingIsPrivate } = asFloat32(mov);
     for (const [name, arr, shape] of [['static', staticData, stat.shape], ['moving', movingData, mov.shape]] as const) {
       if (arr.length === 0) throw new ImageTooSmallError(`the ${name} image ${shapeText(shape)} has no voxels.`);
       for (let i = 0; i < arr.length; i++) {
@@ -395,352 +383,401 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
     const staticShape = stat.shape as unknown as ShapeOf<D>;
     const movingShape = mov.shape as unknown as ShapeOf<D>;
     // Fail fast on what cannot fit, before the pyramids and fields are allocated.
-    checkSynMemory(stat.shape, mov.shape, this.context.backendNames.includes('wasm'));
-    const staticG2W = toAffine(input.staticGridToWorld, dim, 'staticGridToWorld', true);
-    const movingG2W = toAffine(input.movingGridToWorld, dim, 'movingGridToWorld', true);
+    checkSynMemory(stat.shape, mov.shape, ctx.backendNames.includes('wasm'));
+    // An explicit affine wins; else a Volume's own (null = identity).
+    const gridOf = (explicit: AffineLike | undefined, image: ImageInput | Volume): AffineLike | undefined =>
+      (explicit !== undefined ? explicit : isVolume(image) ? image.gridToWorld : undefined);
+    const staticGridToWorld = toAffine(gridOf(input.staticGridToWorld, input.static), dim, 'staticGridToWorld', true);
+    const movingGridToWorld = toAffine(gridOf(input.movingGridToWorld, input.moving), dim, 'movingGridToWorld', true);
     const prealign = toAffine(input.prealign, dim, 'prealign', true);
 
-    const { spacing: staticSpacing, direction: staticDir } = getDirectionAndSpacings(staticG2W, dim);
-    const { spacing: movingSpacing } = getDirectionAndSpacings(movingG2W, dim);
-    const staticDirection = linearToAffine(staticDir, dim);
-    const L = this.levelIters.length;
+    const { spacing: staticSpacing, direction: staticDir } = getDirectionAndSpacings(staticGridToWorld, dim);
+    const { spacing: movingSpacing } = getDirectionAndSpacings(movingGridToWorld, dim);
+    const levels = this.levelIters.length;
     const mask0 = this.metric.mask0 === true;
 
     // Lazy pyramids: a level's two images are built when the level starts and released
     // when it ends (every level image is full resolution; DIPY keeps all of them).
     const movingSS = new ScaleSpace({
-      image: movingData, shape: movingShape, gridToWorld: movingG2W, spacing: movingSpacing, numLevels: L,
-      sigmaFactor: this.ssSigmaFactor, mask0, context: ctx, name: 'moving', lazy: true, reuseInput: movingOwned,
+      image: movingData, shape: movingShape, gridToWorld: movingGridToWorld, spacing: movingSpacing, numLevels: levels,
+      sigmaFactor: this.ssSigmaFactor, mask0, context: ctx, name: 'moving', lazy: true, reuseInput: movingIsPrivate,
     });
     const staticSS = new ScaleSpace({
-      image: staticData, shape: staticShape, gridToWorld: staticG2W, spacing: staticSpacing, numLevels: L,
-      sigmaFactor: this.ssSigmaFactor, mask0, context: ctx, name: 'static', lazy: true, reuseInput: staticOwned,
+      image: staticData, shape: staticShape, gridToWorld: staticGridToWorld, spacing: staticSpacing, numLevels: levels,
+      sigmaFactor: this.ssSigmaFactor, mask0, context: ctx, name: 'static', lazy: true, reuseInput: staticIsPrivate,
     });
 
     // Every level's reference grid must support numpy.gradient (≥ 2 voxels per axis).
     const levelShapes: ShapeOf<D>[] = [];
-    for (let level = 0; level < L; level++) {
-      const s = staticSS.getDomainShape(level) as unknown as ShapeOf<D>;
-      levelShapes.push(s);
-      if ((s as readonly number[]).some((n) => n < 2)) {
+    for (let level = 0; level < levels; level++) {
+      const shape = staticSS.getDomainShape(level) as unknown as ShapeOf<D>;
+      levelShapes.push(shape);
+      if ((shape as readonly number[]).some((n) => n < 2)) {
         throw new ImageTooSmallError(
-          `pyramid level ${level} of the static image ${shapeText(staticShape)} has shape ${shapeText(s)}; every axis needs at least 2 voxels. Use fewer levels (levelIters has ${L} entries).`,
+          `pyramid level ${level} of the static image ${shapeText(staticShape)} has shape ${shapeText(shape)}; every axis needs at least 2 voxels. Use fewer levels (levelIters has ${levels} entries).`,
         );
       }
     }
     this.metric.checkLevelShapes?.(levelShapes);
 
-    // The two half-way maps, on the coarsest reference grid, starting at the identity.
-    const coarse = L - 1;
-    const dispShape = staticSS.getDomainShape(coarse);
-    const dispG2W = staticSS.getAffine(coarse);
-    const nvox0 = (dispShape as readonly number[]).reduce((a, b) => a * b, 1);
-    // Every field-sized and image-sized buffer of the run is allocated once, for the
-    // largest level grid (normally the finest); a level uses views of their first values.
-    // Five field buffers: the four half-way fields, and a spare that receives a field
-    // when it is expanded and otherwise holds the steps and the inversions' scratch.
+    // Every buffer of the run, sized for the largest level grid (normally the finest).
     const maxVox = levelShapes.reduce((m, sh) => Math.max(m, (sh as readonly number[]).reduce((a, b) => a * b, 1)), 0);
-    const fieldBuf = () => this.alloc(maxVox * dim);
-    let spareBuf: Float32Array = fieldBuf();
-    const wsBuf = this.alloc(maxVox);
-    const wmBuf = this.alloc(maxVox);
-    const staticW2G = invertAffine(staticG2W);
-    const movingW2G = invertAffine(movingG2W);
-    const prealignInv = prealign === null ? null : invertAffine(prealign);
-    const halfBuffers = () => {
-      const fwdBuf = fieldBuf();
-      const bwdBuf = fieldBuf();
-      return { fwdBuf, bwdBuf, forward: fwdBuf.subarray(0, nvox0 * dim), backward: bwdBuf.subarray(0, nvox0 * dim) };
+    const buffers = new RunBuffers<D>(ctx, dim, maxVox);
+
+    // The two half-way maps (DIPY's static_to_ref and moving_to_ref), on the coarsest
+    // reference grid, at the identity. The moving map carries DIPY's inv(prealign).
+    const coarsest = levels - 1;
+    const dispShape = staticSS.getDomainShape(coarsest) as unknown as ShapeOf<D>;
+    const dispGridToWorld = staticSS.getAffine(coarsest);
+    const halfwayMap = (domainShape: ShapeOf<D>, domainGridToWorld: Affine, mapPrealign: Affine): DiffeomorphicMap<D> => {
+      const map = new DiffeomorphicMap<D>({
+        dim, dispShape, dispGridToWorld, domainShape, domainGridToWorld,
+        codomainShape: staticShape, codomainGridToWorld: staticGridToWorld, prealign: mapPrealign, context: ctx,
+      });
+      const n = buffers.fieldValues(dispShape);
+      map.forward = buffers.take(n).fill(0);
+      map.backward = buffers.take(n).fill(0);
+      return map;
     };
-    const s2r: HalfMap<D> = {
-      ...halfBuffers(),
-      dispShape, dispG2W, dispW2G: invertAffine(dispG2W), domainW2G: staticW2G, prealignInv: null,
-    };
-    // DIPY stores inv(inv(prealign)) as the moving map's prealign_inv.
-    const m2r: HalfMap<D> = {
-      ...halfBuffers(),
-      dispShape, dispG2W, dispW2G: invertAffine(dispG2W), domainW2G: movingW2G,
-      prealignInv: prealignInv === null ? null : invertAffine(prealignInv),
-    };
+    const staticToRef = halfwayMap(staticShape, staticGridToWorld, null);
+    const movingToRef = halfwayMap(movingShape, movingGridToWorld, prealign === null ? null : invertAffine(prealign));
 
     const kernels = ctx.kernelsFor(dim);
-    const { warp, compose, invert, warpNearest } = kernels;
-    // 3-4. zero the step's boundary layer and divide it by its largest norm (voxels)
-    const conditionStep = kernels.conditionStep;
-    const resample = kernels.resampleField;
-
-    /** Backward warp of `map` applied to `image` (on the map's domain grid), sampled on (shape, G). DIPY's `transform_inverse` of a non-inverted map. */
-    const backwardWarpMatrices = (map: HalfMap<D>, G: Affine) => {
-      const W = map.domainW2G;
-      const A = mulAffine(map.dispW2G, G);
-      const B = mulAffine(W, mulAffine(map.prealignInv, G));
-      const C = mulAffine(W, map.prealignInv);
-      return { A, B, C };
-    };
-
-    /** Resamples both fields of `map` onto the new grid, each into the spare buffer, which then takes the field's old buffer. */
-    const expand = (map: HalfMap<D>, factors: ArrayLike<number>, newShape: ShapeOf<D>) => {
-      const n = (newShape as readonly number[]).reduce((a, b) => a * b, 1) * dim;
-      // the resampling writes every value, so the spare's old contents do not matter
-      const f = spareBuf.subarray(0, n);
-      resample(f, newShape, map.forward, map.dispShape, factors);
-      [spareBuf, map.fwdBuf] = [map.fwdBuf, spareBuf];
-      const b = spareBuf.subarray(0, n);
-      resample(b, newShape, map.backward, map.dispShape, factors);
-      [spareBuf, map.bwdBuf] = [map.bwdBuf, spareBuf];
-      map.forward = f;
-      map.backward = b;
-      map.dispShape = newShape;
-      map.dispG2W = mulAffine(map.dispG2W ?? scalingAffine(new Array<number>(dim).fill(1)), scalingAffine(factors));
-      map.dispW2G = invertAffine(map.dispG2W);
-    };
-
-    const fieldsView = (shape: ShapeOf<D>): HalfwayFields<D> => ({
-      shape,
-      staticToRefForward: s2r.forward,
-      staticToRefBackward: s2r.backward,
-      movingToRefForward: m2r.forward,
-      movingToRefBackward: m2r.backward,
-    });
-
-    const elapsed = () => performance.now() - t0;
-    const ev = <S extends RegistrationStage>(stage: S, level: number, iteration: number) => ({
-      stage, stageCode: RegistrationStages[stage], level, iteration, elapsedMs: elapsed(),
-    });
-
     this.fullEnergyProfile = [];
     this.iterationsPerLevel = [];
     this.intermediateMaps = null;
-    this.emit({ ...ev('OPT_START', -1, 0) });
-    let lastYield = performance.now();
+    const run: RunState<D> = {
+      startTime, levels, kernels, buffers, staticSS, movingSS, staticIsPrivate, movingIsPrivate,
+      staticShape, movingShape, staticGridToWorld, movingGridToWorld,
+      staticDirection: linearToAffine(staticDir, dim), staticToRef, movingToRef, lastYield: performance.now(),
+    };
+    this.runBuffers = buffers;
+    return run;
+  }
 
-    for (let level = L - 1; level >= 0; level--) {
-      const shape = staticSS.getDomainShape(level);
-      const shapeD = shape;
-      const G = staticSS.getAffine(level);
-      const Winv = staticSS.getAffineInv(level);
-      const spacing = Float64Array.from(staticSS.getSpacing(level));
-      if (level < L - 1) {
-        const factors = staticSS.getExpandFactors(level + 1, level);
-        expand(s2r, factors, shape);
-        expand(m2r, factors, shape);
-      }
-      const nvox = (shape as readonly number[]).reduce((a, b) => a * b, 1);
-      const cap = this.levelIters[L - 1 - level];
-      const staticLevelShape = staticShape;
-      const movingLevelShape = movingShape;
-      // The warp matrices change only when the fields are expanded (once per level).
-      const ms = backwardWarpMatrices(s2r, G);
-      const mm = backwardWarpMatrices(m2r, G);
-      // Buffers reused by every iteration: the two warped images, and one field-sized
-      // buffer (the spare) that holds the forward step, then the backward step, then
-      // serves as the inversions' scratch.
-      const ws = wsBuf.subarray(0, nvox);
-      const wm = wmBuf.subarray(0, nvox);
-      const work = spareBuf.subarray(0, nvox * dim);
-      // The two level images (full resolution), placed without new memory when possible:
-      // 1. in the unused tail of a pool buffer (the fields of a coarse level fill only the
-      //    start of theirs), computed once for the level;
-      // 2. at the finest level, for an input read in place (the caller's float32 array,
-      //    whose level image is just that input normalised), recomputed every iteration
-      //    (a copy and a normalisation pass) into the spare buffer, which is free until
-      //    the forward step is written;
-      // 3. otherwise kept by the scale space (a private float32 input is normalised in
-      //    place as level 0, so that costs nothing either).
-      const used = nvox * dim;
-      const tails = cap === 0 ? [] : [spareBuf, s2r.fwdBuf, s2r.bwdBuf, m2r.fwdBuf, m2r.bwdBuf].map((buf) => ({ buf, end: buf.length }));
-      let spareUsed = 0;
-      const levelImage = (ss: ScaleSpace<D>, owned: boolean) => {
-        if (cap === 0) return null;
-        const n = (ss.imageShape as readonly number[]).reduce((a, b) => a * b, 1);
-        const t = tails.find((x) => x.end - used >= n);
-        if (t !== undefined && !(level === 0 && owned)) {
-          t.end -= n;
-          const data = t.buf.subarray(t.end, t.end + n);
-          ss.computeImage(level, data);
-          return { ss, data, recompute: false };
-        }
-        if (level === 0 && !owned && spareUsed + n <= used && tails[0].end === spareBuf.length) {
-          const data = work.subarray(spareUsed, spareUsed + n);
-          spareUsed += n;
-          return { ss, data, recompute: true };
-        }
-        return { ss, data: ss.getImage(level), recompute: false };
-      };
-      const staticImg = levelImage(staticSS, staticOwned);
-      const movingImg = levelImage(movingSS, movingOwned);
-      const energies: number[] = [];
+  /** DIPY's `_optimize`: the levels, coarsest first, each iterated to its cap or to convergence. */
+  private async optimizeLevels(run: RunState<D>): Promise<void> {
+    this.emit({ ...this.stamp(run, 'OPT_START', -1, 0) });
+    for (let level = run.levels - 1; level >= 0; level--) {
+      const lvl = this.initLevel(run, level);
+      this.emit({ ...this.stamp(run, 'SCALE_START', level, 0), shape: lvl.shape } as RegistrationEvent<D>);
       let derivative = Infinity;
-      let niter = 0;
-      this.emit({ ...ev('SCALE_START', level, 0), shape: shapeD } as RegistrationEvent<D>);
-
-      const dynamics = (map: HalfMap<D>, img: { ss: ScaleSpace<D>; data: Float32Array; recompute: boolean }, originalShape: ShapeOf<D>, originalG2W: Affine, mats: { A: Affine; B: Affine; C: Affine }): ImageDynamics<D> => ({
-        // A recomputed image is overwritten by the steps: a metric that asks gets the stored one.
-        get original() {
-          return { shape: originalShape, data: img.recompute ? img.ss.getImage(level) : img.data, gridToWorld: originalG2W };
-        },
-        warpToReference: (data: NumericArray, interpolation: 'linear' | 'nearest'): NumericArray => {
-          if (interpolation === 'linear') {
-            const out = new Float32Array(nvox);
-            const src = data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number>);
-            warp(out, shape, src, originalShape, map.backward, map.dispShape, mats.A, mats.B, mats.C);
-            return out;
-          }
-          const out = new (data.constructor as new (n: number) => NumericArray)(nvox);
-          warpNearest(out, shape, data, originalShape, map.backward, map.dispShape, mats.A, mats.B, mats.C);
-          return out;
-        },
-      });
-      const staticDynamics = staticImg === null ? undefined : dynamics(s2r, staticImg, staticLevelShape, staticG2W, ms);
-      const movingDynamics = movingImg === null ? undefined : dynamics(m2r, movingImg, movingLevelShape, movingG2W, mm);
-
-      while (niter < cap && this.optTol < derivative) {
+      while (lvl.iterations < lvl.cap && this.optTol < derivative) {
         this.checkAbort();
-        // 1. warp both level images onto the reference grid (every voxel is written)
-        if (staticImg!.recompute) staticSS.computeImage(level, staticImg!.data);
-        if (movingImg!.recompute) movingSS.computeImage(level, movingImg!.data);
-        warp(ws, shape, staticImg!.data, staticLevelShape, s2r.backward, s2r.dispShape, ms.A, ms.B, ms.C);
-        warp(wm, shape, movingImg!.data, movingLevelShape, m2r.backward, m2r.dispShape, mm.A, mm.B, mm.C);
-
-        // 2. the metric's step object for this iteration
-        const inputs: MetricInputs<D> = {
-          dim,
-          shape: shapeD,
-          static: ws,
-          moving: wm,
-          gridToWorld: G,
-          spacing,
-          direction: staticDirection,
-          level,
-          levelsBelow: L - level,
-          levelsAbove: level,
-          context: ctx,
-          staticDynamics,
-          movingDynamics,
-        };
-        const step = this.metric.prepare(inputs);
-        let fwEnergy: number;
-        let bwEnergy: number;
-        try {
-          this.emit({ ...ev('ITER_START', level, niter), staticWarped: { shape: shapeD, data: ws }, movingWarped: { shape: shapeD, data: wm } } as RegistrationEvent<D>);
-          // 3-5. forward step (metrics write every value of `out`, so no clearing)
-          fwEnergy = step.forward(work);
-          conditionStep(work, shape, spacing);
-          compose(s2r.forward, s2r.forward, shape, work, shape, null, Winv, this.stepLength, false);
-          // backward step
-          bwEnergy = step.backward(work);
-          conditionStep(work, shape, spacing);
-          compose(m2r.forward, m2r.forward, shape, work, shape, null, Winv, this.stepLength, false);
-        } finally {
-          // The metric is done once both steps exist (DIPY frees it only after the
-          // inversions; the numbers do not depend on it).
-          step.dispose();
-        }
-
-        // 6. convergence value on the previous energies, then record this one
-        const der = energies.length >= WINDOW ? energyDerivative(energies) : Infinity;
-        const energy = fwEnergy + bwEnergy;
-        if (!Number.isFinite(energy)) {
-          throw new NonFiniteError(`the ${this.metric.name} metric returned a non-finite energy (${energy}) at level ${level}, iteration ${niter}; check the images for constant or empty regions.`);
-        }
-        energies.push(energy);
-
-        // 7. the four warm-started inversions, in DIPY's order (the step buffer is free: scratch)
-        invert(s2r.backward, s2r.forward, shape, Winv, spacing, this.invIter, this.invTol, work);
-        invert(m2r.backward, m2r.forward, shape, Winv, spacing, this.invIter, this.invTol, work);
-        invert(s2r.forward, s2r.backward, shape, Winv, spacing, this.invIter, this.invTol, work);
-        invert(m2r.forward, m2r.backward, shape, Winv, spacing, this.invIter, this.invTol, work);
-
-        this.emit({
-          ...ev('ITER_END', level, niter), energy, derivative: der,
-          staticWarped: { shape: shapeD, data: ws }, movingWarped: { shape: shapeD, data: wm }, fields: fieldsView(shapeD),
-        } as RegistrationEvent<D>);
-        derivative = der;
-        niter++;
-        if (performance.now() - lastYield > 20) {
+        derivative = this.iterate(run, lvl);
+        lvl.iterations++;
+        if (performance.now() - run.lastYield > 20) {
           await yieldToEventLoop();
-          lastYield = performance.now();
+          run.lastYield = performance.now();
         }
       }
-      // This level's pyramid images and metric buffers are not needed any more.
-      staticSS.release(level);
-      movingSS.release(level);
-      this.metric.releaseBuffers?.();
-      this.fullEnergyProfile.push(...energies);
-      this.iterationsPerLevel.push(niter);
-      // The next level overwrites ws and wm, and run buffers are released when optimize
-      // ends, so the event gets copies unless the view is the whole of an ordinary array
-      // that nothing writes any more (after the finest level).
-      // (No listener, no copies: they would be two images on top of the run's peak.)
-      if (this.onEvent !== undefined) {
-        const img = (d: Float32Array): LevelImage<D> => ({ shape: shapeD, data: level > 0 || !ownsWholeBuffer(d) ? d.slice() : d });
-        this.emit({
-          ...ev('SCALE_END', level, niter), energies: [...energies],
-          staticWarped: niter > 0 ? img(ws) : null, movingWarped: niter > 0 ? img(wm) : null, fields: fieldsView(shapeD),
-        } as RegistrationEvent<D>);
-      }
+      this.endLevel(run, lvl);
     }
     this.checkAbort();
+  }
 
-    // Final composition: static_to_moving = moving_to_ref.warp_endomorphism(static_to_ref.inverse()).inverse().
-    // Without keepIntermediateMaps the two results overwrite the half-way forward fields
-    // (compose may write over its first field; neither result is read by the other).
-    const finalShape = m2r.dispShape;
-    const nFinal = (finalShape as readonly number[]).reduce((a, b) => a * b, 1) * dim;
+  /**
+   * Starts a level: expands the half-way fields onto its reference grid (not at the
+   * coarsest level; the spare buffer receives each field, DIPY's `expand_fields`), forms
+   * the warp matrices (they change only here), and places the two level images.
+   */
+  private initLevel(run: RunState<D>, level: number): LevelState<D> {
+    const { staticSS, movingSS, buffers, staticToRef, movingToRef } = run;
+    const shape = staticSS.getDomainShape(level) as unknown as ShapeOf<D>;
+    const refGridToWorld = staticSS.getAffine(level);
+    if (level < run.levels - 1) {
+      const factors = staticSS.getExpandFactors(level + 1, level);
+      const options = { buffers };
+      staticToRef.expandFields(factors, shape, options);
+      movingToRef.expandFields(factors, shape, options);
+    }
+    const nvox = (shape as readonly number[]).reduce((a, b) => a * b, 1);
+    const cap = this.levelIters[run.levels - 1 - level];
+    const fieldValues = nvox * this.dim;
+    buffers.beginLevel(fieldValues, cap > 0);
+    const staticImage = cap === 0 ? null : buffers.placeLevelImage(staticSS, level, run.staticIsPrivate);
+    const movingImage = cap === 0 ? null : buffers.placeLevelImage(movingSS, level, run.movingIsPrivate);
+    const lvl: LevelState<D> = {
+      level, shape, nvox, cap, refGridToWorld,
+      refWorldToGrid: staticSS.getAffineInv(level),
+      spacing: Float64Array.from(staticSS.getSpacing(level)),
+      staticWarpMatrices: staticToRef.warpMatrices('backward', refGridToWorld),
+      movingWarpMatrices: movingToRef.warpMatrices('backward', refGridToWorld),
+      staticWarped: buffers.staticWarpedBuffer.subarray(0, nvox),
+      movingWarped: buffers.movingWarpedBuffer.subarray(0, nvox),
+      step: buffers.spare(fieldValues),
+      staticImage, movingImage,
+      staticDynamics: undefined, movingDynamics: undefined,
+      energies: [], iterations: 0,
+    };
+    if (staticImage !== null && movingImage !== null) {
+      lvl.staticDynamics = this.dynamics(run, lvl, staticToRef, staticImage, run.staticShape, run.staticGridToWorld, lvl.staticWarpMatrices);
+      lvl.movingDynamics = this.dynamics(run, lvl, movingToRef, movingImage, run.movingShape, run.movingGridToWorld, lvl.movingWarpMatrices);
+    }
+    return lvl;
+  }
+
+  /** What a metric may ask about one image at this level: its original and warps of other data onto the reference grid. */
+  private dynamics(run: RunState<D>, lvl: LevelState<D>, map: DiffeomorphicMap<D>, image: PlacedLevelImage<D>, originalShape: ShapeOf<D>,
+    originalGridToWorld: Affine, mats: WarpMatrices): ImageDynamics<D> {
+    const { warp, warpNearest } = run.kernels;
+    const { level, shape, nvox } = lvl;
+    return {
+      // A recomputed image is overwritten by the steps: a metric that asks gets the stored one.
+      get original() {
+        return { shape: originalShape, data: image.recompute ? image.ss.getImage(level) : image.data, gridToWorld: originalGridToWorld };
+      },
+      warpToReference: (data: NumericArray, interpolation: 'linear' | 'nearest'): NumericArray => {
+        const field = map.backward!;
+        if (interpolation === 'linear') {
+          const out = new Float32Array(nvox);
+          const src = data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number>);
+          warp(out, shape, src, originalShape, field, map.dispShape, mats.A, mats.B, mats.C);
+          return out;
+        }
+        const out = new (data.constructor as new (n: number) => NumericArray)(nvox);
+        warpNearest(out, shape, data, originalShape, field, map.dispShape, mats.A, mats.B, mats.C);
+        return out;
+      },
+    };
+  }
+
+  /**
+   * DIPY's `_iterate`, one symmetric iteration: warp both level images onto the
+   * reference grid, take the metric's forward and backward steps, condition them (zero
+   * boundary layer, normalised by the largest norm in voxels), compose them into the
+   * forward fields, then re-invert the four fields ({@link invertModels}).
+   * @returns the convergence value of the energies before this iteration's.
+   */
+  private iterate(run: RunState<D>, lvl: LevelState<D>): number {
+    const { kernels: { warp, compose, conditionStep }, staticToRef, movingToRef, staticSS, movingSS } = run;
+    const { level, shape, spacing, refWorldToGrid, staticWarped, movingWarped, step: stepField } = lvl;
+    const staticImage = lvl.staticImage!;
+    const movingImage = lvl.movingImage!;
+    const sm = lvl.staticWarpMatrices;
+    const mm = lvl.movingWarpMatrices;
+    // 1. warp both level images onto the reference grid (every voxel is written)
+    if (staticImage.recompute) staticSS.computeImage(level, staticImage.data);
+    if (movingImage.recompute) movingSS.computeImage(level, movingImage.data);
+    warp(staticWarped, shape, staticImage.data, run.staticShape, staticToRef.backward!, staticToRef.dispShape, sm.A, sm.B, sm.C);
+    warp(movingWarped, shape, movingImage.data, run.movingShape, movingToRef.backward!, movingToRef.dispShape, mm.A, mm.B, mm.C);
+
+    // 2. the metric's step object for this iteration
+    const inputs: MetricInputs<D> = {
+      dim: this.dim,
+      shape,
+      static: staticWarped,
+      moving: movingWarped,
+      gridToWorld: lvl.refGridToWorld,
+      spacing,
+      direction: run.staticDirection,
+      level,
+      levelsBelow: run.levels - level,
+      levelsAbove: level,
+      context: this.context,
+      staticDynamics: lvl.staticDynamics,
+      movingDynamics: lvl.movingDynamics,
+    };
+    const metricStep = this.metric.prepare(inputs);
+    let fwEnergy: number;
+    let bwEnergy: number;
+    try {
+      this.emit({
+        ...this.stamp(run, 'ITER_START', level, lvl.iterations), staticWarped: { shape, data: staticWarped }, movingWarped: { shape, data: movingWarped },
+      } as RegistrationEvent<D>);
+      // 3-5. forward step (metrics write every value of `out`, so no clearing)
+      fwEnergy = metricStep.forward(stepField);
+      conditionStep(stepField, shape, spacing);
+      compose(staticToRef.forward!, staticToRef.forward!, shape, stepField, shape, null, refWorldToGrid, this.stepLength, false);
+      // backward step
+      bwEnergy = metricStep.backward(stepField);
+      conditionStep(stepField, shape, spacing);
+      compose(movingToRef.forward!, movingToRef.forward!, shape, stepField, shape, null, refWorldToGrid, this.stepLength, false);
+    } finally {
+      // The metric is done once both steps exist (DIPY frees it only after the
+      // inversions; the numbers do not depend on it).
+      metricStep.dispose();
+    }
+
+    // 6. convergence value on the previous energies, then record this one
+    const derivative = lvl.energies.length >= WINDOW ? energyDerivative(lvl.energies) : Infinity;
+    const energy = fwEnergy + bwEnergy;
+    if (!Number.isFinite(energy)) {
+      throw new NonFiniteError(`the ${this.metric.name} metric returned a non-finite energy (${energy}) at level ${level}, iteration ${lvl.iterations}; check the images for constant or empty regions.`);
+    }
+    lvl.energies.push(energy);
+
+    this.invertModels(run, lvl);
+
+    this.emit({
+      ...this.stamp(run, 'ITER_END', level, lvl.iterations), energy, derivative,
+      staticWarped: { shape, data: staticWarped }, movingWarped: { shape, data: movingWarped }, fields: halfwayFields(run, shape),
+    } as RegistrationEvent<D>);
+    return derivative;
+  }
+
+  /** DIPY's `__invert_models`: the four warm-started inversions, in DIPY's order (the step buffer is their scratch). */
+  private invertModels(run: RunState<D>, lvl: LevelState<D>): void {
+    const { invert } = run.kernels;
+    const { shape, refWorldToGrid, spacing, step: scratch } = lvl;
+    const s2r = run.staticToRef;
+    const m2r = run.movingToRef;
+    invert(s2r.backward!, s2r.forward!, shape, refWorldToGrid, spacing, this.invIter, this.invTol, scratch);
+    invert(m2r.backward!, m2r.forward!, shape, refWorldToGrid, spacing, this.invIter, this.invTol, scratch);
+    invert(s2r.forward!, s2r.backward!, shape, refWorldToGrid, spacing, this.invIter, this.invTol, scratch);
+    invert(m2r.forward!, m2r.backward!, shape, refWorldToGrid, spacing, this.invIter, this.invTol, scratch);
+  }
+
+  /** Ends a level: releases its pyramid images and metric buffers, records its energies, emits SCALE_END. */
+  private endLevel(run: RunState<D>, lvl: LevelState<D>): void {
+    const { level, shape, iterations } = lvl;
+    run.staticSS.release(level);
+    run.movingSS.release(level);
+    this.metric.releaseBuffers?.();
+    this.fullEnergyProfile.push(...lvl.energies);
+    this.iterationsPerLevel.push(iterations);
+    // The next level overwrites the warped images, and run buffers are released when
+    // optimize ends, so the event gets copies unless the view is the whole of an
+    // ordinary array that nothing writes any more (after the finest level).
+    // (No listener, no copies: they would be two images on top of the run's peak.)
+    if (this.onEvent !== undefined) {
+      const img = (d: Float32Array): LevelImage<D> => ({ shape, data: level > 0 || !ownsWholeBuffer(d) ? d.slice() : d });
+      this.emit({
+        ...this.stamp(run, 'SCALE_END', level, iterations), energies: [...lvl.energies],
+        staticWarped: iterations > 0 ? img(lvl.staticWarped) : null, movingWarped: iterations > 0 ? img(lvl.movingWarped) : null,
+        fields: halfwayFields(run, shape),
+      } as RegistrationEvent<D>);
+    }
+  }
+
+  /**
+   * The end of DIPY's `_optimize`: static_to_moving =
+   * `moving_to_ref.warp_endomorphism(static_to_ref.inverse()).inverse()`, on the finest
+   * reference grid. Without `keepIntermediateMaps` the two result fields overwrite the
+   * half-way forward fields (compose may write over its first field; neither result is
+   * read by the other), and their memory is handed over by the run buffers.
+   */
+  private composeResult(run: RunState<D>): DiffeomorphicMap {
+    const { compose } = run.kernels;
+    const { staticToRef, movingToRef, buffers } = run;
+    const finalShape = movingToRef.dispShape;
     const keep = this.keepIntermediateMaps;
-    let F = keep ? new Float32Array(nFinal) : m2r.forward;
-    let B = keep ? new Float32Array(nFinal) : s2r.forward;
-    compose(F, m2r.forward, finalShape, s2r.backward, finalShape, null, m2r.dispW2G, 1, false);
-    compose(B, s2r.forward, finalShape, m2r.backward, finalShape, null, m2r.dispW2G, 1, false);
+    const n = buffers.fieldValues(finalShape);
+    const composedForward = keep ? new Float32Array(n) : movingToRef.forward!;
+    const composedBackward = keep ? new Float32Array(n) : staticToRef.forward!;
+    compose(composedForward, movingToRef.forward!, finalShape, staticToRef.backward!, finalShape, null, movingToRef.dispWorldToGrid, 1, false);
+    compose(composedBackward, staticToRef.forward!, finalShape, movingToRef.backward!, finalShape, null, movingToRef.dispWorldToGrid, 1, false);
     // A view shorter than its buffer (a coarse level had the largest grid, or the buffer is
     // a backend's memory, released when optimize ends) is copied out; with
     // resultInContextMemory, a result filling a whole run buffer stays where it is and
     // the map owns that buffer (released by map.dispose()).
-    let handedOver = false;
-    const handOver = (view: Float32Array, buf: Float32Array): Float32Array => {
-      if (!keep && this.resultInContextMemory && view.length === buf.length && view.buffer === buf.buffer && view.byteOffset === buf.byteOffset) {
-        const i = this.owned.indexOf(buf);
-        if (i >= 0) {
-          this.owned.splice(i, 1);
-          handedOver = true;
-          return buf;
-        }
-      }
-      return ownsWholeBuffer(view) ? view : view.slice();
-    };
-    F = handOver(F, m2r.fwdBuf);
-    B = handOver(B, s2r.fwdBuf);
+    const inContext = !keep && this.resultInContextMemory;
+    const forward = buffers.handOver(composedForward, inContext);
+    const backward = buffers.handOver(composedBackward, inContext);
 
-    const mapOf = (h: HalfMap<D>, domainShape: readonly number[], domainG2W: Affine, prealignOfMap: Affine) => {
-      const m = new DiffeomorphicMap({
-        dim, dispShape: h.dispShape, dispGridToWorld: h.dispG2W,
-        domainShape, domainGridToWorld: domainG2W,
-        codomainShape: staticShape, codomainGridToWorld: staticG2W,
-        prealign: prealignOfMap,
-      });
-      return m;
-    };
     if (keep) {
       const own = (a: Float32Array) => (ownsWholeBuffer(a) ? a : a.slice());
-      const staticToRef = mapOf(s2r, staticShape, staticG2W, null);
-      staticToRef.forward = own(s2r.forward);
-      staticToRef.backward = own(s2r.backward);
-      const movingToRef = mapOf(m2r, movingShape, movingG2W, prealignInv);
-      movingToRef.forward = own(m2r.forward);
-      movingToRef.backward = own(m2r.backward);
+      for (const map of [staticToRef, movingToRef]) {
+        map.forward = own(map.forward!);
+        map.backward = own(map.backward!);
+      }
       this.intermediateMaps = { staticToRef, movingToRef };
     }
 
-    const result = mapOf(m2r, movingShape, movingG2W, prealignInv);
-    result.forward = F;
-    result.backward = B;
     // Fields left in the context's memory: the map transforms with (and disposes into) that context.
-    if (handedOver) result.context = ctx;
-    // Drop the half-way fields not owned by the result (or by intermediateMaps).
-    s2r.forward = s2r.backward = m2r.forward = m2r.backward = EMPTY_FIELD;
-    s2r.fwdBuf = s2r.bwdBuf = m2r.fwdBuf = m2r.bwdBuf = spareBuf = EMPTY_FIELD;
+    const inContextMemory = forward.inContextMemory || backward.inContextMemory;
+    const result = new DiffeomorphicMap<D>({
+      dim: this.dim, dispShape: finalShape, dispGridToWorld: movingToRef.dispGridToWorld,
+      domainShape: run.movingShape, domainGridToWorld: run.movingGridToWorld,
+      codomainShape: run.staticShape, codomainGridToWorld: run.staticGridToWorld,
+      prealign: movingToRef.prealign, context: inContextMemory ? this.context : undefined,
+    });
+    result.forward = forward.data;
+    result.backward = backward.data;
     const inverted = result.inverse();
-    this.emit({ ...ev('OPT_END', -1, 0), fullEnergyProfile: [...this.fullEnergyProfile], iterationsPerLevel: [...this.iterationsPerLevel] } as RegistrationEvent<D>);
+    this.emit({
+      ...this.stamp(run, 'OPT_END', -1, 0), fullEnergyProfile: [...this.fullEnergyProfile], iterationsPerLevel: [...this.iterationsPerLevel],
+    } as RegistrationEvent<D>);
     return inverted;
   }
+
+  /** DIPY's `_end_optimizer`: the metric's and the run's buffers go back (also after an error). */
+  private endOptimizer(run: RunState<D> | null): void {
+    this.metric.releaseBuffers?.();
+    // Buffers of the run that came from a backend (e.g. WebAssembly memory) go back to it;
+    // everything that outlives the run was copied out or handed over before.
+    this.runBuffers?.release();
+    this.runBuffers = null;
+    void run;
+  }
+}
+
+/** The three matrices of a warp kernel call (see `DiffeomorphicMap.warpMatrices`). */
+interface WarpMatrices {
+  readonly A: Affine;
+  readonly B: Affine;
+  readonly C: Affine;
+}
+
+/** What a run keeps from `initOptimizer` to `composeResult`. */
+interface RunState<D extends Dim> {
+  readonly startTime: number;
+  /** Number of pyramid levels. */
+  readonly levels: number;
+  readonly kernels: DimKernels<D>;
+  readonly buffers: RunBuffers<D>;
+  readonly staticSS: ScaleSpace<D>;
+  readonly movingSS: ScaleSpace<D>;
+  /** Whether the scale space owns (and may normalise in place) its input. */
+  readonly staticIsPrivate: boolean;
+  readonly movingIsPrivate: boolean;
+  readonly staticShape: ShapeOf<D>;
+  readonly movingShape: ShapeOf<D>;
+  readonly staticGridToWorld: Affine;
+  readonly movingGridToWorld: Affine;
+  /** The static image's direction cosines, as an affine (the metrics' `direction`). */
+  readonly staticDirection: Float64Array;
+  /** DIPY's `static_to_ref` and `moving_to_ref`: fields on the current reference grid, in the run buffers. */
+  readonly staticToRef: DiffeomorphicMap<D>;
+  readonly movingToRef: DiffeomorphicMap<D>;
+  /** When the run last yielded to the event loop (ms). */
+  lastYield: number;
+}
+
+/** What one level keeps between iterations. */
+interface LevelState<D extends Dim> {
+  readonly level: number;
+  /** The reference grid of the level (the static scale space's domain). */
+  readonly shape: ShapeOf<D>;
+  readonly nvox: number;
+  /** The iteration cap of the level. */
+  readonly cap: number;
+  readonly refGridToWorld: Affine;
+  readonly refWorldToGrid: Affine;
+  /** Voxel size of the reference grid (world units). */
+  readonly spacing: Float64Array;
+  /** Backward warps of the static and moving level images onto the reference grid. */
+  readonly staticWarpMatrices: WarpMatrices;
+  readonly movingWarpMatrices: WarpMatrices;
+  readonly staticWarped: Float32Array;
+  readonly movingWarped: Float32Array;
+  /** The spare field: the forward step, then the backward step, then the inversions' scratch. */
+  readonly step: Float32Array;
+  readonly staticImage: PlacedLevelImage<D> | null;
+  readonly movingImage: PlacedLevelImage<D> | null;
+  staticDynamics: ImageDynamics<D> | undefined;
+  movingDynamics: ImageDynamics<D> | undefined;
+  readonly energies: number[];
+  iterations: number;
+}
+
+/** The four half-way fields, as the events show them (views of the run buffers). */
+function halfwayFields<D extends Dim>(run: RunState<D>, shape: ShapeOf<D>): HalfwayFields<D> {
+  return {
+    shape,
+    staticToRefForward: run.staticToRef.forward!,
+    staticToRefBackward: run.staticToRef.backward!,
+    movingToRefForward: run.movingToRef.forward!,
+    movingToRefBackward: run.movingToRef.backward!,
+  };
 }

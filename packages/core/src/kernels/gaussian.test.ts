@@ -1,71 +1,7 @@
+import { mulberry32, naiveGaussian, randomFloat32 } from '@diffeo/core/oracles';
 import { describe, expect, it } from 'vitest';
 import { gaussianFilter, gaussianRadius, gaussianWeights } from './gaussian.js';
 import type { Shape2D, Shape3D } from '../types.js';
-
-/** Deterministic pseudo-random float32 data (LCG), values in [0, scale). */
-function randomData(n: number, seed: number, scale = 100): Float32Array {
-  const a = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    a[i] = (s / 4294967296) * scale;
-  }
-  return a;
-}
-
-/** Reflect (half-sample symmetric) index, written independently of the kernel: unfold step by step. */
-function reflectNaive(i: number, n: number): number {
-  let j = i;
-  for (;;) {
-    if (j < 0) j = -j - 1;
-    else if (j >= n) j = 2 * n - 1 - j;
-    else return j;
-  }
-}
-
-/**
- * Naive oracle: direct convolution per output sample with explicit reflect indexing,
- * axis after axis, float32 storage after each axis, SciPy's symmetric accumulation order.
- */
-function naiveGaussian(input: Float32Array, shape: readonly number[], ncomp: number, sigma: readonly number[]): Float32Array {
-  const d = shape.length;
-  let cur = Float32Array.from(input);
-  const strides = new Array<number>(d);
-  let st = ncomp;
-  for (let k = d - 1; k >= 0; k--) {
-    strides[k] = st;
-    st *= shape[k];
-  }
-  const nvox = shape.reduce((p, v) => p * v, 1);
-  for (let k = 0; k < d; k++) {
-    if (!(sigma[k] > 1e-15)) continue;
-    const w = gaussianWeights(sigma[k]);
-    const r = w.length - 1;
-    const next = new Float32Array(cur.length);
-    const idx = new Array<number>(d).fill(0);
-    for (let v = 0; v < nvox; v++) {
-      // multi-index of voxel v
-      let rem = v;
-      for (let a = d - 1; a >= 0; a--) {
-        idx[a] = rem % shape[a];
-        rem = Math.floor(rem / shape[a]);
-      }
-      for (let c = 0; c < ncomp; c++) {
-        const at = (pos: number): number => {
-          let off = c;
-          for (let a = 0; a < d; a++) off += (a === k ? pos : idx[a]) * strides[a];
-          return cur[off];
-        };
-        const i = idx[k];
-        let acc = at(i) * w[0];
-        for (let j = r; j >= 1; j--) acc += (at(reflectNaive(i - j, shape[k])) + at(reflectNaive(i + j, shape[k]))) * w[j];
-        next[v * ncomp + c] = acc;
-      }
-    }
-    cur = next;
-  }
-  return cur;
-}
 
 function expectSameBits(a: Float32Array, b: Float32Array): void {
   expect(a.length).toBe(b.length);
@@ -108,7 +44,7 @@ describe('gaussianWeights', () => {
 describe('gaussianFilter', () => {
   it('is the identity for σ = 0, tiny or negative sigmas', () => {
     const shape: Shape2D = [7, 9];
-    const x = randomData(63, 1);
+    const x = randomFloat32(mulberry32(1), 63, 0, 100);
     for (const sigma of [[0, 0], [1e-16, 0], [-0.5, 1e-15], [0.1, 0.05]]) {
       const out = new Float32Array(63).fill(-1);
       gaussianFilter(out, x, shape, 1, sigma);
@@ -121,7 +57,7 @@ describe('gaussianFilter', () => {
 
   it('matches the naive oracle in 2D (isotropic, anisotropic, single axis)', () => {
     const shape: Shape2D = [23, 31];
-    const x = randomData(23 * 31, 7);
+    const x = randomFloat32(mulberry32(7), 23 * 31, 0, 100);
     for (const sigma of [[0.2, 0.2], [0.6, 0.6], [1.4, 1.4], [0.0667, 0.2], [2, 0.5], [0, 3], [4, 0]]) {
       const out = new Float32Array(x.length);
       gaussianFilter(out, x, shape, 1, sigma);
@@ -131,7 +67,7 @@ describe('gaussianFilter', () => {
 
   it('matches the naive oracle in 3D, also in place', () => {
     const shape: Shape3D = [9, 11, 13];
-    const x = randomData(9 * 11 * 13, 11);
+    const x = randomFloat32(mulberry32(11), 9 * 11 * 13, 0, 100);
     for (const sigma of [[0.6, 0.6, 0.44], [1.4, 0.2, 2.5], [0, 1, 0], [3, 0, 0]]) {
       const expected = naiveGaussian(x, shape, 1, sigma);
       const out = new Float32Array(x.length);
@@ -156,7 +92,7 @@ describe('gaussianFilter', () => {
     ];
     for (const [shape, ncomp, sigma] of cases) {
       const n = shape.reduce((p: number, v: number) => p * v, 1) * ncomp;
-      const x = randomData(n, 17);
+      const x = randomFloat32(mulberry32(17), n, 0, 100);
       const expected = naiveGaussian(x, shape, ncomp, sigma);
       const inPlace = Float32Array.from(x);
       gaussianFilter(inPlace, inPlace, shape, ncomp, sigma);
@@ -169,7 +105,7 @@ describe('gaussianFilter', () => {
     const shape3: Shape3D = [5, 6, 7];
     for (const [shape, ncomp] of [[shape2, 2], [shape3, 3]] as const) {
       const nvox = shape.reduce((p: number, v: number) => p * v, 1);
-      const x = randomData(nvox * ncomp, 3);
+      const x = randomFloat32(mulberry32(3), nvox * ncomp, 0, 100);
       const sigma = shape.length === 2 ? [1.2, 2.0] : [0.9, 1.7, 0.6];
       const out = new Float32Array(x.length);
       gaussianFilter(out, x, shape, ncomp, sigma);
@@ -189,7 +125,7 @@ describe('gaussianFilter', () => {
     // radius 16 on lines of 1, 2 and 3 samples
     for (const shape of [[1, 3], [3, 1], [2, 3], [3, 2, 1]] as (Shape2D | Shape3D)[]) {
       const n = shape.reduce((p, v) => p * v, 1);
-      const x = randomData(n, 5);
+      const x = randomFloat32(mulberry32(5), n, 0, 100);
       const sigma = shape.map(() => 4);
       const out = new Float32Array(n);
       gaussianFilter(out, x, shape, 1, sigma);

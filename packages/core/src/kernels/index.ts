@@ -32,11 +32,5 @@ export const tsKernels: Kernels = {
 
 export type { Kernels, KernelName, InversionResult } from './types.js';
 
-/** Slow direct-window-sum CC factors: a test oracle for backends and conformance, not part of the kernel table. */
-export { ccFactorsNaive2d, ccFactorsNaive3d } from './cc-naive.js';
-
-/** Slow dimension-generic Jacobian determinant and matrix determinant: test oracles for the `jacobianDeterminant` kernels. */
-export { jacobianDeterminantNaive, determinantNaive } from './jacobian-naive.js';
-
 /** The spacing division and rotation of the `physicalGradient` kernel, for metrics that compute their own voxel-unit gradient. */
 export { orientGradient } from './gradient.js';

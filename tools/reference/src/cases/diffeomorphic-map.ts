@@ -81,8 +81,8 @@ const mapHandler: CaseHandler = {
       codomainShape: shapeParam(ctx, 'codomain_shape'),
       codomainGridToWorld: matrixParam(p.codomain_grid2world, 'params.codomain_grid2world'),
       prealign: matrixParam(p.prealign, 'params.prealign'),
+      context: ctx.kernels,
     });
-    map.context = ctx.kernels;
     if (ctx.case.inputs.forward) map.setForwardField(fieldOf(ctx.input('forward')));
     if (ctx.case.inputs.backward) map.setBackwardField(fieldOf(ctx.input('backward')));
     const outputs = ctx.case.outputs;

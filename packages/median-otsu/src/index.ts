@@ -4,7 +4,7 @@
  * boundary) and scikit-image's Otsu threshold.
  */
 export { medianOtsu } from './median-otsu.js';
-export type { MedianOtsuInput, MedianOtsuOptions, MedianOtsuResult } from './median-otsu.js';
+export type { MedianOtsuImage, MedianOtsuInput, MedianOtsuOptions, MedianOtsuResult } from './median-otsu.js';
 export { medianFilter } from './median-filter.js';
 export type { MedianFilterOptions, VolumeInput, VolumeOutput } from './median-filter.js';
 export { otsuThreshold, otsuFromHistogram } from './otsu.js';

@@ -1,15 +1,11 @@
+import { mulberry32 } from '@diffeo/core/oracles';
 import { describe, expect, it } from 'vitest';
 import { DimensionError, InvalidArgumentError, ResourceLimitError } from '@diffeo/core';
 import { medianFilter, medianOtsu, otsuThreshold } from '@diffeo/median-otsu';
 
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
-}
-
 /** A noisy bright ball in a dim background, uint16, shape [n, n, nz]. */
 function phantom(n: number, nz: number, seed = 1): Uint16Array {
-  const rnd = lcg(seed);
+  const rnd = mulberry32(seed);
   const out = new Uint16Array(n * n * nz);
   const c = (n - 1) / 2;
   for (let i = 0; i < n; i++) {
@@ -44,7 +40,7 @@ describe('medianOtsu', () => {
 
   it('2D input uses a 2D window', () => {
     const shape = [30, 20];
-    const rnd = lcg(4);
+    const rnd = mulberry32(4);
     const data = Float32Array.from({ length: 600 }, (_, i) => ((i % 20) > 9 ? 100 : 10) + rnd());
     const r = medianOtsu({ data, shape }, { medianRadius: 1, numpass: 1 });
     const f = medianFilter({ data, shape }, { radius: 1 }).data;
@@ -55,7 +51,7 @@ describe('medianOtsu', () => {
 
   it('4D: b0 = float32 mean of the volIdx volumes (summed in order), mask broadcast over volumes', () => {
     const [nx, ny, nz, nt] = [10, 9, 8, 3];
-    const rnd = lcg(9);
+    const rnd = mulberry32(9);
     const data = Float32Array.from({ length: nx * ny * nz * nt }, (_, i) => (Math.floor(i / nt) % 7 > 3 ? 500 : 50) * (1 + 0.3 * rnd()) - 20);
     const r = medianOtsu({ data, shape: [nx, ny, nz, nt] }, { medianRadius: 1, numpass: 2, volIdx: [2, 0] });
     const f32 = Math.fround;
@@ -125,5 +121,30 @@ describe('medianOtsu refuses work that would not finish (issue 11 item 6)', () =
     expect(() => medianOtsu(vol, { medianRadius: 1000 })).toThrow(ResourceLimitError);
     expect(performance.now() - t0).toBeLessThan(1000);
     expect(() => medianOtsu(vol, { medianradius: 2 } as never)).toThrow(/did you mean "medianRadius"/);
+  });
+});
+
+describe('medianOtsu on a core Volume (with gridToWorld)', () => {
+  it('gives the same mask as { data, shape } and carries the affine, shifted to the crop box with autocrop', () => {
+    const shape = [24, 24, 8] as const;
+    const data = phantom(24, 8, 3);
+    const g2w = new Float64Array([0, 0, 2, -10, 1.5, 0, 0, 4, 0, -1.2, 0, 30, 0, 0, 0, 1]);
+    const plain = medianOtsu({ data, shape: [...shape] }, { medianRadius: 2, numpass: 1, autocrop: true });
+    const vol = medianOtsu({ data, shape, gridToWorld: g2w }, { medianRadius: 2, numpass: 1, autocrop: true });
+    expect(vol.mask.data).toEqual(plain.mask.data);
+    expect(plain.mask.gridToWorld).toBeUndefined();
+    const lo = vol.crop!.mins;
+    // world position of the crop's voxel 0 = g2w · [lo; 1]
+    const t = [0, 1, 2].map((r) => g2w[r * 4 + 3] + g2w[r * 4] * lo[0] + g2w[r * 4 + 1] * lo[1] + g2w[r * 4 + 2] * lo[2]);
+    const out = vol.mask.gridToWorld!;
+    expect([out[3], out[7], out[11]]).toEqual(t);
+    expect([out[0], out[1], out[2], out[4], out[5], out[6]]).toEqual([g2w[0], g2w[1], g2w[2], g2w[4], g2w[5], g2w[6]]);
+    expect(vol.masked.gridToWorld).toEqual(out);
+    const whole = medianOtsu({ data, shape, gridToWorld: null }, { medianRadius: 2, numpass: 1 });
+    expect(whole.mask.gridToWorld).toBeNull();
+  });
+
+  it('refuses a gridToWorld of the wrong size', () => {
+    expect(() => medianOtsu({ data: phantom(8, 4), shape: [8, 8, 4], gridToWorld: new Float64Array(9) }, { medianRadius: 1, numpass: 1 })).toThrow(/4×4/);
   });
 });

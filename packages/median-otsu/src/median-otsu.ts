@@ -17,14 +17,32 @@
  * 6. `masked = vol · mask` (broadcast over the 4th axis), in the input's dtype — so a negative
  *    float becomes −0 and a NaN stays NaN outside the mask, as in NumPy.
  */
-import { DimensionError, InvalidArgumentError, ResourceLimitError, ShapeMismatchError, checkOptionKeys, type NumericArray } from '@diffeo/core';
+import { DimensionError, InvalidArgumentError, ResourceLimitError, ShapeMismatchError, checkOptionKeys, type Affine, type NumericArray } from '@diffeo/core';
 import { medianFilter } from './median-filter.js';
 import { otsuThreshold } from './otsu.js';
 
-/** Input of {@link medianOtsu}: C-order data over `shape` (2D, 3D, or 4D with `volIdx`). */
+/**
+ * Input of {@link medianOtsu}: C-order data over `shape` (2D, 3D, or 4D with `volIdx`).
+ * A core `Volume` (`{ data, shape, gridToWorld }`, for example from `@diffeo/io`'s
+ * `loadVolume`) fits as is; its `gridToWorld` is then carried to the outputs.
+ */
 export interface MedianOtsuInput<T extends NumericArray = NumericArray> {
   readonly data: T;
   readonly shape: readonly number[];
+  /**
+   * Optional grid-to-world affine of the spatial grid (voxel indices → mm), row-major
+   * `(d+1)×(d+1)` for the `d` spatial axes (4×4 for 3D and 4D input), `null` = identity.
+   * When the key is present, `masked` and `mask` carry it (shifted to the crop box with `autocrop`).
+   */
+  readonly gridToWorld?: Affine;
+}
+
+/** An output image of {@link medianOtsu}: C-order data over `shape`, plus the input's `gridToWorld` when it had one. */
+export interface MedianOtsuImage<T extends NumericArray> {
+  readonly data: T;
+  readonly shape: number[];
+  /** The input's grid-to-world (voxel → mm), translated to the crop box's first voxel with `autocrop`; present only when the input had the key. */
+  readonly gridToWorld?: Affine;
 }
 
 /** Options of {@link medianOtsu}, with DIPY's defaults. */
@@ -44,9 +62,9 @@ export interface MedianOtsuOptions {
 /** Result of {@link medianOtsu}. */
 export interface MedianOtsuResult<T extends NumericArray = NumericArray> {
   /** The input times the mask, in the input's dtype (cropped when `autocrop`). */
-  readonly masked: { readonly data: T; readonly shape: number[] };
+  readonly masked: MedianOtsuImage<T>;
   /** The mask as 0/1 bytes over the spatial shape (cropped when `autocrop`). */
-  readonly mask: { readonly data: Uint8Array; readonly shape: number[] };
+  readonly mask: MedianOtsuImage<Uint8Array>;
   /** The Otsu threshold applied to the median-filtered `b0`. */
   readonly threshold: number;
   /** With `autocrop`: the bounding box, `[min, max)` per spatial axis (voxels). */
@@ -113,12 +131,14 @@ function dilateOnce(src: Uint8Array, dst: Uint8Array, n0: number, n1: number, n2
  * DIPY 1.6 `median_otsu`: a brain mask from a median-filtered b0 and Otsu's threshold.
  *
  * @param volume - `{ data, shape }` in C order: 2D `[rows, cols]`, 3D `[nx, ny, nz]`
- *   (for example a NIfTI volume in nibabel order), or 4D `[nx, ny, nz, nvol]` with `volIdx`.
+ *   (for example a NIfTI volume in nibabel order), or 4D `[nx, ny, nz, nvol]` with `volIdx`;
+ *   or a core `Volume` (`{ data, shape, gridToWorld }`), whose affine the outputs then carry.
  * @param options - `medianRadius` (4), `numpass` (4), `autocrop` (false), `volIdx`, `dilate`.
  * @returns `masked` (input dtype), `mask` (0/1 bytes over the spatial shape), the threshold,
  *   and the crop box when `autocrop`.
  * @throws DimensionError for input that is not 2D/3D/4D, for 4D input without `volIdx`, or
- *   for `dilate` on a 2D mask; ShapeMismatchError when `data` does not fit `shape`;
+ *   for `dilate` on a 2D mask; ShapeMismatchError when `data` does not fit `shape`
+ *   or `gridToWorld` is not `(d+1)×(d+1)`;
  *   InvalidArgumentError for bad options; NonFiniteError when the b0 has NaN.
  */
 /** Most voxel visits the median filters may cost (`n·(2r+1)^d·numpass`) before medianOtsu refuses. */
@@ -139,6 +159,24 @@ export function medianOtsu<T extends NumericArray>(volume: MedianOtsuInput<T>, o
     n *= s;
   }
   if (data.length !== n) throw new ShapeMismatchError(`the volume has ${data.length} values but shape [${shape.join(', ')}] needs ${n}.`);
+  const hasAffine = 'gridToWorld' in volume && volume.gridToWorld !== undefined;
+  const g2w = hasAffine ? volume.gridToWorld ?? null : null;
+  const ndSpatial = Math.min(nd, 3);
+  if (g2w !== null && (!(g2w instanceof Float64Array) || g2w.length !== (ndSpatial + 1) ** 2)) {
+    throw new ShapeMismatchError(`gridToWorld must be a ${ndSpatial + 1}×${ndSpatial + 1} row-major Float64Array (or null) for the ${ndSpatial}D spatial grid; got ${g2w instanceof Float64Array ? `${g2w.length} values` : typeof g2w}.`);
+  }
+  /** The output affine for a grid starting at voxel `lo` of the input grid. */
+  const place = (lo: readonly number[] | null): { gridToWorld?: Affine } => {
+    if (!hasAffine) return {};
+    if (g2w === null || lo === null) return { gridToWorld: g2w === null ? null : g2w.slice() };
+    const m = ndSpatial + 1, out = g2w.slice();
+    for (let r = 0; r < ndSpatial; r++) {
+      let t = g2w[r * m + ndSpatial];
+      for (let c = 0; c < ndSpatial; c++) t += g2w[r * m + c] * lo[c];
+      out[r * m + ndSpatial] = t;
+    }
+    return { gridToWorld: out };
+  };
   if (dilate !== null && !Number.isInteger(dilate)) throw new InvalidArgumentError(`dilate must be an integer number of iterations (or null); got ${dilate}.`);
 
   let b0: NumericArray;
@@ -185,7 +223,7 @@ export function medianOtsu<T extends NumericArray>(volume: MedianOtsuInput<T>, o
       const b = v * nt;
       for (let t = 0; t < nt; t++) out[b + t] = data[b + t] * m;
     }
-    return { masked: { data: out, shape: [...shape] }, mask: { data: mask, shape: [...spatial] }, threshold };
+    return { masked: { data: out, shape: [...shape], ...place(null) }, mask: { data: mask, shape: [...spatial], ...place(null) }, threshold };
   }
 
   // Bounding box of the mask (DIPY's bounding_box; all-zero → empty box at 0).
@@ -217,8 +255,8 @@ export function medianOtsu<T extends NumericArray>(volume: MedianOtsuInput<T>, o
     for (let t = 0; t < nt; t++) cout[c * nt + t] = data[v * nt + t] * m;
   }
   return {
-    masked: { data: cout, shape: nd === 4 ? [...cshape, nt] : cshape },
-    mask: { data: cmask, shape: cshape },
+    masked: { data: cout, shape: nd === 4 ? [...cshape, nt] : cshape, ...place(lo) },
+    mask: { data: cmask, shape: cshape, ...place(lo) },
     threshold,
     crop: { mins: lo, maxs: hi },
   };
