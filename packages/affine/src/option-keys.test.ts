@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '@diffeo/core';
 import { AffineMap, AffineRegistration, MutualInformationMetric, affineRegistration } from '@diffeo/affine';
 
-const vol = { data: new Float64Array(27).map((_, i) => i % 5), shape: [3, 3, 3] };
+const vol = { data: new Float64Array(27).map((_, i) => i % 5), shape: [3, 3, 3] as [number, number, number], gridToWorld: null };
 
 describe('affine options reject unknown keys with a suggestion', () => {
   const cases: Array<[string, () => unknown, RegExp]> = [
