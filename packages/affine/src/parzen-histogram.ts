@@ -16,24 +16,11 @@
  * MI = `Σ P_ij (log(P_ij / Pm_j) − log Ps_i)` over cells with `P_ij, Pm_j ≥ ε` (and `Ps_i > ε`
  * for the value); its gradient is `Σ ∂P_ij/∂θ · log(P_ij / Pm_j)`.
  */
+import { cubicSpline, cubicSplineDerivative } from '@diffeo/core';
 import type { Transform } from './transforms.js';
 
-/** The cubic B-spline kernel β(x) (support [−2, 2]). */
-export function cubicSpline(x: number): number {
-  const ax = x < 0 ? -x : x;
-  const sq = x * x;
-  if (ax < 1) return (4.0 - 6.0 * sq + 3.0 * sq * ax) / 6.0;
-  if (ax < 2) return (8.0 - 12 * ax + 6.0 * sq - sq * ax) / 6.0;
-  return 0;
-}
-
-/** The derivative β'(x) of {@link cubicSpline}. */
-export function cubicSplineDerivative(x: number): number {
-  const ax = x < 0 ? -x : x;
-  if (ax < 1) return x >= 0 ? -2.0 * x + 1.5 * x * x : -2.0 * x - 1.5 * x * x;
-  if (ax < 2) return x >= 0 ? -2.0 + 2.0 * x - 0.5 * x * x : 2.0 + 2.0 * x + 0.5 * x * x;
-  return 0;
-}
+/** The cubic B-spline kernel β(x) and its derivative are shared with the deformable MI metric (from `@diffeo/core`). */
+export { cubicSpline, cubicSplineDerivative };
 
 const EPSILON = 2.2204460492503131e-16;
 

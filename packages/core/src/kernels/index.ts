@@ -14,6 +14,7 @@ import { gaussianFilter } from './gaussian.js';
 import { ccFactors2d, ccFactors3d, ccFactors3dStream, ccEnergy3d, ccForwardStep2d, ccBackwardStep2d, ccForwardStep3d, ccBackwardStep3d } from './cc.js';
 import { ssdDemonsStep2d, ssdDemonsStep3d, gaussSeidelSweep2d, gaussSeidelSweep3d, residual2d, residual3d } from './ssd.js';
 import { quantizePositive, maskedClassStats, emDemonsStep2d, emDemonsStep3d } from './em.js';
+import { parzenJointPdf, parzenMiStep } from './mi.js';
 
 /** The complete table of pure-TypeScript kernels. */
 export const tsKernels: Kernels = {
@@ -28,6 +29,7 @@ export const tsKernels: Kernels = {
   ccFactors2d, ccFactors3d, ccFactors3dStream, ccEnergy3d, ccForwardStep2d, ccBackwardStep2d, ccForwardStep3d, ccBackwardStep3d,
   ssdDemonsStep2d, ssdDemonsStep3d, gaussSeidelSweep2d, gaussSeidelSweep3d, residual2d, residual3d,
   quantizePositive, maskedClassStats, emDemonsStep2d, emDemonsStep3d,
+  parzenJointPdf, parzenMiStep,
 };
 
 export type { Kernels, KernelName, InversionResult } from './types.js';
@@ -40,3 +42,9 @@ export { jacobianDeterminantNaive, determinantNaive } from './jacobian-naive.js'
 
 /** The spacing division and rotation of the `physicalGradient` kernel, for metrics that compute their own voxel-unit gradient. */
 export { orientGradient } from './gradient.js';
+
+/** The cubic B-spline Parzen window, its derivative and the intensity-to-bin mapping shared by the MI metrics (affine and deformable). */
+export { cubicSpline, cubicSplineDerivative, parzenBinning, PARZEN_PADDING } from './mi.js';
+
+/** Slow direct-definition MI kernels: test oracles for `parzenJointPdf` / `parzenMiStep`. */
+export { parzenJointPdfNaive, parzenMiStepNaive } from './mi-naive.js';
