@@ -20,3 +20,4 @@ export { stepDivide, stepMaxNorm2d, stepMaxNorm3d } from './step';
 export { resampleField2d, resampleField3d, downsample2d, downsample3d } from './resample';
 export { ssdDemonsStep2d, ssdDemonsStep3d, sumSquares, gaussSeidelSweep2d, gaussSeidelSweep3d, residual2d, residual3d } from './ssd';
 export { quantizePositive, maskedClassStats, emDemonsStep2d, emDemonsStep3d } from './em';
+export { parzenJointPdf, parzenMiStep } from './mi';
