@@ -58,6 +58,7 @@ function makeMetric(p: MetricParams): SimilarityMetric<Dim> {
       stepType: p.step_type === 'demons' ? 'demons' : 'gaussNewton',
     }) as SimilarityMetric<Dim>;
   }
+  if (p.metric === 'MI') return metricByName('mi', p.dim, { nbins: p.nbins, smooth: p.smooth });
   return metricByName('cc', p.dim, { sigmaDiff: p.sigma_diff, radius: p.radius });
 }
 
