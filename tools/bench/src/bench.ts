@@ -67,7 +67,7 @@ export interface BenchReport {
 const CHILD_DIFFEO = fileURLToPath(new URL('./child-diffeo.ts', import.meta.url));
 const CHILD_DIFFEO_BUILT = fileURLToPath(new URL('../dist/child-diffeo.js', import.meta.url));
 /** The built entry points the compiled child imports (checked before using it). */
-const BUILT_PACKAGES = ['core', 'io', 'syn', 'metrics-cc', 'metrics-ssd', 'wasm-kernels'].map((p) => join(REPO_ROOT, 'packages', p, 'dist', 'index.js'));
+const BUILT_PACKAGES = ['core', 'io', 'syn', 'metrics-cc', 'metrics-ssd', 'metrics-em', 'metrics-mi', 'align', 'wasm-kernels'].map((p) => join(REPO_ROOT, 'packages', p, 'dist', 'index.js'));
 
 /** How the diffeo children run: compiled against the built packages, or from the TypeScript sources through tsx. */
 export interface ChildMode {
@@ -284,6 +284,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         else impls[n] = summarizeRuns(runs[n]);
       }
       const notes = [...c.notes];
+      if (def.noDipy !== undefined) notes.push(`no DIPY run: ${def.noDipy}`);
       for (const n of IMPL_NAMES) if (failed[n]) notes.push(`${n} failed: ${failed[n]}`);
       const iters = IMPL_NAMES.filter((n) => impls[n].iterationsPerLevel).map((n) => `${n} ${impls[n].iterationsPerLevel!.join(',')}`);
       if (new Set(iters.map((s) => s.split(' ')[1])).size > 1) notes.push(`iterations per level differ: ${iters.join('; ')}`);

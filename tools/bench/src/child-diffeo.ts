@@ -59,7 +59,8 @@ function makeMetric(p: MetricParams): SimilarityMetric<Dim> {
     }) as SimilarityMetric<Dim>;
   }
   if (p.metric === 'MI') return metricByName('mi', p.dim, { nbins: p.nbins, smooth: p.smooth });
-  return metricByName('cc', p.dim, { sigmaDiff: p.sigma_diff, radius: p.radius });
+  if (p.metric === 'CC') return metricByName('cc', p.dim, { sigmaDiff: p.sigma_diff, radius: p.radius });
+  throw new Error(`child-diffeo: unknown metric ${JSON.stringify((p as { metric: unknown }).metric)} in params.json (rebuild tools/bench after adding a metric).`);
 }
 
 async function main(argv: string[]): Promise<void> {
