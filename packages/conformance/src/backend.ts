@@ -12,9 +12,16 @@
  *    tolerance (default 0: bit for bit). A kernel the backend does not provide is
  *    still run, through its TypeScript fallback, and the test title says which
  *    backend served it — nothing is skipped silently.
- * 2. **Backend shape**: a non-empty name, a numeric priority, only known kernel
+ * 2. **Stress tier** (on by default, `stress: false` skips it): the larger, harder
+ *    inputs of {@link stressCases} (odd sizes, borders, NaN/±Infinity, extreme
+ *    spacings, in place) compared the same way, and the call sequences of
+ *    {@link stressScenarios} (the CC factors streamed slab by slab; one backend
+ *    reused across very different sizes). With `zeroCopy: true` and a backend that
+ *    has `allocFloat32`/`freeFloat32`, every `Float32Array` argument of the tier
+ *    lives in the backend's own memory (aliasing kept) and is freed afterwards.
+ * 3. **Backend shape**: a non-empty name, a numeric priority, only known kernel
  *    names, functions as values, synchronous results.
- * 3. **Registry semantics** of `KernelContext` with this backend: fallback to the
+ * 4. **Registry semantics** of `KernelContext` with this backend: fallback to the
  *    TypeScript kernels for missing kernels, priority order against a
  *    higher- and a lower-priority backend, `remove()` (fallback and `dispose`),
  *    replacement by name, and no side effect on `defaultContext`.
@@ -31,8 +38,9 @@ import {
   TS_BACKEND_NAME, createContext, defaultContext, tsKernels, type Backend, type KernelName, type Kernels,
 } from '@diffeo/core';
 import { kernelCases } from './kernel-cases.js';
+import { stressCases, stressScenarios } from './stress-cases.js';
 import { compareValues, describeMismatch } from './compare.js';
-import { hashString, mulberry32 } from './random.js';
+import { hashString, mulberry32, type Random } from './random.js';
 
 /** Creates the backend under test (possibly asynchronously, for example to compile WebAssembly). */
 export type BackendFactory = () => Backend | Promise<Backend>;
@@ -49,12 +57,21 @@ export interface DescribeBackendOptions {
   readonly kernelTolerance?: Partial<Record<KernelName, number>>;
   /** Base seed of the generated inputs (default 0x5eed). */
   readonly seed?: number;
+  /** Runs the stress tier ({@link stressCases}, {@link stressScenarios}); default true. */
+  readonly stress?: boolean;
+  /**
+   * In the stress tier, moves every `Float32Array` argument into the backend's
+   * memory (`allocFloat32`, freed with `freeFloat32` after each case) so its
+   * kernels run in place on it; default false. Requires both methods.
+   */
+  readonly zeroCopy?: boolean;
 }
 
 /** Every kernel name of the contract, in the order of `tsKernels`. */
 export const KERNEL_NAMES: readonly KernelName[] = Object.keys(tsKernels) as KernelName[];
 
 type AnyKernel = (...args: unknown[]) => unknown;
+type AnyCase = { label: string; make: (r: Random) => unknown[]; scratch?: readonly number[] };
 
 function isThenable(x: unknown): boolean {
   return x !== null && typeof x === 'object' && typeof (x as { then?: unknown }).then === 'function';
@@ -77,6 +94,79 @@ function spyBackend(name: string, priority: number, names: readonly KernelName[]
   return b;
 }
 
+/** Where the arguments of a case live: ordinary arrays, or the backend's own memory. */
+interface ArgumentMemory {
+  /** Returns the arguments to pass (a Float32Array may be replaced by a copy in the backend's memory). */
+  place(args: unknown[]): unknown[];
+  /** A Float32Array of length n where the arguments live. */
+  alloc(n: number): Float32Array;
+  /** Frees everything `place` and `alloc` allocated. */
+  release(): void;
+}
+
+const noMemory: ArgumentMemory = { place: (args) => args, alloc: (n) => new Float32Array(n), release: () => undefined };
+
+/** Places arguments in the backend's memory (`allocFloat32`), the same copy for the same array. */
+function backendMemory(backend: Backend): ArgumentMemory {
+  const { allocFloat32, freeFloat32 } = backend;
+  if (typeof allocFloat32 !== 'function' || typeof freeFloat32 !== 'function') {
+    throw new Error(`describeBackend: zeroCopy needs a backend with allocFloat32 and freeFloat32; "${backend.name}" lacks them`);
+  }
+  const held: Float32Array[] = [];
+  const alloc = (n: number): Float32Array => {
+    const a = allocFloat32.call(backend, n);
+    held.push(a);
+    return a;
+  };
+  return {
+    alloc,
+    place(args) {
+      const copies = new Map<Float32Array, Float32Array>();
+      return args.map((a) => {
+        if (!(a instanceof Float32Array)) return a;
+        let c = copies.get(a);
+        if (!c) {
+          c = alloc(a.length);
+          c.set(a);
+          copies.set(a, c);
+        }
+        return c;
+      });
+    },
+    release() {
+      const freed = held.splice(0).map((a) => freeFloat32.call(backend, a));
+      expect(freed.every(Boolean), 'freeFloat32 must accept every array allocFloat32 returned').toBe(true);
+    },
+  };
+}
+
+/**
+ * Runs one case: the kernel on one build of the arguments (placed by `memory`),
+ * `tsKernels[k]` on an identical build; every argument (except scratch) and the
+ * result must agree within `tol`.
+ */
+function runCase(fn: AnyKernel, k: KernelName, c: AnyCase, seed: number, tol: number, memory: ArgumentMemory): void {
+  const mine = memory.place(c.make(mulberry32(seed)));
+  const ref = c.make(mulberry32(seed));
+  try {
+    const result = fn(...mine);
+    expect(isThenable(result), `${k} must be synchronous`).toBe(false);
+    const expected = (tsKernels[k] as unknown as AnyKernel)(...ref);
+    const scratch = new Set(c.scratch ?? []);
+    for (let a = 0; a < ref.length; a++) {
+      if (scratch.has(a)) continue;
+      const m = compareValues(mine[a], ref[a], tol, `args[${a}]`);
+      if (m) expect.fail(`${k} (${c.label}): ${describeMismatch(m, tol)}`);
+    }
+    if (expected !== undefined) {
+      const m = compareValues(result, expected, tol, 'result');
+      if (m) expect.fail(`${k} (${c.label}): ${describeMismatch(m, tol)}`);
+    }
+  } finally {
+    memory.release();
+  }
+}
+
 /**
  * Declares the conformance suite of a kernel backend (see the module
  * documentation). Call it at the top level of a test file.
@@ -84,7 +174,8 @@ function spyBackend(name: string, priority: number, names: readonly KernelName[]
  * @param name - label of the suite, usually the backend's name.
  * @param factory - creates the backend; called once for the suite. Its
  *   `dispose` (if any) is called after the suite.
- * @param options - tolerance (default 0 = bit-exact), per-kernel tolerances, seed.
+ * @param options - tolerance (default 0 = bit-exact), per-kernel tolerances, seed,
+ *   stress tier (default on), zero-copy arguments in the stress tier.
  */
 export function describeBackend(name: string, factory: BackendFactory, options: DescribeBackendOptions = {}): void {
   const baseSeed = options.seed ?? 0x5eed;
@@ -129,33 +220,45 @@ export function describeBackend(name: string, factory: BackendFactory, options: 
       for (const k of KERNEL_NAMES) {
         const served = ctx.backendOf(k);
         const tag = served === TS_BACKEND_NAME ? `served by ${TS_BACKEND_NAME} (fallback)` : `served by ${served}`;
-        const cases = kernelCases[k] as readonly { label: string; make: (r: ReturnType<typeof mulberry32>) => unknown[]; scratch?: readonly number[] }[];
+        const cases = kernelCases[k] as readonly AnyCase[];
         it(`${k} has test cases`, () => {
           expect(cases.length).toBeGreaterThan(0);
         });
         cases.forEach((c, ci) => {
           it(`${k} [${tag}]: ${c.label}`, () => {
-            const tol = tolFor(k);
-            const seed = (baseSeed ^ hashString(`${k}#${ci}`)) >>> 0;
-            const mine = c.make(mulberry32(seed));
-            const ref = c.make(mulberry32(seed));
-            const fn = ctx.kernel(k) as unknown as AnyKernel;
-            const result = fn(...mine);
-            expect(isThenable(result), `${k} must be synchronous`).toBe(false);
-            const expected = (tsKernels[k] as unknown as AnyKernel)(...ref);
-            const scratch = new Set(c.scratch ?? []);
-            for (let a = 0; a < ref.length; a++) {
-              if (scratch.has(a)) continue;
-              const m = compareValues(mine[a], ref[a], tol, `args[${a}]`);
-              if (m) expect.fail(`${k}: ${describeMismatch(m, tol)}`);
-            }
-            if (expected !== undefined) {
-              const m = compareValues(result, expected, tol, 'result');
-              if (m) expect.fail(`${k}: ${describeMismatch(m, tol)}`);
-            }
+            runCase(ctx.kernel(k) as unknown as AnyKernel, k, c, (baseSeed ^ hashString(`${k}#${ci}`)) >>> 0, tolFor(k), noMemory);
           });
         });
       }
+    });
+
+    describe('stress tier: odd sizes, borders, NaN/±Infinity, extreme spacings, in place, call sequences', () => {
+      if (options.stress === false) return;
+      const ctx = createContext(shadow);
+      const memory = options.zeroCopy ? backendMemory(backend) : noMemory;
+      for (const k of KERNEL_NAMES) {
+        const cases = (stressCases[k] ?? []) as readonly AnyCase[];
+        if (cases.length === 0) continue;
+        const served = ctx.backendOf(k);
+        it(`${k} [served by ${served}${served === TS_BACKEND_NAME ? ' (fallback)' : ''}]: ${cases.length} stress cases`, () => {
+          cases.forEach((c, ci) => {
+            runCase(ctx.kernel(k) as unknown as AnyKernel, k, c, (baseSeed ^ hashString(`stress:${k}#${ci}`)) >>> 0, tolFor(k), memory);
+          });
+        });
+      }
+      stressScenarios.forEach((sc, si) => {
+        it(sc.label, () => {
+          const seed = (baseSeed ^ hashString(`scenario#${si}`)) >>> 0;
+          const got = sc.run(ctx.kernels, mulberry32(seed), memory.alloc);
+          const expected = sc.run(tsKernels, mulberry32(seed), (n) => new Float32Array(n));
+          try {
+            const m = compareValues(got, expected, options.tolerance ?? 0, 'result');
+            if (m) expect.fail(`${sc.label}: ${describeMismatch(m, options.tolerance ?? 0)}`);
+          } finally {
+            memory.release();
+          }
+        });
+      });
     });
 
     describe('registry semantics', () => {

@@ -7,6 +7,8 @@ export { describeBackend, KERNEL_NAMES } from './backend.js';
 export type { BackendFactory, DescribeBackendOptions } from './backend.js';
 export { kernelCases } from './kernel-cases.js';
 export type { KernelCase, KernelCases } from './kernel-cases.js';
+export { stressCases, stressScenarios } from './stress-cases.js';
+export type { StressCases, StressScenario } from './stress-cases.js';
 export { compareValues, numbersAgree, describeMismatch } from './compare.js';
 export type { Mismatch } from './compare.js';
 export { mulberry32, hashString, randomFloat32, smoothImage, smoothField, randomAffine, diagonalAffine } from './random.js';

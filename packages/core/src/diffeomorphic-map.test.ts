@@ -4,6 +4,7 @@
  * test_coordinate_mapping, with our own seeded data). Oracles are exact voxel
  * assignments, closed-form fields and a naive double-precision interpolator.
  */
+import { affineApply, mulberry32, naiveLinearDouble } from '@diffeo/core/oracles';
 import { describe, expect, it } from 'vitest';
 import ndarray from 'ndarray';
 import {
@@ -11,17 +12,6 @@ import {
   ShapeMismatchError, createCircle, createHarmonicFields2d, createHarmonicFields3d, createSphere, invertVectorFieldFixedPoint,
   mulAffine, type Affine,
 } from '@diffeo/core';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** `T⁻¹·diag(s)·T` with `T` a translation by `−t·n` (DIPY's test affine). */
 function gtAffine(dim: 2 | 3, n: number[], s = 1.1, t = 0.25): Float64Array {
@@ -36,48 +26,15 @@ function gtAffine(dim: 2 | 3, n: number[], s = 1.1, t = 0.25): Float64Array {
   return a;
 }
 
-function apply(M: Affine, x: number[], h: 0 | 1): number[] {
-  const d = x.length;
-  if (M === null) return x.slice();
-  const m = d + 1;
-  const out: number[] = [];
-  for (let r = 0; r < d; r++) {
-    let s = 0;
-    for (let c = 0; c < d; c++) s += M[r * m + c] * x[c];
-    out.push(s + h * M[r * m + d]);
-  }
-  return out;
-}
-
 function rotation2(theta: number, s: number, c0: number, c1: number, t0 = 0, t1 = 0): Float64Array {
   const cs = Math.cos(theta) * s, sn = Math.sin(theta) * s;
   return new Float64Array([cs, -sn, c0 - cs * c0 + sn * c1 + t0, sn, cs, c1 - sn * c0 - cs * c1 + t1, 0, 0, 1]);
 }
 
-function naiveLinear(img: ArrayLike<number>, shape: number[], x: number[]): number {
-  const d = shape.length;
-  for (let k = 0; k < d; k++) if (x[k] <= -1 || x[k] >= shape[k]) return 0;
-  const base = x.map(Math.floor);
-  let s = 0;
-  for (let corner = 0; corner < 1 << d; corner++) {
-    let w = 1, idx = 0, ok = true;
-    for (let k = 0; k < d; k++) {
-      const bit = (corner >> (d - 1 - k)) & 1;
-      const c = base[k] + bit;
-      const f = x[k] - base[k];
-      w *= bit ? f : 1 - f;
-      if (c < 0 || c >= shape[k]) ok = false;
-      idx = idx * shape[k] + c;
-    }
-    if (ok) s += w * img[idx];
-  }
-  return s;
-}
-
 /** A smooth random displacement field (sum of a few seeded sinusoids), float32, `amp` world units. */
 function smoothField(shape: number[], seed: number, amp: number): Float32Array {
   const d = shape.length;
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const n = shape.reduce((a, b) => a * b, 1);
   const out = new Float32Array(n * d);
   const terms = Array.from({ length: 3 * d }, () => ({ k: r() * 0.5, ph: r() * 6, ax: Math.floor(r() * d), c: Math.floor(r() * d), a: (r() * 2 - 1) * amp / 2 }));
@@ -93,7 +50,7 @@ function smoothField(shape: number[], seed: number, amp: number): Float32Array {
 describe('DiffeomorphicMap: exact voxel assignments (DIPY test_diffeomorphic_map_2d)', () => {
   const domain = [10, 10], codomain = [10, 10];
   const gt = gtAffine(2, domain);
-  const r = rng(2022966);
+  const r = mulberry32(2022966);
   const n = 100;
   const assign = new Int32Array(n * 2);
   const disp = new Float32Array(n * 2);
@@ -101,7 +58,7 @@ describe('DiffeomorphicMap: exact voxel assignments (DIPY test_diffeomorphic_map
     const p = i * 10 + j;
     const a = [Math.floor(r() * 10), Math.floor(r() * 10)];
     assign[2 * p] = a[0]; assign[2 * p + 1] = a[1];
-    const to = apply(gt, a, 1), from = apply(gt, [i, j], 1);
+    const to = affineApply(gt, a, 1), from = affineApply(gt, [i, j], 1);
     disp[2 * p] = to[0] - from[0]; disp[2 * p + 1] = to[1] - from[1];
   }
   const moving = new Float32Array(n);
@@ -219,19 +176,19 @@ describe('DiffeomorphicMap: round trip and point mapping', () => {
   it('transformPoints agrees with image warping (DIPY test_coordinate_mapping), both directions', () => {
     const map = make();
     const warped = map.transform(ndarray(img, [nr, nc]));
-    const r = rng(1741332);
+    const r = mulberry32(1741332);
     const pts: number[][] = [];
     for (let k = 0; k < 100; k++) pts.push([1 + Math.floor(r() * 88), 1 + Math.floor(r() * 88)]);
     const wp = map.transformPoints(pts, { coordToWorld: D, worldToCoord: map.codomainWorldToGrid });
     expect(wp.shape).toEqual([100, 2]);
     for (let k = 0; k < 100; k++) {
-      const actual = naiveLinear(img, [nr, nc], [wp.get(k, 0), wp.get(k, 1)]);
+      const actual = naiveLinearDouble(img, [nr, nc], [wp.get(k, 0), wp.get(k, 1)]);
       expect(actual).toBeCloseTo(warped.get(pts[k][0], pts[k][1]), 5);
     }
     // world-to-world when no coordinate affines are given
-    const world = map.transformPoints(pts.map((p) => apply(D, p, 1)));
+    const world = map.transformPoints(pts.map((p) => affineApply(D, p, 1)));
     for (let k = 0; k < 100; k++) {
-      const g = apply(map.codomainWorldToGrid, [world.get(k, 0), world.get(k, 1)], 1);
+      const g = affineApply(map.codomainWorldToGrid, [world.get(k, 0), world.get(k, 1)], 1);
       expect(g[0]).toBeCloseTo(wp.get(k, 0), 9);
       expect(g[1]).toBeCloseTo(wp.get(k, 1), 9);
     }
@@ -242,7 +199,7 @@ describe('DiffeomorphicMap: round trip and point mapping', () => {
     for (let k = 0; k < 100; k++) bpts.push([1 + Math.floor(r() * 78), 1 + Math.floor(r() * 78)]);
     const bp = map.transformPointsInverse(bpts, { coordToWorld: C, worldToCoord: map.domainWorldToGrid });
     for (let k = 0; k < 100; k++) {
-      expect(naiveLinear(domainImg.data, [90, 90], [bp.get(k, 0), bp.get(k, 1)])).toBeCloseTo(back.get(bpts[k][0], bpts[k][1]), 5);
+      expect(naiveLinearDouble(domainImg.data, [90, 90], [bp.get(k, 0), bp.get(k, 1)])).toBeCloseTo(back.get(bpts[k][0], bpts[k][1]), 5);
     }
     // isInverse swaps the two
     const inv = map.inverse();
@@ -255,14 +212,14 @@ describe('DiffeomorphicMap: round trip and point mapping', () => {
     const field = smoothField(shape, 7, 1.5);
     const map = new DiffeomorphicMap({ dim: 3, dispShape: shape, dispGridToWorld: gt, domainShape: shape, domainGridToWorld: gt, codomainShape: cod, codomainGridToWorld: gt });
     map.forward = field;
-    const r = rng(99);
+    const r = mulberry32(99);
     const moving = Float64Array.from({ length: 15 ** 3 }, () => Math.floor(r() * 10));
     const warped = map.transform(ndarray(moving, cod));
     const pts: number[][] = [];
     for (let k = 0; k < 100; k++) pts.push([1 + Math.floor(r() * 8), 1 + Math.floor(r() * 8), 1 + Math.floor(r() * 8)]);
     const wp = map.transformPoints(ndarray(Float64Array.from(pts.flat()), [100, 3]), { coordToWorld: gt, worldToCoord: map.domainWorldToGrid });
     for (let k = 0; k < 100; k++) {
-      expect(naiveLinear(moving, cod, [wp.get(k, 0), wp.get(k, 1), wp.get(k, 2)])).toBeCloseTo(warped.get(pts[k][0], pts[k][1], pts[k][2]), 5);
+      expect(naiveLinearDouble(moving, cod, [wp.get(k, 0), wp.get(k, 1), wp.get(k, 2)])).toBeCloseTo(warped.get(pts[k][0], pts[k][1], pts[k][2]), 5);
     }
   });
 });

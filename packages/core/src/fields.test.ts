@@ -3,6 +3,7 @@
  * written here independently (double-precision naive interpolation, closed-form
  * fields); nothing is compared with numbers produced by the code under test.
  */
+import { mulberry32, naiveLinearDouble, naiveNearest, randomFloat32 } from '@diffeo/core/oracles';
 import { describe, expect, it } from 'vitest';
 import ndarray from 'ndarray';
 import {
@@ -11,55 +12,6 @@ import {
   downsampleScalarField, gradient, invertVectorFieldFixedPoint, numpyGradient, reorientVectorField, resampleDisplacementField,
   simplifyWarpFunction, transformAffine, warpImage,
 } from '@diffeo/core';
-
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function randomArray(n: number, seed: number, scale = 1): Float32Array {
-  const r = rng(seed);
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = (r() * 2 - 1) * scale;
-  return a;
-}
-
-/** Naive zero-padded bilinear sample in double (independent oracle). */
-function naiveBilinear(img: ArrayLike<number>, nr: number, nc: number, x: number, y: number): number {
-  if (x <= -1 || y <= -1 || x >= nr || y >= nc) return 0;
-  const i = Math.floor(x), j = Math.floor(y);
-  const a = x - i, b = y - j;
-  let s = 0;
-  const at = (r: number, c: number) => (r >= 0 && r < nr && c >= 0 && c < nc ? img[r * nc + c] : 0);
-  s += (1 - a) * (1 - b) * at(i, j) + (1 - a) * b * at(i, j + 1) + a * b * at(i + 1, j + 1) + a * (1 - b) * at(i + 1, j);
-  return s;
-}
-
-function naiveTrilinear(img: ArrayLike<number>, ns: number, nr: number, nc: number, x: number, y: number, z: number): number {
-  if (x <= -1 || y <= -1 || z <= -1 || x >= ns || y >= nr || z >= nc) return 0;
-  const k = Math.floor(x), i = Math.floor(y), j = Math.floor(z);
-  const g = x - k, a = y - i, b = z - j;
-  const at = (s: number, r: number, c: number) => (s >= 0 && s < ns && r >= 0 && r < nr && c >= 0 && c < nc ? img[(s * nr + r) * nc + c] : 0);
-  let s = 0;
-  for (let dk = 0; dk < 2; dk++) for (let di = 0; di < 2; di++) for (let dj = 0; dj < 2; dj++) {
-    s += (dk ? g : 1 - g) * (di ? a : 1 - a) * (dj ? b : 1 - b) * at(k + dk, i + di, j + dj);
-  }
-  return s;
-}
-
-/** Naive nearest neighbour, DIPY's rule: inside on [0, n−1], ties round down. */
-function naiveNearest(img: ArrayLike<number>, nr: number, nc: number, x: number, y: number): number {
-  if (!(x >= 0 && y >= 0 && x <= nr - 1 && y <= nc - 1)) return 0;
-  const r = (v: number) => (v - Math.floor(v) > 0.5 ? Math.floor(v) + 1 : Math.floor(v));
-  return img[r(x) * nc + r(y)];
-}
 
 function rotationAbout(theta: number, c0: number, c1: number, s = 1): Float64Array {
   const cs = Math.cos(theta) * s, sn = Math.sin(theta) * s;
@@ -77,11 +29,11 @@ function smoothImage2d(nr: number, nc: number): Float32Array {
 
 describe('warpImage', () => {
   it('returns the input exactly for an identity (zero) field, 2D and 3D, linear and nearest', () => {
-    const img2 = randomArray(13 * 17, 1);
+    const img2 = randomFloat32(mulberry32(1), 13 * 17);
     const zero2 = new Float32Array(13 * 17 * 2);
     expect(Array.from(warpImage(ndarray(img2, [13, 17]), ndarray(zero2, [13, 17, 2])).data)).toEqual(Array.from(img2));
     expect(Array.from(warpImage(ndarray(img2, [13, 17]), ndarray(zero2, [13, 17, 2]), { interpolation: 'nearest' }).data)).toEqual(Array.from(img2));
-    const img3 = randomArray(5 * 6 * 7, 2);
+    const img3 = randomFloat32(mulberry32(2), 5 * 6 * 7);
     const zero3 = new Float32Array(5 * 6 * 7 * 3);
     expect(Array.from(warpImage(ndarray(img3, [5, 6, 7]), ndarray(zero3, [5, 6, 7, 3])).data)).toEqual(Array.from(img3));
     expect(Array.from(warpImage({ data: img3, shape: [5, 6, 7] }, { data: zero3, shape: [5, 6, 7] }, { interpolation: 'nearest' }).data))
@@ -118,10 +70,10 @@ describe('warpImage', () => {
     for (let i = 0; i < outShape[0]; i++) {
       for (let j = 0; j < outShape[1]; j++) {
         const x = M[0] * i + M[1] * j + M[2], y = M[3] * i + M[4] * j + M[5];
-        const expected = naiveBilinear(img, nr, nc, x, y);
+        const expected = naiveLinearDouble(img, [nr, nc], [x, y]);
         expect(Math.abs(lin.get(i, j) - expected)).toBeLessThan(1e-6 * (1 + Math.abs(expected)));
         expect(viaField.get(i, j)).toBe(lin.get(i, j));
-        if (near.get(i, j) !== naiveNearest(img, nr, nc, x, y)) nearMismatch++;
+        if (near.get(i, j) !== naiveNearest(img, [nr, nc], [x, y])) nearMismatch++;
       }
     }
     expect(nearMismatch).toBe(0);
@@ -131,7 +83,7 @@ describe('warpImage', () => {
     const nr = 20, nc = 24;
     const img = smoothImage2d(nr, nc);
     const fshape = [9, 11];
-    const field = randomArray(9 * 11 * 2, 3, 2);
+    const field = randomFloat32(mulberry32(3), 9 * 11 * 2, -2, 2);
     const A = new Float64Array([0.45, 0.02, 0.1, -0.01, 0.47, -0.2, 0, 0, 1]);
     const B = rotationAbout(-0.3, 10, 12, 0.95);
     const C = new Float64Array([1.2, 0.1, 5, -0.1, 0.9, -7, 0, 0, 1]); // translation must be ignored
@@ -141,25 +93,25 @@ describe('warpImage', () => {
     for (let p = 0; p < 99; p++) { f0[p] = field[2 * p]; f1[p] = field[2 * p + 1]; }
     for (let i = 0; i < outShape[0]; i++) for (let j = 0; j < outShape[1]; j++) {
       const a0 = A[0] * i + A[1] * j + A[2], a1 = A[3] * i + A[4] * j + A[5];
-      const v0 = naiveBilinear(f0, 9, 11, a0, a1), v1 = naiveBilinear(f1, 9, 11, a0, a1);
+      const v0 = naiveLinearDouble(f0, [9, 11], [a0, a1]), v1 = naiveLinearDouble(f1, [9, 11], [a0, a1]);
       const x = C[0] * v0 + C[1] * v1 + B[0] * i + B[1] * j + B[2];
       const y = C[3] * v0 + C[4] * v1 + B[3] * i + B[4] * j + B[5];
-      expect(w.get(i, j)).toBeCloseTo(naiveBilinear(img, nr, nc, x, y), 5);
+      expect(w.get(i, j)).toBeCloseTo(naiveLinearDouble(img, [nr, nc], [x, y]), 5);
     }
 
-    const vol = randomArray(6 * 7 * 8, 4);
-    const f3 = randomArray(6 * 7 * 8 * 3, 5, 1.5);
+    const vol = randomFloat32(mulberry32(4), 6 * 7 * 8);
+    const f3 = randomFloat32(mulberry32(5), 6 * 7 * 8 * 3, -1.5, 1.5);
     const w3 = warpImage(ndarray(vol, [6, 7, 8]), ndarray(f3, [6, 7, 8, 3]));
     for (let k = 0; k < 6; k++) for (let i = 0; i < 7; i++) for (let j = 0; j < 8; j++) {
       const p = ((k * 7 + i) * 8 + j) * 3;
-      const e = naiveTrilinear(vol, 6, 7, 8, k + f3[p], i + f3[p + 1], j + f3[p + 2]);
+      const e = naiveLinearDouble(vol, [6, 7, 8], [k + f3[p], i + f3[p + 1], j + f3[p + 2]]);
       expect(w3.get(k, i, j)).toBeCloseTo(e, 5);
     }
   });
 
   it('reads strided ndarray inputs like their contiguous copies', () => {
-    const img = randomArray(12 * 10, 6);
-    const field = randomArray(10 * 12 * 2, 7, 1.2);
+    const img = randomFloat32(mulberry32(6), 12 * 10);
+    const field = randomFloat32(mulberry32(7), 10 * 12 * 2, -1.2, 1.2);
     const t = ndarray(img, [12, 10]).transpose(1, 0); // shape [10, 12]
     const contiguous = new Float32Array(120);
     for (let i = 0; i < 10; i++) for (let j = 0; j < 12; j++) contiguous[i * 12 + j] = t.get(i, j);
@@ -205,7 +157,7 @@ describe('composeVectorFields', () => {
   });
 
   it('runs in place on d1 with the same result, and refuses to write into d2', () => {
-    const d1 = randomArray(15 * 14 * 2, 8, 2), d2 = randomArray(15 * 14 * 2, 9, 2);
+    const d1 = randomFloat32(mulberry32(8), 15 * 14 * 2, -2, 2), d2 = randomFloat32(mulberry32(9), 15 * 14 * 2, -2, 2);
     const B = new Float64Array([0.9, 0.1, 0, -0.1, 1.1, 0, 0, 0, 1]);
     const ref = composeVectorFields(ndarray(d1, [15, 14, 2]), ndarray(d2, [15, 14, 2]), { premultDisp: B, timeScaling: 1.3 });
     const inPlace = ndarray(d1.slice(), [15, 14, 2]);
@@ -285,11 +237,11 @@ describe('resampling and downsampling', () => {
   it('downsamples by block means with partial blocks at odd sizes', () => {
     for (const shape of [[7, 8], [8, 7], [5, 6, 7]]) {
       const n = shape.reduce((a, b) => a * b, 1);
-      const img = randomArray(n, 10 + n);
+      const img = randomFloat32(mulberry32(10 + n), n);
       const down = downsampleScalarField(ndarray(img, shape));
       const dshape = shape.map((s) => Math.ceil(s / 2));
       expect(down.shape).toEqual(dshape);
-      const field = randomArray(n * shape.length, 20 + n);
+      const field = randomFloat32(mulberry32(20 + n), n * shape.length);
       const fdown = downsampleDisplacementField(ndarray(field, [...shape, shape.length]));
       expect(fdown.shape).toEqual([...dshape, shape.length]);
       const sums = new Float64Array(down.data.length * (1 + shape.length)), cnt = new Float64Array(down.data.length);
@@ -312,7 +264,7 @@ describe('resampling and downsampling', () => {
 describe('gradients', () => {
   it('numpyGradient uses central differences inside and one-sided at the ends (float32)', () => {
     const nr = 6, nc = 7;
-    const img = randomArray(nr * nc, 30, 3);
+    const img = randomFloat32(mulberry32(30), nr * nc, -3, 3);
     const g = numpyGradient(ndarray(img, [nr, nc]));
     const f = Math.fround;
     const at = (i: number, j: number) => img[i * nc + j];
@@ -350,7 +302,7 @@ describe('gradients', () => {
 
 describe('reorientVectorField', () => {
   it('two 45° rotations equal one 90° rotation; translation ignored; in place', () => {
-    const v = randomArray(9 * 8 * 2, 40, 3);
+    const v = randomFloat32(mulberry32(40), 9 * 8 * 2, -3, 3);
     const orig = v.slice();
     const c = Math.SQRT1_2;
     const r45 = [[c, -c, 7], [c, c, -3], [0, 0, 1]];
@@ -369,7 +321,7 @@ describe('reorientVectorField', () => {
     reorientVectorField(view, [[0, -1, 0], [1, 0, 0], [0, 0, 1]]);
     expect([view.get(1, 2, 0), view.get(1, 2, 1)]).toEqual([-before[1], before[0]]);
     // 3D and null no-op
-    const v3 = randomArray(4 * 4 * 4 * 3, 41);
+    const v3 = randomFloat32(mulberry32(41), 4 * 4 * 4 * 3);
     const copy = v3.slice();
     reorientVectorField(ndarray(v3, [4, 4, 4, 3]), null);
     expect(Array.from(v3)).toEqual(Array.from(copy));
@@ -382,7 +334,7 @@ describe('reorientVectorField', () => {
 
 describe('simplifyWarpFunction', () => {
   it('with identity affines returns the field; translation-only V adds the shift', () => {
-    const f = randomArray(7 * 9 * 2, 50, 2);
+    const f = randomFloat32(mulberry32(50), 7 * 9 * 2, -2, 2);
     const same = simplifyWarpFunction(ndarray(f, [7, 9, 2]), null, null, null, [7, 9]);
     expect(Array.from(same.data)).toEqual(Array.from(f));
     const shifted = simplifyWarpFunction(ndarray(f, [7, 9, 2]), null, [[1, 0, 2], [0, 1, -1], [0, 0, 1]], null, [7, 9]);

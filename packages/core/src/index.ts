@@ -12,8 +12,8 @@ export * from './registry.js';
 export * from './metric.js';
 export { metricGradient } from './metric-gradient.js';
 export { stepDisposedError, assertStepOutput, assertMetricInputs, WorkspaceCache, allocWorkspaceArrays } from './metric-step.js';
-export { tsKernels, ccFactorsNaive2d, ccFactorsNaive3d, jacobianDeterminantNaive, determinantNaive, orientGradient } from './kernels/index.js';
-export { cubicSpline, cubicSplineDerivative, parzenBinning, PARZEN_PADDING, parzenJointPdfNaive, parzenMiStepNaive } from './kernels/index.js';
+export { tsKernels, orientGradient } from './kernels/index.js';
+export { cubicSpline, cubicSplineDerivative, parzenBinning, PARZEN_PADDING } from './kernels/index.js';
 export type { Kernels, KernelName, InversionResult, DimKernels, PairedKernelName } from './kernels/types.js';
 export {
   isNdArray, toContiguous, toImage, toFloat32Image, toField, toOutputField, toPoints, toShape, sameShape,

@@ -6,6 +6,7 @@
  * without /usr/bin/python3 and numpy), and constant field pairs whose inverse-consistency
  * error is known exactly.
  */
+import { jacobianDeterminantNaive, mulberry32 } from '@diffeo/core/oracles';
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,20 +14,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   DiffeoError, DiffeomorphicMap, DimensionError, DtypeError, ShapeMismatchError, applyAffine, inverseConsistencyError,
-  invertAffine, jacobianDeterminant, jacobianDeterminantNaive, jacobianStats, mapJacobianDeterminant, qualityReport, tsKernels,
+  invertAffine, jacobianDeterminant, jacobianStats, mapJacobianDeterminant, qualityReport, tsKernels,
   type Affine,
 } from '@diffeo/core';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A grid-to-world with anisotropic voxels, a rotation and a translation. */
 function g2w3(): Float64Array {
@@ -191,7 +181,7 @@ describe('jacobianDeterminant kernels vs the naive oracle', () => {
   ];
   for (const { shape, M } of cases) {
     it(`${shape.length}D [${shape.join(', ')}], ${M ? 'rotated anisotropic grid' : 'identity grid'}`, () => {
-      const r = rng(shape.reduce((a, b) => a * 31 + b, 7));
+      const r = mulberry32(shape.reduce((a, b) => a * 31 + b, 7));
       const d = shape.length;
       const n = shape.reduce((a, b) => a * b, 1);
       const field = new Float32Array(n * d);
@@ -238,7 +228,7 @@ np.linalg.det(J).astype('<f8').tofile(path + '.det')
         const d = shape.length;
         const M = d === 2 ? g2w2() : g2w3();
         const n = shape.reduce((a, b) => a * b, 1);
-        const r = rng(99 + d);
+        const r = mulberry32(99 + d);
         const field = new Float32Array(n * d);
         for (let i = 0; i < field.length; i++) field[i] = (r() - 0.5) * 2;
         const base = join(dir, 'case');
@@ -288,7 +278,7 @@ describe('inverseConsistencyError and qualityReport', () => {
     const W = invertAffine(M)!;
     const m = new DiffeomorphicMap({ dim: 3, dispShape: shape, dispGridToWorld: M });
     const n = 5 * 6 * 4;
-    const r = rng(5);
+    const r = mulberry32(5);
     const f = new Float32Array(n * 3);
     for (let i = 0; i < f.length; i++) f[i] = (r() - 0.5) * 2;
     m.setForwardField({ data: f, shape: [...shape, 3] });

@@ -10,6 +10,7 @@
  * whose entries and inverses are dyadic; a separate case with arbitrary rotations and
  * spacings checks that the warps still agree to float32 rounding.
  */
+import { mulberry32, randomFloat32 } from '@diffeo/core/oracles';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,20 +26,6 @@ if (!hasDipy) console.warn('mapping-dipy.test.ts: DIPY 1.6 is not importable fro
 const dir = mkdtempSync(join(tmpdir(), 'diffeo-mapping-dipy-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-function randomF32(n: number, seed: number, a: number): Float32Array {
-  const r = rng(seed);
-  return Float32Array.from({ length: n }, () => (2 * r() - 1) * a);
-}
 const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
 /** `R·diag(s)` with translation `t`, as a 4×4 row-major affine. */
@@ -92,8 +79,8 @@ function synLikeMap(c: Case3, seed: number): DiffeomorphicMap<3> {
     codomainShape: c.staticShape, codomainGridToWorld: c.staticG2W, prealign: c.prealign,
   });
   const n = prod(c.staticShape) * 3;
-  map.forward = randomF32(n, seed, 1.5);
-  map.backward = randomF32(n, seed + 1, 1.5);
+  map.forward = randomFloat32(mulberry32(seed), n, -1.5, 1.5);
+  map.backward = randomFloat32(mulberry32(seed + 1), n, -1.5, 1.5);
   map.isInverse = true;
   return map;
 }
@@ -146,8 +133,8 @@ np.save(out + '_exact.npy', np.ascontiguousarray(e.transform(mv), dtype=np.float
 /** Writes the case's images, saves the map, runs DIPY's read_mapping; returns DIPY's and diffeo's warps. */
 async function roundTrip(map: DiffeomorphicMap, c: Case3, name: string, dim: Dim) {
   const embed = (s: number[]) => (dim === 2 ? [s[0], s[1], 1] : s);
-  const movingData = randomF32(prod(c.movingShape), 11, 100);
-  const staticData = randomF32(prod(c.staticShape), 12, 100);
+  const movingData = randomFloat32(mulberry32(11), prod(c.movingShape), -100, 100);
+  const staticData = randomFloat32(mulberry32(12), prod(c.staticShape), -100, 100);
   const moving = join(dir, `${name}_moving.nii.gz`);
   const statik = join(dir, `${name}_static.nii.gz`);
   await saveNifti(moving, { data: movingData, shape: embed(c.movingShape) }, c.movingG2W);
@@ -211,8 +198,8 @@ describe.skipIf(!hasDipy)("DIPY 1.6's read_mapping reads diffeo's mapping files"
       dim: 2, dispShape: c.staticShape, dispGridToWorld: G_S, domainShape: c.movingShape, domainGridToWorld: G_M,
       codomainShape: c.staticShape, codomainGridToWorld: G_S, prealign: P,
     });
-    map.forward = randomF32(20 * 17 * 2, 5, 1.5);
-    map.backward = randomF32(20 * 17 * 2, 6, 1.5);
+    map.forward = randomFloat32(mulberry32(5), 20 * 17 * 2, -1.5, 1.5);
+    map.backward = randomFloat32(mulberry32(6), 20 * 17 * 2, -1.5, 1.5);
     map.isInverse = true;
     const { dipy, ours } = await roundTrip(map, c, 'slice2', 2);
     const ulp = 100 * 2 ** -23; // one float32 ulp at 100 is 2^-17 = 7.6e-6
@@ -249,8 +236,8 @@ describe.skipIf(!hasDipy)("diffeo reads DIPY 1.6's write_mapping files", () => {
     const c = EXACT;
     const moving = join(dir, 'w_moving.nii.gz');
     const statik = join(dir, 'w_static.nii.gz');
-    await saveNifti(moving, { data: randomF32(prod(c.movingShape), 21, 50), shape: c.movingShape }, c.movingG2W);
-    await saveNifti(statik, { data: randomF32(prod(c.staticShape), 22, 50), shape: c.staticShape }, c.staticG2W);
+    await saveNifti(moving, { data: randomFloat32(mulberry32(21), prod(c.movingShape), -50, 50), shape: c.movingShape }, c.movingG2W);
+    await saveNifti(statik, { data: randomFloat32(mulberry32(22), prod(c.staticShape), -50, 50), shape: c.staticShape }, c.staticG2W);
     const pre = join(dir, 'w_prealign.npy');
     const { serializeNpy } = await import('@diffeo/io');
     writeFileSync(pre, serializeNpy(c.prealign, [4, 4]));

@@ -1,3 +1,4 @@
+import { mulberry32, randomFloat32 } from '@diffeo/core/oracles';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,17 +21,6 @@ import {
 
 const dir = mkdtempSync(join(tmpdir(), 'diffeo-mapping-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function bytesOf(a: ArrayBufferView): Buffer {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
@@ -67,14 +57,6 @@ function expectSameMap(got: DiffeomorphicMap, want: DiffeomorphicMap): void {
   expectSameBits(got.backward!, want.backward!);
 }
 
-/** A random float32 array in [-a, a). */
-function randomF32(n: number, seed: number, a = 1): Float32Array {
-  const r = rng(seed);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = (2 * r() - 1) * a;
-  return out;
-}
-
 function rotation3(ax: number, ay: number, az: number): number[] {
   const [ca, sa, cb, sb, cc, sc] = [Math.cos(ax), Math.sin(ax), Math.cos(ay), Math.sin(ay), Math.cos(az), Math.sin(az)];
   // Rz·Ry·Rx, row-major
@@ -109,16 +91,16 @@ function make3dMap(): DiffeomorphicMap<3> {
     codomainGridToWorld: affine3(rotation3(-0.2, 0.4, 0.33), [1.3, 0.8, 2.0], [-9.0, 8.25, 1.0 / 3]),
     prealign,
   });
-  map.forward = randomF32(9 * 8 * 7 * 3, 1, 1.5);
-  map.backward = randomF32(9 * 8 * 7 * 3, 2, 1.5);
+  map.forward = randomFloat32(mulberry32(1), 9 * 8 * 7 * 3, -1.5, 1.5);
+  map.backward = randomFloat32(mulberry32(2), 9 * 8 * 7 * 3, -1.5, 1.5);
   return map;
 }
 
 function make2dMap(): DiffeomorphicMap<2> {
   const map = new DiffeomorphicMap({ dim: 2, dispShape: [12, 10], codomainShape: [9, 11] });
   map.domainShape = null;
-  map.forward = randomF32(12 * 10 * 2, 3, 2);
-  map.backward = randomF32(12 * 10 * 2, 4, 2);
+  map.forward = randomFloat32(mulberry32(3), 12 * 10 * 2, -2, 2);
+  map.backward = randomFloat32(mulberry32(4), 12 * 10 * 2, -2, 2);
   map.isInverse = true;
   return map;
 }
@@ -132,13 +114,13 @@ describe('serializeMapping / parseMapping', () => {
         expectSameMap(back, m);
         expect(Object.is(back.prealign![2], -0)).toBe(true);
         // transform samples an image on the codomain grid (domain grid when isInverse), and vice versa
-        const onCodomain = { data: randomF32(8 * 10 * 9, 5, 100), shape: [8, 10, 9] };
-        const onDomain = { data: randomF32(10 * 9 * 8, 6, 100), shape: [10, 9, 8] };
+        const onCodomain = { data: randomFloat32(mulberry32(5), 8 * 10 * 9, -100, 100), shape: [8, 10, 9] };
+        const onDomain = { data: randomFloat32(mulberry32(6), 10 * 9 * 8, -100, 100), shape: [10, 9, 8] };
         const [a, b] = m.isInverse ? [onDomain, onCodomain] : [onCodomain, onDomain];
         expectSameBits(back.transform(a).data, m.transform(a).data);
         expectSameBits(back.transformInverse(b).data, m.transformInverse(b).data);
         expectSameBits(back.transform(a, { interpolation: 'nearest' }).data, m.transform(a, { interpolation: 'nearest' }).data);
-        const pts = { data: Float64Array.from(randomF32(30, 7, 10)), shape: [10, 3] };
+        const pts = { data: Float64Array.from(randomFloat32(mulberry32(7), 30, -10, 10)), shape: [10, 3] };
         expectSameBits(back.transformPoints(pts).data, m.transformPoints(pts).data);
       }
     }
@@ -151,7 +133,7 @@ describe('serializeMapping / parseMapping', () => {
     expect(back.domainShape).toBeNull();
     expect(back.dispGridToWorld).toBeNull();
     expect(back.isInverse).toBe(true);
-    const img = { data: randomF32(12 * 10, 8, 5), shape: [12, 10] };
+    const img = { data: randomFloat32(mulberry32(8), 12 * 10, -5, 5), shape: [12, 10] };
     // isInverse: transform is the backward warp (output on the codomain grid)
     expectSameBits(back.transform(img).data, map.transform(img).data);
   });

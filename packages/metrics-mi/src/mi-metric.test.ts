@@ -14,12 +14,11 @@ import {
   NonFiniteError,
   createContext,
   parzenBinning,
-  parzenJointPdfNaive,
-  parzenMiStepNaive,
   tsKernels,
   type Shape2D,
   type Shape3D,
 } from '@diffeo/core';
+import { parzenJointPdfNaive, parzenMiStepNaive } from '@diffeo/core/oracles';
 import { wasmBackend } from '@diffeo/wasm-kernels';
 import { MIMetric, miMetric, MI_MAX_NBINS } from '@diffeo/metrics-mi';
 

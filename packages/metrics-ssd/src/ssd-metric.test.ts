@@ -4,6 +4,7 @@
  * image pair, and the typed errors for bad options and inputs. Bit-exactness
  * with DIPY is checked by the reference runner (`unit_ssd_kernels`).
  */
+import { mulberry32 } from '@diffeo/core/oracles';
 import { describe, expect, it } from 'vitest';
 import {
   DimensionError,
@@ -17,17 +18,6 @@ import {
   type ShapeOf,
 } from '@diffeo/core';
 import { SSDMetric, ssdMetric, type SSDMetricOptions } from '@diffeo/metrics-ssd';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function identity(dim: Dim): Float64Array {
   const m = new Float64Array((dim + 1) * (dim + 1));
@@ -160,7 +150,7 @@ describe('SSDMetric steps are descent directions (finite differences)', () => {
         });
       const GF = idx.map((i) => grad(movingFn, i).map((g) => -2 * (staticFn(i) - movingFn(i)) * g));
       const GB = idx.map((i) => grad(staticFn, i).map((g) => -2 * (movingFn(i) - staticFn(i)) * g));
-      const r = rng(1234 + dim);
+      const r = mulberry32(1234 + dim);
       let checked = 0;
       for (let trial = 0; trial < 16; trial++) {
         const vf = smoothField(shape, r);
@@ -225,7 +215,7 @@ describe('SSDMetric steps are descent directions (finite differences)', () => {
 describe('SSDMetric energies', () => {
   it('demons energy is Σ(static − moving)² and is the same for both directions', () => {
     const shape = [9, 8] as const;
-    const r = rng(7);
+    const r = mulberry32(7);
     const S = Float32Array.from({ length: 72 }, () => r());
     const M = Float32Array.from({ length: 72 }, () => r());
     let e = 0;
@@ -241,7 +231,7 @@ describe('SSDMetric energies', () => {
 
   it('Gauss-Newton energy is Σ f32(δ²)', () => {
     const shape = [4, 5, 6] as const;
-    const r = rng(8);
+    const r = mulberry32(8);
     const S = Float32Array.from({ length: 120 }, () => r());
     const M = Float32Array.from({ length: 120 }, () => r());
     let e = 0;

@@ -4,20 +4,10 @@
  * evaluation), and bad arguments throw typed errors. The DIPY fixture
  * (`unit_ssd_kernels/vcycle2d`) is checked by the reference runner.
  */
+import { mulberry32 } from '@diffeo/core/oracles';
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, ShapeMismatchError, tsKernels } from '@diffeo/core';
 import { vCycle2d, vCycle3d } from '@diffeo/metrics-ssd';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Residual norm ‖δ·g − (g(g·u) + λ·Σ_nbr(u[x] − u[nbr]))‖₂ in double, σ² = 1, generic dimension. */
 function residualNorm(delta: Float32Array, g: Float32Array, u: Float32Array, lambda: number, shape: readonly number[]): number {
@@ -48,7 +38,7 @@ function residualNorm(delta: Float32Array, g: Float32Array, u: Float32Array, lam
 
 /** A smooth problem: δ and g sampled from low-frequency random sinusoids (the regime multigrid is built for). */
 function problem(shape: readonly number[], seed: number): { delta: Float32Array; g: Float32Array } {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const n = shape.reduce((a, b) => a * b, 1);
   const d = shape.length;
   const wave = () => {

@@ -1,29 +1,18 @@
 /**
  * Tests of the local cross-correlation kernels (docs/algorithm.md §5.2), ported from
  * DIPY's `test_crosscorr.py`: the fast factor schemes against the direct
- * window-sum oracle (`cc-naive.ts`), and the forward/backward steps and the
+ * window-sum oracle (`naive/cc.ts`, on the `@diffeo/core/oracles` subpath), and the forward/backward steps and the
  * energy against their closed forms written independently here. The DIPY
  * fixtures themselves are checked by the reference runner (tools/reference,
  * case unit_cc_kernels).
  */
+import { ccFactorsNaive2d, ccFactorsNaive3d, mulberry32 } from '@diffeo/core/oracles';
 import { describe, expect, it } from 'vitest';
-import { ccFactorsNaive2d, ccFactorsNaive3d, tsKernels } from '@diffeo/core';
+import { tsKernels } from '@diffeo/core';
 import type { Shape2D, Shape3D } from '@diffeo/core';
 
 const { ccFactors2d, ccFactors3d, ccForwardStep2d, ccBackwardStep2d, ccForwardStep3d, ccBackwardStep3d } = tsKernels;
 const f32 = Math.fround;
-
-/** Deterministic uniform [0, 1) generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Largest `|a − b| / max(1, |b|)`. */
 function maxScaledDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -47,7 +36,7 @@ function rampPair(n: number): { a: Float32Array; b: Float32Array } {
 }
 
 function smoothRandom(n: number, seed: number, flatAbove?: number): Float32Array {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const out = new Float32Array(n);
   let prev = r();
   for (let i = 0; i < n; i++) {
@@ -133,7 +122,7 @@ function quadraticPair(shape: readonly number[], seed: number) {
   const n = shape.reduce((x, y) => x * y, 1);
   const cf = shape.map((s) => s / 2 + 1.25);
   const cg = cf.map((v) => v + 2.5);
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const gradF = new Float32Array(n * d);
   const gradG = new Float32Array(n * d);
   const idx = new Array<number>(d).fill(0);
@@ -272,7 +261,7 @@ describe('CC steps vs closed forms (DIPY test_compute_cc_steps_2d/3d)', () => {
 
 describe('ccFactors3dStream and ccEnergy3d (slab by slab)', () => {
   function volume(shape: Shape3D, seed: number): Float32Array {
-    const next = rng(seed);
+    const next = mulberry32(seed);
     const n = shape[0] * shape[1] * shape[2];
     const a = new Float32Array(n);
     for (let i = 0; i < n; i++) a[i] = Math.fround(next() * 10 + Math.sin(i / 7));

@@ -5,34 +5,16 @@
  * The DIPY fixtures themselves are checked by the reference runner
  * (tools/reference, cases unit_compose_2d / unit_compose_3d).
  */
+import { mulberry32, naiveCompose, randomFloat32 } from '@diffeo/core/oracles';
 import { describe, expect, it } from 'vitest';
 import { tsKernels, type ComposeStats } from '@diffeo/core';
 
 const { compose2d, compose3d } = tsKernels;
 const f32 = Math.fround;
 
-/** Deterministic uniform [0, 1) generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function randomField(n: number, lo: number, hi: number, seed: number): Float32Array {
-  const r = rng(seed);
-  const f = new Float32Array(n);
-  for (let i = 0; i < n; i++) f[i] = lo + (hi - lo) * r();
-  return f;
-}
-
 /** A random (d+1)×(d+1) affine: identity-ish linear part plus noise, and a translation. */
 function randomAffine(dim: number, seed: number, noise: number, shift: number): Float64Array {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const n = dim + 1;
   const m = new Float64Array(n * n);
   for (let a = 0; a < dim; a++) {
@@ -58,90 +40,12 @@ function expectStatsEqual(a: ComposeStats, b: ComposeStats): void {
   }
 }
 
-/**
- * Oracle: the spec of §1.5 and §2.1 written out literally for any dimension.
- * Corner order: offsets (0,0) (0,1) (1,1) (1,0) on (row, col), and in 3D those
- * four at slice offset 0 then at slice offset 1. Weight of a corner:
- * (rowW · colW) [· sliceW], times the value; the float32 output slot is rounded
- * after every corner. q = |out|² in float32 arithmetic, the sums in double.
- */
-function naiveCompose(d1: Float32Array, shape1: number[], d2: Float32Array, shape2: number[],
-  A: Float64Array | null, B: Float64Array | null, t: number): { out: Float32Array; stats: ComposeStats } {
-  const dim = shape1.length;
-  const n = dim + 1;
-  const out = new Float32Array(d1.length);
-  const nvox = shape1.reduce((x, y) => x * y, 1);
-  const quad = [[0, 0], [0, 1], [1, 1], [1, 0]];
-  const corners: number[][] = dim === 2 ? quad : [...quad.map((q) => [0, ...q]), ...quad.map((q) => [1, ...q])];
-  let cnt = 0, maxQ = 0, sumQ = 0, sumQ2 = 0;
-  for (let v = 0; v < nvox; v++) {
-    // multi-index of voxel v (C order)
-    const idx: number[] = new Array(dim);
-    let rest = v;
-    for (let a = dim - 1; a >= 0; a--) { idx[a] = rest % shape1[a]; rest = Math.floor(rest / shape1[a]); }
-    const disp: number[] = [];
-    for (let a = 0; a < dim; a++) disp.push(d1[v * dim + a]);
-    const pos: number[] = [];
-    for (let r = 0; r < dim; r++) {
-      let base: number;
-      if (A === null) base = idx[r];
-      else { base = 0; for (let c = 0; c < dim; c++) base += A[r * n + c] * idx[c]; base += 1 * A[r * n + dim]; }
-      let dv: number;
-      if (B === null) dv = disp[r];
-      else { dv = 0; for (let c = 0; c < dim; c++) dv += B[r * n + c] * disp[c]; dv += 0 * B[r * n + dim]; }
-      pos.push(base + dv);
-    }
-    // linear interpolation with zero padding and the inside flag
-    const val = new Array<number>(dim).fill(0);
-    let inside = true;
-    let outOfRange = false;
-    for (let a = 0; a < dim; a++) if (pos[a] <= -1 || pos[a] >= shape2[a]) outOfRange = true;
-    if (outOfRange) inside = false;
-    else {
-      const fl = pos.map((x) => Math.floor(x));
-      const fr = pos.map((x, a) => x - fl[a]);
-      let first = true;
-      for (const off of corners) {
-        const c = fl.map((x, a) => x + off[a]);
-        let ok = true;
-        for (let a = 0; a < dim; a++) if (c[a] < 0 || c[a] >= shape2[a]) ok = false;
-        const wAxis = (a: number): number => (off[a] === 1 ? fr[a] : 1 - fr[a]);
-        const w = dim === 2 ? wAxis(0) * wAxis(1) : (wAxis(1) * wAxis(2)) * wAxis(0);
-        let flat = 0;
-        for (let a = 0; a < dim; a++) flat = flat * shape2[a] + c[a];
-        for (let k = 0; k < dim; k++) {
-          if (ok) val[k] = first ? f32(w * d2[flat * dim + k]) : f32(val[k] + w * d2[flat * dim + k]);
-          else if (first) val[k] = 0;
-        }
-        if (!ok) inside = false;
-        first = false;
-      }
-    }
-    if (inside) {
-      let q = 0;
-      for (let k = 0; k < dim; k++) {
-        const c = f32(t * val[k] + disp[k]);
-        out[v * dim + k] = c;
-        q = k === 0 ? f32(c * c) : f32(q + f32(c * c));
-      }
-      cnt++;
-      sumQ += q;
-      sumQ2 += q * q;
-      if (maxQ < q) maxQ = q;
-    } else {
-      for (let k = 0; k < dim; k++) out[v * dim + k] = 0;
-    }
-  }
-  const mean = sumQ / cnt;
-  return { out, stats: [Math.sqrt(maxQ), Math.sqrt(mean), Math.sqrt(sumQ2 / cnt - mean * mean)] };
-}
-
 describe('compose2d', () => {
   it('matches the naive oracle bit for bit with general affines on different grids', () => {
     const s1: [number, number] = [23, 31], s2: [number, number] = [27, 19];
     for (let seed = 1; seed <= 4; seed++) {
-      const d1 = randomField(s1[0] * s1[1] * 2, -4, 4, seed);
-      const d2 = randomField(s2[0] * s2[1] * 2, -3, 3, 100 + seed);
+      const d1 = randomFloat32(mulberry32(seed), s1[0] * s1[1] * 2, -4, 4);
+      const d2 = randomFloat32(mulberry32(100 + seed), s2[0] * s2[1] * 2, -3, 3);
       const A = randomAffine(2, 200 + seed, 0.3, 3);
       const B = randomAffine(2, 300 + seed, 0.4, 5);
       for (const [a, b, t] of [[A, B, 0.7], [null, B, 2.5], [A, null, 0.25], [null, null, 1]] as const) {
@@ -162,7 +66,7 @@ describe('compose2d', () => {
       d1[(i * 7 + j) * 2] = (i + j) % 3 - 1;
       d1[(i * 7 + j) * 2 + 1] = (2 * i + j) % 3 - 1;
     }
-    const d2 = randomField(6 * 7 * 2, -1, 1, 9);
+    const d2 = randomFloat32(mulberry32(9), 6 * 7 * 2, -1, 1);
     const out = new Float32Array(d1.length);
     const stats = compose2d(out, d1, s, d2, s, null, null, 1);
     const ref = naiveCompose(d1, [6, 7], d2, [6, 7], null, null, 1);
@@ -185,7 +89,7 @@ describe('compose2d', () => {
 
   it('composing with a zero second field returns d1 where inside and 0 elsewhere', () => {
     const s: [number, number] = [20, 25];
-    const d1 = randomField(20 * 25 * 2, -3, 3, 5);
+    const d1 = randomFloat32(mulberry32(5), 20 * 25 * 2, -3, 3);
     const zero = new Float32Array(d1.length);
     const out = new Float32Array(d1.length);
     compose2d(out, d1, s, zero, s, null, null, 0.5);
@@ -199,7 +103,7 @@ describe('compose2d', () => {
 
   it('a zero first field samples d2 at the grid points (0 on the last row and column)', () => {
     const s: [number, number] = [9, 11];
-    const d2 = randomField(9 * 11 * 2, -2, 2, 6);
+    const d2 = randomFloat32(mulberry32(6), 9 * 11 * 2, -2, 2);
     const out = new Float32Array(d2.length);
     compose2d(out, new Float32Array(d2.length), s, d2, s, null, null, 1);
     for (let i = 0; i < 9; i++) for (let j = 0; j < 11; j++) {
@@ -241,8 +145,8 @@ describe('compose2d', () => {
 
   it('in place (out = d1) gives the same field and stats as a separate output', () => {
     const s1: [number, number] = [17, 21], s2: [number, number] = [15, 24];
-    const d1 = randomField(17 * 21 * 2, -3, 3, 11);
-    const d2 = randomField(15 * 24 * 2, -2, 2, 12);
+    const d1 = randomFloat32(mulberry32(11), 17 * 21 * 2, -3, 3);
+    const d2 = randomFloat32(mulberry32(12), 15 * 24 * 2, -2, 2);
     const A = randomAffine(2, 13, 0.2, 2), B = randomAffine(2, 14, 0.2, 2);
     const sep = new Float32Array(d1.length);
     const s = compose2d(sep, d1, s1, d2, s2, A, B, 0.8);
@@ -254,7 +158,7 @@ describe('compose2d', () => {
 
   it('fields pointing to −1 or n give an all-zero composition and NaN mean/std', () => {
     const s: [number, number] = [8, 10];
-    const d2 = randomField(80 * 2, -1, 1, 15);
+    const d2 = randomFloat32(mulberry32(15), 80 * 2, -1, 1);
     for (const target of ['low', 'high'] as const) {
       const d1 = new Float32Array(80 * 2);
       for (let i = 0; i < 8; i++) for (let j = 0; j < 10; j++) {
@@ -275,8 +179,8 @@ describe('compose3d', () => {
   it('matches the naive oracle bit for bit with general affines on different grids', () => {
     const s1: [number, number, number] = [9, 11, 8], s2: [number, number, number] = [10, 8, 12];
     for (let seed = 1; seed <= 3; seed++) {
-      const d1 = randomField(s1[0] * s1[1] * s1[2] * 3, -3, 3, 400 + seed);
-      const d2 = randomField(s2[0] * s2[1] * s2[2] * 3, -2, 2, 500 + seed);
+      const d1 = randomFloat32(mulberry32(400 + seed), s1[0] * s1[1] * s1[2] * 3, -3, 3);
+      const d2 = randomFloat32(mulberry32(500 + seed), s2[0] * s2[1] * s2[2] * 3, -2, 2);
       const A = randomAffine(3, 600 + seed, 0.25, 2);
       const B = randomAffine(3, 700 + seed, 0.3, 4);
       for (const [a, b, t] of [[A, B, 0.6], [null, B, 1.75], [A, null, 0.5], [null, null, 1]] as const) {
@@ -309,8 +213,8 @@ describe('compose3d', () => {
 
   it('in place (out = d1) gives the same field and stats as a separate output', () => {
     const s1: [number, number, number] = [7, 9, 6], s2: [number, number, number] = [8, 7, 9];
-    const d1 = randomField(7 * 9 * 6 * 3, -2, 2, 21);
-    const d2 = randomField(8 * 7 * 9 * 3, -2, 2, 22);
+    const d1 = randomFloat32(mulberry32(21), 7 * 9 * 6 * 3, -2, 2);
+    const d2 = randomFloat32(mulberry32(22), 8 * 7 * 9 * 3, -2, 2);
     const A = randomAffine(3, 23, 0.2, 1), B = randomAffine(3, 24, 0.2, 1);
     const sep = new Float32Array(d1.length);
     const s = compose3d(sep, d1, s1, d2, s2, A, B, 1.3);
@@ -323,7 +227,7 @@ describe('compose3d', () => {
   it('fields pointing to −1 or n give an all-zero composition', () => {
     const s: [number, number, number] = [5, 6, 7];
     const n = 5 * 6 * 7;
-    const d2 = randomField(n * 3, -1, 1, 25);
+    const d2 = randomFloat32(mulberry32(25), n * 3, -1, 1);
     for (let axis = 0; axis < 3; axis++) {
       for (const target of ['low', 'high'] as const) {
         const d1 = new Float32Array(n * 3);

@@ -5,19 +5,9 @@
  * demons step against its closed form. Bit-exactness with DIPY 1.6 itself is checked
  * by the reference runner (`unit_em_kernels`).
  */
+import { mulberry32 } from '@diffeo/core/oracles';
 import { describe, expect, it } from 'vitest';
 import { tsKernels } from '@diffeo/core';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function image(n: number, r: () => number): Float32Array {
   const a = new Float32Array(n);
@@ -28,7 +18,7 @@ function image(n: number, r: () => number): Float32Array {
 describe('quantizePositive', () => {
   for (const q of [2, 3, 17, 256]) {
     it(`puts every positive value in its equal-width bin (${q} levels) and counts the classes`, () => {
-      const r = rng(q);
+      const r = mulberry32(q);
       const n = 700;
       const img = image(n, r);
       const out = new Int32Array(n);
@@ -68,7 +58,7 @@ describe('quantizePositive', () => {
 
 describe('maskedClassStats', () => {
   it('matches a double-precision two-pass mean and variance per masked class', () => {
-    const r = rng(11);
+    const r = mulberry32(11);
     const n = 900;
     const q = 9;
     const labels = new Int32Array(n);
@@ -101,7 +91,7 @@ describe('maskedClassStats', () => {
 describe('emDemonsStep2d/3d', () => {
   for (const dim of [2, 3] as const) {
     it(`${dim}D: σx²·δ·g/(σx²|g|² + σ²), δ·g/|g|² for σ² = 0, zero for σ² = ∞ or σ² = |g|² = 0; energy Σδ²`, () => {
-      const r = rng(dim);
+      const r = mulberry32(dim);
       const shape = dim === 2 ? ([9, 11] as [number, number]) : ([4, 5, 6] as [number, number, number]);
       const n = shape.reduce((a, b) => a * b, 1);
       const delta = new Float32Array(n).map(() => 2 * r() - 1);

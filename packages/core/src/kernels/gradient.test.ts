@@ -1,96 +1,9 @@
+import { mulberry32, naiveAxisGradient, naiveSampler, randomFloat32 } from '@diffeo/core/oracles';
 import { describe, expect, it } from 'vitest';
 import { tsKernels } from '@diffeo/core';
 
 const f32 = Math.fround;
 const { numpyGradient, gradientSampler2d, gradientSampler3d } = tsKernels;
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function randomArray(n: number, r: () => number, scale = 1): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = f32((r() * 2 - 1) * scale);
-  return a;
-}
-
-/** Naive numpy.gradient (unit spacing, edge_order 1, float32 arithmetic) along `axis`, per docs/algorithm.md §2.7. */
-function naiveAxisGradient(img: Float32Array, shape: number[], axis: number): Float32Array {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const out = new Float32Array(n);
-  let stride = 1;
-  for (let k = shape.length - 1; k > axis; k--) stride *= shape[k];
-  for (let flat = 0; flat < n; flat++) {
-    const idx = Math.floor(flat / stride) % shape[axis];
-    const len = shape[axis];
-    if (idx === 0) out[flat] = f32(img[flat + stride] - img[flat]);
-    else if (idx === len - 1) out[flat] = f32(img[flat] - img[flat - stride]);
-    else out[flat] = f32(f32(img[flat + stride] - img[flat - stride]) / 2);
-  }
-  return out;
-}
-
-/** Naive linear interpolation straight from docs/algorithm.md §1.5; returns [value, inside]. */
-function naiveLinear(data: Float32Array, shape: number[], x: number[]): [number, boolean] {
-  const d = shape.length;
-  for (let k = 0; k < d; k++) if (!(x[k] > -1 && x[k] < shape[k])) return [0, false];
-  const base = x.map(Math.floor);
-  const frac = x.map((v, k) => v - base[k]);
-  const plane = [[0, 0], [0, 1], [1, 1], [1, 0]];
-  const corners = d === 2 ? plane : [...plane.map((p) => [0, ...p]), ...plane.map((p) => [1, ...p])];
-  let acc = 0, count = 0;
-  for (const off of corners) {
-    const idx = base.map((b, k) => b + off[k]);
-    if (idx.some((v, k) => v < 0 || v >= shape[k])) continue;
-    const w = (k: number) => (off[k] ? frac[k] : 1 - frac[k]);
-    const weight = d === 2 ? w(0) * w(1) : w(1) * w(2) * w(0);
-    let flat = 0;
-    for (let k = 0; k < d; k++) flat = flat * shape[k] + idx[k];
-    acc = f32(acc + weight * data[flat]);
-    count++;
-  }
-  return [acc, count === corners.length];
-}
-
-function apply(M: Float64Array, p: number[]): number[] {
-  const d = p.length;
-  return p.map((_, r) => {
-    let s = 0;
-    for (let c = 0; c < d; c++) s += M[r * (d + 1) + c] * p[c];
-    return s + M[r * (d + 1) + d];
-  });
-}
-
-/**
- * Naive physical-space gradient per the fixtures/reference/README.md, note 6, including DIPY's quirk: after a
- * failed sample the shifted coordinate is not restored for the remaining axes.
- */
-function naiveSampler(img: Float32Array, ishape: number[], W: Float64Array, spacing: number[], S: Float64Array,
-  idx: number[], resetAfterFailure = false): [number[], number] {
-  const d = idx.length;
-  const x = apply(S, idx);
-  const dx = x.slice();
-  const g = new Array<number>(d).fill(0);
-  let inside = 1;
-  for (let p = 0; p < d; p++) {
-    dx[p] = x[p] - spacing[p] / 2;
-    const [lo, in1] = naiveLinear(img, ishape, apply(W, dx));
-    if (!in1) { g[p] = 0; inside = 0; if (resetAfterFailure) dx[p] = x[p]; continue; }
-    dx[p] = x[p] + spacing[p] / 2;
-    const [hi, in2] = naiveLinear(img, ishape, apply(W, dx));
-    if (!in2) { g[p] = 0; inside = 0; if (resetAfterFailure) dx[p] = x[p]; continue; }
-    g[p] = f32((hi - lo) / spacing[p]);
-    dx[p] = x[p];
-  }
-  return [g, inside];
-}
 
 describe('numpyGradient (docs/algorithm.md §2.7)', () => {
   it('differentiates a linear ramp exactly, including the one-sided edges', () => {
@@ -127,9 +40,9 @@ describe('numpyGradient (docs/algorithm.md §2.7)', () => {
   });
 
   it('matches a naive per-axis float32 oracle on random data (2D and 3D, small shapes)', () => {
-    const r = rng(30);
+    const r = mulberry32(30);
     for (const shape of [[2, 2], [2, 3], [3, 2], [17, 23]] as [number, number][]) {
-      const img = randomArray(shape[0] * shape[1], r, 100);
+      const img = randomFloat32(r, shape[0] * shape[1], -100, 100);
       const out = new Float32Array(img.length * 2);
       numpyGradient(out, img, shape);
       for (let axis = 0; axis < 2; axis++) {
@@ -138,7 +51,7 @@ describe('numpyGradient (docs/algorithm.md §2.7)', () => {
       }
     }
     for (const shape of [[2, 2, 2], [3, 2, 4], [5, 6, 7]] as [number, number, number][]) {
-      const img = randomArray(shape[0] * shape[1] * shape[2], r, 100);
+      const img = randomFloat32(r, shape[0] * shape[1] * shape[2], -100, 100);
       const out = new Float32Array(img.length * 3);
       numpyGradient(out, img, shape);
       for (let axis = 0; axis < 3; axis++) {
@@ -177,9 +90,9 @@ describe('gradientSampler2d / gradientSampler3d (fixtures/reference/README.md, n
   });
 
   it('matches a naive evaluation with oblique affines, including the non-reset coordinate quirk (2D)', () => {
-    const r = rng(31);
+    const r = mulberry32(31);
     const ishape = [20, 17];
-    const img = randomArray(20 * 17, r);
+    const img = randomFloat32(r, 20 * 17);
     const th = 0.3;
     const G = new Float64Array([1.2 * Math.cos(th), -0.9 * Math.sin(th), 2, 1.2 * Math.sin(th), 0.9 * Math.cos(th), -3, 0, 0, 1]);
     const det = G[0] * G[4] - G[1] * G[3];
@@ -205,9 +118,9 @@ describe('gradientSampler2d / gradientSampler3d (fixtures/reference/README.md, n
   });
 
   it('matches a naive evaluation with oblique affines (3D)', () => {
-    const r = rng(32);
+    const r = mulberry32(32);
     const ishape = [9, 10, 8];
-    const img = randomArray(9 * 10 * 8, r);
+    const img = randomFloat32(r, 9 * 10 * 8);
     const S = new Float64Array([0.98, -0.24, 0.04, 0, 0.2, 1.17, -0.2, 1, 0, 0.12, 1.99, 2, 0, 0, 0, 1]);
     const W = new Float64Array([1.02, 0.2, -0.01, 0.3, -0.17, 0.83, 0.08, -1.1, 0.01, -0.05, 0.5, -0.9, 0, 0, 0, 1]);
     const spacing = [1, 1.2, 2];

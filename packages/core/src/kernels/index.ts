@@ -34,17 +34,8 @@ export const tsKernels: Kernels = {
 
 export type { Kernels, KernelName, InversionResult } from './types.js';
 
-/** Slow direct-window-sum CC factors: a test oracle for backends and conformance, not part of the kernel table. */
-export { ccFactorsNaive2d, ccFactorsNaive3d } from './cc-naive.js';
-
-/** Slow dimension-generic Jacobian determinant and matrix determinant: test oracles for the `jacobianDeterminant` kernels. */
-export { jacobianDeterminantNaive, determinantNaive } from './jacobian-naive.js';
-
 /** The spacing division and rotation of the `physicalGradient` kernel, for metrics that compute their own voxel-unit gradient. */
 export { orientGradient } from './gradient.js';
 
 /** The cubic B-spline Parzen window, its derivative and the intensity-to-bin mapping shared by the MI metrics (affine and deformable). */
 export { cubicSpline, cubicSplineDerivative, parzenBinning, PARZEN_PADDING } from './mi.js';
-
-/** Slow direct-definition MI kernels: test oracles for `parzenJointPdf` / `parzenMiStep`. */
-export { parzenJointPdfNaive, parzenMiStepNaive } from './mi-naive.js';

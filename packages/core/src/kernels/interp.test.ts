@@ -1,3 +1,4 @@
+import { mulberry32, naiveLinear, randomFloat32 } from '@diffeo/core/oracles';
 import { describe, expect, it } from 'vitest';
 import {
   bilinear, bilinearInside, bilinearVector, nearestIndex2d, nearestIndex3d, trilinear, trilinearInside, trilinearVector,
@@ -5,58 +6,12 @@ import {
 
 const f32 = Math.fround;
 
-/** Small deterministic RNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function randomImage(n: number, r: () => number): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = f32(r() * 2 - 1);
-  return a;
-}
-
-/**
- * Naive oracle written straight from docs/algorithm.md §1.5 for any dimension: corner offsets in the
- * documented order, weight = product of per-axis weights taken as ((row·col)·slice), float32
- * rounding after each in-grid corner. Returns [value, inside].
- */
-function naive(data: Float32Array, shape: number[], x: number[], comp = 0, ncomp = 1): [number, boolean] {
-  const d = shape.length;
-  for (let k = 0; k < d; k++) if (x[k] <= -1 || x[k] >= shape[k]) return [0, false];
-  const base = x.map(Math.floor);
-  const frac = x.map((v, k) => v - base[k]);
-  // corner offsets (row, col) in order (0,0) (0,1) (1,1) (1,0); 3D: slice 0 then slice 1
-  const plane = [[0, 0], [0, 1], [1, 1], [1, 0]];
-  const corners = d === 2 ? plane : [...plane.map((p) => [0, ...p]), ...plane.map((p) => [1, ...p])];
-  let acc = 0;
-  let count = 0;
-  for (const off of corners) {
-    const idx = base.map((b, k) => b + off[k]);
-    if (idx.some((v, k) => v < 0 || v >= shape[k])) continue;
-    const w = (k: number) => (off[k] ? frac[k] : 1 - frac[k]);
-    const weight = d === 2 ? w(0) * w(1) : w(1) * w(2) * w(0);
-    let flat = 0;
-    for (let k = 0; k < d; k++) flat = flat * shape[k] + idx[k];
-    acc = f32(acc + weight * data[flat * ncomp + comp]);
-    count++;
-  }
-  return [acc, count === corners.length];
-}
-
 describe('bilinear / trilinear (docs/algorithm.md §1.5)', () => {
   it('returns the voxel value exactly at grid points', () => {
-    const r = rng(1);
-    const img = randomImage(5 * 7, r);
+    const r = mulberry32(1);
+    const img = randomFloat32(r, 5 * 7);
     for (let i = 0; i < 5; i++) for (let j = 0; j < 7; j++) expect(bilinear(img, 5, 7, i, j)).toBe(img[i * 7 + j]);
-    const vol = randomImage(3 * 4 * 5, r);
+    const vol = randomFloat32(r, 3 * 4 * 5);
     for (let k = 0; k < 3; k++) for (let i = 0; i < 4; i++) for (let j = 0; j < 5; j++) {
       expect(trilinear(vol, 3, 4, 5, k, i, j)).toBe(vol[(k * 4 + i) * 5 + j]);
     }
@@ -87,45 +42,45 @@ describe('bilinear / trilinear (docs/algorithm.md §1.5)', () => {
   });
 
   it('matches a naive per-corner float32 oracle at random positions (2D/3D, scalar/vector)', () => {
-    const r = rng(2);
+    const r = mulberry32(2);
     const shape2 = [6, 9];
-    const img = randomImage(54, r);
-    const fld2 = randomImage(54 * 2, r);
+    const img = randomFloat32(r, 54);
+    const fld2 = randomFloat32(r, 54 * 2);
     const out = new Float32Array(3);
     for (let t = 0; t < 4000; t++) {
       const x = [r() * 9 - 2, r() * 12 - 2];
-      expect(bilinear(img, 6, 9, x[0], x[1])).toBe(naive(img, shape2, x)[0]);
+      expect(bilinear(img, 6, 9, x[0], x[1])).toBe(naiveLinear(img, shape2, x)[0]);
       const ins = bilinearVector(fld2, 6, 9, x[0], x[1], out, 0);
-      const [v0, in0] = naive(fld2, shape2, x, 0, 2);
+      const [v0, in0] = naiveLinear(fld2, shape2, x, 0, 2);
       expect(out[0]).toBe(v0);
-      expect(out[1]).toBe(naive(fld2, shape2, x, 1, 2)[0]);
+      expect(out[1]).toBe(naiveLinear(fld2, shape2, x, 1, 2)[0]);
       expect(ins === 1).toBe(in0);
       expect(bilinearInside(6, 9, x[0], x[1])).toBe(in0);
     }
     const shape3 = [4, 5, 6];
-    const vol = randomImage(120, r);
-    const fld3 = randomImage(120 * 3, r);
+    const vol = randomFloat32(r, 120);
+    const fld3 = randomFloat32(r, 120 * 3);
     for (let t = 0; t < 4000; t++) {
       const x = [r() * 7 - 2, r() * 8 - 2, r() * 9 - 2];
-      expect(trilinear(vol, 4, 5, 6, x[0], x[1], x[2])).toBe(naive(vol, shape3, x)[0]);
+      expect(trilinear(vol, 4, 5, 6, x[0], x[1], x[2])).toBe(naiveLinear(vol, shape3, x)[0]);
       const ins = trilinearVector(fld3, 4, 5, 6, x[0], x[1], x[2], out, 0);
-      for (let c = 0; c < 3; c++) expect(out[c]).toBe(naive(fld3, shape3, x, c, 3)[0]);
-      const in0 = naive(fld3, shape3, x, 0, 3)[1];
+      for (let c = 0; c < 3; c++) expect(out[c]).toBe(naiveLinear(fld3, shape3, x, c, 3)[0]);
+      const in0 = naiveLinear(fld3, shape3, x, 0, 3)[1];
       expect(ins === 1).toBe(in0);
       expect(trilinearInside(4, 5, 6, x[0], x[1], x[2])).toBe(in0);
     }
   });
 
   it('rounds to float32 after every corner (not once at the end)', () => {
-    const r = rng(3);
-    const img = randomImage(4, r);
+    const r = mulberry32(3);
+    const img = randomFloat32(r, 4);
     let differing = 0;
     for (let t = 0; t < 2000; t++) {
       const x0 = r(), x1 = r();
       const a = 1 - x0, b = 1 - x1;
       const once = f32(a * b * img[0] + a * x1 * img[1] + x0 * x1 * img[3] + x0 * b * img[2]);
       const v = bilinear(img, 2, 2, x0, x1);
-      expect(v).toBe(naive(img, [2, 2], [x0, x1])[0]);
+      expect(v).toBe(naiveLinear(img, [2, 2], [x0, x1])[0]);
       if (v !== once) differing++;
     }
     expect(differing).toBeGreaterThan(0);

@@ -1,54 +1,15 @@
+import { mulberry32, naiveDownsample, randomFloat32 } from '@diffeo/core/oracles';
 import { describe, expect, it } from 'vitest';
 import { tsKernels } from '@diffeo/core';
 
 const f32 = Math.fround;
 const { resampleField2d, resampleField3d, downsample2d, downsample3d } = tsKernels;
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function randomArray(n: number, r: () => number, scale = 1): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = f32((r() * 2 - 1) * scale);
-  return a;
-}
-
-/** Naive block mean written from docs/algorithm.md §2.5: float32 sums in raster order of the input, float32 division. */
-function naiveDownsample(input: Float32Array, shape: number[], ncomp: number): Float32Array {
-  const oshape = shape.map((n) => Math.floor((n + 1) / 2));
-  const nOut = oshape.reduce((a, b) => a * b, 1);
-  const sum = new Float32Array(nOut * ncomp);
-  const cnt = new Int32Array(nOut);
-  const total = shape.reduce((a, b) => a * b, 1);
-  for (let flat = 0; flat < total; flat++) {
-    // unravel, halve, ravel
-    let rest = flat, o = 0, mul = 1;
-    for (let k = shape.length - 1; k >= 0; k--) {
-      const idx = rest % shape[k];
-      rest = Math.floor(rest / shape[k]);
-      o += Math.floor(idx / 2) * mul;
-      mul *= oshape[k];
-    }
-    for (let c = 0; c < ncomp; c++) sum[o * ncomp + c] = f32(sum[o * ncomp + c] + input[flat * ncomp + c]);
-    cnt[o]++;
-  }
-  for (let o = 0; o < nOut; o++) for (let c = 0; c < ncomp; c++) sum[o * ncomp + c] = f32(sum[o * ncomp + c] / cnt[o]);
-  return sum;
-}
-
 describe('resampleField2d / resampleField3d (docs/algorithm.md §2.4)', () => {
   it('expanding by factor 1/2 and taking every second sample returns the original (2D)', () => {
-    const r = rng(20);
+    const r = mulberry32(20);
     const nr = 13, nc = 16;
-    const field = randomArray(nr * nc * 2, r, 5);
+    const field = randomFloat32(r, nr * nc * 2, -5, 5);
     const or = 2 * nr, oc = 2 * nc;
     const out = new Float32Array(or * oc * 2);
     resampleField2d(out, [or, oc], field, [nr, nc], [0.5, 0.5]);
@@ -63,9 +24,9 @@ describe('resampleField2d / resampleField3d (docs/algorithm.md §2.4)', () => {
   });
 
   it('expanding by factor 1/2 and taking every second sample returns the original (3D)', () => {
-    const r = rng(21);
+    const r = mulberry32(21);
     const ns = 5, nr = 6, nc = 7;
-    const field = randomArray(ns * nr * nc * 3, r, 5);
+    const field = randomFloat32(r, ns * nr * nc * 3, -5, 5);
     const os = 2 * ns, or = 2 * nr, oc = 2 * nc;
     const out = new Float32Array(os * or * oc * 3);
     resampleField3d(out, [os, or, oc], field, [ns, nr, nc], [0.5, 0.5, 0.5]);
@@ -95,10 +56,10 @@ describe('resampleField2d / resampleField3d (docs/algorithm.md §2.4)', () => {
 
 describe('downsample2d / downsample3d (docs/algorithm.md §2.5)', () => {
   it('block means on odd and even shapes equal a naive loop (scalar and vector, 2D)', () => {
-    const r = rng(22);
+    const r = mulberry32(22);
     for (const shape of [[31, 32], [32, 31], [31, 31], [1, 5], [2, 2], [7, 1]] as [number, number][]) {
       for (const ncomp of [1, 2, 3]) {
-        const input = randomArray(shape[0] * shape[1] * ncomp, r, 10);
+        const input = randomFloat32(r, shape[0] * shape[1] * ncomp, -10, 10);
         const oshape = shape.map((n) => (n + 1) >> 1);
         const out = new Float32Array(oshape[0] * oshape[1] * ncomp).fill(99);
         downsample2d(out, input, shape, ncomp);
@@ -108,10 +69,10 @@ describe('downsample2d / downsample3d (docs/algorithm.md §2.5)', () => {
   });
 
   it('block means on odd and even shapes equal a naive loop (scalar and vector, 3D)', () => {
-    const r = rng(23);
+    const r = mulberry32(23);
     for (const shape of [[9, 12, 15], [10, 11, 12], [1, 3, 2], [5, 5, 5]] as [number, number, number][]) {
       for (const ncomp of [1, 3, 4]) {
-        const input = randomArray(shape[0] * shape[1] * shape[2] * ncomp, r, 10);
+        const input = randomFloat32(r, shape[0] * shape[1] * shape[2] * ncomp, -10, 10);
         const oshape = shape.map((n) => (n + 1) >> 1);
         const out = new Float32Array(oshape[0] * oshape[1] * oshape[2] * ncomp).fill(99);
         downsample3d(out, input, shape, ncomp);

@@ -7,123 +7,13 @@
  * Gaussian elimination. Bit-exactness with DIPY itself is checked by the
  * reference runner (`unit_ssd_kernels`).
  */
+import { gaussSolve, inGrid, mulberry32, naiveSweep, neighbourOffsets, randomFloat32, ravel, unravel } from '@diffeo/core/oracles';
 import { describe, expect, it } from 'vitest';
 import { tsKernels } from '@diffeo/core';
 import { solve2dSymmetricPositiveDefinite, solve3dSymmetricPositiveDefinite } from './ssd.js';
 
-/** Seeded uniform [0, 1) generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function randomArray(n: number, r: () => number, scale = 1): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = (2 * r() - 1) * scale;
-  return a;
-}
-
 function prod(s: readonly number[]): number {
   return s.reduce((a, b) => a * b, 1);
-}
-
-/** Solves the dense system `A x = b` (n×n, row-major) by Gaussian elimination with partial pivoting. */
-function gaussSolve(A: number[], b: number[], n: number): number[] {
-  const M = A.slice();
-  const y = b.slice();
-  for (let c = 0; c < n; c++) {
-    let piv = c;
-    for (let r = c + 1; r < n; r++) if (Math.abs(M[r * n + c]) > Math.abs(M[piv * n + c])) piv = r;
-    if (piv !== c) {
-      for (let k = 0; k < n; k++) [M[c * n + k], M[piv * n + k]] = [M[piv * n + k], M[c * n + k]];
-      [y[c], y[piv]] = [y[piv], y[c]];
-    }
-    for (let r = c + 1; r < n; r++) {
-      const f = M[r * n + c] / M[c * n + c];
-      for (let k = c; k < n; k++) M[r * n + k] -= f * M[c * n + k];
-      y[r] -= f * y[c];
-    }
-  }
-  const x = new Array<number>(n).fill(0);
-  for (let r = n - 1; r >= 0; r--) {
-    let s = y[r];
-    for (let k = r + 1; k < n; k++) s -= M[r * n + k] * x[k];
-    x[r] = s / M[r * n + r];
-  }
-  return x;
-}
-
-/** Unit offsets of the 2d (4 or 6) grid neighbours, in index space. */
-function neighbourOffsets(d: number): number[][] {
-  const out: number[][] = [];
-  for (let a = 0; a < d; a++) {
-    for (const s of [-1, 1]) {
-      const o = new Array<number>(d).fill(0);
-      o[a] = s;
-      out.push(o);
-    }
-  }
-  return out;
-}
-
-function unravel(p: number, shape: readonly number[]): number[] {
-  const idx = new Array<number>(shape.length);
-  for (let a = shape.length - 1; a >= 0; a--) {
-    idx[a] = p % shape[a];
-    p = Math.floor(p / shape[a]);
-  }
-  return idx;
-}
-
-function ravel(idx: number[], shape: readonly number[]): number {
-  let p = 0;
-  for (let a = 0; a < shape.length; a++) p = p * shape[a] + idx[a];
-  return p;
-}
-
-function inGrid(idx: number[], shape: readonly number[]): boolean {
-  return idx.every((v, a) => v >= 0 && v < shape[a]);
-}
-
-/**
- * Naive Gauss-Seidel sweep for well-posed voxels: in raster order solve
- * `(g gᵀ + s²λ·nn·I) u = b + s²λ·Σ u[nbr]` with a generic dense solver; `s² = ∞`
- * takes the neighbour mean. Double arithmetic, float32 storage.
- */
-function naiveSweep(u: Float32Array, delta: Float32Array, sigmaSq: Float32Array | null, g: Float32Array,
-  target: Float32Array | null, lambda: number, shape: readonly number[]): void {
-  const d = shape.length;
-  const offs = neighbourOffsets(d);
-  const n = prod(shape);
-  for (let p = 0; p < n; p++) {
-    const idx = unravel(p, shape);
-    const y = new Array<number>(d).fill(0);
-    let nn = 0;
-    for (const o of offs) {
-      const j = idx.map((v, a) => v + o[a]);
-      if (!inGrid(j, shape)) continue;
-      nn++;
-      const q = ravel(j, shape);
-      for (let k = 0; k < d; k++) y[k] += u[q * d + k];
-    }
-    const s2 = sigmaSq ? sigmaSq[p] : 1;
-    if (!Number.isFinite(s2)) {
-      for (let k = 0; k < d; k++) u[p * d + k] = y[k] / nn;
-      continue;
-    }
-    const A: number[] = [];
-    for (let r = 0; r < d; r++) for (let c = 0; c < d; c++) A.push(g[p * d + r] * g[p * d + c] + (r === c ? s2 * lambda * nn : 0));
-    const rhs: number[] = [];
-    for (let k = 0; k < d; k++) rhs.push((target ? target[p * d + k] : delta[p] * g[p * d + k]) + s2 * lambda * y[k]);
-    const x = gaussSolve(A, rhs, d);
-    for (let k = 0; k < d; k++) u[p * d + k] = x[k];
-  }
 }
 
 function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol: number, atol: number): void {
@@ -146,9 +36,9 @@ describe('ssdDemonsStep2d/3d', () => {
       it(`${dim}D matches the closed form δ·g/(δ²/σx² + |g|²) with σx² = ${sigmaSqX}`, () => {
         const shape = dim === 2 ? ([17, 23] as const) : ([7, 9, 11] as const);
         const n = prod(shape);
-        const r = rng(11 + dim + sigmaSqX * 10);
-        const delta = randomArray(n, r, 2);
-        const g = randomArray(n * dim, r, 3);
+        const r = mulberry32(11 + dim + sigmaSqX * 10);
+        const delta = randomFloat32(r, n, -2, 2);
+        const g = randomFloat32(r, n * dim, -3, 3);
         // zero-gradient voxels (some with zero delta too: denominator 0 -> step 0)
         for (let p = 0; p < n; p += 7) for (let k = 0; k < dim; k++) g[p * dim + k] = 0;
         for (let p = 0; p < n; p += 21) delta[p] = 0;
@@ -176,7 +66,7 @@ describe('ssdDemonsStep2d/3d', () => {
 
 describe('2×2 and 3×3 symmetric solvers', () => {
   it('solve2dSymmetricPositiveDefinite equals a direct solve', () => {
-    const r = rng(5);
+    const r = mulberry32(5);
     const out = new Float64Array(2);
     for (let t = 0; t < 200; t++) {
       const g0 = 4 * r() - 2;
@@ -193,7 +83,7 @@ describe('2×2 and 3×3 symmetric solvers', () => {
   });
 
   it('solve3dSymmetricPositiveDefinite equals a direct solve of (g gᵀ + τI) x = y', () => {
-    const r = rng(6);
+    const r = mulberry32(6);
     const out = new Float64Array(3);
     for (let t = 0; t < 200; t++) {
       const g = [4 * r() - 2, 4 * r() - 2, 4 * r() - 2];
@@ -220,17 +110,17 @@ describe('gaussSeidelSweep2d/3d', () => {
       it(`${dim}D sweep equals a naive sweep (${variant})`, () => {
         const shape = dim === 2 ? ([13, 16] as const) : ([5, 7, 6] as const);
         const n = prod(shape);
-        const r = rng(21 + dim + (variant.length % 7));
-        const delta = randomArray(n, r, 1);
-        const g = randomArray(n * dim, r, 2);
+        const r = mulberry32(21 + dim + (variant.length % 7));
+        const delta = randomFloat32(r, n, -1, 1);
+        const g = randomFloat32(r, n * dim, -2, 2);
         let sigmaSq: Float32Array | null = null;
         let target: Float32Array | null = null;
         if (variant !== 'sigma null, no target') {
           sigmaSq = new Float32Array(n);
           for (let p = 0; p < n; p++) sigmaSq[p] = r() < 0.15 ? Infinity : 0.5 + 2 * r();
-          target = randomArray(n * dim, r, 1);
+          target = randomFloat32(r, n * dim, -1, 1);
         }
-        const u0 = randomArray(n * dim, r, 0.5);
+        const u0 = randomFloat32(r, n * dim, -0.5, 0.5);
         const lambda = 1.5;
         const got = Float32Array.from(u0);
         const want = Float32Array.from(u0);
@@ -246,13 +136,13 @@ describe('gaussSeidelSweep2d/3d', () => {
 
   it('2D: a singular system (λ = 0) gives b/|g|², and 0 where g = 0', () => {
     const shape = [3, 4] as const;
-    const r = rng(31);
-    const delta = randomArray(12, r, 1);
+    const r = mulberry32(31);
+    const delta = randomFloat32(r, 12, -1, 1);
     // small gradients keep det = f32(g0²)·f32(g1²) − f32(g0·g1)² below 1e-9
-    const g = randomArray(24, r, 0.05);
+    const g = randomFloat32(r, 24, -0.05, 0.05);
     g[10] = 0;
     g[11] = 0;
-    const u = randomArray(24, r, 1);
+    const u = randomFloat32(r, 24, -1, 1);
     tsKernels.gaussSeidelSweep2d(u, delta, null, g, null, 0, shape);
     for (let p = 0; p < 12; p++) {
       const n2 = g[2 * p] ** 2 + g[2 * p + 1] ** 2;
@@ -265,12 +155,12 @@ describe('gaussSeidelSweep2d/3d', () => {
 
   it('3D: a voxel with σ² < 1e-9 gets b/|g|² (0 where g = 0)', () => {
     const shape = [2, 2, 2] as const;
-    const r = rng(32);
-    const delta = randomArray(8, r, 1);
-    const g = randomArray(24, r, 2);
+    const r = mulberry32(32);
+    const delta = randomFloat32(r, 8, -1, 1);
+    const g = randomFloat32(r, 24, -2, 2);
     g[9] = g[10] = g[11] = 0;
     const sigmaSq = new Float32Array(8); // all zero
-    const u = randomArray(24, r, 1);
+    const u = randomFloat32(r, 24, -1, 1);
     tsKernels.gaussSeidelSweep3d(u, delta, sigmaSq, g, null, 2, shape);
     for (let p = 0; p < 8; p++) {
       const n2 = g[3 * p] ** 2 + g[3 * p + 1] ** 2 + g[3 * p + 2] ** 2;
@@ -335,13 +225,13 @@ describe('residual2d/3d', () => {
       it(`${dim}D equals the vectorised formula (random +inf σ², λ = 1.5${withTarget ? ', target' : ''})`, () => {
         const shape = dim === 2 ? ([14, 11] as const) : ([6, 5, 7] as const);
         const n = prod(shape);
-        const r = rng(41 + dim + (withTarget ? 10 : 0));
-        const delta = randomArray(n, r, 1);
-        const g = randomArray(n * dim, r, 2);
-        const u = randomArray(n * dim, r, 1);
+        const r = mulberry32(41 + dim + (withTarget ? 10 : 0));
+        const delta = randomFloat32(r, n, -1, 1);
+        const g = randomFloat32(r, n * dim, -2, 2);
+        const u = randomFloat32(r, n * dim, -1, 1);
         const sigmaSq = new Float32Array(n);
         for (let p = 0; p < n; p++) sigmaSq[p] = r() < 0.2 ? Infinity : 0.5 + r();
-        const target = withTarget ? randomArray(n * dim, r, 1) : null;
+        const target = withTarget ? randomFloat32(r, n * dim, -1, 1) : null;
         const out = new Float32Array(n * dim);
         if (dim === 2) tsKernels.residual2d(out, delta, sigmaSq, g, target, 1.5, u, shape as readonly [number, number]);
         else tsKernels.residual3d(out, delta, sigmaSq, g, target, 1.5, u, shape as readonly [number, number, number]);
@@ -357,9 +247,9 @@ describe('residual2d/3d', () => {
   it('is zero at an exact solution of the 2D system', () => {
     // Choose u, then define the target so that the system holds exactly in double: b = g(g·u) + λ·Σ(u[x]−u[nbr]).
     const shape = [6, 5] as const;
-    const r = rng(51);
-    const g = randomArray(60, r, 1);
-    const u = randomArray(60, r, 1);
+    const r = mulberry32(51);
+    const g = randomFloat32(r, 60, -1, 1);
+    const u = randomFloat32(r, 60, -1, 1);
     const target = new Float32Array(vectorisedResidualOfZeroTarget(g, u, shape, 0.75));
     const out = new Float32Array(60);
     tsKernels.residual2d(out, new Float32Array(30), null, g, target, 0.75, u, shape);

@@ -1,88 +1,9 @@
+import { affineApply, mulberry32, naiveLinear, naiveNearest, naiveWarpPosition, randomFloat32 } from '@diffeo/core/oracles';
 import { describe, expect, it } from 'vitest';
 import { tsKernels } from '@diffeo/core';
 
 const f32 = Math.fround;
 const { warp2d, warp3d, warpNearest2d, warpNearest3d } = tsKernels;
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function randomArray(n: number, r: () => number, scale = 1): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = f32((r() * 2 - 1) * scale);
-  return a;
-}
-
-/** Naive linear interpolation straight from docs/algorithm.md §1.5 (any dimension, component `comp` of `ncomp`). */
-function naiveLinear(data: Float32Array, shape: number[], x: number[], comp = 0, ncomp = 1): number {
-  const d = shape.length;
-  for (let k = 0; k < d; k++) if (!(x[k] > -1 && x[k] < shape[k])) return 0;
-  const base = x.map(Math.floor);
-  const frac = x.map((v, k) => v - base[k]);
-  const plane = [[0, 0], [0, 1], [1, 1], [1, 0]];
-  const corners = d === 2 ? plane : [...plane.map((p) => [0, ...p]), ...plane.map((p) => [1, ...p])];
-  let acc = 0;
-  for (const off of corners) {
-    const idx = base.map((b, k) => b + off[k]);
-    if (idx.some((v, k) => v < 0 || v >= shape[k])) continue;
-    const w = (k: number) => (off[k] ? frac[k] : 1 - frac[k]);
-    const weight = d === 2 ? w(0) * w(1) : w(1) * w(2) * w(0);
-    let flat = 0;
-    for (let k = 0; k < d; k++) flat = flat * shape[k] + idx[k];
-    acc = f32(acc + weight * data[flat * ncomp + comp]);
-  }
-  return acc;
-}
-
-/** Naive nearest neighbour (§1.5): closed interval, ties down. */
-function naiveNearest(data: ArrayLike<number>, shape: number[], x: number[]): number {
-  let flat = 0;
-  for (let k = 0; k < shape.length; k++) {
-    if (!(x[k] >= 0 && x[k] <= shape[k] - 1)) return 0;
-    const f = Math.floor(x[k]);
-    const idx = x[k] - f > 0.5 ? f + 1 : f;
-    flat = flat * shape[k] + idx;
-  }
-  return data[flat];
-}
-
-/** `M·[p; h]` row by row, left to right (M is (d+1)×(d+1) row-major). */
-function apply(M: Float64Array, p: number[], h: number): number[] {
-  const d = p.length;
-  return p.map((_, r) => {
-    let s = 0;
-    for (let c = 0; c < d; c++) s += M[r * (d + 1) + c] * p[c];
-    return s + h * M[r * (d + 1) + d];
-  });
-}
-
-/** Naive generic warp (§2.3) at one output index. */
-function naiveWarpPosition(idx: number[], field: Float32Array | null, fshape: number[],
-  A: Float64Array | null, B: Float64Array | null, C: Float64Array | null): number[] {
-  const d = idx.length;
-  let v = new Array<number>(d).fill(0);
-  if (field) {
-    if (A) {
-      const p = apply(A, idx, 1);
-      v = v.map((_, c) => naiveLinear(field, fshape, p, c, d));
-    } else {
-      let flat = 0;
-      for (let k = 0; k < d; k++) flat = flat * fshape[k] + idx[k];
-      v = v.map((_, c) => field[flat * d + c]);
-    }
-  }
-  if (C) v = apply(C, v, 0);
-  const b = B ? apply(B, idx, 1) : idx;
-  return v.map((x, k) => x + b[k]);
-}
 
 function rotation2d(theta: number, scale: number, t0: number, t1: number): Float64Array {
   const c = Math.cos(theta) * scale, s = Math.sin(theta) * scale;
@@ -109,14 +30,14 @@ function rotation3d(theta: number, scale: number, t: number[]): Float64Array {
 
 describe('warp2d / warp3d (docs/algorithm.md §2.3)', () => {
   it('a zero field with no affines returns the image exactly (2D and 3D)', () => {
-    const r = rng(10);
-    const img = randomArray(9 * 11, r);
+    const r = mulberry32(10);
+    const img = randomFloat32(r, 9 * 11);
     const out = new Float32Array(img.length);
     warp2d(out, [9, 11], img, [9, 11], new Float32Array(9 * 11 * 2), [9, 11], null, null, null);
     expect(out).toEqual(img);
     warp2d(out.fill(7), [9, 11], img, [9, 11], null, [9, 11], null, null, null);
     expect(out).toEqual(img);
-    const vol = randomArray(5 * 6 * 7, r);
+    const vol = randomFloat32(r, 5 * 6 * 7);
     const out3 = new Float32Array(vol.length);
     warp3d(out3, [5, 6, 7], vol, [5, 6, 7], new Float32Array(vol.length * 3), [5, 6, 7], null, null, null);
     expect(out3).toEqual(vol);
@@ -125,9 +46,9 @@ describe('warp2d / warp3d (docs/algorithm.md §2.3)', () => {
   });
 
   it('an integer translation field shifts exactly, with zeros where the target leaves the grid', () => {
-    const r = rng(11);
+    const r = mulberry32(11);
     const nr = 8, nc = 10;
-    const img = randomArray(nr * nc, r);
+    const img = randomFloat32(r, nr * nc);
     const field = new Float32Array(nr * nc * 2);
     for (let p = 0; p < nr * nc; p++) { field[2 * p] = 1; field[2 * p + 1] = -2; }
     const out = new Float32Array(nr * nc);
@@ -141,7 +62,7 @@ describe('warp2d / warp3d (docs/algorithm.md §2.3)', () => {
       }
     }
     const ns = 4;
-    const vol = randomArray(ns * nr * nc, r);
+    const vol = randomFloat32(r, ns * nr * nc);
     const f3 = new Float32Array(ns * nr * nc * 3);
     for (let p = 0; p < ns * nr * nc; p++) { f3[3 * p] = -1; f3[3 * p + 1] = 2; f3[3 * p + 2] = 1; }
     const out3 = new Float32Array(ns * nr * nc);
@@ -163,15 +84,15 @@ describe('warp2d / warp3d (docs/algorithm.md §2.3)', () => {
   });
 
   it('affine-only rotation matches a naive evaluation, and equals the generic warp with a zero field', () => {
-    const r = rng(12);
+    const r = mulberry32(12);
     const ishape = [23, 19];
-    const img = randomArray(23 * 19, r);
+    const img = randomFloat32(r, 23 * 19);
     const oshape: [number, number] = [21, 26];
     const M = rotation2d(0.4, 1.1, 3.25, -4.5);
     const out = new Float32Array(21 * 26);
     warp2d(out, oshape, img, [23, 19], null, oshape, null, M, null);
     for (let i = 0; i < 21; i++) for (let j = 0; j < 26; j++) {
-      expect(out[i * 26 + j]).toBe(naiveLinear(img, ishape, apply(M, [i, j], 1)));
+      expect(out[i * 26 + j]).toBe(naiveLinear(img, ishape, affineApply(M, [i, j], 1))[0]);
     }
     // with a zero field through A, B, C the sample positions are the same
     const fshape: [number, number] = [12, 14];
@@ -180,13 +101,13 @@ describe('warp2d / warp3d (docs/algorithm.md §2.3)', () => {
     warp2d(out2, oshape, img, [23, 19], zero, fshape, rotation2d(-0.3, 0.6, 1, 2), M, rotation2d(1.1, 1.7, 0, 0));
     expect(out2).toEqual(out);
 
-    const vol = randomArray(9 * 10 * 11, r);
+    const vol = randomFloat32(r, 9 * 10 * 11);
     const M3 = rotation3d(0.35, 0.9, [1.5, -2.25, 0.75]);
     const o3: [number, number, number] = [8, 12, 10];
     const out3 = new Float32Array(8 * 12 * 10);
     warp3d(out3, o3, vol, [9, 10, 11], null, o3, null, M3, null);
     for (let k = 0; k < 8; k++) for (let i = 0; i < 12; i++) for (let j = 0; j < 10; j++) {
-      expect(out3[(k * 12 + i) * 10 + j]).toBe(naiveLinear(vol, [9, 10, 11], apply(M3, [k, i, j], 1)));
+      expect(out3[(k * 12 + i) * 10 + j]).toBe(naiveLinear(vol, [9, 10, 11], affineApply(M3, [k, i, j], 1))[0]);
     }
     const zero3 = new Float32Array(5 * 6 * 7 * 3);
     const out4 = new Float32Array(out3.length);
@@ -195,10 +116,10 @@ describe('warp2d / warp3d (docs/algorithm.md §2.3)', () => {
   });
 
   it('a smooth field with three different affines matches a naive evaluation (2D and 3D)', () => {
-    const r = rng(13);
-    const img = randomArray(30 * 28, r);
+    const r = mulberry32(13);
+    const img = randomFloat32(r, 30 * 28);
     const fshape = [17, 19];
-    const field = randomArray(17 * 19 * 2, r, 3);
+    const field = randomFloat32(r, 17 * 19 * 2, -3, 3);
     const A = rotation2d(0.2, 0.55, -0.5, 1.25);
     const B = rotation2d(-0.25, 1.2, 2, -1);
     const C = rotation2d(0.6, 0.8, 100, 100); // translation of C must be ignored
@@ -209,12 +130,12 @@ describe('warp2d / warp3d (docs/algorithm.md §2.3)', () => {
     warpNearest2d(nn, oshape, img, [30, 28], field, [17, 19], A, B, C);
     for (let i = 0; i < 31; i++) for (let j = 0; j < 29; j++) {
       const x = naiveWarpPosition([i, j], field, fshape, A, B, C);
-      expect(out[i * 29 + j]).toBe(naiveLinear(img, [30, 28], x));
+      expect(out[i * 29 + j]).toBe(naiveLinear(img, [30, 28], x)[0]);
       expect(nn[i * 29 + j]).toBe(naiveNearest(img, [30, 28], x));
     }
-    const vol = randomArray(12 * 13 * 11, r);
+    const vol = randomFloat32(r, 12 * 13 * 11);
     const f3shape = [7, 8, 9];
-    const f3 = randomArray(7 * 8 * 9 * 3, r, 2);
+    const f3 = randomFloat32(r, 7 * 8 * 9 * 3, -2, 2);
     const A3 = rotation3d(0.3, 0.6, [0.5, -0.25, 1]);
     const B3 = rotation3d(-0.2, 1.1, [1, 2, -1]);
     const C3 = rotation3d(0.5, 0.9, [50, 50, 50]);
@@ -225,7 +146,7 @@ describe('warp2d / warp3d (docs/algorithm.md §2.3)', () => {
     warpNearest3d(nn3, o3, vol, [12, 13, 11], f3, [7, 8, 9], A3, B3, C3);
     for (let k = 0; k < 10; k++) for (let i = 0; i < 12; i++) for (let j = 0; j < 13; j++) {
       const x = naiveWarpPosition([k, i, j], f3, f3shape, A3, B3, C3);
-      expect(out3[(k * 12 + i) * 13 + j]).toBe(naiveLinear(vol, [12, 13, 11], x));
+      expect(out3[(k * 12 + i) * 13 + j]).toBe(naiveLinear(vol, [12, 13, 11], x)[0]);
       expect(nn3[(k * 12 + i) * 13 + j]).toBe(naiveNearest(vol, [12, 13, 11], x));
     }
   });

@@ -7,7 +7,7 @@
  * Gaussian elimination with partial pivoting (the kernels expand cofactors), so it agrees
  * with them to rounding, not bit for bit.
  */
-import type { Affine } from '../types.js';
+import type { Affine } from '../../types.js';
 
 /** Determinant of a `d×d` row-major matrix by Gaussian elimination with partial pivoting (double). */
 export function determinantNaive(m: ArrayLike<number>, d: number): number {

@@ -4,7 +4,7 @@
  * loop variables), and the step sums over all bins. They agree with the fast kernels
  * to rounding, not bit for bit; tests only.
  */
-import { PARZEN_PADDING, cubicSpline, cubicSplineDerivative } from './mi.js';
+import { PARZEN_PADDING, cubicSpline, cubicSplineDerivative } from '../mi.js';
 
 function rowBin(v: number, offset: number, delta: number, nbins: number): number {
   const b = Math.trunc(v / delta - offset);

@@ -15,7 +15,7 @@
  * Frames and units: grid (voxel) space, C order, `out` interleaved with 5
  * factors per voxel.
  */
-import type { Shape2D, Shape3D } from '../types.js';
+import type { Shape2D, Shape3D } from '../../types.js';
 
 function store(out: Float32Array, o: number, iv: number, jv: number, cnt: number,
   sI: number, sI2: number, sJ: number, sJ2: number, sIJ: number): void {
