@@ -216,7 +216,7 @@ describe('diffeo register / apply', () => {
     expectOneLineError(reg('--static', p('static.nii.gz'), '--moving', p('static2d.nii')), /dimension mismatch.*3D.*2D/);
     expectOneLineError(reg('--static', p('static2d.nii'), '--moving', p('series.nii.gz')), /4D with 2 volumes; choose one with --vol-idx/);
     expectOneLineError(reg('--static', p('static.nii.gz'), '--moving', p('moving.nii.gz'), '--prealign', p('nope.txt')), /--prealign .*nope\.txt: no such file/);
-    expectOneLineError(reg('--static', p('static.nii.gz'), '--moving', p('moving.nii.gz'), '--metric', 'mi'), /--metric must be cc, ssd, ssd-gn or em/, 2);
+    expectOneLineError(reg('--static', p('static.nii.gz'), '--moving', p('moving.nii.gz'), '--metric', 'ncc'), /--metric must be cc, ssd, ssd-gn, em or mi/, 2);
     expectOneLineError(reg('--static', p('static.nii.gz'), '--moving', p('moving.nii.gz'), '--level-iters', '10,x'), /--level-iters/, 2);
     expectOneLineError(reg('--static', p('static.nii.gz'), '--moving', p('moving.nii.gz'), '--smooth', '2'), /--smooth applies to --metric ssd/, 2);
     expectOneLineError(reg('--static', p('static.nii.gz')), /needs --moving/, 2);
