@@ -22,11 +22,21 @@ describe('metricByName', () => {
     expect((cc as unknown as { radius: number }).radius).toBe(2);
     const ssd = metricByName('ssd', 2, { stepType: 'gaussNewton' });
     expect(ssd.name).toMatch(/SSD/);
+    const em = metricByName('EM', 2, { qLevels: 64, stepType: 'demons' });
+    expect(em.name).toBe('EM');
+    expect((em as unknown as { qLevels: number }).qLevels).toBe(64);
+    const mi = metricByName('mi', 3, { nbins: 48, smooth: 1 });
+    expect(mi.name).toBe('MI');
+    expect(mi.dim).toBe(3);
+    expect((mi as unknown as { nbins: number; smooth: number })).toMatchObject({ nbins: 48, smooth: 1 });
   });
 
   it('rejects unknown names and options of the other metric', () => {
-    expect(() => metricByName('em' as 'cc', 2)).toThrow(InvalidArgumentError);
+    expect(() => metricByName('ncc' as 'cc', 2)).toThrow(InvalidArgumentError);
     expect(() => metricByName('ssd', 2, { radius: 3 })).toThrow(/radius does not apply to the ssd metric/);
+    expect(() => metricByName('mi', 2, { qLevels: 3 })).toThrow(/qLevels does not apply to the mi metric/);
+    expect(() => metricByName('em', 2, { nbins: 3 })).toThrow(/nbins does not apply to the em metric/);
+    expect(() => metricByName('mi', 2, { nbins: 1 })).toThrow(InvalidArgumentError);
   });
 });
 

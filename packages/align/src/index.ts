@@ -6,7 +6,7 @@
  */
 export { loadBackend } from './backend.js';
 export type { BackendChoice, LoadedBackend } from './backend.js';
-export { metricByName } from './metric.js';
+export { metricByName, METRIC_OPTIONS } from './metric.js';
 export type { MetricName, MetricOptions } from './metric.js';
 export { synRegistration } from './syn-registration.js';
 export type { SynRegistrationInput, SynRegistrationResult } from './syn-registration.js';

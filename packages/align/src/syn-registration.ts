@@ -39,7 +39,7 @@ export interface SynRegistrationInput<D extends Dim = Dim> extends Omit<SynOptio
   staticMask?: ImageInput;
   /** Optional moving-image mask (same shape as `moving`, non-zero = inside). */
   movingMask?: ImageInput;
-  /** `'cc'` (default, as DIPY's) or `'ssd'` (case-insensitive), or a metric object (then no metric options). */
+  /** `'cc'` (default, as DIPY's), `'ssd'`, `'em'` or `'mi'` (case-insensitive), or a metric object (then no metric options). */
   metric?: MetricName | SimilarityMetric<D>;
   /** Kernels: `'auto'` (default: WebAssembly, else TypeScript), `'ts'` or `'wasm'`. */
   backend?: BackendChoice;
@@ -59,7 +59,7 @@ export interface SynRegistrationResult<D extends Dim = Dim> {
   readonly kernels: LoadedBackend;
 }
 
-const METRIC_OPTION_KEYS = ['sigmaDiff', 'radius', 'smooth', 'innerIter', 'stepType'] as const;
+const METRIC_OPTION_KEYS = ['sigmaDiff', 'radius', 'smooth', 'innerIter', 'stepType', 'qLevels', 'doubleGradient', 'nbins'] as const;
 
 function shapeOf(img: unknown, what: string): readonly number[] {
   const shape = (img as { shape?: unknown } | null)?.shape;
@@ -112,7 +112,7 @@ export async function synRegistration<D extends Dim = Dim>(input: SynRegistratio
     simMetric = metricByName(metric, dim, metricOptions);
   } else {
     if (Object.values(metricOptions).some((v) => v !== undefined)) {
-      throw new InvalidArgumentError('metric options (sigmaDiff, radius, smooth, innerIter, stepType) go with a metric name; set them on the metric object instead.');
+      throw new InvalidArgumentError('metric options (sigmaDiff, radius, smooth, innerIter, stepType, qLevels, doubleGradient, nbins) go with a metric name; set them on the metric object instead.');
     }
     simMetric = metric;
   }

@@ -159,6 +159,26 @@ describe('diffeo register / apply', () => {
     expect(existsSync(p('never-em.nii'))).toBe(false);
   });
 
+  it('registers a 2D image with the MI metric (--metric mi --nbins), and rejects bad --nbins', async () => {
+    const s2 = (await loadNifti(p('static2d.nii'))).data;
+    const series = (await loadNifti(p('series.nii.gz'))).data;
+    const m2 = new Float32Array(32 * 32).map((_, v) => series[v * 2 + 1]);
+    for (const [tag, extra] of [['default', []], ['bins', ['--nbins', '16', '--smooth', '1.5']]] as const) {
+      const r = run(['register', '--static', p('static2d.nii'), '--moving', p('series.nii.gz'), '--vol-idx', '1', '--metric', 'mi', ...extra,
+        '--level-iters', '20,10', '--out-warped', p(`w2d-mi-${tag}.nii`), '--out-mapping', p(`m2d-mi-${tag}`), '--quiet']);
+      expect(r.status, r.stderr).toBe(0);
+      const w = await loadNifti(p(`w2d-mi-${tag}.nii`));
+      expect(ssd(w.data, s2)).toBeLessThan(0.5 * ssd(m2, s2));
+    }
+    const reg = (...args: string[]) => run(['register', '--static', p('static2d.nii'), '--moving', p('series.nii.gz'), '--vol-idx', '1',
+      '--out-warped', p('never-mi.nii'), '--out-mapping', p('never-mi'), ...args]);
+    expectOneLineError(reg('--metric', 'mi', '--nbins', '2'), /--nbins/, 2);
+    expectOneLineError(reg('--metric', 'mi', '--nbins', '5000'), /nbins = 5000 is absurdly large/, 2);
+    expectOneLineError(reg('--nbins', '32'), /--nbins applies to --metric mi only/, 2);
+    expectOneLineError(reg('--metric', 'mutual'), /--metric must be cc, ssd, ssd-gn, em or mi/, 2);
+    expect(existsSync(p('never-mi.nii'))).toBe(false);
+  });
+
   it('reads a --prealign matrix written like numpy.savetxt and stores it in the mapping (as DIPY: inverted)', async () => {
     // static points -> moving points: the blob moved by (1.5, -1, 0.5) voxels = (3, -2, 1.25) mm
     const pre = [[1, 0, 0, 3], [0, 1, 0, -2], [0, 0, 1, 1.25], [0, 0, 0, 1]];
@@ -196,7 +216,7 @@ describe('diffeo register / apply', () => {
     expectOneLineError(reg('--static', p('static.nii.gz'), '--moving', p('static2d.nii')), /dimension mismatch.*3D.*2D/);
     expectOneLineError(reg('--static', p('static2d.nii'), '--moving', p('series.nii.gz')), /4D with 2 volumes; choose one with --vol-idx/);
     expectOneLineError(reg('--static', p('static.nii.gz'), '--moving', p('moving.nii.gz'), '--prealign', p('nope.txt')), /--prealign .*nope\.txt: no such file/);
-    expectOneLineError(reg('--static', p('static.nii.gz'), '--moving', p('moving.nii.gz'), '--metric', 'mi'), /--metric must be cc, ssd, ssd-gn or em/, 2);
+    expectOneLineError(reg('--static', p('static.nii.gz'), '--moving', p('moving.nii.gz'), '--metric', 'ncc'), /--metric must be cc, ssd, ssd-gn, em or mi/, 2);
     expectOneLineError(reg('--static', p('static.nii.gz'), '--moving', p('moving.nii.gz'), '--level-iters', '10,x'), /--level-iters/, 2);
     expectOneLineError(reg('--static', p('static.nii.gz'), '--moving', p('moving.nii.gz'), '--smooth', '2'), /--smooth applies to --metric ssd/, 2);
     expectOneLineError(reg('--static', p('static.nii.gz')), /needs --moving/, 2);

@@ -12,7 +12,7 @@
  * (`compose` with `out === d1`, `gaussianFilter` with `out === input`,
  * Gauss-Seidel's in-place `u`), and infinite σ² entries for the SSD solver.
  */
-import { tsKernels, type KernelName, type Kernels, type Shape2D, type Shape3D } from '@diffeo/core';
+import { parzenBinning, tsKernels, type KernelName, type Kernels, type Shape2D, type Shape3D } from '@diffeo/core';
 import { count, diagonalAffine, randomAffine, randomFloat32, smoothField, smoothImage, type Random } from './random.js';
 
 /** One deterministic invocation of kernel `K`. */
@@ -133,6 +133,21 @@ function emMask(r: Random, n: number): Int32Array {
 }
 
 /** The case table. */
+/** The Parzen binning `[offset, delta]` of an image's range for `nbins` bins (both MI kernels). */
+function miBins(a: Float32Array, nbins: number): [number, number] {
+  let lo = Infinity, hi = -Infinity;
+  for (const v of a) { if (v < lo) lo = v; if (v > hi) hi = v; }
+  return parzenBinning(lo, hi, nbins);
+}
+
+/** A log-ratio table like the MI metric's: logs of a joint pdf of `rows`/`cols`, 0 in empty cells. */
+function miLogRatio(rows: Float32Array, cols: Float32Array, nbins: number): Float64Array {
+  const [ro, rd] = miBins(rows, nbins), [co, cd] = miBins(cols, nbins);
+  const P = new Float64Array(nbins * nbins), Pr = new Float64Array(nbins), Pc = new Float64Array(nbins);
+  tsKernels.miJointPdf(P, Pr, Pc, rows, cols, nbins, ro, rd, co, cd);
+  return P.map((p, k) => (p > 1e-12 && Pc[k % nbins] > 1e-12 ? Math.log(p / Pc[k % nbins]) : 0));
+}
+
 export const kernelCases: KernelCases = {
   warp2d: [
     {
@@ -532,6 +547,30 @@ export const kernelCases: KernelCases = {
         tsKernels.quantizePositive(labels, new Float32Array(q), new Int32Array(q), emImage(r, n), q);
         return [new Float32Array(q).fill(7), new Float32Array(q).fill(7), new Int32Array(q).fill(7),
           emMask(r, n), randomFloat32(r, n, 0, 3), labels, q];
+      },
+    })),
+  ],
+  miJointPdf: [
+    ...([[32, S2A], [7, S3A], [5, S2B]] as const).map(([nbins, shape]) => ({
+      label: `${shape.length}D, ${nbins} bins, stale outputs`,
+      make: (r: Random): Parameters<Kernels['miJointPdf']> => {
+        const n = count(shape);
+        const rows = randomFloat32(r, n, -2, 5), cols = randomFloat32(r, n, 10, 300);
+        const [ro, rd] = miBins(rows, nbins), [co, cd] = miBins(cols, nbins);
+        return [new Float64Array(nbins * nbins).fill(7), new Float64Array(nbins).fill(7), new Float64Array(nbins).fill(7),
+          rows, cols, nbins, ro, rd, co, cd];
+      },
+    })),
+  ],
+  parzenMiStep: [
+    ...([[32, S2A], [9, S3A]] as const).map(([nbins, shape]) => ({
+      label: `${shape.length}D, ${nbins} bins`,
+      make: (r: Random): Parameters<Kernels['parzenMiStep']> => {
+        const n = count(shape), d = shape.length;
+        const rows = randomFloat32(r, n, 0, 1), cols = randomFloat32(r, n, -4, 4);
+        const [ro, rd] = miBins(rows, nbins), [co, cd] = miBins(cols, nbins);
+        return [new Float32Array(n * d).fill(NaN), rows, cols, randomFloat32(r, n * d), miLogRatio(rows, cols, nbins), nbins,
+          ro, rd, co, cd, -1 / (n * cd)];
       },
     })),
   ],

@@ -13,7 +13,7 @@ export * from './registry.js';
 export * from './metric.js';
 export { metricGradient } from './metric-gradient.js';
 export { stepDisposedError, assertStepOutput, assertMetricInputs, WorkspaceCache, allocWorkspaceArrays } from './metric-step.js';
-export { tsKernels, orientGradient, cubicSpline, cubicSplineDerivative } from './kernels/index.js';
+export { tsKernels, orientGradient, cubicSpline, cubicSplineDerivative, parzenBinning, PARZEN_PADDING } from './kernels/index.js';
 export type { Kernels, KernelName, InversionResult, DimKernels, PairedKernelName } from './kernels/types.js';
 export {
   isNdArray, isVolume, toContiguous, toImage, toFloat32Image, toField, toOutputField, toPoints, toShape, sameShape,

@@ -23,3 +23,4 @@ export { quantizePositive, maskedClassStats, emDemonsStep2d, emDemonsStep3d } fr
 export {
   resampleAffineLinear2d, resampleAffineLinear3d, affineGradient2d, affineGradient3d, affineGradientSparse, parzenJointPdf, parzenJointGradient,
 } from './affine';
+export { miJointPdf, parzenMiStep } from './mi';

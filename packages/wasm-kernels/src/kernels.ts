@@ -45,6 +45,7 @@ import { ssdKernels } from './adapters/ssd.js';
 import { stepKernels } from './adapters/step.js';
 import { warpKernels } from './adapters/warp.js';
 import { makeEmKernels } from './kernels-em.js';
+import { makeMiKernels } from './kernels-mi.js';
 
 export { MIN_PARALLEL_WORK, type PoolRef } from './adapters/env.js';
 
@@ -54,7 +55,7 @@ export function makeKernels(wasm: WasmExports, heap: WasmHeap, threads: PoolRef)
   return {
     ...resampleKernels(env), ...ssdKernels(env), ...composeKernels(env), ...invertKernels(env),
     ...warpKernels(env), ...ccKernels(env), ...gaussianKernels(env), ...gradientKernels(env),
-    ...stepKernels(env), ...jacobianKernels(env), ...makeEmKernels(wasm, heap),
+    ...stepKernels(env), ...jacobianKernels(env), ...makeEmKernels(wasm, heap), ...makeMiKernels(wasm, heap),
     ...affineKernels(wasm, heap),
   };
 }

@@ -13,9 +13,10 @@
 import { readFileUrl } from '#platform';
 import type { EmWasmExports } from './kernels-em.js';
 import type { AffineWasmExports } from './adapters/affine.js';
+import type { MiWasmExports } from './kernels-mi.js';
 
 /** The functions `kernels.wasm` exports (addresses are byte offsets into the imported memory). */
-export interface WasmExports extends EmWasmExports, AffineWasmExports {
+export interface WasmExports extends EmWasmExports, AffineWasmExports, MiWasmExports {
   heapBase(): number;
   compose2d(out: number, d1: number, nr1: number, nc1: number, d2: number, nr2: number, nc2: number,
     A: number, B: number, t: number, stats: number, q: number, r0: number, r1: number, qRow: number): void;

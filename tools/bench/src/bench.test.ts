@@ -68,3 +68,19 @@ describe('bench smoke test of the EM metric beside DIPY (one tiny multimodal cas
     expect(json[0].warped_diff_vs_dipy_ts).toBe(0);
   });
 });
+
+describe('bench smoke test of the MI metric (one tiny multimodal case, one run, no DIPY side)', () => {
+  it('runs tiny2d_mi with diffeo (TypeScript kernels); the DIPY column says why it is empty', async () => {
+    const args = ['--cases', 'tiny2d_mi', '--runs', '1', '--backends', 'ts'];
+    let out = '';
+    const code = await runCli(args, (s) => {
+      out += s;
+    });
+    expect(code, out).toBe(0);
+    const json = JSON.parse(out.slice(out.indexOf('\n['), out.lastIndexOf(']') + 1)) as Array<Record<string, unknown>>;
+    expect(json[0].case).toBe('tiny2d_mi');
+    expect(json[0].quality_ts as number).toBeGreaterThan(json[0].quality_before as number);
+    expect(json[0].quality_dipy ?? null).toBeNull();
+    expect(JSON.stringify(json[0].notes)).toMatch(/DIPY 1.6 has no MI metric/);
+  });
+});

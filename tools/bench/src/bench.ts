@@ -67,7 +67,7 @@ export interface BenchReport {
 const CHILD_DIFFEO = fileURLToPath(new URL('./child-diffeo.ts', import.meta.url));
 const CHILD_DIFFEO_BUILT = fileURLToPath(new URL('../dist/child-diffeo.js', import.meta.url));
 /** The built entry points the compiled child imports (checked before using it). */
-const BUILT_PACKAGES = ['core', 'io', 'syn', 'metrics-cc', 'metrics-ssd', 'wasm-kernels', 'affine'].map((p) => join(REPO_ROOT, 'packages', p, 'dist', 'index.js'));
+const BUILT_PACKAGES = ['core', 'io', 'syn', 'metrics-cc', 'metrics-ssd', 'metrics-em', 'metrics-mi', 'align', 'wasm-kernels', 'affine'].map((p) => join(REPO_ROOT, 'packages', p, 'dist', 'index.js'));
 
 /** How the diffeo children run: compiled against the built packages, or from the TypeScript sources through tsx. */
 export interface ChildMode {
@@ -255,9 +255,11 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       const runs: Record<ImplName, RunResult[]> = { ts: [], wasm: [], dipy: [] };
       const failed: Partial<Record<ImplName, string>> = {};
       const lastOut: Partial<Record<ImplName, string>> = {};
-      log(`[${c.name}] ${c.size}: ${active.map((a) => a).join(', ')} × ${options.runs} runs`);
+      // a case DIPY cannot run (MI: DIPY 1.6 has no MI metric for SyN) runs without it
+      const caseActive = def.noDipy === undefined ? active : active.filter((a) => a !== 'dipy');
+      log(`[${c.name}] ${c.size}: ${caseActive.map((a) => a).join(', ')} × ${options.runs} runs`);
       for (let r = 0; r < options.runs; r++) {
-        for (const impl of active) {
+        for (const impl of caseActive) {
           if (failed[impl]) continue;
           try {
             const { run, outDir } = await runOnce(impl, c, options.python, childMode);
@@ -277,10 +279,12 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       const impls = {} as Record<ImplName, ImplSummary>;
       for (const n of IMPL_NAMES) {
         if (failed[n]) impls[n] = { ...summarizeRuns(runs[n]), status: 'error', reason: failed[n] };
+        else if (n === 'dipy' && def.noDipy !== undefined) impls[n] = notAvailable(def.noDipy);
         else if (!implementations[n].available) impls[n] = notAvailable(implementations[n].reason ?? 'not available');
         else impls[n] = summarizeRuns(runs[n]);
       }
       const notes = [...c.notes];
+      if (def.noDipy !== undefined) notes.push(`no DIPY run: ${def.noDipy}`);
       for (const n of IMPL_NAMES) if (failed[n]) notes.push(`${n} failed: ${failed[n]}`);
       // an empty list: the implementation reports no iterations (DIPY's affine optimize)
       const iters = IMPL_NAMES.filter((n) => impls[n].iterationsPerLevel?.length).map((n) => `${n} ${impls[n].iterationsPerLevel!.join(',')}`);

@@ -18,7 +18,7 @@ import { parseNpz } from './npz.js';
 
 /** Metric parameters with DIPY's names. */
 export interface MetricParams {
-  metric: 'SSD' | 'CC' | 'EM';
+  metric: 'SSD' | 'CC' | 'EM' | 'MI';
   dim: 2 | 3;
   /** CC: standard deviation of the Gaussian smoothing of the step (voxels). */
   sigma_diff?: number;
@@ -34,6 +34,8 @@ export interface MetricParams {
   q_levels?: number;
   /** EM: add the class-mean gradients. */
   double_gradient?: boolean;
+  /** MI: histogram bins per image. */
+  nbins?: number;
 }
 
 /** SyN parameters with DIPY's names, all given. */
@@ -116,6 +118,8 @@ export interface CaseDef {
   /** Part of the default selection (when `--cases` is not given). */
   byDefault: boolean;
   prepare(dir: string, options: PrepareOptions): Promise<PreparedCase>;
+  /** Set when DIPY 1.6 cannot run the case (the reason shown in the table's DIPY column). */
+  noDipy?: string;
 }
 
 /** Thrown by `prepare` when a case cannot run here (missing data); the row is kept with the reason. */
@@ -139,7 +143,8 @@ export function completeMetric(m: { metric: string; dim: number; [k: string]: un
       step_type: m.step_type === 'demons' ? 'demons' : 'gauss_newton',
     };
   }
-  throw new Error(`unsupported metric ${String(m.metric)} (the bench knows SSD, CC and EM).`);
+  if (m.metric === 'MI') return { metric: 'MI', dim, nbins: num('nbins', 32), smooth: num('smooth', 2) };
+  throw new Error(`unsupported metric ${String(m.metric)} (the bench knows SSD, CC, EM and MI).`);
 }
 
 /** The repository root (tools/bench/src → ../../..). */
@@ -404,6 +409,9 @@ function affineFixtureCase(name: string, fixture: string, description: string, b
   };
 }
 
+/** The DIPY column of the MI cases. */
+const NO_DIPY_MI = 'DIPY 1.6 has no MI metric for SyN';
+
 /** Every case, in table order. */
 export const CASES: readonly CaseDef[] = [
   manifestCase('circle_to_c', 'e2e_circle_to_c_ssd', 'fixture e2e_circle_to_c_ssd: C ← circle, 256×256, SSD demons, level_iters [200,100,50,25], inv_iter 50'),
@@ -444,6 +452,9 @@ export const CASES: readonly CaseDef[] = [
     'affine fixture pipeline_b0_3d: 64×64×10 b0 (S0_10slices) ← affinely moved sqrt-intensity copy; com, translation, rigid, affine; MI(32) dense, level_iters [10000,1000,100]'),
   affineFixtureCase('affine_t1_2d', 'pipeline_t1_2d',
     'affine fixture pipeline_t1_2d: 128×128 T1 slice ← affinely moved copy on another grid; com, translation, rigid, affine; MI(32) dense, level_iters [10000,1000,100]', false),
+  // MI (multimodal; @diffeo/metrics-mi defaults). DIPY 1.6 has no MI metric for SyN, so these run without DIPY.
+  { ...syntheticCase('synth128_mi', [128, 128, 96], [10, 10, 5], true, completeMetric({ metric: 'MI', dim: 3 }), true), noDipy: NO_DIPY_MI },
+  { ...syntheticCase('tiny2d_mi', [48, 48], [5, 5], false, completeMetric({ metric: 'MI', dim: 2 }), true), noDipy: NO_DIPY_MI },
 ];
 
 /** Selects cases by name (comma-separated list, or `all`); default: those marked `byDefault`. */

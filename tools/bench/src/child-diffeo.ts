@@ -61,7 +61,9 @@ function makeMetric(p: MetricParams): SimilarityMetric<Dim> {
       stepType: p.step_type === 'demons' ? 'demons' : 'gaussNewton',
     }) as SimilarityMetric<Dim>;
   }
-  return metricByName('cc', p.dim, { sigmaDiff: p.sigma_diff, radius: p.radius });
+  if (p.metric === 'MI') return metricByName('mi', p.dim, { nbins: p.nbins, smooth: p.smooth });
+  if (p.metric === 'CC') return metricByName('cc', p.dim, { sigmaDiff: p.sigma_diff, radius: p.radius });
+  throw new Error(`child-diffeo: unknown metric ${JSON.stringify((p as { metric: unknown }).metric)} in params.json (rebuild tools/bench after adding a metric).`);
 }
 
 /** A nested (d+1)×(d+1) grid-to-world as a row-major Float64Array (null = identity). */

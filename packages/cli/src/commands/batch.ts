@@ -54,11 +54,11 @@ that share the file system.
 
 const REGISTER_FIELDS = new Set([
   'static', 'moving', 'metric', 'levelIters', 'stepLength', 'invIter', 'invTol', 'optTol', 'ssSigmaFactor', 'sigmaDiff',
-  'radius', 'smooth', 'innerIter', 'qLevels', 'doubleGradient', 'emStep', 'prealign', 'affine', 'volIdx', 'outWarped', 'outMapping', 'force',
+  'radius', 'smooth', 'innerIter', 'qLevels', 'doubleGradient', 'emStep', 'nbins', 'prealign', 'affine', 'volIdx', 'outWarped', 'outMapping', 'force',
 ]);
 /** Options of `register` that write further files; batch jobs do not stage them yet. */
 const UNSUPPORTED_FIELDS = new Set(['outAffine', 'outAnts']);
-type NumberField = 'stepLength' | 'invIter' | 'invTol' | 'optTol' | 'ssSigmaFactor' | 'sigmaDiff' | 'radius' | 'smooth' | 'innerIter' | 'qLevels' | 'volIdx';
+type NumberField = 'stepLength' | 'invIter' | 'invTol' | 'optTol' | 'ssSigmaFactor' | 'sigmaDiff' | 'radius' | 'smooth' | 'innerIter' | 'qLevels' | 'nbins' | 'volIdx';
 const NUMBER_RULES: Record<NumberField, { integer?: boolean; min: number; exclusive?: boolean }> = {
   stepLength: { min: 0, exclusive: true },
   invIter: { integer: true, min: 0 },
@@ -70,6 +70,7 @@ const NUMBER_RULES: Record<NumberField, { integer?: boolean; min: number; exclus
   smooth: { min: 0, exclusive: true },
   innerIter: { integer: true, min: 1 },
   qLevels: { integer: true, min: 2 },
+  nbins: { integer: true, min: 5 },
   volIdx: { integer: true, min: 0 },
 };
 
@@ -102,7 +103,7 @@ export function registerJobOptions(fields: Record<string, unknown>, id: string, 
   const statik = path('static') ?? fail('static', 'is missing: every job needs a "static" image');
   const moving = path('moving') ?? fail('moving', 'is missing: every job needs a "moving" image');
   const metric = fields.metric ?? 'cc';
-  if (metric !== 'cc' && metric !== 'ssd' && metric !== 'ssd-gn' && metric !== 'em') fail('metric', `must be "cc", "ssd", "ssd-gn" or "em"; got ${JSON.stringify(metric)}`);
+  if (metric !== 'cc' && metric !== 'ssd' && metric !== 'ssd-gn' && metric !== 'em' && metric !== 'mi') fail('metric', `must be "cc", "ssd", "ssd-gn", "em" or "mi"; got ${JSON.stringify(metric)}`);
   for (const k of ['doubleGradient', 'affine'] as const) {
     if (fields[k] !== undefined && typeof fields[k] !== 'boolean') fail(k, `must be true or false; got ${JSON.stringify(fields[k])}`);
   }

@@ -25,9 +25,10 @@ export const REGISTER_USAGE = `usage: diffeo register --static S.nii[.gz] --movi
 Symmetric diffeomorphic registration (DIPY's SyN) of M onto S. Images are 2D or 3D NIfTI
 (4D: pick a volume with --vol-idx); their affines are used as grid-to-world.
 
-  --metric cc|ssd|ssd-gn|em  similarity: local cross-correlation (default), sum of squared
-                           differences with demons steps, or with Gauss-Newton steps, or
-                           expectation-maximisation (em: multimodal, e.g. T1 vs b0)
+  --metric cc|ssd|ssd-gn|em|mi  similarity: local cross-correlation (default), sum of squared
+                           differences with demons steps, or with Gauss-Newton steps,
+                           expectation-maximisation (em: multimodal, e.g. T1 vs b0), or
+                           mutual information (mi: multimodal, any intensity relation)
   --level-iters 10,10,5    iterations per pyramid level, coarsest first (default 10,10,5)
   --step-length 0.25       largest update per iteration, voxels (default 0.25)
   --inv-iter 20            fixed-point iterations per field inversion (default 20)
@@ -36,14 +37,15 @@ Symmetric diffeomorphic registration (DIPY's SyN) of M onto S. Images are 2D or 
   --ss-sigma-factor 0.2    pyramid smoothing factor (default 0.2)
   --sigma-diff 2           cc: Gaussian smoothing of the update, voxels (default 2)
   --radius 4               cc: correlation window radius, voxels (default 4)
-  --smooth 4               ssd, em: smoothness (demons sigma / Gauss-Newton weight;
-                           default 4 for ssd, 1 for em)
+  --smooth 4               ssd, em, mi: smoothness (demons sigma / Gauss-Newton weight /
+                           mi step sigma, voxels; default 4 for ssd, 1 for em, 2 for mi)
   --inner-iter 10          ssd-gn, em: Gauss-Seidel sweeps per V-cycle level (default 10
                            for ssd-gn, 5 for em)
   --q-levels 256           em: intensity classes, class 0 (values <= 0) included (default 256)
   --double-gradient true   em: add the gradient of the other image's class means (true|false;
                            default true)
   --em-step gauss_newton   em: step type, gauss_newton (default) or demons
+  --nbins 32               mi: histogram bins per image, 5 to 1024 (default 32)
   --prealign A.txt         (d+1)x(d+1) world affine mapping static to moving points
                            (text rows, as numpy.savetxt writes DIPY's affine_map.affine)
   --affine                 first run the affine pipeline of "diffeo affine" (centre of mass,
@@ -88,7 +90,7 @@ async function kernelContext(name: 'wasm' | 'ts', explicit: boolean, quiet: bool
 }
 
 /** The metrics `register` offers. */
-export type RegisterMetricName = 'cc' | 'ssd' | 'ssd-gn' | 'em';
+export type RegisterMetricName = 'cc' | 'ssd' | 'ssd-gn' | 'em' | 'mi';
 
 /**
  * Everything `diffeo register` needs, in the camelCase names a job file uses (the
@@ -118,7 +120,7 @@ export interface RegisterOptions {
   sigmaDiff?: number;
   /** cc: correlation window radius, voxels. */
   radius?: number;
-  /** ssd, em: smoothness. */
+  /** ssd, em, mi: smoothness. */
   smooth?: number;
   /** ssd-gn, em: Gauss-Seidel sweeps per V-cycle level. */
   innerIter?: number;
@@ -128,6 +130,8 @@ export interface RegisterOptions {
   doubleGradient?: boolean;
   /** em: step type (default `'gauss_newton'`, DIPY's spelling). */
   emStep?: 'demons' | 'gauss_newton';
+  /** mi: histogram bins per image (default 32, 5 to 1024). */
+  nbins?: number;
   /** Text file with the (d+1)×(d+1) world affine mapping static to moving points. */
   prealign?: string;
   /** Run the affine pipeline (`diffeo affine`, its defaults) first and use its matrix as the prealign. */
@@ -220,6 +224,7 @@ export async function register(args: string[]): Promise<void> {
     'q-levels': { type: 'string' },
     'double-gradient': { type: 'string' },
     'em-step': { type: 'string' },
+    nbins: { type: 'string' },
     prealign: { type: 'string' },
     affine: { type: 'boolean' },
     'out-affine': { type: 'string' },
@@ -240,8 +245,8 @@ export async function register(args: string[]): Promise<void> {
     return;
   }
   const metricName = v.metric ?? 'cc';
-  if (metricName !== 'cc' && metricName !== 'ssd' && metricName !== 'ssd-gn' && metricName !== 'em') {
-    throw new CliError(`--metric must be cc, ssd, ssd-gn or em; got "${metricName}"`, 2);
+  if (metricName !== 'cc' && metricName !== 'ssd' && metricName !== 'ssd-gn' && metricName !== 'em' && metricName !== 'mi') {
+    throw new CliError(`--metric must be cc, ssd, ssd-gn, em or mi; got "${metricName}"`, 2);
   }
   const dg = v['double-gradient'];
   if (dg !== undefined && dg !== 'true' && dg !== 'false') throw new CliError(`--double-gradient must be true or false; got "${dg}"`, 2);
@@ -268,6 +273,7 @@ export async function register(args: string[]): Promise<void> {
     qLevels: numberOption(v['q-levels'], 'q-levels', { integer: true, min: 2 }),
     doubleGradient: dg === undefined ? undefined : dg === 'true',
     emStep,
+    nbins: numberOption(v.nbins, 'nbins', { integer: true, min: 5 }),
     prealign: v.prealign === undefined ? undefined : abs(v.prealign),
     affine: v.affine === true,
     outAffine: v['out-affine'] === undefined ? undefined : abs(v['out-affine']),
@@ -294,8 +300,8 @@ export async function register(args: string[]): Promise<void> {
  */
 export async function runRegister(o: RegisterOptions, hooks: RegisterHooks = {}): Promise<RegisterResult> {
   const metricName = o.metric ?? 'cc';
-  for (const [opt, key, metrics] of [['sigma-diff', 'sigmaDiff', ['cc']], ['radius', 'radius', ['cc']], ['smooth', 'smooth', ['ssd', 'ssd-gn', 'em']], ['inner-iter', 'innerIter', ['ssd-gn', 'em']],
-    ['q-levels', 'qLevels', ['em']], ['double-gradient', 'doubleGradient', ['em']], ['em-step', 'emStep', ['em']]] as const) {
+  for (const [opt, key, metrics] of [['sigma-diff', 'sigmaDiff', ['cc']], ['radius', 'radius', ['cc']], ['smooth', 'smooth', ['ssd', 'ssd-gn', 'em', 'mi']], ['inner-iter', 'innerIter', ['ssd-gn', 'em']],
+    ['q-levels', 'qLevels', ['em']], ['double-gradient', 'doubleGradient', ['em']], ['em-step', 'emStep', ['em']], ['nbins', 'nbins', ['mi']]] as const) {
     if (o[key] !== undefined && !(metrics as readonly string[]).includes(metricName)) {
       throw new CliError(`--${opt} applies to --metric ${metrics.join(' or ')} only (the metric is ${metricName})`, 2);
     }
@@ -381,6 +387,8 @@ async function registerInto(o: RegisterOptions, hooks: RegisterHooks, outputs: O
   try {
     metric = metricName === 'cc'
       ? metricByName('cc', dim, { sigmaDiff, radius })
+      : metricName === 'mi'
+        ? metricByName('mi', dim, { nbins: o.nbins, smooth })
       : metricName === 'em'
         ? emMetric(dim, { smooth, innerIter, qLevels: o.qLevels, doubleGradient: o.doubleGradient, stepType: o.emStep === undefined || o.emStep === 'gauss_newton' ? 'gaussNewton' : o.emStep as 'demons' })
         : metricByName('ssd', dim, { smooth, innerIter, stepType: metricName === 'ssd' ? 'demons' : 'gaussNewton' });

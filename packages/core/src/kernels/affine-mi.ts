@@ -32,6 +32,7 @@
  * Everything in double, in raster (sample) order, as DIPY (which casts to float64 here).
  */
 import type { Shape2D, Shape3D } from '../types.js';
+import { cubicSpline, cubicSplineDerivative } from './mi.js';
 
 /**
  * `out[i] = bilinear(image, M·[i; 1])` for every voxel `i` of `outShape` (`M` maps output
@@ -215,23 +216,6 @@ export function affineGradientSparse(out: Float64Array, points: Float64Array, im
     x[0] = points[3 * i]; x[1] = points[3 * i + 1]; x[2] = points[3 * i + 2];
     diffs3d(image, ns, nr, nc, imageWorldToGrid, spacing, x, y, out, 3 * i);
   }
-}
-
-/** The cubic B-spline β(x) (support [−2, 2]). */
-export function cubicSpline(x: number): number {
-  const ax = x < 0 ? -x : x;
-  const sq = x * x;
-  if (ax < 1) return (4.0 - 6.0 * sq + 3.0 * sq * ax) / 6.0;
-  if (ax < 2) return (8.0 - 12 * ax + 6.0 * sq - sq * ax) / 6.0;
-  return 0;
-}
-
-/** The derivative β'(x) of {@link cubicSpline}. */
-export function cubicSplineDerivative(x: number): number {
-  const ax = x < 0 ? -x : x;
-  if (ax < 1) return x >= 0 ? -2.0 * x + 1.5 * x * x : -2.0 * x - 1.5 * x * x;
-  if (ax < 2) return x >= 0 ? -2.0 + 2.0 * x - 0.5 * x * x : 2.0 + 2.0 * x + 0.5 * x * x;
-  return 0;
 }
 
 /**

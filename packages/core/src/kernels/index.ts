@@ -15,6 +15,7 @@ import { ccFactors2d, ccFactors3d, ccFactors3dStream, ccEnergy3d, ccForwardStep2
 import { ssdDemonsStep2d, ssdDemonsStep3d, gaussSeidelSweep2d, gaussSeidelSweep3d, residual2d, residual3d } from './ssd.js';
 import { resampleAffineLinear2d, resampleAffineLinear3d, affineGradient2d, affineGradient3d, affineGradientSparse, parzenJointPdf, parzenJointGradient } from './affine-mi.js';
 import { quantizePositive, maskedClassStats, emDemonsStep2d, emDemonsStep3d } from './em.js';
+import { miJointPdf, parzenMiStep } from './mi.js';
 
 /** The complete table of pure-TypeScript kernels. */
 export const tsKernels: Kernels = {
@@ -31,6 +32,7 @@ export const tsKernels: Kernels = {
   quantizePositive, maskedClassStats, emDemonsStep2d, emDemonsStep3d,
   resampleAffineLinear2d, resampleAffineLinear3d, affineGradient2d, affineGradient3d, affineGradientSparse,
   parzenJointPdf, parzenJointGradient,
+  miJointPdf, parzenMiStep,
 };
 
 export type { Kernels, KernelName, InversionResult } from './types.js';
@@ -38,5 +40,5 @@ export type { Kernels, KernelName, InversionResult } from './types.js';
 /** The spacing division and rotation of the `physicalGradient` kernel, for metrics that compute their own voxel-unit gradient. */
 export { orientGradient } from './gradient.js';
 
-/** The cubic B-spline and its derivative of the Parzen histogram kernels. */
-export { cubicSpline, cubicSplineDerivative } from './affine-mi.js';
+/** The cubic B-spline Parzen window, its derivative and the intensity-to-bin mapping shared by the MI metrics (affine and deformable). */
+export { cubicSpline, cubicSplineDerivative, parzenBinning, PARZEN_PADDING } from './mi.js';

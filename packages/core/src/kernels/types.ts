@@ -234,6 +234,22 @@ export interface Kernels {
   /** 3D version of {@link Kernels.emDemonsStep2d}. */
   emDemonsStep3d(out: Float32Array, delta: Float32Array, sigmaSq: Float32Array, gradient: Float32Array, shape: Shape3D,
     sigmaSqX: number): number;
+
+  /**
+   * Parzen-window joint pdf of two images of `N` voxels on one grid (any dimension; the
+   * deformable MI metric): `rows` binned by truncation, `cols` by the cubic B-spline;
+   * writes `joint` (`nbins²`, float64, row-major, over `N`), `rowMarginal` and
+   * `colMarginal` (`nbins` each). `offset`/`delta` of each image from core's
+   * `parzenBinning`, `delta ≠ 0`, `nbins ≥ 5`.
+   */
+  miJointPdf(joint: Float64Array, rowMarginal: Float64Array, colMarginal: Float64Array, rows: Float32Array, cols: Float32Array,
+    nbins: number, rowOffset: number, rowDelta: number, colOffset: number, colDelta: number): void;
+  /**
+   * Dense MI step (any dimension): `out[x·d+k] = f32(scale · Σ_j β'(j − t(x))·logRatio[r(x)·nbins + j] · gradient[x·d+k])`
+   * with the bins of {@link Kernels.miJointPdf}; `d = gradient.length / rows.length`.
+   */
+  parzenMiStep(out: Float32Array, rows: Float32Array, cols: Float32Array, gradient: Float32Array, logRatio: Float64Array,
+    nbins: number, rowOffset: number, rowDelta: number, colOffset: number, colDelta: number, scale: number): void;
 }
 
 /** Name of a kernel. */
