@@ -1,6 +1,7 @@
 /**
  * Float64 resampling for the affine stage (DIPY 1.6 `vector_fields.transform_{2,3}d_affine(_nn)`,
- * `interpolate_scalar_{2,3}d`, `gradient`, `sparse_gradient`).
+ * `interpolate_scalar_{2,3}d`); the image gradients (`gradient`, `sparse_gradient`) are core's
+ * `affineGradient*` kernels.
  *
  * Frames: images are indexed in grid coordinates (array-index order, C order, last index
  * fastest). A point `q` in grid coordinates is sampled
@@ -10,8 +11,7 @@
  * - nearest: the closest voxel (ties go down), 0 when `q` is outside `[0, n_k − 1]`.
  *
  * Everything is computed in float64 (DIPY casts its images to float64 for the affine stage),
- * so these are separate from core's float32 SyN kernels. Gradients are in image units per
- * world unit (mm), component `k` along world axis `k`.
+ * so these are separate from core's float32 SyN kernels.
  */
 import type { NumericArray } from '@diffeo/core';
 
@@ -147,93 +147,6 @@ export function samplePoints(image: ArrayLike<number>, shape: readonly number[],
     out[i] = d === 2
       ? bilinear(image, shape[0], shape[1], points[2 * i], points[2 * i + 1])
       : trilinear(image, shape[0], shape[1], shape[2], points[3 * i], points[3 * i + 1], points[3 * i + 2]);
-  }
-  return out;
-}
-
-/** Central difference of `img` along world axis p at the world point x (shifted in place), DIPY's scheme. */
-function centralDiffs(
-  img: ArrayLike<number>, shape: readonly number[], w2g: ArrayLike<number>, spacing: ArrayLike<number>,
-  x: Float64Array, dx: Float64Array, out: Float64Array, o: number,
-): void {
-  const d = shape.length;
-  dx.set(x);
-  for (let p = 0; p < d; p++) {
-    const h = 0.5 * spacing[p];
-    dx[p] = x[p] - h;
-    const lo = sampleWorld(img, shape, w2g, dx);
-    if (lastInside === 0) { out[o + p] = 0; continue; } // DIPY leaves dx[p] shifted here
-    dx[p] = x[p] + h;
-    const hi = sampleWorld(img, shape, w2g, dx);
-    if (lastInside === 0) { out[o + p] = 0; continue; }
-    out[o + p] = (hi - lo) / spacing[p];
-    dx[p] = x[p];
-  }
-}
-
-/** Linear sample of `img` at the world point `x` through `w2g` (sets the inside flag). */
-function sampleWorld(img: ArrayLike<number>, shape: readonly number[], w: ArrayLike<number>, x: Float64Array): number {
-  if (shape.length === 2) {
-    const q0 = w[0] * x[0] + w[1] * x[1] + w[2];
-    const q1 = w[3] * x[0] + w[4] * x[1] + w[5];
-    return bilinear(img, shape[0], shape[1], q0, q1);
-  }
-  const q0 = w[0] * x[0] + w[1] * x[1] + w[2] * x[2] + w[3];
-  const q1 = w[4] * x[0] + w[5] * x[1] + w[6] * x[2] + w[7];
-  const q2 = w[8] * x[0] + w[9] * x[1] + w[10] * x[2] + w[11];
-  return trilinear(img, shape[0], shape[1], shape[2], q0, q1, q2);
-}
-
-/**
- * DIPY's `vector_fields.gradient`: the gradient (per world unit) of `img` at every voxel of a
- * sampling grid of `outShape` placed in world space by `outG2w`, by central differences at
- * `x ± spacing_k/2` along each world axis; a component whose samples fall outside is 0.
- * @returns `d` interleaved components per sampling voxel (float64).
- */
-export function gradientDense(
-  img: ArrayLike<number>, shape: readonly number[], imgW2g: ArrayLike<number>, spacing: ArrayLike<number>,
-  outShape: readonly number[], outG2w: ArrayLike<number>,
-): Float64Array {
-  const d = shape.length, A = outG2w;
-  const n = outShape.reduce((a, b) => a * b, 1);
-  const out = new Float64Array(n * d);
-  const x = new Float64Array(d), dx = new Float64Array(d);
-  if (d === 2) {
-    const [or, oc] = outShape;
-    for (let i = 0; i < or; i++) {
-      for (let j = 0; j < oc; j++) {
-        x[0] = A[0] * i + A[1] * j + A[2];
-        x[1] = A[3] * i + A[4] * j + A[5];
-        centralDiffs(img, shape, imgW2g, spacing, x, dx, out, (i * oc + j) * 2);
-      }
-    }
-    return out;
-  }
-  const [os, or, oc] = outShape;
-  let p = 0;
-  for (let k = 0; k < os; k++) {
-    for (let i = 0; i < or; i++) {
-      for (let j = 0; j < oc; j++, p++) {
-        x[0] = A[0] * k + A[1] * i + A[2] * j + A[3];
-        x[1] = A[4] * k + A[5] * i + A[6] * j + A[7];
-        x[2] = A[8] * k + A[9] * i + A[10] * j + A[11];
-        centralDiffs(img, shape, imgW2g, spacing, x, dx, out, p * 3);
-      }
-    }
-  }
-  return out;
-}
-
-/** DIPY's `vector_fields.sparse_gradient`: {@link gradientDense} at world points (`points[i*d + k]`, mm). */
-export function gradientSparse(
-  img: ArrayLike<number>, shape: readonly number[], imgW2g: ArrayLike<number>, spacing: ArrayLike<number>, points: Float64Array,
-): Float64Array {
-  const d = shape.length, m = points.length / d;
-  const out = new Float64Array(m * d);
-  const x = new Float64Array(d), dx = new Float64Array(d);
-  for (let i = 0; i < m; i++) {
-    for (let k = 0; k < d; k++) x[k] = points[i * d + k];
-    centralDiffs(img, shape, imgW2g, spacing, x, dx, out, i * d);
   }
   return out;
 }
