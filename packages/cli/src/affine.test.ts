@@ -84,6 +84,18 @@ describe('diffeo affine', () => {
     expect(affineText(M)).toBe(py.stdout);
   });
 
+  it('--backend ts and --backend wasm write the same matrix, byte for byte', async () => {
+    for (const backend of ['ts', 'wasm']) {
+      await affine(['--static', p('t1s.nii.gz'), '--moving', p('t1m.nii.gz'), '--out-affine', p(`E-${backend}.txt`),
+        '--pipeline', 'com,translation,rigid,affine', '--level-iters', '30,15,5', '--static-mask', p('mask.nii.gz'), '--backend', backend, '--quiet']);
+    }
+    const ts = readFileSync(p('E-ts.txt'), 'utf8');
+    expect(readMatrix(p('E-ts.txt'))).toHaveLength(9);
+    expect(readFileSync(p('E-wasm.txt'), 'utf8')).toBe(ts);
+    await expect(affine(['--static', p('t1s.nii.gz'), '--moving', p('t1m.nii.gz'), '--out-affine', p('F.txt'), '--backend', 'gpu']))
+      .rejects.toThrow(/--backend must be wasm or ts/);
+  });
+
   it('runs a chosen pipeline with a static mask and sampling; rejects bad options', async () => {
     const log = console.log;
     await affine(['--static', p('t1s.nii.gz'), '--moving', p('t1m.nii.gz'), '--out-affine', p('B.txt'), '--pipeline', 'com,translation',

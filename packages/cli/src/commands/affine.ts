@@ -11,11 +11,12 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { affineRegistration, AffineMap, type PipelineStage, type AffineProgressEvent } from '@diffeo/affine';
-import type { Volume } from '@diffeo/core';
+import type { KernelContext, Volume } from '@diffeo/core';
 import { saveNifti, writeFileAtomic } from '@diffeo/io';
 import { abs, errorText, numberOption, parse, required } from '../args.js';
 import { CliError, checkOutput, loadInput, type InputImage } from '../images.js';
 import { Progress } from '../progress.js';
+import { kernelContext } from '../backend.js';
 
 export const AFFINE_USAGE = `usage: diffeo affine --static S.nii[.gz] --moving M.nii[.gz] --out-affine A.txt [options]
 
@@ -36,6 +37,8 @@ as numpy.savetxt writes DIPY's affine_map.affine: the file "register --prealign"
   --moving-mask MM.nii.gz  mask on the moving grid (non-zero = used)
   --out-warped W.nii.gz    also write the moving image resampled on the static grid
   --vol-idx N              volume of a 4D input
+  --backend wasm|ts        kernels: WebAssembly (default) or TypeScript; the same
+                           numbers either way
   --force                  overwrite existing outputs
   --quiet                  print nothing but errors
   --json                   print a JSON summary on stdout; progress goes to stderr`;
@@ -115,6 +118,12 @@ export interface AffineOptions {
   movingMask?: string;
   outWarped?: string;
   volIdx?: number;
+  /** Kernels (default `wasm`, falling back to `ts` with a notice unless `backendExplicit`); ignored when `context` is given. */
+  backend?: 'wasm' | 'ts';
+  /** The backend was asked for explicitly: fail instead of falling back. */
+  backendExplicit?: boolean;
+  /** A kernel context to run on (as `register --affine` passes its own). */
+  context?: KernelContext;
   force?: boolean;
   quiet?: boolean;
   json?: boolean;
@@ -169,12 +178,13 @@ export async function runAffine(o: AffineOptions, hooks: { signal?: AbortSignal 
     else if (e.type === 'levelEnd') progress.end(`  ${e.stage} level ${e.level}: ${e.iterations} iterations, ${e.evaluations} evaluations, -MI ${e.value.toPrecision(6)}`);
     else if (e.type === 'stageEnd' && e.stage === 'centerOfMass') progress.log('  centerOfMass: translation between the centres of mass');
   };
+  const context = o.context ?? await kernelContext(o.backend ?? 'wasm', o.backendExplicit === true, quiet, 'affine');
   const t0 = performance.now();
   let result: ReturnType<typeof affineRegistration>;
   try {
     result = affineRegistration({
       static: volumeOf(statik), moving: volumeOf(moving), pipeline, nbins: o.nbins, samplingProportion: o.samplingProportion,
-      levelIters: o.levelIters, sigmas: o.sigmas, factors: o.factors, staticMask, movingMask, signal: hooks.signal, onProgress,
+      levelIters: o.levelIters, sigmas: o.sigmas, factors: o.factors, staticMask, movingMask, signal: hooks.signal, onProgress, context,
     });
   } catch (e) {
     if (e instanceof CliError) throw e;
@@ -212,6 +222,7 @@ export async function affine(args: string[]): Promise<void> {
     'moving-mask': { type: 'string' },
     'out-warped': { type: 'string' },
     'vol-idx': { type: 'string' },
+    backend: { type: 'string' },
     force: { type: 'boolean' },
     quiet: { type: 'boolean' },
     json: { type: 'boolean' },
@@ -223,6 +234,7 @@ export async function affine(args: string[]): Promise<void> {
   }
   const sp = numberOption(v['sampling-proportion'], 'sampling-proportion', { min: 0, exclusive: true });
   if (sp !== undefined && sp > 1) throw new CliError(`--sampling-proportion must be in (0, 1]; got "${v['sampling-proportion']}"`, 2);
+  if (v.backend !== undefined && v.backend !== 'wasm' && v.backend !== 'ts') throw new CliError(`--backend must be wasm or ts; got "${v.backend}"`, 2);
   const result = await runAffine({
     static: abs(required(v.static, 'static', 'affine')),
     moving: abs(required(v.moving, 'moving', 'affine')),
@@ -237,6 +249,8 @@ export async function affine(args: string[]): Promise<void> {
     movingMask: v['moving-mask'] === undefined ? undefined : abs(v['moving-mask']),
     outWarped: v['out-warped'] === undefined ? undefined : abs(v['out-warped']),
     volIdx: numberOption(v['vol-idx'], 'vol-idx', { integer: true, min: 0 }),
+    backend: v.backend as 'wasm' | 'ts' | undefined,
+    backendExplicit: v.backend !== undefined,
     force: v.force === true,
     quiet: v.quiet === true,
     json: v.json === true,

@@ -8,7 +8,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
-import { loadBackend, metricByName, synRegistration } from '@diffeo/align';
+import { metricByName, synRegistration } from '@diffeo/align';
 import { jacobianStats, mapJacobianDeterminant, ncc, type Dim, type KernelContext, type NumericArray, type SimilarityMetric } from '@diffeo/core';
 import { mappingFilePath, saveAntsTransforms, serializeMapping, serializeNifti } from '@diffeo/io';
 import { OutputSet } from '../outputs.js';
@@ -18,6 +18,7 @@ import type { RegistrationEvent } from '@diffeo/syn';
 import { abs, errorText, levelItersOption, numberOption, parse, readPrealign, required } from '../args.js';
 import { CliError, checkOutput, loadInput } from '../images.js';
 import { Progress } from '../progress.js';
+import { kernelContext } from '../backend.js';
 import { runAffine } from './affine.js';
 
 export const REGISTER_USAGE = `usage: diffeo register --static S.nii[.gz] --moving M.nii[.gz] [options]
@@ -71,23 +72,6 @@ Symmetric diffeomorphic registration (DIPY's SyN) of M onto S. Images are 2D or 
   --quiet                  print nothing but errors
   --json                   print a JSON summary on stdout (outputs, seconds, iterations per
                            level, final energy, NCC); progress goes to stderr`;
-
-/**
- * The kernel context of a registration (`loadBackend` of `@diffeo/align`): the
- * WebAssembly backend (falling back to the TypeScript kernels, with a notice, when it
- * cannot be loaded and was not asked for explicitly) or the TypeScript kernels.
- */
-async function kernelContext(name: 'wasm' | 'ts', explicit: boolean, quiet: boolean): Promise<KernelContext> {
-  try {
-    const loaded = await loadBackend(name === 'ts' ? 'ts' : explicit ? 'wasm' : 'auto');
-    if (loaded.fallbackReason !== null && !quiet) {
-      console.error(`diffeo register: the WebAssembly backend could not be loaded (${loaded.fallbackReason}); using the TypeScript kernels`);
-    }
-    return loaded.context;
-  } catch (e) {
-    throw new CliError(`--backend wasm: ${errorText(e)}`);
-  }
-}
 
 /** The metrics `register` offers. */
 export type RegisterMetricName = 'cc' | 'ssd' | 'ssd-gn' | 'em' | 'mi';
@@ -370,8 +354,9 @@ async function registerInto(o: RegisterOptions, hooks: RegisterHooks, outputs: O
   const movingMask = o.movingMask === undefined ? undefined : await loadMask(resolve(o.movingMask), '--moving-mask', moving);
   if (o.affine === true && o.prealign !== undefined) throw new CliError('--affine computes the prealign itself; drop --prealign or --affine', 2);
   if (o.outAffine !== undefined && o.affine !== true) throw new CliError('--out-affine needs --affine', 2);
+  const context = await kernelContext(o.backend ?? 'wasm', o.backendExplicit === true, quiet, 'register');
   const prealign = o.affine === true
-    ? Float64Array.from((await runAffine({ static: o.static, moving: o.moving, outAffine: o.outAffine, volIdx, force, quiet, json: o.json })).affine)
+    ? Float64Array.from((await runAffine({ static: o.static, moving: o.moving, outAffine: o.outAffine, volIdx, force, quiet, json: o.json, context })).affine)
     : o.prealign === undefined ? undefined : await readPrealign(resolve(o.prealign), dim);
 
   // World-space overlap of the foregrounds and the similarity before (see overlap.ts).
@@ -414,7 +399,6 @@ async function registerInto(o: RegisterOptions, hooks: RegisterHooks, outputs: O
     }
     hooks.onEvent?.(e);
   };
-  const context = await kernelContext(o.backend ?? 'wasm', o.backendExplicit === true, quiet);
   progress.log(`diffeo register: ${moving.path} (${moving.shape.join('x')}) onto ${statik.path} (${statik.shape.join('x')}), ${dim}D, metric ${metricName}, level iterations ${levelIters.join(',')}`);
   const t0 = performance.now();
   const { mapping: map, warped, registration: sdr } = await synRegistration({
