@@ -12,7 +12,7 @@ export * from './affine.js';
 export * from './registry.js';
 export * from './metric.js';
 export { metricGradient } from './metric-gradient.js';
-export { stepDisposedError, assertStepOutput, assertMetricInputs, WorkspaceCache, allocWorkspaceArrays } from './metric-step.js';
+export { stepDisposedError, assertStepOutput, assertMetricInputs, assertGradientShape, WorkspaceCache, allocWorkspaceArrays } from './metric-step.js';
 export { tsKernels, orientGradient, cubicSpline, cubicSplineDerivative, parzenBinning, PARZEN_PADDING } from './kernels/index.js';
 export type { Kernels, KernelName, InversionResult, DimKernels, PairedKernelName } from './kernels/types.js';
 export {

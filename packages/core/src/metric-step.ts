@@ -3,10 +3,23 @@
  * checks (the inputs of `prepare`, a step used after `dispose()`, an output buffer of
  * the wrong size) and the cache of per-iteration buffers. Exported for metric authors.
  */
-import { DiffeoError, DimensionError, InvalidArgumentError, NonFiniteError, ShapeMismatchError } from './errors.js';
+import { DiffeoError, DimensionError, ImageTooSmallError, InvalidArgumentError, NonFiniteError, ShapeMismatchError } from './errors.js';
 import type { Dim } from './types.js';
 import type { MetricInputs } from './metric.js';
 import type { KernelContext } from './registry.js';
+
+/**
+ * The size rule of metrics that take image gradients (`numpy.gradient` needs 2 samples per
+ * axis): throws {@link ImageTooSmallError} when an axis of `shape` (voxels) is shorter than 2.
+ * @param metric - metric name used in the message, for example `"SSDMetric"`.
+ * @param level - the pyramid level of `shape`, named in the message (from `checkLevelShapes`).
+ */
+export function assertGradientShape(metric: string, shape: readonly number[], level?: number): void {
+  if (!shape.some((n) => n < 2)) return;
+  throw new ImageTooSmallError(level === undefined
+    ? `${metric} needs at least 2 voxels along every axis to take image gradients; got shape [${shape.join(', ')}].`
+    : `${metric} needs at least 2 voxels along every axis to take image gradients, but pyramid level ${level} has shape [${shape.join(', ')}]; use fewer pyramid levels or larger images.`);
+}
 
 /**
  * Checks what every metric's `prepare` receives: a {@link MetricInputs} of dimension

@@ -45,7 +45,7 @@ import {
   metricGradient,
   stepDisposedError,
   DimensionError,
-  ImageTooSmallError,
+  assertGradientShape,
   InvalidArgumentError,
   NonFiniteError,
   ShapeMismatchError,
@@ -382,26 +382,15 @@ export class EMMetric<D extends Dim = Dim> implements SimilarityMetric<D> {
     this.stepType = o.stepType;
   }
 
-  /** Throws {@link ImageTooSmallError} if an axis of a level is shorter than 2 voxels (image gradients need 2 samples). */
+  /** Throws core's `ImageTooSmallError` if an axis of a level is shorter than 2 voxels (image gradients need 2 samples). */
   checkLevelShapes(shapes: ReadonlyArray<ShapeOf<D>>): void {
-    shapes.forEach((shape, level) => {
-      const s = shape as readonly number[];
-      if (s.some((n) => n < 2)) {
-        throw new ImageTooSmallError(
-          `EMMetric needs at least 2 voxels along every axis to take image gradients, but pyramid level ${level} has shape [${s.join(', ')}]; use fewer pyramid levels or larger images.`,
-        );
-      }
-    });
+    shapes.forEach((shape, level) => assertGradientShape('EMMetric', shape as readonly number[], level));
   }
 
   /** Validates the inputs and returns the step object of this iteration (statistics and gradients are computed on the first step). */
   prepare(inputs: MetricInputs<D>): MetricStep<D> {
     const dim = this.dim;
-    const voxels = assertMetricInputs('EMMetric', inputs, dim, (shape) => {
-      if (shape.some((n) => n < 2)) {
-        throw new ImageTooSmallError(`EMMetric needs at least 2 voxels along every axis to take image gradients; got shape [${shape.join(', ')}].`);
-      }
-    });
+    const voxels = assertMetricInputs('EMMetric', inputs, dim, (shape) => assertGradientShape('EMMetric', shape));
     if (this.stepType === 'gaussNewton' && (!Number.isInteger(inputs.levelsBelow) || inputs.levelsBelow < 0)) {
       throw new InvalidArgumentError(`EMMetric.prepare: levelsBelow (the V-cycle depth) must be a non-negative integer; got ${String(inputs.levelsBelow)}.`);
     }

@@ -33,7 +33,7 @@ import {
   stepDisposedError,
   DimensionError,
   EmptyImageError,
-  ImageTooSmallError,
+  assertGradientShape,
   InvalidArgumentError,
   NonFiniteError,
   type Dim,
@@ -246,16 +246,9 @@ export class MIMetric<D extends Dim = Dim> implements SimilarityMetric<D> {
     this.smooth = o.smooth;
   }
 
-  /** Throws {@link ImageTooSmallError} if an axis of a level is shorter than 2 voxels (image gradients need 2 samples). */
+  /** Throws core's `ImageTooSmallError` if an axis of a level is shorter than 2 voxels (image gradients need 2 samples). */
   checkLevelShapes(shapes: ReadonlyArray<ShapeOf<D>>): void {
-    shapes.forEach((shape, level) => {
-      const s = shape as readonly number[];
-      if (s.some((n) => n < 2)) {
-        throw new ImageTooSmallError(
-          `MIMetric needs at least 2 voxels along every axis to take image gradients, but pyramid level ${level} has shape [${s.join(', ')}]; use fewer pyramid levels or larger images.`,
-        );
-      }
-    });
+    shapes.forEach((shape, level) => assertGradientShape('MIMetric', shape as readonly number[], level));
   }
 
   /**
@@ -265,11 +258,7 @@ export class MIMetric<D extends Dim = Dim> implements SimilarityMetric<D> {
    */
   prepare(inputs: MetricInputs<D>): MetricStep<D> {
     const dim = this.dim;
-    const voxels = assertMetricInputs('MIMetric', inputs, dim, (shape) => {
-      if (shape.some((n) => n < 2)) {
-        throw new ImageTooSmallError(`MIMetric needs at least 2 voxels along every axis to take image gradients; got shape [${shape.join(', ')}].`);
-      }
-    });
+    const voxels = assertMetricInputs('MIMetric', inputs, dim, (shape) => assertGradientShape('MIMetric', shape));
     const bins = (image: Float32Array, which: string): [number, number] => {
       const [lo, hi] = range(image);
       const b = parzenBinning(lo, hi, this.nbins);

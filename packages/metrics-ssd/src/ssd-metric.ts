@@ -33,7 +33,7 @@ import {
   stepDisposedError,
   metricGradient,
   DimensionError,
-  ImageTooSmallError,
+  assertGradientShape,
   InvalidArgumentError,
   NonFiniteError,
   type Dim,
@@ -257,26 +257,15 @@ export class SSDMetric<D extends Dim = Dim> implements SimilarityMetric<D> {
     this.stepType = o.stepType;
   }
 
-  /** Throws {@link ImageTooSmallError} if an axis of a level is shorter than 2 voxels (image gradients need 2 samples). */
+  /** Throws core's `ImageTooSmallError` if an axis of a level is shorter than 2 voxels (image gradients need 2 samples). */
   checkLevelShapes(shapes: ReadonlyArray<ShapeOf<D>>): void {
-    shapes.forEach((shape, level) => {
-      const s = shape as readonly number[];
-      if (s.some((n) => n < 2)) {
-        throw new ImageTooSmallError(
-          `SSDMetric needs at least 2 voxels along every axis to take image gradients, but pyramid level ${level} has shape [${s.join(', ')}]; use fewer pyramid levels or larger images.`,
-        );
-      }
-    });
+    shapes.forEach((shape, level) => assertGradientShape('SSDMetric', shape as readonly number[], level));
   }
 
   /** Validates the inputs and returns the step object of this iteration (gradients are computed lazily). */
   prepare(inputs: MetricInputs<D>): MetricStep<D> {
     const dim = this.dim;
-    const voxels = assertMetricInputs('SSDMetric', inputs, dim, (shape) => {
-      if (shape.some((n) => n < 2)) {
-        throw new ImageTooSmallError(`SSDMetric needs at least 2 voxels along every axis to take image gradients; got shape [${shape.join(', ')}].`);
-      }
-    });
+    const voxels = assertMetricInputs('SSDMetric', inputs, dim, (shape) => assertGradientShape('SSDMetric', shape));
     if (this.stepType === 'gaussNewton' && (!Number.isInteger(inputs.levelsBelow) || inputs.levelsBelow < 0)) {
       throw new InvalidArgumentError(`SSDMetric.prepare: levelsBelow (the V-cycle depth) must be a non-negative integer; got ${String(inputs.levelsBelow)}.`);
     }
