@@ -74,6 +74,7 @@ describe('formatTable and toTableRows', () => {
     impls: {
       ts: summarizeRuns([run(2, 200 * 1024), run(1, 100 * 1024), run(3, 300 * 1024)]),
       wasm: notAvailable('not built'),
+      browser: notAvailable('not selected'),
       dipy: summarizeRuns([run(8, 400 * 1024)]),
     },
     warpedDiffVsDipy: { ts: 0 },
@@ -100,5 +101,26 @@ describe('formatTable and toTableRows', () => {
     });
     expect(t.iterations).toEqual({ ts: [10, 10, 5], dipy: [10, 10, 5] });
     expect(JSON.parse(JSON.stringify(t))).toEqual(t);
+  });
+  it('adds the browser columns (time, renderer RSS or n/a, browser/wasm) when the browser is selected', () => {
+    const b: CaseRow = {
+      ...row,
+      impls: {
+        ...row.impls,
+        wasm: summarizeRuns([run(2, 100 * 1024, 'x')]),
+        browser: summarizeRuns([run(2.5, Number.NaN, 'x')]),
+      },
+      warpedDiffVsDipy: { ts: 0, wasm: 0, browser: 0 },
+    };
+    const lines = formatTable([b], ['wasm', 'browser']).split('\n');
+    expect(lines[0]).toMatch(/^case\s+size\s+diffeo-wasm time\s+diffeo-wasm RSS\s+browser time\s+browser RSS\s+browser\/wasm\s+DIPY time/);
+    expect(lines[0]).not.toMatch(/DIPY\/browser/);
+    expect(lines[2].split(/\s{2,}/).slice(0, 7)).toEqual(['demo', '8×8', '2.00 s', '100 MiB', '2.50 s', 'n/a', '1.25×']);
+    expect(lines[2]).toMatch(/0 \/ 0$/);
+    const [t] = toTableRows([b]);
+    expect(t).toMatchObject({ browser_time_s: 2.5, browser_rss_kib: null, browser_over_wasm: 1.25, quality_browser: 0.9, warped_diff_vs_dipy_browser: 0, browser_same_bits_as_wasm: true });
+    const [u] = toTableRows([{ ...b, impls: { ...b.impls, browser: summarizeRuns([run(2.5, 5000, 'y')]) } }]);
+    expect(u).toMatchObject({ browser_rss_kib: 5000, browser_same_bits_as_wasm: false });
+    expect(toTableRows([row])[0]).toMatchObject({ browser_time_s: null, browser_over_wasm: null, browser_same_bits_as_wasm: null });
   });
 });

@@ -8,14 +8,17 @@
  * shown in MiB.
  */
 
-/** The implementations compared by the bench. */
-export type ImplName = 'ts' | 'wasm' | 'dipy';
+/** The implementations compared by the bench (`browser`: diffeo-wasm in headless Chromium, see browser.ts). */
+export type ImplName = 'ts' | 'wasm' | 'browser' | 'dipy';
+
+/** Our backends, as `--backends` names them. */
+export type OurBackend = 'ts' | 'wasm' | 'browser';
 
 /** All implementations, in table order. */
-export const IMPL_NAMES: readonly ImplName[] = ['ts', 'wasm', 'dipy'];
+export const IMPL_NAMES: readonly ImplName[] = ['ts', 'wasm', 'browser', 'dipy'];
 
 /** Column titles of each implementation. */
-export const IMPL_TITLES: Record<ImplName, string> = { ts: 'diffeo-TS', wasm: 'diffeo-wasm', dipy: 'DIPY' };
+export const IMPL_TITLES: Record<ImplName, string> = { ts: 'diffeo-TS', wasm: 'diffeo-wasm', browser: 'browser', dipy: 'DIPY' };
 
 /** One run of one implementation on one case (one child process). */
 export interface RunResult {
@@ -76,7 +79,7 @@ export interface CaseRow {
   /** Per implementation. */
   impls: Record<ImplName, ImplSummary>;
   /** Mean |warped_ours − warped_DIPY| / max|static| per backend of ours, when both ran. */
-  warpedDiffVsDipy: Partial<Record<'ts' | 'wasm', number>>;
+  warpedDiffVsDipy: Partial<Record<OurBackend, number>>;
   /** Remarks (skipped rows, differing iteration counts, failures). */
   notes: string[];
 }
@@ -171,6 +174,15 @@ export interface TableRow {
   /** Mean |warped_ours − warped_DIPY| / max|static| (0 = identical warped images). */
   warped_diff_vs_dipy_ts: number | null;
   warped_diff_vs_dipy_wasm: number | null;
+  /** diffeo-wasm in headless Chromium: median optimize time (s) and peak RSS of its renderer process (KiB; null when not measurable). */
+  browser_time_s: number | null;
+  browser_rss_kib: number | null;
+  /** Browser time / Node wasm time (below 1: the browser is faster). */
+  browser_over_wasm: number | null;
+  quality_browser: number | null;
+  warped_diff_vs_dipy_browser: number | null;
+  /** Whether the browser's warped image has the Node wasm run's bytes (null unless both ran). */
+  browser_same_bits_as_wasm: boolean | null;
   /** Iterations per level per implementation (coarsest first). */
   iterations: Partial<Record<ImplName, number[]>>;
   notes: string[];
@@ -202,10 +214,25 @@ export function toTableRows(rows: readonly CaseRow[]): TableRow[] {
       quality_dipy: d.quality,
       warped_diff_vs_dipy_ts: r.warpedDiffVsDipy.ts ?? null,
       warped_diff_vs_dipy_wasm: r.warpedDiffVsDipy.wasm ?? null,
+      ...browserColumns(r),
       iterations,
       notes: r.notes,
     };
   });
+}
+
+/** The browser's table fields of a row (see {@link TableRow}). */
+function browserColumns(r: CaseRow): Pick<TableRow, 'browser_time_s' | 'browser_rss_kib' | 'browser_over_wasm' | 'quality_browser' | 'warped_diff_vs_dipy_browser' | 'browser_same_bits_as_wasm'> {
+  const b = r.impls.browser, w = r.impls.wasm;
+  const finite = (x: number | null) => (x !== null && Number.isFinite(x) ? x : null);
+  return {
+    browser_time_s: b.optimizeSeconds,
+    browser_rss_kib: finite(b.maxRssKiB),
+    browser_over_wasm: ratio(b.optimizeSeconds, w.optimizeSeconds),
+    quality_browser: b.quality,
+    warped_diff_vs_dipy_browser: r.warpedDiffVsDipy.browser ?? null,
+    browser_same_bits_as_wasm: b.runs.length && w.runs.length ? b.runs[0].warpedSha1 === w.runs[0].warpedSha1 : null,
+  };
 }
 
 /** Pads cells into aligned columns: a header, a rule and the rows (first two columns left-aligned, the rest right-aligned). */
@@ -221,21 +248,28 @@ export function alignColumns(header: readonly string[], rows: readonly (readonly
  * backends get columns (`wasm` columns show `n/a` when the backend was requested
  * but could not be loaded).
  */
-export function formatTable(rows: readonly CaseRow[], backends: readonly ('ts' | 'wasm')[] = ['ts', 'wasm']): string {
-  const ours = backends.filter((b) => b === 'ts' || b === 'wasm');
+export function formatTable(rows: readonly CaseRow[], backends: readonly OurBackend[] = ['ts', 'wasm']): string {
+  const ours = backends.filter((b) => b === 'ts' || b === 'wasm' || b === 'browser');
+  // the browser's own columns: its time and renderer RSS, and its time over Node wasm's
+  const nodeOurs = ours.filter((b): b is 'ts' | 'wasm' => b !== 'browser');
   const header = ['case', 'size'];
-  for (const b of ours) header.push(`${IMPL_TITLES[b]} time`, `${IMPL_TITLES[b]} RSS`);
+  for (const b of nodeOurs) header.push(`${IMPL_TITLES[b]} time`, `${IMPL_TITLES[b]} RSS`);
+  if (ours.includes('browser')) header.push('browser time', 'browser RSS', 'browser/wasm');
   header.push('DIPY time', 'DIPY RSS');
-  for (const b of ours) header.push(`DIPY/${b} time`, `${b}/DIPY RSS`);
+  for (const b of nodeOurs) header.push(`DIPY/${b} time`, `${b}/DIPY RSS`);
   header.push('quality', 'before');
   for (const b of ours) header.push(b);
   header.push('DIPY');
   if (ours.length) header.push(`Δwarped ${ours.join('/')}`);
   const body = rows.map((r) => {
     const cells = [r.case, r.size];
-    for (const b of ours) cells.push(formatSeconds(r.impls[b].optimizeSeconds), formatKiB(r.impls[b].maxRssKiB));
+    for (const b of nodeOurs) cells.push(formatSeconds(r.impls[b].optimizeSeconds), formatKiB(r.impls[b].maxRssKiB));
+    if (ours.includes('browser')) {
+      const br = r.impls.browser;
+      cells.push(formatSeconds(br.optimizeSeconds), formatKiB(br.maxRssKiB), formatRatio(br.optimizeSeconds, r.impls.wasm.optimizeSeconds));
+    }
     cells.push(formatSeconds(r.impls.dipy.optimizeSeconds), formatKiB(r.impls.dipy.maxRssKiB));
-    for (const b of ours) {
+    for (const b of nodeOurs) {
       cells.push(formatRatio(r.impls.dipy.optimizeSeconds, r.impls[b].optimizeSeconds), formatRatio(r.impls[b].maxRssKiB, r.impls.dipy.maxRssKiB));
     }
     cells.push(r.qualityName, formatQuality(r.qualityBefore));
