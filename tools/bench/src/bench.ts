@@ -235,7 +235,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   }
   let browser: BrowserBench | null = null;
   if (options.backends.includes('browser')) {
-    const b = await startBrowserBench();
+    const b = await startBrowserBench(log);
     if (b.ok) {
       browser = b.bench;
       implementations.browser = { available: true, version: `diffeo + wasm backend in ${b.bench.version}` };

@@ -175,7 +175,7 @@ async function buildPage(outDir: string): Promise<string> {
  * Builds the page, starts the server and checks that Chromium launches. Never throws:
  * when Chromium, playwright-core or the built packages are missing, says why.
  */
-export async function startBrowserBench(): Promise<BrowserBenchStart> {
+export async function startBrowserBench(log: (message: string) => void = () => {}): Promise<BrowserBenchStart> {
   if (!existsSync(CHROMIUM)) return { ok: false, reason: `${CHROMIUM} not found (install it with \`apt-get install -y chromium\`)` };
   let chromium: typeof import('playwright-core').chromium;
   try {
@@ -225,6 +225,7 @@ export async function startBrowserBench(): Promise<BrowserBenchStart> {
       await page.goto(`${origin}/?case=${encodeURIComponent(`/case/${token}/`)}&out=${encodeURIComponent(`/out/${token}/`)}`);
       const r = await result;
       const maxRss = await rendererPeakRss(browser);
+      log(`browser: ${r.backend.replace(/, \d+ threads?$/, '')}, ${r.threads} thread${r.threads === 1 ? '' : 's'} at the end${r.crossOriginIsolated ? ', cross-origin isolated' : ', NOT cross-origin isolated'}`);
       for (const f of r.files) if (!existsSync(join(outDir, f))) throw new Error(`the page did not upload ${f}`);
       await browser.close();
       const nan = (k: number | null) => k ?? Number.NaN;
