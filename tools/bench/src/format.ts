@@ -4,8 +4,8 @@
  *
  * Units: times in seconds (the optimize call only, measured inside the child
  * process), peak resident set sizes in KiB as the operating system reports them
- * (`process.resourceUsage().maxRSS` in Node, `ru_maxrss` in Python on Linux),
- * shown in MiB.
+ * (`VmHWM` of `/proc/self/status` on Linux, else `process.resourceUsage().maxRSS` in
+ * Node and `ru_maxrss` in Python), shown in MiB.
  */
 
 /** The implementations compared by the bench (`browser`: diffeo-wasm in headless Chromium, see browser.ts). */
