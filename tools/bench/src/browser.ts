@@ -217,6 +217,7 @@ export async function startBrowserBench(log: (message: string) => void = () => {
       page.on('pageerror', (e) => problems.push(e.message));
       page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
       page.on('crash', () => settle!.reject(new Error(`the page crashed (out of memory?) ${problems.join(' | ')}`)));
+      browser.on('disconnected', () => settle!.reject(new Error(`Chromium exited during the run ${problems.join(' | ')}`)));
       await page.exposeFunction('__benchMark', () => rendererPeakRss(browser));
       await page.exposeFunction('__benchDone', (r: BrowserRunResult | { error: string }) => {
         if ('error' in r) settle!.reject(new Error(`${r.error}${problems.length ? ` (page: ${problems.join(' | ')})` : ''}`));
