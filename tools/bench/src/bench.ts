@@ -181,7 +181,11 @@ async function runOnce(impl: ImplName, c: PreparedCase, python: string, mode: Ch
   if (impl === 'browser') {
     if (!browser) throw new Error('the browser bench is not started');
     const b = await browser.run(c.dir, outDir);
-    return { outDir, run: { ...runResultOf(b, b.wallSeconds), quality: null, warpedSha1: sha1(join(outDir, 'warped_moving.npy')) } };
+    const run: RunResult = {
+      optimizeSeconds: b.optimizeSeconds, wallSeconds: b.wallSeconds, maxRssKiB: b.maxRssKiB, rssAfterOptimizeKiB: b.rssAfterOptimizeKiB,
+      rssBeforeOptimizeKiB: b.rssBeforeOptimizeKiB, iterationsPerLevel: b.iterationsPerLevel, quality: null, warpedSha1: sha1(join(outDir, 'warped_moving.npy')),
+    };
+    return { outDir, run };
   }
   const outcome =
     impl === 'dipy'
@@ -190,18 +194,18 @@ async function runOnce(impl: ImplName, c: PreparedCase, python: string, mode: Ch
   const resultPath = join(outDir, 'result.json');
   if (!outcome.ok || !existsSync(resultPath)) throw new Error(outcome.stderrTail.trim() || 'the child wrote no result.json');
   const r = JSON.parse(readFileSync(resultPath, 'utf8')) as ChildResult;
-  return { outDir, run: { ...runResultOf(r, outcome.wallSeconds), quality: null, warpedSha1: sha1(join(outDir, 'warped_moving.npy')) } };
-}
-
-/** The timing and memory fields of a run from what its child (or the browser) reported. */
-function runResultOf(r: ChildResult, wallSeconds: number): Omit<RunResult, 'quality' | 'warpedSha1'> {
   return {
-    optimizeSeconds: r.optimizeSeconds,
-    wallSeconds,
-    maxRssKiB: r.maxRssKiB,
-    rssAfterOptimizeKiB: r.rssAfterOptimizeKiB,
-    rssBeforeOptimizeKiB: r.rssBeforeOptimizeKiB,
-    iterationsPerLevel: r.iterationsPerLevel,
+    outDir,
+    run: {
+      optimizeSeconds: r.optimizeSeconds,
+      wallSeconds: outcome.wallSeconds,
+      maxRssKiB: r.maxRssKiB,
+      rssAfterOptimizeKiB: r.rssAfterOptimizeKiB,
+      rssBeforeOptimizeKiB: r.rssBeforeOptimizeKiB,
+      iterationsPerLevel: r.iterationsPerLevel,
+      quality: null,
+      warpedSha1: sha1(join(outDir, 'warped_moving.npy')),
+    },
   };
 }
 
