@@ -214,6 +214,8 @@ export async function startBrowserBench(log: (message: string) => void = () => {
       const problems: string[] = [];
       let settle: { resolve(r: BrowserRunResult): void; reject(e: Error): void } | null = null;
       const result = new Promise<BrowserRunResult>((resolve, reject) => { settle = { resolve, reject }; });
+      // settled late (Chromium closing after a failed navigation) must not be an unhandled rejection
+      result.catch(() => {});
       page.on('pageerror', (e) => problems.push(e.message));
       page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
       page.on('crash', () => settle!.reject(new Error(`the page crashed (out of memory?) ${problems.join(' | ')}`)));
@@ -226,13 +228,15 @@ export async function startBrowserBench(log: (message: string) => void = () => {
       await page.goto(`${origin}/?case=${encodeURIComponent(`/case/${token}/`)}&out=${encodeURIComponent(`/out/${token}/`)}`);
       const r = await result;
       const maxRss = await rendererPeakRss(browser);
-      log(`browser: ${r.backend.replace(/, \d+ threads?$/, '')}, ${r.threads} thread${r.threads === 1 ? '' : 's'} at the end${r.crossOriginIsolated ? ', cross-origin isolated' : ', NOT cross-origin isolated'}`);
+      // (the description is written when the backend loads, before its worker threads start)
+      const what = `${r.backend.replace(/, \d+ threads?$/, '')}, ${r.threads} thread${r.threads === 1 ? '' : 's'} at the end`;
+      log(`browser: ${what}${r.crossOriginIsolated ? ', cross-origin isolated' : ', NOT cross-origin isolated'}`);
       for (const f of r.files) if (!existsSync(join(outDir, f))) throw new Error(`the page did not upload ${f}`);
       await browser.close();
       const nan = (k: number | null) => k ?? Number.NaN;
       return {
         implementation: 'diffeo-wasm-browser',
-        backend: r.backend,
+        backend: what,
         optimizeSeconds: r.optimizeSeconds,
         rssBeforeOptimizeKiB: nan(r.marks.beforeOptimize),
         rssAfterOptimizeKiB: nan(r.marks.afterOptimize),
