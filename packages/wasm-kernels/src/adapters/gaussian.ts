@@ -66,6 +66,7 @@ export function gaussianKernels(env: AdapterEnv): GaussianKernels {
       work = out.byteOffset;
       if (!inOwned) {
         heap.f32.set(input.subarray(0, total), work >>> 2);
+        heap.countIn(total * 4);
         src = work;
       } else if (input.byteOffset !== work && input.byteOffset < work + total * 4 && work < input.byteOffset + total * 4) {
         heap.f32.copyWithin(work >>> 2, input.byteOffset >>> 2, (input.byteOffset >>> 2) + total); // partial overlap
