@@ -103,7 +103,12 @@ class ProfiledContext extends KernelContext {
     if (typeof fn !== 'function') return fn;
     const known = this.wrappers.get(name);
     if (known && known.fn === fn) return known.wrapper;
-    const counters = this.counters;
+    let c = this.counters.get(name);
+    if (c === undefined) {
+      c = { calls: 0, ms: 0 };
+      this.counters.set(name, c);
+    }
+    const counter = c;
     const now = this.now;
     const impl = fn as (...args: unknown[]) => unknown;
     const wrapper = function profiled(this: unknown, ...args: unknown[]): unknown {
@@ -111,14 +116,8 @@ class ProfiledContext extends KernelContext {
       try {
         return impl.apply(this, args);
       } finally {
-        const dt = now() - t0;
-        let c = counters.get(name);
-        if (c === undefined) {
-          c = { calls: 0, ms: 0 };
-          counters.set(name, c);
-        }
-        c.calls++;
-        c.ms += dt;
+        counter.ms += now() - t0;
+        counter.calls++;
       }
     };
     this.wrappers.set(name, { fn, wrapper });
