@@ -29,7 +29,7 @@ import { KernelContext, type Backend } from './registry.js';
 export interface KernelProfileEntry {
   /** Kernel name as in {@link Kernels}, for example `"warp3d"`. */
   readonly name: KernelName;
-  /** The backend that served it (`"ts"` for the TypeScript fallback; see {@link KernelContext.backendOf}). */
+  /** The backend serving it when the report is made (`"ts"` for the TypeScript fallback; see {@link KernelContext.backendOf}). */
   readonly backend: string;
   /** Number of calls. */
   readonly calls: number;
