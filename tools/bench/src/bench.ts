@@ -196,6 +196,7 @@ async function runOnce(impl: ImplName, c: PreparedCase, python: string, mode: Ch
       quality: null,
       warpedSha1: sha1(join(outDir, 'warped_moving.npy')),
       kernels: r.kernels ?? null,
+      wasmMemory: r.wasmMemory ? { ...r.wasmMemory } : null,
     },
   };
 }

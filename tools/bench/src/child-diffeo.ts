@@ -11,14 +11,16 @@
  * it and at the end (`process.resourceUsage().maxRSS`), iterations per level, and
  * where the optimize time went: the kernel context is wrapped by `profileKernels` of
  * `@diffeo/core`, which counts and times every kernel call (some 0.15–0.25 µs per
- * call, two clock reads: see the README for why this does not perturb the timing).
+ * call, two clock reads: see the README for why this does not perturb the timing), and
+ * for wasm the backend's memory counters over the optimize call (`WasmBackend.stats()`).
  * An affine case (`params.affine`) runs `affineRegistration` of `@diffeo/affine` instead
  * (the whole pipeline is timed; iterations are L-BFGS iterations per stage and level).
  */
 import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { profileKernels, type Dim, type KernelProfile, type SimilarityMetric } from '@diffeo/core';
+import { createContext, profileKernels, type Dim, type KernelContext, type KernelProfile, type SimilarityMetric } from '@diffeo/core';
+import { wasmBackend, type WasmBackend, type WasmMemoryStats } from '@diffeo/wasm-kernels';
 import { loadBackend, metricByName, synRegistration } from '@diffeo/align';
 import { emMetric } from '@diffeo/metrics-em';
 import { affineRegistration, type PipelineStage } from '@diffeo/affine';
@@ -37,6 +39,31 @@ export interface ChildResult {
   backend?: string;
   /** Per-kernel calls and seconds of the optimize call, and the rest (`other_s`). */
   kernels?: KernelBreakdown;
+  /** The wasm backend's memory counters over the optimize call (wasm runs only). */
+  wasmMemory?: WasmMemoryStats;
+}
+
+/**
+ * The kernel context of a run, profiled, and for wasm the backend itself (for its memory
+ * counters): the same backend `loadBackend('wasm')` of `@diffeo/align` makes (default options).
+ */
+async function kernelsFor(backend: 'ts' | 'wasm'): Promise<{ prof: KernelProfile; wasm: WasmBackend | null }> {
+  let context: KernelContext;
+  let wasm: WasmBackend | null = null;
+  if (backend === 'wasm') {
+    wasm = await wasmBackend();
+    context = createContext(wasm);
+  } else {
+    context = (await loadBackend('ts')).context;
+  }
+  return { prof: profileKernels(context), wasm };
+}
+
+/** `after − before`, counter by counter (the scratch size: its value after). */
+function memoryDelta(before: WasmMemoryStats, after: WasmMemoryStats): WasmMemoryStats {
+  const d = { ...after };
+  for (const k of Object.keys(after) as (keyof WasmMemoryStats)[]) if (k !== 'scratchBytes') d[k] = after[k] - before[k];
+  return d;
 }
 
 /** The profile's entries as the bench's breakdown of an optimize call of `seconds`. */
@@ -90,7 +117,7 @@ const STAGES: Record<string, PipelineStage> = {
 
 /** The affine case: the whole pipeline timed, the moving image warped linearly onto the static grid. */
 async function runAffine(caseDir: string, outDir: string, backend: 'ts' | 'wasm', params: BenchParams, a: AffineParams): Promise<void> {
-  const prof = profileKernels((await loadBackend(backend)).context);
+  const { prof, wasm } = await kernelsFor(backend);
   const context = prof.context;
   const stat = readNpy(join(caseDir, params.inputs.static));
   const mov = readNpy(join(caseDir, params.inputs.moving));
@@ -98,6 +125,7 @@ async function runAffine(caseDir: string, outDir: string, backend: 'ts' | 'wasm'
   const movingImg = { data: mov.data, shape: mov.shape as [number, number, number], gridToWorld: g2w(params.moving_grid2world) };
   const iterations: number[] = [];
   const rssBefore = process.resourceUsage().maxRSS;
+  const mem0 = wasm?.stats();
   const t0 = performance.now();
   const r = affineRegistration({
     static: staticImg, moving: movingImg,
@@ -113,12 +141,13 @@ async function runAffine(caseDir: string, outDir: string, backend: 'ts' | 'wasm'
   const optimizeSeconds = (performance.now() - t0) / 1000;
   const rssAfter = process.resourceUsage().maxRSS;
   const kernels = breakdownOf(prof, optimizeSeconds);
+  const wasmMemory = wasm && mem0 ? memoryDelta(mem0, wasm.stats()) : undefined;
   const warped = r.map.transform(movingImg);
   writeNpy(join(outDir, 'warped_moving.npy'), Float32Array.from(warped.data as ArrayLike<number>), stat.shape);
   writeFileSync(join(outDir, 'affine.json'), JSON.stringify(Array.from(r.affine)));
   const result: ChildResult = {
     implementation: `diffeo-${backend}`, backend, optimizeSeconds, rssBeforeOptimizeKiB: rssBefore, rssAfterOptimizeKiB: rssAfter,
-    maxRssKiB: process.resourceUsage().maxRSS, iterationsPerLevel: iterations, kernels,
+    maxRssKiB: process.resourceUsage().maxRSS, iterationsPerLevel: iterations, kernels, wasmMemory,
   };
   writeFileSync(join(outDir, 'result.json'), JSON.stringify(result));
 }
@@ -129,7 +158,7 @@ async function main(argv: string[]): Promise<void> {
   const params = JSON.parse(readFileSync(join(caseDir, 'params.json'), 'utf8')) as BenchParams;
   if (backend !== 'ts' && backend !== 'wasm') throw new Error(`unknown backend ${backend}`);
   if (params.affine) return runAffine(caseDir, outDir, backend, params, params.affine);
-  const prof = profileKernels((await loadBackend(backend)).context);
+  const { prof, wasm } = await kernelsFor(backend);
   const context = prof.context;
   const metric = makeMetric(params.metric);
   const stat = readNpy(join(caseDir, params.inputs.static));
@@ -139,6 +168,7 @@ async function main(argv: string[]): Promise<void> {
   const staticImg = { data: stat.data, shape: stat.shape };
   const movingImg = { data: mov.data, shape: mov.shape };
   const rssBefore = process.resourceUsage().maxRSS;
+  const mem0 = wasm?.stats();
   const t0 = performance.now();
   const { mapping: map, registration: reg } = await synRegistration({
     static: staticImg,
@@ -160,6 +190,7 @@ async function main(argv: string[]): Promise<void> {
   const optimizeSeconds = (performance.now() - t0) / 1000;
   const rssAfter = process.resourceUsage().maxRSS;
   const kernels = breakdownOf(prof, optimizeSeconds);
+  const wasmMemory = wasm && mem0 ? memoryDelta(mem0, wasm.stats()) : undefined;
   // Outputs are written as NumPy's np.save does, without extra copies in memory.
   const warped = map.transform(movingImg);
   writeNpy(join(outDir, 'warped_moving.npy'), warped.data instanceof Float32Array ? warped.data : Float32Array.from(warped.data as ArrayLike<number>), stat.shape);
@@ -176,6 +207,7 @@ async function main(argv: string[]): Promise<void> {
     maxRssKiB: process.resourceUsage().maxRSS,
     iterationsPerLevel: [...reg.iterationsPerLevel],
     kernels,
+    wasmMemory,
   };
   writeFileSync(join(outDir, 'result.json'), JSON.stringify(result));
 }

@@ -37,6 +37,12 @@ export interface RunResult {
   warpedSha1: string;
   /** Where the optimize time went, per kernel (diffeo runs; absent for DIPY). */
   kernels?: KernelBreakdown | null;
+  /**
+   * The wasm backend's memory counters over the optimize call (wasm runs): arrays allocated
+   * and freed, scratch blocks (and the arena's bytes at the end), memory growths, copies of
+   * ordinary arrays into and out of the backend's memory with their bytes.
+   */
+  wasmMemory?: Record<string, number> | null;
 }
 
 /** Calls and time of one kernel during one optimize call (or the median over runs). */
