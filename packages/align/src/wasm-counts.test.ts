@@ -81,7 +81,7 @@ afterEach(() => { restore?.(); restore = null; });
 
 /** Runs SyN with counters around every iteration; returns them and the result's fields. */
 async function countedRun<D extends Dim>(backend: WasmBackend, context: KernelContext, metric: SimilarityMetric<D>,
-  statik: Float32Array, moving: Float32Array, shape: number[], levelIters: number[]) {
+  statik: Float32Array | Uint16Array, moving: Float32Array | Uint16Array, shape: number[], levelIters: number[]) {
   const rows: IterationCounts[] = [];
   let wasm0: WasmMemoryStats | null = null;
   let js0: TypedCounts | null = null;
@@ -124,6 +124,16 @@ const cases = [
     make: () => {
       const fixed = Float32Array.from(createCircle(48, 48, 12).data);
       return { fixed, moving: shifted(fixed, 48, 48, 3), shape: [48, 48] };
+    },
+  },
+  {
+    // not float32: SyN converts each image into a private float32 copy (level 0 of its pyramid)
+    name: '2D SSD 48×48, uint16 images',
+    workspaceArrays: 2,
+    metric: () => ssdMetric(2) as SimilarityMetric<Dim>,
+    make: () => {
+      const fixed = Float32Array.from(createCircle(48, 48, 12).data, (v) => 1000 * v);
+      return { fixed: Uint16Array.from(fixed), moving: Uint16Array.from(shifted(fixed, 48, 48, 3)), shape: [48, 48] };
     },
   },
   {
@@ -191,7 +201,7 @@ describe('SyN on the wasm backend: allocations and copies per iteration (counted
   it('3D CC through profileKernels: the same bits as without, still no copies, and every kernel call counted', async () => {
     const backend = await wasmBackend({ threads: 1 });
     try {
-      const c = cases[1];
+      const c = cases[2];
       const { fixed, moving, shape } = c.make();
       const plainCtx = createContext(backend);
       const plain = await countedRun(backend, plainCtx, c.metric(), fixed, moving, shape, [4, 4, 4]);
