@@ -19,9 +19,11 @@
  * perhaps a memory growth); and the JavaScript side creates no Float32Array or
  * Int32Array, only the same handful of small Float64Arrays (Gaussian weights, a
  * direction matrix: under 2 KiB) in every iteration of a level, and, with threads, the
- * thread pool's one-byte-per-chunk flags (a few hundred bytes). Before the fix that came
- * with this test, the streamed 3D CC factors copied their running sums (2 slices of
- * 5 doubles per voxel) in and out of the memory on every slab.
+ * thread pool's one-byte-per-chunk flags (a few hundred bytes). Before the fixes that
+ * came with this test, the streamed 3D CC factors copied their running sums (2 slices of
+ * 5 doubles per voxel) in and out of the memory on every slab, and with non-float32
+ * images (the uint16 case) the finest level's two warps copied SyN's private float32
+ * images into the memory in every iteration.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createCircle, createContext, createSphere, profileKernels, type Dim, type KernelContext, type SimilarityMetric } from '@diffeo/core';
