@@ -184,6 +184,7 @@ async function runOnce(impl: ImplName, c: PreparedCase, python: string, mode: Ch
     const run: RunResult = {
       optimizeSeconds: b.optimizeSeconds, wallSeconds: b.wallSeconds, maxRssKiB: b.maxRssKiB, rssAfterOptimizeKiB: b.rssAfterOptimizeKiB,
       rssBeforeOptimizeKiB: b.rssBeforeOptimizeKiB, iterationsPerLevel: b.iterationsPerLevel, quality: null, warpedSha1: sha1(join(outDir, 'warped_moving.npy')),
+      kernels: b.kernels ?? null, wasmMemory: { ...b.wasmMemory },
     };
     return { outDir, run };
   }
@@ -205,6 +206,8 @@ async function runOnce(impl: ImplName, c: PreparedCase, python: string, mode: Ch
       iterationsPerLevel: r.iterationsPerLevel,
       quality: null,
       warpedSha1: sha1(join(outDir, 'warped_moving.npy')),
+      kernels: r.kernels ?? null,
+      wasmMemory: r.wasmMemory ? { ...r.wasmMemory } : null,
     },
   };
 }

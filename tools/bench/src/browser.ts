@@ -56,8 +56,9 @@ const MIME: Record<string, string> = {
   '.npy': 'application/octet-stream',
 };
 
-/** One browser run: what a Node child writes to `result.json`, plus the wall time and what ran. */
-export interface BrowserRun extends ChildResult {
+/** One browser run: what a Node child writes to `result.json` (kernel breakdown and wasm memory counters included), plus the wall time and what ran. */
+export interface BrowserRun extends Omit<ChildResult, 'wasmMemory'> {
+  wasmMemory: Record<string, number>;
   /** Seconds from launching Chromium to its exit. */
   wallSeconds: number;
   /** Threads the backend used (the worker included), crossOriginIsolated. */
@@ -242,6 +243,8 @@ export async function startBrowserBench(log: (message: string) => void = () => {
         rssAfterOptimizeKiB: nan(r.marks.afterOptimize),
         maxRssKiB: nan(maxRss),
         iterationsPerLevel: r.iterationsPerLevel,
+        kernels: r.kernels,
+        wasmMemory: r.wasmMemory,
         wallSeconds: (performance.now() - t0) / 1000,
         threads: r.threads,
         crossOriginIsolated: r.crossOriginIsolated,

@@ -9,15 +9,22 @@
  * moving image (linear) and the moving labels (nearest neighbour) onto the static
  * grid, writes them to `outDir` as `warped_moving.npy` / `warped_labels.npy`, and
  * writes `result.json`: optimize seconds, peak RSS in KiB before optimize, after
- * it and at the end (see {@link peakRssKiB}), iterations per level.
+ * it and at the end (see {@link peakRssKiB}), iterations per level, and
+ * where the optimize time went: the kernel context is wrapped by `profileKernels` of
+ * `@diffeo/core`, which counts and times every kernel call (some 0.15–0.25 µs per
+ * call, two clock reads: see the README for why this does not perturb the timing), and
+ * for wasm the backend's memory counters over the optimize call (`WasmBackend.stats()`).
  * An affine case (`params.affine`) runs `affineRegistration` of `@diffeo/affine` instead
  * (the whole pipeline is timed; iterations are L-BFGS iterations per stage and level).
  */
 import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { createContext, profileKernels, type KernelContext, type KernelProfile } from '@diffeo/core';
+import { wasmBackend, type WasmBackend, type WasmMemoryStats } from '@diffeo/wasm-kernels';
 import { loadBackend } from '@diffeo/align';
 import { parseNpy, serializeNpyParts, type NpyArray, type NpyData } from '@diffeo/io/npy';
 import type { BenchParams } from './cases.js';
+import { kernelBreakdown, type KernelBreakdown } from './format.js';
 import { registerCase } from './registration.js';
 
 /** What a child writes to `result.json` (the DIPY script writes the same keys). */
@@ -29,6 +36,38 @@ export interface ChildResult {
   maxRssKiB: number;
   iterationsPerLevel: number[];
   backend?: string;
+  /** Per-kernel calls and seconds of the optimize call, and the rest (`other_s`). */
+  kernels?: KernelBreakdown;
+  /** The wasm backend's memory counters over the optimize call (wasm runs only). */
+  wasmMemory?: WasmMemoryStats;
+}
+
+/**
+ * The kernel context of a run, profiled, and for wasm the backend itself (for its memory
+ * counters): the same backend `loadBackend('wasm')` of `@diffeo/align` makes (default options).
+ */
+async function kernelsFor(backend: 'ts' | 'wasm'): Promise<{ prof: KernelProfile; wasm: WasmBackend | null }> {
+  let context: KernelContext;
+  let wasm: WasmBackend | null = null;
+  if (backend === 'wasm') {
+    wasm = await wasmBackend();
+    context = createContext(wasm);
+  } else {
+    context = (await loadBackend('ts')).context;
+  }
+  return { prof: profileKernels(context), wasm };
+}
+
+/** `after − before`, counter by counter (the scratch size: its value after). */
+function memoryDelta(before: WasmMemoryStats, after: WasmMemoryStats): WasmMemoryStats {
+  const d = { ...after };
+  for (const k of Object.keys(after) as (keyof WasmMemoryStats)[]) if (k !== 'scratchBytes') d[k] = after[k] - before[k];
+  return d;
+}
+
+/** The profile's entries as the bench's breakdown of an optimize call of `seconds`. */
+function breakdownOf(prof: KernelProfile, seconds: number): KernelBreakdown {
+  return kernelBreakdown(prof.report().kernels.map((k) => ({ name: k.name, backend: k.backend, calls: k.calls, seconds: k.seconds })), seconds);
 }
 
 /** Writes an array as `.npy`: the header, then the array's own bytes (no serialised copy). */
@@ -70,14 +109,25 @@ async function main(argv: string[]): Promise<void> {
   if (!caseDir || !outDir) throw new Error('usage: child-diffeo.ts <caseDir> <outDir> [ts|wasm]');
   const params = JSON.parse(readFileSync(join(caseDir, 'params.json'), 'utf8')) as BenchParams;
   if (backend !== 'ts' && backend !== 'wasm') throw new Error(`unknown backend ${backend}`);
-  const { context } = await loadBackend(backend);
+  const { prof, wasm } = await kernelsFor(backend);
   const stat = readNpy(join(caseDir, params.inputs.static));
   const mov = readNpy(join(caseDir, params.inputs.moving));
   const labels = params.inputs.moving_labels && !params.affine ? readNpy(join(caseDir, params.inputs.moving_labels)) : null;
   let rssBefore = 0, rssAfter = 0;
-  const out = await registerCase(params, { static: stat, moving: mov, movingLabels: labels }, context, {
-    beforeOptimize: () => { rssBefore = peakRssKiB(); },
-    afterOptimize: () => { rssAfter = peakRssKiB(); },
+  let mem0: WasmMemoryStats | undefined;
+  let kernels: KernelBreakdown | undefined;
+  let wasmMemory: WasmMemoryStats | undefined;
+  const out = await registerCase(params, { static: stat, moving: mov, movingLabels: labels }, prof.context, {
+    beforeOptimize: () => {
+      rssBefore = peakRssKiB();
+      mem0 = wasm?.stats();
+    },
+    afterOptimize: (optimizeSeconds) => {
+      rssAfter = peakRssKiB();
+      // before the warps, which call kernels too
+      kernels = breakdownOf(prof, optimizeSeconds);
+      wasmMemory = wasm && mem0 ? memoryDelta(mem0, wasm.stats()) : undefined;
+    },
   });
   // Outputs are written as NumPy's np.save does, without extra copies in memory.
   writeNpy(join(outDir, 'warped_moving.npy'), out.warped, stat.shape);
@@ -91,6 +141,8 @@ async function main(argv: string[]): Promise<void> {
     rssAfterOptimizeKiB: rssAfter,
     maxRssKiB: peakRssKiB(),
     iterationsPerLevel: out.iterationsPerLevel,
+    kernels,
+    wasmMemory,
   };
   writeFileSync(join(outDir, 'result.json'), JSON.stringify(result));
 }

@@ -53,10 +53,11 @@ export interface CaseInputs {
   movingLabels: NpyArray | null;
 }
 
-/** Called right before and right after the timed call (the Node child reads its peak RSS there). */
+/** Called right before and right after the timed call (the Node child reads its peak RSS and kernel profile there). */
 export interface RegistrationHooks {
   beforeOptimize?(): void;
-  afterOptimize?(): void;
+  /** Before the outputs are warped; gets the timed call's seconds. */
+  afterOptimize?(optimizeSeconds: number): void;
   /** The clock, in milliseconds (default `performance.now`, global in Node and browsers). */
   now?(): number;
 }
@@ -95,7 +96,7 @@ function affineCase(inputs: CaseInputs, context: KernelContext, params: BenchPar
     onProgress: (e) => { if (e.type === 'levelEnd') iterations.push(e.iterations); },
   });
   const optimizeSeconds = (now() - t0) / 1000;
-  hooks.afterOptimize?.();
+  hooks.afterOptimize?.(optimizeSeconds);
   const warped = r.map.transform(movingImg);
   return { optimizeSeconds, iterationsPerLevel: iterations, warped: Float32Array.from(warped.data as ArrayLike<number>), warpedLabels: null, affine: Array.from(r.affine) };
 }
@@ -133,7 +134,7 @@ export async function registerCase(params: BenchParams, inputs: CaseInputs, cont
     resultInContextMemory: true,
   });
   const optimizeSeconds = (now() - t0) / 1000;
-  hooks.afterOptimize?.();
+  hooks.afterOptimize?.(optimizeSeconds);
   const warped = map.transform(movingImg);
   let warpedLabels: Int32Array | null = null;
   if (labels) {

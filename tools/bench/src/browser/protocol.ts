@@ -7,6 +7,7 @@
  * child's code) with the WebAssembly backend, PUTs the outputs back under `/out/`, and
  * the page hands the result to Node through the exposed function `__benchDone`.
  */
+import type { KernelBreakdown } from '../format.js';
 
 /** The worker's result, as the page passes it to `__benchDone`. */
 export interface BrowserRunResult {
@@ -21,6 +22,10 @@ export interface BrowserRunResult {
   crossOriginIsolated: boolean;
   /** The output files the worker PUT (`warped_moving.npy`, and `warped_labels.npy` / `affine.json` when present). */
   files: string[];
+  /** Per-kernel calls and seconds of the timed call (`profileKernels`, as in the Node child). */
+  kernels: KernelBreakdown;
+  /** The wasm backend's memory counters over the timed call (`WasmBackend.stats()`, as in the Node child). */
+  wasmMemory: Record<string, number>;
   /** Peak RSS marks taken by Node while the worker waited (KiB; null when not measurable). */
   marks: Record<'beforeOptimize' | 'afterOptimize', number | null>;
 }

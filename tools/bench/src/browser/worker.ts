@@ -4,15 +4,19 @@
  * the bench's server, runs `registerCase` (the Node child's very code) with the
  * WebAssembly backend at its default thread count, and PUTs the outputs back as
  * `.npy` (and `affine.json`). Only the registration call is timed, with the
- * worker's `performance.now()`.
+ * worker's `performance.now()`. As in the Node child, the kernel context is wrapped by
+ * `profileKernels` (the per-kernel breakdown goes back with the result) and the
+ * backend's memory counters are read around the timed call.
  *
  * Around the timed call the worker posts a `mark` and blocks (`Atomics.wait` on the
  * page's shared flag) until Node has read the renderer's peak RSS, as the Node child
  * reads its own there; the wait is outside the timed interval.
  */
-import { loadBackend } from '@diffeo/align';
+import { createContext, profileKernels } from '@diffeo/core';
+import { wasmBackend, type WasmMemoryStats } from '@diffeo/wasm-kernels';
 import { parseNpy, serializeNpyParts, type NpyArray, type NpyData } from '@diffeo/io/npy';
 import type { BenchParams } from '../cases.js';
+import { kernelBreakdown, type KernelBreakdown } from '../format.js';
 import { registerCase } from '../registration.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 
@@ -53,13 +57,27 @@ async function run({ caseUrl, outUrl, flag }: ToWorker): Promise<void> {
     Atomics.wait(flag, 0, 0);
   };
   const params = (await (await fetchOk(`${caseUrl}params.json`)).json()) as BenchParams;
-  const loaded = await loadBackend('wasm');
+  // the backend the Node child makes: wasmBackend() with its default options, profiled
+  const wasm = await wasmBackend();
+  const prof = profileKernels(createContext(wasm));
   const stat = await fetchNpy(caseUrl + params.inputs.static);
   const moving = await fetchNpy(caseUrl + params.inputs.moving);
   const labels = params.inputs.moving_labels && !params.affine ? await fetchNpy(caseUrl + params.inputs.moving_labels) : null;
-  const out = await registerCase(params, { static: stat, moving, movingLabels: labels }, loaded.context, {
-    beforeOptimize: () => mark('beforeOptimize'),
-    afterOptimize: () => mark('afterOptimize'),
+  let mem0: WasmMemoryStats | null = null;
+  let kernels: KernelBreakdown | null = null;
+  const wasmMemory: Record<string, number> = {};
+  const out = await registerCase(params, { static: stat, moving, movingLabels: labels }, prof.context, {
+    beforeOptimize: () => {
+      mark('beforeOptimize');
+      mem0 = wasm.stats();
+    },
+    afterOptimize: (seconds) => {
+      // before the warps, which call kernels too
+      kernels = kernelBreakdown(prof.report().kernels.map((k) => ({ name: k.name, backend: k.backend, calls: k.calls, seconds: k.seconds })), seconds);
+      const after = wasm.stats();
+      for (const k of Object.keys(after) as (keyof WasmMemoryStats)[]) wasmMemory[k] = k === 'scratchBytes' ? after[k] : after[k] - mem0![k];
+      mark('afterOptimize');
+    },
   });
   const files = ['warped_moving.npy'];
   await put(`${outUrl}warped_moving.npy`, serializeNpyParts(out.warped, stat.shape));
@@ -75,7 +93,8 @@ async function run({ caseUrl, outUrl, flag }: ToWorker): Promise<void> {
     type: 'done',
     result: {
       optimizeSeconds: out.optimizeSeconds, iterationsPerLevel: out.iterationsPerLevel,
-      backend: loaded.description, threads: loaded.threads, crossOriginIsolated: scope.crossOriginIsolated === true, files,
+      backend: 'WebAssembly', threads: wasm.threads, crossOriginIsolated: scope.crossOriginIsolated === true, files,
+      kernels: kernels!, wasmMemory,
     },
   });
 }
