@@ -198,12 +198,13 @@ function levelImages(reg: AffineRegistration, input: AffineOptimizeInput, dim: D
   const sW2g = invert(sG2w, m, "the static image's gridToWorld");
   const K = reg.context.kernelsFor(dim);
   const out: LevelImages[] = [];
+  const smoothed = new Float64Array(st.length);
   for (let level = 0; level < reg.levelIters.length; level++) {
     const sl = sss.levels[level];
     const comp = matMul(sW2g, sl.gridToWorld, m);
     const curStatic = new Float64Array(sl.domainShape.reduce((a, b) => a * b, 1));
-    K.resampleAffineLinear(curStatic, sl.domainShape as unknown as Shape2D & Shape3D, Float64Array.from(sl.image),
-      sShape as unknown as Shape2D & Shape3D, comp);
+    smoothed.set(sl.image);
+    K.resampleAffineLinear(curStatic, sl.domainShape as unknown as Shape2D & Shape3D, smoothed, sShape as unknown as Shape2D & Shape3D, comp);
     const curMask = smask ? (resampleAffine(smask, sShape, sl.domainShape, comp, 'nearest') as Int32Array) : null;
     out.push({
       staticVol: { data: curStatic, shape: sl.domainShape as unknown as Volume['shape'], gridToWorld: sl.gridToWorld },
