@@ -13,7 +13,8 @@
  * The facade runs a pipeline of stages: `'centerOfMass'` sets `P` to the translation
  * between the (masked) centres of mass; `'translation'`, `'rigid'`, `'rigidIsoScaling'`,
  * `'rigidScaling'`, `'affine'` (and `'scaling'`, `'rotation'`) each run `optimize` with that
- * transform from the current `P`.
+ * transform from the current `P`; the level images (which depend only on the pair, its masks,
+ * `factors` and `sigmas`) are built once for all the stages.
  *
  * Differences from DIPY (documented choices): an all-zero or wrong-sized mask is an error
  * (DIPY ignores an all-zero mask with a warning); constant images are errors; parameters that

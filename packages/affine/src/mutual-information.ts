@@ -9,6 +9,10 @@
  * {@link sampleDomainRegular} with `k = ceil(1/p)`, seed 1234, sigma 0.25 voxels, are used
  * instead of the voxels (masks are then ignored, as in DIPY).
  *
+ * Dense sampling without a moving mask runs in one pass over the static voxels (the
+ * `affineMIDense2d/3d` kernel: same bits as resampling, histogram, gradient and histogram
+ * gradient one after the other, without the per-voxel intermediate arrays).
+ *
  * {@link MutualInformationMetric.distance} is `−MI`; {@link MutualInformationMetric.gradient}
  * is `−∂MI/∂θ`. An invalid current affine (non-finite or singular) gives distance `+∞` and a
  * zero gradient, as DIPY does, so the optimiser backs off.

@@ -2,7 +2,8 @@
  * Float64 kernels of the affine stage, the WebAssembly port of
  * `packages/core/src/kernels/affine-mi.ts` with the same expressions in the same order:
  * linear resampling through an affine, the world-space central-difference gradient (dense
- * grid or points), the Parzen joint histogram and the gradient of the joint histogram.
+ * grid or points), the Parzen joint histogram and the gradient of the joint histogram, and the
+ * fused single-pass dense evaluation of all four (`affineMIDense2d/3d`).
  * Scalar double code; NaN coordinates are rejected by the same range test as in TypeScript
  * before any float-to-int conversion, and NaN bin coordinates go to bin 2 as there.
  *

@@ -28,6 +28,10 @@
  *   parameter whose coefficients are all zero are skipped, so their `∇M` components are not read):
  *   the Jacobians of affine transforms are sparse.
  *
+ * - `affineMIDense2d/3d` run the dense chain (resampling → pdf → gradient → joint-pdf gradient)
+ *   in one pass over the static voxels, computing each voxel's terms with the functions above
+ *   and accumulating every histogram cell in raster order, so the bits are those of the chain.
+ *
  * Units: images in intensity units, gradients in intensity per mm, points in mm.
  * Everything in double, in raster (sample) order, as DIPY (which casts to float64 here).
  */

@@ -1,6 +1,7 @@
 /**
  * The float64 kernels of the affine stage (`assembly/affine.ts`): linear resampling through
- * an affine, the world-space gradients, the Parzen joint pdf and its parameter gradient.
+ * an affine, the world-space gradients, the Parzen joint pdf and its parameter gradient, and the
+ * fused dense evaluation of all four (`affineMIDense2d/3d`).
  * JavaScript side only: copies the float64 (and int32 mask) inputs into the backend's memory,
  * runs the kernel on the calling thread (the histograms are sequential sums, so one thread
  * keeps the bits of the TypeScript kernels) and copies the outputs back.

@@ -3,7 +3,8 @@
  * definitions with no shared code: linear resampling through an affine by corner enumeration
  * (any dimension), the central-difference world gradient, the Parzen joint pdf cell by cell
  * (each cell sums the spline weights of the samples that reach it), and the joint-pdf
- * gradient with the full (dense) Jacobian product. Slow; for tests and conformance only.
+ * gradient with the full (dense) Jacobian product, and their composition for one dense MI
+ * evaluation. Slow; for tests and conformance only.
  */
 import { affineApply, naiveLinearDouble } from './interp.js';
 
