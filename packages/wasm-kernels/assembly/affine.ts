@@ -446,20 +446,22 @@ let mTotal: f64 = 0;
   mTotal = total;
 }
 
-/** `prod[k] = (J(x)ᵀ ∇M)_k` for the point (p0, p1, p2) and the gradient gr0..gr2 (parzenJointGradient). */
+/** `prod[k] = (J(x)ᵀ ∇M)_k` for the point (p0, p1, p2) and the gradient gr0..gr2 (parzenJointGradient), from {@link fillTable}'s table. */
 // @ts-ignore: decorator
-@inline function jacProd(jac: usize, terms: usize, prod: usize, np: i32, d: i32, p0: f64, p1: f64, p2: f64): void {
-  const dn = d * np;
+@inline function jacProd(table: usize, prod: usize, np: i32, p0: f64, p1: f64, p2: f64): void {
+  let q = table;
   for (let k = 0; k < np; k++) {
-    const base = k * (d + 1), cnt = ldi(terms, base);
+    const cnt = load<i32>(q);
+    q += 8;
     let s: f64 = 0;
-    for (let t = 1; t <= cnt; t++) {
-      const e = ldi(terms, base + t), a = e & 15, mask = e >> 4;
-      let jak = ldd(jac, a * np + k);
-      if (mask & 1) jak += p0 * ldd(jac, dn + a * np + k);
-      if (mask & 2) jak += p1 * ldd(jac, 2 * dn + a * np + k);
-      if (mask & 4) jak += p2 * ldd(jac, 3 * dn + a * np + k);
+    for (let t = 0; t < cnt; t++) {
+      const e = load<i32>(q), a = e & 15, mask = e >> 4;
+      let jak = load<f64>(q, 8);
+      if (mask & 1) jak += p0 * load<f64>(q, 16);
+      if (mask & 2) jak += p1 * load<f64>(q, 24);
+      if (mask & 4) jak += p2 * load<f64>(q, 32);
       s += jak * (a == 0 ? gr0 : a == 1 ? gr1 : gr2);
+      q += 40;
     }
     std(prod, k, s);
   }
@@ -487,17 +489,30 @@ let mTotal: f64 = 0;
   }
 }
 
-/** The Jacobian's non-zero structure into `terms` (as parzenJointGradient). */
-function fillTerms(jac: usize, terms: usize, d: i32, np: i32): void {
+/**
+ * The Jacobian's non-zero structure (as parzenJointGradient) as a table: per parameter `k`, the
+ * number of rows (8 bytes), then per row `a` with a non-zero coefficient 40 bytes: `a | (mask << 4)`
+ * (i32), `J₀[a][k]`, `J₁[a][k]`, `J₂[a][k]`, `J₃[a][k]` (0 past `d`). At most `np·(1 + 5d)` f64.
+ */
+function fillTerms(jac: usize, table: usize, d: i32, np: i32): void {
   const dn = d * np;
+  let q = table;
   for (let k = 0; k < np; k++) {
+    const head = q;
+    q += 8;
     let cnt = 0;
     for (let a = 0; a < d; a++) {
       let mask = 0;
       for (let j = 0; j < d; j++) if (ldd(jac, (j + 1) * dn + a * np + k) != 0) mask |= 1 << j;
-      if (mask != 0 || ldd(jac, a * np + k) != 0) { cnt++; sti(terms, k * (d + 1) + cnt, a | (mask << 4)); }
+      if (mask != 0 || ldd(jac, a * np + k) != 0) {
+        cnt++;
+        store<i32>(q, a | (mask << 4));
+        store<f64>(q, ldd(jac, a * np + k), 8);
+        for (let j = 0; j < 3; j++) store<f64>(q + (<usize>j << 3), j < d ? ldd(jac, (j + 1) * dn + a * np + k) : 0, 16);
+        q += 40;
+      }
     }
-    sti(terms, k * (d + 1), cnt);
+    store<i32>(head, cnt);
   }
 }
 
@@ -540,7 +555,7 @@ function denseFinish(joint: usize, smarg: usize, mmarg: usize, grad: usize, B: i
 
 /**
  * Dense MI evaluation, 3D (see the TypeScript `affineMIDense3d`). `grad` 0 = pdfs only; `smask` 0 = all;
- * `prod` (`np` f64) and `terms` (`np·4` i32) are scratch. Static grid `ns·nr·nc`, moving `ms·mr·mc`.
+ * `prod` (`np` f64) and `terms` (`np·16` f64, the Jacobian's table) are scratch. Static grid `ns·nr·nc`, moving `ms·mr·mc`.
  */
 export function affineMIDense3d(joint: usize, smarg: usize, mmarg: usize, grad: usize, sv: usize, smask: usize,
   ns: i32, nr: i32, nc: i32, mov: usize, ms: i32, mr: i32, mc: i32, M: usize, A: usize, W: usize, sp: usize, P: usize,
@@ -570,7 +585,7 @@ export function affineMIDense3d(joint: usize, smarg: usize, mmarg: usize, grad: 
         pdfAdd(joint, smarg, B, r, c, cn);
         if (grad == 0) continue;
         grad3(mov, ms, mr, mc, a0 * fk + a1 * fi + a2 * fj + a3, a4 * fk + a5 * fi + a6 * fj + a7, a8 * fk + a9 * fi + a10 * fj + a11);
-        jacProd(jac, terms, prod, np, 3, q0 * fk + q1 * fi + q2 * fj + q3, q4 * fk + q5 * fi + q6 * fj + q7, q8 * fk + q9 * fi + q10 * fj + q11);
+        jacProd(terms, prod, np, q0 * fk + q1 * fi + q2 * fj + q3, q4 * fk + q5 * fi + q6 * fj + q7, q8 * fk + q9 * fi + q10 * fj + q11);
         gradAdd(grad, prod, np, B, r, c, cn);
       }
     }
@@ -578,7 +593,7 @@ export function affineMIDense3d(joint: usize, smarg: usize, mmarg: usize, grad: 
   denseFinish(joint, smarg, mmarg, grad, B, np, valid, mdelta, byCount);
 }
 
-/** Dense MI evaluation, 2D (see the TypeScript `affineMIDense2d`; `terms` `np·3` i32). */
+/** Dense MI evaluation, 2D (see the TypeScript `affineMIDense2d`; `terms` `np·11` f64). */
 export function affineMIDense2d(joint: usize, smarg: usize, mmarg: usize, grad: usize, sv: usize, smask: usize,
   nr: i32, nc: i32, mov: usize, mr: i32, mc: i32, M: usize, A: usize, W: usize, sp: usize, P: usize,
   jac: usize, prod: usize, terms: usize, np: i32, nbins: i32, smin: f64, sdelta: f64, mmin: f64, mdelta: f64, byCount: i32): void {
@@ -602,7 +617,7 @@ export function affineMIDense2d(joint: usize, smarg: usize, mmarg: usize, grad: 
       pdfAdd(joint, smarg, B, r, c, cn);
       if (grad == 0) continue;
       grad2(mov, mr, mc, a0 * fi + a1 * fj + a2, a3 * fi + a4 * fj + a5);
-      jacProd(jac, terms, prod, np, 2, q0 * fi + q1 * fj + q2, q3 * fi + q4 * fj + q5, 0);
+      jacProd(terms, prod, np, q0 * fi + q1 * fj + q2, q3 * fi + q4 * fj + q5, 0);
       gradAdd(grad, prod, np, B, r, c, cn);
     }
   }

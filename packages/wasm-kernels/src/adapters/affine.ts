@@ -161,7 +161,8 @@ export function affineKernels(wasm: AffineWasmExports, heap: WasmHeap): AffineKe
     const pS = inF64(staticValues, n), pSm = inI32(staticMask, n), pMov = inF64(moving, nm);
     const pM = inF64(M, m), pA = inF64(A, m), pW = inF64(W, m), pSp = inF64(spacing, d), pP = inF64(P, m);
     const pJac = jointGrad ? inF64(jacobian, (d + 1) * d * np) : 0;
-    const pProd = heap.alloc(Math.max(1, np) * 8), pTerms = heap.alloc(Math.max(1, np * (d + 1)) * 4);
+    // scratch: prod (np f64) and the Jacobian's table (np·(1 + 5d) f64, see assembly/affine.ts fillTerms)
+    const pProd = heap.alloc(Math.max(1, np) * 8), pTerms = heap.alloc(Math.max(1, np * (1 + 5 * d)) * 8);
     const pJ = heap.alloc(nbins * nbins * 8), pSa = heap.alloc(nbins * 8), pMa = heap.alloc(nbins * 8);
     const len = nbins * nbins * np;
     const pG = jointGrad ? heap.alloc(len * 8) : 0;
