@@ -195,6 +195,8 @@ async function runOnce(impl: ImplName, c: PreparedCase, python: string, mode: Ch
       iterationsPerLevel: r.iterationsPerLevel,
       quality: null,
       warpedSha1: sha1(join(outDir, 'warped_moving.npy')),
+      kernels: r.kernels ?? null,
+      wasmMemory: r.wasmMemory ? { ...r.wasmMemory } : null,
     },
   };
 }

@@ -8,19 +8,25 @@
  * moving image (linear) and the moving labels (nearest neighbour) onto the static
  * grid, writes them to `outDir` as `warped_moving.npy` / `warped_labels.npy`, and
  * writes `result.json`: optimize seconds, peak RSS in KiB before optimize, after
- * it and at the end (`process.resourceUsage().maxRSS`), iterations per level.
+ * it and at the end (`process.resourceUsage().maxRSS`), iterations per level, and
+ * where the optimize time went: the kernel context is wrapped by `profileKernels` of
+ * `@diffeo/core`, which counts and times every kernel call (some 0.15–0.25 µs per
+ * call, two clock reads: see the README for why this does not perturb the timing), and
+ * for wasm the backend's memory counters over the optimize call (`WasmBackend.stats()`).
  * An affine case (`params.affine`) runs `affineRegistration` of `@diffeo/affine` instead
  * (the whole pipeline is timed; iterations are L-BFGS iterations per stage and level).
  */
 import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { Dim, SimilarityMetric } from '@diffeo/core';
+import { createContext, profileKernels, type Dim, type KernelContext, type KernelProfile, type SimilarityMetric } from '@diffeo/core';
+import { wasmBackend, type WasmBackend, type WasmMemoryStats } from '@diffeo/wasm-kernels';
 import { loadBackend, metricByName, synRegistration } from '@diffeo/align';
 import { emMetric } from '@diffeo/metrics-em';
 import { affineRegistration, type PipelineStage } from '@diffeo/affine';
 import { parseNpy, serializeNpyParts, type NpyArray, type NpyData } from '@diffeo/io/npy';
 import type { AffineParams, BenchParams, MetricParams } from './cases.js';
+import { kernelBreakdown, type KernelBreakdown } from './format.js';
 
 /** What a child writes to `result.json` (the DIPY script writes the same keys). */
 export interface ChildResult {
@@ -31,6 +37,38 @@ export interface ChildResult {
   maxRssKiB: number;
   iterationsPerLevel: number[];
   backend?: string;
+  /** Per-kernel calls and seconds of the optimize call, and the rest (`other_s`). */
+  kernels?: KernelBreakdown;
+  /** The wasm backend's memory counters over the optimize call (wasm runs only). */
+  wasmMemory?: WasmMemoryStats;
+}
+
+/**
+ * The kernel context of a run, profiled, and for wasm the backend itself (for its memory
+ * counters): the same backend `loadBackend('wasm')` of `@diffeo/align` makes (default options).
+ */
+async function kernelsFor(backend: 'ts' | 'wasm'): Promise<{ prof: KernelProfile; wasm: WasmBackend | null }> {
+  let context: KernelContext;
+  let wasm: WasmBackend | null = null;
+  if (backend === 'wasm') {
+    wasm = await wasmBackend();
+    context = createContext(wasm);
+  } else {
+    context = (await loadBackend('ts')).context;
+  }
+  return { prof: profileKernels(context), wasm };
+}
+
+/** `after − before`, counter by counter (the scratch size: its value after). */
+function memoryDelta(before: WasmMemoryStats, after: WasmMemoryStats): WasmMemoryStats {
+  const d = { ...after };
+  for (const k of Object.keys(after) as (keyof WasmMemoryStats)[]) if (k !== 'scratchBytes') d[k] = after[k] - before[k];
+  return d;
+}
+
+/** The profile's entries as the bench's breakdown of an optimize call of `seconds`. */
+function breakdownOf(prof: KernelProfile, seconds: number): KernelBreakdown {
+  return kernelBreakdown(prof.report().kernels.map((k) => ({ name: k.name, backend: k.backend, calls: k.calls, seconds: k.seconds })), seconds);
 }
 
 /** Writes an array as `.npy`: the header, then the array's own bytes (no serialised copy). */
@@ -79,13 +117,15 @@ const STAGES: Record<string, PipelineStage> = {
 
 /** The affine case: the whole pipeline timed, the moving image warped linearly onto the static grid. */
 async function runAffine(caseDir: string, outDir: string, backend: 'ts' | 'wasm', params: BenchParams, a: AffineParams): Promise<void> {
-  const { context } = await loadBackend(backend);
+  const { prof, wasm } = await kernelsFor(backend);
+  const context = prof.context;
   const stat = readNpy(join(caseDir, params.inputs.static));
   const mov = readNpy(join(caseDir, params.inputs.moving));
   const staticImg = { data: stat.data, shape: stat.shape as [number, number, number], gridToWorld: g2w(params.static_grid2world) };
   const movingImg = { data: mov.data, shape: mov.shape as [number, number, number], gridToWorld: g2w(params.moving_grid2world) };
   const iterations: number[] = [];
   const rssBefore = process.resourceUsage().maxRSS;
+  const mem0 = wasm?.stats();
   const t0 = performance.now();
   const r = affineRegistration({
     static: staticImg, moving: movingImg,
@@ -100,12 +140,14 @@ async function runAffine(caseDir: string, outDir: string, backend: 'ts' | 'wasm'
   });
   const optimizeSeconds = (performance.now() - t0) / 1000;
   const rssAfter = process.resourceUsage().maxRSS;
+  const kernels = breakdownOf(prof, optimizeSeconds);
+  const wasmMemory = wasm && mem0 ? memoryDelta(mem0, wasm.stats()) : undefined;
   const warped = r.map.transform(movingImg);
   writeNpy(join(outDir, 'warped_moving.npy'), Float32Array.from(warped.data as ArrayLike<number>), stat.shape);
   writeFileSync(join(outDir, 'affine.json'), JSON.stringify(Array.from(r.affine)));
   const result: ChildResult = {
     implementation: `diffeo-${backend}`, backend, optimizeSeconds, rssBeforeOptimizeKiB: rssBefore, rssAfterOptimizeKiB: rssAfter,
-    maxRssKiB: process.resourceUsage().maxRSS, iterationsPerLevel: iterations,
+    maxRssKiB: process.resourceUsage().maxRSS, iterationsPerLevel: iterations, kernels, wasmMemory,
   };
   writeFileSync(join(outDir, 'result.json'), JSON.stringify(result));
 }
@@ -116,7 +158,8 @@ async function main(argv: string[]): Promise<void> {
   const params = JSON.parse(readFileSync(join(caseDir, 'params.json'), 'utf8')) as BenchParams;
   if (backend !== 'ts' && backend !== 'wasm') throw new Error(`unknown backend ${backend}`);
   if (params.affine) return runAffine(caseDir, outDir, backend, params, params.affine);
-  const { context } = await loadBackend(backend);
+  const { prof, wasm } = await kernelsFor(backend);
+  const context = prof.context;
   const metric = makeMetric(params.metric);
   const stat = readNpy(join(caseDir, params.inputs.static));
   const mov = readNpy(join(caseDir, params.inputs.moving));
@@ -125,6 +168,7 @@ async function main(argv: string[]): Promise<void> {
   const staticImg = { data: stat.data, shape: stat.shape };
   const movingImg = { data: mov.data, shape: mov.shape };
   const rssBefore = process.resourceUsage().maxRSS;
+  const mem0 = wasm?.stats();
   const t0 = performance.now();
   const { mapping: map, registration: reg } = await synRegistration({
     static: staticImg,
@@ -145,6 +189,8 @@ async function main(argv: string[]): Promise<void> {
   });
   const optimizeSeconds = (performance.now() - t0) / 1000;
   const rssAfter = process.resourceUsage().maxRSS;
+  const kernels = breakdownOf(prof, optimizeSeconds);
+  const wasmMemory = wasm && mem0 ? memoryDelta(mem0, wasm.stats()) : undefined;
   // Outputs are written as NumPy's np.save does, without extra copies in memory.
   const warped = map.transform(movingImg);
   writeNpy(join(outDir, 'warped_moving.npy'), warped.data instanceof Float32Array ? warped.data : Float32Array.from(warped.data as ArrayLike<number>), stat.shape);
@@ -160,6 +206,8 @@ async function main(argv: string[]): Promise<void> {
     rssAfterOptimizeKiB: rssAfter,
     maxRssKiB: process.resourceUsage().maxRSS,
     iterationsPerLevel: [...reg.iterationsPerLevel],
+    kernels,
+    wasmMemory,
   };
   writeFileSync(join(outDir, 'result.json'), JSON.stringify(result));
 }

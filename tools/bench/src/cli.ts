@@ -14,7 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runBench, type BenchReport } from './bench.js';
 import { CASES, selectCases } from './cases.js';
-import { formatTable, toTableRows } from './format.js';
+import { formatKernelBreakdown, formatTable, toTableRows } from './format.js';
 
 const USAGE = `usage: pnpm bench [options]
   --cases a,b,c     cases to run (default: ${CASES.filter((c) => c.byDefault).map((c) => c.name).join(',')}; 'all' adds ${CASES.filter((c) => !c.byDefault).map((c) => c.name).join(',')})
@@ -92,6 +92,9 @@ export function formatReport(report: BenchReport): string {
   lines.push('');
   lines.push(formatTable(report.rows, backends));
   lines.push('');
+  // where the time goes: the wasm backend's kernels (the TypeScript ones when wasm did not run)
+  const profiled = formatKernelBreakdown(report.rows, 'wasm') || formatKernelBreakdown(report.rows, 'ts');
+  if (profiled) lines.push(profiled, '');
   lines.push(JSON.stringify(toTableRows(report.rows), null, 2));
   if (report.tempDir) lines.push(`inputs and outputs kept in ${report.tempDir}`);
   return lines.join('\n');

@@ -35,6 +35,97 @@ export interface RunResult {
   quality: number | null;
   /** SHA-1 of the warped moving image's bytes (to check that repeated runs agree). */
   warpedSha1: string;
+  /** Where the optimize time went, per kernel (diffeo runs; absent for DIPY). */
+  kernels?: KernelBreakdown | null;
+  /**
+   * The wasm backend's memory counters over the optimize call (wasm runs): arrays allocated
+   * and freed, scratch blocks (and the arena's bytes at the end), memory growths, copies of
+   * ordinary arrays into and out of the backend's memory with their bytes.
+   */
+  wasmMemory?: Record<string, number> | null;
+}
+
+/** Calls and time of one kernel during one optimize call (or the median over runs). */
+export interface KernelTime {
+  /** Kernel name of `@diffeo/core`'s `Kernels`, e.g. `warp3d`. */
+  name: string;
+  /** The backend that served it (`wasm`, or `ts` for a kernel the backend lacks). */
+  backend: string;
+  /** Number of calls. */
+  calls: number;
+  /** Total wall time inside those calls, seconds. */
+  seconds: number;
+}
+
+/**
+ * Where a diffeo optimize call spent its time, from `profileKernels` of `@diffeo/core`:
+ * each kernel's calls and seconds (most time first), their sum, and the rest of the
+ * optimize time (`other_s`: the JavaScript between kernel calls, allocation, set-up).
+ */
+export interface KernelBreakdown {
+  kernels: KernelTime[];
+  /** Σ seconds of the kernels. */
+  kernel_s: number;
+  /** Optimize seconds − `kernel_s`. */
+  other_s: number;
+  /** Σ calls of the kernels. */
+  calls: number;
+}
+
+/** The breakdown of one run from a profile's per-kernel entries and the optimize time (seconds). */
+export function kernelBreakdown(kernels: readonly KernelTime[], optimizeSeconds: number): KernelBreakdown {
+  const list = kernels.map((k) => ({ name: k.name, backend: k.backend, calls: k.calls, seconds: k.seconds }))
+    .sort((a, b) => b.seconds - a.seconds || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const kernel_s = list.reduce((s, k) => s + k.seconds, 0);
+  return { kernels: list, kernel_s, other_s: optimizeSeconds - kernel_s, calls: list.reduce((s, k) => s + k.calls, 0) };
+}
+
+/**
+ * The median breakdown over runs: per kernel the median of its calls and of its seconds
+ * (a run where it was not called counts 0), the median `other_s`; `kernel_s` and `calls`
+ * are the sums of the medians. `null` when no run has a breakdown.
+ */
+export function medianBreakdown(runs: readonly RunResult[]): KernelBreakdown | null {
+  const bs = runs.map((r) => r.kernels).filter((b): b is KernelBreakdown => b !== undefined && b !== null);
+  if (bs.length === 0) return null;
+  const names = new Map<string, string>();
+  for (const b of bs) for (const k of b.kernels) if (!names.has(k.name)) names.set(k.name, k.backend);
+  const kernels: KernelTime[] = [...names].map(([name, backend]) => {
+    const of = (b: KernelBreakdown) => b.kernels.find((k) => k.name === name);
+    return { name, backend, calls: median(bs.map((b) => of(b)?.calls ?? 0))!, seconds: median(bs.map((b) => of(b)?.seconds ?? 0))! };
+  }).sort((a, b) => b.seconds - a.seconds || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return {
+    kernels,
+    kernel_s: kernels.reduce((s, k) => s + k.seconds, 0),
+    other_s: median(bs.map((b) => b.other_s))!,
+    calls: kernels.reduce((s, k) => s + k.calls, 0),
+  };
+}
+
+/**
+ * One compact line per case for `backend`: the `top` kernels by median time with their
+ * share of the median optimize time, then the rest as `other` (JavaScript between the
+ * kernels) — e.g. `s0_b0  warp2d 31% · invert2d 20% · … · other 18% of 1.23 s, 5120 calls`.
+ * Cases without a breakdown for that backend are left out; `''` when none has one.
+ */
+export function formatKernelBreakdown(rows: readonly CaseRow[], backend: 'ts' | 'wasm', top = 5): string {
+  const lines: [string, string][] = [];
+  for (const r of rows) {
+    const s = r.impls[backend];
+    const b = s.kernels;
+    const total = s.optimizeSeconds;
+    if (!b || total === null || !(total > 0)) continue;
+    const pct = (x: number) => `${Math.round((100 * x) / total)}%`;
+    const parts = b.kernels.slice(0, top).map((k) => `${k.name}${k.backend !== backend ? ` (${k.backend})` : ''} ${pct(k.seconds)}`);
+    const rest = b.kernels.slice(top).reduce((sum, k) => sum + k.seconds, 0);
+    if (b.kernels.length > top) parts.push(`${b.kernels.length - top} more ${pct(rest)}`);
+    parts.push(`other ${pct(b.other_s)}`);
+    lines.push([r.case, `${parts.join(' · ')} of ${formatSeconds(total)}, ${b.calls} calls`]);
+  }
+  if (lines.length === 0) return '';
+  const w = Math.max(...lines.map(([c]) => c.length));
+  return [`where the ${IMPL_TITLES[backend]} optimize time goes (median; % of optimize; other = JavaScript between kernel calls):`,
+    ...lines.map(([c, t]) => `  ${c.padEnd(w)}  ${t}`)].join('\n');
 }
 
 /** The summary of one implementation on one case. */
@@ -59,6 +150,8 @@ export interface ImplSummary {
   iterationsPerLevel: number[] | null;
   /** Whether every run produced byte-identical warped images. */
   deterministic: boolean | null;
+  /** Median per-kernel breakdown of the optimize time over the runs (diffeo only; see {@link medianBreakdown}). */
+  kernels?: KernelBreakdown | null;
 }
 
 /** One benchmark case with its results: one row of the table. */
@@ -104,6 +197,7 @@ export function summarizeRuns(runs: readonly RunResult[]): ImplSummary {
     quality: runs[0].quality,
     iterationsPerLevel: runs[0].iterationsPerLevel,
     deterministic: runs.every((r) => r.warpedSha1 === runs[0].warpedSha1),
+    kernels: medianBreakdown(runs),
   };
 }
 

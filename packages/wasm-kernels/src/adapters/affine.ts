@@ -44,18 +44,21 @@ export function affineKernels(wasm: AffineWasmExports, heap: WasmHeap): AffineKe
     if (src === null) f.fill(0, o, o + n);
     else if (src instanceof Float64Array) f.set(src.length === n ? src : src.subarray(0, n), o);
     else for (let i = 0; i < n; i++) f[o + i] = src[i];
+    if (src !== null) heap.countIn(n * 8);
     return p;
   };
   const inI32 = (a: Int32Array | null, n: number): number => {
     if (a === null) return 0;
     const p = heap.alloc(n * 4);
     heap.i32.set(a.length === n ? a : a.subarray(0, n), p >>> 2);
+    heap.countIn(n * 4);
     return p;
   };
   // Re-read `heap.f64` after the call: the memory may have grown since the addresses were taken.
   const outF64 = (p: number, dst: Float64Array, n: number): void => {
     const o = p >>> 3;
     dst.set(heap.f64.subarray(o, o + n));
+    heap.countOut(n * 8);
   };
 
   const resampleAffineLinear2d = (out: Float64Array, outShape: Shape2D, image: Float64Array, imageShape: Shape2D, M: Float64Array): void => {
