@@ -16,6 +16,7 @@ const PAIRED: Record<PairedKernelName, true> = {
   warp: true, warpNearest: true, compose: true, invert: true, resampleField: true, downsample: true, gradientSampler: true,
   ccFactors: true, ccForwardStep: true, ccBackwardStep: true, ssdDemonsStep: true, gaussSeidelSweep: true, residual: true,
   emDemonsStep: true, jacobianDeterminant: true, resampleAffineLinear: true, affineGradient: true,
+  affineMIDense: true,
 };
 const PAIRED_KERNELS = Object.keys(PAIRED) as PairedKernelName[];
 
