@@ -223,10 +223,99 @@ function dotAt(n: number, a: Float64Array, ia: number, b: Float64Array, ib: numb
   return s;
 }
 
+const SPLIT = 134217729; // 2^27 + 1 (Veltkamp splitting)
+const F64 = new Float64Array(1);
+const U64 = new BigUint64Array(F64.buffer);
+
+/** `x` with its last significand bit forced odd towards `dir` (one ulp away from `x` in `dir`'s direction). */
+function towardsOdd(x: number, dir: number): number {
+  F64[0] = x;
+  if ((U64[0] & 1n) === 1n) return x;
+  U64[0] = (x > 0) === (dir > 0) ? U64[0] + 1n : U64[0] - 1n;
+  return F64[0];
+}
+
+/**
+ * Fused multiply-add `a·b + c` with a single rounding (the hardware FMA of the reference build's kernels),
+ * emulated exactly: the product split into `p + e` (Dekker), `c + p = s + t` (Knuth's two-sum), then
+ * `s + RO(t + e)` with `RO` rounding to odd (Boldo & Melquiond 2008). Assumes no overflow or underflow.
+ */
+export function fusedMultiplyAdd(a: number, b: number, c: number): number {
+  const p = a * b;
+  if (!Number.isFinite(p) || p === 0 || !Number.isFinite(c)) return p + c;
+  let q = SPLIT * a;
+  const ah = q - (q - a), al = a - ah;
+  q = SPLIT * b;
+  const bh = q - (q - b), bl = b - bh;
+  const e = ((ah * bh - p) + ah * bl + al * bh) + al * bl;
+  const s = c + p;
+  const bv = s - c;
+  const t = (c - (s - bv)) + (p - bv);
+  const v = t + e;
+  const vv = v - t;
+  const w = (t - (v - vv)) + (e - vv);
+  return s + (w === 0 || v === 0 ? v : towardsOdd(v, w));
+}
+
+/** Row block of `ncol` columns, dot over the first `m1` rows with the 4-lane fused kernel. */
+function dotLanes4Fused(m1: number, a: Float64Array, ia: number, x: Float64Array, ix: number): number {
+  let l0 = 0, l1 = 0, l2 = 0, l3 = 0;
+  for (let i = 0; i < m1; i += 4) {
+    l0 = fusedMultiplyAdd(a[ia + i], x[ix + i], l0);
+    l1 = fusedMultiplyAdd(a[ia + i + 1], x[ix + i + 1], l1);
+    l2 = fusedMultiplyAdd(a[ia + i + 2], x[ix + i + 2], l2);
+    l3 = fusedMultiplyAdd(a[ia + i + 3], x[ix + i + 3], l3);
+  }
+  return (l0 + l2) + (l1 + l3);
+}
+
+/**
+ * `y_c ← y_c − Σ_{k<m} A(k,c)·x_k` for `ncol` columns `c` (column-major `a` from `ia`, leading dimension
+ * `lda`; `x` from `ix`; `y_c` at `iy + c·lda`), in the order of the reference build's transposed
+ * matrix–vector kernel: rows in blocks of four first (groups of four columns: four fused lanes summed as
+ * `(l0 + l2) + (l1 + l3)`; a pair of columns: two unfused lanes; a single column: four unfused lanes), then
+ * the last `m mod 4` rows added as one fused expression.
+ */
+function gemvTransposedMinus(m: number, ncol: number, a: Float64Array, ia: number, lda: number, x: Float64Array, ix: number,
+  y: Float64Array, iy: number): void {
+  const m3 = m & 3, m1 = m - m3;
+  if (m1 > 0) {
+    const n4 = ncol & ~3;
+    let c = 0;
+    for (; c < n4; c++) y[iy + c * lda] = y[iy + c * lda] - dotLanes4Fused(m1, a, ia + c * lda, x, ix);
+    if (ncol & 2) {
+      for (let q = 0; q < 2; q++, c++) {
+        const ac = ia + c * lda;
+        let l0 = 0, l1 = 0;
+        for (let i = 0; i < m1; i += 2) { l0 = l0 + a[ac + i] * x[ix + i]; l1 = l1 + a[ac + i + 1] * x[ix + i + 1]; }
+        y[iy + c * lda] = y[iy + c * lda] - (l0 + l1);
+      }
+    }
+    if (ncol & 1) {
+      const ac = ia + c * lda;
+      let l0 = 0, l1 = 0, l2 = 0, l3 = 0;
+      for (let i = 0; i < m1; i += 4) {
+        l0 = l0 + a[ac + i] * x[ix + i]; l1 = l1 + a[ac + i + 1] * x[ix + i + 1];
+        l2 = l2 + a[ac + i + 2] * x[ix + i + 2]; l3 = l3 + a[ac + i + 3] * x[ix + i + 3];
+      }
+      y[iy + c * lda] = y[iy + c * lda] - ((l0 + l2) + (l1 + l3));
+    }
+  }
+  if (m3 === 0) return;
+  const t0 = -x[ix + m1], t1 = m3 > 1 ? -x[ix + m1 + 1] : 0, t2 = m3 > 2 ? -x[ix + m1 + 2] : 0;
+  for (let c = 0; c < ncol; c++) {
+    const ac = ia + c * lda + m1, yc = iy + c * lda;
+    if (m3 === 1) y[yc] = fusedMultiplyAdd(a[ac], t0, y[yc]);
+    else if (m3 === 2) y[yc] = y[yc] + fusedMultiplyAdd(a[ac], t0, a[ac + 1] * t1);
+    else y[yc] = y[yc] + fusedMultiplyAdd(a[ac + 2], t2, fusedMultiplyAdd(a[ac], t0, a[ac + 1] * t1));
+  }
+}
+
 /**
  * Cholesky factorisation `A = UᵀU` of the `n × n` block of column-major `a` (leading dimension `lda`) starting
- * at `off`, in place in its upper triangle: column by column, `U(j,j) = √(A(j,j) − Σₖ U(k,j)²)`, then row `j`
- * to the right `U(j,c) = (A(j,c) − Σₖ U(k,c)·U(k,j)) · (1/U(j,j))`. Returns false when not positive definite.
+ * at `off`, in place in its upper triangle, column by column: `U(j,j) = √(A(j,j) − Σₖ U(k,j)²)`, then row `j`
+ * to the right `U(j,c) = (A(j,c) − Σₖ U(k,c)·U(k,j)) · (1/U(j,j))` (the sums as {@link gemvTransposedMinus}).
+ * Returns false when not positive definite.
  */
 function cholesky(a: Float64Array, off: number, lda: number, n: number): boolean {
   for (let j = 0; j < n; j++) {
@@ -235,10 +324,11 @@ function cholesky(a: Float64Array, off: number, lda: number, n: number): boolean
     if (!(ajj > 0)) return false;
     ajj = Math.sqrt(ajj);
     a[cj + j] = ajj;
-    const inv = 1 / ajj;
-    for (let c = j + 1; c < n; c++) {
-      const cc = off + c * lda;
-      a[cc + j] = (a[cc + j] - dotAt(j, a, cc, a, cj)) * inv;
+    const rest = n - j - 1;
+    if (rest > 0) {
+      if (j > 0) gemvTransposedMinus(j, rest, a, cj + lda, lda, a, cj, a, cj + lda + j);
+      const inv = 1 / ajj;
+      for (let c = j + 1; c < n; c++) a[off + c * lda + j] = a[off + c * lda + j] * inv;
     }
   }
   return true;
