@@ -216,11 +216,38 @@ function dcstep(stx: number, fx: number, dx: number, sty: number, fy: number, dy
   return { stx, fx, dx, sty, fy, dy, stp: stpf, brackt };
 }
 
-/** Left-to-right dot product of `n` elements of `a` (from `ia`) and `b` (from `ib`). */
-function dotAt(n: number, a: Float64Array, ia: number, b: Float64Array, ib: number): number {
+/** Left-to-right sum of products of `n` elements of `a` (from `ia`) and `b` (from `ib`) (the code's own loops). */
+function sumProducts(n: number, a: Float64Array, ia: number, b: Float64Array, ib: number): number {
   let s = 0;
-  for (let k = 0; k < n; k++) s += a[ia + k] * b[ib + k];
+  for (let k = 0; k < n; k++) s = s + a[ia + k] * b[ib + k];
   return s;
+}
+
+/**
+ * The reference build's BLAS dot product of `n` elements: the first `n − n mod 16` in sixteen fused lanes
+ * (lane `k mod 16`), folded as `((l0+l2, l1+l3) + (l4+l6, l5+l7)) + ((l8+l10, …) + (l12+l14, …))` and the two
+ * halves added; then the remaining elements added one by one (unfused). Below 16 elements: a plain
+ * left-to-right sum.
+ */
+function ddot(n: number, a: Float64Array, ia: number, b: Float64Array, ib: number): number {
+  const n1 = n & ~15;
+  let dot = 0;
+  if (n1 > 0) {
+    const L = new Float64Array(16);
+    for (let i = 0; i < n1; i++) L[i & 15] = fusedMultiplyAdd(a[ia + i], b[ib + i], L[i & 15]);
+    const a0 = (L[0] + L[2]) + (L[4] + L[6]), a1 = (L[1] + L[3]) + (L[5] + L[7]);
+    const b0 = (L[8] + L[10]) + (L[12] + L[14]), b1 = (L[9] + L[11]) + (L[13] + L[15]);
+    dot = (a0 + b0) + (a1 + b1);
+  }
+  for (let i = n1; i < n; i++) dot += a[ia + i] * b[ib + i];
+  return dot;
+}
+
+/** The reference build's BLAS `y ← y + α·x` over `n` elements: the first `n − n mod 16` fused, the rest not. */
+function daxpy(n: number, alpha: number, x: Float64Array, ix: number, y: Float64Array, iy: number): void {
+  const n1 = n & ~15;
+  for (let i = 0; i < n1; i++) y[iy + i] = fusedMultiplyAdd(alpha, x[ix + i], y[iy + i]);
+  for (let i = n1; i < n; i++) y[iy + i] = y[iy + i] + alpha * x[ix + i];
 }
 
 const SPLIT = 134217729; // 2^27 + 1 (Veltkamp splitting)
@@ -320,7 +347,7 @@ function gemvTransposedMinus(m: number, ncol: number, a: Float64Array, ia: numbe
 function cholesky(a: Float64Array, off: number, lda: number, n: number): boolean {
   for (let j = 0; j < n; j++) {
     const cj = off + j * lda;
-    let ajj = a[cj + j] - dotAt(j, a, cj, a, cj);
+    let ajj = a[cj + j] - ddot(j, a, cj, a, cj);
     if (!(ajj > 0)) return false;
     ajj = Math.sqrt(ajj);
     a[cj + j] = ajj;
@@ -341,7 +368,7 @@ function solveUt(a: Float64Array, lda: number, n: number, b: Float64Array, ib: n
   for (let j = 1; j < n; j++) {
     const cj = j * lda;
     if (a[cj + j] === 0) return false;
-    b[ib + j] = b[ib + j] - dotAt(j, a, cj, b, ib);
+    b[ib + j] = b[ib + j] - ddot(j, a, cj, b, ib);
     b[ib + j] = b[ib + j] / a[cj + j];
   }
   return true;
@@ -352,9 +379,7 @@ function solveU(a: Float64Array, lda: number, n: number, b: Float64Array): boole
   for (let j = 0; j < n; j++) if (a[j * lda + j] === 0) return false;
   b[n - 1] = b[n - 1] / a[(n - 1) * lda + n - 1];
   for (let j = n - 2; j >= 0; j--) {
-    const temp = -b[j + 1];
-    const cj1 = (j + 1) * lda;
-    for (let i = 0; i <= j; i++) b[i] = b[i] + temp * a[cj1 + i];
+    daxpy(j + 1, -b[j + 1], a, (j + 1) * lda, b, 0);
     b[j] = b[j] / a[j * lda + j];
   }
   return true;
@@ -418,7 +443,7 @@ export function minimizeLbfgs(
         let dtm = -f1 / f2;
         if (dtm <= 0) dtm = 0;
         const tsum = 0 + dtm;
-        for (let i = 0; i < n; i++) z[i] = z[i] + tsum * d[i];
+        daxpy(n, tsum, d, 0, z, 0);
       }
     } else {
       z.set(x);
@@ -426,12 +451,12 @@ export function minimizeLbfgs(
     }
     for (let i = 0; i < n; i++) d[i] = z[i] - x[i];
     // line search along d
-    const dtd = dotAt(n, d, 0, d, 0);
+    const dtd = ddot(n, d, 0, d, 0);
     const dnorm = Math.sqrt(dtd);
     let stp = first ? Math.min(1 / dnorm, 1e10) : 1;
     t.set(x); r.set(g);
     const fold = f;
-    let gd = dotAt(n, g, 0, d, 0);
+    let gd = ddot(n, g, 0, d, 0);
     const gdold = gd;
     let ok = gd < 0, ifun = 0;
     if (ok) {
@@ -445,7 +470,7 @@ export function minimizeLbfgs(
         if (stp === 1) x.set(z);
         else for (let i = 0; i < n; i++) x[i] = stp * d[i] + t[i];
         evaluate();
-        gd = dotAt(n, g, 0, d, 0);
+        gd = ddot(n, g, 0, d, 0);
       }
     }
     if (!ok) {
@@ -464,7 +489,7 @@ export function minimizeLbfgs(
     if (fold - f <= tol * ddum0) return done('CONVERGENCE: REL_REDUCTION_OF_F_<=_FACTR*EPSMCH', true);
     // new pair: s = stp·d, y = g − g_old
     for (let i = 0; i < n; i++) r[i] = g[i] - r[i];
-    const rr = dotAt(n, r, 0, r, 0);
+    const rr = ddot(n, r, 0, r, 0);
     let dr: number, ddum: number;
     if (stp === 1) { dr = gd - gdold; ddum = -gdold; } else {
       dr = (gd - gdold) * stp;
@@ -486,8 +511,8 @@ export function minimizeLbfgs(
     }
     let p = head;
     for (let j = 0; j < col - 1; j++) {
-      sy[col - 1 + m * j] = dotAt(n, d, 0, wy, p * n);
-      ss[j + m * (col - 1)] = dotAt(n, ws, p * n, d, 0);
+      sy[col - 1 + m * j] = ddot(n, d, 0, wy, p * n);
+      ss[j + m * (col - 1)] = ddot(n, ws, p * n, d, 0);
       p = (p + 1) % m;
     }
     ss[col - 1 + m * (col - 1)] = stp === 1 ? dtd : stp * stp * dtd;
@@ -520,7 +545,7 @@ export function minimizeLbfgs(
       const ipn = (head + col - 1) % m;
       let jp = head;
       for (let jy = 0; jy < col; jy++) {
-        wn1[iy + m2 * jy] = dotAt(n, wy, ipn * n, wy, jp * n);
+        wn1[iy + m2 * jy] = sumProducts(n, wy, ipn * n, wy, jp * n);
         wn1[is + m2 * (m + jy)] = 0;
         wn1[is + m2 * jy] = 0;
         jp = (jp + 1) % m;
@@ -528,7 +553,7 @@ export function minimizeLbfgs(
       const jpn = (head + col - 1) % m;
       let ip = head;
       for (let i = 0; i < col; i++) {
-        wn1[m + i + m2 * (col - 1)] = dotAt(n, ws, ip * n, wy, jpn * n);
+        wn1[m + i + m2 * (col - 1)] = sumProducts(n, ws, ip * n, wy, jpn * n);
         ip = (ip + 1) % m;
       }
       if (!formMiddle()) return false;
@@ -553,7 +578,7 @@ export function minimizeLbfgs(
     const col2 = 2 * col;
     for (let js = col; js < col2; js++) if (!solveUt(wn, m2, col, wn, m2 * js)) return false;
     for (let is = col; is < col2; is++) {
-      for (let js = is; js < col2; js++) wn[is + m2 * js] = wn[is + m2 * js] + dotAt(col, wn, m2 * is, wn, m2 * js);
+      for (let js = is; js < col2; js++) wn[is + m2 * js] = wn[is + m2 * js] + ddot(col, wn, m2 * is, wn, m2 * js);
     }
     return cholesky(wn, col + m2 * col, m2, col);
   }
