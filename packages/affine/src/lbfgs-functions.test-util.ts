@@ -66,7 +66,7 @@ export interface TraceCase {
 
 const ROOT = fileURLToPath(new URL('../../../fixtures/lbfgs/', import.meta.url));
 
-/** All cases of fixtures/lbfgs/manifest.json. */
+/** The L-BFGS trace cases of fixtures/lbfgs/manifest.json. */
 export function traceCases(): TraceCase[] {
-  return (JSON.parse(readFileSync(ROOT + 'manifest.json', 'utf8')) as { cases: TraceCase[] }).cases;
+  return (JSON.parse(readFileSync(ROOT + 'manifest.json', 'utf8')) as { cases: TraceCase[] }).cases.filter((c) => c.name.startsWith('lbfgs_trace_'));
 }

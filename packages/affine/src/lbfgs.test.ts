@@ -4,7 +4,7 @@
  * older end-point fixtures of fixtures/affine; the fused multiply-add emulation against exact rationals.
  */
 import { describe, expect, it } from 'vitest';
-import { AbortError } from '@diffeo/core';
+import { AbortError, InvalidArgumentError } from '@diffeo/core';
 import { fusedMultiplyAdd, minimizeLbfgs } from './lbfgs.js';
 import { fixtureCase } from './fixtures.test-util.js';
 import { FUNCTIONS, rosen, traceCases } from './lbfgs-functions.test-util.js';
@@ -98,5 +98,16 @@ describe('fusedMultiplyAdd', () => {
       if (a * b + c !== want) differsFromUnfused++;
     }
     expect(differsFromUnfused).toBeGreaterThan(100);
+  });
+});
+
+describe('minimizeLbfgs algorithm option', () => {
+  it("'twoLoop' (the earlier port) reaches scipy's end points on Rosenbrock too; an unknown algorithm is a typed error", () => {
+    const c = fixtureCase('lbfgs_rosen_5d');
+    const r = minimizeLbfgs(rosen, c.params.x0 as number[], { gtol: 1e-4, algorithm: 'twoLoop' });
+    expect(r.message).toBe(c.values.message);
+    const xr = c.values.x as number[];
+    for (let i = 0; i < xr.length; i++) expect(Math.abs(r.x[i] - xr[i])).toBeLessThan(1e-6);
+    expect(() => minimizeLbfgs(rosen, [0, 0], { algorithm: 'bfgs' as never })).toThrow(InvalidArgumentError);
   });
 });
