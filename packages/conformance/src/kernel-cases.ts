@@ -55,6 +55,19 @@ function intImage<T extends Int16Array | Int32Array | Uint8Array>(Ctor: new (n: 
   return a;
 }
 
+/** `field` with every `step`-th value set to −0 (where the identity-A warp path must match interpolation). */
+function withNegativeZeros(field: Float32Array, step: number): Float32Array {
+  for (let i = 0; i < field.length; i += step) field[i] = -0;
+  return field;
+}
+
+/** `field` with +∞, NaN and −∞ at the given value indices (taken modulo the length). */
+function withNonFinite(field: Float32Array, at: readonly number[]): Float32Array {
+  const bad = [Infinity, NaN, -Infinity];
+  at.forEach((i, k) => { field[i % field.length] = bad[k % bad.length]; });
+  return field;
+}
+
 /** A float64 copy of a float32 image (the affine stage works on float64). */
 function f64(a: Float32Array): Float64Array {
   return Float64Array.from(a);
@@ -160,6 +173,17 @@ export const kernelCases: KernelCases = {
       make: (r) => [new Float32Array(count(S2A)), S2A, smoothImage(r, S2A), S2A, smoothField(r, S2A, 3), S2A, null, null, null],
     },
     {
+      label: '2D, A exactly the identity (SyN\'s warps), B, C scalings, field with −0 components',
+      make: (r) => [new Float32Array(count(S2A)), S2A, smoothImage(r, S2C), S2C, withNegativeZeros(smoothField(r, S2A, 2.5), 7), S2A,
+        diagonalAffine([1, 1]), diagonalAffine([0.9, 0.75], [0.3, -0.2]), diagonalAffine([0.5, 0.5])],
+    },
+    {
+      label: '2D, A exactly the identity, non-finite field values inside (interpolated path)',
+      // voxels (3, 5) x, (6, 8) y, (9, 2) x of the 13×17 field
+      make: (r) => [new Float32Array(count(S2A)), S2A, smoothImage(r, S2A), S2A, withNonFinite(smoothField(r, S2A, 2), [112, 221, 310]), S2A,
+        diagonalAffine([1, 1]), null, null],
+    },
+    {
       label: '2D, affine only (no field), samples leaving the grid',
       make: (r) => [new Float32Array(count(S2C)), S2C, randomFloat32(r, count(S2A)), S2A, null, S2C, null, randomAffine(r, 2, 1.3, 0.5, 0.1, 4), null],
     },
@@ -173,6 +197,17 @@ export const kernelCases: KernelCases = {
     {
       label: '3D, null affines',
       make: (r) => [new Float32Array(count(S3A)), S3A, smoothImage(r, S3A), S3A, smoothField(r, S3A, 2), S3A, null, null, null],
+    },
+    {
+      label: '3D, A exactly the identity (SyN\'s warps), B, C scalings, field with −0 components',
+      make: (r) => [new Float32Array(count(S3A)), S3A, smoothImage(r, S3C), S3C, withNegativeZeros(smoothField(r, S3A, 1.5), 5), S3A,
+        diagonalAffine([1, 1, 1]), diagonalAffine([0.8, 0.7, 0.75], [0.2, 0.1, -0.3]), diagonalAffine([1 / 3, 1 / 3, 1 / 3])],
+    },
+    {
+      label: '3D, A exactly the identity, non-finite field values inside (interpolated path)',
+      // voxels (2, 3, 4) x, (3, 2, 5) z, (4, 5, 1) y of the 6×7×8 field
+      make: (r) => [new Float32Array(count(S3A)), S3A, smoothImage(r, S3A), S3A, withNonFinite(smoothField(r, S3A, 1.5), [420, 569, 796]), S3A,
+        diagonalAffine([1, 1, 1]), null, null],
     },
     {
       label: '3D, affine only',
