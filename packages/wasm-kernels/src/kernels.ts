@@ -47,7 +47,7 @@ import { warpKernels } from './adapters/warp.js';
 import { makeEmKernels } from './kernels-em.js';
 import { makeMiKernels } from './kernels-mi.js';
 
-export { MIN_PARALLEL_WORK, type PoolRef } from './adapters/env.js';
+export { MIN_PARALLEL_WORK, START_PARALLEL_WORK, type PoolRef } from './adapters/env.js';
 
 /** Builds the kernel table of one instance: the adapters of every family (`adapters/<family>.ts`). */
 export function makeKernels(wasm: WasmExports, heap: WasmHeap, threads: PoolRef): Partial<Kernels> {
