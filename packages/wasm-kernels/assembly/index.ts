@@ -22,5 +22,6 @@ export { ssdDemonsStep2d, ssdDemonsStep3d, sumSquares, gaussSeidelSweep2d, gauss
 export { quantizePositive, maskedClassStats, emDemonsStep2d, emDemonsStep3d } from './em';
 export {
   resampleAffineLinear2d, resampleAffineLinear3d, affineGradient2d, affineGradient3d, affineGradientSparse, parzenJointPdf, parzenJointGradient,
+  affineMIDense2d, affineMIDense3d,
 } from './affine';
 export { miJointPdf, parzenMiStep } from './mi';

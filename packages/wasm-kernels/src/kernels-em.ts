@@ -36,6 +36,7 @@ export function makeEmKernels(wasm: EmWasmExports, heap: WasmHeap): EmKernels {
   const inI32 = (a: Int32Array, n: number): number => {
     const p = heap.alloc(n * 4);
     heap.i32.set(a.length === n ? a : a.subarray(0, n), p >>> 2);
+    heap.countIn(n * 4);
     return p;
   };
   const outI32 = (n: number): number => heap.alloc(n * 4);
@@ -43,6 +44,7 @@ export function makeEmKernels(wasm: EmWasmExports, heap: WasmHeap): EmKernels {
   const finI32 = (p: number, a: Int32Array, n: number): void => {
     const o = p >>> 2;
     a.set(heap.i32.subarray(o, o + n));
+    heap.countOut(n * 4);
   };
 
   const quantizePositive = (out: Int32Array, levels: Float32Array, hist: Int32Array, image: Float32Array, numLevels: number): void => {
