@@ -549,6 +549,37 @@ export const kernelCases: KernelCases = {
           emMask(r, n), randomFloat32(r, n, 0, 3), labels, q];
       },
     })),
+    {
+      label: '3D, 32 classes, uint8 mask',
+      make: (r) => {
+        const n = count(S3C);
+        const labels = new Int32Array(n);
+        tsKernels.quantizePositive(labels, new Float32Array(32), new Int32Array(32), emImage(r, n), 32);
+        return [new Float32Array(32), new Float32Array(32), new Int32Array(32), Uint8Array.from(emMask(r, n)),
+          randomFloat32(r, n, -1, 3), labels, 32];
+      },
+    },
+  ],
+  emClassFields: [
+    ...([[256, S2A], [9, S3A]] as const).map(([q, shape]) => ({
+      label: `${shape.length}D, ${q} classes, variances with +∞, stale outputs`,
+      make: (r: Random): Parameters<Kernels['emClassFields']> => {
+        const n = count(shape);
+        const labels = new Int32Array(n);
+        tsKernels.quantizePositive(labels, new Float32Array(q), new Int32Array(q), emImage(r, n), q);
+        const cv = randomFloat32(r, q, 0, 2);
+        for (let c = 0; c < q; c += 3) cv[c] = Infinity;
+        return [new Float32Array(n).fill(7), new Float32Array(n).fill(7), labels, randomFloat32(r, q, -1, 5), cv];
+      },
+    })),
+  ],
+  addFloat32: [
+    { label: '3D field, distinct output', make: (r) => [new Float32Array(count(S3A) * 3), randomFloat32(r, count(S3A) * 3, -1e3, 1e3), randomFloat32(r, count(S3A) * 3, -1e-3, 1e-3)] },
+    { label: 'odd length, in place (out === a)', make: (r) => { const a = randomFloat32(r, 103); return [a, a, randomFloat32(r, 103, -7, 7)]; } },
+  ],
+  subtractFloat32: [
+    { label: '2D image, distinct output', make: (r) => [new Float32Array(count(S2A)), randomFloat32(r, count(S2A), 0, 300), randomFloat32(r, count(S2A), 0, 3)] },
+    { label: 'odd length, in place (out === b)', make: (r) => { const b = randomFloat32(r, 101); return [b, randomFloat32(r, 101, -7, 7), b]; } },
   ],
   miJointPdf: [
     ...([[32, S2A], [7, S3A], [5, S2B]] as const).map(([nbins, shape]) => ({

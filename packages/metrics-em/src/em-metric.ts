@@ -145,8 +145,14 @@ function resolveOptions(options: EMMetricOptions | undefined): ResolvedEMMetricO
 }
 
 /**
- * The buffers of one iteration (float32 ones from the context's `allocFloat32`).
+ * The buffers of one iteration (the float32 ones, and the int32 classes as a view of
+ * one, from the context's `allocFloat32`, so a backend's kernels use them in place).
  * An {@link EMMetric} keeps the last one for the next iteration on the same grid.
+ *
+ * `staticMeans`/`movingMeans` first hold the expected-intensity images `E_S`, `E_M`
+ * (for the double gradient) and are then overwritten, in place, by the `δ` of the
+ * step that uses them, so no separate `δ` or gradient scratch buffer is needed
+ * (the double gradient's `numpy.gradient` goes to the step's own output first).
  */
 interface EMWorkspace {
   readonly voxels: number;
@@ -155,15 +161,14 @@ interface EMWorkspace {
   readonly context: KernelContext;
   readonly gradStatic: Float32Array;
   readonly gradMoving: Float32Array;
-  /** `numpy.gradient` of an expected-intensity image (double gradient). */
-  readonly scratch: Float32Array;
   readonly staticMeans: Float32Array;
   readonly staticSigmaSq: Float32Array;
   readonly movingMeans: Float32Array;
   readonly movingSigmaSq: Float32Array;
-  readonly delta: Float32Array;
+  /** Backing block of {@link labels}. */
+  readonly labelBlock: Float32Array;
   readonly labels: Int32Array;
-  readonly mask: Int32Array;
+  readonly mask: Uint8Array;
   readonly levels: Float32Array;
   readonly hist: Int32Array;
   readonly classMeans: Float32Array;
@@ -172,21 +177,24 @@ interface EMWorkspace {
   free(): void;
 }
 
-/** `image > 0` of the un-warped level image, warped like the image; `image > 0` of the warped image without dynamics. */
-function imageMask(warped: Float32Array, dynamics: ImageDynamics | undefined, voxels: number, which: string): Int32Array {
+/**
+ * `image > 0` (1/0 bytes) of the un-warped level image, warped like the image (nearest
+ * neighbour); `image > 0` of the warped image without dynamics.
+ */
+function imageMask(warped: Float32Array, dynamics: ImageDynamics | undefined, voxels: number, which: string): ArrayLike<number> {
   if (dynamics === undefined) {
-    const m = new Int32Array(voxels);
+    const m = new Uint8Array(voxels);
     for (let i = 0; i < voxels; i++) m[i] = warped[i] > 0 ? 1 : 0;
     return m;
   }
   const original = dynamics.original.data;
-  const m0 = new Int32Array(original.length);
+  const m0 = new Uint8Array(original.length);
   for (let i = 0; i < original.length; i++) m0[i] = original[i] > 0 ? 1 : 0;
   const w = dynamics.warpToReference(m0, 'nearest');
   if (w.length !== voxels) {
     throw new ShapeMismatchError(`EMMetric.prepare: the ${which} image dynamics warped a mask to ${w.length} voxels; the reference grid has ${voxels}.`);
   }
-  return w instanceof Int32Array ? w : Int32Array.from(w as ArrayLike<number>);
+  return w as ArrayLike<number>;
 }
 
 /** Masking (SyN's masks): δ = 0 where `mask` is 0, so neither the energy nor the step sees data there. */
@@ -253,41 +261,54 @@ class EMStep<D extends Dim> implements MetricStep<D> {
     if (ws !== null) this.giveBack(ws);
   }
 
-  /** DIPY's `initialize_iteration`: masks, quantisation, class statistics, gradients. */
-  private initialize(ws: EMWorkspace, S: Float32Array, M: Float32Array): void {
+  /**
+   * DIPY's `initialize_iteration` (masks, quantisation, class statistics, gradients),
+   * then both steps' `δ`, in place of the expected-intensity images. `scratch` (the
+   * step's output, `voxels·dim` values) receives the double gradient's terms first.
+   */
+  private initialize(ws: EMWorkspace, S: Float32Array, M: Float32Array, scratch: Float32Array): void {
     const n = this.voxels;
     const q = this.opts.qLevels;
     const ctx = this.context;
     const sMask = imageMask(S, this.staticDynamics, n, 'static');
     const mMask = imageMask(M, this.movingDynamics, n, 'moving');
     const mask = ws.mask;
-    for (let i = 0; i < n; i++) mask[i] = sMask[i] * mMask[i];
+    // DIPY's int32 product of two 0/1 masks, as bytes
+    for (let i = 0; i < n; i++) mask[i] = sMask[i] !== 0 && mMask[i] !== 0 ? 1 : 0;
     const quantize = ctx.kernel('quantizePositive');
     const stats = ctx.kernel('maskedClassStats');
-    // expected moving intensity per static class, and its variance
+    const classFields = ctx.kernel('emClassFields');
+    // expected `other` intensity per class of `image`, and its variance
     const classes = (image: Float32Array, other: Float32Array, means: Float32Array, sigmaSq: Float32Array): void => {
       quantize(ws.labels, ws.levels, ws.hist, image, q);
       stats(ws.classMeans, ws.classVariances, ws.counts, mask, other, ws.labels, q);
       ws.classMeans[0] = 0;
-      const labels = ws.labels;
-      for (let i = 0; i < n; i++) {
-        const c = labels[i];
-        means[i] = ws.classMeans[c];
-        sigmaSq[i] = ws.classVariances[c];
-      }
+      classFields(means, sigmaSq, ws.labels, ws.classMeans, ws.classVariances);
     };
     classes(S, M, ws.staticMeans, ws.staticSigmaSq);
     metricGradient(ws.gradMoving, M, this.shape, this.dim, this.spacing, this.direction, ctx);
     metricGradient(ws.gradStatic, S, this.shape, this.dim, this.spacing, this.direction, ctx);
     classes(M, S, ws.movingMeans, ws.movingSigmaSq);
     if (this.opts.doubleGradient) {
-      const g = ws.scratch;
       const numpyGradient = ctx.kernel('numpyGradient');
-      numpyGradient(g, ws.staticMeans, this.shape);
-      for (let i = 0; i < g.length; i++) ws.gradMoving[i] += g[i];
-      numpyGradient(g, ws.movingMeans, this.shape);
-      for (let i = 0; i < g.length; i++) ws.gradStatic[i] += g[i];
+      const add = ctx.kernel('addFloat32');
+      numpyGradient(scratch, ws.staticMeans, this.shape);
+      add(ws.gradMoving, ws.gradMoving, scratch);
+      numpyGradient(scratch, ws.movingMeans, this.shape);
+      add(ws.gradStatic, ws.gradStatic, scratch);
     }
+    const subtract = ctx.kernel('subtractFloat32');
+    if (this.opts.stepType === 'demons') {
+      // forward: static − E[static | moving class]; backward: moving − E[moving | static class]
+      subtract(ws.movingMeans, S, ws.movingMeans);
+      subtract(ws.staticMeans, M, ws.staticMeans);
+    } else {
+      // forward: E[moving | static class] − moving; backward: E[static | moving class] − static
+      subtract(ws.staticMeans, ws.staticMeans, M);
+      subtract(ws.movingMeans, ws.movingMeans, S);
+    }
+    zeroOutsideMask(ws.staticMeans, this.mask);
+    zeroOutsideMask(ws.movingMeans, this.mask);
   }
 
   private step(out: Float32Array, forward: boolean): number {
@@ -299,18 +320,12 @@ class EMStep<D extends Dim> implements MetricStep<D> {
     const dim = this.dim;
     assertStepOutput('EMMetric', which, out, this.voxels, dim);
     if (!this.ready) {
-      this.initialize(ws, S, M);
+      this.initialize(ws, S, M, out);
       this.ready = true;
     }
-    const n = this.voxels;
-    const delta = ws.delta;
     const ctx = this.context;
     if (this.opts.stepType === 'demons') {
-      // forward: static − E[static | moving class]; backward: moving − E[moving | static class]
-      const image = forward ? S : M;
-      const expected = forward ? ws.movingMeans : ws.staticMeans;
-      for (let i = 0; i < n; i++) delta[i] = image[i] - expected[i];
-      zeroOutsideMask(delta, this.mask);
+      const delta = forward ? ws.movingMeans : ws.staticMeans;
       const sigmaSq = forward ? ws.movingSigmaSq : ws.staticSigmaSq;
       const grad = forward ? ws.gradStatic : ws.gradMoving;
       let sq = 0;
@@ -323,11 +338,7 @@ class EMStep<D extends Dim> implements MetricStep<D> {
       ctx.kernel('gaussianFilter')(out, out, this.shape, dim, dim === 2 ? [s, s] : [s, s, s]);
       return energy;
     }
-    // forward: E[moving | static class] − moving; backward: E[static | moving class] − static
-    const expected = forward ? ws.staticMeans : ws.movingMeans;
-    const image = forward ? M : S;
-    for (let i = 0; i < n; i++) delta[i] = expected[i] - image[i];
-    zeroOutsideMask(delta, this.mask);
+    const delta = forward ? ws.staticMeans : ws.movingMeans;
     const sigmaSq = forward ? ws.staticSigmaSq : ws.movingSigmaSq;
     const grad = forward ? ws.gradStatic : ws.gradMoving;
     out.fill(0);
@@ -406,8 +417,8 @@ export class EMMetric<D extends Dim = Dim> implements SimilarityMetric<D> {
   }
 
   /**
-   * Frees the buffers this metric keeps between iterations (about `(6 + 3d)·4` bytes
-   * per voxel of the last grid). SyN calls it when a level and a registration end.
+   * Frees the buffers this metric keeps between iterations (about `(5 + 2d)·4 + 1`
+   * bytes per voxel of the last grid). SyN calls it when a level and a registration end.
    */
   releaseBuffers(): void {
     this.workspaces.clear();
@@ -418,18 +429,19 @@ export class EMMetric<D extends Dim = Dim> implements SimilarityMetric<D> {
     const q = this.qLevels;
     return this.workspaces.borrow(
       (ws) => ws.voxels === voxels && ws.dim === dim && ws.qLevels === q && ws.context === context,
-      () => Object.assign(
-        allocWorkspaceArrays(context, {
-          gradStatic: voxels * dim, gradMoving: voxels * dim, scratch: voxels * dim,
-          staticMeans: voxels, staticSigmaSq: voxels, movingMeans: voxels, movingSigmaSq: voxels, delta: voxels,
-        }),
-        {
+      () => {
+        const arrays = allocWorkspaceArrays(context, {
+          gradStatic: voxels * dim, gradMoving: voxels * dim,
+          staticMeans: voxels, staticSigmaSq: voxels, movingMeans: voxels, movingSigmaSq: voxels, labelBlock: voxels,
+        });
+        const b = arrays.labelBlock;
+        return Object.assign(arrays, {
           voxels, dim, qLevels: q, context,
-          labels: new Int32Array(voxels), mask: new Int32Array(voxels),
+          labels: new Int32Array(b.buffer, b.byteOffset, voxels), mask: new Uint8Array(voxels),
           levels: new Float32Array(q), hist: new Int32Array(q),
           classMeans: new Float32Array(q), classVariances: new Float32Array(q), counts: new Int32Array(q),
-        },
-      ),
+        });
+      },
     );
   }
 }
