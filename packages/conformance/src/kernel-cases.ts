@@ -214,6 +214,15 @@ export const kernelCases: KernelCases = {
       label: '3D int32, null affines with a field',
       make: (r) => [new Int32Array(count(S3A)), S3A, intImage(Int32Array, r, count(S3A), 1 << 20), S3A, smoothField(r, S3A, 2), S3A, null, null, null],
     },
+    {
+      label: '3D uint8 mask, field through random A, B, C (the EM metric\'s masks)',
+      make: (r) => [new Uint8Array(count(S3C)), S3C, intImage(Uint8Array, r, count(S3A), 1), S3A, smoothField(r, S3B, 1.5), S3B,
+        gridAffine(r, S3C, S3B), gridAffine(r, S3C, S3A), randomAffine(r, 3)],
+    },
+    {
+      label: '3D float64 image (an element type served by the TypeScript fallback)',
+      make: (r) => [new Float64Array(count(S3A)), S3A, f64(smoothImage(r, S3A)), S3A, smoothField(r, S3A, 2), S3A, null, null, null],
+    },
   ],
   compose2d: [
     {

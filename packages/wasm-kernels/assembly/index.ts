@@ -24,3 +24,4 @@ export {
   resampleAffineLinear2d, resampleAffineLinear3d, affineGradient2d, affineGradient3d, affineGradientSparse, parzenJointPdf, parzenJointGradient,
 } from './affine';
 export { miJointPdf, parzenMiStep } from './mi';
+export { warpNearest2d, warpNearest3d } from './warp-nearest';
