@@ -145,35 +145,37 @@ function resolveOptions(options: EMMetricOptions | undefined): ResolvedEMMetricO
 }
 
 /**
- * The buffers of one iteration (the float32 ones, and the int32 classes as a view of
- * one, from the context's `allocFloat32`, so a backend's kernels use them in place).
- * An {@link EMMetric} keeps the last one for the next iteration on the same grid.
+ * The buffers of one iteration (the float32 ones from the context's `allocFloat32`, so
+ * a backend's kernels use them in place). An {@link EMMetric} keeps the last one for
+ * the next iteration on the same grid.
  *
- * `staticMeans`/`movingMeans` first hold the expected-intensity images `E_S`, `E_M`
- * (for the double gradient) and are then overwritten, in place, by the `δ` of the
- * step that uses them, so no separate `δ` or gradient scratch buffer is needed
- * (the double gradient's `numpy.gradient` goes to the step's own output first).
+ * Only one step's fields are held at a time: the iteration keeps the four class tables
+ * (`q` values each) and each step rebuilds what it needs from them (the quantisation
+ * is deterministic, so the classes are the same): the class labels go to an int32
+ * view of `sigmaSq`, which the class-field kernel then overwrites in place with the
+ * variances; `expected` receives `E[· | class]` and then, in place, the step's `δ`;
+ * `grad` the gradient of the step's image (plus the double gradient's term, computed
+ * first in the step's own output). 5 float32 values per voxel, and a byte of mask.
  */
 interface EMWorkspace {
   readonly voxels: number;
   readonly dim: number;
   readonly qLevels: number;
   readonly context: KernelContext;
-  readonly gradStatic: Float32Array;
-  readonly gradMoving: Float32Array;
-  readonly staticMeans: Float32Array;
-  readonly staticSigmaSq: Float32Array;
-  readonly movingMeans: Float32Array;
-  readonly movingSigmaSq: Float32Array;
-  /** Backing block of {@link labels}. */
-  readonly labelBlock: Float32Array;
+  readonly grad: Float32Array;
+  readonly expected: Float32Array;
+  readonly sigmaSq: Float32Array;
+  /** An int32 view of {@link sigmaSq}'s memory: the classes, before the variances replace them. */
   readonly labels: Int32Array;
   readonly mask: Uint8Array;
   readonly levels: Float32Array;
   readonly hist: Int32Array;
-  readonly classMeans: Float32Array;
-  readonly classVariances: Float32Array;
   readonly counts: Int32Array;
+  /** Class tables of the static classes (`E[moving | static class]`, its variance) and of the moving classes. */
+  readonly staticClassMeans: Float32Array;
+  readonly staticClassVariances: Float32Array;
+  readonly movingClassMeans: Float32Array;
+  readonly movingClassVariances: Float32Array;
   free(): void;
 }
 
@@ -262,11 +264,10 @@ class EMStep<D extends Dim> implements MetricStep<D> {
   }
 
   /**
-   * DIPY's `initialize_iteration` (masks, quantisation, class statistics, gradients),
-   * then both steps' `δ`, in place of the expected-intensity images. `scratch` (the
-   * step's output, `voxels·dim` values) receives the double gradient's terms first.
+   * DIPY's `initialize_iteration`, first part: the sampling mask and the class tables of
+   * both images (`E[moving | static class]` and its variance, and the converse).
    */
-  private initialize(ws: EMWorkspace, S: Float32Array, M: Float32Array, scratch: Float32Array): void {
+  private initialize(ws: EMWorkspace, S: Float32Array, M: Float32Array): void {
     const n = this.voxels;
     const q = this.opts.qLevels;
     const ctx = this.context;
@@ -277,38 +278,37 @@ class EMStep<D extends Dim> implements MetricStep<D> {
     for (let i = 0; i < n; i++) mask[i] = sMask[i] !== 0 && mMask[i] !== 0 ? 1 : 0;
     const quantize = ctx.kernel('quantizePositive');
     const stats = ctx.kernel('maskedClassStats');
-    const classFields = ctx.kernel('emClassFields');
-    // expected `other` intensity per class of `image`, and its variance
-    const classes = (image: Float32Array, other: Float32Array, means: Float32Array, sigmaSq: Float32Array): void => {
-      quantize(ws.labels, ws.levels, ws.hist, image, q);
-      stats(ws.classMeans, ws.classVariances, ws.counts, mask, other, ws.labels, q);
-      ws.classMeans[0] = 0;
-      classFields(means, sigmaSq, ws.labels, ws.classMeans, ws.classVariances);
-    };
-    classes(S, M, ws.staticMeans, ws.staticSigmaSq);
-    metricGradient(ws.gradMoving, M, this.shape, this.dim, this.spacing, this.direction, ctx);
-    metricGradient(ws.gradStatic, S, this.shape, this.dim, this.spacing, this.direction, ctx);
-    classes(M, S, ws.movingMeans, ws.movingSigmaSq);
-    if (this.opts.doubleGradient) {
-      const numpyGradient = ctx.kernel('numpyGradient');
-      const add = ctx.kernel('addFloat32');
-      numpyGradient(scratch, ws.staticMeans, this.shape);
-      add(ws.gradMoving, ws.gradMoving, scratch);
-      numpyGradient(scratch, ws.movingMeans, this.shape);
-      add(ws.gradStatic, ws.gradStatic, scratch);
+    quantize(ws.labels, ws.levels, ws.hist, S, q);
+    stats(ws.staticClassMeans, ws.staticClassVariances, ws.counts, mask, M, ws.labels, q);
+    ws.staticClassMeans[0] = 0;
+    quantize(ws.labels, ws.levels, ws.hist, M, q);
+    stats(ws.movingClassMeans, ws.movingClassVariances, ws.counts, mask, S, ws.labels, q);
+    ws.movingClassMeans[0] = 0;
+  }
+
+  /**
+   * `ws.expected = E[other | class of image]` and `ws.sigmaSq` its variance, per voxel
+   * (DIPY's `staticq_means_field`/`staticq_sigma_sq_field` for `image = S`, the
+   * `movingq_…` ones for `M`).
+   */
+  private classFields(ws: EMWorkspace, image: Float32Array, ofStatic: boolean): void {
+    const ctx = this.context;
+    ctx.kernel('quantizePositive')(ws.labels, ws.levels, ws.hist, image, this.opts.qLevels);
+    ctx.kernel('emClassFields')(ws.expected, ws.sigmaSq, ws.labels,
+      ofStatic ? ws.staticClassMeans : ws.movingClassMeans, ofStatic ? ws.staticClassVariances : ws.movingClassVariances);
+  }
+
+  /**
+   * `ws.grad` = the world-unit gradient of `image`, plus, with `doubleGradient`, the
+   * voxel-unit `numpy.gradient` of `ws.expected` (computed in `scratch` first).
+   */
+  private gradient(ws: EMWorkspace, image: Float32Array, scratch: Float32Array, withExpected: boolean): void {
+    const ctx = this.context;
+    metricGradient(ws.grad, image, this.shape, this.dim, this.spacing, this.direction, ctx);
+    if (withExpected) {
+      ctx.kernel('numpyGradient')(scratch, ws.expected, this.shape);
+      ctx.kernel('addFloat32')(ws.grad, ws.grad, scratch);
     }
-    const subtract = ctx.kernel('subtractFloat32');
-    if (this.opts.stepType === 'demons') {
-      // forward: static − E[static | moving class]; backward: moving − E[moving | static class]
-      subtract(ws.movingMeans, S, ws.movingMeans);
-      subtract(ws.staticMeans, M, ws.staticMeans);
-    } else {
-      // forward: E[moving | static class] − moving; backward: E[static | moving class] − static
-      subtract(ws.staticMeans, ws.staticMeans, M);
-      subtract(ws.movingMeans, ws.movingMeans, S);
-    }
-    zeroOutsideMask(ws.staticMeans, this.mask);
-    zeroOutsideMask(ws.movingMeans, this.mask);
   }
 
   private step(out: Float32Array, forward: boolean): number {
@@ -320,31 +320,45 @@ class EMStep<D extends Dim> implements MetricStep<D> {
     const dim = this.dim;
     assertStepOutput('EMMetric', which, out, this.voxels, dim);
     if (!this.ready) {
-      this.initialize(ws, S, M, out);
+      this.initialize(ws, S, M);
       this.ready = true;
     }
     const ctx = this.context;
+    const subtract = ctx.kernel('subtractFloat32');
+    const double = this.opts.doubleGradient;
+    // this step's image and the other one
+    const image = forward ? S : M;
+    const other = forward ? M : S;
     if (this.opts.stepType === 'demons') {
-      const delta = forward ? ws.movingMeans : ws.staticMeans;
-      const sigmaSq = forward ? ws.movingSigmaSq : ws.staticSigmaSq;
-      const grad = forward ? ws.gradStatic : ws.gradMoving;
+      // forward: δ = S − E[S | moving class], σ²_M, g = ∇S (+ ∇E[S | moving class]); backward the converse
+      this.classFields(ws, other, !forward);
+      this.gradient(ws, image, out, double);
+      subtract(ws.expected, image, ws.expected);
+      zeroOutsideMask(ws.expected, this.mask);
       let sq = 0;
       for (let k = 0; k < dim; k++) sq += this.spacing[k] * this.spacing[k];
       const sigmaSqX = sq / dim;
       const energy = dim === 2
-        ? ctx.kernel('emDemonsStep2d')(out, delta, sigmaSq, grad, this.shape as Shape2D, sigmaSqX)
-        : ctx.kernel('emDemonsStep3d')(out, delta, sigmaSq, grad, this.shape as Shape3D, sigmaSqX);
+        ? ctx.kernel('emDemonsStep2d')(out, ws.expected, ws.sigmaSq, ws.grad, this.shape as Shape2D, sigmaSqX)
+        : ctx.kernel('emDemonsStep3d')(out, ws.expected, ws.sigmaSq, ws.grad, this.shape as Shape3D, sigmaSqX);
       const s = this.opts.smooth;
       ctx.kernel('gaussianFilter')(out, out, this.shape, dim, dim === 2 ? [s, s] : [s, s, s]);
       return energy;
     }
-    const delta = forward ? ws.staticMeans : ws.movingMeans;
-    const sigmaSq = forward ? ws.staticSigmaSq : ws.movingSigmaSq;
-    const grad = forward ? ws.gradStatic : ws.gradMoving;
+    // forward: δ = E[M | static class] − M, σ²_S, g = ∇S (+ ∇E[S | moving class]); backward the converse
+    if (double) {
+      this.classFields(ws, other, !forward);
+      this.gradient(ws, image, out, true);
+    } else {
+      this.gradient(ws, image, out, false);
+    }
+    this.classFields(ws, image, forward);
+    subtract(ws.expected, ws.expected, other);
+    zeroOutsideMask(ws.expected, this.mask);
     out.fill(0);
     return dim === 2
-      ? vCycle2d(this.levelsBelow, this.opts.innerIter, delta, sigmaSq, grad, null, this.opts.smooth, out, this.shape as Shape2D, ctx)
-      : vCycle3d(this.levelsBelow, this.opts.innerIter, delta, sigmaSq, grad, null, this.opts.smooth, out, this.shape as Shape3D, ctx);
+      ? vCycle2d(this.levelsBelow, this.opts.innerIter, ws.expected, ws.sigmaSq, ws.grad, null, this.opts.smooth, out, this.shape as Shape2D, ctx)
+      : vCycle3d(this.levelsBelow, this.opts.innerIter, ws.expected, ws.sigmaSq, ws.grad, null, this.opts.smooth, out, this.shape as Shape3D, ctx);
   }
 }
 
@@ -417,7 +431,7 @@ export class EMMetric<D extends Dim = Dim> implements SimilarityMetric<D> {
   }
 
   /**
-   * Frees the buffers this metric keeps between iterations (about `(5 + 2d)·4 + 1`
+   * Frees the buffers this metric keeps between iterations (about `(2 + d)·4 + 1`
    * bytes per voxel of the last grid). SyN calls it when a level and a registration end.
    */
   releaseBuffers(): void {
@@ -430,16 +444,14 @@ export class EMMetric<D extends Dim = Dim> implements SimilarityMetric<D> {
     return this.workspaces.borrow(
       (ws) => ws.voxels === voxels && ws.dim === dim && ws.qLevels === q && ws.context === context,
       () => {
-        const arrays = allocWorkspaceArrays(context, {
-          gradStatic: voxels * dim, gradMoving: voxels * dim,
-          staticMeans: voxels, staticSigmaSq: voxels, movingMeans: voxels, movingSigmaSq: voxels, labelBlock: voxels,
-        });
-        const b = arrays.labelBlock;
+        const arrays = allocWorkspaceArrays(context, { grad: voxels * dim, expected: voxels, sigmaSq: voxels });
+        const b = arrays.sigmaSq;
         return Object.assign(arrays, {
           voxels, dim, qLevels: q, context,
           labels: new Int32Array(b.buffer, b.byteOffset, voxels), mask: new Uint8Array(voxels),
-          levels: new Float32Array(q), hist: new Int32Array(q),
-          classMeans: new Float32Array(q), classVariances: new Float32Array(q), counts: new Int32Array(q),
+          levels: new Float32Array(q), hist: new Int32Array(q), counts: new Int32Array(q),
+          staticClassMeans: new Float32Array(q), staticClassVariances: new Float32Array(q),
+          movingClassMeans: new Float32Array(q), movingClassVariances: new Float32Array(q),
         });
       },
     );

@@ -120,6 +120,21 @@ describe('emClassFields, addFloat32, subtractFloat32', () => {
     expect(Array.from(means)).toEqual(Array.from(wm));
     expect(Array.from(sig)).toEqual(Array.from(ws));
   });
+  it('may write the variances over the labels (sigmaSq sharing their memory)', () => {
+    const r = mulberry32(15);
+    const q = 5;
+    const n = 64;
+    const sig = new Float32Array(n);
+    const labels = new Int32Array(sig.buffer);
+    for (let i = 0; i < n; i++) labels[i] = Math.floor(r() * q);
+    const cm = new Float32Array(q).map(() => r());
+    const cv = new Float32Array(q).map(() => r());
+    const [wm, ws] = emClassFieldsNaive(labels.slice(), cm, cv);
+    const means = new Float32Array(n);
+    tsKernels.emClassFields(means, sig, labels, cm, cv);
+    expect(Array.from(means)).toEqual(Array.from(wm));
+    expect(Array.from(sig)).toEqual(Array.from(ws));
+  });
   it('round the sum and the difference once to float32 (also in place), as the naive oracle', () => {
     const r = mulberry32(14);
     const n = 257;

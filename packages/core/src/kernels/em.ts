@@ -132,7 +132,8 @@ export function maskedClassStats(means: Float32Array, variances: Float32Array, c
  * voxel `i`, `means[i] = classMeans[labels[i]]` and `sigmaSq[i] = classVariances[labels[i]]`.
  * @param means - `labels.length` float32, receives the expected intensities.
  * @param sigmaSq - `labels.length` float32, receives the class variances.
- * @param labels - int32 classes in `[0, classMeans.length − 1]` (not checked).
+ * @param labels - int32 classes in `[0, classMeans.length − 1]` (not checked); may be an int32 view of
+ *   `sigmaSq`'s memory (each label is read before its voxel is written).
  * @param classMeans - float32 class table (intensity units).
  * @param classVariances - float32 class table (intensity units squared).
  */

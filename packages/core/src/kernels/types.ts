@@ -193,6 +193,7 @@ export interface Kernels {
   /**
    * EM class fields (DIPY's `means[labels]`, `variances[labels]`): `means[i] = classMeans[labels[i]]`,
    * `sigmaSq[i] = classVariances[labels[i]]` for every voxel `i < labels.length` (any dimension).
+   * `sigmaSq` may share `labels`' memory (an int32 view of it): each label is read before its voxel is written.
    */
   emClassFields(means: Float32Array, sigmaSq: Float32Array, labels: Int32Array, classMeans: Float32Array,
     classVariances: Float32Array): void;
