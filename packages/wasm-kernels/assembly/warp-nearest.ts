@@ -6,7 +6,8 @@
  * output takes the image value at the nearest voxel (ties round down) or 0 outside
  * `[0, n − 1]` on any axis. Values are copied as raw elements of `elemBytes` bytes
  * (1, 2 or 4), so the image and the output must have the same element type; zero is
- * the all-zero bit pattern of every such type.
+ * the all-zero bit pattern of every such type. A call computes a range of output
+ * rows (2D) or slices (3D), so that the calls can be split over threads.
  */
 import { aff, ldf } from './common';
 import { bilinearVector, trilinearVector, vec0, vec1, vec2 } from './interp';
@@ -47,17 +48,17 @@ import { bilinearVector, trilinearVector, vec0, vec1, vec2 } from './interp';
   return (k * nr + i) * nc + j;
 }
 
-/** 2D nearest-neighbour warp of the whole `nr × nc` output (see the module documentation). */
+/** 2D nearest-neighbour warp of the output rows `[r0, r1)` (`out` is the whole output; see the module documentation). */
 export function warpNearest2d(out: usize, elemBytes: i32, nr: i32, nc: i32, image: usize, ir: i32, ic: i32,
-  field: usize, fr: i32, fc: i32, A: usize, B: usize, C: usize): void {
+  field: usize, fr: i32, fc: i32, A: usize, B: usize, C: usize, r0: i32, r1: i32): void {
   const a00 = aff(A, 3, 0, 0), a01 = aff(A, 3, 0, 1), a02 = aff(A, 3, 0, 2);
   const a10 = aff(A, 3, 1, 0), a11 = aff(A, 3, 1, 1), a12 = aff(A, 3, 1, 2);
   const b00 = aff(B, 3, 0, 0), b01 = aff(B, 3, 0, 1), b02 = aff(B, 3, 0, 2);
   const b10 = aff(B, 3, 1, 0), b11 = aff(B, 3, 1, 1), b12 = aff(B, 3, 1, 2);
   const c00 = aff(C, 3, 0, 0), c01 = aff(C, 3, 0, 1), c10 = aff(C, 3, 1, 0), c11 = aff(C, 3, 1, 1);
   const hasA = A != 0, hasB = B != 0, hasC = C != 0, hasField = field != 0;
-  let o = 0;
-  for (let i = 0; i < nr; i++) {
+  let o = r0 * nc;
+  for (let i = r0; i < r1; i++) {
     const fi = <f64>i;
     const ai0 = a00 * fi, ai1 = a10 * fi, bi0 = b00 * fi, bi1 = b10 * fi;
     for (let j = 0; j < nc; j++, o++) {
@@ -96,9 +97,9 @@ export function warpNearest2d(out: usize, elemBytes: i32, nr: i32, nc: i32, imag
   }
 }
 
-/** 3D nearest-neighbour warp of the whole `ns × nr × nc` output (see the module documentation). */
+/** 3D nearest-neighbour warp of the output slices `[k0, k1)` (`out` is the whole output; see the module documentation). */
 export function warpNearest3d(out: usize, elemBytes: i32, ns: i32, nr: i32, nc: i32, image: usize, is: i32, ir: i32, ic: i32,
-  field: usize, fs: i32, fr: i32, fc: i32, A: usize, B: usize, C: usize): void {
+  field: usize, fs: i32, fr: i32, fc: i32, A: usize, B: usize, C: usize, k0: i32, k1: i32): void {
   const a00 = aff(A, 4, 0, 0), a01 = aff(A, 4, 0, 1), a02 = aff(A, 4, 0, 2), a03 = aff(A, 4, 0, 3);
   const a10 = aff(A, 4, 1, 0), a11 = aff(A, 4, 1, 1), a12 = aff(A, 4, 1, 2), a13 = aff(A, 4, 1, 3);
   const a20 = aff(A, 4, 2, 0), a21 = aff(A, 4, 2, 1), a22 = aff(A, 4, 2, 2), a23 = aff(A, 4, 2, 3);
@@ -109,8 +110,8 @@ export function warpNearest3d(out: usize, elemBytes: i32, ns: i32, nr: i32, nc: 
   const c10 = aff(C, 4, 1, 0), c11 = aff(C, 4, 1, 1), c12 = aff(C, 4, 1, 2);
   const c20 = aff(C, 4, 2, 0), c21 = aff(C, 4, 2, 1), c22 = aff(C, 4, 2, 2);
   const hasA = A != 0, hasB = B != 0, hasC = C != 0, hasField = field != 0;
-  let o = 0;
-  for (let k = 0; k < ns; k++) {
+  let o = k0 * nr * nc;
+  for (let k = k0; k < k1; k++) {
     const fk = <f64>k;
     for (let i = 0; i < nr; i++) {
       const fi = <f64>i;

@@ -3,8 +3,8 @@
  * masks of the EM metric, label images). JavaScript side only: the image and the
  * output go to the module as raw elements (1, 2 or 4 bytes); an image and output of
  * different element types, or of 8-byte elements, are served by the TypeScript
- * kernel (the conversion `out[o] = image[q]` would not be a raw copy). Runs on the
- * calling thread (one cheap pass per call).
+ * kernel (the conversion `out[o] = image[q]` would not be a raw copy). Large calls are
+ * split over threads by output rows (2D) or slices (3D), like the linear warp.
  */
 import { tsKernels, type Affine, type Kernels, type NumericArray, type Shape2D, type Shape3D } from '@diffeo/core';
 import { Slot } from '../heap.js';
@@ -22,7 +22,7 @@ function rawElementBytes(out: NumericArray, image: NumericArray): number {
 
 /** Builds the nearest-neighbour warp kernels over one instance's memory. */
 export function warpNearestKernels(env: AdapterEnv): WarpNearestKernels {
-  const { wasm, heap, inp } = env;
+  const { wasm, heap, inp, plan, run } = env;
 
   /** Address of `a`'s first `n` elements of `bytes` bytes: in place when it lives in the memory, else an arena copy. */
   const rawIn = (a: NumericArray, n: number, bytes: number): number => {
@@ -53,7 +53,8 @@ export function warpNearestKernels(env: AdapterEnv): WarpNearestKernels {
     const pField = field === null ? 0 : inp(field, fr * fc * 2);
     const pOut = rawOut(out, nr * nc, bytes);
     const a = heap.affine(Slot.A, A, 3), b = heap.affine(Slot.B, B, 3), c = heap.affine(Slot.C, C, 3);
-    wasm.warpNearest2d(pOut, bytes, nr, nc, pImg, ir, ic, pField, fr, fc, a, b, c);
+    run(plan(nr, nr * nc), nr, 'warpNearest2d', [pOut, bytes, nr, nc, pImg, ir, ic, pField, fr, fc, a, b, c],
+      (lo, hi) => wasm.warpNearest2d(pOut, bytes, nr, nc, pImg, ir, ic, pField, fr, fc, a, b, c, lo, hi));
     rawFin(pOut, out, nr * nc, bytes);
   };
 
@@ -71,7 +72,8 @@ export function warpNearestKernels(env: AdapterEnv): WarpNearestKernels {
     const pField = field === null ? 0 : inp(field, fs * fr * fc * 3);
     const pOut = rawOut(out, ns * nr * nc, bytes);
     const a = heap.affine(Slot.A, A, 4), b = heap.affine(Slot.B, B, 4), c = heap.affine(Slot.C, C, 4);
-    wasm.warpNearest3d(pOut, bytes, ns, nr, nc, pImg, is, ir, ic, pField, fs, fr, fc, a, b, c);
+    run(plan(ns, ns * nr * nc), ns, 'warpNearest3d', [pOut, bytes, ns, nr, nc, pImg, is, ir, ic, pField, fs, fr, fc, a, b, c],
+      (lo, hi) => wasm.warpNearest3d(pOut, bytes, ns, nr, nc, pImg, is, ir, ic, pField, fs, fr, fc, a, b, c, lo, hi));
     rawFin(pOut, out, ns * nr * nc, bytes);
   };
 
