@@ -511,6 +511,20 @@ export const kernelCases: KernelCases = {
       make: (r) => [randomFloat32(r, count(S3C) * 3), randomFloat32(r, count(S3C)), sigmaField(r, count(S3C)), randomFloat32(r, count(S3C) * 3),
         randomFloat32(r, count(S3C) * 3), 0.4, S3C],
     },
+    {
+      label: '3D, singular systems scattered along the rows (each keeps the previous solution), odd rows',
+      make: (r) => {
+        const shape: Shape3D = [4, 7, 9];
+        const n = count(shape);
+        const g = randomFloat32(r, n * 3, -1, 1);
+        const s2 = new Float32Array(n).fill(1);
+        // σ² = 1e-8 with a zero gradient: σ²λ·nn < 1e-9, a singular system; also at the first voxel of some rows
+        for (let p = 0; p < n; p++) {
+          if (r.next() < 0.2 || p % 18 === 0 || p % 27 === 1) { g[3 * p] = 0; g[3 * p + 1] = 0; g[3 * p + 2] = 0; s2[p] = 1e-8; }
+        }
+        return [randomFloat32(r, n * 3), randomFloat32(r, n), s2, g, null, 0.01, shape];
+      },
+    },
   ],
   residual2d: [
     {
