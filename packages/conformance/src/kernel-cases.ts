@@ -600,6 +600,10 @@ export const kernelCases: KernelCases = {
     { label: '3D field, distinct output', make: (r) => [new Float32Array(count(S3A) * 3), randomFloat32(r, count(S3A) * 3, -1e3, 1e3), randomFloat32(r, count(S3A) * 3, -1e-3, 1e-3)] },
     { label: 'odd length, in place (out === a)', make: (r) => { const a = randomFloat32(r, 103); return [a, a, randomFloat32(r, 103, -7, 7)]; } },
   ],
+  sumSquaresFloat32: [
+    { label: 'odd length, wide range', make: (r) => [randomFloat32(r, 1001, -300, 300)] },
+    { label: 'empty', make: () => [new Float32Array(0)] },
+  ],
   subtractFloat32: [
     { label: '2D image, distinct output', make: (r) => [new Float32Array(count(S2A)), randomFloat32(r, count(S2A), 0, 300), randomFloat32(r, count(S2A), 0, 3)] },
     { label: 'odd length, in place (out === b)', make: (r) => { const b = randomFloat32(r, 101); return [b, randomFloat32(r, 101, -7, 7), b]; } },

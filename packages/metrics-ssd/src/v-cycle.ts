@@ -92,7 +92,7 @@ function cycle(dim: 2 | 3, n: number, k: number, delta: Float32Array, sigmaSq: F
     }
   };
   sweepK();
-  if (n === 0) return ssdEnergy(delta);
+  if (n === 0) return context.kernel('sumSquaresFloat32')(delta);
   let voxels = 1;
   for (let a = 0; a < dim; a++) voxels *= shape[a];
   const sub = shape.map((m) => (m + 1) >> 1) as unknown as Shape2D | Shape3D;
@@ -140,7 +140,7 @@ function cycle(dim: 2 | 3, n: number, k: number, delta: Float32Array, sigmaSq: F
     for (const a of taken) context.freeFloat32(a);
   }
   sweepK();
-  return ssdEnergy(delta);
+  return context.kernel('sumSquaresFloat32')(delta);
 }
 
 /**

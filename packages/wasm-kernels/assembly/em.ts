@@ -133,6 +133,16 @@ export function subtractFloat32(out: usize, a: usize, b: usize, n: i32): void {
   for (; i < n; i++) stf32(out, i, ldf32(a, i) - ldf32(b, i));
 }
 
+/** `Σ f32(a[i]²)` in double over `i < n`, in index order. */
+export function sumSquaresFloat32(a: usize, n: i32): f64 {
+  let e: f64 = 0;
+  for (let i = 0; i < n; i++) {
+    const d = ldf32(a, i);
+    e += <f64>(d * d);
+  }
+  return e;
+}
+
 /** 2D EM demons step of the voxels `[lo, hi)`; returns the running energy `e0` continued with their `δ²`. */
 export function emDemonsStep2d(out: usize, delta: usize, sigmaSq: usize, gradient: usize, sigmaSqX: f64, e0: f64,
   lo: i32, hi: i32): f64 {

@@ -1,7 +1,7 @@
 /**
  * JavaScript side of the WebAssembly EM-metric kernels (`assembly/em.ts`):
  * `quantizePositive`, `maskedClassStats`, `emClassFields`, `addFloat32`,
- * `subtractFloat32`, `emDemonsStep2d/3d`, with the signatures of the matching
+ * `subtractFloat32`, `sumSquaresFloat32`, `emDemonsStep2d/3d`, with the signatures of the matching
  * `Kernels` entries of `@diffeo/core` and the same bits as the TypeScript kernels.
  * Float32 and int32 arguments that live in the backend's memory (for example an
  * `Int32Array` view of an `allocFloat32` block) are used in place, everything else
@@ -20,6 +20,7 @@ export interface EmWasmExports {
   emClassFields(means: number, sigmaSq: number, labels: number, classMeans: number, classVariances: number, n: number): void;
   addFloat32(out: number, a: number, b: number, n: number): void;
   subtractFloat32(out: number, a: number, b: number, n: number): void;
+  sumSquaresFloat32(a: number, n: number): number;
   emDemonsStep2d(out: number, delta: number, sigmaSq: number, gradient: number, sigmaSqX: number, e0: number,
     lo: number, hi: number): number;
   emDemonsStep3d(out: number, delta: number, sigmaSq: number, gradient: number, sigmaSqX: number, e0: number,
@@ -27,7 +28,7 @@ export interface EmWasmExports {
 }
 
 /** The EM kernels of one backend instance. */
-export type EmKernels = Pick<Kernels, 'quantizePositive' | 'maskedClassStats' | 'emClassFields' | 'addFloat32' | 'subtractFloat32'
+export type EmKernels = Pick<Kernels, 'quantizePositive' | 'maskedClassStats' | 'emClassFields' | 'addFloat32' | 'subtractFloat32' | 'sumSquaresFloat32'
   | 'emDemonsStep2d' | 'emDemonsStep3d'>;
 
 /** Builds the EM kernels on `heap`, calling `wasm`. */
@@ -116,6 +117,11 @@ export function makeEmKernels(wasm: EmWasmExports, heap: WasmHeap): EmKernels {
     finF32(pOut, out, n);
   };
 
+  const sumSquaresFloat32 = (a: Float32Array): number => {
+    heap.reset();
+    return wasm.sumSquaresFloat32(inF32(a, a.length), a.length);
+  };
+
   const demons = (dim: 2 | 3) => (out: Float32Array, delta: Float32Array, sigmaSq: Float32Array, gradient: Float32Array,
     shape: Shape2D | Shape3D, sigmaSqX: number): number => {
     heap.reset();
@@ -138,6 +144,7 @@ export function makeEmKernels(wasm: EmWasmExports, heap: WasmHeap): EmKernels {
     emClassFields,
     addFloat32: combine('addFloat32'),
     subtractFloat32: combine('subtractFloat32'),
+    sumSquaresFloat32,
     emDemonsStep2d: demons(2) as Kernels['emDemonsStep2d'],
     emDemonsStep3d: demons(3) as Kernels['emDemonsStep3d'],
   };

@@ -5,7 +5,7 @@
  * demons step against its closed form. Bit-exactness with DIPY 1.6 itself is checked
  * by the reference runner (`unit_em_kernels`).
  */
-import { emClassFieldsNaive, emCombineNaive, mulberry32 } from '@diffeo/core/oracles';
+import { emClassFieldsNaive, emCombineNaive, mulberry32, sumSquaresFloat32Naive } from '@diffeo/core/oracles';
 import { describe, expect, it } from 'vitest';
 import { tsKernels } from '@diffeo/core';
 
@@ -148,6 +148,16 @@ describe('emClassFields, addFloat32, subtractFloat32', () => {
     expect(Array.from(diff)).toEqual(Array.from(emCombineNaive(a, b, -1)));
     // rounding actually happens: some sums differ from the double sum
     expect(Array.from(sum).some((v, i) => v !== a[i] + b[i])).toBe(true);
+  });
+});
+
+describe('sumSquaresFloat32', () => {
+  it('sums the float32 squares in double, as the naive oracle (not the double squares)', () => {
+    const r = mulberry32(16);
+    const a = new Float32Array(333).map(() => 10 * (r() - 0.5));
+    const e = tsKernels.sumSquaresFloat32(a);
+    expect(e).toBe(sumSquaresFloat32Naive(a));
+    expect(e).not.toBe(Array.from(a).reduce((s, v) => s + v * v, 0));
   });
 });
 

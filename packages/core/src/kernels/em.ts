@@ -14,6 +14,7 @@
  *   class, variance `+∞` for a class of fewer than 2 voxels.
  * - Class fields: each voxel's class mean and variance looked up from the class
  *   tables (`E[x] = μ[class(x)]`, `σ²[x] = σ²[class(x)]`).
+ * - `Σ f32(a²)` in double (the Gauss-Newton energy).
  * - Element-wise float32 sums and differences `a ± b` (the double gradient's sum and
  *   the step's `δ`), each rounded once to float32 as NumPy's float32 arithmetic.
  * - EM demons step (Arce-Santana et al. 2014 with Vercauteren et al. 2009, eq. 4):
@@ -163,6 +164,19 @@ export function addFloat32(out: Float32Array, a: Float32Array, b: Float32Array):
 export function subtractFloat32(out: Float32Array, a: Float32Array, b: Float32Array): void {
   const n = out.length;
   for (let i = 0; i < n; i++) out[i] = a[i] - b[i];
+}
+
+/**
+ * `Σ f32(a[i]²)` in double, raster order (DIPY's `compute_energy_ssd_2d/3d`: float32
+ * squares summed in double), the Gauss-Newton energy of the SSD and EM metrics.
+ */
+export function sumSquaresFloat32(a: Float32Array): number {
+  let e = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = a[i];
+    e += fround(d * d);
+  }
+  return e;
 }
 
 /**

@@ -201,6 +201,8 @@ export interface Kernels {
   addFloat32(out: Float32Array, a: Float32Array, b: Float32Array): void;
   /** Element-wise float32 difference `out[i] = f32(a[i] − b[i])`, `i < out.length`; `out` may be `a` or `b`. */
   subtractFloat32(out: Float32Array, a: Float32Array, b: Float32Array): void;
+  /** `Σ f32(a[i]²)` in double, raster order (DIPY's `compute_energy_ssd_2d/3d`; the Gauss-Newton energy). */
+  sumSquaresFloat32(a: Float32Array): number;
   /**
    * Float64 linear resampling of the affine stage (`kernels/affine-mi.ts`): `out[i] = bilinear(image, M·[i;1])`
    * for each voxel `i` of `outShape`, `M` (3×3 row-major) mapping output grid indices to image grid

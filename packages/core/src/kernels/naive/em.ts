@@ -18,6 +18,11 @@ export function emClassFieldsNaive(labels: ArrayLike<number>, classMeans: ArrayL
   return [means, sigmaSq];
 }
 
+/** `Σ f32(a[i]²)`, the squares rounded with `Math.fround` and summed in double in index order. */
+export function sumSquaresFloat32Naive(a: ArrayLike<number>): number {
+  return Array.from(a).reduce((e, v) => e + Math.fround(v * v), 0);
+}
+
 /** `f32(a[i] + sign·b[i])` for `sign = ±1` (a new float32 array of `a.length` values). */
 export function emCombineNaive(a: ArrayLike<number>, b: ArrayLike<number>, sign: 1 | -1): Float32Array {
   const out = new Float32Array(a.length);
