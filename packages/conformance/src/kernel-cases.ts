@@ -600,6 +600,13 @@ export const kernelCases: KernelCases = {
     { label: '3D field, distinct output', make: (r) => [new Float32Array(count(S3A) * 3), randomFloat32(r, count(S3A) * 3, -1e3, 1e3), randomFloat32(r, count(S3A) * 3, -1e-3, 1e-3)] },
     { label: 'odd length, in place (out === a)', make: (r) => { const a = randomFloat32(r, 103); return [a, a, randomFloat32(r, 103, -7, 7)]; } },
   ],
+  positiveMask: [
+    { label: 'image with zeros, negatives, NaN and ±∞, stale output', make: (r) => {
+      const img = emImage(r, count(S3A));
+      img[0] = NaN; img[1] = Infinity; img[2] = -Infinity; img[3] = -0;
+      return [new Uint8Array(count(S3A)).fill(9), img];
+    } },
+  ],
   sumSquaresFloat32: [
     { label: 'odd length, wide range', make: (r) => [randomFloat32(r, 1001, -300, 300)] },
     { label: 'empty', make: () => [new Float32Array(0)] },

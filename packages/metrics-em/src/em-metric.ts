@@ -183,15 +183,17 @@ interface EMWorkspace {
  * `image > 0` (1/0 bytes) of the un-warped level image, warped like the image (nearest
  * neighbour); `image > 0` of the warped image without dynamics.
  */
-function imageMask(warped: Float32Array, dynamics: ImageDynamics | undefined, voxels: number, which: string): ArrayLike<number> {
+function imageMask(warped: Float32Array, dynamics: ImageDynamics | undefined, voxels: number, which: string,
+  ctx: KernelContext): ArrayLike<number> {
+  const positive = ctx.kernel('positiveMask');
   if (dynamics === undefined) {
     const m = new Uint8Array(voxels);
-    for (let i = 0; i < voxels; i++) m[i] = warped[i] > 0 ? 1 : 0;
+    positive(m, warped);
     return m;
   }
   const original = dynamics.original.data;
   const m0 = new Uint8Array(original.length);
-  for (let i = 0; i < original.length; i++) m0[i] = original[i] > 0 ? 1 : 0;
+  positive(m0, original);
   const w = dynamics.warpToReference(m0, 'nearest');
   if (w.length !== voxels) {
     throw new ShapeMismatchError(`EMMetric.prepare: the ${which} image dynamics warped a mask to ${w.length} voxels; the reference grid has ${voxels}.`);
@@ -271,8 +273,8 @@ class EMStep<D extends Dim> implements MetricStep<D> {
     const n = this.voxels;
     const q = this.opts.qLevels;
     const ctx = this.context;
-    const sMask = imageMask(S, this.staticDynamics, n, 'static');
-    const mMask = imageMask(M, this.movingDynamics, n, 'moving');
+    const sMask = imageMask(S, this.staticDynamics, n, 'static', ctx);
+    const mMask = imageMask(M, this.movingDynamics, n, 'moving', ctx);
     const mask = ws.mask;
     // DIPY's int32 product of two 0/1 masks, as bytes
     for (let i = 0; i < n; i++) mask[i] = sMask[i] !== 0 && mMask[i] !== 0 ? 1 : 0;

@@ -133,6 +133,11 @@ export function subtractFloat32(out: usize, a: usize, b: usize, n: i32): void {
   for (; i < n; i++) stf32(out, i, ldf32(a, i) - ldf32(b, i));
 }
 
+/** `out[i] = image[i] > 0 ? 1 : 0` (bytes) for `i < n`. */
+export function positiveMask(out: usize, image: usize, n: i32): void {
+  for (let i = 0; i < n; i++) store<u8>(out + <usize>i, ldf32(image, i) > 0 ? 1 : 0);
+}
+
 /** `Σ f32(a[i]²)` in double over `i < n`, in index order. */
 export function sumSquaresFloat32(a: usize, n: i32): f64 {
   let e: f64 = 0;

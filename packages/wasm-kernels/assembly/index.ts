@@ -20,7 +20,7 @@ export { stepDivide, stepMaxNorm2d, stepMaxNorm3d } from './step';
 export { resampleField2d, resampleField3d, downsample2d, downsample3d } from './resample';
 export { ssdDemonsStep2d, ssdDemonsStep3d, sumSquares, gaussSeidelSweep2d, residual2d, residual3d } from './ssd';
 export { gaussSeidelSweep3d } from './gauss-seidel';
-export { quantizePositive, maskedClassStats, emClassFields, addFloat32, subtractFloat32, sumSquaresFloat32, emDemonsStep2d, emDemonsStep3d } from './em';
+export { quantizePositive, maskedClassStats, emClassFields, addFloat32, subtractFloat32, sumSquaresFloat32, positiveMask, emDemonsStep2d, emDemonsStep3d } from './em';
 export {
   resampleAffineLinear2d, resampleAffineLinear3d, affineGradient2d, affineGradient3d, affineGradientSparse, parzenJointPdf, parzenJointGradient,
 } from './affine';

@@ -6,7 +6,8 @@
  * output takes the image value at the nearest voxel (ties round down) or 0 outside
  * `[0, n − 1]` on any axis. Values are copied as raw elements of `elemBytes` bytes
  * (1, 2 or 4), so the image and the output must have the same element type; zero is
- * the all-zero bit pattern of every such type. A call computes a range of output
+ * the all-zero bit pattern of every such type. With `elemBytes = 0` the output is the
+ * int32 index of the nearest voxel (−1 outside) and `image` is not read. A call computes a range of output
  * rows (2D) or slices (3D), so that the calls can be split over threads.
  */
 import { aff, ldf } from './common';
@@ -14,7 +15,8 @@ import { bilinearVector, trilinearVector, vec0, vec1, vec2 } from './interp';
 
 // @ts-ignore: decorator
 @inline function copyElem(out: usize, o: i32, image: usize, q: i32, elemBytes: i32): void {
-  if (elemBytes == 1) store<u8>(out + <usize>o, q < 0 ? 0 : load<u8>(image + <usize>q));
+  if (elemBytes == 0) store<i32>(out + (<usize>o << 2), q);
+  else if (elemBytes == 1) store<u8>(out + <usize>o, q < 0 ? 0 : load<u8>(image + <usize>q));
   else if (elemBytes == 2) store<u16>(out + (<usize>o << 1), q < 0 ? 0 : load<u16>(image + (<usize>q << 1)));
   else store<u32>(out + (<usize>o << 2), q < 0 ? 0 : load<u32>(image + (<usize>q << 2)));
 }

@@ -1,7 +1,7 @@
 /**
  * JavaScript side of the WebAssembly EM-metric kernels (`assembly/em.ts`):
  * `quantizePositive`, `maskedClassStats`, `emClassFields`, `addFloat32`,
- * `subtractFloat32`, `sumSquaresFloat32`, `emDemonsStep2d/3d`, with the signatures of the matching
+ * `subtractFloat32`, `sumSquaresFloat32`, `positiveMask`, `emDemonsStep2d/3d`, with the signatures of the matching
  * `Kernels` entries of `@diffeo/core` and the same bits as the TypeScript kernels.
  * Float32 and int32 arguments that live in the backend's memory (for example an
  * `Int32Array` view of an `allocFloat32` block) are used in place, everything else
@@ -21,6 +21,7 @@ export interface EmWasmExports {
   addFloat32(out: number, a: number, b: number, n: number): void;
   subtractFloat32(out: number, a: number, b: number, n: number): void;
   sumSquaresFloat32(a: number, n: number): number;
+  positiveMask(out: number, image: number, n: number): void;
   emDemonsStep2d(out: number, delta: number, sigmaSq: number, gradient: number, sigmaSqX: number, e0: number,
     lo: number, hi: number): number;
   emDemonsStep3d(out: number, delta: number, sigmaSq: number, gradient: number, sigmaSqX: number, e0: number,
@@ -28,7 +29,7 @@ export interface EmWasmExports {
 }
 
 /** The EM kernels of one backend instance. */
-export type EmKernels = Pick<Kernels, 'quantizePositive' | 'maskedClassStats' | 'emClassFields' | 'addFloat32' | 'subtractFloat32' | 'sumSquaresFloat32'
+export type EmKernels = Pick<Kernels, 'quantizePositive' | 'maskedClassStats' | 'emClassFields' | 'addFloat32' | 'subtractFloat32' | 'sumSquaresFloat32' | 'positiveMask'
   | 'emDemonsStep2d' | 'emDemonsStep3d'>;
 
 /** Builds the EM kernels on `heap`, calling `wasm`. */
@@ -122,6 +123,15 @@ export function makeEmKernels(wasm: EmWasmExports, heap: WasmHeap): EmKernels {
     return wasm.sumSquaresFloat32(inF32(a, a.length), a.length);
   };
 
+  const positiveMask = (out: Uint8Array, image: Float32Array): void => {
+    heap.reset();
+    const n = image.length;
+    const pImg = inF32(image, n);
+    const pOut = heap.alloc(n);
+    wasm.positiveMask(pOut, pImg, n);
+    out.set(new Uint8Array(heap.memory.buffer, pOut, n));
+  };
+
   const demons = (dim: 2 | 3) => (out: Float32Array, delta: Float32Array, sigmaSq: Float32Array, gradient: Float32Array,
     shape: Shape2D | Shape3D, sigmaSqX: number): number => {
     heap.reset();
@@ -145,6 +155,7 @@ export function makeEmKernels(wasm: EmWasmExports, heap: WasmHeap): EmKernels {
     addFloat32: combine('addFloat32'),
     subtractFloat32: combine('subtractFloat32'),
     sumSquaresFloat32,
+    positiveMask,
     emDemonsStep2d: demons(2) as Kernels['emDemonsStep2d'],
     emDemonsStep3d: demons(3) as Kernels['emDemonsStep3d'],
   };

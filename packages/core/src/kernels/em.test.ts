@@ -5,7 +5,7 @@
  * demons step against its closed form. Bit-exactness with DIPY 1.6 itself is checked
  * by the reference runner (`unit_em_kernels`).
  */
-import { emClassFieldsNaive, emCombineNaive, mulberry32, sumSquaresFloat32Naive } from '@diffeo/core/oracles';
+import { emClassFieldsNaive, emCombineNaive, mulberry32, positiveMaskNaive, sumSquaresFloat32Naive } from '@diffeo/core/oracles';
 import { describe, expect, it } from 'vitest';
 import { tsKernels } from '@diffeo/core';
 
@@ -148,6 +148,16 @@ describe('emClassFields, addFloat32, subtractFloat32', () => {
     expect(Array.from(diff)).toEqual(Array.from(emCombineNaive(a, b, -1)));
     // rounding actually happens: some sums differ from the double sum
     expect(Array.from(sum).some((v, i) => v !== a[i] + b[i])).toBe(true);
+  });
+});
+
+describe('positiveMask', () => {
+  it('is 1 exactly where the value is > 0 (0 for zeros, negatives, NaN), as the naive oracle', () => {
+    const img = Float32Array.from([0, -0, 1e-30, -1e-30, NaN, Infinity, -Infinity, 3, -2]);
+    const out = new Uint8Array(img.length).fill(7);
+    tsKernels.positiveMask(out, img);
+    expect(Array.from(out)).toEqual(Array.from(positiveMaskNaive(img)));
+    expect(Array.from(out)).toEqual([0, 0, 1, 0, 0, 1, 0, 1, 0]);
   });
 });
 

@@ -14,6 +14,7 @@
  *   class, variance `+∞` for a class of fewer than 2 voxels.
  * - Class fields: each voxel's class mean and variance looked up from the class
  *   tables (`E[x] = μ[class(x)]`, `σ²[x] = σ²[class(x)]`).
+ * - Masks `image > 0` as bytes.
  * - `Σ f32(a²)` in double (the Gauss-Newton energy).
  * - Element-wise float32 sums and differences `a ± b` (the double gradient's sum and
  *   the step's `δ`), each rounded once to float32 as NumPy's float32 arithmetic.
@@ -164,6 +165,15 @@ export function addFloat32(out: Float32Array, a: Float32Array, b: Float32Array):
 export function subtractFloat32(out: Float32Array, a: Float32Array, b: Float32Array): void {
   const n = out.length;
   for (let i = 0; i < n; i++) out[i] = a[i] - b[i];
+}
+
+/**
+ * The EM metric's image masks: `out[i] = 1` where `image[i] > 0`, else 0 (NaN gives 0),
+ * for `i < image.length` (DIPY's `(image > 0).astype(np.int32)`, as bytes).
+ */
+export function positiveMask(out: Uint8Array, image: Float32Array): void {
+  const n = image.length;
+  for (let i = 0; i < n; i++) out[i] = image[i] > 0 ? 1 : 0;
 }
 
 /**

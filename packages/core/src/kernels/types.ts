@@ -203,6 +203,8 @@ export interface Kernels {
   subtractFloat32(out: Float32Array, a: Float32Array, b: Float32Array): void;
   /** `Σ f32(a[i]²)` in double, raster order (DIPY's `compute_energy_ssd_2d/3d`; the Gauss-Newton energy). */
   sumSquaresFloat32(a: Float32Array): number;
+  /** EM masks: `out[i] = image[i] > 0 ? 1 : 0` (NaN gives 0) for `i < image.length`; `out` is a byte per voxel. */
+  positiveMask(out: Uint8Array, image: Float32Array): void;
   /**
    * Float64 linear resampling of the affine stage (`kernels/affine-mi.ts`): `out[i] = bilinear(image, M·[i;1])`
    * for each voxel `i` of `outShape`, `M` (3×3 row-major) mapping output grid indices to image grid

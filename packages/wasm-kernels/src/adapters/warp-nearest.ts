@@ -1,12 +1,13 @@
 /**
  * Nearest-neighbour warping of any-typed images (`assembly/warp-nearest.ts`; the
  * masks of the EM metric, label images). JavaScript side only: the image and the
- * output go to the module as raw elements (1, 2 or 4 bytes); an image and output of
- * different element types, or of 8-byte elements, are served by the TypeScript
- * kernel (the conversion `out[o] = image[q]` would not be a raw copy). Large calls are
+ * output go to the module as raw elements (1, 2 or 4 bytes); for an image and output
+ * of different element types, or of 8-byte elements, the module computes the nearest
+ * voxel's index and the values are gathered here with JavaScript's conversion
+ * (`out[o] = image[q]`, as the TypeScript kernel does). Large calls are
  * split over threads by output rows (2D) or slices (3D), like the linear warp.
  */
-import { tsKernels, type Affine, type Kernels, type NumericArray, type Shape2D, type Shape3D } from '@diffeo/core';
+import type { Affine, Kernels, NumericArray, Shape2D, Shape3D } from '@diffeo/core';
 import { Slot } from '../heap.js';
 import type { AdapterEnv } from './env.js';
 
@@ -34,6 +35,15 @@ export function warpNearestKernels(env: AdapterEnv): WarpNearestKernels {
   };
   const rawOut = (a: NumericArray, n: number, bytes: number): number =>
     (bytes === 4 && a instanceof Float32Array && heap.owns(a) ? a.byteOffset : heap.alloc(n * bytes));
+  /** `out[o] = image[q]` (0 where `q < 0`) from the int32 indices at `p`. */
+  const gather = (p: number, out: NumericArray, image: NumericArray, n: number): void => {
+    const idx = heap.i32;
+    const o0 = p >>> 2;
+    for (let o = 0; o < n; o++) {
+      const q = idx[o0 + o];
+      out[o] = q < 0 ? 0 : image[q];
+    }
+  };
   const rawFin = (p: number, a: NumericArray, n: number, bytes: number): void => {
     if (bytes === 4 && a instanceof Float32Array && p === a.byteOffset && heap.owns(a)) return;
     new Uint8Array(a.buffer, a.byteOffset, n * bytes).set(new Uint8Array(heap.memory.buffer, p, n * bytes));
@@ -42,39 +52,33 @@ export function warpNearestKernels(env: AdapterEnv): WarpNearestKernels {
   const warpNearest2d = (out: NumericArray, outShape: Shape2D, image: NumericArray, imageShape: Shape2D,
     field: Float32Array | null, fieldShape: Shape2D, A: Affine, B: Affine, C: Affine): void => {
     const bytes = rawElementBytes(out, image);
-    if (bytes === 0) {
-      tsKernels.warpNearest2d(out, outShape, image, imageShape, field, fieldShape, A, B, C);
-      return;
-    }
     heap.reset();
     const [nr, nc] = outShape;
     const [ir, ic] = imageShape, [fr, fc] = fieldShape;
-    const pImg = rawIn(image, ir * ic, bytes);
+    const pImg = bytes === 0 ? 0 : rawIn(image, ir * ic, bytes);
     const pField = field === null ? 0 : inp(field, fr * fc * 2);
-    const pOut = rawOut(out, nr * nc, bytes);
+    const pOut = bytes === 0 ? heap.alloc(nr * nc * 4) : rawOut(out, nr * nc, bytes);
     const a = heap.affine(Slot.A, A, 3), b = heap.affine(Slot.B, B, 3), c = heap.affine(Slot.C, C, 3);
     run(plan(nr, nr * nc), nr, 'warpNearest2d', [pOut, bytes, nr, nc, pImg, ir, ic, pField, fr, fc, a, b, c],
       (lo, hi) => wasm.warpNearest2d(pOut, bytes, nr, nc, pImg, ir, ic, pField, fr, fc, a, b, c, lo, hi));
-    rawFin(pOut, out, nr * nc, bytes);
+    if (bytes === 0) gather(pOut, out, image, nr * nc);
+    else rawFin(pOut, out, nr * nc, bytes);
   };
 
   const warpNearest3d = (out: NumericArray, outShape: Shape3D, image: NumericArray, imageShape: Shape3D,
     field: Float32Array | null, fieldShape: Shape3D, A: Affine, B: Affine, C: Affine): void => {
     const bytes = rawElementBytes(out, image);
-    if (bytes === 0) {
-      tsKernels.warpNearest3d(out, outShape, image, imageShape, field, fieldShape, A, B, C);
-      return;
-    }
     heap.reset();
     const [ns, nr, nc] = outShape;
     const [is, ir, ic] = imageShape, [fs, fr, fc] = fieldShape;
-    const pImg = rawIn(image, is * ir * ic, bytes);
+    const pImg = bytes === 0 ? 0 : rawIn(image, is * ir * ic, bytes);
     const pField = field === null ? 0 : inp(field, fs * fr * fc * 3);
-    const pOut = rawOut(out, ns * nr * nc, bytes);
+    const pOut = bytes === 0 ? heap.alloc(ns * nr * nc * 4) : rawOut(out, ns * nr * nc, bytes);
     const a = heap.affine(Slot.A, A, 4), b = heap.affine(Slot.B, B, 4), c = heap.affine(Slot.C, C, 4);
     run(plan(ns, ns * nr * nc), ns, 'warpNearest3d', [pOut, bytes, ns, nr, nc, pImg, is, ir, ic, pField, fs, fr, fc, a, b, c],
       (lo, hi) => wasm.warpNearest3d(pOut, bytes, ns, nr, nc, pImg, is, ir, ic, pField, fs, fr, fc, a, b, c, lo, hi));
-    rawFin(pOut, out, ns * nr * nc, bytes);
+    if (bytes === 0) gather(pOut, out, image, ns * nr * nc);
+    else rawFin(pOut, out, ns * nr * nc, bytes);
   };
 
   return { warpNearest2d, warpNearest3d };

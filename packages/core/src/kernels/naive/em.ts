@@ -18,6 +18,11 @@ export function emClassFieldsNaive(labels: ArrayLike<number>, classMeans: ArrayL
   return [means, sigmaSq];
 }
 
+/** `image > 0` as a new array of 0/1 bytes. */
+export function positiveMaskNaive(image: ArrayLike<number>): Uint8Array {
+  return Uint8Array.from(Array.from(image), (v) => (v > 0 ? 1 : 0));
+}
+
 /** `Σ f32(a[i]²)`, the squares rounded with `Math.fround` and summed in double in index order. */
 export function sumSquaresFloat32Naive(a: ArrayLike<number>): number {
   return Array.from(a).reduce((e, v) => e + Math.fround(v * v), 0);
