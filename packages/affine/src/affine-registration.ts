@@ -13,7 +13,8 @@
  * The facade runs a pipeline of stages: `'centerOfMass'` sets `P` to the translation
  * between the (masked) centres of mass; `'translation'`, `'rigid'`, `'rigidIsoScaling'`,
  * `'rigidScaling'`, `'affine'` (and `'scaling'`, `'rotation'`) each run `optimize` with that
- * transform from the current `P`.
+ * transform from the current `P`; the level images (which depend only on the pair, its masks,
+ * `factors` and `sigmas`) are built once for all the stages.
  *
  * Differences from DIPY (documented choices): an all-zero or wrong-sized mask is an error
  * (DIPY ignores an all-zero mask with a warning); constant images are errors; parameters that
@@ -166,76 +167,119 @@ export class AffineRegistration {
    * removed while it runs (`ContextFrozenError`).
    */
   optimize(input: AffineOptimizeInput): AffineOptimizeResult {
-    const releases = [this.context.hold('a running AffineRegistration.optimize')];
-    if (this.metric.context !== this.context) releases.push(this.metric.context.hold('a running AffineRegistration.optimize'));
-    try {
-      return this.optimizeHeld(input);
-    } finally {
-      for (const r of releases) r();
-    }
+    return runOptimize(this, input, null);
   }
+}
 
-  private optimizeHeld(input: AffineOptimizeInput): AffineOptimizeResult {
-    checkOptionKeys(input, ['static', 'moving', 'transform', 'params0', 'startingAffine', 'staticMask', 'movingMask', 'signal', 'onProgress', 'stageName'], 'AffineRegistration.optimize input');
-    const dim = dimOf(input.static, 'static');
-    if (dimOf(input.moving, 'moving') !== dim) throw new ShapeMismatchError(`static is ${dim}D but moving is ${input.moving.shape.length}D.`);
-    const transform = typeof input.transform === 'string' ? getTransform(input.transform, dim) : input.transform;
-    if (transform.dim !== dim) throw new ShapeMismatchError(`the transform is ${transform.dim}D but the images are ${dim}D.`);
-    const m = dim + 1;
-    const stage = input.stageName ?? transform.name;
-    const smask = checkMask(input.staticMask, input.static, 'staticMask');
-    const mmask = checkMask(input.movingMask, input.moving, 'movingMask');
-    let params0 = input.params0 ? Float64Array.from(input.params0) : transform.identityParameters();
-    if (params0.length !== transform.numberOfParameters) {
-      throw new InvalidArgumentError(`params0 has ${params0.length} values; ${transform.name} (${dim}D) takes ${transform.numberOfParameters}.`);
-    }
-    let start = input.startingAffine ? checkAffine(input.startingAffine, 'startingAffine').affine : eye(m);
-    const sG2w = input.static.gridToWorld ? Float64Array.from(input.static.gridToWorld) : eye(m);
-    const mG2w = input.moving.gridToWorld ? Float64Array.from(input.moving.gridToWorld) : eye(m);
-    const sSpacing = spacingsOf(sG2w, dim), mSpacing = spacingsOf(mG2w, dim);
-    const st = normalise(input.static, smask, 'static'), mv = normalise(input.moving, mmask, 'moving');
-    const sShape = [...input.static.shape], mShape = [...input.moving.shape];
-    const sss = new IsotropicScaleSpace(st, sShape, this.factors, this.sigmas, sG2w, sSpacing, 'static');
-    const mss = new IsotropicScaleSpace(mv, mShape, this.factors, this.sigmas, mG2w, mSpacing, 'moving');
-    const sW2g = invert(sG2w, m, "the static image's gridToWorld");
-    let params = params0, value = NaN;
-    for (let level = this.levelIters.length - 1; level >= 0; level--) {
-      if (input.signal?.aborted) throw new AbortError('the affine registration was aborted.');
-      const maxIter = this.levelIters[this.levelIters.length - 1 - level];
-      input.onProgress?.({ type: 'levelStart', stage, level, maxIterations: maxIter });
-      const sl = sss.levels[level];
-      const comp = matMul(sW2g, sl.gridToWorld, m);
-      const curStatic = new Float64Array(sl.domainShape.reduce((a, b) => a * b, 1));
-      this.context.kernelsFor(dim).resampleAffineLinear(curStatic, sl.domainShape as unknown as Shape2D & Shape3D,
-        Float64Array.from(sl.image), sShape as unknown as Shape2D & Shape3D, comp);
-      const curMask = smask ? (resampleAffine(smask, sShape, sl.domainShape, comp, 'nearest') as Int32Array) : null;
-      const staticVol: Volume = { data: curStatic, shape: sl.domainShape as unknown as Volume['shape'], gridToWorld: sl.gridToWorld };
-      const movingVol: Volume = { data: mss.levels[level].image, shape: mShape as unknown as Volume['shape'], gridToWorld: mG2w };
-      this.metric.setup({ transform, static: staticVol, moving: movingVol, startingAffine: start, staticMask: curMask, movingMask: mmask });
-      const res = minimizeLbfgs((x) => this.metric.distanceAndGradient(x), params0, {
-        gtol: this.gtol, maxfun: maxIter, signal: input.signal,
-        onIteration: (iteration, _x, f) => input.onProgress?.({ type: 'iteration', stage, level, iteration, value: f }),
-      });
-      params = res.x;
-      value = res.f;
-      for (let k = 0; k < params.length; k++) {
-        if (!Number.isFinite(params[k])) {
-          throw new NonFiniteParametersError(`the optimiser produced non-finite ${transform.name} parameters at level ${level} (${Array.from(params).join(', ')}); check the images and the starting affine.`);
-        }
-      }
-      const T = transform.paramToMatrix(params);
-      start = matMul(T, start, m);
-      try {
-        checkAffine(start, 'the affine after this level');
-      } catch (e) {
-        throw new NonFiniteParametersError(`the optimiser produced an invalid ${transform.name} affine at level ${level}: ${(e as Error).message}`);
-      }
-      params0 = transform.identityParameters();
-      input.onProgress?.({ type: 'levelEnd', stage, level, iterations: res.iterations, evaluations: res.evaluations, value: res.f, message: res.message });
-    }
-    const map = new AffineMap(start, { domainShape: sShape, domainGridToWorld: sG2w, codomainShape: mShape, codomainGridToWorld: mG2w });
-    return { map, params, value };
+/**
+ * The per-level images of one image pair, which depend only on the images, their masks and the
+ * scale-space parameters (not on the transform or the starting affine): the smoothed static image
+ * resampled on the level's grid (float64) with its mask, and the smoothed moving image (float64,
+ * its own grid). {@link affineRegistration} builds them once for all its stages.
+ */
+interface LevelImages {
+  readonly staticVol: Volume;
+  readonly staticMask: Int32Array | null;
+  readonly movingVol: Volume;
+}
+
+/** A holder for the {@link LevelImages} of one pipeline run (filled by its first optimisation). */
+interface LevelCache {
+  levels: LevelImages[] | null;
+}
+
+function levelImages(reg: AffineRegistration, input: AffineOptimizeInput, dim: Dim, smask: Int32Array | null, mmask: Int32Array | null,
+  sG2w: Float64Array, mG2w: Float64Array): LevelImages[] {
+  const m = dim + 1;
+  const sSpacing = spacingsOf(sG2w, dim), mSpacing = spacingsOf(mG2w, dim);
+  const st = normalise(input.static, smask, 'static'), mv = normalise(input.moving, mmask, 'moving');
+  const sShape = [...input.static.shape], mShape = [...input.moving.shape];
+  const sss = new IsotropicScaleSpace(st, sShape, reg.factors, reg.sigmas, sG2w, sSpacing, 'static');
+  const mss = new IsotropicScaleSpace(mv, mShape, reg.factors, reg.sigmas, mG2w, mSpacing, 'moving');
+  const sW2g = invert(sG2w, m, "the static image's gridToWorld");
+  const K = reg.context.kernelsFor(dim);
+  const out: LevelImages[] = [];
+  const smoothed = new Float64Array(st.length);
+  for (let level = 0; level < reg.levelIters.length; level++) {
+    const sl = sss.levels[level];
+    const comp = matMul(sW2g, sl.gridToWorld, m);
+    const curStatic = new Float64Array(sl.domainShape.reduce((a, b) => a * b, 1));
+    smoothed.set(sl.image);
+    K.resampleAffineLinear(curStatic, sl.domainShape as unknown as Shape2D & Shape3D, smoothed, sShape as unknown as Shape2D & Shape3D, comp);
+    const curMask = smask ? (resampleAffine(smask, sShape, sl.domainShape, comp, 'nearest') as Int32Array) : null;
+    out.push({
+      staticVol: { data: curStatic, shape: sl.domainShape as unknown as Volume['shape'], gridToWorld: sl.gridToWorld },
+      staticMask: curMask,
+      movingVol: { data: Float64Array.from(mss.levels[level].image), shape: mShape as unknown as Volume['shape'], gridToWorld: mG2w },
+    });
   }
+  return out;
+}
+
+/** {@link AffineRegistration.optimize}, with the contexts held; `cache` shares the level images between calls on one pair. */
+function runOptimize(reg: AffineRegistration, input: AffineOptimizeInput, cache: LevelCache | null): AffineOptimizeResult {
+  const releases = [reg.context.hold('a running AffineRegistration.optimize')];
+  if (reg.metric.context !== reg.context) releases.push(reg.metric.context.hold('a running AffineRegistration.optimize'));
+  try {
+    return optimizeHeld(reg, input, cache);
+  } finally {
+    for (const r of releases) r();
+  }
+}
+
+function optimizeHeld(reg: AffineRegistration, input: AffineOptimizeInput, cache: LevelCache | null): AffineOptimizeResult {
+  checkOptionKeys(input, ['static', 'moving', 'transform', 'params0', 'startingAffine', 'staticMask', 'movingMask', 'signal', 'onProgress', 'stageName'], 'AffineRegistration.optimize input');
+  const dim = dimOf(input.static, 'static');
+  if (dimOf(input.moving, 'moving') !== dim) throw new ShapeMismatchError(`static is ${dim}D but moving is ${input.moving.shape.length}D.`);
+  const transform = typeof input.transform === 'string' ? getTransform(input.transform, dim) : input.transform;
+  if (transform.dim !== dim) throw new ShapeMismatchError(`the transform is ${transform.dim}D but the images are ${dim}D.`);
+  const m = dim + 1;
+  const stage = input.stageName ?? transform.name;
+  const smask = checkMask(input.staticMask, input.static, 'staticMask');
+  const mmask = checkMask(input.movingMask, input.moving, 'movingMask');
+  let params0 = input.params0 ? Float64Array.from(input.params0) : transform.identityParameters();
+  if (params0.length !== transform.numberOfParameters) {
+    throw new InvalidArgumentError(`params0 has ${params0.length} values; ${transform.name} (${dim}D) takes ${transform.numberOfParameters}.`);
+  }
+  let start = input.startingAffine ? checkAffine(input.startingAffine, 'startingAffine').affine : eye(m);
+  const sG2w = input.static.gridToWorld ? Float64Array.from(input.static.gridToWorld) : eye(m);
+  const mG2w = input.moving.gridToWorld ? Float64Array.from(input.moving.gridToWorld) : eye(m);
+  const sShape = [...input.static.shape], mShape = [...input.moving.shape];
+  let levels = cache?.levels ?? null;
+  if (!levels) {
+    levels = levelImages(reg, input, dim, smask, mmask, sG2w, mG2w);
+    if (cache) cache.levels = levels;
+  }
+  let params = params0, value = NaN;
+  for (let level = reg.levelIters.length - 1; level >= 0; level--) {
+    if (input.signal?.aborted) throw new AbortError('the affine registration was aborted.');
+    const maxIter = reg.levelIters[reg.levelIters.length - 1 - level];
+    input.onProgress?.({ type: 'levelStart', stage, level, maxIterations: maxIter });
+    const { staticVol, staticMask: curMask, movingVol } = levels[level];
+    reg.metric.setup({ transform, static: staticVol, moving: movingVol, startingAffine: start, staticMask: curMask, movingMask: mmask });
+    const res = minimizeLbfgs((x) => reg.metric.distanceAndGradient(x), params0, {
+      gtol: reg.gtol, maxfun: maxIter, signal: input.signal,
+      onIteration: (iteration, _x, f) => input.onProgress?.({ type: 'iteration', stage, level, iteration, value: f }),
+    });
+    params = res.x;
+    value = res.f;
+    for (let k = 0; k < params.length; k++) {
+      if (!Number.isFinite(params[k])) {
+        throw new NonFiniteParametersError(`the optimiser produced non-finite ${transform.name} parameters at level ${level} (${Array.from(params).join(', ')}); check the images and the starting affine.`);
+      }
+    }
+    const T = transform.paramToMatrix(params);
+    start = matMul(T, start, m);
+    try {
+      checkAffine(start, 'the affine after this level');
+    } catch (e) {
+      throw new NonFiniteParametersError(`the optimiser produced an invalid ${transform.name} affine at level ${level}: ${(e as Error).message}`);
+    }
+    params0 = transform.identityParameters();
+    input.onProgress?.({ type: 'levelEnd', stage, level, iterations: res.iterations, evaluations: res.evaluations, value: res.f, message: res.message });
+  }
+  const map = new AffineMap(start, { domainShape: sShape, domainGridToWorld: sG2w, codomainShape: mShape, codomainGridToWorld: mG2w });
+  return { map, params, value };
 }
 
 /** Stage names of {@link affineRegistration}'s pipeline. */
@@ -308,6 +352,8 @@ export function affineRegistration(input: AffineRegistrationInput): AffineRegist
     levelIters: input.levelIters, sigmas: input.sigmas, factors: input.factors, context: input.context,
   });
   const stages: { stage: PipelineStage; affine: Float64Array }[] = [];
+  // every stage registers the same pair with the same scale space: its level images are built once
+  const cache: LevelCache = { levels: null };
   pipeline.forEach((stage, index) => {
     if (input.signal?.aborted) throw new AbortError('the affine registration was aborted.');
     input.onProgress?.({ type: 'stageStart', stage, index, count: pipeline.length });
@@ -316,10 +362,10 @@ export function affineRegistration(input: AffineRegistrationInput): AffineRegist
         (mask ? { ...v, data: Float64Array.from(v.data as ArrayLike<number>, (x, i) => x * mask[i]) as NumericArray } : v);
       start = transformCentersOfMass(masked(input.static, smask), masked(input.moving, mmask)).affine!;
     } else {
-      const r = reg.optimize({
+      const r = runOptimize(reg, {
         static: input.static, moving: input.moving, transform: stage, startingAffine: start,
         staticMask: smask, movingMask: mmask, signal: input.signal, onProgress: input.onProgress, stageName: stage,
-      });
+      }, cache);
       start = r.map.affine!;
     }
     stages.push({ stage, affine: start.slice() });

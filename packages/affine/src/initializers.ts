@@ -16,23 +16,56 @@ import { eye } from './matrix.js';
 
 /** NumPy's pairwise sum of `a[0..n)` (float64, or float32 arithmetic when `f32`). */
 export function pairwiseSum(a: ArrayLike<number>, off: number, n: number, f32: boolean): number {
-  const r = f32 ? Math.fround : (x: number) => x;
+  return f32 ? pairwiseSum32(a, off, n) : pairwiseSum64(a, off, n);
+}
+
+/** {@link pairwiseSum} in float64 (its own function: no rounding callback on the hot path). */
+function pairwiseSum64(a: ArrayLike<number>, off: number, n: number): number {
+  if (n < 8) {
+    let res = 0;
+    for (let i = 0; i < n; i++) res = res + a[off + i];
+    return res;
+  }
+  if (n <= 128) {
+    let s0 = a[off], s1 = a[off + 1], s2 = a[off + 2], s3 = a[off + 3], s4 = a[off + 4], s5 = a[off + 5], s6 = a[off + 6], s7 = a[off + 7];
+    let i = 8;
+    for (; i < n - (n % 8); i += 8) {
+      const o = off + i;
+      s0 = s0 + a[o]; s1 = s1 + a[o + 1]; s2 = s2 + a[o + 2]; s3 = s3 + a[o + 3];
+      s4 = s4 + a[o + 4]; s5 = s5 + a[o + 5]; s6 = s6 + a[o + 6]; s7 = s7 + a[o + 7];
+    }
+    let res = ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
+    for (; i < n; i++) res = res + a[off + i];
+    return res;
+  }
+  let n2 = Math.floor(n / 2);
+  n2 -= n2 % 8;
+  return pairwiseSum64(a, off, n2) + pairwiseSum64(a, off + n2, n - n2);
+}
+
+/** {@link pairwiseSum} in float32 arithmetic (every sum rounded with `Math.fround`). */
+function pairwiseSum32(a: ArrayLike<number>, off: number, n: number): number {
+  const r = Math.fround;
   if (n < 8) {
     let res = 0;
     for (let i = 0; i < n; i++) res = r(res + a[off + i]);
     return res;
   }
   if (n <= 128) {
-    const s = [a[off], a[off + 1], a[off + 2], a[off + 3], a[off + 4], a[off + 5], a[off + 6], a[off + 7]];
+    let s0 = a[off], s1 = a[off + 1], s2 = a[off + 2], s3 = a[off + 3], s4 = a[off + 4], s5 = a[off + 5], s6 = a[off + 6], s7 = a[off + 7];
     let i = 8;
-    for (; i < n - (n % 8); i += 8) for (let j = 0; j < 8; j++) s[j] = r(s[j] + a[off + i + j]);
-    let res = r(r(r(s[0] + s[1]) + r(s[2] + s[3])) + r(r(s[4] + s[5]) + r(s[6] + s[7])));
+    for (; i < n - (n % 8); i += 8) {
+      const o = off + i;
+      s0 = r(s0 + a[o]); s1 = r(s1 + a[o + 1]); s2 = r(s2 + a[o + 2]); s3 = r(s3 + a[o + 3]);
+      s4 = r(s4 + a[o + 4]); s5 = r(s5 + a[o + 5]); s6 = r(s6 + a[o + 6]); s7 = r(s7 + a[o + 7]);
+    }
+    let res = r(r(r(s0 + s1) + r(s2 + s3)) + r(r(s4 + s5) + r(s6 + s7)));
     for (; i < n; i++) res = r(res + a[off + i]);
     return res;
   }
   let n2 = Math.floor(n / 2);
   n2 -= n2 % 8;
-  return r(pairwiseSum(a, off, n2, f32) + pairwiseSum(a, off + n2, n - n2, f32));
+  return r(pairwiseSum32(a, off, n2) + pairwiseSum32(a, off + n2, n - n2));
 }
 
 /**
@@ -80,7 +113,13 @@ export function centerOfMass(v: Volume, what = 'image'): Float64Array {
     let stride = 1;
     for (let k = axis + 1; k < d; k++) stride *= shape[k];
     const len = shape[axis];
-    for (let i = 0; i < n; i++) w[i] = v.data[i] * (Math.floor(i / stride) % len);
+    // w[i] = v[i]·(index of voxel i along the axis), the index counted up (= floor(i / stride) mod len)
+    const data = v.data;
+    let c = 0, run = 0;
+    for (let i = 0; i < n; i++) {
+      w[i] = data[i] * c;
+      if (++run === stride) { run = 0; if (++c === len) c = 0; }
+    }
     out[axis] = numpyReduceSum(w, false) / total;
   }
   return out;

@@ -9,6 +9,10 @@
  * {@link sampleDomainRegular} with `k = ceil(1/p)`, seed 1234, sigma 0.25 voxels, are used
  * instead of the voxels (masks are then ignored, as in DIPY).
  *
+ * Dense sampling without a moving mask runs in one pass over the static voxels (the
+ * `affineMIDense2d/3d` kernel: same bits as resampling, histogram, gradient and histogram
+ * gradient one after the other, without the per-voxel intermediate arrays).
+ *
  * {@link MutualInformationMetric.distance} is `−MI`; {@link MutualInformationMetric.gradient}
  * is `−∂MI/∂θ`. An invalid current affine (non-finite or singular) gives distance `+∞` and a
  * zero gradient, as DIPY does, so the optimiser backs off.
@@ -80,7 +84,9 @@ export class MutualInformationMetric {
     sShape: number[]; mShape: number[]; sG2w: Float64Array; mW2g: Float64Array; mSpacing: Float64Array;
     start: Float64Array | null; smask: Int32Array | null; mmask: Int32Array | null;
     samples: Float64Array | null; samplesPre: Float64Array | null; staticVals: Float64Array | null;
-    /** Dense: the pre-aligned world point `P·G_s·i` of every static voxel (`d` per voxel, mm). */
+    /** Dense: `P·G_s` (static grid → pre-aligned world, mm), where the Jacobian is taken. */
+    preG2w: Float64Array | null;
+    /** Dense with a moving mask: the pre-aligned world point `P·G_s·i` of every static voxel (`d` per voxel, mm). */
     densePre: Float64Array | null; mvBuf: Float64Array | null; gradBuf: Float64Array | null;
   };
   /** The kernels' context. */
@@ -123,7 +129,7 @@ export class MutualInformationMetric {
       sG2w, mW2g: invert(mG2w, m, "the moving image's gridToWorld"), mSpacing: spacingsOf(mG2w, dim), start,
       smask: dense ? toMask(p.staticMask, ns, 'staticMask') : null,
       mmask: dense ? toMask(p.movingMask, nm, 'movingMask') : null,
-      samples: null, samplesPre: null, staticVals: null, densePre: null, mvBuf: null, gradBuf: null,
+      samples: null, samplesPre: null, staticVals: null, preG2w: null, densePre: null, mvBuf: null, gradBuf: null,
     };
     if (this.samplingProportion !== null) {
       const k = Math.ceil(1.0 / this.samplingProportion);
@@ -134,9 +140,12 @@ export class MutualInformationMetric {
       this.s.staticVals = samplePoints(this.s.static, sShape, applyAffinePoints(sW2g, pts, dim));
     }
     else {
-      this.s.densePre = gridPoints(start ? matMul(start, sG2w, m) : sG2w, sShape);
-      this.s.mvBuf = new Float64Array(ns);
-      this.s.gradBuf = new Float64Array(ns * dim);
+      this.s.preG2w = start ? matMul(start, sG2w, m) : sG2w;
+      if (this.s.mmask) {
+        this.s.densePre = gridPoints(this.s.preG2w, sShape);
+        this.s.mvBuf = new Float64Array(ns);
+        this.s.gradBuf = new Float64Array(ns * dim);
+      }
     }
     this.histogram.setup(this.s.static, this.s.moving, this.s.smask, this.s.mmask);
     if (this.histogram.sdelta === 0 || !Number.isFinite(this.histogram.sdelta)) {
@@ -152,16 +161,18 @@ export class MutualInformationMetric {
     if (!s) throw new InvalidArgumentError('call setup() before evaluating the metric.');
     const d = s.dim, m = d + 1;
     let A = s.transform.paramToMatrix(theta);
-    let pre = s.sG2w;
-    if (s.start) {
-      A = matMul(A, s.start, m);
-      pre = matMul(s.start, s.sG2w, m);
-    }
+    if (s.start) A = matMul(A, s.start, m);
     checkAffine(A, 'the current affine');
     const H = this.histogram;
     const byCount = d === 2;
     const K = this.context.kernelsFor(d);
-    if (s.samples === null) {
+    if (s.samples === null && s.mmask === null) {
+      // one pass: resampling, pdfs, moving gradient and joint-pdf gradient (same bits as the branch below)
+      const g2w = matMul(A, s.sG2w, m);
+      const comp = matMul(s.mW2g, g2w, m);
+      H.updateDense(theta, withGradient ? s.transform : null, s.static, s.smask, s.sShape, s.moving, s.mShape, comp, g2w,
+        s.mW2g, s.mSpacing, s.preG2w!, byCount);
+    } else if (s.samples === null) {
       const comp = matMul(s.mW2g, matMul(A, s.sG2w, m), m);
       const mv = s.mvBuf!;
       K.resampleAffineLinear(mv, s.sShape as unknown as Shape2D & Shape3D, s.moving, s.mShape as unknown as Shape2D & Shape3D, comp);

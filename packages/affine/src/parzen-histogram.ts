@@ -22,7 +22,7 @@
  * coefficients are read off the transform once per gradient (`J₀ = J(0)`, `J_{j+1} = J(e_j) − J₀`)
  * and checked at a test point, so a transform whose Jacobian is not affine is rejected.
  */
-import { InvalidArgumentError, defaultContext, type KernelContext } from '@diffeo/core';
+import { InvalidArgumentError, defaultContext, type KernelContext, type Shape2D, type Shape3D } from '@diffeo/core';
 import type { Transform } from './transforms.js';
 
 /** The cubic B-spline kernel β(x) (support [−2, 2]) and its derivative, as the histogram kernels use them. */
@@ -120,6 +120,36 @@ export class ParzenJointHistogram {
     this.jac = jac;
     this.context.kernel('parzenJointGradient')(this.jointGrad, sv, mv, smask, mmask, mgrad, points, jac, d,
       B, this.smin, this.sdelta, this.mmin, this.mdelta);
+  }
+
+  /**
+   * Dense update in one pass (the fused `affineMIDense2d/3d` kernel): the pdfs of the static
+   * values against the moving image resampled at `gridToMovingGrid·[i;1]` and, when `transform`
+   * is given, the joint-pdf gradient with the moving gradient at `gridToWorld·[i;1]` (world, mm) and
+   * the Jacobian at `pre·[i;1]` (the pre-aligned world point). No moving mask.
+   * @throws InvalidArgumentError when the transform's Jacobian is not affine in the point.
+   */
+  updateDense(theta: ArrayLike<number>, transform: Transform | null, sv: Float64Array, smask: Int32Array | null, shape: readonly number[],
+    moving: Float64Array, movingShape: readonly number[], gridToMovingGrid: Float64Array, gridToWorld: Float64Array,
+    movingWorldToGrid: Float64Array, movingSpacing: ArrayLike<number>, pre: Float64Array, byCount: boolean): void {
+    const B = this.nbins, d = shape.length;
+    let jac: Float64Array = new Float64Array(0);
+    if (transform) {
+      const n = theta.length;
+      if (!this.jointGrad || this.jointGrad.length !== B * B * n) this.jointGrad = new Float64Array(B * B * n);
+      jac = jacobianCoefficients(theta, transform, this.jac);
+      this.jac = jac;
+    }
+    const grad = transform ? this.jointGrad : null;
+    if (d === 2) {
+      this.context.kernel('affineMIDense2d')(this.joint, this.smarginal, this.mmarginal, grad, sv, smask, shape as Shape2D, moving,
+        movingShape as Shape2D, gridToMovingGrid, gridToWorld, movingWorldToGrid, movingSpacing, pre, jac, B, this.smin, this.sdelta,
+        this.mmin, this.mdelta, byCount);
+    } else {
+      this.context.kernel('affineMIDense3d')(this.joint, this.smarginal, this.mmarginal, grad, sv, smask, shape as Shape3D, moving,
+        movingShape as Shape3D, gridToMovingGrid, gridToWorld, movingWorldToGrid, movingSpacing, pre, jac, B, this.smin, this.sdelta,
+        this.mmin, this.mdelta, byCount);
+    }
   }
 }
 

@@ -72,9 +72,20 @@ function reflect(i: number, n: number): number {
   return k < n ? k : p - 1 - k;
 }
 
-/** scipy `gaussian_filter(input, sigmas)` on float64 data (see the module documentation). */
+/** scipy `gaussian_filter(input, sigmas)` on float64 data (see the module documentation); a new array. */
 export function gaussianFilter64(input: Float64Array, shape: readonly number[], sigmas: ArrayLike<number>): Float64Array {
-  let cur = input.slice();
+  const out = gaussianInto(input, shape, sigmas, new Float64Array(input.length), new Float64Array(input.length));
+  return out === input ? input.slice() : out;
+}
+
+/**
+ * {@link gaussianFilter64} with two caller-given buffers of `input.length` values that the axes
+ * alternate between (`input` is only read). Returns the buffer holding the result, or `input`
+ * itself when no axis is smoothed.
+ */
+function gaussianInto(input: Float64Array, shape: readonly number[], sigmas: ArrayLike<number>, bufA: Float64Array,
+  bufB: Float64Array): Float64Array {
+  let cur = input;
   const d = shape.length;
   for (let axis = 0; axis < d; axis++) {
     const sigma = sigmas[axis];
@@ -84,7 +95,7 @@ export function gaussianFilter64(input: Float64Array, shape: readonly number[], 
     const n = shape[axis];
     let stride = 1;
     for (let k = axis + 1; k < d; k++) stride *= shape[k];
-    const out = new Float64Array(cur.length);
+    const out = cur === bufA ? bufB : bufA;
     const line = new Float64Array(n + 2 * r);
     const lines = cur.length / n;
     for (let l = 0; l < lines; l++) {
@@ -120,7 +131,7 @@ export class IsotropicScaleSpace {
   readonly levels: IsotropicLevel[];
 
   /**
-   * @param image - input values (C order) on `shape`, used as float64.
+   * @param image - input values (C order) on `shape`, used as float64 (only read).
    * @param shape - grid shape (voxels).
    * @param factors - shrink factors, coarsest first (DIPY's `factors`, e.g. `[4, 2, 1]`).
    * @param sigmas - Gaussian sigmas (voxels), coarsest first (e.g. `[3, 1, 0]`).
@@ -134,11 +145,13 @@ export class IsotropicScaleSpace {
     for (const f of factors) if (!Number.isInteger(f) || f < 1) throw new InvalidArgumentError(`shrink factors must be integers ≥ 1, got ${f}.`);
     for (const s of sigmas) if (!(s >= 0)) throw new InvalidArgumentError(`sigmas must be ≥ 0 (voxels), got ${s}.`);
     const d = shape.length, m = d + 1;
-    const input = Float64Array.from(image);
+    const input = image instanceof Float64Array ? image : Float64Array.from(image);
     const levels: IsotropicLevel[] = [{
       image: normalise(input, what), domainShape: [...shape], gridToWorld: Float64Array.from(gridToWorld),
       spacing: Float64Array.from(spacing), scaling: new Float64Array(d).fill(1), sigmas: new Float64Array(d).fill(sigmas[L - 1]),
     }];
+    // the smoothing of every level alternates between these two buffers (its result is rounded to float32)
+    const bufA = L > 1 ? new Float64Array(input.length) : input, bufB = L > 1 ? new Float64Array(input.length) : input;
     let amin = 0;
     for (let j = 1; j < d; j++) if (spacing[j] < spacing[amin]) amin = j;
     for (let i = 1; i < L; i++) {
@@ -164,7 +177,7 @@ export class IsotropicScaleSpace {
       }
       const sg = new Float64Array(d).fill(sigmas[L - 1 - i]);
       levels.push({
-        image: normalise(gaussianFilter64(input, shape, sg), `${what} (smoothed, level ${i})`),
+        image: normalise(gaussianInto(input, shape, sg, bufA, bufB), `${what} (smoothed, level ${i})`),
         domainShape: size, gridToWorld: g2w, spacing: sp, scaling: shrink, sigmas: sg,
       });
     }

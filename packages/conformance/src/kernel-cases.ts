@@ -706,6 +706,56 @@ export const kernelCases: KernelCases = {
     { label: 'zero moving bin width, empty mask', make: (r) => [new Float64Array(64), new Float64Array(8), new Float64Array(8), f64(randomFloat32(r, 20)),
       f64(randomFloat32(r, 20)), new Int32Array(20), null, 8, -2, 0.5, 0, 0, true] },
   ],
+  affineMIDense2d: [
+    { label: '2D, 6 parameters, static mask, by count, onto another grid', make: (r) => {
+      const [smin, sd] = binParams(0, 1, 16), [mmin, md] = binParams(-0.1, 1.1, 16);
+      return [new Float64Array(256).fill(7), new Float64Array(16).fill(7), new Float64Array(16).fill(7), new Float64Array(256 * 6).fill(7),
+        f64(randomFloat32(r, count(S2C), 0, 1)), randomMask(r, count(S2C), 0.15), S2C, f64(smoothImage(r, S2A)), S2A, gridAffine(r, S2C, S2A),
+        gridAffine(r, S2C, S2A, 1), randomAffine(r, 2, 1, 0.1, 0.02, 0.5), [1.1, 0.9], randomAffine(r, 2, 1, 0.3, 0.05, 2),
+        randomJacobian(r, 2, 6), 16, smin, sd, mmin, md, true];
+    } },
+    { label: '2D, 3 parameters (odd), no mask, by weight', make: (r) => {
+      const [smin, sd] = binParams(0, 1, 9), [mmin, md] = binParams(-0.1, 1.1, 9);
+      return [new Float64Array(81), new Float64Array(9), new Float64Array(9), new Float64Array(81 * 3),
+        f64(randomFloat32(r, count(S2B), 0, 1)), null, S2B, f64(smoothImage(r, S2C)), S2C, gridAffine(r, S2B, S2C),
+        gridAffine(r, S2B, S2C, 1), diagonalAffine([1, 1]), [1, 1], randomAffine(r, 2, 1, 0.3, 0.05, 2),
+        randomJacobian(r, 2, 3), 9, smin, sd, mmin, md, false];
+    } },
+    { label: '2D, pdfs only', make: (r) => {
+      const [smin, sd] = binParams(0, 1, 12), [mmin, md] = binParams(-0.1, 1.1, 12);
+      return [new Float64Array(144), new Float64Array(12), new Float64Array(12), null,
+        f64(randomFloat32(r, count(S2A), 0, 1)), null, S2A, f64(smoothImage(r, S2B)), S2B, gridAffine(r, S2A, S2B),
+        diagonalAffine([1, 1]), diagonalAffine([1, 1]), [1, 1], diagonalAffine([1, 1]), new Float64Array(0), 12, smin, sd, mmin, md, true];
+    } },
+  ],
+  affineMIDense3d: [
+    { label: '3D, the 12-parameter affine Jacobian, no mask, by weight, onto another grid', make: (r) => {
+      const [smin, sd] = binParams(0, 1, 12), [mmin, md] = binParams(-0.1, 1.1, 12);
+      const J = new Float64Array(4 * 3 * 12);
+      for (let a = 0; a < 3; a++) {
+        J[a * 12 + 4 * a + 3] = 1;
+        for (let j = 0; j < 3; j++) J[(j + 1) * 36 + a * 12 + 4 * a + j] = 1;
+      }
+      return [new Float64Array(144), new Float64Array(12), new Float64Array(12), new Float64Array(144 * 12).fill(7),
+        f64(randomFloat32(r, count(S3C), 0, 1)), null, S3C, f64(smoothImage(r, S3A)), S3A, gridAffine(r, S3C, S3A),
+        gridAffine(r, S3C, S3A, 1), randomAffine(r, 3, 1, 0.1, 0.02, 0.5), [1, 1.2, 0.8], randomAffine(r, 3, 1, 0.3, 0.05, 2),
+        J, 12, smin, sd, mmin, md, false];
+    } },
+    { label: '3D, 7 parameters, static mask, by count', make: (r) => {
+      const [smin, sd] = binParams(0, 1, 10), [mmin, md] = binParams(-0.1, 1.1, 10);
+      return [new Float64Array(100), new Float64Array(10), new Float64Array(10), new Float64Array(700),
+        f64(randomFloat32(r, count(S3A), 0, 1)), randomMask(r, count(S3A), 0.2), S3A, f64(smoothImage(r, S3B)), S3B, gridAffine(r, S3A, S3B),
+        gridAffine(r, S3A, S3B, 1), diagonalAffine([1, 1, 1]), [1, 1, 1], randomAffine(r, 3, 1, 0.3, 0.05, 2),
+        randomJacobian(r, 3, 7), 10, smin, sd, mmin, md, true];
+    } },
+    { label: '3D, pdfs only, a single slice', make: (r) => {
+      const [smin, sd] = binParams(0, 1, 8), [mmin, md] = binParams(-0.1, 1.1, 8);
+      return [new Float64Array(64), new Float64Array(8), new Float64Array(8), null,
+        f64(randomFloat32(r, 30, 0, 1)), null, [1, 6, 5] as Shape3D, f64(randomFloat32(r, 30, 0, 1)), [1, 6, 5] as Shape3D,
+        diagonalAffine([1, 1, 1], [0.5, -0.5, 0.5]), diagonalAffine([1, 1, 1]), diagonalAffine([1, 1, 1]), [1, 1, 1],
+        diagonalAffine([1, 1, 1]), new Float64Array(0), 8, smin, sd, mmin, md, false];
+    } },
+  ],
   parzenJointGradient: [
     { label: '2D, 6 parameters, masks', make: (r) => {
       const [smin, sd] = binParams(-1, 1, 16), [mmin, md] = binParams(-1, 1, 16);

@@ -10,6 +10,8 @@ export { FLOAT32_MAX, describeValue, nonFiniteText } from './value-text.js';
 export { fileAccessError } from './file-access.js';
 export * from './affine.js';
 export * from './registry.js';
+export { profileKernels } from './profile.js';
+export type { KernelProfile, KernelProfileEntry, KernelProfileReport, ProfileKernelsOptions } from './profile.js';
 export * from './metric.js';
 export { metricGradient } from './metric-gradient.js';
 export { stepDisposedError, assertStepOutput, assertMetricInputs, assertGradientShape, WorkspaceCache, allocWorkspaceArrays } from './metric-step.js';

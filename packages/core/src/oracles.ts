@@ -22,6 +22,6 @@ export { naiveAxisGradient, naiveSampler } from './kernels/naive/gradient.js';
 export { naiveConditionStep } from './kernels/naive/step.js';
 export { naiveGaussian, reflectNaive } from './kernels/naive/gaussian.js';
 export { naiveSweep, gaussSolve, neighbourOffsets, unravel, ravel, inGrid } from './kernels/naive/ssd.js';
-export { naiveResampleAffineLinear, naiveAffineGradientAt, naiveParzenJointPdf, naiveParzenJointGradient } from './kernels/naive/affine.js';
+export { naiveResampleAffineLinear, naiveAffineGradientAt, naiveParzenJointPdf, naiveParzenJointGradient, naiveAffineMIDense } from './kernels/naive/affine.js';
 export { miJointPdfNaive, parzenMiStepNaive } from './kernels/naive/mi.js';
 export { emClassFieldsNaive, emCombineNaive, sumSquaresFloat32Naive, positiveMaskNaive } from './kernels/naive/em.js';

@@ -7,9 +7,10 @@
  * A context is frozen while a run holds it ({@link KernelContext.hold}); `defaultContext`
  * is frozen for good, so there is no mutable global.
  */
-import type { DimKernels, KernelName, Kernels, PairedKernelName } from './kernels/types.js';
+import type { DimKernels, KernelName, Kernels } from './kernels/types.js';
 import type { Dim } from './types.js';
 import { tsKernels } from './kernels/index.js';
+import { dimKernels } from './kernels/dim-view.js';
 import { ContextFrozenError, InvalidArgumentError } from './errors.js';
 
 /** A kernel backend. Factories that need asynchronous set-up (compiling WebAssembly) are async and return a ready backend. */
@@ -38,18 +39,6 @@ export interface Backend {
   /** Releases resources (workers, memory). Called by {@link KernelContext.remove}. */
   dispose?(): void;
 }
-
-/**
- * The kernel pairs of {@link KernelContext.kernelsFor} (a `…2d` and a `…3d` each). A record
- * keyed by every {@link PairedKernelName}, so that a new pair in the `Kernels` contract does
- * not compile until it is listed here.
- */
-const PAIRED: Record<PairedKernelName, true> = {
-  warp: true, warpNearest: true, compose: true, invert: true, resampleField: true, downsample: true, gradientSampler: true,
-  ccFactors: true, ccForwardStep: true, ccBackwardStep: true, ssdDemonsStep: true, gaussSeidelSweep: true, residual: true,
-  emDemonsStep: true, jacobianDeterminant: true, resampleAffineLinear: true, affineGradient: true,
-};
-const PAIRED_KERNELS = Object.keys(PAIRED) as PairedKernelName[];
 
 /** The name under which the always-present TypeScript kernels are reported. */
 export const TS_BACKEND_NAME = 'ts';
@@ -161,15 +150,7 @@ export class KernelContext {
     if (dim !== 2 && dim !== 3) throw new InvalidArgumentError(`kernelsFor needs dimension 2 or 3; got ${String(dim)}.`);
     const cached = this.views[dim] as DimKernels<D> | undefined;
     if (cached) return cached;
-    const suffix = dim === 2 ? '2d' : '3d';
-    const table = this.resolved as unknown as Record<string, unknown>;
-    const view: Record<string, unknown> = {
-      gaussianFilter: table.gaussianFilter, numpyGradient: table.numpyGradient,
-      physicalGradient: table.physicalGradient, conditionStep: table.conditionStep,
-      affineGradientSparse: table.affineGradientSparse, parzenJointPdf: table.parzenJointPdf, parzenJointGradient: table.parzenJointGradient,
-    };
-    for (const name of PAIRED_KERNELS) view[name] = table[name + suffix];
-    const frozen = Object.freeze(view) as unknown as DimKernels<D>;
+    const frozen = dimKernels(this.resolved, dim);
     (this.views as Record<number, unknown>)[dim] = frozen;
     return frozen;
   }

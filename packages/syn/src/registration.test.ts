@@ -209,6 +209,40 @@ describe('SymmetricDiffeomorphicRegistration: cancellation', () => {
   });
 });
 
+describe('SymmetricDiffeomorphicRegistration: yielding to the event loop without setImmediate (browsers)', () => {
+  it('yields through a MessageChannel, not setTimeout, and a task queued before optimize (a cancel) still runs', async () => {
+    const g = globalThis as { setImmediate?: unknown; setTimeout: typeof setTimeout };
+    const { setImmediate: immediate, setTimeout: timeout } = g;
+    const img = { data: blobs([64, 64]), shape: [64, 64] };
+    const img2 = { data: blobs([64, 64]).map((v, i) => v + 0.01 * Math.sin(i)), shape: [64, 64] };
+    const ac = new AbortController();
+    let zeroDelayTimers = 0;
+    let iterations = 0;
+    try {
+      g.setImmediate = undefined;
+      g.setTimeout = ((f: () => void, ms?: number) => {
+        if (!ms) zeroDelayTimers++;
+        return timeout(f, ms);
+      }) as typeof setTimeout;
+      // a macrotask queued before optimize: it runs at SyN's first yield (every ~20 ms)
+      const channel = new MessageChannel();
+      channel.port1.onmessage = () => { channel.port1.close(); ac.abort(); };
+      channel.port2.postMessage(null);
+      const syn = new SymmetricDiffeomorphicRegistration(ssdMetric(2), {
+        levelIters: [1000, 1000], optTol: 0, signal: ac.signal,
+        onEvent: (e) => { if (e.stage === 'ITER_END') iterations++; },
+      });
+      await expect(syn.optimize({ static: img, moving: img2 })).rejects.toBeInstanceOf(AbortError);
+    } finally {
+      g.setImmediate = immediate;
+      g.setTimeout = timeout;
+    }
+    expect(iterations).toBeGreaterThan(0);
+    expect(iterations).toBeLessThan(2000);
+    expect(zeroDelayTimers).toBe(0);
+  });
+});
+
 describe('SymmetricDiffeomorphicRegistration: bad input', () => {
   const a2 = { data: blobs([32, 32]), shape: [32, 32] };
   const a3 = { data: blobs([16, 16, 16]), shape: [16, 16, 16] };

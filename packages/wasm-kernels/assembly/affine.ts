@@ -2,7 +2,8 @@
  * Float64 kernels of the affine stage, the WebAssembly port of
  * `packages/core/src/kernels/affine-mi.ts` with the same expressions in the same order:
  * linear resampling through an affine, the world-space central-difference gradient (dense
- * grid or points), the Parzen joint histogram and the gradient of the joint histogram.
+ * grid or points), the Parzen joint histogram and the gradient of the joint histogram, and the
+ * fused single-pass dense evaluation of all four (`affineMIDense2d/3d`).
  * Scalar double code; NaN coordinates are rejected by the same range test as in TypeScript
  * before any float-to-int conversion, and NaN bin coordinates go to bin 2 as there.
  *
@@ -309,4 +310,316 @@ export function parzenJointGradient(grad: usize, sv: usize, mv: usize, smask: us
   }
   const norm = <f64>valid * mdelta;
   if (norm > 0) for (let i = 0; i < len; i++) std(grad, i, ldd(grad, i) / norm);
+}
+
+// ---------------------------------------------------------------------------------------------
+// One dense MI evaluation in a single pass (the TypeScript `affineMIDense2d/3d`): the moving
+// value, the joint pdf, the moving gradient, the Jacobian product and the joint-pdf gradient of
+// each static voxel in turn, with no intermediate arrays. Same expressions in the same order as
+// the kernel chain; the samples that have all their corners inside take a branch-free path with
+// the same sums. The joint-pdf gradient rows are updated two parameters at a time (f64x2: per
+// lane the same `g − v·p` as the scalar code).
+
+/** Trilinear sample with the all-corners-inside fast path; sets `inside` as trilinearAt. */
+// @ts-ignore: decorator
+@inline function tri(vol: usize, ns: i32, nr: i32, nc: i32, dk: f64, di: f64, dj: f64): f64 {
+  const fk = Math.floor(dk), fi = Math.floor(di), fj = Math.floor(dj);
+  if (fk >= 0 && fi >= 0 && fj >= 0 && fk < <f64>(ns - 1) && fi < <f64>(nr - 1) && fj < <f64>(nc - 1)) {
+    const sl = nr * nc;
+    const q = <i32>fk * sl + <i32>fi * nc + <i32>fj;
+    const cg = dk - fk, ca = di - fi, cb = dj - fj, a = 1 - ca, b = 1 - cb, g = 1 - cg;
+    const p0 = vol + (<usize>q << 3), p1 = p0 + (<usize>sl << 3);
+    const o1 = <usize>nc << 3;
+    let out = a * b * g * load<f64>(p0);
+    out += a * cb * g * load<f64>(p0, 8);
+    out += ca * cb * g * load<f64>(p0 + o1, 8);
+    out += ca * b * g * load<f64>(p0 + o1);
+    out += a * b * cg * load<f64>(p1);
+    out += a * cb * cg * load<f64>(p1, 8);
+    out += ca * cb * cg * load<f64>(p1 + o1, 8);
+    out += ca * b * cg * load<f64>(p1 + o1);
+    inside = 1;
+    return out;
+  }
+  return trilinearAt(vol, ns, nr, nc, dk, di, dj);
+}
+
+/** Bilinear sample with the all-corners-inside fast path; sets `inside` as bilinearAt. */
+// @ts-ignore: decorator
+@inline function bil(im: usize, nr: i32, nc: i32, di: f64, dj: f64): f64 {
+  const fi = Math.floor(di), fj = Math.floor(dj);
+  if (fi >= 0 && fj >= 0 && fi < <f64>(nr - 1) && fj < <f64>(nc - 1)) {
+    const ca = di - fi, cb = dj - fj, a = 1 - ca, b = 1 - cb;
+    const p0 = im + (<usize>(<i32>fi * nc + <i32>fj) << 3), p1 = p0 + (<usize>nc << 3);
+    let out = a * b * load<f64>(p0);
+    out += a * cb * load<f64>(p0, 8);
+    out += ca * cb * load<f64>(p1, 8);
+    out += ca * b * load<f64>(p1);
+    inside = 1;
+    return out;
+  }
+  return bilinearAt(im, nr, nc, di, dj);
+}
+
+/** The moving gradient of the last {@link grad3}/{@link grad2} call. */
+let gr0: f64 = 0, gr1: f64 = 0, gr2: f64 = 0;
+/** The world-to-grid matrix and spacings of the moving image for {@link grad3}/{@link grad2}. */
+let w0: f64 = 0, w1: f64 = 0, w2: f64 = 0, w3: f64 = 0, w4: f64 = 0, w5: f64 = 0;
+let w6: f64 = 0, w7: f64 = 0, w8: f64 = 0, w9: f64 = 0, w10: f64 = 0, w11: f64 = 0;
+let sp0: f64 = 0, sp1: f64 = 0, sp2: f64 = 0;
+
+// @ts-ignore: decorator
+@inline function at3(vol: usize, ns: i32, nr: i32, nc: i32, y0: f64, y1: f64, y2: f64): f64 {
+  return tri(vol, ns, nr, nc, w0 * y0 + w1 * y1 + w2 * y2 + w3, w4 * y0 + w5 * y1 + w6 * y2 + w7, w8 * y0 + w9 * y1 + w10 * y2 + w11);
+}
+
+/** diffs3d at world point (x0, x1, x2) into gr0..gr2 (the same shifted-coordinate rule). */
+function grad3(vol: usize, ns: i32, nr: i32, nc: i32, x0: f64, x1: f64, x2: f64): void {
+  let y0 = x0, y1 = x1, y2 = x2;
+  let h = 0.5 * sp0;
+  y0 = x0 - h;
+  let lo = at3(vol, ns, nr, nc, y0, y1, y2);
+  if (inside == 0) gr0 = 0;
+  else {
+    y0 = x0 + h;
+    const hi = at3(vol, ns, nr, nc, y0, y1, y2);
+    if (inside == 0) gr0 = 0;
+    else { gr0 = (hi - lo) / sp0; y0 = x0; }
+  }
+  h = 0.5 * sp1;
+  y1 = x1 - h;
+  lo = at3(vol, ns, nr, nc, y0, y1, y2);
+  if (inside == 0) gr1 = 0;
+  else {
+    y1 = x1 + h;
+    const hi = at3(vol, ns, nr, nc, y0, y1, y2);
+    if (inside == 0) gr1 = 0;
+    else { gr1 = (hi - lo) / sp1; y1 = x1; }
+  }
+  h = 0.5 * sp2;
+  y2 = x2 - h;
+  lo = at3(vol, ns, nr, nc, y0, y1, y2);
+  if (inside == 0) { gr2 = 0; return; }
+  y2 = x2 + h;
+  const hi = at3(vol, ns, nr, nc, y0, y1, y2);
+  gr2 = inside == 0 ? 0 : (hi - lo) / sp2;
+}
+
+/** diffs2d at world point (x0, x1) into gr0, gr1. */
+function grad2(im: usize, nr: i32, nc: i32, x0: f64, x1: f64): void {
+  const h0 = 0.5 * sp0;
+  let y0 = x0 - h0, y1 = x1;
+  const lo0 = bil(im, nr, nc, w0 * y0 + w1 * y1 + w2, w3 * y0 + w4 * y1 + w5);
+  if (inside == 0) gr0 = 0;
+  else {
+    y0 = x0 + h0;
+    const hi0 = bil(im, nr, nc, w0 * y0 + w1 * y1 + w2, w3 * y0 + w4 * y1 + w5);
+    if (inside == 0) gr0 = 0;
+    else { gr0 = (hi0 - lo0) / sp0; y0 = x0; }
+  }
+  const h1 = 0.5 * sp1;
+  y1 = x1 - h1;
+  const lo1 = bil(im, nr, nc, w0 * y0 + w1 * y1 + w2, w3 * y0 + w4 * y1 + w5);
+  if (inside == 0) { gr1 = 0; return; }
+  y1 = x1 + h1;
+  const hi1 = bil(im, nr, nc, w0 * y0 + w1 * y1 + w2, w3 * y0 + w4 * y1 + w5);
+  gr1 = inside == 0 ? 0 : (hi1 - lo1) / sp1;
+}
+
+/** Sum of the spline weights added so far (the `total` of parzenJointPdf) and the sample count. */
+let mTotal: f64 = 0;
+
+/** Adds one sample to the joint pdf and the static marginal (parzenJointPdf's loop body). */
+// @ts-ignore: decorator
+@inline function pdfAdd(joint: usize, smarg: usize, B: i32, r: i32, c: i32, cn: f64): void {
+  let arg = <f64>(c - 2) - cn;
+  std(smarg, r, ldd(smarg, r) + 1);
+  const q = joint + (<usize>(r * B + c - 2) << 3);
+  let total = mTotal;
+  for (let o = 0; o < 5; o++) {
+    const v = cubicSpline(arg);
+    const a = q + (<usize>o << 3);
+    store<f64>(a, load<f64>(a) + v);
+    total += v;
+    arg += 1.0;
+  }
+  mTotal = total;
+}
+
+/** `prod[k] = (J(x)ᵀ ∇M)_k` for the point (p0, p1, p2) and the gradient gr0..gr2 (parzenJointGradient), from {@link fillTable}'s table. */
+// @ts-ignore: decorator
+@inline function jacProd(table: usize, prod: usize, np: i32, p0: f64, p1: f64, p2: f64): void {
+  let q = table;
+  for (let k = 0; k < np; k++) {
+    const cnt = load<i32>(q);
+    q += 8;
+    let s: f64 = 0;
+    for (let t = 0; t < cnt; t++) {
+      const e = load<i32>(q), a = e & 15, mask = e >> 4;
+      let jak = load<f64>(q, 8);
+      if (mask & 1) jak += p0 * load<f64>(q, 16);
+      if (mask & 2) jak += p1 * load<f64>(q, 24);
+      if (mask & 4) jak += p2 * load<f64>(q, 32);
+      s += jak * (a == 0 ? gr0 : a == 1 ? gr1 : gr2);
+      q += 40;
+    }
+    std(prod, k, s);
+  }
+}
+
+/** `grad[(r·B + c + o)·np + k] −= β'(c + o − cn)·prod[k]`, o = −2..2 (parzenJointGradient's loop body). */
+// @ts-ignore: decorator
+@inline function gradAdd(grad: usize, prod: usize, np: i32, B: i32, r: i32, c: i32, cn: f64): void {
+  let arg = <f64>(c - 2) - cn;
+  const np2 = np & ~1;
+  for (let o = -2; o <= 2; o++) {
+    const v = cubicSplineDerivative(arg);
+    const vv = f64x2.splat(v);
+    const row = grad + (<usize>((r * B + c + o) * np) << 3);
+    let k = 0;
+    for (; k < np2; k += 2) {
+      const a = row + (<usize>k << 3);
+      v128.store(a, f64x2.sub(v128.load(a), f64x2.mul(vv, v128.load(prod + (<usize>k << 3)))));
+    }
+    if (k < np) {
+      const a = row + (<usize>k << 3);
+      store<f64>(a, load<f64>(a) - v * load<f64>(prod + (<usize>k << 3)));
+    }
+    arg += 1.0;
+  }
+}
+
+/**
+ * The Jacobian's non-zero structure (as parzenJointGradient) as a table: per parameter `k`, the
+ * number of rows (8 bytes), then per row `a` with a non-zero coefficient 40 bytes: `a | (mask << 4)`
+ * (i32), `J₀[a][k]`, `J₁[a][k]`, `J₂[a][k]`, `J₃[a][k]` (0 past `d`). At most `np·(1 + 5d)` f64.
+ */
+function fillTerms(jac: usize, table: usize, d: i32, np: i32): void {
+  const dn = d * np;
+  let q = table;
+  for (let k = 0; k < np; k++) {
+    const head = q;
+    q += 8;
+    let cnt = 0;
+    for (let a = 0; a < d; a++) {
+      let mask = 0;
+      for (let j = 0; j < d; j++) if (ldd(jac, (j + 1) * dn + a * np + k) != 0) mask |= 1 << j;
+      if (mask != 0 || ldd(jac, a * np + k) != 0) {
+        cnt++;
+        store<i32>(q, a | (mask << 4));
+        store<f64>(q, ldd(jac, a * np + k), 8);
+        for (let j = 0; j < 3; j++) store<f64>(q + (<usize>j << 3), j < d ? ldd(jac, (j + 1) * dn + a * np + k) : 0, 16);
+        q += 40;
+      }
+    }
+    store<i32>(head, cnt);
+  }
+}
+
+/** Zero the outputs, load the moving gradient's constants (W, spacing). */
+function denseStart(joint: usize, smarg: usize, mmarg: usize, grad: usize, B: i32, np: i32, W: usize, sp: usize, d: i32): void {
+  memory.fill(joint, 0, <usize>(B * B) << 3);
+  memory.fill(smarg, 0, <usize>B << 3);
+  memory.fill(mmarg, 0, <usize>B << 3);
+  if (grad != 0) memory.fill(grad, 0, <usize>(B * B * np) << 3);
+  mTotal = 0;
+  if (d == 2) {
+    w0 = ldd(W, 0); w1 = ldd(W, 1); w2 = ldd(W, 2); w3 = ldd(W, 3); w4 = ldd(W, 4); w5 = ldd(W, 5);
+    sp0 = ldd(sp, 0); sp1 = ldd(sp, 1);
+  } else {
+    w0 = ldd(W, 0); w1 = ldd(W, 1); w2 = ldd(W, 2); w3 = ldd(W, 3); w4 = ldd(W, 4); w5 = ldd(W, 5);
+    w6 = ldd(W, 6); w7 = ldd(W, 7); w8 = ldd(W, 8); w9 = ldd(W, 9); w10 = ldd(W, 10); w11 = ldd(W, 11);
+    sp0 = ldd(sp, 0); sp1 = ldd(sp, 1); sp2 = ldd(sp, 2);
+  }
+}
+
+/** The normalisations of parzenJointPdf and parzenJointGradient. */
+function denseFinish(joint: usize, smarg: usize, mmarg: usize, grad: usize, B: i32, np: i32, valid: i32, mdelta: f64, byCount: i32): void {
+  const total = mTotal;
+  if (total > 0) {
+    const norm: f64 = byCount != 0 ? <f64>valid : total;
+    for (let i = 0; i < B * B; i++) std(joint, i, ldd(joint, i) / norm);
+    for (let i = 0; i < B; i++) std(smarg, i, ldd(smarg, i) / <f64>valid);
+    for (let j = 0; j < B; j++) {
+      let s: f64 = 0;
+      for (let i = 0; i < B; i++) s += ldd(joint, i * B + j);
+      std(mmarg, j, s);
+    }
+  }
+  if (grad != 0) {
+    const norm = <f64>valid * mdelta;
+    const len = B * B * np;
+    if (norm > 0) for (let i = 0; i < len; i++) std(grad, i, ldd(grad, i) / norm);
+  }
+}
+
+/**
+ * Dense MI evaluation, 3D (see the TypeScript `affineMIDense3d`). `grad` 0 = pdfs only; `smask` 0 = all;
+ * `prod` (`np` f64) and `terms` (`np·16` f64, the Jacobian's table) are scratch. Static grid `ns·nr·nc`, moving `ms·mr·mc`.
+ */
+export function affineMIDense3d(joint: usize, smarg: usize, mmarg: usize, grad: usize, sv: usize, smask: usize,
+  ns: i32, nr: i32, nc: i32, mov: usize, ms: i32, mr: i32, mc: i32, M: usize, A: usize, W: usize, sp: usize, P: usize,
+  jac: usize, prod: usize, terms: usize, np: i32, nbins: i32, smin: f64, sdelta: f64, mmin: f64, mdelta: f64, byCount: i32): void {
+  const B = nbins;
+  denseStart(joint, smarg, mmarg, grad, B, np, W, sp, 3);
+  if (grad != 0) fillTerms(jac, terms, 3, np);
+  const m0 = ldd(M, 0), m1 = ldd(M, 1), m2 = ldd(M, 2), m3 = ldd(M, 3), m4 = ldd(M, 4), m5 = ldd(M, 5);
+  const m6 = ldd(M, 6), m7 = ldd(M, 7), m8 = ldd(M, 8), m9 = ldd(M, 9), m10 = ldd(M, 10), m11 = ldd(M, 11);
+  const a0 = ldd(A, 0), a1 = ldd(A, 1), a2 = ldd(A, 2), a3 = ldd(A, 3), a4 = ldd(A, 4), a5 = ldd(A, 5);
+  const a6 = ldd(A, 6), a7 = ldd(A, 7), a8 = ldd(A, 8), a9 = ldd(A, 9), a10 = ldd(A, 10), a11 = ldd(A, 11);
+  const q0 = ldd(P, 0), q1 = ldd(P, 1), q2 = ldd(P, 2), q3 = ldd(P, 3), q4 = ldd(P, 4), q5 = ldd(P, 5);
+  const q6 = ldd(P, 6), q7 = ldd(P, 7), q8 = ldd(P, 8), q9 = ldd(P, 9), q10 = ldd(P, 10), q11 = ldd(P, 11);
+  let valid = 0, p = 0;
+  for (let k = 0; k < ns; k++) {
+    const fk = <f64>k;
+    for (let i = 0; i < nr; i++) {
+      const fi = <f64>i;
+      for (let j = 0; j < nc; j++, p++) {
+        if (smask != 0 && ldi(smask, p) == 0) continue;
+        valid++;
+        const fj = <f64>j;
+        const mv = tri(mov, ms, mr, mc, m0 * fk + m1 * fi + m2 * fj + m3, m4 * fk + m5 * fi + m6 * fj + m7, m8 * fk + m9 * fi + m10 * fj + m11);
+        const r = binOf(sdelta == 0 ? 0 : ldd(sv, p) / sdelta - smin, B);
+        const cn = mdelta == 0 ? 0 : mv / mdelta - mmin;
+        const c = binOf(cn, B);
+        pdfAdd(joint, smarg, B, r, c, cn);
+        if (grad == 0) continue;
+        grad3(mov, ms, mr, mc, a0 * fk + a1 * fi + a2 * fj + a3, a4 * fk + a5 * fi + a6 * fj + a7, a8 * fk + a9 * fi + a10 * fj + a11);
+        jacProd(terms, prod, np, q0 * fk + q1 * fi + q2 * fj + q3, q4 * fk + q5 * fi + q6 * fj + q7, q8 * fk + q9 * fi + q10 * fj + q11);
+        gradAdd(grad, prod, np, B, r, c, cn);
+      }
+    }
+  }
+  denseFinish(joint, smarg, mmarg, grad, B, np, valid, mdelta, byCount);
+}
+
+/** Dense MI evaluation, 2D (see the TypeScript `affineMIDense2d`; `terms` `np·11` f64). */
+export function affineMIDense2d(joint: usize, smarg: usize, mmarg: usize, grad: usize, sv: usize, smask: usize,
+  nr: i32, nc: i32, mov: usize, mr: i32, mc: i32, M: usize, A: usize, W: usize, sp: usize, P: usize,
+  jac: usize, prod: usize, terms: usize, np: i32, nbins: i32, smin: f64, sdelta: f64, mmin: f64, mdelta: f64, byCount: i32): void {
+  const B = nbins;
+  denseStart(joint, smarg, mmarg, grad, B, np, W, sp, 2);
+  if (grad != 0) fillTerms(jac, terms, 2, np);
+  const m0 = ldd(M, 0), m1 = ldd(M, 1), m2 = ldd(M, 2), m3 = ldd(M, 3), m4 = ldd(M, 4), m5 = ldd(M, 5);
+  const a0 = ldd(A, 0), a1 = ldd(A, 1), a2 = ldd(A, 2), a3 = ldd(A, 3), a4 = ldd(A, 4), a5 = ldd(A, 5);
+  const q0 = ldd(P, 0), q1 = ldd(P, 1), q2 = ldd(P, 2), q3 = ldd(P, 3), q4 = ldd(P, 4), q5 = ldd(P, 5);
+  let valid = 0, p = 0;
+  for (let i = 0; i < nr; i++) {
+    const fi = <f64>i;
+    for (let j = 0; j < nc; j++, p++) {
+      if (smask != 0 && ldi(smask, p) == 0) continue;
+      valid++;
+      const fj = <f64>j;
+      const mv = bil(mov, mr, mc, m0 * fi + m1 * fj + m2, m3 * fi + m4 * fj + m5);
+      const r = binOf(sdelta == 0 ? 0 : ldd(sv, p) / sdelta - smin, B);
+      const cn = mdelta == 0 ? 0 : mv / mdelta - mmin;
+      const c = binOf(cn, B);
+      pdfAdd(joint, smarg, B, r, c, cn);
+      if (grad == 0) continue;
+      grad2(mov, mr, mc, a0 * fi + a1 * fj + a2, a3 * fi + a4 * fj + a5);
+      jacProd(terms, prod, np, q0 * fi + q1 * fj + q2, q3 * fi + q4 * fj + q5, 0);
+      gradAdd(grad, prod, np, B, r, c, cn);
+    }
+  }
+  denseFinish(joint, smarg, mmarg, grad, B, np, valid, mdelta, byCount);
 }

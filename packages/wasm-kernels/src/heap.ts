@@ -18,6 +18,14 @@
  * Every buffer is 64-byte aligned and followed by a 64-byte tail, so SIMD loads may
  * read a little past the end of an array.
  *
+ * Counters ({@link WasmHeap.stats}): long-lived arrays allocated and freed, blocks
+ * taken and released for the arena (scratch), memory growths, and copies between
+ * this memory and ordinary JavaScript arrays (in: into the memory, out: from it),
+ * with their byte counts. Every adapter copies through {@link WasmHeap.allocF32} /
+ * {@link WasmHeap.readF32} or reports its own copies with {@link WasmHeap.countIn} /
+ * {@link WasmHeap.countOut}; moves inside the memory and the small writes of the
+ * parameter block (affines, spacings: at most 128 bytes) are not copies in this sense.
+ *
  * `memory.grow` replaces `memory.buffer`: for an ordinary memory the previous
  * `ArrayBuffer` is detached, for a shared memory the previous `SharedArrayBuffer`
  * stays valid with its old length. The typed views of this class are re-created
@@ -48,6 +56,35 @@ function alignUp(n: number): number {
   return Math.ceil(n / ALIGN) * ALIGN;
 }
 
+/**
+ * The counters of one backend's memory since it was created (see {@link WasmHeap.stats}).
+ * Counts are totals; take two snapshots and subtract to count what happened in between.
+ */
+export interface WasmMemoryStats {
+  /** Long-lived arrays allocated (`allocFloat32`). */
+  readonly arrayAllocations: number;
+  /** Long-lived arrays released (`freeFloat32` returning true). */
+  readonly arrayFrees: number;
+  /** Blocks taken for the kernels' per-call scratch (the arena grows: a new chunk, or the merged chunk replacing several). */
+  readonly scratchAllocations: number;
+  /** Scratch blocks released (when several chunks are merged into one). */
+  readonly scratchFrees: number;
+  /** Bytes the scratch arena holds now. */
+  readonly scratchBytes: number;
+  /** Times the memory grew (`memory.grow`). */
+  readonly memoryGrowths: number;
+  /** Copies of an ordinary array (one not living in this memory) into the memory. */
+  readonly copiesIn: number;
+  /** Bytes of those copies. */
+  readonly bytesIn: number;
+  /** Copies of results out of the memory into an ordinary array. */
+  readonly copiesOut: number;
+  /** Bytes of those copies. */
+  readonly bytesOut: number;
+}
+
+type MutableStats = { -readonly [K in keyof WasmMemoryStats]: WasmMemoryStats[K] };
+
 /** A free or used range of the managed memory (bytes). */
 interface Range {
   addr: number;
@@ -77,6 +114,10 @@ export class WasmHeap {
   private top = 0;
   private callBytes = 0;
   private peakBytes = 0;
+  private readonly counts: MutableStats = {
+    arrayAllocations: 0, arrayFrees: 0, scratchAllocations: 0, scratchFrees: 0, scratchBytes: 0,
+    memoryGrowths: 0, copiesIn: 0, bytesIn: 0, copiesOut: 0, bytesOut: 0,
+  };
 
   constructor(memory: WebAssembly.Memory, heapBase: number, shared: boolean) {
     this.memory = memory;
@@ -96,8 +137,11 @@ export class WasmHeap {
     if (this.chunks.length > 1) {
       // Merge: one chunk for the largest call so far.
       for (const c of this.chunks) this.freeBlock(c.addr);
+      this.counts.scratchFrees += this.chunks.length;
       const size = alignUp(this.peakBytes + (this.peakBytes >>> 3));
       this.chunks = [{ addr: this.allocBlock(size), size }];
+      this.counts.scratchAllocations++;
+      this.counts.scratchBytes = size;
     }
     this.chunk = 0;
     this.top = this.chunks.length ? this.chunks[0].addr : 0;
@@ -123,6 +167,8 @@ export class WasmHeap {
       }
       const size = Math.max(need, c ? c.size : 0, 1 << 20);
       this.chunks.push({ addr: this.allocBlock(size), size });
+      this.counts.scratchAllocations++;
+      this.counts.scratchBytes += size;
       this.chunk = this.chunks.length - 1;
       this.top = this.chunks[this.chunk].addr;
     }
@@ -131,7 +177,10 @@ export class WasmHeap {
   /** Allocates arena room for a float32 array of `n` elements and copies `src` into it (when given). */
   allocF32(n: number, src?: ArrayLike<number> | null): number {
     const p = this.alloc(n * 4);
-    if (src) this.f32.set(src as ArrayLike<number>, p >>> 2);
+    if (src) {
+      this.f32.set(src as ArrayLike<number>, p >>> 2);
+      this.countIn(src.length * 4);
+    }
     return p;
   }
 
@@ -139,6 +188,38 @@ export class WasmHeap {
   readF32(p: number, dst: Float32Array): void {
     const o = p >>> 2;
     dst.set(this.f32.subarray(o, o + dst.length));
+    this.countOut(dst.length * 4);
+  }
+
+  /** Records a copy of `bytes` bytes from an ordinary array into the memory (made by an adapter itself). */
+  countIn(bytes: number): void {
+    this.counts.copiesIn++;
+    this.counts.bytesIn += bytes;
+  }
+
+  /** Records a copy of `bytes` bytes from the memory into an ordinary array (made by an adapter itself). */
+  countOut(bytes: number): void {
+    this.counts.copiesOut++;
+    this.counts.bytesOut += bytes;
+  }
+
+  /** Allocates a long-lived array block of `bytes` bytes (see {@link allocBlock}), counted in {@link stats}. */
+  allocArray(bytes: number): number {
+    const addr = this.allocBlock(bytes);
+    this.counts.arrayAllocations++;
+    return addr;
+  }
+
+  /** Releases a block from {@link allocArray}; returns false when `addr` is not a live block. */
+  freeArray(addr: number): boolean {
+    const ok = this.freeBlock(addr);
+    if (ok) this.counts.arrayFrees++;
+    return ok;
+  }
+
+  /** A snapshot of the counters (see {@link WasmMemoryStats}). */
+  stats(): WasmMemoryStats {
+    return { ...this.counts };
   }
 
   /**
@@ -172,9 +253,10 @@ export class WasmHeap {
 
   /**
    * Whether `a` lies entirely inside a live block of this memory (so a kernel may use
-   * it in place instead of copying it in and out).
+   * it in place instead of copying it in and out). Any typed array: a `Float64Array`
+   * view of an `allocFloat32` block counts too.
    */
-  owns(a: Float32Array): boolean {
+  owns(a: ArrayBufferView): boolean {
     if (!this.buffers.has(a.buffer)) return false;
     const lo = a.byteOffset, hi = lo + a.byteLength;
     for (const [addr, size] of this.used) {
@@ -245,6 +327,7 @@ export class WasmHeap {
     const pages = Math.ceil(want / PAGE);
     try {
       this.memory.grow(pages);
+      this.counts.memoryGrowths++;
     } catch (e) {
       throw new RangeError(`@diffeo/wasm-kernels: cannot grow the WebAssembly memory from ${have} by ${pages * PAGE} bytes `
         + `(${(e as Error).message}); the data do not fit in this backend's memory (free long-lived buffers with freeFloat32, or use smaller images).`);

@@ -15,7 +15,7 @@
  * ```
  */
 import type { Backend } from '@diffeo/core';
-import { WasmHeap } from './heap.js';
+import { WasmHeap, type WasmMemoryStats } from './heap.js';
 import { compileKernels, createMemory, defaultThreadsWasmUrl, instantiateKernels } from './load.js';
 import { makeKernels, MIN_PARALLEL_WORK, type PoolRef } from './kernels.js';
 import { canBlock, defaultThreadCount, defaultWorkerUrl, sharedMemoryAvailable, ThreadPool } from './pool.js';
@@ -24,6 +24,7 @@ import { MAX_THREADS } from './protocol.js';
 export { defaultThreadsWasmUrl, defaultWasmUrl } from './load.js';
 export { defaultWorkerUrl } from './pool.js';
 export { MIN_PARALLEL_WORK } from './kernels.js';
+export type { WasmMemoryStats } from './heap.js';
 
 /** Options of {@link wasmBackend}. */
 export interface WasmBackendOptions {
@@ -104,6 +105,15 @@ export interface WasmBackend extends Backend {
    */
   freeFloat32?(a: Float32Array): boolean;
   /**
+   * Read-only counters of the backend's memory since it was created (a fresh snapshot
+   * per call; see {@link WasmMemoryStats}): long-lived arrays allocated and freed,
+   * scratch blocks, memory growths, and copies of ordinary arrays into and out of the
+   * memory with their bytes. Subtract two snapshots to count what a run, or one
+   * iteration of it, did; arrays from {@link WasmBackend.allocFloat32} are used in place
+   * and never counted as copies.
+   */
+  stats(): WasmMemoryStats;
+  /**
    * Ends the worker threads (the kernels keep working, on the calling thread). The
    * promise resolves once every worker has stopped; nothing needs to wait for it.
    */
@@ -182,6 +192,7 @@ export async function wasmBackend(options: WasmBackendOptions = {}): Promise<Was
     get threads(): number {
       return ref.pool?.size ?? 1;
     },
+    stats: (): WasmMemoryStats => heap.stats(),
     dispose(): Promise<void> {
       disposed = true;
       ref.start = null;
@@ -193,7 +204,7 @@ export async function wasmBackend(options: WasmBackendOptions = {}): Promise<Was
   if (shared) {
     backend.allocFloat32 = (n: number): Float32Array => {
       const len = Math.max(0, Math.floor(n));
-      const addr = heap.allocBlock(len * 4);
+      const addr = heap.allocArray(len * 4);
       const a = heap.view(addr, len);
       a.fill(0);
       views.set(a, addr);
@@ -203,7 +214,7 @@ export async function wasmBackend(options: WasmBackendOptions = {}): Promise<Was
       const addr = views.get(a);
       if (addr === undefined) return false;
       views.delete(a);
-      return heap.freeBlock(addr);
+      return heap.freeArray(addr);
     };
   }
   return backend;

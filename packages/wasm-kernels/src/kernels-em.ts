@@ -46,6 +46,7 @@ export function makeEmKernels(wasm: EmWasmExports, heap: WasmHeap): EmKernels {
     if (ownsView(a)) return a.byteOffset;
     const p = heap.alloc(n * 4);
     heap.i32.set(a.length === n ? a : a.subarray(0, n), p >>> 2);
+    heap.countIn(n * 4);
     return p;
   };
   const outI32 = (a: Int32Array, n: number): number => (ownsView(a) ? a.byteOffset : heap.alloc(n * 4));
@@ -54,6 +55,7 @@ export function makeEmKernels(wasm: EmWasmExports, heap: WasmHeap): EmKernels {
     if (p === a.byteOffset && ownsView(a)) return;
     const o = p >>> 2;
     a.set(heap.i32.subarray(o, o + n));
+    heap.countOut(n * 4);
   };
   /** The mask as `n` bytes in the arena (0 where the mask is 0, else non-zero). */
   const inMask = (mask: Int32Array | Uint8Array, n: number): number => {

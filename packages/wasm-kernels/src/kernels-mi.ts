@@ -31,12 +31,14 @@ export function makeMiKernels(wasm: MiWasmExports, heap: WasmHeap): MiKernels {
   const inF64 = (a: Float64Array, n: number): number => {
     const p = heap.alloc(n * 8);
     heap.f64.set(a.length === n ? a : a.subarray(0, n), p >>> 3);
+    heap.countIn(n * 8);
     return p;
   };
   // Re-read `heap.f64` after the call: the memory may have grown since the addresses were taken.
   const finF64 = (p: number, a: Float64Array, n: number): void => {
     const o = p >>> 3;
     a.set(heap.f64.subarray(o, o + n));
+    heap.countOut(n * 8);
   };
 
   const miJointPdf: Kernels['miJointPdf'] = (joint, rowMarginal, colMarginal, rows, cols, nbins, ro, rd, co, cd) => {

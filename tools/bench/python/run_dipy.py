@@ -11,9 +11,9 @@ saves them as warped_moving.npy / warped_labels.npy in out_dir, and writes
 result.json with the same keys as the diffeo child:
 
     optimizeSeconds        seconds in optimize (time.perf_counter)
-    rssBeforeOptimizeKiB   ru_maxrss after imports and loading (KiB on Linux)
-    rssAfterOptimizeKiB    ru_maxrss right after optimize
-    maxRssKiB              ru_maxrss at the end
+    rssBeforeOptimizeKiB   peak RSS after imports and loading (KiB; see peak_rss_kib)
+    rssAfterOptimizeKiB    peak RSS right after optimize
+    maxRssKiB              peak RSS at the end
     iterationsPerLevel     iterations per pyramid level, coarsest first
 
 Only DIPY's public API is used: SymmetricDiffeomorphicRegistration, SSDMetric,
@@ -37,7 +37,17 @@ from dipy.align.metrics import CCMetric, EMMetric, SSDMetric
 
 
 def peak_rss_kib():
-    # Linux reports ru_maxrss in KiB.
+    # VmHWM of /proc/self/status (KiB) on Linux: this process's own peak. Not
+    # ru_maxrss there, which the kernel carries across exec, so that it is at least
+    # the RSS the parent (the bench) had when it forked this process.
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    # elsewhere ru_maxrss (KiB on Linux, bytes on macOS)
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 

@@ -9,9 +9,11 @@ describe('command line', () => {
     expect(o).toMatchObject({ cases: 'a,b', runs: 5, json: 'x.json', data: 'd', skipDipy: true, backends: ['ts'] });
     expect(parseCliArgs([]).runs).toBe(3);
     expect(() => parseCliArgs(['--runs', '0'])).toThrow(/positive integer/);
-    expect(() => parseCliArgs(['--backends', 'gpu'])).toThrow(/ts and\/or wasm/);
+    expect(() => parseCliArgs(['--backends', 'gpu'])).toThrow(/ts, wasm and\/or browser/);
     expect(parseCliArgs([]).fromSource).toBe(false);
     expect(parseCliArgs(['--from-source']).fromSource).toBe(true);
+    expect(parseCliArgs(['--browser']).backends).toEqual(['ts', 'wasm', 'browser']);
+    expect(parseCliArgs(['--backends', 'wasm,browser', '--browser']).backends).toEqual(['wasm', 'browser']);
   });
   it('runs the children from the sources when asked', () => {
     expect(chooseChildMode(true)).toEqual({ mode: 'source', reason: 'asked for (--from-source)' });

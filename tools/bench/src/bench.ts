@@ -16,11 +16,12 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseNpy, type NpyArray } from '@diffeo/io';
 import { REPO_ROOT, SkipCase, ensureDir, type CaseDef, type PreparedCase } from './cases.js';
-import { IMPL_NAMES, notAvailable, summarizeRuns, type CaseRow, type ImplName, type ImplSummary, type RunResult } from './format.js';
+import { IMPL_NAMES, notAvailable, summarizeRuns, type CaseRow, type ImplName, type ImplSummary, type OurBackend, type RunResult } from './format.js';
 import { dice, meanLabelDice, ncc } from '@diffeo/core';
 import { relativeMeanAbsDiff } from './quality.js';
 import { loadWasmBackend } from './wasm.js';
 import type { ChildResult } from './child-diffeo.js';
+import { startBrowserBench, type BrowserBench } from './browser.js';
 
 /** Options of {@link runBench}. */
 export interface BenchOptions {
@@ -31,8 +32,8 @@ export interface BenchOptions {
   dataDir: string | null;
   /** Do not run DIPY. */
   skipDipy: boolean;
-  /** Which diffeo backends to run. */
-  backends: readonly ('ts' | 'wasm')[];
+  /** Which diffeo backends to run (`browser`: the wasm backend in headless Chromium, see browser.ts). */
+  backends: readonly OurBackend[];
   /** Python interpreter that has DIPY. Default `/usr/bin/python3`. */
   python: string;
   /** Keep the temporary directory (inputs and outputs). */
@@ -174,9 +175,19 @@ function sha1(path: string): string {
 }
 
 /** One run of `impl` on the prepared case; throws with the child's stderr on failure. */
-async function runOnce(impl: ImplName, c: PreparedCase, python: string, mode: ChildMode): Promise<{ run: RunResult; outDir: string }> {
+async function runOnce(impl: ImplName, c: PreparedCase, python: string, mode: ChildMode, browser: BrowserBench | null = null): Promise<{ run: RunResult; outDir: string }> {
   const outDir = ensureDir(join(c.dir, `out-${impl}`));
   for (const f of ['result.json', 'warped_moving.npy', 'warped_labels.npy']) rmSync(join(outDir, f), { force: true });
+  if (impl === 'browser') {
+    if (!browser) throw new Error('the browser bench is not started');
+    const b = await browser.run(c.dir, outDir);
+    const run: RunResult = {
+      optimizeSeconds: b.optimizeSeconds, wallSeconds: b.wallSeconds, maxRssKiB: b.maxRssKiB, rssAfterOptimizeKiB: b.rssAfterOptimizeKiB,
+      rssBeforeOptimizeKiB: b.rssBeforeOptimizeKiB, iterationsPerLevel: b.iterationsPerLevel, quality: null, warpedSha1: sha1(join(outDir, 'warped_moving.npy')),
+      kernels: b.kernels ?? null, wasmMemory: { ...b.wasmMemory },
+    };
+    return { outDir, run };
+  }
   const outcome =
     impl === 'dipy'
       ? await runChild(python, [DIPY_SCRIPT, c.dir, outDir])
@@ -195,6 +206,8 @@ async function runOnce(impl: ImplName, c: PreparedCase, python: string, mode: Ch
       iterationsPerLevel: r.iterationsPerLevel,
       quality: null,
       warpedSha1: sha1(join(outDir, 'warped_moving.npy')),
+      kernels: r.kernels ?? null,
+      wasmMemory: r.wasmMemory ? { ...r.wasmMemory } : null,
     },
   };
 }
@@ -218,6 +231,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const implementations: Record<ImplName, Availability> = {
     ts: options.backends.includes('ts') ? { available: true, version: 'diffeo (TypeScript kernels)' } : { available: false, reason: 'not selected (--backends)' },
     wasm: { available: false, reason: 'not selected (--backends)' },
+    browser: { available: false, reason: 'not selected (--backends ts,wasm,browser or --browser)' },
     dipy: { available: false, reason: 'skipped (--skip-dipy)' },
   };
   if (options.backends.includes('wasm')) {
@@ -225,6 +239,17 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     implementations.wasm = w.ok ? { available: true, version: `diffeo + wasm backend (${w.description})` } : { available: false, reason: w.reason };
     if (w.ok) w.context.remove('wasm');
     if (!w.ok) log(`wasm backend: n/a — ${w.reason}`);
+  }
+  let browser: BrowserBench | null = null;
+  if (options.backends.includes('browser')) {
+    const b = await startBrowserBench(log);
+    if (b.ok) {
+      browser = b.bench;
+      implementations.browser = { available: true, version: `diffeo + wasm backend in ${b.bench.version}` };
+    } else {
+      implementations.browser = { available: false, reason: b.reason };
+      log(`browser: n/a — ${b.reason}`);
+    }
   }
   if (!options.skipDipy) {
     implementations.dipy = detectDipy(options.python);
@@ -252,7 +277,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         continue;
       }
       const inputs = scoringInputs(c);
-      const runs: Record<ImplName, RunResult[]> = { ts: [], wasm: [], dipy: [] };
+      const runs: Record<ImplName, RunResult[]> = { ts: [], wasm: [], browser: [], dipy: [] };
       const failed: Partial<Record<ImplName, string>> = {};
       const lastOut: Partial<Record<ImplName, string>> = {};
       // a case DIPY cannot run (MI: DIPY 1.6 has no MI metric for SyN) runs without it
@@ -262,7 +287,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         for (const impl of caseActive) {
           if (failed[impl]) continue;
           try {
-            const { run, outDir } = await runOnce(impl, c, options.python, childMode);
+            const { run, outDir } = await runOnce(impl, c, options.python, childMode, browser);
             const warped = readNpy(join(outDir, 'warped_moving.npy')).data;
             const labelsPath = join(outDir, 'warped_labels.npy');
             const wl = existsSync(labelsPath) ? readNpy(labelsPath).data : null;
@@ -290,10 +315,11 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       const iters = IMPL_NAMES.filter((n) => impls[n].iterationsPerLevel?.length).map((n) => `${n} ${impls[n].iterationsPerLevel!.join(',')}`);
       if (new Set(iters.map((s) => s.split(' ')[1])).size > 1) notes.push(`iterations per level differ: ${iters.join('; ')}`);
       for (const n of IMPL_NAMES) if (impls[n].deterministic === false) notes.push(`${n}: repeated runs gave different warped images`);
+      if (runs.browser.length && runs.wasm.length && runs.browser[0].warpedSha1 !== runs.wasm[0].warpedSha1) notes.push('browser: the warped image differs from the Node wasm run\'s');
       const warpedDiffVsDipy: CaseRow['warpedDiffVsDipy'] = {};
       if (lastOut.dipy) {
         const d = readNpy(join(lastOut.dipy, 'warped_moving.npy')).data;
-        for (const b of ['ts', 'wasm'] as const) {
+        for (const b of ['ts', 'wasm', 'browser'] as const) {
           if (lastOut[b]) warpedDiffVsDipy[b] = relativeMeanAbsDiff(readNpy(join(lastOut[b]!, 'warped_moving.npy')).data, d, inputs.static.data);
         }
       }
@@ -301,6 +327,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       if (!options.keep) rmSync(dir, { recursive: true, force: true });
     }
   } finally {
+    await browser?.close();
     if (!options.keep) rmSync(tempRoot, { recursive: true, force: true });
   }
   const cpuList = cpus();

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `pnpm bench [--cases a,b,c] [--runs N] [--json out.json] [--data DIR] [--skip-dipy] [--backends ts,wasm] [--python PATH] [--keep] [--from-source]`
+ * `pnpm bench [--cases a,b,c] [--runs N] [--json out.json] [--data DIR] [--skip-dipy] [--backends ts,wasm,browser] [--browser] [--python PATH] [--keep] [--from-source]`
  *
  * Runs diffeo (TypeScript kernels, and the wasm backend when it can be loaded) and
  * DIPY 1.6 side by side on each case and prints one table (medians of `--runs`
@@ -14,14 +14,16 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runBench, type BenchReport } from './bench.js';
 import { CASES, selectCases } from './cases.js';
-import { formatTable, toTableRows } from './format.js';
+import { formatKernelBreakdown, formatTable, toTableRows, type OurBackend } from './format.js';
 
 const USAGE = `usage: pnpm bench [options]
   --cases a,b,c     cases to run (default: ${CASES.filter((c) => c.byDefault).map((c) => c.name).join(',')}; 'all' adds ${CASES.filter((c) => !c.byDefault).map((c) => c.name).join(',')})
   --runs N          runs per implementation and case; the table shows medians (default 3)
   --data DIR        the shared benchmark data folder (real brain pairs; skipped without it)
   --skip-dipy       do not run DIPY
-  --backends LIST   diffeo backends: ts,wasm (default both; wasm shows n/a when it cannot be loaded)
+  --backends LIST   diffeo backends: ts,wasm,browser (default ts,wasm; wasm shows n/a when it cannot be loaded;
+                    browser = the wasm backend in headless Chromium, /usr/bin/chromium, n/a without it)
+  --browser         add the browser backend to --backends (its time, renderer RSS, and browser/wasm time)
   --python PATH     Python with DIPY 1.6 (default /usr/bin/python3)
   --json FILE       also write the full report as JSON
   --keep            keep the temporary inputs and outputs (their folder is printed)
@@ -37,7 +39,7 @@ export interface CliOptions {
   json: string | undefined;
   data: string | undefined;
   skipDipy: boolean;
-  backends: ('ts' | 'wasm')[];
+  backends: OurBackend[];
   python: string;
   keep: boolean;
   fromSource: boolean;
@@ -55,6 +57,7 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
       data: { type: 'string' },
       'skip-dipy': { type: 'boolean', default: false },
       backends: { type: 'string', default: 'ts,wasm' },
+      browser: { type: 'boolean', default: false },
       python: { type: 'string', default: '/usr/bin/python3' },
       keep: { type: 'boolean', default: false },
       'from-source': { type: 'boolean', default: false },
@@ -65,14 +68,15 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
   const runs = Number(values.runs);
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer, got ${values.runs}`);
   const backends = (values.backends ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  for (const b of backends) if (b !== 'ts' && b !== 'wasm') throw new Error(`--backends takes ts and/or wasm, got ${b}`);
+  for (const b of backends) if (b !== 'ts' && b !== 'wasm' && b !== 'browser') throw new Error(`--backends takes ts, wasm and/or browser, got ${b}`);
+  if (values.browser && !backends.includes('browser')) backends.push('browser');
   return {
     cases: values.cases,
     runs,
     json: values.json,
     data: values.data,
     skipDipy: values['skip-dipy'] ?? false,
-    backends: backends as ('ts' | 'wasm')[],
+    backends: backends as OurBackend[],
     python: values.python ?? '/usr/bin/python3',
     keep: values.keep ?? false,
     fromSource: values['from-source'] ?? false,
@@ -83,7 +87,7 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
 /** Formats the report for stdout: the table, availability notes, then the table as JSON. */
 export function formatReport(report: BenchReport): string {
   const lines: string[] = [];
-  const backends = report.options.backends.filter((b): b is 'ts' | 'wasm' => b === 'ts' || b === 'wasm');
+  const backends = report.options.backends.filter((b): b is OurBackend => b === 'ts' || b === 'wasm' || b === 'browser');
   lines.push(`diffeo bench — median of ${report.options.runs} run(s); time = optimize only; RSS = peak RSS of the run's own process`);
   for (const [name, a] of Object.entries(report.implementations)) lines.push(`  ${name}: ${a.available ? a.version : `n/a — ${a.reason}`}`);
   const cm = report.childMode;
@@ -92,6 +96,9 @@ export function formatReport(report: BenchReport): string {
   lines.push('');
   lines.push(formatTable(report.rows, backends));
   lines.push('');
+  // where the time goes: the wasm backend's kernels (the TypeScript ones when wasm did not run)
+  const profiled = formatKernelBreakdown(report.rows, 'wasm') || formatKernelBreakdown(report.rows, 'ts');
+  if (profiled) lines.push(profiled, '');
   lines.push(JSON.stringify(toTableRows(report.rows), null, 2));
   if (report.tempDir) lines.push(`inputs and outputs kept in ${report.tempDir}`);
   return lines.join('\n');

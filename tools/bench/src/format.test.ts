@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  alignColumns, formatDiff, formatKiB, formatQuality, formatRatio, formatSeconds, formatTable, median, notAvailable,
+  alignColumns, formatDiff, formatKernelBreakdown, kernelBreakdown, medianBreakdown, formatKiB, formatQuality, formatRatio, formatSeconds, formatTable, median, notAvailable,
   summarizeRuns, toTableRows, type CaseRow, type RunResult,
 } from './format.js';
 
@@ -74,6 +74,7 @@ describe('formatTable and toTableRows', () => {
     impls: {
       ts: summarizeRuns([run(2, 200 * 1024), run(1, 100 * 1024), run(3, 300 * 1024)]),
       wasm: notAvailable('not built'),
+      browser: notAvailable('not selected'),
       dipy: summarizeRuns([run(8, 400 * 1024)]),
     },
     warpedDiffVsDipy: { ts: 0 },
@@ -100,5 +101,72 @@ describe('formatTable and toTableRows', () => {
     });
     expect(t.iterations).toEqual({ ts: [10, 10, 5], dipy: [10, 10, 5] });
     expect(JSON.parse(JSON.stringify(t))).toEqual(t);
+  });
+  it('adds the browser columns (time, renderer RSS or n/a, browser/wasm) when the browser is selected', () => {
+    const b: CaseRow = {
+      ...row,
+      impls: {
+        ...row.impls,
+        wasm: summarizeRuns([run(2, 100 * 1024, 'x')]),
+        browser: summarizeRuns([run(2.5, Number.NaN, 'x')]),
+      },
+      warpedDiffVsDipy: { ts: 0, wasm: 0, browser: 0 },
+    };
+    const lines = formatTable([b], ['wasm', 'browser']).split('\n');
+    expect(lines[0]).toMatch(/^case\s+size\s+diffeo-wasm time\s+diffeo-wasm RSS\s+browser time\s+browser RSS\s+browser\/wasm\s+DIPY time/);
+    expect(lines[0]).not.toMatch(/DIPY\/browser/);
+    expect(lines[2].split(/\s{2,}/).slice(0, 7)).toEqual(['demo', '8×8', '2.00 s', '100 MiB', '2.50 s', 'n/a', '1.25×']);
+    expect(lines[2]).toMatch(/0 \/ 0$/);
+    const [t] = toTableRows([b]);
+    expect(t).toMatchObject({ browser_time_s: 2.5, browser_rss_kib: null, browser_over_wasm: 1.25, quality_browser: 0.9, warped_diff_vs_dipy_browser: 0, browser_same_bits_as_wasm: true });
+    const [u] = toTableRows([{ ...b, impls: { ...b.impls, browser: summarizeRuns([run(2.5, 5000, 'y')]) } }]);
+    expect(u).toMatchObject({ browser_rss_kib: 5000, browser_same_bits_as_wasm: false });
+    expect(toTableRows([row])[0]).toMatchObject({ browser_time_s: null, browser_over_wasm: null, browser_same_bits_as_wasm: null });
+  });
+});
+
+describe('kernel breakdown (where the optimize time goes)', () => {
+  const k = (name: string, calls: number, seconds: number, backend = 'wasm') => ({ name, backend, calls, seconds });
+  const profiled = (optimizeSeconds: number, kernels: ReturnType<typeof k>[]): RunResult => ({ ...run(optimizeSeconds, 1024), kernels: kernelBreakdown(kernels, optimizeSeconds) });
+
+  it('sorts a run\'s kernels by time and puts the rest of the optimize time in other_s', () => {
+    const b = kernelBreakdown([k('warp3d', 20, 0.5), k('invert3d', 40, 1.5), k('ccFactors3d', 10, 0.5)], 4);
+    expect(b.kernels.map((x) => x.name)).toEqual(['invert3d', 'ccFactors3d', 'warp3d']);
+    expect(b.kernel_s).toBe(2.5);
+    expect(b.other_s).toBe(1.5);
+    expect(b.calls).toBe(70);
+  });
+
+  it('takes per-kernel medians over runs, counting a kernel missing from a run as 0, and is null without breakdowns', () => {
+    const m = medianBreakdown([
+      profiled(3, [k('warp3d', 10, 1), k('invert3d', 20, 1)]),
+      profiled(5, [k('warp3d', 10, 3), k('invert3d', 20, 1), k('compose3d', 4, 0.5)]),
+      profiled(4, [k('warp3d', 10, 2), k('invert3d', 20, 1)]),
+    ])!;
+    expect(m.kernels).toEqual([k('warp3d', 10, 2), k('invert3d', 20, 1), k('compose3d', 0, 0)]);
+    // other_s per run: 1, 0.5, 1 → median 1
+    expect(m.other_s).toBe(1);
+    expect(m.kernel_s).toBe(3);
+    expect(m.calls).toBe(30);
+    expect(medianBreakdown([run(1, 1)])).toBeNull();
+    expect(summarizeRuns([profiled(2, [k('warp2d', 3, 1)])]).kernels).toMatchObject({ kernel_s: 1, other_s: 1 });
+  });
+
+  it('prints one compact line per case: the top kernels with their share of optimize, the rest, other, calls; a kernel of another backend says so', () => {
+    const kernels = [k('invert3d', 40, 4), k('warp3d', 20, 2), k('ccFactors3d', 10, 1), k('compose3d', 20, 0.5), k('gaussianFilter', 30, 0.5), k('conditionStep', 10, 0.3), k('numpyGradient', 2, 0.2, 'ts')];
+    const row = (name: string, runs: RunResult[]): CaseRow => ({
+      case: name, size: '-', voxels: 0, qualityName: '-', qualityBefore: null,
+      impls: { ts: notAvailable('not selected'), wasm: summarizeRuns(runs), browser: notAvailable('not selected'), dipy: notAvailable('skipped') },
+      warpedDiffVsDipy: {}, notes: [],
+    });
+    // kernels 8.5 s of 10 s: other 1.5 s
+    const text = formatKernelBreakdown([row('synth128', [profiled(10, kernels)]), row('plain', [run(1, 1)])], 'wasm');
+    const lines = text.split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^where the diffeo-wasm optimize time goes/);
+    expect(lines[1]).toBe('  synth128  invert3d 40% · warp3d 20% · ccFactors3d 10% · compose3d 5% · gaussianFilter 5% · 2 more 5% · other 15% of 10.0 s, 132 calls');
+    expect(formatKernelBreakdown([row('plain', [run(1, 1)])], 'wasm')).toBe('');
+    const withTs = formatKernelBreakdown([row('x', [profiled(1, [k('numpyGradient', 2, 0.5, 'ts')])])], 'wasm');
+    expect(withTs).toContain('numpyGradient (ts) 50%');
   });
 });

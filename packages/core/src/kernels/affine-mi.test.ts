@@ -1,5 +1,5 @@
 import {
-  mulberry32, naiveAffineGradientAt, naiveParzenJointGradient, naiveParzenJointPdf, naiveResampleAffineLinear, randomAffine, randomFloat32,
+  mulberry32, naiveAffineGradientAt, naiveAffineMIDense, naiveParzenJointGradient, naiveParzenJointPdf, naiveResampleAffineLinear, randomAffine, randomFloat32,
 } from '@diffeo/core/oracles';
 import { describe, expect, it } from 'vitest';
 import { tsKernels, type Shape2D, type Shape3D } from '@diffeo/core';
@@ -111,5 +111,60 @@ describe('affine-stage kernels vs naive oracles', () => {
     let worst = 0;
     for (let q = 0; q < B * B; q++) worst = Math.max(worst, Math.abs((p1[q] - p0[q]) / (2 * eps) - grad[q * np + k]));
     expect(worst).toBeLessThan(1e-6);
+  });
+
+  it('affineMIDense2d/3d: the same bits as the kernel chain, and the naive oracles', () => {
+    const r = mulberry32(11);
+    for (const [shape, mShape, np] of [[[14, 11], [12, 13], 6], [[7, 6, 5], [6, 8, 7], 12]] as const) {
+      const d = shape.length as 2 | 3, n = shape.reduce((a, b) => a * b, 1), nm = mShape.reduce((a, b) => a * b, 1);
+      const sv = Float64Array.from(randomFloat32(r, n, 0, 1)), mov = Float64Array.from(randomFloat32(r, nm, 0, 2));
+      const M = randomAffine(r, d, 1, 0.2, 0.05, 1.5), A = randomAffine(r, d, 1.1, 0.2, 0.03, 1), W = randomAffine(r, d, 0.9, 0.2, 0.03, 1);
+      const P = randomAffine(r, d, 1, 0.3, 0.05, 2);
+      const sp = d === 2 ? [1.1, 0.9] : [1, 1.2, 0.8];
+      const jac = Float64Array.from(randomFloat32(r, (d + 1) * d * np, -1, 1));
+      for (let q = 0; q < jac.length; q += 4) jac[q] = 0;
+      const B = 11, sd = 1 / (B - 4), md = 2 / (B - 4), smin = -2, mmin = -2;
+      for (const smask of [null, Int32Array.from({ length: n }, (_, i) => (i % 5 === 0 ? 0 : 1))]) {
+        for (const withGradient of [true, false]) {
+          const byCount = d === 2;
+          const joint = new Float64Array(B * B), a = new Float64Array(B), b = new Float64Array(B);
+          const jg = withGradient ? new Float64Array(B * B * np).fill(NaN) : null;
+          const fused = d === 2
+            ? K.affineMIDense2d(joint, a, b, jg, sv, smask, shape as Shape2D, mov, mShape as Shape2D, M, A, W, sp, P, jac, B, smin, sd, mmin, md, byCount)
+            : K.affineMIDense3d(joint, a, b, jg, sv, smask, shape as Shape3D, mov, mShape as Shape3D, M, A, W, sp, P, jac, B, smin, sd, mmin, md, byCount);
+          expect(fused).toBeUndefined();
+          // the chain of separate kernels
+          const mv = new Float64Array(n), g = new Float64Array(n * d);
+          const j2 = new Float64Array(B * B), a2 = new Float64Array(B), b2 = new Float64Array(B);
+          if (d === 2) { K.resampleAffineLinear2d(mv, shape as Shape2D, mov, mShape as Shape2D, M); K.affineGradient2d(g, shape as Shape2D, mov, mShape as Shape2D, W, sp, A); }
+          else { K.resampleAffineLinear3d(mv, shape as Shape3D, mov, mShape as Shape3D, M); K.affineGradient3d(g, shape as Shape3D, mov, mShape as Shape3D, W, sp, A); }
+          K.parzenJointPdf(j2, a2, b2, sv, mv, smask, null, B, smin, sd, mmin, md, byCount);
+          expect(Array.from(joint)).toEqual(Array.from(j2));
+          expect(Array.from(a)).toEqual(Array.from(a2));
+          expect(Array.from(b)).toEqual(Array.from(b2));
+          const ref = naiveAffineMIDense(sv, smask, shape, mov, mShape, M, A, W, sp, P, jac, B, smin, sd, mmin, md, byCount, withGradient);
+          close(joint, ref.joint, 1e-13);
+          close(b, ref.mmarginal, 1e-13);
+          if (!jg) continue;
+          const pts = new Float64Array(n * d);
+          for (let p = 0; p < n; p++) {
+            const idx: number[] = [];
+            let rest = p;
+            for (let k = d - 1; k >= 0; k--) { idx[k] = rest % shape[k]; rest = Math.floor(rest / shape[k]); }
+            for (let c = 0; c < d; c++) {
+              let s = 0;
+              for (let k = 0; k < d; k++) s += P[c * (d + 1) + k] * idx[k];
+              pts[p * d + c] = s + P[c * (d + 1) + d];
+            }
+          }
+          // gridPoints' order of operations: G[0]·i0 + G[1]·i1 (+ G[2]·i2) + last column
+          const g2 = new Float64Array(B * B * np);
+          K.parzenJointGradient(g2, sv, mv, smask, null, g, pts, jac, d, B, smin, sd, mmin, md);
+          expect(Array.from(jg)).toEqual(Array.from(g2));
+          expect(jg.some((v) => v !== 0)).toBe(true);
+          close(jg, ref.jointGrad!, 1e-9);
+        }
+      }
+    }
   });
 });

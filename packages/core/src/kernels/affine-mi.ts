@@ -28,6 +28,10 @@
  *   parameter whose coefficients are all zero are skipped, so their `∇M` components are not read):
  *   the Jacobians of affine transforms are sparse.
  *
+ * - `affineMIDense2d/3d` run the dense chain (resampling → pdf → gradient → joint-pdf gradient)
+ *   in one pass over the static voxels, computing each voxel's terms with the functions above
+ *   and accumulating every histogram cell in raster order, so the bits are those of the chain.
+ *
  * Units: images in intensity units, gradients in intensity per mm, points in mm.
  * Everything in double, in raster (sample) order, as DIPY (which casts to float64 here).
  */
@@ -335,4 +339,133 @@ export function parzenJointGradient(grad: Float64Array, staticValues: Float64Arr
   }
   const norm = valid * mdelta;
   if (norm > 0) for (let i = 0; i < grad.length; i++) grad[i] /= norm;
+}
+
+/**
+ * One dense evaluation of the affine-stage MI terms in a single pass over the static grid,
+ * the same bits as the chain {@link resampleAffineLinear2d} → {@link parzenJointPdf} →
+ * {@link affineGradient2d} → {@link parzenJointGradient} (with the points `pre·[i; 1]`):
+ * per static voxel `i` (raster order), the moving value `bilinear(moving, gridToMovingGrid·[i; 1])`
+ * is added to the joint pdf; when `jointGrad` is given, the moving gradient at world point
+ * `gridToWorld·[i; 1]` (central differences through `movingWorldToGrid`, `movingSpacing` mm)
+ * times the Jacobian at the pre-aligned point `pre·[i; 1]` is added to the joint-pdf gradient.
+ * Each histogram cell accumulates its samples in raster order, as the chain does.
+ * `staticMask` (int32, non-zero = used; null = all) selects the voxels; there is no moving mask.
+ * Outputs as {@link parzenJointPdf} (`joint`, `smarginal`, `mmarginal`) and
+ * {@link parzenJointGradient} (`jointGrad`, `nbins²·n`, n = number of parameters of `jacobian`).
+ * All matrices 3×3 row-major; bins as {@link parzenJointPdf}.
+ */
+export function affineMIDense2d(joint: Float64Array, smarginal: Float64Array, mmarginal: Float64Array, jointGrad: Float64Array | null,
+  staticValues: Float64Array, staticMask: Int32Array | null, shape: Shape2D, moving: Float64Array, movingShape: Shape2D,
+  gridToMovingGrid: Float64Array, gridToWorld: Float64Array, movingWorldToGrid: Float64Array, movingSpacing: ArrayLike<number>,
+  pre: Float64Array, jacobian: Float64Array, nbins: number, smin: number, sdelta: number, mmin: number, mdelta: number,
+  byCount: boolean): void {
+  denseMI(2, joint, smarginal, mmarginal, jointGrad, staticValues, staticMask, shape, moving, movingShape, gridToMovingGrid,
+    gridToWorld, movingWorldToGrid, movingSpacing, pre, jacobian, nbins, smin, sdelta, mmin, mdelta, byCount);
+}
+
+/** 3D version of {@link affineMIDense2d} (4×4 matrices, trilinear). */
+export function affineMIDense3d(joint: Float64Array, smarginal: Float64Array, mmarginal: Float64Array, jointGrad: Float64Array | null,
+  staticValues: Float64Array, staticMask: Int32Array | null, shape: Shape3D, moving: Float64Array, movingShape: Shape3D,
+  gridToMovingGrid: Float64Array, gridToWorld: Float64Array, movingWorldToGrid: Float64Array, movingSpacing: ArrayLike<number>,
+  pre: Float64Array, jacobian: Float64Array, nbins: number, smin: number, sdelta: number, mmin: number, mdelta: number,
+  byCount: boolean): void {
+  denseMI(3, joint, smarginal, mmarginal, jointGrad, staticValues, staticMask, shape, moving, movingShape, gridToMovingGrid,
+    gridToWorld, movingWorldToGrid, movingSpacing, pre, jacobian, nbins, smin, sdelta, mmin, mdelta, byCount);
+}
+
+function denseMI(d: 2 | 3, joint: Float64Array, smarginal: Float64Array, mmarginal: Float64Array, jointGrad: Float64Array | null,
+  sv: Float64Array, smask: Int32Array | null, shape: readonly number[], moving: Float64Array, mShape: readonly number[],
+  M: Float64Array, A: Float64Array, W: Float64Array, sp: ArrayLike<number>, P: Float64Array, jacobian: Float64Array,
+  nbins: number, smin: number, sdelta: number, mmin: number, mdelta: number, byCount: boolean): void {
+  const B = nbins;
+  const n = jointGrad ? Math.floor(jacobian.length / ((d + 1) * d)) : 0;
+  const dn = d * n;
+  joint.fill(0);
+  smarginal.fill(0);
+  mmarginal.fill(0);
+  if (jointGrad) jointGrad.fill(0);
+  const terms = jointGrad ? jacobianTerms(jacobian, d, n) : null;
+  const prod = new Float64Array(n);
+  const x = new Float64Array(3), y = new Float64Array(3), g = new Float64Array(3), pt = new Float64Array(3);
+  const ns = d === 3 ? shape[0] : 1, nr = shape[d - 2], nc = shape[d - 1];
+  const ms = d === 3 ? mShape[0] : 1, mr = mShape[d - 2], mc = mShape[d - 1];
+  const s0 = sp[0], s1 = sp[1];
+  let total = 0, valid = 0, p = 0;
+  for (let k = 0; k < ns; k++) {
+    for (let i = 0; i < nr; i++) {
+      for (let j = 0; j < nc; j++, p++) {
+        if (smask !== null && smask[p] === 0) continue;
+        valid++;
+        // the moving value (resampleAffineLinear)
+        let mv: number;
+        if (d === 2) mv = bilinearAt(moving, mr, mc, M[0] * i + M[1] * j + M[2], M[3] * i + M[4] * j + M[5]);
+        else {
+          mv = trilinearAt(moving, ms, mr, mc, M[0] * k + M[1] * i + M[2] * j + M[3], M[4] * k + M[5] * i + M[6] * j + M[7],
+            M[8] * k + M[9] * i + M[10] * j + M[11]);
+        }
+        // the joint pdf (parzenJointPdf)
+        const r = binOf(sdelta === 0 ? 0 : sv[p] / sdelta - smin, B);
+        const cn = mdelta === 0 ? 0 : mv / mdelta - mmin;
+        const c = binOf(cn, B);
+        let arg = (c - 2) - cn;
+        smarginal[r] += 1;
+        const row = r * B;
+        for (let o = -2; o <= 2; o++) {
+          const v = cubicSpline(arg);
+          joint[row + c + o] += v;
+          total += v;
+          arg += 1.0;
+        }
+        if (jointGrad === null) continue;
+        // the moving gradient (affineGradient) and the Jacobian point (gridPoints of pre)
+        if (d === 2) {
+          diffs2d(moving, mr, mc, W, s0, s1, A[0] * i + A[1] * j + A[2], A[3] * i + A[4] * j + A[5], g, 0);
+          pt[0] = P[0] * i + P[1] * j + P[2];
+          pt[1] = P[3] * i + P[4] * j + P[5];
+        } else {
+          x[0] = A[0] * k + A[1] * i + A[2] * j + A[3];
+          x[1] = A[4] * k + A[5] * i + A[6] * j + A[7];
+          x[2] = A[8] * k + A[9] * i + A[10] * j + A[11];
+          diffs3d(moving, ms, mr, mc, W, sp, x, y, g, 0);
+          pt[0] = P[0] * k + P[1] * i + P[2] * j + P[3];
+          pt[1] = P[4] * k + P[5] * i + P[6] * j + P[7];
+          pt[2] = P[8] * k + P[9] * i + P[10] * j + P[11];
+        }
+        // the joint-pdf gradient (parzenJointGradient)
+        for (let q = 0; q < n; q++) {
+          const base = q * (d + 1), cnt = terms![base];
+          let s = 0;
+          for (let t = 1; t <= cnt; t++) {
+            const e = terms![base + t], a = e & 15, mask = e >> 4;
+            let jak = jacobian[a * n + q];
+            for (let jj = 0; jj < d; jj++) if ((mask >> jj) & 1) jak += pt[jj] * jacobian[(jj + 1) * dn + a * n + q];
+            s += jak * g[a];
+          }
+          prod[q] = s;
+        }
+        arg = (c - 2) - cn;
+        for (let o = -2; o <= 2; o++) {
+          const v = cubicSplineDerivative(arg);
+          const base = (r * B + c + o) * n;
+          for (let q = 0; q < n; q++) jointGrad[base + q] -= v * prod[q];
+          arg += 1.0;
+        }
+      }
+    }
+  }
+  if (total > 0) {
+    const norm = byCount ? valid : total;
+    for (let q = 0; q < B * B; q++) joint[q] /= norm;
+    for (let q = 0; q < B; q++) smarginal[q] /= valid;
+    for (let jj = 0; jj < B; jj++) {
+      let s = 0;
+      for (let ii = 0; ii < B; ii++) s += joint[ii * B + jj];
+      mmarginal[jj] = s;
+    }
+  }
+  if (jointGrad) {
+    const norm = valid * mdelta;
+    if (norm > 0) for (let q = 0; q < jointGrad.length; q++) jointGrad[q] /= norm;
+  }
 }

@@ -13,7 +13,7 @@ import { jacobianDeterminant2d, jacobianDeterminant3d } from './jacobian.js';
 import { gaussianFilter } from './gaussian.js';
 import { ccFactors2d, ccFactors3d, ccFactors3dStream, ccEnergy3d, ccForwardStep2d, ccBackwardStep2d, ccForwardStep3d, ccBackwardStep3d } from './cc.js';
 import { ssdDemonsStep2d, ssdDemonsStep3d, gaussSeidelSweep2d, gaussSeidelSweep3d, residual2d, residual3d } from './ssd.js';
-import { resampleAffineLinear2d, resampleAffineLinear3d, affineGradient2d, affineGradient3d, affineGradientSparse, parzenJointPdf, parzenJointGradient } from './affine-mi.js';
+import { resampleAffineLinear2d, resampleAffineLinear3d, affineGradient2d, affineGradient3d, affineGradientSparse, parzenJointPdf, parzenJointGradient, affineMIDense2d, affineMIDense3d } from './affine-mi.js';
 import { quantizePositive, maskedClassStats, emClassFields, addFloat32, subtractFloat32, sumSquaresFloat32, positiveMask, emDemonsStep2d, emDemonsStep3d } from './em.js';
 import { miJointPdf, parzenMiStep } from './mi.js';
 
@@ -31,7 +31,7 @@ export const tsKernels: Kernels = {
   ssdDemonsStep2d, ssdDemonsStep3d, gaussSeidelSweep2d, gaussSeidelSweep3d, residual2d, residual3d,
   quantizePositive, maskedClassStats, emClassFields, addFloat32, subtractFloat32, sumSquaresFloat32, positiveMask, emDemonsStep2d, emDemonsStep3d,
   resampleAffineLinear2d, resampleAffineLinear3d, affineGradient2d, affineGradient3d, affineGradientSparse,
-  parzenJointPdf, parzenJointGradient,
+  parzenJointPdf, parzenJointGradient, affineMIDense2d, affineMIDense3d,
   miJointPdf, parzenMiStep,
 };
 

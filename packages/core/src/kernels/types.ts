@@ -243,6 +243,24 @@ export interface Kernels {
   parzenJointGradient(grad: Float64Array, staticValues: Float64Array, movingValues: Float64Array,
     staticMask: Int32Array | null, movingMask: Int32Array | null, movingGradient: Float64Array, points: Float64Array,
     jacobian: Float64Array, dim: number, nbins: number, smin: number, sdelta: number, mmin: number, mdelta: number): void;
+  /**
+   * One dense evaluation of the affine stage's MI terms in a single pass (`kernels/affine-mi.ts`), the same
+   * bits as `resampleAffineLinear2d` (through `gridToMovingGrid`) → `parzenJointPdf` → `affineGradient2d`
+   * (at `gridToWorld·[i;1]`) → `parzenJointGradient` (Jacobian at `pre·[i;1]`), without the intermediate
+   * arrays. `staticValues`/`staticMask` on the static grid of `shape`; no moving mask. `jointGrad`
+   * (`nbins²·n`) null = the pdfs only. Matrices 3×3 row-major; world in mm.
+   */
+  affineMIDense2d(joint: Float64Array, smarginal: Float64Array, mmarginal: Float64Array, jointGrad: Float64Array | null,
+    staticValues: Float64Array, staticMask: Int32Array | null, shape: Shape2D, moving: Float64Array, movingShape: Shape2D,
+    gridToMovingGrid: Float64Array, gridToWorld: Float64Array, movingWorldToGrid: Float64Array, movingSpacing: ArrayLike<number>,
+    pre: Float64Array, jacobian: Float64Array, nbins: number, smin: number, sdelta: number, mmin: number, mdelta: number,
+    byCount: boolean): void;
+  /** 3D version of {@link Kernels.affineMIDense2d} (4×4 matrices, trilinear). */
+  affineMIDense3d(joint: Float64Array, smarginal: Float64Array, mmarginal: Float64Array, jointGrad: Float64Array | null,
+    staticValues: Float64Array, staticMask: Int32Array | null, shape: Shape3D, moving: Float64Array, movingShape: Shape3D,
+    gridToMovingGrid: Float64Array, gridToWorld: Float64Array, movingWorldToGrid: Float64Array, movingSpacing: ArrayLike<number>,
+    pre: Float64Array, jacobian: Float64Array, nbins: number, smin: number, sdelta: number, mmin: number, mdelta: number,
+    byCount: boolean): void;
   /** EM demons step (DIPY's `compute_em_demons_step_2d`), before smoothing: `σx²·δ·g/(σx²·|g|² + σ²)`; returns `Σ δ²`. */
   emDemonsStep2d(out: Float32Array, delta: Float32Array, sigmaSq: Float32Array, gradient: Float32Array, shape: Shape2D,
     sigmaSqX: number): number;

@@ -1,6 +1,7 @@
 /**
  * The float64 kernels of the affine stage (`assembly/affine.ts`): linear resampling through
- * an affine, the world-space gradients, the Parzen joint pdf and its parameter gradient.
+ * an affine, the world-space gradients, the Parzen joint pdf and its parameter gradient, and the
+ * fused dense evaluation of all four (`affineMIDense2d/3d`).
  * JavaScript side only: copies the float64 (and int32 mask) inputs into the backend's memory,
  * runs the kernel on the calling thread (the histograms are sequential sums, so one thread
  * keeps the bits of the TypeScript kernels) and copies the outputs back.
@@ -21,11 +22,17 @@ export interface AffineWasmExports {
     nbins: number, smin: number, sdelta: number, mmin: number, mdelta: number, byCount: number): void;
   parzenJointGradient(grad: number, sv: number, mv: number, smask: number, mmask: number, mgrad: number, points: number,
     jac: number, prod: number, terms: number, n: number, d: number, np: number, nbins: number, smin: number, sdelta: number, mmin: number, mdelta: number): void;
+  affineMIDense2d(joint: number, smarg: number, mmarg: number, grad: number, sv: number, smask: number, nr: number, nc: number,
+    mov: number, mr: number, mc: number, M: number, A: number, W: number, sp: number, P: number, jac: number, prod: number, terms: number,
+    np: number, nbins: number, smin: number, sdelta: number, mmin: number, mdelta: number, byCount: number): void;
+  affineMIDense3d(joint: number, smarg: number, mmarg: number, grad: number, sv: number, smask: number, ns: number, nr: number, nc: number,
+    mov: number, ms: number, mr: number, mc: number, M: number, A: number, W: number, sp: number, P: number, jac: number, prod: number,
+    terms: number, np: number, nbins: number, smin: number, sdelta: number, mmin: number, mdelta: number, byCount: number): void;
 }
 
 /** The affine-stage kernels of one instance. */
 export type AffineKernels = Pick<Kernels, 'resampleAffineLinear2d' | 'resampleAffineLinear3d' | 'affineGradient2d' | 'affineGradient3d'
-  | 'affineGradientSparse' | 'parzenJointPdf' | 'parzenJointGradient'>;
+  | 'affineGradientSparse' | 'parzenJointPdf' | 'parzenJointGradient' | 'affineMIDense2d' | 'affineMIDense3d'>;
 
 /** Builds the affine-stage kernels on `heap`, calling `wasm`. */
 export function affineKernels(wasm: AffineWasmExports, heap: WasmHeap): AffineKernels {
@@ -37,18 +44,21 @@ export function affineKernels(wasm: AffineWasmExports, heap: WasmHeap): AffineKe
     if (src === null) f.fill(0, o, o + n);
     else if (src instanceof Float64Array) f.set(src.length === n ? src : src.subarray(0, n), o);
     else for (let i = 0; i < n; i++) f[o + i] = src[i];
+    if (src !== null) heap.countIn(n * 8);
     return p;
   };
   const inI32 = (a: Int32Array | null, n: number): number => {
     if (a === null) return 0;
     const p = heap.alloc(n * 4);
     heap.i32.set(a.length === n ? a : a.subarray(0, n), p >>> 2);
+    heap.countIn(n * 4);
     return p;
   };
   // Re-read `heap.f64` after the call: the memory may have grown since the addresses were taken.
   const outF64 = (p: number, dst: Float64Array, n: number): void => {
     const o = p >>> 3;
     dst.set(heap.f64.subarray(o, o + n));
+    heap.countOut(n * 8);
   };
 
   const resampleAffineLinear2d = (out: Float64Array, outShape: Shape2D, image: Float64Array, imageShape: Shape2D, M: Float64Array): void => {
@@ -138,7 +148,50 @@ export function affineKernels(wasm: AffineWasmExports, heap: WasmHeap): AffineKe
     outF64(pOut, grad, len);
   };
 
+  /**
+   * The fused dense evaluation: the static values (and mask), the moving image and the small
+   * matrices go in, the pdfs and the joint-pdf gradient come out; nothing per sample is copied.
+   */
+  const dense = (d: 2 | 3, joint: Float64Array, smarginal: Float64Array, mmarginal: Float64Array, jointGrad: Float64Array | null,
+    staticValues: Float64Array, staticMask: Int32Array | null, shape: readonly number[], moving: Float64Array, movingShape: readonly number[],
+    M: Float64Array, A: Float64Array, W: Float64Array, spacing: ArrayLike<number>, P: Float64Array, jacobian: Float64Array,
+    nbins: number, smin: number, sdelta: number, mmin: number, mdelta: number, byCount: boolean): void => {
+    heap.reset();
+    const m = (d + 1) * (d + 1);
+    let n = 1, nm = 1;
+    for (let k = 0; k < d; k++) { n *= shape[k]; nm *= movingShape[k]; }
+    const np = jointGrad ? Math.floor(jacobian.length / ((d + 1) * d)) : 0;
+    const pS = inF64(staticValues, n), pSm = inI32(staticMask, n), pMov = inF64(moving, nm);
+    const pM = inF64(M, m), pA = inF64(A, m), pW = inF64(W, m), pSp = inF64(spacing, d), pP = inF64(P, m);
+    const pJac = jointGrad ? inF64(jacobian, (d + 1) * d * np) : 0;
+    // scratch: prod (np f64) and the Jacobian's table (np·(1 + 5d) f64, see assembly/affine.ts fillTerms)
+    const pProd = heap.alloc(Math.max(1, np) * 8), pTerms = heap.alloc(Math.max(1, np * (1 + 5 * d)) * 8);
+    const pJ = heap.alloc(nbins * nbins * 8), pSa = heap.alloc(nbins * 8), pMa = heap.alloc(nbins * 8);
+    const len = nbins * nbins * np;
+    const pG = jointGrad ? heap.alloc(len * 8) : 0;
+    if (d === 2) {
+      wasm.affineMIDense2d(pJ, pSa, pMa, pG, pS, pSm, shape[0], shape[1], pMov, movingShape[0], movingShape[1], pM, pA, pW, pSp, pP,
+        pJac, pProd, pTerms, np, nbins, smin, sdelta, mmin, mdelta, byCount ? 1 : 0);
+    } else {
+      wasm.affineMIDense3d(pJ, pSa, pMa, pG, pS, pSm, shape[0], shape[1], shape[2], pMov, movingShape[0], movingShape[1], movingShape[2],
+        pM, pA, pW, pSp, pP, pJac, pProd, pTerms, np, nbins, smin, sdelta, mmin, mdelta, byCount ? 1 : 0);
+    }
+    outF64(pJ, joint, nbins * nbins);
+    outF64(pSa, smarginal, nbins);
+    outF64(pMa, mmarginal, nbins);
+    if (jointGrad) outF64(pG, jointGrad, len);
+  };
+  const affineMIDense2d: Kernels['affineMIDense2d'] = (joint, smarginal, mmarginal, jointGrad, staticValues, staticMask, shape, moving,
+    movingShape, M, A, W, spacing, P, jacobian, nbins, smin, sdelta, mmin, mdelta, byCount) =>
+    dense(2, joint, smarginal, mmarginal, jointGrad, staticValues, staticMask, shape, moving, movingShape, M, A, W, spacing, P, jacobian,
+      nbins, smin, sdelta, mmin, mdelta, byCount);
+  const affineMIDense3d: Kernels['affineMIDense3d'] = (joint, smarginal, mmarginal, jointGrad, staticValues, staticMask, shape, moving,
+    movingShape, M, A, W, spacing, P, jacobian, nbins, smin, sdelta, mmin, mdelta, byCount) =>
+    dense(3, joint, smarginal, mmarginal, jointGrad, staticValues, staticMask, shape, moving, movingShape, M, A, W, spacing, P, jacobian,
+      nbins, smin, sdelta, mmin, mdelta, byCount);
+
   return {
+    affineMIDense2d, affineMIDense3d,
     resampleAffineLinear2d, resampleAffineLinear3d, affineGradient2d, affineGradient3d, affineGradientSparse,
     parzenJointPdf, parzenJointGradient,
   };

@@ -59,16 +59,25 @@ export function ccKernels(env: AdapterEnv): CcKernels {
     const owned = heap.owns(out);
     const pOut = owned ? out.byteOffset : heap.allocF32(Math.max(z1 - z0, 0) * plane * 5);
     const nState = 2 * plane;
-    const pTs = heap.alloc(nState * 40), temp = heap.alloc(nState * 48);
-    heap.f64.set(state.subarray(0, nState * 5), pTs >>> 3);
+    // The running sums: used in place when they live in the memory (a view of an allocFloat32 array), else copied in and out.
+    const stateOwned = heap.owns(state);
+    const pTs = stateOwned ? state.byteOffset : heap.alloc(nState * 40), temp = heap.alloc(nState * 48);
+    if (!stateOwned) {
+      heap.f64.set(state.subarray(0, nState * 5), pTs >>> 3);
+      heap.countIn(nState * 40);
+    }
     wasm.ccStateConvert(pTs, temp, nState, 1);
     wasm.ccFactors3d(pOut, owned ? outFirstSlice : z0, pS, pM, ns, nr, nc, radius, temp, sFrom, sTo);
     wasm.ccStateConvert(pTs, temp, nState, 0);
-    const f64 = heap.f64;
-    state.set(f64.subarray(pTs >>> 3, (pTs >>> 3) + nState * 5));
+    if (!stateOwned) {
+      const f64 = heap.f64;
+      state.set(f64.subarray(pTs >>> 3, (pTs >>> 3) + nState * 5));
+      heap.countOut(nState * 40);
+    }
     if (!owned && z1 > z0) {
       const o = pOut >>> 2;
       out.set(heap.f32.subarray(o, o + (z1 - z0) * plane * 5), (z0 - outFirstSlice) * plane * 5);
+      heap.countOut((z1 - z0) * plane * 20);
     }
   };
 

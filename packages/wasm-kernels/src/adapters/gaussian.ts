@@ -44,7 +44,13 @@ export function gaussianKernels(env: AdapterEnv): GaussianKernels {
       if (w.length > 1) axes.push({ k, w }); // a radius-0 kernel is the identity
     }
     if (axes.length === 0) {
-      if (out !== input) out.set(input.subarray(0, total));
+      if (out !== input) {
+        out.set(input.subarray(0, total));
+        // a copy across the memory's boundary when exactly one of the two lives in it
+        const inOwned = heap.owns(input), outOwned = heap.owns(out);
+        if (outOwned && !inOwned) heap.countIn(total * 4);
+        else if (inOwned && !outOwned) heap.countOut(total * 4);
+      }
       return;
     }
     heap.reset();
@@ -66,6 +72,7 @@ export function gaussianKernels(env: AdapterEnv): GaussianKernels {
       work = out.byteOffset;
       if (!inOwned) {
         heap.f32.set(input.subarray(0, total), work >>> 2);
+        heap.countIn(total * 4);
         src = work;
       } else if (input.byteOffset !== work && input.byteOffset < work + total * 4 && work < input.byteOffset + total * 4) {
         heap.f32.copyWithin(work >>> 2, input.byteOffset >>> 2, (input.byteOffset >>> 2) + total); // partial overlap

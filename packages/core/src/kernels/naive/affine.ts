@@ -3,7 +3,8 @@
  * definitions with no shared code: linear resampling through an affine by corner enumeration
  * (any dimension), the central-difference world gradient, the Parzen joint pdf cell by cell
  * (each cell sums the spline weights of the samples that reach it), and the joint-pdf
- * gradient with the full (dense) Jacobian product. Slow; for tests and conformance only.
+ * gradient with the full (dense) Jacobian product, and their composition for one dense MI
+ * evaluation. Slow; for tests and conformance only.
  */
 import { affineApply, naiveLinearDouble } from './interp.js';
 
@@ -131,4 +132,31 @@ export function naiveParzenJointGradient(sv: ArrayLike<number>, mv: ArrayLike<nu
   }
   if (valid * mdelta > 0) for (let q = 0; q < grad.length; q++) grad[q] /= valid * mdelta;
   return grad;
+}
+
+/**
+ * One dense evaluation of the affine MI terms from the oracles above (see `affineMIDense2d`): the
+ * moving image resampled at `M·[i;1]`, the pdfs, the gradient at the world points `A·[i;1]` and the
+ * joint-pdf gradient with the Jacobian at `P·[i;1]`, over every voxel `i` of the static grid `shape`.
+ */
+export function naiveAffineMIDense(sv: ArrayLike<number>, smask: ArrayLike<number> | null, shape: readonly number[],
+  moving: ArrayLike<number>, movingShape: readonly number[], M: Float64Array, A: Float64Array, W: Float64Array,
+  spacing: ArrayLike<number>, P: Float64Array, jacobian: ArrayLike<number>, nbins: number, smin: number, sdelta: number,
+  mmin: number, mdelta: number, byCount: boolean, withGradient: boolean,
+): { joint: Float64Array; smarginal: Float64Array; mmarginal: Float64Array; jointGrad: Float64Array | null } {
+  const d = shape.length, n = shape.reduce((a, b) => a * b, 1);
+  const mv = naiveResampleAffineLinear(shape, moving, movingShape, M);
+  const pdf = naiveParzenJointPdf(sv, mv, smask, null, nbins, smin, sdelta, mmin, mdelta, byCount);
+  if (!withGradient) return { ...pdf, jointGrad: null };
+  const world = new Float64Array(n * d), pre = new Float64Array(n * d);
+  for (let p = 0; p < n; p++) {
+    const idx: number[] = [];
+    let rest = p;
+    for (let k = d - 1; k >= 0; k--) { idx[k] = rest % shape[k]; rest = Math.floor(rest / shape[k]); }
+    world.set(affineApply(A, idx), p * d);
+    pre.set(affineApply(P, idx), p * d);
+  }
+  const g = naiveAffineGradientAt(world, moving, movingShape, W, spacing);
+  const jointGrad = naiveParzenJointGradient(sv, mv, smask, null, g, pre, jacobian, d, nbins, smin, sdelta, mmin, mdelta);
+  return { ...pdf, jointGrad };
 }
