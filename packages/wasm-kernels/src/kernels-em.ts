@@ -63,6 +63,7 @@ export function makeEmKernels(wasm: EmWasmExports, heap: WasmHeap): EmKernels {
     const bytes = new Uint8Array(heap.memory.buffer, p, n);
     if (mask instanceof Uint8Array) bytes.set(mask.length === n ? mask : mask.subarray(0, n));
     else for (let i = 0; i < n; i++) bytes[i] = mask[i] !== 0 ? 1 : 0;
+    heap.countIn(n);
     return p;
   };
 
@@ -132,6 +133,7 @@ export function makeEmKernels(wasm: EmWasmExports, heap: WasmHeap): EmKernels {
     const pOut = heap.alloc(n);
     wasm.positiveMask(pOut, pImg, n);
     out.set(new Uint8Array(heap.memory.buffer, pOut, n));
+    heap.countOut(n);
   };
 
   const demons = (dim: 2 | 3) => (out: Float32Array, delta: Float32Array, sigmaSq: Float32Array, gradient: Float32Array,

@@ -31,6 +31,7 @@ export function warpNearestKernels(env: AdapterEnv): WarpNearestKernels {
     const p = heap.alloc(n * bytes);
     const src = new Uint8Array(a.buffer, a.byteOffset, n * bytes);
     new Uint8Array(heap.memory.buffer, p, n * bytes).set(src);
+    heap.countIn(n * bytes);
     return p;
   };
   const rawOut = (a: NumericArray, n: number, bytes: number): number =>
@@ -43,10 +44,12 @@ export function warpNearestKernels(env: AdapterEnv): WarpNearestKernels {
       const q = idx[o0 + o];
       out[o] = q < 0 ? 0 : image[q];
     }
+    heap.countOut(n * 4);
   };
   const rawFin = (p: number, a: NumericArray, n: number, bytes: number): void => {
     if (bytes === 4 && a instanceof Float32Array && p === a.byteOffset && heap.owns(a)) return;
     new Uint8Array(a.buffer, a.byteOffset, n * bytes).set(new Uint8Array(heap.memory.buffer, p, n * bytes));
+    heap.countOut(n * bytes);
   };
 
   const warpNearest2d = (out: NumericArray, outShape: Shape2D, image: NumericArray, imageShape: Shape2D,
