@@ -139,6 +139,10 @@ export function invertPass2d(p: usize, d: usize, q: usize, nr: i32, nc: i32, W: 
   const EPS = f64x2.splat(eps), MAXLEN = f64x2.splat(maxlen), EPSMAX = f64x2.splat(eps * maxlen);
   let sum = 0.0, mx = 0.0;
   if (sums) { sum = load<f64>(res); mx = load<f64>(res, 8); }
+  // Lane-wise running maxima of the paired voxels (pmax keeps the first operand unless it
+  // is below the second: the scalar `if (mx < m) mx = m`); max is order-free, so
+  // merging them at the end gives the raster-order maximum.
+  let MX = f64x2.splat(mx);
   const first = <usize>lo * <usize>nc;
   let pp = p + first * 8, pq = q + first * 8;
   for (let i = lo; i < hi; i++) {
@@ -195,18 +199,11 @@ export function invertPass2d(p: usize, d: usize, q: usize, nr: i32, nc: i32, W: 
       }
       const MP = f64x2.sqrt(f64x2.add(f64x2.mul(UP0, UP0), f64x2.mul(UP1, UP1)));
       const MQ = f64x2.sqrt(f64x2.add(f64x2.mul(UQ0, UQ0), f64x2.mul(UQ1, UQ1)));
-      let m = f64x2.extract_lane(MP, 0);
-      sum += m;
-      if (mx < m) mx = m;
-      m = f64x2.extract_lane(MP, 1);
-      sum += m;
-      if (mx < m) mx = m;
-      m = f64x2.extract_lane(MQ, 0);
-      sum += m;
-      if (mx < m) mx = m;
-      m = f64x2.extract_lane(MQ, 1);
-      sum += m;
-      if (mx < m) mx = m;
+      sum += f64x2.extract_lane(MP, 0);
+      sum += f64x2.extract_lane(MP, 1);
+      sum += f64x2.extract_lane(MQ, 0);
+      sum += f64x2.extract_lane(MQ, 1);
+      MX = f64x2.pmax(f64x2.pmax(MX, MP), MQ);
     }
     // Two voxels (j, j+1) per step, one per lane.
     for (; j + 1 < nc; j += 2, pp += 16, pq += 16, J = f64x2.add(J, TWO)) {
@@ -233,12 +230,9 @@ export function invertPass2d(p: usize, d: usize, q: usize, nr: i32, nc: i32, W: 
       let U0: v128, U1: v128;
       if (pw2) { U0 = f64x2.mul(C0, R0); U1 = f64x2.mul(C1, R1); } else { U0 = f64x2.div(C0, SR); U1 = f64x2.div(C1, SC); }
       const Mg = f64x2.sqrt(f64x2.add(f64x2.mul(U0, U0), f64x2.mul(U1, U1)));
-      let m = f64x2.extract_lane(Mg, 0);
-      sum += m;
-      if (mx < m) mx = m;
-      m = f64x2.extract_lane(Mg, 1);
-      sum += m;
-      if (mx < m) mx = m;
+      sum += f64x2.extract_lane(Mg, 0);
+      sum += f64x2.extract_lane(Mg, 1);
+      MX = f64x2.pmax(MX, Mg);
     }
     for (; j < nc; j++, pp += 8, pq += 8) {
       let v0 = <f64>load<f32>(pp), v1 = <f64>load<f32>(pp, 4);
@@ -276,6 +270,10 @@ export function invertPass2d(p: usize, d: usize, q: usize, nr: i32, nc: i32, W: 
     }
   }
   if (sums) {
+    let m = f64x2.extract_lane(MX, 0);
+    if (mx < m) mx = m;
+    m = f64x2.extract_lane(MX, 1);
+    if (mx < m) mx = m;
     store<f64>(res, sum);
     store<f64>(res, mx, 8);
   }
@@ -378,6 +376,7 @@ export function invertPass3d(p: usize, d: usize, q: usize, ns: i32, nr: i32, nc:
   const EPS = f64x2.splat(eps), MAXLEN = f64x2.splat(maxlen), EPSMAX = f64x2.splat(eps * maxlen);
   let sum = 0.0, mx = 0.0;
   if (sums) { sum = load<f64>(res); mx = load<f64>(res, 8); }
+  let MX = f64x2.splat(mx);  // lane-wise maxima, as in invertPass2d
   const first = <usize>k0 * <usize>nr * <usize>nc;
   let pp = p + first * 12, pq = q + first * 12;
   for (let k = k0; k < k1; k++) {
@@ -465,12 +464,9 @@ export function invertPass3d(p: usize, d: usize, q: usize, ns: i32, nr: i32, nc:
           U0 = f64x2.div(C0, SS); U1 = f64x2.div(C1, SR); U2 = f64x2.div(C2, SC);
         }
         const Mg = f64x2.sqrt(f64x2.add(f64x2.add(f64x2.mul(U0, U0), f64x2.mul(U1, U1)), f64x2.mul(U2, U2)));
-        let m = f64x2.extract_lane(Mg, 0);
-        sum += m;
-        if (mx < m) mx = m;
-        m = f64x2.extract_lane(Mg, 1);
-        sum += m;
-        if (mx < m) mx = m;
+        sum += f64x2.extract_lane(Mg, 0);
+        sum += f64x2.extract_lane(Mg, 1);
+        MX = f64x2.pmax(MX, Mg);
       }
       for (; j < nc; j++, pp += 12, pq += 12) {
         let v0 = <f64>load<f32>(pp), v1 = <f64>load<f32>(pp, 4), v2 = <f64>load<f32>(pp, 8);
@@ -516,6 +512,10 @@ export function invertPass3d(p: usize, d: usize, q: usize, ns: i32, nr: i32, nc:
     }
   }
   if (sums) {
+    let m = f64x2.extract_lane(MX, 0);
+    if (mx < m) mx = m;
+    m = f64x2.extract_lane(MX, 1);
+    if (mx < m) mx = m;
     store<f64>(res, sum);
     store<f64>(res, mx, 8);
   }

@@ -10,10 +10,49 @@
  * `A` maps sampling indices to field indices, `B` sampling indices to image indices,
  * `C` field values to image-grid displacements (each 0 = identity; null field = 0).
  * All products are left to right in double, as in the TypeScript kernel.
+ *
+ * Exact shortcut (SyN's per-iteration warps, whose `A` is the identity matrix): when
+ * `A` is exactly the identity, an interior sample (`A·[i;1] = i` with every index below
+ * the field's last) has the interpolation weights 1, 0, …, 0, so the interpolated
+ * displacement is `f32(f32(1·d₀) + 0·d₁ …) = d₀` up to the sign of a zero, provided
+ * every corner is finite (`0·∞` is NaN). The sign of a zero component cannot change
+ * the sample: it only enters `x = C·v + B·[i;1]` (or `v + i`), where it can at most
+ * flip the sign of a zero coordinate, which interpolation does not see (`trunc(±0)`
+ * and `±0 − trunc(±0) = +0` give the same index and weights). So when the field rows
+ * (2D) or slices (3D) a chunk reads are all finite, its interior voxels read `d₀`
+ * directly; any other chunk takes the interpolating path. Same bits either way.
  */
 import { aff, ldf } from './common';
 import { bilinear, bilinearVector, trilinear, trilinearVector, vec0, vec1, vec2 } from './interp';
 import { bi1Pair, bi2Pair, even, insideMask, odd, S0, S1, S2, st2, tri1Pair, tri3Pair } from './simd';
+
+/** Whether the `n` float32 values at `p` are all finite (no ±∞, no NaN). */
+export function allFinite(p: usize, n: i32): bool {
+  let acc = f32x4.splat(0);
+  const end = p + (<usize>n << 2);
+  let q = p;
+  for (; q + 16 <= end; q += 16) {
+    const v = v128.load(q);
+    acc = f32x4.add(acc, f32x4.sub(v, v));  // +0 for a finite lane, NaN otherwise (and NaN sticks)
+  }
+  let ok = i32x4.all_true(f32x4.eq(acc, f32x4.splat(0)));
+  for (; q < end; q += 4) {
+    const x = load<f32>(q);
+    if (!(x - x == 0)) ok = false;
+  }
+  return ok;
+}
+
+/** Whether `A` (a `n×n` affine at `A`, 0 = none) is exactly the identity matrix; false for 0. */
+function isIdentity(A: usize, n: i32): bool {
+  if (A == 0) return false;
+  for (let r = 0; r < n - 1; r++) {
+    for (let c = 0; c < n; c++) {
+      if (load<f64>(A + (<usize>(r * n + c) << 3)) != (r == c ? 1.0 : 0.0)) return false;
+    }
+  }
+  return true;
+}
 
 /** 2D warp of the output rows `[lo, hi)` (`out` is the whole output). */
 export function warp2d(out: usize, nr: i32, nc: i32, image: usize, ir: i32, ic: i32,
@@ -32,10 +71,14 @@ export function warp2d(out: usize, nr: i32, nc: i32, image: usize, ir: i32, ic: 
   const C00 = f64x2.splat(c00), C01 = f64x2.splat(c01), C10 = f64x2.splat(c10), C11 = f64x2.splat(c11);
   const FR1 = f64x2.splat(fr1), FC1 = f64x2.splat(fc1), IR1 = f64x2.splat(ir1), IC1 = f64x2.splat(ic1);
   const TWO = f64x2.splat(2);
+  // The identity shortcut (module documentation): field rows [lo, min(hi, fr − 1)] are read.
+  const rowsEnd = min(hi + 1, fr), rowsStart = min(lo, rowsEnd);
+  const direct = hasField && isIdentity(A, 3) && allFinite(field + (<usize>(2 * rowsStart * fc) << 2), 2 * (rowsEnd - rowsStart) * fc);
   let po = out + (<usize>lo * <usize>nc << 2);
   for (let i = lo; i < hi; i++) {
     const fi = <f64>i;
     const I = f64x2.splat(fi);
+    const rowDirect = direct && i + 1 < fr;
     const ai0 = a00 * fi, ai1 = a10 * fi, bi0 = b00 * fi, bi1 = b10 * fi;
     const AI0 = f64x2.splat(ai0), AI1 = f64x2.splat(ai1), BI0 = f64x2.splat(bi0), BI1 = f64x2.splat(bi1);
     let J = f64x2.replace_lane(f64x2.splat(0), 1, 1);
@@ -44,7 +87,10 @@ export function warp2d(out: usize, nr: i32, nc: i32, image: usize, ir: i32, ic: 
       let X0: v128, X1: v128;
       if (hasField) {
         let V0: v128, V1: v128;
-        if (hasA) {
+        if (rowDirect && j + 2 < fc) {
+          const L = v128.load(field + (<usize>(2 * (i * fc + j)) << 2));
+          V0 = even(L); V1 = odd(L);
+        } else if (hasA) {
           const Y0 = f64x2.add(f64x2.add(AI0, f64x2.mul(A01, J)), A02);
           const Y1 = f64x2.add(f64x2.add(AI1, f64x2.mul(A11, J)), A12);
           if ((insideMask(Y0, FR1) & insideMask(Y1, FC1)) == 3) {
@@ -151,13 +197,20 @@ export function warp3d(out: usize, ns: i32, nr: i32, nc: i32, image: usize, is: 
   const FS1 = f64x2.splat(fs1), FR1 = f64x2.splat(fr1), FC1 = f64x2.splat(fc1);
   const IS1 = f64x2.splat(is1), IR1 = f64x2.splat(ir1), IC1 = f64x2.splat(ic1);
   const TWO = f64x2.splat(2);
+  // The identity shortcut (module documentation): field slices [k0, min(k1, fs − 1)] are read.
+  const slicesEnd = min(k1 + 1, fs), slicesStart = min(k0, slicesEnd);
+  const fSlice = 3 * fr * fc;
+  const direct = hasField && isIdentity(A, 4)
+    && allFinite(field + (<usize>(slicesStart * fSlice) << 2), (slicesEnd - slicesStart) * fSlice);
   let po = out + ((<usize>k0 * <usize>nr * <usize>nc) << 2);
   for (let k = k0; k < k1; k++) {
     const fk = <f64>k;
     const K = f64x2.splat(fk);
+    const sliceDirect = direct && k + 1 < fs;
     for (let i = 0; i < nr; i++) {
       const fi = <f64>i;
       const I = f64x2.splat(fi);
+      const rowDirect = sliceDirect && i + 1 < fr;
       // Left-to-right prefixes of the affine rows (same operations, same order).
       const ak0 = a00 * fk + a01 * fi, ak1 = a10 * fk + a11 * fi, ak2 = a20 * fk + a21 * fi;
       const bk0 = b00 * fk + b01 * fi, bk1 = b10 * fk + b11 * fi, bk2 = b20 * fk + b21 * fi;
@@ -170,7 +223,13 @@ export function warp3d(out: usize, ns: i32, nr: i32, nc: i32, image: usize, is: 
         let X0: v128, X1: v128, X2: v128;
         if (hasField) {
           let V0: v128, V1: v128, V2: v128;
-          if (hasA) {
+          if (rowDirect && j + 2 < fc) {
+            const p = field + (<usize>(3 * ((k * fr + i) * fc + j)) << 2);
+            const L = v128.load(p), M = v128.load64_zero(p, 16);
+            V0 = f64x2.promote_low_f32x4(i32x4.shuffle(L, M, 0, 3, 0, 3));
+            V1 = f64x2.promote_low_f32x4(i32x4.shuffle(L, M, 1, 4, 1, 4));
+            V2 = f64x2.promote_low_f32x4(i32x4.shuffle(L, M, 2, 5, 2, 5));
+          } else if (hasA) {
             const Y0 = f64x2.add(f64x2.add(AK0, f64x2.mul(A02, J)), A03);
             const Y1 = f64x2.add(f64x2.add(AK1, f64x2.mul(A12, J)), A13);
             const Y2 = f64x2.add(f64x2.add(AK2, f64x2.mul(A22, J)), A23);

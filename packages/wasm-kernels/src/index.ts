@@ -17,13 +17,13 @@
 import type { Backend } from '@diffeo/core';
 import { WasmHeap, type WasmMemoryStats } from './heap.js';
 import { compileKernels, createMemory, defaultThreadsWasmUrl, instantiateKernels } from './load.js';
-import { makeKernels, MIN_PARALLEL_WORK, type PoolRef } from './kernels.js';
+import { makeKernels, MIN_PARALLEL_WORK, START_PARALLEL_WORK, type PoolRef } from './kernels.js';
 import { canBlock, defaultThreadCount, defaultWorkerUrl, sharedMemoryAvailable, ThreadPool } from './pool.js';
 import { MAX_THREADS } from './protocol.js';
 
 export { defaultThreadsWasmUrl, defaultWasmUrl } from './load.js';
 export { defaultWorkerUrl } from './pool.js';
-export { MIN_PARALLEL_WORK } from './kernels.js';
+export { MIN_PARALLEL_WORK, START_PARALLEL_WORK } from './kernels.js';
 export type { WasmMemoryStats } from './heap.js';
 
 /** Options of {@link wasmBackend}. */
@@ -56,16 +56,17 @@ export interface WasmBackendOptions {
    * (always in Node; `crossOriginIsolated` in browsers) and a thread that may block in
    * `Atomics.wait` (not a browser's main thread); otherwise the backend runs on 1
    * thread. The results are the same bits for every count. With the default, the
-   * worker threads start in the background with the first kernel call large enough
-   * to be split (so small images never start them); a count given here starts them
-   * when the backend is created.
+   * worker threads start in the background with the first kernel call of at least
+   * {@link START_PARALLEL_WORK} work units (so small images and small 3D grids never
+   * start them); a count given here starts them when the backend is created.
    */
   threads?: number;
   /**
    * A kernel call (or an inversion pass) with less work than this (one unit ≈ one
    * voxel of `warp3d`, some 15 ns) runs on the calling thread only, since handing
    * work to the workers costs some µs to tens of µs. Default {@link MIN_PARALLEL_WORK}
-   * (20000); 0 splits every call (tests).
+   * (20000); 0 splits every call (tests). Given, it also replaces
+   * {@link START_PARALLEL_WORK} as the size of the call that starts the default (lazy) threads.
    */
   minParallelWork?: number;
   /**
@@ -156,6 +157,7 @@ export async function wasmBackend(options: WasmBackendOptions = {}): Promise<Was
     pool: null,
     start: null,
     minWork: options.minParallelWork ?? MIN_PARALLEL_WORK,
+    startWork: options.minParallelWork ?? START_PARALLEL_WORK,
     callerChunks: Math.max(1, options.callerChunks ?? Infinity),
   };
   let disposed = false;

@@ -103,10 +103,15 @@ describe('threaded wasm backend', () => {
     const want = Math.min(availableParallelism(), 4);
     // lazy by default: one thread until a call is large enough to be split
     expect(b.threads).toBe(1);
-    const n = 64 * 64 * 64;
+    const small = 64 * 64 * 64;
+    const s = b.allocFloat32!(small).fill(1);
+    b.kernels.gaussianFilter!(b.allocFloat32!(small), s, [64, 64, 64], 1, [2, 2, 2]); // below START_PARALLEL_WORK: no workers
+    await new Promise((r) => setTimeout(r, 100));
+    expect(b.threads).toBe(1);
+    const n = 128 * 128 * 64;
     const img = b.allocFloat32!(n).fill(1);
     const out = b.allocFloat32!(n);
-    b.kernels.gaussianFilter!(out, img, [64, 64, 64], 1, [2, 2, 2]); // starts the workers, runs on this thread
+    b.kernels.gaussianFilter!(out, img, [128, 128, 64], 1, [8, 8, 8]); // starts the workers, runs on this thread
     for (let i = 0; i < 200 && b.threads < want; i++) await new Promise((r) => setTimeout(r, 10));
     expect(b.threads).toBe(want);
     expect(b.shared).toBe(true);

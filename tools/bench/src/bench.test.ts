@@ -10,6 +10,9 @@ describe('command line', () => {
     expect(parseCliArgs([]).runs).toBe(3);
     expect(() => parseCliArgs(['--runs', '0'])).toThrow(/positive integer/);
     expect(() => parseCliArgs(['--backends', 'gpu'])).toThrow(/ts, wasm and\/or browser/);
+    expect(parseCliArgs([]).synInversionMode).toBe('dipy');
+    expect(parseCliArgs(['--syn-inversion-mode', 'backward-only']).synInversionMode).toBe('backward-only');
+    expect(() => parseCliArgs(['--syn-inversion-mode', 'fast'])).toThrow(/dipy or backward-only/);
     expect(parseCliArgs([]).fromSource).toBe(false);
     expect(parseCliArgs(['--from-source']).fromSource).toBe(true);
     expect(parseCliArgs(['--browser']).backends).toEqual(['ts', 'wasm', 'browser']);

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseNpy, type NpyArray } from '@diffeo/io';
-import { REPO_ROOT, SkipCase, ensureDir, type CaseDef, type PreparedCase } from './cases.js';
+import { REPO_ROOT, SkipCase, ensureDir, writeParams, type CaseDef, type PreparedCase } from './cases.js';
 import { IMPL_NAMES, notAvailable, summarizeRuns, type CaseRow, type ImplName, type ImplSummary, type OurBackend, type RunResult } from './format.js';
 import { dice, meanLabelDice, ncc } from '@diffeo/core';
 import { relativeMeanAbsDiff } from './quality.js';
@@ -40,6 +40,12 @@ export interface BenchOptions {
   keep: boolean;
   /** Run the diffeo children from the TypeScript sources (tsx) even when the built files exist. */
   fromSource?: boolean;
+  /**
+   * SyN's `inversionMode` for the diffeo runs of SyN cases (`--syn-inversion-mode`):
+   * `'backward-only'` is the opt-in faster mode (not DIPY's arithmetic: Δwarped vs DIPY is
+   * then not 0, and the row says so). Default: DIPY's four inversions.
+   */
+  synInversionMode?: 'dipy' | 'backward-only';
   /** Progress messages (default: stderr). */
   log?: (message: string) => void;
 }
@@ -275,6 +281,11 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
           rows.push(emptyRow(def, `preparing the inputs failed: ${firstLine(e)}`, 'error'));
         }
         continue;
+      }
+      if (options.synInversionMode !== undefined && options.synInversionMode !== 'dipy' && !c.params.affine) {
+        c.params.syn.inversion_mode = options.synInversionMode;
+        writeParams(dir, c.params);
+        c.notes.push(`diffeo runs use SyN inversionMode '${options.synInversionMode}' (opt-in faster mode, not DIPY's arithmetic); DIPY runs its four inversions`);
       }
       const inputs = scoringInputs(c);
       const runs: Record<ImplName, RunResult[]> = { ts: [], wasm: [], browser: [], dipy: [] };

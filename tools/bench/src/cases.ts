@@ -46,6 +46,11 @@ export interface SynParams {
   opt_tol: number;
   inv_iter: number;
   inv_tol: number;
+  /**
+   * diffeo only (`SynOptions.inversionMode`; DIPY has no such option and its script
+   * ignores the key): set by `pnpm bench --syn-inversion-mode`, absent = DIPY's four inversions.
+   */
+  inversion_mode?: 'dipy' | 'backward-only';
 }
 
 /**
@@ -165,7 +170,8 @@ export function sizeLabel(shape: readonly number[]): string {
   return shape.join('×');
 }
 
-function writeParams(dir: string, params: BenchParams): void {
+/** Writes a case's `params.json` (read by both children). */
+export function writeParams(dir: string, params: BenchParams): void {
   writeFileSync(join(dir, 'params.json'), JSON.stringify(params, null, 2));
 }
 

@@ -27,6 +27,9 @@ const USAGE = `usage: pnpm bench [options]
   --python PATH     Python with DIPY 1.6 (default /usr/bin/python3)
   --json FILE       also write the full report as JSON
   --keep            keep the temporary inputs and outputs (their folder is printed)
+  --syn-inversion-mode MODE
+                    SyN's inversionMode for the diffeo runs: dipy (default) or backward-only
+                    (opt-in faster mode, not DIPY's arithmetic; the row notes it)
   --from-source     run the diffeo children from the TypeScript sources (tsx) even when built
                     (default: the built packages, after \`pnpm build\`, as a user's program runs them)
 cases:
@@ -43,6 +46,8 @@ export interface CliOptions {
   python: string;
   keep: boolean;
   fromSource: boolean;
+  /** SyN's `inversionMode` for the diffeo runs (`--syn-inversion-mode`). */
+  synInversionMode: 'dipy' | 'backward-only';
   help: boolean;
 }
 
@@ -61,6 +66,7 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
       python: { type: 'string', default: '/usr/bin/python3' },
       keep: { type: 'boolean', default: false },
       'from-source': { type: 'boolean', default: false },
+      'syn-inversion-mode': { type: 'string', default: 'dipy' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -70,6 +76,8 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
   const backends = (values.backends ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   for (const b of backends) if (b !== 'ts' && b !== 'wasm' && b !== 'browser') throw new Error(`--backends takes ts, wasm and/or browser, got ${b}`);
   if (values.browser && !backends.includes('browser')) backends.push('browser');
+  const mode = values['syn-inversion-mode'] ?? 'dipy';
+  if (mode !== 'dipy' && mode !== 'backward-only') throw new Error(`--syn-inversion-mode takes dipy or backward-only, got ${mode}`);
   return {
     cases: values.cases,
     runs,
@@ -80,6 +88,7 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
     python: values.python ?? '/usr/bin/python3',
     keep: values.keep ?? false,
     fromSource: values['from-source'] ?? false,
+    synInversionMode: mode,
     help: values.help ?? false,
   };
 }
@@ -126,6 +135,7 @@ export async function runCli(argv: readonly string[], write: (s: string) => void
     python: opts.python,
     keep: opts.keep,
     fromSource: opts.fromSource,
+    synInversionMode: opts.synInversionMode,
   });
   write(formatReport(report) + '\n');
   if (opts.json) {

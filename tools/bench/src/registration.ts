@@ -129,6 +129,8 @@ export async function registerCase(params: BenchParams, inputs: CaseInputs, cont
     optTol: s.opt_tol,
     invIter: s.inv_iter,
     invTol: s.inv_tol,
+    // the opt-in faster mode (`pnpm bench --syn-inversion-mode`); absent: DIPY's inversions
+    ...(s.inversion_mode === undefined ? {} : { inversionMode: s.inversion_mode }),
     context,
     // one registration per process: the result may stay in the backend's memory (no copy)
     resultInContextMemory: true,

@@ -26,6 +26,19 @@ import { chunkStart, type ThreadedFunction } from '../protocol.js';
  */
 export const MIN_PARALLEL_WORK = 20000;
 
+/**
+ * The default (lazy) worker threads start only with a call of at least this much work
+ * (a 3D inversion pass of some 670 000 voxels, a `warp3d` of 10⁶ voxels). Each worker
+ * costs some 10–15 MB of resident memory in Node, its start some 0.1 s of CPU, and its
+ * polling more CPU while a call runs. On the bench machine (2 vCPUs giving about one
+ * core of throughput, shared), whole registrations measured back to back: the 256×256
+ * SSD case (`circle_to_c`) and the 77×77×40 CC case (`aniso3d`) took less wall and
+ * CPU time on one thread than on two (about 0.6× the CPU time) and 14–15 MB less peak
+ * memory. Large 3D grids (from some 100³ voxels) still start them. An explicit
+ * `minParallelWork` option replaces this threshold too.
+ */
+export const START_PARALLEL_WORK = 1_000_000;
+
 /** The thread pool of a backend, if any (`pool` becomes null when the backend is disposed). */
 export interface PoolRef {
   pool: ThreadPool | null;
@@ -37,6 +50,8 @@ export interface PoolRef {
   start: (() => void) | null;
   /** Calls with less work than this run on the calling thread only (default {@link MIN_PARALLEL_WORK}). */
   minWork: number;
+  /** The first call with at least this much work calls {@link start} (default {@link START_PARALLEL_WORK}). */
+  startWork: number;
   /** The most chunks of one call the calling thread computes itself (default ∞). */
   callerChunks: number;
 }
@@ -97,7 +112,7 @@ export function createAdapterEnv(wasm: WasmExports, heap: WasmHeap, threads: Poo
   const plan = (n: number, work: number): Split | null => {
     const pool = threads.pool;
     if (pool === null) {
-      if (threads.start !== null && n >= 2 && work >= threads.minWork) threads.start();
+      if (threads.start !== null && n >= 2 && work >= threads.minWork && work >= threads.startWork) threads.start();
       return null;
     }
     return pool.split(n, work, threads.minWork);
