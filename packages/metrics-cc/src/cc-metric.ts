@@ -65,6 +65,15 @@ export interface ResolvedCCMetricOptions {
   readonly radius: number;
 }
 
+function stepOptionsOf(dim: Dim, sigmaDiff: number, radius: number): StepOptions {
+  return Object.freeze({ sigmaDiff, radius, sigmas: Object.freeze(dim === 2 ? [sigmaDiff, sigmaDiff] : [sigmaDiff, sigmaDiff, sigmaDiff]) });
+}
+
+/** The resolved options of a step, with the smoothing sigma per axis (made once per metric, not per step). */
+interface StepOptions extends ResolvedCCMetricOptions {
+  readonly sigmas: readonly number[];
+}
+
 function resolveOptions(options: CCMetricOptions | undefined): ResolvedCCMetricOptions {
   if (options !== undefined && (options === null || typeof options !== 'object')) {
     throw new InvalidArgumentError('CCMetric options must be an object such as { sigmaDiff: 2, radius: 4 }.');
@@ -231,7 +240,7 @@ function maskedCcEnergy(factors: Float32Array, firstSlice: number, shape: readon
 /** Per-iteration state of {@link CCMetric}: the factors; gradients are computed by each step. */
 class CCStep<D extends Dim> implements MetricStep<D> {
   readonly dim: D;
-  private readonly opts: ResolvedCCMetricOptions;
+  private readonly opts: StepOptions;
   private readonly shape: Shape2D | Shape3D;
   private readonly plan: CCPlan;
   private staticImage: Float32Array | null;
@@ -249,7 +258,7 @@ class CCStep<D extends Dim> implements MetricStep<D> {
   /** SyN's midpoint mask (1 inside), or null. */
   private readonly mask: Uint8Array | null;
 
-  constructor(dim: D, opts: ResolvedCCMetricOptions, inputs: MetricInputs<D>, voxels: number, plan: CCPlan, ws: CCWorkspace,
+  constructor(dim: D, opts: StepOptions, inputs: MetricInputs<D>, voxels: number, plan: CCPlan, ws: CCWorkspace,
     giveBack: (ws: CCWorkspace) => void) {
     this.dim = dim;
     this.opts = opts;
@@ -339,8 +348,7 @@ class CCStep<D extends Dim> implements MetricStep<D> {
       const m = this.mask;
       for (let v = 0; v < m.length; v++) if (m[v] === 0) for (let k = 0; k < dim; k++) out[v * dim + k] = 0;
     }
-    const s = this.opts.sigmaDiff;
-    ctx.kernel('gaussianFilter')(out, out, this.shape, dim, dim === 2 ? [s, s] : [s, s, s]);
+    ctx.kernel('gaussianFilter')(out, out, this.shape, dim, this.opts.sigmas);
     return energy;
   }
 
@@ -413,6 +421,8 @@ export class CCMetric<D extends Dim = Dim> implements SimilarityMetric<D> {
   readonly radius: number;
   /** The buffers of the last iteration, kept for the next one on the same grid. */
   private readonly workspaces = new WorkspaceCache<CCWorkspace>((ws) => ws.free());
+  /** What every step of this metric is given (options and the smoothing sigmas). */
+  private stepOptions: StepOptions;
 
   /**
    * @param dim - 2 or 3 (else {@link DimensionError}).
@@ -428,6 +438,7 @@ export class CCMetric<D extends Dim = Dim> implements SimilarityMetric<D> {
     this.dim = dim;
     this.sigmaDiff = o.sigmaDiff;
     this.radius = o.radius;
+    this.stepOptions = stepOptionsOf(dim, o.sigmaDiff, o.radius);
   }
 
   /**
@@ -455,7 +466,10 @@ export class CCMetric<D extends Dim = Dim> implements SimilarityMetric<D> {
       (s) => this.checkShape(s, typeof inputs.level === 'number' ? `pyramid level ${inputs.level}` : 'the reference grid'));
     const shape = inputs.shape as readonly number[];
     const plan = planFor(shape, this.radius, dim);
-    return new CCStep(dim, { sigmaDiff: this.sigmaDiff, radius: this.radius }, inputs, voxels, plan, this.borrow(voxels, plan, inputs.context),
+    let opts = this.stepOptions;
+    // (remade only if someone changed the readonly fields behind TypeScript's back)
+    if (opts.sigmaDiff !== this.sigmaDiff || opts.radius !== this.radius) opts = this.stepOptions = stepOptionsOf(dim, this.sigmaDiff, this.radius);
+    return new CCStep(dim, opts, inputs, voxels, plan, this.borrow(voxels, plan, inputs.context),
       (ws) => this.workspaces.giveBack(ws));
   }
 
