@@ -23,7 +23,8 @@
  * dimensionless (a sum of squared correlations) and the same value is returned
  * by `forward` and `backward`.
  *
- * Memory. The factors (5 float32 per voxel) are computed once per iteration; the
+ * Memory. The factors (5 float32 per voxel) are computed once per iteration; on 3D
+ * grids and on 2D grids of at least {@link CC_SLAB_MIN_VOXELS_2D} voxels the
  * gradients and raw steps are computed slab by slab along axis 0 (see `CCPlan`), so
  * an iteration needs the factors plus two slab-sized buffers, which the metric keeps
  * for the next iteration on the same grid until {@link CCMetric.releaseBuffers}.
@@ -143,6 +144,15 @@ interface CCPlan {
   readonly streamed: boolean;
 }
 
+/**
+ * 2D grids with fewer voxels than this are computed in one piece: there a whole-grid
+ * gradient is 2 floats per voxel beside the fields' 10 and the factors' 5 (at most 2 MiB
+ * below this size), while slabs cost a gradient and a step call per slab and up to a
+ * third more gradient and step work (the halos) in every iteration (some 8 % of a
+ * 128×128 CC registration, DIPY's b0 example). The numbers are the same either way.
+ */
+export const CC_SLAB_MIN_VOXELS_2D = 1 << 18;
+
 function planFor(shape: readonly number[], radius: number, dim: number): CCPlan {
   const ns = shape[0];
   let plane = 1;
@@ -151,7 +161,7 @@ function planFor(shape: readonly number[], radius: number, dim: number): CCPlan 
   // Slabs of about an eighth of the grid, and at least six halos thick (so the
   // recomputed halo slices add at most a third of a gradient and of a step).
   const slab = Math.max(6 * halo, Math.ceil(ns / 8));
-  const slabbed = slab + 2 * halo < ns;
+  const slabbed = slab + 2 * halo < ns && (dim === 3 || ns * plane >= CC_SLAB_MIN_VOXELS_2D);
   const bufLen = (slabbed ? slab + 2 * halo : ns) * plane * dim;
   return { slab, halo, plane, bufLen, slabbed, streamed: slabbed && dim === 3 };
 }
