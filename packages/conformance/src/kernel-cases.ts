@@ -249,6 +249,15 @@ export const kernelCases: KernelCases = {
       label: '3D int32, null affines with a field',
       make: (r) => [new Int32Array(count(S3A)), S3A, intImage(Int32Array, r, count(S3A), 1 << 20), S3A, smoothField(r, S3A, 2), S3A, null, null, null],
     },
+    {
+      label: '3D uint8 mask, field through random A, B, C (the EM metric\'s masks)',
+      make: (r) => [new Uint8Array(count(S3C)), S3C, intImage(Uint8Array, r, count(S3A), 1), S3A, smoothField(r, S3B, 1.5), S3B,
+        gridAffine(r, S3C, S3B), gridAffine(r, S3C, S3A), randomAffine(r, 3)],
+    },
+    {
+      label: '3D float64 image (an element type served by the TypeScript fallback)',
+      make: (r) => [new Float64Array(count(S3A)), S3A, f64(smoothImage(r, S3A)), S3A, smoothField(r, S3A, 2), S3A, null, null, null],
+    },
   ],
   compose2d: [
     {
@@ -537,6 +546,20 @@ export const kernelCases: KernelCases = {
       make: (r) => [randomFloat32(r, count(S3C) * 3), randomFloat32(r, count(S3C)), sigmaField(r, count(S3C)), randomFloat32(r, count(S3C) * 3),
         randomFloat32(r, count(S3C) * 3), 0.4, S3C],
     },
+    {
+      label: '3D, singular systems scattered along the rows (each keeps the previous solution), odd rows',
+      make: (r) => {
+        const shape: Shape3D = [4, 7, 9];
+        const n = count(shape);
+        const g = randomFloat32(r, n * 3, -1, 1);
+        const s2 = new Float32Array(n).fill(1);
+        // σ² = 1e-8 with a zero gradient: σ²λ·nn < 1e-9, a singular system; also at the first voxel of some rows
+        for (let p = 0; p < n; p++) {
+          if (r.next() < 0.2 || p % 18 === 0 || p % 27 === 1) { g[3 * p] = 0; g[3 * p + 1] = 0; g[3 * p + 2] = 0; s2[p] = 1e-8; }
+        }
+        return [randomFloat32(r, n * 3), randomFloat32(r, n), s2, g, null, 0.01, shape];
+      },
+    },
   ],
   residual2d: [
     {
@@ -584,6 +607,48 @@ export const kernelCases: KernelCases = {
           emMask(r, n), randomFloat32(r, n, 0, 3), labels, q];
       },
     })),
+    {
+      label: '3D, 32 classes, uint8 mask',
+      make: (r) => {
+        const n = count(S3C);
+        const labels = new Int32Array(n);
+        tsKernels.quantizePositive(labels, new Float32Array(32), new Int32Array(32), emImage(r, n), 32);
+        return [new Float32Array(32), new Float32Array(32), new Int32Array(32), Uint8Array.from(emMask(r, n)),
+          randomFloat32(r, n, -1, 3), labels, 32];
+      },
+    },
+  ],
+  emClassFields: [
+    ...([[256, S2A], [9, S3A]] as const).map(([q, shape]) => ({
+      label: `${shape.length}D, ${q} classes, variances with +∞, stale outputs`,
+      make: (r: Random): Parameters<Kernels['emClassFields']> => {
+        const n = count(shape);
+        const labels = new Int32Array(n);
+        tsKernels.quantizePositive(labels, new Float32Array(q), new Int32Array(q), emImage(r, n), q);
+        const cv = randomFloat32(r, q, 0, 2);
+        for (let c = 0; c < q; c += 3) cv[c] = Infinity;
+        return [new Float32Array(n).fill(7), new Float32Array(n).fill(7), labels, randomFloat32(r, q, -1, 5), cv];
+      },
+    })),
+  ],
+  addFloat32: [
+    { label: '3D field, distinct output', make: (r) => [new Float32Array(count(S3A) * 3), randomFloat32(r, count(S3A) * 3, -1e3, 1e3), randomFloat32(r, count(S3A) * 3, -1e-3, 1e-3)] },
+    { label: 'odd length, in place (out === a)', make: (r) => { const a = randomFloat32(r, 103); return [a, a, randomFloat32(r, 103, -7, 7)]; } },
+  ],
+  positiveMask: [
+    { label: 'image with zeros, negatives, NaN and ±∞, stale output', make: (r) => {
+      const img = emImage(r, count(S3A));
+      img[0] = NaN; img[1] = Infinity; img[2] = -Infinity; img[3] = -0;
+      return [new Uint8Array(count(S3A)).fill(9), img];
+    } },
+  ],
+  sumSquaresFloat32: [
+    { label: 'odd length, wide range', make: (r) => [randomFloat32(r, 1001, -300, 300)] },
+    { label: 'empty', make: () => [new Float32Array(0)] },
+  ],
+  subtractFloat32: [
+    { label: '2D image, distinct output', make: (r) => [new Float32Array(count(S2A)), randomFloat32(r, count(S2A), 0, 300), randomFloat32(r, count(S2A), 0, 3)] },
+    { label: 'odd length, in place (out === b)', make: (r) => { const b = randomFloat32(r, 101); return [b, randomFloat32(r, 101, -7, 7), b]; } },
   ],
   miJointPdf: [
     ...([[32, S2A], [7, S3A], [5, S2B]] as const).map(([nbins, shape]) => ({

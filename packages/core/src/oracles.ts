@@ -24,3 +24,4 @@ export { naiveGaussian, reflectNaive } from './kernels/naive/gaussian.js';
 export { naiveSweep, gaussSolve, neighbourOffsets, unravel, ravel, inGrid } from './kernels/naive/ssd.js';
 export { naiveResampleAffineLinear, naiveAffineGradientAt, naiveParzenJointPdf, naiveParzenJointGradient, naiveAffineMIDense } from './kernels/naive/affine.js';
 export { miJointPdfNaive, parzenMiStepNaive } from './kernels/naive/mi.js';
+export { emClassFieldsNaive, emCombineNaive, sumSquaresFloat32Naive, positiveMaskNaive } from './kernels/naive/em.js';

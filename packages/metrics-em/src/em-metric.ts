@@ -145,48 +145,60 @@ function resolveOptions(options: EMMetricOptions | undefined): ResolvedEMMetricO
 }
 
 /**
- * The buffers of one iteration (float32 ones from the context's `allocFloat32`).
- * An {@link EMMetric} keeps the last one for the next iteration on the same grid.
+ * The buffers of one iteration (the float32 ones from the context's `allocFloat32`, so
+ * a backend's kernels use them in place). An {@link EMMetric} keeps the last one for
+ * the next iteration on the same grid.
+ *
+ * Only one step's fields are held at a time: the iteration keeps the four class tables
+ * (`q` values each) and each step rebuilds what it needs from them (the quantisation
+ * is deterministic, so the classes are the same): the class labels go to an int32
+ * view of `sigmaSq`, which the class-field kernel then overwrites in place with the
+ * variances; `expected` receives `E[· | class]` and then, in place, the step's `δ`;
+ * `grad` the gradient of the step's image (plus the double gradient's term, computed
+ * first in the step's own output). 5 float32 values per voxel, and a byte of mask.
  */
 interface EMWorkspace {
   readonly voxels: number;
   readonly dim: number;
   readonly qLevels: number;
   readonly context: KernelContext;
-  readonly gradStatic: Float32Array;
-  readonly gradMoving: Float32Array;
-  /** `numpy.gradient` of an expected-intensity image (double gradient). */
-  readonly scratch: Float32Array;
-  readonly staticMeans: Float32Array;
-  readonly staticSigmaSq: Float32Array;
-  readonly movingMeans: Float32Array;
-  readonly movingSigmaSq: Float32Array;
-  readonly delta: Float32Array;
+  readonly grad: Float32Array;
+  readonly expected: Float32Array;
+  readonly sigmaSq: Float32Array;
+  /** An int32 view of {@link sigmaSq}'s memory: the classes, before the variances replace them. */
   readonly labels: Int32Array;
-  readonly mask: Int32Array;
+  readonly mask: Uint8Array;
   readonly levels: Float32Array;
   readonly hist: Int32Array;
-  readonly classMeans: Float32Array;
-  readonly classVariances: Float32Array;
   readonly counts: Int32Array;
+  /** Class tables of the static classes (`E[moving | static class]`, its variance) and of the moving classes. */
+  readonly staticClassMeans: Float32Array;
+  readonly staticClassVariances: Float32Array;
+  readonly movingClassMeans: Float32Array;
+  readonly movingClassVariances: Float32Array;
   free(): void;
 }
 
-/** `image > 0` of the un-warped level image, warped like the image; `image > 0` of the warped image without dynamics. */
-function imageMask(warped: Float32Array, dynamics: ImageDynamics | undefined, voxels: number, which: string): Int32Array {
+/**
+ * `image > 0` (1/0 bytes) of the un-warped level image, warped like the image (nearest
+ * neighbour); `image > 0` of the warped image without dynamics.
+ */
+function imageMask(warped: Float32Array, dynamics: ImageDynamics | undefined, voxels: number, which: string,
+  ctx: KernelContext): ArrayLike<number> {
+  const positive = ctx.kernel('positiveMask');
   if (dynamics === undefined) {
-    const m = new Int32Array(voxels);
-    for (let i = 0; i < voxels; i++) m[i] = warped[i] > 0 ? 1 : 0;
+    const m = new Uint8Array(voxels);
+    positive(m, warped);
     return m;
   }
   const original = dynamics.original.data;
-  const m0 = new Int32Array(original.length);
-  for (let i = 0; i < original.length; i++) m0[i] = original[i] > 0 ? 1 : 0;
+  const m0 = new Uint8Array(original.length);
+  positive(m0, original);
   const w = dynamics.warpToReference(m0, 'nearest');
   if (w.length !== voxels) {
     throw new ShapeMismatchError(`EMMetric.prepare: the ${which} image dynamics warped a mask to ${w.length} voxels; the reference grid has ${voxels}.`);
   }
-  return w instanceof Int32Array ? w : Int32Array.from(w as ArrayLike<number>);
+  return w as ArrayLike<number>;
 }
 
 /** Masking (SyN's masks): δ = 0 where `mask` is 0, so neither the energy nor the step sees data there. */
@@ -253,40 +265,51 @@ class EMStep<D extends Dim> implements MetricStep<D> {
     if (ws !== null) this.giveBack(ws);
   }
 
-  /** DIPY's `initialize_iteration`: masks, quantisation, class statistics, gradients. */
+  /**
+   * DIPY's `initialize_iteration`, first part: the sampling mask and the class tables of
+   * both images (`E[moving | static class]` and its variance, and the converse).
+   */
   private initialize(ws: EMWorkspace, S: Float32Array, M: Float32Array): void {
     const n = this.voxels;
     const q = this.opts.qLevels;
     const ctx = this.context;
-    const sMask = imageMask(S, this.staticDynamics, n, 'static');
-    const mMask = imageMask(M, this.movingDynamics, n, 'moving');
+    const sMask = imageMask(S, this.staticDynamics, n, 'static', ctx);
+    const mMask = imageMask(M, this.movingDynamics, n, 'moving', ctx);
     const mask = ws.mask;
-    for (let i = 0; i < n; i++) mask[i] = sMask[i] * mMask[i];
+    // DIPY's int32 product of two 0/1 masks, as bytes
+    for (let i = 0; i < n; i++) mask[i] = sMask[i] !== 0 && mMask[i] !== 0 ? 1 : 0;
     const quantize = ctx.kernel('quantizePositive');
     const stats = ctx.kernel('maskedClassStats');
-    // expected moving intensity per static class, and its variance
-    const classes = (image: Float32Array, other: Float32Array, means: Float32Array, sigmaSq: Float32Array): void => {
-      quantize(ws.labels, ws.levels, ws.hist, image, q);
-      stats(ws.classMeans, ws.classVariances, ws.counts, mask, other, ws.labels, q);
-      ws.classMeans[0] = 0;
-      const labels = ws.labels;
-      for (let i = 0; i < n; i++) {
-        const c = labels[i];
-        means[i] = ws.classMeans[c];
-        sigmaSq[i] = ws.classVariances[c];
-      }
-    };
-    classes(S, M, ws.staticMeans, ws.staticSigmaSq);
-    metricGradient(ws.gradMoving, M, this.shape, this.dim, this.spacing, this.direction, ctx);
-    metricGradient(ws.gradStatic, S, this.shape, this.dim, this.spacing, this.direction, ctx);
-    classes(M, S, ws.movingMeans, ws.movingSigmaSq);
-    if (this.opts.doubleGradient) {
-      const g = ws.scratch;
-      const numpyGradient = ctx.kernel('numpyGradient');
-      numpyGradient(g, ws.staticMeans, this.shape);
-      for (let i = 0; i < g.length; i++) ws.gradMoving[i] += g[i];
-      numpyGradient(g, ws.movingMeans, this.shape);
-      for (let i = 0; i < g.length; i++) ws.gradStatic[i] += g[i];
+    quantize(ws.labels, ws.levels, ws.hist, S, q);
+    stats(ws.staticClassMeans, ws.staticClassVariances, ws.counts, mask, M, ws.labels, q);
+    ws.staticClassMeans[0] = 0;
+    quantize(ws.labels, ws.levels, ws.hist, M, q);
+    stats(ws.movingClassMeans, ws.movingClassVariances, ws.counts, mask, S, ws.labels, q);
+    ws.movingClassMeans[0] = 0;
+  }
+
+  /**
+   * `ws.expected = E[other | class of image]` and `ws.sigmaSq` its variance, per voxel
+   * (DIPY's `staticq_means_field`/`staticq_sigma_sq_field` for `image = S`, the
+   * `movingq_…` ones for `M`).
+   */
+  private classFields(ws: EMWorkspace, image: Float32Array, ofStatic: boolean): void {
+    const ctx = this.context;
+    ctx.kernel('quantizePositive')(ws.labels, ws.levels, ws.hist, image, this.opts.qLevels);
+    ctx.kernel('emClassFields')(ws.expected, ws.sigmaSq, ws.labels,
+      ofStatic ? ws.staticClassMeans : ws.movingClassMeans, ofStatic ? ws.staticClassVariances : ws.movingClassVariances);
+  }
+
+  /**
+   * `ws.grad` = the world-unit gradient of `image`, plus, with `doubleGradient`, the
+   * voxel-unit `numpy.gradient` of `ws.expected` (computed in `scratch` first).
+   */
+  private gradient(ws: EMWorkspace, image: Float32Array, scratch: Float32Array, withExpected: boolean): void {
+    const ctx = this.context;
+    metricGradient(ws.grad, image, this.shape, this.dim, this.spacing, this.direction, ctx);
+    if (withExpected) {
+      ctx.kernel('numpyGradient')(scratch, ws.expected, this.shape);
+      ctx.kernel('addFloat32')(ws.grad, ws.grad, scratch);
     }
   }
 
@@ -302,38 +325,42 @@ class EMStep<D extends Dim> implements MetricStep<D> {
       this.initialize(ws, S, M);
       this.ready = true;
     }
-    const n = this.voxels;
-    const delta = ws.delta;
     const ctx = this.context;
+    const subtract = ctx.kernel('subtractFloat32');
+    const double = this.opts.doubleGradient;
+    // this step's image and the other one
+    const image = forward ? S : M;
+    const other = forward ? M : S;
     if (this.opts.stepType === 'demons') {
-      // forward: static − E[static | moving class]; backward: moving − E[moving | static class]
-      const image = forward ? S : M;
-      const expected = forward ? ws.movingMeans : ws.staticMeans;
-      for (let i = 0; i < n; i++) delta[i] = image[i] - expected[i];
-      zeroOutsideMask(delta, this.mask);
-      const sigmaSq = forward ? ws.movingSigmaSq : ws.staticSigmaSq;
-      const grad = forward ? ws.gradStatic : ws.gradMoving;
+      // forward: δ = S − E[S | moving class], σ²_M, g = ∇S (+ ∇E[S | moving class]); backward the converse
+      this.classFields(ws, other, !forward);
+      this.gradient(ws, image, out, double);
+      subtract(ws.expected, image, ws.expected);
+      zeroOutsideMask(ws.expected, this.mask);
       let sq = 0;
       for (let k = 0; k < dim; k++) sq += this.spacing[k] * this.spacing[k];
       const sigmaSqX = sq / dim;
       const energy = dim === 2
-        ? ctx.kernel('emDemonsStep2d')(out, delta, sigmaSq, grad, this.shape as Shape2D, sigmaSqX)
-        : ctx.kernel('emDemonsStep3d')(out, delta, sigmaSq, grad, this.shape as Shape3D, sigmaSqX);
+        ? ctx.kernel('emDemonsStep2d')(out, ws.expected, ws.sigmaSq, ws.grad, this.shape as Shape2D, sigmaSqX)
+        : ctx.kernel('emDemonsStep3d')(out, ws.expected, ws.sigmaSq, ws.grad, this.shape as Shape3D, sigmaSqX);
       const s = this.opts.smooth;
       ctx.kernel('gaussianFilter')(out, out, this.shape, dim, dim === 2 ? [s, s] : [s, s, s]);
       return energy;
     }
-    // forward: E[moving | static class] − moving; backward: E[static | moving class] − static
-    const expected = forward ? ws.staticMeans : ws.movingMeans;
-    const image = forward ? M : S;
-    for (let i = 0; i < n; i++) delta[i] = expected[i] - image[i];
-    zeroOutsideMask(delta, this.mask);
-    const sigmaSq = forward ? ws.staticSigmaSq : ws.movingSigmaSq;
-    const grad = forward ? ws.gradStatic : ws.gradMoving;
+    // forward: δ = E[M | static class] − M, σ²_S, g = ∇S (+ ∇E[S | moving class]); backward the converse
+    if (double) {
+      this.classFields(ws, other, !forward);
+      this.gradient(ws, image, out, true);
+    } else {
+      this.gradient(ws, image, out, false);
+    }
+    this.classFields(ws, image, forward);
+    subtract(ws.expected, ws.expected, other);
+    zeroOutsideMask(ws.expected, this.mask);
     out.fill(0);
     return dim === 2
-      ? vCycle2d(this.levelsBelow, this.opts.innerIter, delta, sigmaSq, grad, null, this.opts.smooth, out, this.shape as Shape2D, ctx)
-      : vCycle3d(this.levelsBelow, this.opts.innerIter, delta, sigmaSq, grad, null, this.opts.smooth, out, this.shape as Shape3D, ctx);
+      ? vCycle2d(this.levelsBelow, this.opts.innerIter, ws.expected, ws.sigmaSq, ws.grad, null, this.opts.smooth, out, this.shape as Shape2D, ctx)
+      : vCycle3d(this.levelsBelow, this.opts.innerIter, ws.expected, ws.sigmaSq, ws.grad, null, this.opts.smooth, out, this.shape as Shape3D, ctx);
   }
 }
 
@@ -406,8 +433,8 @@ export class EMMetric<D extends Dim = Dim> implements SimilarityMetric<D> {
   }
 
   /**
-   * Frees the buffers this metric keeps between iterations (about `(6 + 3d)·4` bytes
-   * per voxel of the last grid). SyN calls it when a level and a registration end.
+   * Frees the buffers this metric keeps between iterations (about `(2 + d)·4 + 1`
+   * bytes per voxel of the last grid). SyN calls it when a level and a registration end.
    */
   releaseBuffers(): void {
     this.workspaces.clear();
@@ -418,18 +445,17 @@ export class EMMetric<D extends Dim = Dim> implements SimilarityMetric<D> {
     const q = this.qLevels;
     return this.workspaces.borrow(
       (ws) => ws.voxels === voxels && ws.dim === dim && ws.qLevels === q && ws.context === context,
-      () => Object.assign(
-        allocWorkspaceArrays(context, {
-          gradStatic: voxels * dim, gradMoving: voxels * dim, scratch: voxels * dim,
-          staticMeans: voxels, staticSigmaSq: voxels, movingMeans: voxels, movingSigmaSq: voxels, delta: voxels,
-        }),
-        {
+      () => {
+        const arrays = allocWorkspaceArrays(context, { grad: voxels * dim, expected: voxels, sigmaSq: voxels });
+        const b = arrays.sigmaSq;
+        return Object.assign(arrays, {
           voxels, dim, qLevels: q, context,
-          labels: new Int32Array(voxels), mask: new Int32Array(voxels),
-          levels: new Float32Array(q), hist: new Int32Array(q),
-          classMeans: new Float32Array(q), classVariances: new Float32Array(q), counts: new Int32Array(q),
-        },
-      ),
+          labels: new Int32Array(b.buffer, b.byteOffset, voxels), mask: new Uint8Array(voxels),
+          levels: new Float32Array(q), hist: new Int32Array(q), counts: new Int32Array(q),
+          staticClassMeans: new Float32Array(q), staticClassVariances: new Float32Array(q),
+          movingClassMeans: new Float32Array(q), movingClassVariances: new Float32Array(q),
+        });
+      },
     );
   }
 }

@@ -24,6 +24,7 @@ import {
   ShapeMismatchError,
   defaultContext,
   type KernelContext,
+  type Kernels,
   type Shape2D,
   type Shape3D,
 } from '@diffeo/core';
@@ -83,63 +84,63 @@ function checkCycleArgs(dim: 2 | 3, n: number, k: number, delta: Float32Array, s
 function cycle(dim: 2 | 3, n: number, k: number, delta: Float32Array, sigmaSq: Float32Array | null,
   gradient: Float32Array, target: Float32Array | null, lambda: number, u: Float32Array,
   shape: Shape2D | Shape3D, context: KernelContext): number {
-  if (dim === 2) {
-    const shape2 = shape as Shape2D;
-    const sweep = context.kernel('gaussSeidelSweep2d');
-    for (let i = 0; i < k; i++) sweep(u, delta, sigmaSq, gradient, target, lambda, shape2);
-    if (n === 0) return ssdEnergy(delta);
-    const voxels = shape2[0] * shape2[1];
-    const sub: Shape2D = [(shape2[0] + 1) >> 1, (shape2[1] + 1) >> 1];
-    const subVoxels = sub[0] * sub[1];
-    const res = new Float32Array(voxels * 2);
-    context.kernel('residual2d')(res, delta, sigmaSq, gradient, target, lambda, u, shape2);
-    const down = context.kernel('downsample2d');
-    const subRes = new Float32Array(subVoxels * 2);
-    down(subRes, res, shape2, 2);
-    let subSigma: Float32Array | null = null;
-    if (sigmaSq !== null) {
-      subSigma = new Float32Array(subVoxels);
-      down(subSigma, sigmaSq, shape2, 1);
+  const sweep = dim === 2 ? context.kernel('gaussSeidelSweep2d') : context.kernel('gaussSeidelSweep3d');
+  const sweepK = (): void => {
+    for (let i = 0; i < k; i++) {
+      if (dim === 2) (sweep as Kernels['gaussSeidelSweep2d'])(u, delta, sigmaSq, gradient, target, lambda, shape as Shape2D);
+      else (sweep as Kernels['gaussSeidelSweep3d'])(u, delta, sigmaSq, gradient, target, lambda, shape as Shape3D);
     }
-    const subDelta = new Float32Array(subVoxels);
-    down(subDelta, delta, shape2, 1);
-    const subGrad = new Float32Array(subVoxels * 2);
-    down(subGrad, gradient, shape2, 2);
-    const subU = new Float32Array(subVoxels * 2);
-    cycle(2, n - 1, k, subDelta, subSigma, subGrad, subRes, lambda * 0.25, subU, sub, context);
-    // Prolongation; `res` is free again and serves as the buffer.
-    context.kernel('resampleField2d')(res, shape2, subU, sub, HALF_2D);
-    for (let i = 0; i < u.length; i++) u[i] += res[i]; // float32 add (single rounding on store)
-    for (let i = 0; i < k; i++) sweep(u, delta, sigmaSq, gradient, target, lambda, shape2);
-    return ssdEnergy(delta);
+  };
+  sweepK();
+  if (n === 0) return context.kernel('sumSquaresFloat32')(delta);
+  let voxels = 1;
+  for (let a = 0; a < dim; a++) voxels *= shape[a];
+  const sub = shape.map((m) => (m + 1) >> 1) as unknown as Shape2D | Shape3D;
+  const subVoxels = sub.reduce((p, m) => p * m, 1);
+  // The coarse-level arrays live in the backend's memory (its kernels then use them in
+  // place) and are given back when this level ends; `allocFloat32` zero-fills.
+  const taken: Float32Array[] = [];
+  const take = (len: number): Float32Array => {
+    const a = context.allocFloat32(len);
+    taken.push(a);
+    return a;
+  };
+  try {
+    const res = take(voxels * dim);
+    const subRes = take(subVoxels * dim);
+    const subSigma = sigmaSq === null ? null : take(subVoxels);
+    const subDelta = take(subVoxels);
+    const subGrad = take(subVoxels * dim);
+    const subU = take(subVoxels * dim);
+    if (dim === 2) {
+      const s2 = shape as Shape2D, c2 = sub as Shape2D;
+      context.kernel('residual2d')(res, delta, sigmaSq, gradient, target, lambda, u, s2);
+      const down = context.kernel('downsample2d');
+      down(subRes, res, s2, 2);
+      if (subSigma !== null && sigmaSq !== null) down(subSigma, sigmaSq, s2, 1);
+      down(subDelta, delta, s2, 1);
+      down(subGrad, gradient, s2, 2);
+      cycle(2, n - 1, k, subDelta, subSigma, subGrad, subRes, lambda * 0.25, subU, c2, context);
+      // Prolongation; `res` is free again and serves as the buffer.
+      context.kernel('resampleField2d')(res, s2, subU, c2, HALF_2D);
+    } else {
+      const s3 = shape as Shape3D, c3 = sub as Shape3D;
+      context.kernel('residual3d')(res, delta, sigmaSq, gradient, target, lambda, u, s3);
+      const down = context.kernel('downsample3d');
+      down(subRes, res, s3, 3);
+      if (subSigma !== null && sigmaSq !== null) down(subSigma, sigmaSq, s3, 1);
+      down(subDelta, delta, s3, 1);
+      down(subGrad, gradient, s3, 3);
+      cycle(3, n - 1, k, subDelta, subSigma, subGrad, subRes, lambda * 0.25, subU, c3, context);
+      context.kernel('resampleField3d')(res, s3, subU, c3, HALF_3D);
+    }
+    // u += correction, float32 (one rounding per value)
+    context.kernel('addFloat32')(u, u, res);
+  } finally {
+    for (const a of taken) context.freeFloat32(a);
   }
-  const shape3 = shape as Shape3D;
-  const sweep = context.kernel('gaussSeidelSweep3d');
-  for (let i = 0; i < k; i++) sweep(u, delta, sigmaSq, gradient, target, lambda, shape3);
-  if (n === 0) return ssdEnergy(delta);
-  const voxels = shape3[0] * shape3[1] * shape3[2];
-  const sub: Shape3D = [(shape3[0] + 1) >> 1, (shape3[1] + 1) >> 1, (shape3[2] + 1) >> 1];
-  const subVoxels = sub[0] * sub[1] * sub[2];
-  const res = new Float32Array(voxels * 3);
-  context.kernel('residual3d')(res, delta, sigmaSq, gradient, target, lambda, u, shape3);
-  const down = context.kernel('downsample3d');
-  const subRes = new Float32Array(subVoxels * 3);
-  down(subRes, res, shape3, 3);
-  let subSigma: Float32Array | null = null;
-  if (sigmaSq !== null) {
-    subSigma = new Float32Array(subVoxels);
-    down(subSigma, sigmaSq, shape3, 1);
-  }
-  const subDelta = new Float32Array(subVoxels);
-  down(subDelta, delta, shape3, 1);
-  const subGrad = new Float32Array(subVoxels * 3);
-  down(subGrad, gradient, shape3, 3);
-  const subU = new Float32Array(subVoxels * 3);
-  cycle(3, n - 1, k, subDelta, subSigma, subGrad, subRes, lambda * 0.25, subU, sub, context);
-  context.kernel('resampleField3d')(res, shape3, subU, sub, HALF_3D);
-  for (let i = 0; i < u.length; i++) u[i] += res[i];
-  for (let i = 0; i < k; i++) sweep(u, delta, sigmaSq, gradient, target, lambda, shape3);
-  return ssdEnergy(delta);
+  sweepK();
+  return context.kernel('sumSquaresFloat32')(delta);
 }
 
 /**

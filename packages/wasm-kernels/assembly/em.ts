@@ -3,8 +3,8 @@
  * `packages/core/src/kernels/em.ts`: quantisation into intensity classes, masked
  * per-class statistics and the EM demons step. Float32 arithmetic exactly where
  * the TypeScript kernel rounds to float32 (levels, class sums, means and
- * variances, `|g|²`), double elsewhere. Int32 arrays (classes, histograms, masks,
- * counts) are raw addresses like the float32 ones.
+ * variances, `|g|²`), double elsewhere. Int32 arrays (classes, histograms,
+ * counts) and the uint8 mask are raw addresses like the float32 ones.
  */
 
 // @ts-ignore: decorator
@@ -72,7 +72,7 @@ export function quantizePositive(out: usize, levels: usize, hist: usize, image: 
   }
 }
 
-/** Masked per-class mean, variance and count of the `n` float32 values at `image` (see the TypeScript kernel). */
+/** Masked per-class mean, variance and count of the `n` float32 values at `image`; `mask` is `n` bytes (see the TypeScript kernel). */
 export function maskedClassStats(means: usize, variances: usize, counts: usize, mask: usize, image: usize, labels: usize,
   n: i32, numLabels: i32): void {
   for (let c = 0; c < numLabels; c++) {
@@ -81,7 +81,7 @@ export function maskedClassStats(means: usize, variances: usize, counts: usize, 
     sti(counts, c, 0);
   }
   for (let i = 0; i < n; i++) {
-    if (ldi(mask, i) != 0) {
+    if (load<u8>(mask + <usize>i) != 0) {
       const c = ldi(labels, i);
       stf32(means, c, ldf32(means, c) + ldf32(image, i));
       sti(counts, c, ldi(counts, c) + 1);
@@ -92,7 +92,7 @@ export function maskedClassStats(means: usize, variances: usize, counts: usize, 
     if (k > 0) stf32(means, c, ldf32(means, c) / <f32>k);
   }
   for (let i = 0; i < n; i++) {
-    if (ldi(mask, i) != 0) {
+    if (load<u8>(mask + <usize>i) != 0) {
       const c = ldi(labels, i);
       const diff = ldf32(image, i) - ldf32(means, c);
       stf32(variances, c, ldf32(variances, c) + diff * diff);
@@ -102,6 +102,50 @@ export function maskedClassStats(means: usize, variances: usize, counts: usize, 
     const k = ldi(counts, c);
     stf32(variances, c, k > 1 ? ldf32(variances, c) / <f32>k : Infinity);
   }
+}
+
+/** Class fields of the `n` voxels: `means[i] = classMeans[labels[i]]`, `sigmaSq[i] = classVariances[labels[i]]`. */
+export function emClassFields(means: usize, sigmaSq: usize, labels: usize, classMeans: usize, classVariances: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const c = ldi(labels, i);
+    store<u32>(means + (<usize>i << 2), load<u32>(classMeans + (<usize>c << 2)));
+    store<u32>(sigmaSq + (<usize>i << 2), load<u32>(classVariances + (<usize>c << 2)));
+  }
+}
+
+/** `out[i] = a[i] + b[i]` (float32) for `i < n`; `out` may be `a` or `b`. */
+export function addFloat32(out: usize, a: usize, b: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(out + o, f32x4.add(v128.load(a + o), v128.load(b + o)));
+  }
+  for (; i < n; i++) stf32(out, i, ldf32(a, i) + ldf32(b, i));
+}
+
+/** `out[i] = a[i] − b[i]` (float32) for `i < n`; `out` may be `a` or `b`. */
+export function subtractFloat32(out: usize, a: usize, b: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(out + o, f32x4.sub(v128.load(a + o), v128.load(b + o)));
+  }
+  for (; i < n; i++) stf32(out, i, ldf32(a, i) - ldf32(b, i));
+}
+
+/** `out[i] = image[i] > 0 ? 1 : 0` (bytes) for `i < n`. */
+export function positiveMask(out: usize, image: usize, n: i32): void {
+  for (let i = 0; i < n; i++) store<u8>(out + <usize>i, ldf32(image, i) > 0 ? 1 : 0);
+}
+
+/** `Σ f32(a[i]²)` in double over `i < n`, in index order. */
+export function sumSquaresFloat32(a: usize, n: i32): f64 {
+  let e: f64 = 0;
+  for (let i = 0; i < n; i++) {
+    const d = ldf32(a, i);
+    e += <f64>(d * d);
+  }
+  return e;
 }
 
 /** 2D EM demons step of the voxels `[lo, hi)`; returns the running energy `e0` continued with their `δ²`. */

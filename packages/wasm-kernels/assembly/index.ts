@@ -18,10 +18,12 @@ export { numpyGradient2d, numpyGradient3d, physicalGradient2d, physicalGradient3
 export { jacobianDeterminant2d, jacobianDeterminant3d } from './jacobian';
 export { stepDivide, stepMaxNorm2d, stepMaxNorm3d } from './step';
 export { resampleField2d, resampleField3d, downsample2d, downsample3d } from './resample';
-export { ssdDemonsStep2d, ssdDemonsStep3d, sumSquares, gaussSeidelSweep2d, gaussSeidelSweep3d, residual2d, residual3d } from './ssd';
-export { quantizePositive, maskedClassStats, emDemonsStep2d, emDemonsStep3d } from './em';
+export { ssdDemonsStep2d, ssdDemonsStep3d, sumSquares, gaussSeidelSweep2d, residual2d, residual3d } from './ssd';
+export { gaussSeidelSweep3d } from './gauss-seidel';
+export { quantizePositive, maskedClassStats, emClassFields, addFloat32, subtractFloat32, sumSquaresFloat32, positiveMask, emDemonsStep2d, emDemonsStep3d } from './em';
 export {
   resampleAffineLinear2d, resampleAffineLinear3d, affineGradient2d, affineGradient3d, affineGradientSparse, parzenJointPdf, parzenJointGradient,
   affineMIDense2d, affineMIDense3d,
 } from './affine';
 export { miJointPdf, parzenMiStep } from './mi';
+export { warpNearest2d, warpNearest3d } from './warp-nearest';

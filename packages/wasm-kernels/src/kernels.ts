@@ -44,6 +44,7 @@ import { resampleKernels } from './adapters/resample.js';
 import { ssdKernels } from './adapters/ssd.js';
 import { stepKernels } from './adapters/step.js';
 import { warpKernels } from './adapters/warp.js';
+import { warpNearestKernels } from './adapters/warp-nearest.js';
 import { makeEmKernels } from './kernels-em.js';
 import { makeMiKernels } from './kernels-mi.js';
 
@@ -56,6 +57,6 @@ export function makeKernels(wasm: WasmExports, heap: WasmHeap, threads: PoolRef)
     ...resampleKernels(env), ...ssdKernels(env), ...composeKernels(env), ...invertKernels(env),
     ...warpKernels(env), ...ccKernels(env), ...gaussianKernels(env), ...gradientKernels(env),
     ...stepKernels(env), ...jacobianKernels(env), ...makeEmKernels(wasm, heap), ...makeMiKernels(wasm, heap),
-    ...affineKernels(wasm, heap),
+    ...affineKernels(wasm, heap), ...warpNearestKernels(env),
   };
 }

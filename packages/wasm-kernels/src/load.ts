@@ -34,6 +34,10 @@ export interface WasmExports extends EmWasmExports, AffineWasmExports, MiWasmExp
     field: number, fr: number, fc: number, A: number, B: number, C: number, lo: number, hi: number): void;
   warp3d(out: number, ns: number, nr: number, nc: number, image: number, is: number, ir: number, ic: number,
     field: number, fs: number, fr: number, fc: number, A: number, B: number, C: number, k0: number, k1: number): void;
+  warpNearest2d(out: number, elemBytes: number, nr: number, nc: number, image: number, ir: number, ic: number,
+    field: number, fr: number, fc: number, A: number, B: number, C: number, r0: number, r1: number): void;
+  warpNearest3d(out: number, elemBytes: number, ns: number, nr: number, nc: number, image: number, is: number, ir: number,
+    ic: number, field: number, fs: number, fr: number, fc: number, A: number, B: number, C: number, k0: number, k1: number): void;
   ccFactors2d(out: number, st: number, mv: number, nr: number, nc: number, radius: number,
     slots: number, tails: number, rv: number): void;
   ccFactors3d(out: number, outFirstSlice: number, st: number, mv: number, ns: number, nr: number, nc: number, radius: number,

@@ -5,7 +5,7 @@
  * demons step against its closed form. Bit-exactness with DIPY 1.6 itself is checked
  * by the reference runner (`unit_em_kernels`).
  */
-import { mulberry32 } from '@diffeo/core/oracles';
+import { emClassFieldsNaive, emCombineNaive, mulberry32, positiveMaskNaive, sumSquaresFloat32Naive } from '@diffeo/core/oracles';
 import { describe, expect, it } from 'vitest';
 import { tsKernels } from '@diffeo/core';
 
@@ -85,6 +85,89 @@ describe('maskedClassStats', () => {
         expect(Math.abs(variances[c] - v) / v).toBeLessThan(1e-4);
       }
     }
+  });
+});
+
+describe('maskedClassStats with a uint8 mask', () => {
+  it('gives the same bits as with the int32 mask of the same voxels', () => {
+    const r = mulberry32(12);
+    const n = 500;
+    const q = 7;
+    const labels = new Int32Array(n).map(() => Math.floor(r() * q));
+    const m32 = new Int32Array(n).map(() => (r() < 0.6 ? 1 : 0));
+    const m8 = Uint8Array.from(m32);
+    const img = new Float32Array(n).map(() => 5 * r());
+    const a = [new Float32Array(q), new Float32Array(q), new Int32Array(q)] as const;
+    const b = [new Float32Array(q), new Float32Array(q), new Int32Array(q)] as const;
+    tsKernels.maskedClassStats(a[0], a[1], a[2], m32, img, labels, q);
+    tsKernels.maskedClassStats(b[0], b[1], b[2], m8, img, labels, q);
+    expect(b.map((x) => Array.from(x))).toEqual(a.map((x) => Array.from(x)));
+  });
+});
+
+describe('emClassFields, addFloat32, subtractFloat32', () => {
+  it('look the class tables up per voxel, as the naive oracle', () => {
+    const r = mulberry32(13);
+    const q = 11;
+    const n = 301;
+    const labels = new Int32Array(n).map(() => Math.floor(r() * q));
+    const cm = new Float32Array(q).map(() => 3 * r());
+    const cv = new Float32Array(q).map(() => (r() < 0.2 ? Infinity : r()));
+    const means = new Float32Array(n).fill(NaN);
+    const sig = new Float32Array(n).fill(NaN);
+    tsKernels.emClassFields(means, sig, labels, cm, cv);
+    const [wm, ws] = emClassFieldsNaive(labels, cm, cv);
+    expect(Array.from(means)).toEqual(Array.from(wm));
+    expect(Array.from(sig)).toEqual(Array.from(ws));
+  });
+  it('may write the variances over the labels (sigmaSq sharing their memory)', () => {
+    const r = mulberry32(15);
+    const q = 5;
+    const n = 64;
+    const sig = new Float32Array(n);
+    const labels = new Int32Array(sig.buffer);
+    for (let i = 0; i < n; i++) labels[i] = Math.floor(r() * q);
+    const cm = new Float32Array(q).map(() => r());
+    const cv = new Float32Array(q).map(() => r());
+    const [wm, ws] = emClassFieldsNaive(labels.slice(), cm, cv);
+    const means = new Float32Array(n);
+    tsKernels.emClassFields(means, sig, labels, cm, cv);
+    expect(Array.from(means)).toEqual(Array.from(wm));
+    expect(Array.from(sig)).toEqual(Array.from(ws));
+  });
+  it('round the sum and the difference once to float32 (also in place), as the naive oracle', () => {
+    const r = mulberry32(14);
+    const n = 257;
+    const a = new Float32Array(n).map(() => 1e3 * (r() - 0.5));
+    const b = new Float32Array(n).map(() => 1e-3 * (r() - 0.5));
+    const sum = new Float32Array(n);
+    tsKernels.addFloat32(sum, a, b);
+    expect(Array.from(sum)).toEqual(Array.from(emCombineNaive(a, b, 1)));
+    const diff = b.slice();
+    tsKernels.subtractFloat32(diff, a, diff);
+    expect(Array.from(diff)).toEqual(Array.from(emCombineNaive(a, b, -1)));
+    // rounding actually happens: some sums differ from the double sum
+    expect(Array.from(sum).some((v, i) => v !== a[i] + b[i])).toBe(true);
+  });
+});
+
+describe('positiveMask', () => {
+  it('is 1 exactly where the value is > 0 (0 for zeros, negatives, NaN), as the naive oracle', () => {
+    const img = Float32Array.from([0, -0, 1e-30, -1e-30, NaN, Infinity, -Infinity, 3, -2]);
+    const out = new Uint8Array(img.length).fill(7);
+    tsKernels.positiveMask(out, img);
+    expect(Array.from(out)).toEqual(Array.from(positiveMaskNaive(img)));
+    expect(Array.from(out)).toEqual([0, 0, 1, 0, 0, 1, 0, 1, 0]);
+  });
+});
+
+describe('sumSquaresFloat32', () => {
+  it('sums the float32 squares in double, as the naive oracle (not the double squares)', () => {
+    const r = mulberry32(16);
+    const a = new Float32Array(333).map(() => 10 * (r() - 0.5));
+    const e = tsKernels.sumSquaresFloat32(a);
+    expect(e).toBe(sumSquaresFloat32Naive(a));
+    expect(e).not.toBe(Array.from(a).reduce((s, v) => s + v * v, 0));
   });
 });
 

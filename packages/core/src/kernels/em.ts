@@ -12,6 +12,12 @@
  * - Class statistics: for each class `c`, the mean and the (biased) variance of
  *   `image` over the voxels of class `c` inside the mask; mean 0 for an empty
  *   class, variance `+∞` for a class of fewer than 2 voxels.
+ * - Class fields: each voxel's class mean and variance looked up from the class
+ *   tables (`E[x] = μ[class(x)]`, `σ²[x] = σ²[class(x)]`).
+ * - Masks `image > 0` as bytes.
+ * - `Σ f32(a²)` in double (the Gauss-Newton energy).
+ * - Element-wise float32 sums and differences `a ± b` (the double gradient's sum and
+ *   the step's `δ`), each rounded once to float32 as NumPy's float32 arithmetic.
  * - EM demons step (Arce-Santana et al. 2014 with Vercauteren et al. 2009, eq. 4):
  *   `u = σx²·δ·g / (σx²·|g|² + σ²)` per voxel, `u = δ·g/|g|²` where `σ² = 0`, and 0
  *   where `σ² = ±∞` or `σ² = 0 = |g|²`; the energy is `Σ δ²`.
@@ -98,7 +104,7 @@ export function quantizePositive(out: Int32Array, levels: Float32Array, hist: In
  * @param numLabels - number of classes.
  */
 export function maskedClassStats(means: Float32Array, variances: Float32Array, counts: Int32Array,
-  mask: ArrayLike<number>, image: Float32Array, labels: Int32Array, numLabels: number): void {
+  mask: Int32Array | Uint8Array, image: Float32Array, labels: Int32Array, numLabels: number): void {
   const n = image.length;
   means.fill(0);
   variances.fill(0);
@@ -121,6 +127,66 @@ export function maskedClassStats(means: Float32Array, variances: Float32Array, c
   for (let c = 0; c < numLabels; c++) {
     variances[c] = counts[c] > 1 ? variances[c] / fround(counts[c]) : Infinity;
   }
+}
+
+/**
+ * Class fields (DIPY's `means[labels]`, `variances[labels]` fancy indexing): for every
+ * voxel `i`, `means[i] = classMeans[labels[i]]` and `sigmaSq[i] = classVariances[labels[i]]`.
+ * @param means - `labels.length` float32, receives the expected intensities.
+ * @param sigmaSq - `labels.length` float32, receives the class variances.
+ * @param labels - int32 classes in `[0, classMeans.length − 1]` (not checked); may be an int32 view of
+ *   `sigmaSq`'s memory (each label is read before its voxel is written).
+ * @param classMeans - float32 class table (intensity units).
+ * @param classVariances - float32 class table (intensity units squared).
+ */
+export function emClassFields(means: Float32Array, sigmaSq: Float32Array, labels: Int32Array, classMeans: Float32Array,
+  classVariances: Float32Array): void {
+  const n = labels.length;
+  for (let i = 0; i < n; i++) {
+    const c = labels[i];
+    means[i] = classMeans[c];
+    sigmaSq[i] = classVariances[c];
+  }
+}
+
+/**
+ * Element-wise float32 sum `out[i] = f32(a[i] + b[i])` over `out.length` values
+ * (`out` may be `a` or `b`).
+ */
+export function addFloat32(out: Float32Array, a: Float32Array, b: Float32Array): void {
+  const n = out.length;
+  for (let i = 0; i < n; i++) out[i] = a[i] + b[i];
+}
+
+/**
+ * Element-wise float32 difference `out[i] = f32(a[i] − b[i])` over `out.length` values
+ * (`out` may be `a` or `b`).
+ */
+export function subtractFloat32(out: Float32Array, a: Float32Array, b: Float32Array): void {
+  const n = out.length;
+  for (let i = 0; i < n; i++) out[i] = a[i] - b[i];
+}
+
+/**
+ * The EM metric's image masks: `out[i] = 1` where `image[i] > 0`, else 0 (NaN gives 0),
+ * for `i < image.length` (DIPY's `(image > 0).astype(np.int32)`, as bytes).
+ */
+export function positiveMask(out: Uint8Array, image: Float32Array): void {
+  const n = image.length;
+  for (let i = 0; i < n; i++) out[i] = image[i] > 0 ? 1 : 0;
+}
+
+/**
+ * `Σ f32(a[i]²)` in double, raster order (DIPY's `compute_energy_ssd_2d/3d`: float32
+ * squares summed in double), the Gauss-Newton energy of the SSD and EM metrics.
+ */
+export function sumSquaresFloat32(a: Float32Array): number {
+  let e = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = a[i];
+    e += fround(d * d);
+  }
+  return e;
 }
 
 /**

@@ -14,7 +14,7 @@ import { gaussianFilter } from './gaussian.js';
 import { ccFactors2d, ccFactors3d, ccFactors3dStream, ccEnergy3d, ccForwardStep2d, ccBackwardStep2d, ccForwardStep3d, ccBackwardStep3d } from './cc.js';
 import { ssdDemonsStep2d, ssdDemonsStep3d, gaussSeidelSweep2d, gaussSeidelSweep3d, residual2d, residual3d } from './ssd.js';
 import { resampleAffineLinear2d, resampleAffineLinear3d, affineGradient2d, affineGradient3d, affineGradientSparse, parzenJointPdf, parzenJointGradient, affineMIDense2d, affineMIDense3d } from './affine-mi.js';
-import { quantizePositive, maskedClassStats, emDemonsStep2d, emDemonsStep3d } from './em.js';
+import { quantizePositive, maskedClassStats, emClassFields, addFloat32, subtractFloat32, sumSquaresFloat32, positiveMask, emDemonsStep2d, emDemonsStep3d } from './em.js';
 import { miJointPdf, parzenMiStep } from './mi.js';
 
 /** The complete table of pure-TypeScript kernels. */
@@ -29,7 +29,7 @@ export const tsKernels: Kernels = {
   gaussianFilter,
   ccFactors2d, ccFactors3d, ccFactors3dStream, ccEnergy3d, ccForwardStep2d, ccBackwardStep2d, ccForwardStep3d, ccBackwardStep3d,
   ssdDemonsStep2d, ssdDemonsStep3d, gaussSeidelSweep2d, gaussSeidelSweep3d, residual2d, residual3d,
-  quantizePositive, maskedClassStats, emDemonsStep2d, emDemonsStep3d,
+  quantizePositive, maskedClassStats, emClassFields, addFloat32, subtractFloat32, sumSquaresFloat32, positiveMask, emDemonsStep2d, emDemonsStep3d,
   resampleAffineLinear2d, resampleAffineLinear3d, affineGradient2d, affineGradient3d, affineGradientSparse,
   parzenJointPdf, parzenJointGradient, affineMIDense2d, affineMIDense3d,
   miJointPdf, parzenMiStep,

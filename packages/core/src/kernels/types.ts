@@ -188,8 +188,23 @@ export interface Kernels {
    * is non-zero (mean 0 when empty, variance `+∞` below 2 voxels) and the voxel counts.
    * `means`, `variances`, `counts` have `numLabels` values.
    */
-  maskedClassStats(means: Float32Array, variances: Float32Array, counts: Int32Array, mask: Int32Array, image: Float32Array,
+  maskedClassStats(means: Float32Array, variances: Float32Array, counts: Int32Array, mask: Int32Array | Uint8Array, image: Float32Array,
     labels: Int32Array, numLabels: number): void;
+  /**
+   * EM class fields (DIPY's `means[labels]`, `variances[labels]`): `means[i] = classMeans[labels[i]]`,
+   * `sigmaSq[i] = classVariances[labels[i]]` for every voxel `i < labels.length` (any dimension).
+   * `sigmaSq` may share `labels`' memory (an int32 view of it): each label is read before its voxel is written.
+   */
+  emClassFields(means: Float32Array, sigmaSq: Float32Array, labels: Int32Array, classMeans: Float32Array,
+    classVariances: Float32Array): void;
+  /** Element-wise float32 sum `out[i] = f32(a[i] + b[i])`, `i < out.length`; `out` may be `a` or `b`. */
+  addFloat32(out: Float32Array, a: Float32Array, b: Float32Array): void;
+  /** Element-wise float32 difference `out[i] = f32(a[i] − b[i])`, `i < out.length`; `out` may be `a` or `b`. */
+  subtractFloat32(out: Float32Array, a: Float32Array, b: Float32Array): void;
+  /** `Σ f32(a[i]²)` in double, raster order (DIPY's `compute_energy_ssd_2d/3d`; the Gauss-Newton energy). */
+  sumSquaresFloat32(a: Float32Array): number;
+  /** EM masks: `out[i] = image[i] > 0 ? 1 : 0` (NaN gives 0) for `i < image.length`; `out` is a byte per voxel. */
+  positiveMask(out: Uint8Array, image: Float32Array): void;
   /**
    * Float64 linear resampling of the affine stage (`kernels/affine-mi.ts`): `out[i] = bilinear(image, M·[i;1])`
    * for each voxel `i` of `outShape`, `M` (3×3 row-major) mapping output grid indices to image grid
