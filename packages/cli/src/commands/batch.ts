@@ -182,12 +182,14 @@ export async function checkCohortMasks(jobs: readonly { id: string; options: Bat
         try {
           img = await loadInput(image, 'the image', job.options.volIdx);
         } catch (e) {
+          if (!(e instanceof CliError)) throw e;
           verdict = { on: 'image', text: `${errorText(e).replace('--vol-idx', 'volIdx')}; it is read at submission to check ${maskField} against its grid` };
         }
         if (img !== undefined) {
           try {
             await loadMask(mask, 'the mask', img);
           } catch (e) {
+            if (!(e instanceof CliError)) throw e;
             verdict = { on: 'mask', text: errorText(e) };
           }
         }
