@@ -169,7 +169,6 @@ describe('SyN on the wasm backend: allocations and copies per iteration (counted
           const { rows, iterations } = await countedRun(backend, createContext(backend), c.metric(), fixed, moving, shape, [4, 4, 4]);
           expect(iterations).toEqual([4, 4, 4]);
           expect(rows.length).toBe(12);
-          if (process.env.HPROF_DEBUG) for (const r of rows) console.log(c.name, label, JSON.stringify(r));
           for (const r of rows) {
             const at = `level ${r.level}, iteration ${r.iteration}`;
             // nothing is ever copied into or out of the wasm memory
@@ -214,12 +213,10 @@ describe('SyN on the wasm backend: allocations and copies per iteration (counted
       const profiled = await countedRun(backend, prof.context, c.metric(), fixed, moving, shape, [4, 4, 4]);
       expect(Array.from(profiled.fields.forward)).toEqual(Array.from(plain.fields.forward));
       expect(Array.from(profiled.fields.backward)).toEqual(Array.from(plain.fields.backward));
-      if (process.env.HPROF_DEBUG) for (const r of [...plain.rows, ...profiled.rows]) console.log('prof', JSON.stringify(r.level), r.iteration, JSON.stringify(r.wasm));
       for (const r of profiled.rows) if (r.iteration > 0) expect(r.wasm).toEqual(ZERO_WASM);
       // (memory growths differ: the second run reuses the memory the first one grew)
       for (const r of profiled.rows) expect([r.wasm.copiesIn, r.wasm.copiesOut]).toEqual([0, 0]);
       const report = prof.report();
-      if (process.env.HPROF_DEBUG) console.log(JSON.stringify(report.kernels.map((k) => [k.name, k.backend, k.calls])));
       const byName = new Map(report.kernels.map((k) => [k.name, k]));
       // levels 2 and 1 (8 iterations) in one piece: one factors call per iteration, one step per direction;
       // level 0 (24 slices) slab by slab (2 slabs of CCPlan): factors streamed and a step per slab and direction
