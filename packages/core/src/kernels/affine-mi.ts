@@ -251,6 +251,26 @@ function binOf(u: number, nbins: number): number {
 }
 
 /**
+ * Normalises a Parzen joint histogram in place (`B×B`, row = static bin, C order): the joint pdf
+ * divided by `valid` (the number of samples, `byCount`) or by `total` (the sum of weights), the static
+ * marginal (length `B`) by `valid`, the moving marginal (length `B`) set to the joint pdf's column sums.
+ * Nothing is touched when `total` is 0.
+ */
+function normalizeParzen(joint: Float64Array, smarginal: Float64Array, mmarginal: Float64Array, B: number,
+  total: number, valid: number, byCount: boolean): void {
+  if (total > 0) {
+    const norm = byCount ? valid : total;
+    for (let i = 0; i < B * B; i++) joint[i] /= norm;
+    for (let i = 0; i < B; i++) smarginal[i] /= valid;
+    for (let j = 0; j < B; j++) {
+      let s = 0;
+      for (let i = 0; i < B; i++) s += joint[i * B + j];
+      mmarginal[j] = s;
+    }
+  }
+}
+
+/**
  * Parzen joint histogram (see the module documentation). `joint` (`nbins²`, row = static bin),
  * `smarginal`, `mmarginal` (`nbins`) are overwritten. Sample `i` is used when both masks (int32,
  * non-zero = used; null = all) are non-zero there. `smin`/`mmin` are the bin offsets `min/δ − 2`
@@ -281,16 +301,7 @@ export function parzenJointPdf(joint: Float64Array, smarginal: Float64Array, mma
       arg += 1.0;
     }
   }
-  if (total > 0) {
-    const norm = byCount ? valid : total;
-    for (let i = 0; i < B * B; i++) joint[i] /= norm;
-    for (let i = 0; i < B; i++) smarginal[i] /= valid;
-    for (let j = 0; j < B; j++) {
-      let s = 0;
-      for (let i = 0; i < B; i++) s += joint[i * B + j];
-      mmarginal[j] = s;
-    }
-  }
+  normalizeParzen(joint, smarginal, mmarginal, B, total, valid, byCount);
 }
 
 /**
@@ -454,16 +465,7 @@ function denseMI(d: 2 | 3, joint: Float64Array, smarginal: Float64Array, mmargin
       }
     }
   }
-  if (total > 0) {
-    const norm = byCount ? valid : total;
-    for (let q = 0; q < B * B; q++) joint[q] /= norm;
-    for (let q = 0; q < B; q++) smarginal[q] /= valid;
-    for (let jj = 0; jj < B; jj++) {
-      let s = 0;
-      for (let ii = 0; ii < B; ii++) s += joint[ii * B + jj];
-      mmarginal[jj] = s;
-    }
-  }
+  normalizeParzen(joint, smarginal, mmarginal, B, total, valid, byCount);
   if (jointGrad) {
     const norm = valid * mdelta;
     if (norm > 0) for (let q = 0; q < jointGrad.length; q++) jointGrad[q] /= norm;
