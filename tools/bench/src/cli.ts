@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `pnpm bench [--cases a,b,c] [--runs N] [--json out.json] [--data DIR] [--skip-dipy] [--backends ts,wasm,browser] [--browser] [--python PATH] [--keep] [--from-source]`
+ * `pnpm bench [--cases a,b,c] [--runs N] [--json out.json] [--data DIR] [--skip-dipy] [--backends ts,wasm,browser] [--browser] [--python PATH] [--keep] [--syn-inversion-mode dipy|backward-only] [--from-source]`
  *
  * Runs diffeo (TypeScript kernels, and the wasm backend when it can be loaded) and
  * DIPY 1.6 side by side on each case and prints one table (medians of `--runs`
