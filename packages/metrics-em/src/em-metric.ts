@@ -155,7 +155,7 @@ function resolveOptions(options: EMMetricOptions | undefined): ResolvedEMMetricO
  * view of `sigmaSq`, which the class-field kernel then overwrites in place with the
  * variances; `expected` receives `E[· | class]` and then, in place, the step's `δ`;
  * `grad` the gradient of the step's image (plus the double gradient's term, computed
- * first in the step's own output). 5 float32 values per voxel, and a byte of mask.
+ * first in the step's own output). `2 + d` float32 values per voxel (5 in 3D), and a byte of mask.
  */
 interface EMWorkspace {
   readonly voxels: number;
