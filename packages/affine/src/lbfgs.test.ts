@@ -109,5 +109,6 @@ describe('minimizeLbfgs algorithm option', () => {
     const xr = c.values.x as number[];
     for (let i = 0; i < xr.length; i++) expect(Math.abs(r.x[i] - xr[i])).toBeLessThan(1e-6);
     expect(() => minimizeLbfgs(rosen, [0, 0], { algorithm: 'bfgs' as never })).toThrow(InvalidArgumentError);
+    expect(() => minimizeLbfgs(rosen, [0, 0], { maxIter: 5 } as never)).toThrow(/minimizeLbfgs options.*maxIter/);
   });
 });

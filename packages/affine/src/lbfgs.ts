@@ -43,7 +43,7 @@
  * exact one did not end closer to DIPY there (measured on the pipeline_b0_3d fixture and the affine_b0_3d bench
  * case), so the default registration path was left as it was.
  */
-import { AbortError, InvalidArgumentError } from '@diffeo/core';
+import { AbortError, InvalidArgumentError, checkOptionKeys } from '@diffeo/core';
 
 /** Options of {@link minimizeLbfgs} (scipy's names, camelCase). */
 export interface LbfgsOptions {
@@ -70,6 +70,9 @@ export interface LbfgsOptions {
    */
   readonly algorithm?: 'lbfgsb' | 'twoLoop';
 }
+
+/** Every key of {@link LbfgsOptions} (anything else is rejected). */
+const LBFGS_OPTION_KEYS: readonly (keyof LbfgsOptions)[] = ['maxcor', 'ftol', 'gtol', 'maxfun', 'maxiter', 'maxls', 'signal', 'onIteration', 'algorithm'];
 
 /** Result of {@link minimizeLbfgs}. */
 export interface LbfgsResult {
@@ -402,11 +405,12 @@ function solveU(a: Float64Array, lda: number, n: number, b: Float64Array): boole
  * Minimises `fg(x) → { value, gradient }` from `x0` (see the module documentation); `x0` and the gradient
  * have one entry per parameter, in the caller's units.
  * @throws AbortError when `signal` aborts.
- * @throws InvalidArgumentError for an unknown `algorithm`.
+ * @throws InvalidArgumentError for an unknown `algorithm` or an unknown option key.
  */
 export function minimizeLbfgs(
   fg: (x: Float64Array) => { value: number; gradient: Float64Array }, x0: ArrayLike<number>, options: LbfgsOptions = {},
 ): LbfgsResult {
+  checkOptionKeys(options, LBFGS_OPTION_KEYS, 'minimizeLbfgs options');
   const algorithm = options.algorithm ?? 'lbfgsb';
   if (algorithm === 'lbfgsb') return minimizeLbfgsB(fg, x0, options);
   if (algorithm === 'twoLoop') return minimizeTwoLoop(fg, x0, options);
