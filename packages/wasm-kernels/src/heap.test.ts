@@ -5,24 +5,13 @@
  * straddling and outside the blocks, arena (scratch) views and ordinary arrays.
  */
 import { describe, expect, it } from 'vitest';
+import { mulberry32 } from '@diffeo/core/oracles';
 import { WasmHeap } from './heap.js';
-
-/** A small deterministic generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('WasmHeap.owns', () => {
   it('agrees with a scan of the live blocks over random allocations, frees and views', () => {
     const heap = new WasmHeap(new WebAssembly.Memory({ initial: 1, maximum: 512 }), 0, false);
-    const rand = rng(7);
+    const rand = mulberry32(7);
     /** The oracle: live array blocks as [address, extent]; a block's extent is its request plus a 64-byte tail, rounded up to 64 bytes. */
     const live: [number, number][] = [];
     const extent = (bytes: number) => Math.ceil((bytes + 64) / 64) * 64;
