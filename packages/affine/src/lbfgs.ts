@@ -417,12 +417,19 @@ export function minimizeLbfgs(
   throw new InvalidArgumentError(`unknown L-BFGS algorithm '${String(algorithm)}'; use 'lbfgsb' or 'twoLoop'.`);
 }
 
+/** The numeric options with scipy's defaults (`m` = `maxcor`, `pgtol` = `gtol`). */
+function settings(options: LbfgsOptions) {
+  return {
+    m: options.maxcor ?? 10, ftol: options.ftol ?? 2.2204460492503131e-9, pgtol: options.gtol ?? 1e-5,
+    maxfun: options.maxfun ?? 15000, maxiter: options.maxiter ?? 15000, maxls: options.maxls ?? 20,
+  };
+}
+
 /** L-BFGS-B's unbounded path, operation by operation (`algorithm: 'lbfgsb'`, see the module documentation). */
 function minimizeLbfgsB(
   fg: (x: Float64Array) => { value: number; gradient: Float64Array }, x0: ArrayLike<number>, options: LbfgsOptions = {},
 ): LbfgsResult {
-  const m = options.maxcor ?? 10, ftol = options.ftol ?? 2.2204460492503131e-9, pgtol = options.gtol ?? 1e-5;
-  const maxfun = options.maxfun ?? 15000, maxiter = options.maxiter ?? 15000, maxls = options.maxls ?? 20;
+  const { m, ftol, pgtol, maxfun, maxiter, maxls } = settings(options);
   const n = x0.length;
   const tol = (ftol / EPS) * EPS; // scipy passes factr = ftol/ε; the code multiplies by its machine ε
   let evaluations = 0;
@@ -656,8 +663,7 @@ function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
 function minimizeTwoLoop(
   fg: (x: Float64Array) => { value: number; gradient: Float64Array }, x0: ArrayLike<number>, options: LbfgsOptions = {},
 ): LbfgsResult {
-  const m = options.maxcor ?? 10, ftol = options.ftol ?? 2.2204460492503131e-9, pgtol = options.gtol ?? 1e-5;
-  const maxfun = options.maxfun ?? 15000, maxiter = options.maxiter ?? 15000, maxls = options.maxls ?? 20;
+  const { m, ftol, pgtol, maxfun, maxiter, maxls } = settings(options);
   const n = x0.length;
   let evaluations = 0;
   const evaluate = (x: Float64Array) => {
