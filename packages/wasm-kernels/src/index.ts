@@ -167,8 +167,9 @@ export async function wasmBackend(options: WasmBackendOptions = {}): Promise<Was
       // Threads asked for explicitly: started now, and a failure is an error.
       ref.pool = await ThreadPool.create(module, memory, heap.ctl, threads, workerUrl);
     } else {
-      // Default: the workers start with the first call large enough to be split (small
-      // images never pay for them, some 10 MB each in Node); until they are ready the
+      // Default: the workers start with the first call of at least `startWork` units
+      // (START_PARALLEL_WORK unless minParallelWork is given: 2D images and small 3D grids
+      // never pay for them, some 10–15 MB each in Node); until they are ready the
       // calls run on the calling thread, with the same results. If they cannot start,
       // the backend stays on one thread.
       ref.start = () => {

@@ -101,7 +101,7 @@ describe('threaded wasm backend', () => {
   it('uses min(availableParallelism(), 4) threads and a shared memory by default in Node', async () => {
     const b = await wasmBackend();
     const want = Math.min(availableParallelism(), 4);
-    // lazy by default: one thread until a call is large enough to be split
+    // lazy by default: one thread until a call of at least START_PARALLEL_WORK units
     expect(b.threads).toBe(1);
     const small = 64 * 64 * 64;
     const s = b.allocFloat32!(small).fill(1);
