@@ -368,6 +368,8 @@ export function invertPass3d(p: usize, d: usize, q: usize, ns: i32, nr: i32, nc:
   const r0 = 1 / ss, r1 = 1 / sr, r2 = 1 / sc;
   const R0 = f64x2.splat(r0), R1 = f64x2.splat(r1), R2 = f64x2.splat(r2);
   const pw2 = exactReciprocal(ss) && exactReciprocal(sr) && exactReciprocal(sc);
+  // Unit spacings: `q·(1/s)` is `q` itself (a product with 1 keeps every double's bits, NaN included).
+  const unit = r0 == 1 && r1 == 1 && r2 == 1;
   const tb = updateBound(maxlen);
   const TB = f64x2.splat(tb);
   const TWO = f64x2.splat(2);
@@ -398,7 +400,8 @@ export function invertPass3d(p: usize, d: usize, q: usize, ns: i32, nr: i32, nc:
           const E0 = f64x2.promote_low_f32x4(i32x4.shuffle(Lq, Mq, 0, 3, 0, 3));
           const E1 = f64x2.promote_low_f32x4(i32x4.shuffle(Lq, Mq, 1, 4, 1, 4));
           const E2 = f64x2.promote_low_f32x4(i32x4.shuffle(Lq, Mq, 2, 5, 2, 5));
-          const A0 = f64x2.mul(E0, R0), A1 = f64x2.mul(E1, R1), A2 = f64x2.mul(E2, R2);
+          let A0 = E0, A1 = E1, A2 = E2;
+          if (!unit) { A0 = f64x2.mul(E0, R0); A1 = f64x2.mul(E1, R1); A2 = f64x2.mul(E2, R2); }
           let SF = EPS;
           const Sq = f64x2.add(f64x2.add(f64x2.mul(A0, A0), f64x2.mul(A1, A1)), f64x2.mul(A2, A2));
           if (i64x2.bitmask(f64x2.le(Sq, TB)) != 3) {
@@ -432,13 +435,22 @@ export function invertPass3d(p: usize, d: usize, q: usize, ns: i32, nr: i32, nc:
         X0 = f64x2.add(K, X0);
         X1 = f64x2.add(I, X1);
         X2 = f64x2.add(J, X2);
-        let C0: v128, C1: v128, C2: v128;
-        const mask = insideMask(X0, LS) & insideMask(X1, LR) & insideMask(X2, LC);
+        let C0: v128, C1: v128, C2: v128, F0: v128, F1: v128, F2: v128;
+        // One lane mask for the six tests `0 ≤ x_k < last_k` of the pair.
+        const ZERO = f64x2.splat(0);
+        const mask = i64x2.bitmask(v128.and(v128.and(
+          v128.and(f64x2.ge(X0, ZERO), f64x2.lt(X0, LS)),
+          v128.and(f64x2.ge(X1, ZERO), f64x2.lt(X1, LR))),
+          v128.and(f64x2.ge(X2, ZERO), f64x2.lt(X2, LC))));
         if (mask == 3) {
           tri3Pair(d, rowStride, sliceStride, X0, X1, X2);
-          C0 = r32(f64x2.add(S0, V0));
-          C1 = r32(f64x2.add(S1, V1));
-          C2 = r32(f64x2.add(S2, V2));
+          // The residual rounded once to float32: stored as is, widened for the norm.
+          F0 = f32x4.demote_f64x2_zero(f64x2.add(S0, V0));
+          F1 = f32x4.demote_f64x2_zero(f64x2.add(S1, V1));
+          F2 = f32x4.demote_f64x2_zero(f64x2.add(S2, V2));
+          C0 = f64x2.promote_low_f32x4(F0);
+          C1 = f64x2.promote_low_f32x4(F1);
+          C2 = f64x2.promote_low_f32x4(F2);
         } else {
           residualVoxel3d(d, rowStride, sliceStride, lastS, lastR, lastC,
             f64x2.extract_lane(X0, 0), f64x2.extract_lane(X1, 0), f64x2.extract_lane(X2, 0),
@@ -448,8 +460,8 @@ export function invertPass3d(p: usize, d: usize, q: usize, ns: i32, nr: i32, nc:
             f64x2.extract_lane(X0, 1), f64x2.extract_lane(X1, 1), f64x2.extract_lane(X2, 1),
             f64x2.extract_lane(V0, 1), f64x2.extract_lane(V1, 1), f64x2.extract_lane(V2, 1));
           C0 = f64x2.replace_lane(C0, 1, rc0); C1 = f64x2.replace_lane(C1, 1, rc1); C2 = f64x2.replace_lane(C2, 1, rc2);
+          F0 = f32x4.demote_f64x2_zero(C0); F1 = f32x4.demote_f64x2_zero(C1); F2 = f32x4.demote_f64x2_zero(C2);
         }
-        const F0 = f32x4.demote_f64x2_zero(C0), F1 = f32x4.demote_f64x2_zero(C1), F2 = f32x4.demote_f64x2_zero(C2);
         v128.store32_lane(pq, F0, 0);
         v128.store32_lane(pq, F1, 0, 4);
         v128.store32_lane(pq, F2, 0, 8);
@@ -458,7 +470,9 @@ export function invertPass3d(p: usize, d: usize, q: usize, ns: i32, nr: i32, nc:
         v128.store32_lane(pq, F2, 1, 20);
         if (!sums) continue;
         let U0: v128, U1: v128, U2: v128;
-        if (pw2) {
+        if (unit) {
+          U0 = C0; U1 = C1; U2 = C2;
+        } else if (pw2) {
           U0 = f64x2.mul(C0, R0); U1 = f64x2.mul(C1, R1); U2 = f64x2.mul(C2, R2);
         } else {
           U0 = f64x2.div(C0, SS); U1 = f64x2.div(C1, SR); U2 = f64x2.div(C2, SC);
