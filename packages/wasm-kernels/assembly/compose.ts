@@ -226,6 +226,9 @@ export function compose3d(out: usize, d1: usize, ns1: i32, nr1: i32, nc1: i32, d
     a10 = ldd(A, 4); a11 = ldd(A, 5); a12 = ldd(A, 6); a13 = ldd(A, 7);
     a20 = ldd(A, 8); a21 = ldd(A, 9); a22 = ldd(A, 10); a23 = ldd(A, 11);
   }
+  // Without `A` the row origin is exactly (k, i, j): `k·1 + i·0 + j·0 + 0` adds only
+  // zeros to non-negative values, so the position is `(k, i, j) + B·v` without those products.
+  const noA = A == 0;
   const hasB = B != 0;
   let b00 = 1.0, b01 = 0.0, b02 = 0.0, b10 = 0.0, b11 = 1.0, b12 = 0.0, b20 = 0.0, b21 = 0.0, b22 = 1.0;
   if (hasB) {
@@ -276,9 +279,15 @@ export function compose3d(out: usize, d1: usize, ns1: i32, nr1: i32, nc1: i32, d
         } else {
           XP0 = VP0; XP1 = VP1; XP2 = VP2;
         }
-        XP0 = f64x2.add(f64x2.add(f64x2.add(RI0, f64x2.mul(A02, J)), A03), XP0);
-        XP1 = f64x2.add(f64x2.add(f64x2.add(RI1, f64x2.mul(A12, J)), A13), XP1);
-        XP2 = f64x2.add(f64x2.add(f64x2.add(RI2, f64x2.mul(A22, J)), A23), XP2);
+        if (noA) {
+          XP0 = f64x2.add(RI0, XP0);
+          XP1 = f64x2.add(RI1, XP1);
+          XP2 = f64x2.add(J, XP2);
+        } else {
+          XP0 = f64x2.add(f64x2.add(f64x2.add(RI0, f64x2.mul(A02, J)), A03), XP0);
+          XP1 = f64x2.add(f64x2.add(f64x2.add(RI1, f64x2.mul(A12, J)), A13), XP1);
+          XP2 = f64x2.add(f64x2.add(f64x2.add(RI2, f64x2.mul(A22, J)), A23), XP2);
+        }
         const mP = insideMask(XP0, LS) & insideMask(XP1, LR) & insideMask(XP2, LC);
         const LQ = v128.load(p1, 24), MQ = v128.load64_zero(p1, 40);
         const VQ0 = f64x2.promote_low_f32x4(i32x4.shuffle(LQ, MQ, 0, 3, 0, 3));
@@ -292,9 +301,15 @@ export function compose3d(out: usize, d1: usize, ns1: i32, nr1: i32, nc1: i32, d
         } else {
           XQ0 = VQ0; XQ1 = VQ1; XQ2 = VQ2;
         }
-        XQ0 = f64x2.add(f64x2.add(f64x2.add(RI0, f64x2.mul(A02, J2)), A03), XQ0);
-        XQ1 = f64x2.add(f64x2.add(f64x2.add(RI1, f64x2.mul(A12, J2)), A13), XQ1);
-        XQ2 = f64x2.add(f64x2.add(f64x2.add(RI2, f64x2.mul(A22, J2)), A23), XQ2);
+        if (noA) {
+          XQ0 = f64x2.add(RI0, XQ0);
+          XQ1 = f64x2.add(RI1, XQ1);
+          XQ2 = f64x2.add(J2, XQ2);
+        } else {
+          XQ0 = f64x2.add(f64x2.add(f64x2.add(RI0, f64x2.mul(A02, J2)), A03), XQ0);
+          XQ1 = f64x2.add(f64x2.add(f64x2.add(RI1, f64x2.mul(A12, J2)), A13), XQ1);
+          XQ2 = f64x2.add(f64x2.add(f64x2.add(RI2, f64x2.mul(A22, J2)), A23), XQ2);
+        }
         const mQ = insideMask(XQ0, LS) & insideMask(XQ1, LR) & insideMask(XQ2, LC);
         if ((mP & mQ) == 3) {
           tri3Quad(d2, rowStride, sliceStride, XP0, XP1, XP2, XQ0, XQ1, XQ2);
