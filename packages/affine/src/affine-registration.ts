@@ -257,8 +257,11 @@ function optimizeHeld(reg: AffineRegistration, input: AffineOptimizeInput, cache
     input.onProgress?.({ type: 'levelStart', stage, level, maxIterations: maxIter });
     const { staticVol, staticMask: curMask, movingVol } = levels[level];
     reg.metric.setup({ transform, static: staticVol, moving: movingVol, startingAffine: start, staticMask: curMask, movingMask: mmask });
+    // the two-loop port, not the exact L-BFGS-B one: the metric still rounds differently from DIPY's in the
+    // last bits (its logarithms), so neither port follows DIPY's trajectory for long, and the two-loop one is
+    // the one the DIPY fixtures of this package were checked against (see lbfgs.ts)
     const res = minimizeLbfgs((x) => reg.metric.distanceAndGradient(x), params0, {
-      gtol: reg.gtol, maxfun: maxIter, signal: input.signal,
+      algorithm: 'twoLoop', gtol: reg.gtol, maxfun: maxIter, signal: input.signal,
       onIteration: (iteration, _x, f) => input.onProgress?.({ type: 'iteration', stage, level, iteration, value: f }),
     });
     params = res.x;
