@@ -16,7 +16,7 @@
  */
 import { f32r, ldd } from './common';
 import { cornerSum2, cornerSum3 } from './interp';
-import { bi2Pair, even, insideMask, interleave2, odd, R0, R1, R2, S0, S1, S2, tri3Pair, tri3Quad } from './simd';
+import { bi2Pair, even, insideMask, interleave2, odd, pick0, pick1, pick2, R0, R1, R2, S0, S1, S2, tri3Pair, tri3Quad } from './simd';
 
 /** One voxel of {@link compose2d}: writes `out` at `po`, returns `q` or −1 when not inside. */
 function composeVoxel2d(po: usize, d2: usize, stride: i32, lastR: f64, lastC: f64,
@@ -267,10 +267,9 @@ export function compose3d(out: usize, d1: usize, ns1: i32, nr1: i32, nc1: i32, d
       // Four voxels (two lane pairs) per step while the row lasts.
       for (; j + 3 < nc1; j += 4, po += 48, p1 += 48, pq += 16, J = f64x2.add(J, FOUR)) {
         const J2 = f64x2.add(J, TWO);
-        const LP = v128.load(p1, 0), MP = v128.load64_zero(p1, 16);
-        const VP0 = f64x2.promote_low_f32x4(i32x4.shuffle(LP, MP, 0, 3, 0, 3));
-        const VP1 = f64x2.promote_low_f32x4(i32x4.shuffle(LP, MP, 1, 4, 1, 4));
-        const VP2 = f64x2.promote_low_f32x4(i32x4.shuffle(LP, MP, 2, 5, 2, 5));
+        // Voxels at p1 + 0 and p1 + 12 (16-byte loads; the arena's tail covers the last float).
+        const LP = v128.load(p1, 0), MP = v128.load(p1, 12);
+        const VP0 = pick0(LP, MP), VP1 = pick1(LP, MP), VP2 = pick2(LP, MP);
         let XP0: v128, XP1: v128, XP2: v128;
         if (hasB) {
           XP0 = f64x2.add(f64x2.add(f64x2.mul(B00, VP0), f64x2.mul(B01, VP1)), f64x2.mul(B02, VP2));
@@ -289,10 +288,9 @@ export function compose3d(out: usize, d1: usize, ns1: i32, nr1: i32, nc1: i32, d
           XP2 = f64x2.add(f64x2.add(f64x2.add(RI2, f64x2.mul(A22, J)), A23), XP2);
         }
         const mP = insideMask(XP0, LS) & insideMask(XP1, LR) & insideMask(XP2, LC);
-        const LQ = v128.load(p1, 24), MQ = v128.load64_zero(p1, 40);
-        const VQ0 = f64x2.promote_low_f32x4(i32x4.shuffle(LQ, MQ, 0, 3, 0, 3));
-        const VQ1 = f64x2.promote_low_f32x4(i32x4.shuffle(LQ, MQ, 1, 4, 1, 4));
-        const VQ2 = f64x2.promote_low_f32x4(i32x4.shuffle(LQ, MQ, 2, 5, 2, 5));
+        // Voxels at p1 + 24 and p1 + 36 (16-byte loads; the arena's tail covers the last float).
+        const LQ = v128.load(p1, 24), MQ = v128.load(p1, 36);
+        const VQ0 = pick0(LQ, MQ), VQ1 = pick1(LQ, MQ), VQ2 = pick2(LQ, MQ);
         let XQ0: v128, XQ1: v128, XQ2: v128;
         if (hasB) {
           XQ0 = f64x2.add(f64x2.add(f64x2.mul(B00, VQ0), f64x2.mul(B01, VQ1)), f64x2.mul(B02, VQ2));

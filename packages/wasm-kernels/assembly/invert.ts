@@ -27,7 +27,7 @@
  */
 import { exactReciprocal, f32r, ldd } from './common';
 import { cornerSum2, cornerSum3 } from './interp';
-import { bi2Pair, bi2Quad, even, insideMask, interleave2, odd, r32, R0 as Q0, R1 as Q1, S0, S1, S2, tri3Pair } from './simd';
+import { bi2Pair, bi2Quad, even, insideMask, interleave2, odd, pick0, pick1, pick2, r32, R0 as Q0, R1 as Q1, S0, S1, S2, tri3Pair } from './simd';
 
 /** Residual components of the last `residualVoxel2d/3d` call. */
 let rc0: f64 = 0, rc1: f64 = 0, rc2: f64 = 0;
@@ -368,8 +368,6 @@ export function invertPass3d(p: usize, d: usize, q: usize, ns: i32, nr: i32, nc:
   const r0 = 1 / ss, r1 = 1 / sr, r2 = 1 / sc;
   const R0 = f64x2.splat(r0), R1 = f64x2.splat(r1), R2 = f64x2.splat(r2);
   const pw2 = exactReciprocal(ss) && exactReciprocal(sr) && exactReciprocal(sc);
-  // Unit spacings: `q·(1/s)` is `q` itself (a product with 1 keeps every double's bits, NaN included).
-  const unit = r0 == 1 && r1 == 1 && r2 == 1;
   const tb = updateBound(maxlen);
   const TB = f64x2.splat(tb);
   const TWO = f64x2.splat(2);
@@ -391,17 +389,18 @@ export function invertPass3d(p: usize, d: usize, q: usize, ns: i32, nr: i32, nc:
       let j = 0;
       // Two voxels (j, j+1) per step, one per lane.
       for (; j + 1 < nc; j += 2, pp += 24, pq += 24, J = f64x2.add(J, TWO)) {
-        const L = v128.load(pp), M = v128.load64_zero(pp, 16);
-        let V0 = f64x2.promote_low_f32x4(i32x4.shuffle(L, M, 0, 3, 0, 3));
-        let V1 = f64x2.promote_low_f32x4(i32x4.shuffle(L, M, 1, 4, 1, 4));
-        let V2 = f64x2.promote_low_f32x4(i32x4.shuffle(L, M, 2, 5, 2, 5));
+        // Voxel a at pp, voxel b at pp + 12 (16-byte loads; the arena's tail covers the last float).
+        const L = v128.load(pp), M = v128.load(pp, 12);
+        let V0 = pick0(L, M);
+        let V1 = pick1(L, M);
+        let V2 = pick2(L, M);
         if (upd) {
-          const Lq = v128.load(pq), Mq = v128.load64_zero(pq, 16);
-          const E0 = f64x2.promote_low_f32x4(i32x4.shuffle(Lq, Mq, 0, 3, 0, 3));
-          const E1 = f64x2.promote_low_f32x4(i32x4.shuffle(Lq, Mq, 1, 4, 1, 4));
-          const E2 = f64x2.promote_low_f32x4(i32x4.shuffle(Lq, Mq, 2, 5, 2, 5));
-          let A0 = E0, A1 = E1, A2 = E2;
-          if (!unit) { A0 = f64x2.mul(E0, R0); A1 = f64x2.mul(E1, R1); A2 = f64x2.mul(E2, R2); }
+          // Voxel a at pq, voxel b at pq + 12 (16-byte loads; the arena's tail covers the last float).
+          const Lq = v128.load(pq), Mq = v128.load(pq, 12);
+          const E0 = pick0(Lq, Mq);
+          const E1 = pick1(Lq, Mq);
+          const E2 = pick2(Lq, Mq);
+          const A0 = f64x2.mul(E0, R0), A1 = f64x2.mul(E1, R1), A2 = f64x2.mul(E2, R2);
           let SF = EPS;
           const Sq = f64x2.add(f64x2.add(f64x2.mul(A0, A0), f64x2.mul(A1, A1)), f64x2.mul(A2, A2));
           if (i64x2.bitmask(f64x2.le(Sq, TB)) != 3) {
@@ -470,9 +469,7 @@ export function invertPass3d(p: usize, d: usize, q: usize, ns: i32, nr: i32, nc:
         v128.store32_lane(pq, F2, 1, 20);
         if (!sums) continue;
         let U0: v128, U1: v128, U2: v128;
-        if (unit) {
-          U0 = C0; U1 = C1; U2 = C2;
-        } else if (pw2) {
+        if (pw2) {
           U0 = f64x2.mul(C0, R0); U1 = f64x2.mul(C1, R1); U2 = f64x2.mul(C2, R2);
         } else {
           U0 = f64x2.div(C0, SS); U1 = f64x2.div(C1, SR); U2 = f64x2.div(C2, SC);
@@ -549,10 +546,11 @@ export function invertSum3d(q: usize, from: i32, to: i32, ss: f64, sr: f64, sc: 
   let pq = q + <usize>from * 12;
   const end = q + <usize>to * 12;
   for (; pq + 24 <= end; pq += 24) {
-    const L = v128.load(pq), M = v128.load64_zero(pq, 16);
-    const E0 = f64x2.promote_low_f32x4(i32x4.shuffle(L, M, 0, 3, 0, 3));
-    const E1 = f64x2.promote_low_f32x4(i32x4.shuffle(L, M, 1, 4, 1, 4));
-    const E2 = f64x2.promote_low_f32x4(i32x4.shuffle(L, M, 2, 5, 2, 5));
+    // Voxel a at pq, voxel b at pq + 12 (16-byte loads; the arena's tail covers the last float).
+    const L = v128.load(pq), M = v128.load(pq, 12);
+    const E0 = pick0(L, M);
+    const E1 = pick1(L, M);
+    const E2 = pick2(L, M);
     let U0: v128, U1: v128, U2: v128;
     if (pw2) {
       U0 = f64x2.mul(E0, R0); U1 = f64x2.mul(E1, R1); U2 = f64x2.mul(E2, R2);
