@@ -27,7 +27,7 @@
  */
 import { exactReciprocal, f32r, ldd } from './common';
 import { cornerSum2, cornerSum3 } from './interp';
-import { bi2Pair, bi2Quad, even, insideMask, interleave2, odd, pick0, pick1, pick2, r32, R0 as Q0, R1 as Q1, S0, S1, S2, tri3Pair } from './simd';
+import { bi2Pair, bi2Quad, even, insideMask, interleave2, odd, pick0, pick1, pick2, r32, R0 as Q0, R1 as Q1, S0, S1, S2, storePair3, tri3Pair } from './simd';
 
 /** Residual components of the last `residualVoxel2d/3d` call. */
 let rc0: f64 = 0, rc1: f64 = 0, rc2: f64 = 0;
@@ -412,12 +412,7 @@ export function invertPass3d(p: usize, d: usize, q: usize, ns: i32, nr: i32, nc:
           const N0 = f32x4.demote_f64x2_zero(f64x2.sub(V0, f64x2.mul(SF, E0)));
           const N1 = f32x4.demote_f64x2_zero(f64x2.sub(V1, f64x2.mul(SF, E1)));
           const N2 = f32x4.demote_f64x2_zero(f64x2.sub(V2, f64x2.mul(SF, E2)));
-          v128.store32_lane(pp, N0, 0);
-          v128.store32_lane(pp, N1, 0, 4);
-          v128.store32_lane(pp, N2, 0, 8);
-          v128.store32_lane(pp, N0, 1, 12);
-          v128.store32_lane(pp, N1, 1, 16);
-          v128.store32_lane(pp, N2, 1, 20);
+          storePair3(pp, N0, N1, N2);
           V0 = f64x2.promote_low_f32x4(N0);
           V1 = f64x2.promote_low_f32x4(N1);
           V2 = f64x2.promote_low_f32x4(N2);
@@ -461,12 +456,7 @@ export function invertPass3d(p: usize, d: usize, q: usize, ns: i32, nr: i32, nc:
           C0 = f64x2.replace_lane(C0, 1, rc0); C1 = f64x2.replace_lane(C1, 1, rc1); C2 = f64x2.replace_lane(C2, 1, rc2);
           F0 = f32x4.demote_f64x2_zero(C0); F1 = f32x4.demote_f64x2_zero(C1); F2 = f32x4.demote_f64x2_zero(C2);
         }
-        v128.store32_lane(pq, F0, 0);
-        v128.store32_lane(pq, F1, 0, 4);
-        v128.store32_lane(pq, F2, 0, 8);
-        v128.store32_lane(pq, F0, 1, 12);
-        v128.store32_lane(pq, F1, 1, 16);
-        v128.store32_lane(pq, F2, 1, 20);
+        storePair3(pq, F0, F1, F2);
         if (!sums) continue;
         let U0: v128, U1: v128, U2: v128;
         if (pw2) {

@@ -348,3 +348,16 @@ export let R2: v128 = f64x2.splat(0);
   s = acc(s, f64x2.mul(ca, cb), odd(R1));
   return f64x2.add(s, f64x2.mul(f64x2.mul(ca, be), even(R1)));
 }
+
+/**
+ * Stores the float32 lanes 0, 1 of three component vectors as two interleaved 3-vectors
+ * (24 bytes) at `p`: `(c0a, c1a, c2a, c0b)` then `(c1b, c2b)`, built with unpack and
+ * two-source lane selections that are single x86 instructions.
+ */
+// @ts-ignore: decorator
+@inline export function storePair3(p: usize, F0: v128, F1: v128, F2: v128): void {
+  const t = i32x4.shuffle(F0, F1, 0, 4, 1, 5); // (c0a, c1a, c0b, c1b)
+  const x = i32x4.shuffle(F2, F0, 0, 4, 1, 5); // (c2a, c0a, c2b, c0b)
+  v128.store(p, i32x4.shuffle(t, x, 0, 1, 4, 7));
+  v128.store64_lane(p, i32x4.shuffle(F1, F2, 0, 4, 1, 5), 1, 16); // (c1b, c2b)
+}
