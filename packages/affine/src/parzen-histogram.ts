@@ -24,7 +24,6 @@
  */
 import { InvalidArgumentError, defaultContext, type KernelContext, type Shape2D, type Shape3D } from '@diffeo/core';
 import type { Transform } from './transforms.js';
-import { logRounded } from './log.js';
 
 /** The cubic B-spline kernel β(x) (support [−2, 2]) and its derivative, as the histogram kernels use them. */
 export { cubicSpline, cubicSplineDerivative } from '@diffeo/core';
@@ -198,12 +197,12 @@ export function computeParzenMI(h: ParzenJointHistogram, grad: Float64Array | nu
     for (let j = 0; j < B; j++) {
       const p = P[i * B + j];
       if (p < EPSILON || Pm[j] < EPSILON) continue;
-      const factor = logRounded(p / Pm[j]);
+      const factor = Math.log(p / Pm[j]);
       if (grad && G) {
         const base = (i * B + j) * n;
         for (let k = 0; k < n; k++) grad[k] += G[base + k] * factor;
       }
-      if (Ps[i] > EPSILON) value += p * (factor - logRounded(Ps[i]));
+      if (Ps[i] > EPSILON) value += p * (factor - Math.log(Ps[i]));
     }
   }
   return value;

@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { RedisUnavailableError, cohortStatus, type CohortStatus } from '@diffeo/batch';
-import { saveNifti } from '@diffeo/io';
+import { CohortError, RedisUnavailableError, cohortStatus, type CohortStatus } from '@diffeo/batch';
+import { loadNifti, saveNifti } from '@diffeo/io';
 import { freePort, redisServerMissing, startRedis, type TestRedis } from '../../batch/src/redis-server.testutil.js';
 import { batch, readCohort } from './commands/batch.js';
 import { runRegister } from './commands/register.js';
@@ -107,6 +107,8 @@ describe.skipIf(missing)('diffeo batch on a real Redis, with worker processes', 
       .rejects.toThrow(/job "s2", field "outWarped": .*w\.nii\.gz is also an output of job "s1"/);
     await expect(bad([{ id: 's1', static: 'c.nii.gz', moving: 'm.nii.gz', outAnts: 'ants/' }])).rejects.toThrow(/job "s1", field "outAnts": is not supported in batch jobs yet/);
     await expect(bad([{ id: 's1', static: 'c.nii.gz', moving: 'm.nii.gz', metric: 'em', emStep: 'newton' }])).rejects.toThrow(/job "s1", field "emStep": must be "demons" or "gauss_newton"/);
+    await expect(bad([{ id: 's1', static: 'c.nii.gz', moving: 'm.nii.gz', staticMask: 7 }])).rejects.toThrow(/job "s1", field "staticMask": must be a file path \(a non-empty string\); got 7/);
+    await expect(bad([{ id: 's1', static: 'c.nii.gz', moving: 'm.nii.gz', 'moving-mask': 'mm.nii.gz' }])).rejects.toThrow(/job "s1", field "moving-mask": unknown field \(write options in camelCase, e.g. "movingMask"\)/);
     const [job] = await bad([{ id: 's1', static: 'c.nii.gz', moving: 'sub/m.nii.gz' }]);
     expect(job.options).toEqual({ static: join(dir, 'c.nii.gz'), moving: join(dir, 'sub/m.nii.gz'), metric: 'cc', outWarped: join(dir, 's1_warped.nii.gz'), outMapping: join(dir, 's1_mapping.nii.gz') });
   });
@@ -180,6 +182,95 @@ describe.skipIf(missing)('diffeo batch on a real Redis, with worker processes', 
     expect(rows.find((r) => r.startsWith('broken,'))).toMatch(/^broken,failed,1,,,,,[^,]+,.*no-such-image/);
     const noClobber = await inProcess(['batch', 'results', ...common, '--out', csvPath]);
     expect(noClobber.error?.message).toMatch(/results\.csv already exists; pass --force/);
+  });
+
+  describe('masks (staticMask, movingMask): the masked T1 pair of fixtures/masks', () => {
+    const fx = (name: string) => fileURLToPath(new URL(`../../../fixtures/masks/${name}.nii.gz`, import.meta.url));
+    const flat = async (f: string) => Float32Array.from((await loadNifti(f)).data as ArrayLike<number>);
+    /** `fu` (and its mask) moved by (3, -2) voxels on the same grid, zeros shifted in: a second subject. */
+    beforeAll(async () => {
+      for (const name of ['t1longi_2d_fu', 't1longi_2d_fu_mask']) {
+        const img = await loadNifti(fx(name));
+        const [ni, nj] = img.shape;
+        const out = new (img.data.constructor as new (n: number) => typeof img.data)(img.data.length);
+        for (let i = 0; i < ni; i++) for (let j = 0; j < nj; j++) {
+          const si = i - 3, sj = j + 2;
+          if (si >= 0 && si < ni && sj >= 0 && sj < nj) out[i * nj + j] = img.data[si * nj + sj];
+        }
+        await saveNifti(join(dir, `${name}_shifted.nii.gz`), { data: out, shape: img.shape }, img.affine);
+      }
+      mkdirSync(join(dir, 'masked'));
+      mkdirSync(join(dir, 'masked-local'));
+    });
+
+    it('a 2-subject cohort with masks: each output has the bytes of "diffeo register" with the same masks', async () => {
+      const queue = 'masked';
+      const common = ['--redis', redis.url, '--queue', queue];
+      // A template mask repeated in both jobs, and each subject's own moving mask.
+      const subjects = [
+        { id: 'sub-01', moving: fx('t1longi_2d_fu'), movingMask: fx('t1longi_2d_fu_mask') },
+        { id: 'sub-02', moving: 't1longi_2d_fu_shifted.nii.gz', movingMask: 't1longi_2d_fu_mask_shifted.nii.gz' },
+      ];
+      const cohort = subjects.map((s) => ({
+        ...s, static: fx('t1longi_2d_bl'), staticMask: fx('t1longi_2d_bl_mask'), metric: 'ssd', levelIters: [10, 5],
+        outWarped: `masked/${s.id}_warped.nii.gz`, outMapping: `masked/${s.id}_map`,
+      }));
+      writeFileSync(join(dir, 'masked.json'), JSON.stringify(cohort));
+      const submitted = await inProcess(['batch', 'submit', ...common, '--jobs', join(dir, 'masked.json')]);
+      expect(submitted.error).toBeUndefined();
+      expect(submitted.stdout.trim()).toBe(`queued 2 jobs on ${queue}`);
+      const w = await run(['batch', 'worker', ...common, '--backend', 'ts', '--exit-when-empty', '--quiet']);
+      expect(w.status, w.stderr).toBe(0);
+      const s = await cohortStatus({ redis: redis.url, queue });
+      expect(s.counts).toMatchObject({ completed: 2, failed: 0 });
+
+      for (const sub of subjects) {
+        const moving = resolve(dir, sub.moving), movingMask = resolve(dir, sub.movingMask); // as the cohort resolves them
+        const local = await run(['register', '--static', fx('t1longi_2d_bl'), '--moving', moving, '--static-mask', fx('t1longi_2d_bl_mask'), '--moving-mask', movingMask,
+          '--metric', 'ssd', '--level-iters', '10,5', '--backend', 'ts', '--quiet', '--out-warped', join(dir, 'masked-local', `${sub.id}_warped.nii.gz`), '--out-mapping', join(dir, 'masked-local', `${sub.id}_map`)]);
+        expect(local.status, local.stderr).toBe(0);
+        for (const name of [`${sub.id}_warped.nii.gz`, `${sub.id}_map.nii.gz`]) {
+          expect(Buffer.compare(readFileSync(join(dir, 'masked', name)), readFileSync(join(dir, 'masked-local', name))), `${name} differs from diffeo register with the masks`).toBe(0);
+        }
+      }
+      // The masks reached the worker: without them the result is another image.
+      const plain = await runRegister({ static: fx('t1longi_2d_bl'), moving: fx('t1longi_2d_fu'), metric: 'ssd', levelIters: [10, 5], backend: 'ts', quiet: true,
+        outWarped: join(dir, 'masked-local', 'plain_warped.nii.gz'), outMapping: join(dir, 'masked-local', 'plain_map') });
+      const masked = await flat(join(dir, 'masked', 'sub-01_warped.nii.gz'));
+      const unmasked = await flat(plain.outWarped);
+      expect(masked.some((v, i) => v !== unmasked[i])).toBe(true);
+    });
+
+    it('a bad mask stops the submission before anything is queued, naming the job, the field and the fix', async () => {
+      const queue = 'badmask';
+      const common = ['--redis', redis.url, '--queue', queue];
+      const m = await loadNifti(fx('t1longi_2d_bl_mask'));
+      const shifted = Float64Array.from(m.affine);
+      shifted[3] += 2;
+      await saveNifti(join(dir, 'mask_shifted_affine.nii.gz'), { data: m.data, shape: m.shape }, shifted);
+      await saveNifti(join(dir, 'mask_64.nii.gz'), { data: new Uint8Array(64 * 64).fill(1), shape: [64, 64] }, m.affine);
+      await saveNifti(join(dir, 'mask_empty.nii.gz'), { data: new Uint8Array(m.data.length), shape: m.shape }, m.affine);
+      writeFileSync(join(dir, 'not_a_mask.nii.gz'), 'not a NIfTI file');
+      const good = { id: 'good', static: fx('t1longi_2d_bl'), moving: fx('t1longi_2d_fu'), staticMask: fx('t1longi_2d_bl_mask'), metric: 'ssd', levelIters: [1], outWarped: 'never/good_w.nii.gz', outMapping: 'never/good_m' };
+      const submitWith = async (bad: Record<string, unknown>) => {
+        writeFileSync(join(dir, 'badmask.json'), JSON.stringify([good, { ...good, id: 'bad', outWarped: 'never/bad_w.nii.gz', outMapping: 'never/bad_m', ...bad }]));
+        const r = await inProcess(['batch', 'submit', ...common, '--jobs', join(dir, 'badmask.json')]);
+        expect(r.error).toBeInstanceOf(CohortError);
+        expect(r.stdout).toBe('');
+        return r.error!.message;
+      };
+      expect(await submitWith({ staticMask: 'mask_shifted_affine.nii.gz' }))
+        .toMatch(/^job "bad", field "staticMask": the mask .*mask_shifted_affine\.nii\.gz: its affine differs from that of its image .*t1longi_2d_bl\.nii\.gz; a mask must be on its image's grid \(resample it first\)$/);
+      expect(await submitWith({ movingMask: 'mask_64.nii.gz' }))
+        .toMatch(/^job "bad", field "movingMask": the mask .*mask_64\.nii\.gz has shape 64x64 but its image .*t1longi_2d_fu\.nii\.gz has 256x176; a mask must be on its image's grid$/);
+      expect(await submitWith({ movingMask: 'mask_empty.nii.gz' })).toMatch(/^job "bad", field "movingMask": the mask .*mask_empty\.nii\.gz is empty \(no non-zero voxel\)/);
+      expect(await submitWith({ movingMask: 'not_a_mask.nii.gz' })).toMatch(/^job "bad", field "movingMask": the mask .*not_a_mask\.nii\.gz/);
+      expect(await submitWith({ staticMask: 'no_such_mask.nii.gz' })).toMatch(/^job "bad", field "staticMask": the mask .*no_such_mask\.nii\.gz: no such file$/);
+      expect(await submitWith({ moving: 'no_such_subject.nii.gz', movingMask: fx('t1longi_2d_fu_mask') }))
+        .toMatch(/^job "bad", field "moving": the image .*no_such_subject\.nii\.gz: no such file; it is read at submission to check movingMask against its grid$/);
+      // Nothing was queued, not even the good job.
+      expect((await cohortStatus({ redis: redis.url, queue })).jobs).toEqual([]);
+    });
   });
 
   it('SIGTERM releases the running job to the queue and the worker exits cleanly', async () => {

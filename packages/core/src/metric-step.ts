@@ -43,13 +43,18 @@ export function assertMetricInputs<D extends Dim>(metric: string, inputs: Metric
     throw new DimensionError(`${metric} was created for ${dim}D images but received ${String(inputs.dim)}D inputs.`);
   }
   const shape = inputs.shape as readonly number[];
-  if (!shape || shape.length !== dim || shape.some((n) => !Number.isInteger(n) || n < 1)) {
+  // (plain loops below: this runs every iteration, and closures or temporary arrays would be garbage each time)
+  let badShape = !shape || shape.length !== dim;
+  for (let k = 0; !badShape && k < dim; k++) badShape = !Number.isInteger(shape[k]) || shape[k] < 1;
+  if (badShape) {
     throw new ShapeMismatchError(`${metric}.prepare: shape must hold ${dim} positive integers; got ${shape ? `[${Array.from(shape).join(', ')}]` : String(shape)}.`);
   }
   checkShape?.(shape);
   let voxels = 1;
-  for (const n of shape) voxels *= n;
-  for (const [name, img] of [['static', inputs.static], ['moving', inputs.moving]] as const) {
+  for (let k = 0; k < dim; k++) voxels *= shape[k];
+  for (let which = 0; which < 2; which++) {
+    const name = which === 0 ? 'static' : 'moving';
+    const img = which === 0 ? inputs.static : inputs.moving;
     if (!(img instanceof Float32Array) || img.length !== voxels) {
       throw new ShapeMismatchError(
         `${metric}.prepare: the ${name} image must be a Float32Array of ${voxels} values for shape [${shape.join(', ')}]; got ${img instanceof Float32Array ? `${img.length} values` : typeof img}.`,
@@ -66,8 +71,9 @@ export function assertMetricInputs<D extends Dim>(metric: string, inputs: Metric
   if (inputs.mask !== undefined && (!(inputs.mask instanceof Uint8Array) || inputs.mask.length !== voxels)) {
     throw new ShapeMismatchError(`${metric}.prepare: mask must be a Uint8Array of ${voxels} values (1 inside, 0 outside) for shape [${shape.join(', ')}].`);
   }
-  if (!(inputs.spacing instanceof Float64Array) || inputs.spacing.length !== dim ||
-    Array.from(inputs.spacing).some((s) => !(s > 0) || !Number.isFinite(s))) {
+  let badSpacing = !(inputs.spacing instanceof Float64Array) || inputs.spacing.length !== dim;
+  for (let k = 0; !badSpacing && k < dim; k++) badSpacing = !(inputs.spacing[k] > 0) || !Number.isFinite(inputs.spacing[k]);
+  if (badSpacing) {
     throw new InvalidArgumentError(`${metric}.prepare: spacing must be a Float64Array of ${dim} positive finite voxel sizes.`);
   }
   if (!(inputs.direction instanceof Float64Array) || inputs.direction.length !== (dim + 1) * (dim + 1)) {

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import {
   createContext,
   metricGradient,
+  profileKernels,
   DiffeoError,
   DimensionError,
   ImageTooSmallError,
@@ -20,6 +21,7 @@ import {
   type ShapeOf,
 } from '@diffeo/core';
 import { CCMetric, ccMetric } from '@diffeo/metrics-cc';
+import { CC_SLAB_MIN_VOXELS_2D } from './cc-metric.js';
 
 const context = createContext();
 
@@ -350,11 +352,13 @@ describe('CCMetric steps computed slab by slab', () => {
   }
 
   it('gives the whole-grid numbers bit for bit (2D and 3D, radii 0 to 4, slabs that do not divide the grid)', () => {
-    // (the 3D cases are slabbed, so their factors are streamed slab by slab)
+    // (the 3D cases are slabbed, so their factors are streamed slab by slab; 2D grids are
+    // slabbed from CC_SLAB_MIN_VOXELS_2D voxels, hence the long thin ones)
     const cases: [2 | 3, number[], number][] = [
-      [2, [61, 23], 0], [2, [45, 30], 1], [2, [70, 19], 4], [3, [37, 11, 12], 2], [3, [29, 9, 10], 1], [3, [50, 13, 13], 4],
+      [2, [2611, 101], 0], [2, [2800, 97], 1], [2, [2703, 100], 4], [3, [37, 11, 12], 2], [3, [29, 9, 10], 1], [3, [50, 13, 13], 4],
       [3, [41, 9, 9], 0],
     ];
+    for (const [dim, shape] of cases) if (dim === 2) expect(shape[0] * shape[1]).toBeGreaterThanOrEqual(CC_SLAB_MIN_VOXELS_2D);
     for (const [dim, shape, radius] of cases) {
       const n = shape.reduce((a, b) => a * b, 1);
       const s = new Float32Array(n), m = new Float32Array(n);
@@ -374,11 +378,35 @@ describe('CCMetric steps computed slab by slab', () => {
           const got = new Float32Array(n * dim).fill(NaN);
           const e = forward ? step.forward(got) : step.backward(got);
           expect(e).toBe(want.energy);
-          expect(new Uint32Array(got.buffer)).toEqual(new Uint32Array(want.out.buffer));
+          // bit for bit (a loop: toEqual on arrays of 10⁵ values takes seconds)
+          const a = new Uint32Array(got.buffer), b = new Uint32Array(want.out.buffer);
+          let differ = 0;
+          for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) differ++;
+          expect(a.length).toBe(b.length);
+          expect(differ, `${dim}D ${shape.join('×')} radius ${radius}: values that differ`).toBe(0);
         }
         step.dispose();
       }
     }
+  });
+
+  it('computes a 2D grid below CC_SLAB_MIN_VOXELS_2D in one piece and a larger one by slabs (kernel calls counted)', () => {
+    const calls = (shape: [number, number]) => {
+      const n = shape[0] * shape[1];
+      const s = new Float32Array(n).map((_, p) => Math.sin(p * 0.37));
+      const m = new Float32Array(n).map((_, p) => Math.cos(p * 0.21));
+      const prof = profileKernels(context);
+      const step = ccMetric(2).prepare(inputs(2, shape, s, m, { context: prof.context }));
+      step.forward(new Float32Array(n * 2));
+      step.backward(new Float32Array(n * 2));
+      step.dispose();
+      return Object.fromEntries(prof.report().kernels.map((k) => [k.name, k.calls]));
+    };
+    // 128×128 (DIPY's b0 example): one gradient and one step call per direction
+    expect(calls([128, 128])).toMatchObject({ ccFactors2d: 1, physicalGradient: 2, ccForwardStep2d: 1, ccBackwardStep2d: 1 });
+    // 512×512 = CC_SLAB_MIN_VOXELS_2D: 8 slabs of 64 rows per direction, and one energy call
+    expect(512 * 512).toBe(CC_SLAB_MIN_VOXELS_2D);
+    expect(calls([512, 512])).toMatchObject({ ccFactors2d: 1, physicalGradient: 16, ccForwardStep2d: 9, ccBackwardStep2d: 8 });
   });
 });
 

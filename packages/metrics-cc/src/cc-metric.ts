@@ -23,7 +23,8 @@
  * dimensionless (a sum of squared correlations) and the same value is returned
  * by `forward` and `backward`.
  *
- * Memory. The factors (5 float32 per voxel) are computed once per iteration; the
+ * Memory. The factors (5 float32 per voxel) are computed once per iteration; on 3D
+ * grids and on 2D grids of at least {@link CC_SLAB_MIN_VOXELS_2D} voxels the
  * gradients and raw steps are computed slab by slab along axis 0 (see `CCPlan`), so
  * an iteration needs the factors plus two slab-sized buffers, which the metric keeps
  * for the next iteration on the same grid until {@link CCMetric.releaseBuffers}.
@@ -63,6 +64,15 @@ export interface CCMetricOptions {
 export interface ResolvedCCMetricOptions {
   readonly sigmaDiff: number;
   readonly radius: number;
+}
+
+function stepOptionsOf(dim: Dim, sigmaDiff: number, radius: number): StepOptions {
+  return Object.freeze({ sigmaDiff, radius, sigmas: Object.freeze(dim === 2 ? [sigmaDiff, sigmaDiff] : [sigmaDiff, sigmaDiff, sigmaDiff]) });
+}
+
+/** The resolved options of a step, with the smoothing sigma per axis (made once per metric, not per step). */
+interface StepOptions extends ResolvedCCMetricOptions {
+  readonly sigmas: readonly number[];
 }
 
 function resolveOptions(options: CCMetricOptions | undefined): ResolvedCCMetricOptions {
@@ -134,6 +144,15 @@ interface CCPlan {
   readonly streamed: boolean;
 }
 
+/**
+ * 2D grids with fewer voxels than this are computed in one piece: there a whole-grid
+ * gradient is 2 floats per voxel beside the fields' 10 and the factors' 5 (at most 2 MiB
+ * below this size), while slabs cost a gradient and a step call per slab and up to a
+ * third more gradient and step work (the halos) in every iteration (some 8 % of a
+ * 128×128 CC registration, DIPY's b0 example). The numbers are the same either way.
+ */
+export const CC_SLAB_MIN_VOXELS_2D = 1 << 18;
+
 function planFor(shape: readonly number[], radius: number, dim: number): CCPlan {
   const ns = shape[0];
   let plane = 1;
@@ -142,7 +161,7 @@ function planFor(shape: readonly number[], radius: number, dim: number): CCPlan 
   // Slabs of about an eighth of the grid, and at least six halos thick (so the
   // recomputed halo slices add at most a third of a gradient and of a step).
   const slab = Math.max(6 * halo, Math.ceil(ns / 8));
-  const slabbed = slab + 2 * halo < ns;
+  const slabbed = slab + 2 * halo < ns && (dim === 3 || ns * plane >= CC_SLAB_MIN_VOXELS_2D);
   const bufLen = (slabbed ? slab + 2 * halo : ns) * plane * dim;
   return { slab, halo, plane, bufLen, slabbed, streamed: slabbed && dim === 3 };
 }
@@ -231,7 +250,7 @@ function maskedCcEnergy(factors: Float32Array, firstSlice: number, shape: readon
 /** Per-iteration state of {@link CCMetric}: the factors; gradients are computed by each step. */
 class CCStep<D extends Dim> implements MetricStep<D> {
   readonly dim: D;
-  private readonly opts: ResolvedCCMetricOptions;
+  private readonly opts: StepOptions;
   private readonly shape: Shape2D | Shape3D;
   private readonly plan: CCPlan;
   private staticImage: Float32Array | null;
@@ -249,7 +268,7 @@ class CCStep<D extends Dim> implements MetricStep<D> {
   /** SyN's midpoint mask (1 inside), or null. */
   private readonly mask: Uint8Array | null;
 
-  constructor(dim: D, opts: ResolvedCCMetricOptions, inputs: MetricInputs<D>, voxels: number, plan: CCPlan, ws: CCWorkspace,
+  constructor(dim: D, opts: StepOptions, inputs: MetricInputs<D>, voxels: number, plan: CCPlan, ws: CCWorkspace,
     giveBack: (ws: CCWorkspace) => void) {
     this.dim = dim;
     this.opts = opts;
@@ -339,8 +358,7 @@ class CCStep<D extends Dim> implements MetricStep<D> {
       const m = this.mask;
       for (let v = 0; v < m.length; v++) if (m[v] === 0) for (let k = 0; k < dim; k++) out[v * dim + k] = 0;
     }
-    const s = this.opts.sigmaDiff;
-    ctx.kernel('gaussianFilter')(out, out, this.shape, dim, dim === 2 ? [s, s] : [s, s, s]);
+    ctx.kernel('gaussianFilter')(out, out, this.shape, dim, this.opts.sigmas);
     return energy;
   }
 
@@ -413,6 +431,8 @@ export class CCMetric<D extends Dim = Dim> implements SimilarityMetric<D> {
   readonly radius: number;
   /** The buffers of the last iteration, kept for the next one on the same grid. */
   private readonly workspaces = new WorkspaceCache<CCWorkspace>((ws) => ws.free());
+  /** What every step of this metric is given (options and the smoothing sigmas). */
+  private stepOptions: StepOptions;
 
   /**
    * @param dim - 2 or 3 (else {@link DimensionError}).
@@ -428,6 +448,7 @@ export class CCMetric<D extends Dim = Dim> implements SimilarityMetric<D> {
     this.dim = dim;
     this.sigmaDiff = o.sigmaDiff;
     this.radius = o.radius;
+    this.stepOptions = stepOptionsOf(dim, o.sigmaDiff, o.radius);
   }
 
   /**
@@ -455,7 +476,10 @@ export class CCMetric<D extends Dim = Dim> implements SimilarityMetric<D> {
       (s) => this.checkShape(s, typeof inputs.level === 'number' ? `pyramid level ${inputs.level}` : 'the reference grid'));
     const shape = inputs.shape as readonly number[];
     const plan = planFor(shape, this.radius, dim);
-    return new CCStep(dim, { sigmaDiff: this.sigmaDiff, radius: this.radius }, inputs, voxels, plan, this.borrow(voxels, plan, inputs.context),
+    let opts = this.stepOptions;
+    // (remade only if someone changed the readonly fields behind TypeScript's back)
+    if (opts.sigmaDiff !== this.sigmaDiff || opts.radius !== this.radius) opts = this.stepOptions = stepOptionsOf(dim, this.sigmaDiff, this.radius);
+    return new CCStep(dim, opts, inputs, voxels, plan, this.borrow(voxels, plan, inputs.context),
       (ws) => this.workspaces.giveBack(ws));
   }
 

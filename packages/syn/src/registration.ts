@@ -708,9 +708,12 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
     let fwEnergy: number;
     let bwEnergy: number;
     try {
-      this.emit({
-        ...this.stamp(run, 'ITER_START', level, lvl.iterations), staticWarped: { shape, data: staticWarped }, movingWarped: { shape, data: movingWarped },
-      } as RegistrationEvent<D>);
+      // (no listener, no event objects: they would be garbage of every iteration)
+      if (this.onEvent !== undefined) {
+        this.emit({
+          ...this.stamp(run, 'ITER_START', level, lvl.iterations), staticWarped: { shape, data: staticWarped }, movingWarped: { shape, data: movingWarped },
+        } as RegistrationEvent<D>);
+      }
       // 3-5. forward step (metrics write every value of `out`, so no clearing)
       fwEnergy = metricStep.forward(stepField);
       if (midMask !== undefined) maskStep(stepField, midMask, this.dim);
@@ -737,10 +740,12 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
 
     this.invertModels(run, lvl);
 
-    this.emit({
-      ...this.stamp(run, 'ITER_END', level, lvl.iterations), energy, derivative,
-      staticWarped: { shape, data: staticWarped }, movingWarped: { shape, data: movingWarped }, fields: halfwayFields(run, shape),
-    } as RegistrationEvent<D>);
+    if (this.onEvent !== undefined) {
+      this.emit({
+        ...this.stamp(run, 'ITER_END', level, lvl.iterations), energy, derivative,
+        staticWarped: { shape, data: staticWarped }, movingWarped: { shape, data: movingWarped }, fields: halfwayFields(run, shape),
+      } as RegistrationEvent<D>);
+    }
     return derivative;
   }
 

@@ -107,6 +107,13 @@ export class WasmHeap {
   private readonly free: Range[] = [];
   /** Live blocks by address → size (bytes, including alignment and tail). */
   private readonly used = new Map<number, number>();
+  /**
+   * The live blocks that are not arena chunks (what {@link owns} accepts), sorted by
+   * address: their start and end addresses, searched without allocating (owns runs a few
+   * times per kernel call, so iterating `used` there made garbage on every call).
+   */
+  private ownedStart: number[] = [];
+  private ownedEnd: number[] = [];
   /** Every `ArrayBuffer`/`SharedArrayBuffer` the memory has had (for {@link owns}). */
   private readonly buffers = new Set<ArrayBufferLike>();
   private chunks: Range[] = [];
@@ -206,14 +213,19 @@ export class WasmHeap {
   /** Allocates a long-lived array block of `bytes` bytes (see {@link allocBlock}), counted in {@link stats}. */
   allocArray(bytes: number): number {
     const addr = this.allocBlock(bytes);
+    this.addOwned(addr, this.used.get(addr)!);
     this.counts.arrayAllocations++;
     return addr;
   }
 
   /** Releases a block from {@link allocArray}; returns false when `addr` is not a live block. */
   freeArray(addr: number): boolean {
+    if (this.isArenaChunk(addr)) return false;
     const ok = this.freeBlock(addr);
-    if (ok) this.counts.arrayFrees++;
+    if (ok) {
+      this.removeOwned(addr);
+      this.counts.arrayFrees++;
+    }
     return ok;
   }
 
@@ -259,10 +271,33 @@ export class WasmHeap {
   owns(a: ArrayBufferView): boolean {
     if (!this.buffers.has(a.buffer)) return false;
     const lo = a.byteOffset, hi = lo + a.byteLength;
-    for (const [addr, size] of this.used) {
-      if (lo >= addr && hi <= addr + size) return !this.isArenaChunk(addr);
+    // the last block starting at or before lo (blocks never overlap)
+    const starts = this.ownedStart;
+    let l = 0, h = starts.length;
+    while (l < h) {
+      const m = (l + h) >>> 1;
+      if (starts[m] <= lo) l = m + 1;
+      else h = m;
     }
-    return false;
+    return l > 0 && hi <= this.ownedEnd[l - 1];
+  }
+
+  /** Records a live array block in the sorted lists of {@link owns}. */
+  private addOwned(addr: number, size: number): void {
+    const starts = this.ownedStart;
+    let i = starts.length;
+    while (i > 0 && starts[i - 1] > addr) i--;
+    starts.splice(i, 0, addr);
+    this.ownedEnd.splice(i, 0, addr + size);
+  }
+
+  /** Removes a released array block from the sorted lists of {@link owns}. */
+  private removeOwned(addr: number): void {
+    const i = this.ownedStart.indexOf(addr);
+    if (i >= 0) {
+      this.ownedStart.splice(i, 1);
+      this.ownedEnd.splice(i, 1);
+    }
   }
 
   /** A float32 view of `n` values at address `p` on the current buffer. */

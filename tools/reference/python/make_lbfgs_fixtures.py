@@ -8,11 +8,10 @@ Run with Debian's Python (DIPY 1.6, scipy 1.10.1):
 Each L-BFGS case records every point at which scipy evaluated the function (in order), the final x, f, nit, nfev and
 message. The test functions are written with explicit scalar float64 operations (no numpy reductions, no
 transcendental functions) so that the TypeScript mirror in packages/affine/src/lbfgs.test.ts computes the same
-bits. A last case, libm_log, records the C library's log on sample arguments (the logarithm DIPY's MI uses).
+bits.
 Floats are stored as JSON numbers (Python's shortest round-trip repr), which JavaScript parses exactly.
 """
 import json
-import math
 import os
 import sys
 
@@ -102,12 +101,6 @@ def main():
                       'values': {'trace': trace, 'x': res.x.tolist(), 'fun': float(res.fun), 'nit': int(res.nit),
                                  'nfev': int(res.nfev), 'message': str(res.message)}})
         print(name, 'nit', res.nit, 'nfev', res.nfev, 'evaluations', len(trace), res.message)
-    # The C library's log (what DIPY's Cython compute_parzen_mi calls; Python's math.log is the same function)
-    # on arguments like the MI's: ratios of pdf values in (1e-6, 1], and a wide range.
-    rng = np.random.default_rng(20261207)
-    xs = np.concatenate([rng.uniform(1e-6, 1.0, 3000), np.exp(rng.uniform(-30.0, 30.0, 1000))])
-    cases.append({'name': 'libm_log', 'description': 'math.log (C library log) on 4000 arguments',
-                  'params': {}, 'values': {'x': xs.tolist(), 'log': [math.log(float(v)) for v in xs]}})
     manifest = {'title': 'scipy L-BFGS-B reference traces (tools/reference/python/make_lbfgs_fixtures.py)',
                 'generator': {'scipy_version': scipy.__version__, 'numpy_version': np.__version__},
                 'cases': cases}

@@ -11,6 +11,12 @@
  * A cohort file is a JSON array of jobs; each has an `id` and the options of `register` in
  * camelCase. Relative paths in it are relative to the cohort file's folder and are stored
  * absolute, so every worker must see the same paths (a shared file system).
+ *
+ * Masks. A job may name a `staticMask` (on the grid of its `static` image, e.g. a template
+ * mask repeated in every job) and a `movingMask` (on the grid of its `moving` image), as
+ * `register --static-mask/--moving-mask`. `submit` reads each mask and the image it masks
+ * before anything is queued (each distinct image/mask pair once) and refuses the cohort
+ * if a mask is unreadable, empty, or on another grid (shape, or affine beyond 1e-5 mm).
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
@@ -21,8 +27,8 @@ import {
 import { DiffeoError } from '@diffeo/core';
 import { mappingFilePath, writeFileAtomic } from '@diffeo/io';
 import { abs, errorText, numberOption, parse, required } from '../args.js';
-import { CliError } from '../images.js';
-import { runRegister, type RegisterOptions } from './register.js';
+import { CliError, loadInput, type InputImage } from '../images.js';
+import { loadMask, runRegister, type RegisterOptions } from './register.js';
 
 export const BATCH_USAGE = `usage: diffeo batch submit|worker|status|wait|results --redis redis://HOST:PORT --queue NAME [options]
 
@@ -34,6 +40,9 @@ that share the file system.
       and any option of "diffeo register" in camelCase}); prints how many were queued. Jobs
       already in the queue (same id) are left alone. Relative paths are relative to the folder
       of cohort.json; outWarped defaults to ID_warped.nii.gz and outMapping to ID_mapping there.
+      Masks: "staticMask" (on the grid of the job's static image; repeat a template mask in
+      every job) and "movingMask" (on the grid of its moving image), as --static-mask and
+      --moving-mask of register; they are read and checked before anything is queued.
       --attempts: tries per job before it fails; --backoff: seconds before the first retry
       (doubling). A job whose worker dies is recovered without using up an attempt.
   diffeo batch worker  --redis URL --queue NAME [--concurrency 1] [--backend wasm|ts] [--exit-when-empty]
@@ -54,7 +63,7 @@ that share the file system.
 
 const REGISTER_FIELDS = new Set([
   'static', 'moving', 'metric', 'levelIters', 'stepLength', 'invIter', 'invTol', 'optTol', 'ssSigmaFactor', 'sigmaDiff',
-  'radius', 'smooth', 'innerIter', 'qLevels', 'doubleGradient', 'emStep', 'nbins', 'prealign', 'affine', 'volIdx', 'outWarped', 'outMapping', 'force',
+  'radius', 'smooth', 'innerIter', 'qLevels', 'doubleGradient', 'emStep', 'nbins', 'prealign', 'affine', 'staticMask', 'movingMask', 'volIdx', 'outWarped', 'outMapping', 'force',
 ]);
 /** Options of `register` that write further files; batch jobs do not stage them yet. */
 const UNSUPPORTED_FIELDS = new Set(['outAffine', 'outAnts']);
@@ -94,7 +103,7 @@ export function registerJobOptions(fields: Record<string, unknown>, id: string, 
       fail(k, `unknown field${hint}; the fields are id and ${[...REGISTER_FIELDS].join(', ')}`);
     }
   }
-  const path = (k: 'static' | 'moving' | 'prealign' | 'outWarped' | 'outMapping', fallback?: string): string | undefined => {
+  const path = (k: 'static' | 'moving' | 'prealign' | 'staticMask' | 'movingMask' | 'outWarped' | 'outMapping', fallback?: string): string | undefined => {
     const v = fields[k];
     if (v === undefined) return fallback === undefined ? undefined : resolve(base, fallback);
     if (typeof v !== 'string' || v === '') return fail(k, `must be a file path (a non-empty string); got ${JSON.stringify(v)}`);
@@ -138,13 +147,64 @@ export function registerJobOptions(fields: Record<string, unknown>, id: string, 
     ...(fields.doubleGradient !== undefined ? { doubleGradient: fields.doubleGradient as boolean } : {}),
     ...(fields.emStep !== undefined ? { emStep: fields.emStep as 'demons' | 'gauss_newton' } : {}),
     ...(fields.affine === true ? { affine: true } : {}),
+    ...(fields.staticMask !== undefined ? { staticMask: path('staticMask') } : {}),
+    ...(fields.movingMask !== undefined ? { movingMask: path('movingMask') } : {}),
     outWarped,
     outMapping,
     ...(fields.force === true ? { force: true } : {}),
   };
 }
 
-/** Reads and checks a cohort file; two jobs may not write the same output. */
+/** A job's mask field and the field of the image it must share a grid with. */
+const MASK_FIELDS = [['staticMask', 'static'], ['movingMask', 'moving']] as const;
+
+/**
+ * Checks every mask of a cohort as `register` does when it starts (readable NIfTI, not
+ * empty, the shape and affine of its image; `volIdx` picks the volume of a 4D image), so
+ * that a bad mask stops the submission instead of failing jobs later. Each distinct
+ * (image, mask, volIdx) is read once and one at a time (a template mask repeated in every
+ * job costs one read).
+ * @throws CohortError naming the first job whose mask (field `staticMask`/`movingMask`) or
+ * masked image (field `static`/`moving`) is wrong, and what to do about it.
+ */
+export async function checkCohortMasks(jobs: readonly { id: string; options: BatchJobOptions }[]): Promise<void> {
+  const verdicts = new Map<string, { on: 'image' | 'mask'; text: string } | null>();
+  for (const [index, job] of jobs.entries()) {
+    for (const [maskField, imageField] of MASK_FIELDS) {
+      const mask = job.options[maskField];
+      if (mask === undefined) continue;
+      const image = job.options[imageField];
+      const key = JSON.stringify([image, mask, job.options.volIdx ?? null]);
+      let verdict = verdicts.get(key);
+      if (verdict === undefined) {
+        verdict = null;
+        let img: InputImage | undefined;
+        try {
+          img = await loadInput(image, 'the image', job.options.volIdx);
+        } catch (e) {
+          if (!(e instanceof CliError)) throw e;
+          verdict = { on: 'image', text: `${errorText(e).replace('--vol-idx', 'volIdx')}; it is read at submission to check ${maskField} against its grid` };
+        }
+        if (img !== undefined) {
+          try {
+            await loadMask(mask, 'the mask', img);
+          } catch (e) {
+            if (!(e instanceof CliError)) throw e;
+            verdict = { on: 'mask', text: errorText(e) };
+          }
+        }
+        verdicts.set(key, verdict);
+      }
+      if (verdict !== null) throw cohortError(job.id, index, verdict.on === 'image' ? imageField : maskField, verdict.text);
+    }
+  }
+}
+
+/**
+ * Reads and checks a cohort file: every field (see {@link registerJobOptions}), two jobs may
+ * not write the same output, and the masks are checked ({@link checkCohortMasks}).
+ * @throws CohortError naming the job and the field; CliError for a missing or non-JSON file.
+ */
 export async function readCohort(file: string): Promise<ReturnType<typeof parseCohort<BatchJobOptions>>> {
   let raw: unknown;
   try {
@@ -162,6 +222,7 @@ export async function readCohort(file: string): Promise<ReturnType<typeof parseC
       writers.set(p, j.id);
     }
   });
+  await checkCohortMasks(jobs);
   return jobs;
 }
 

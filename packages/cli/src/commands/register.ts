@@ -317,9 +317,13 @@ export async function runRegister(o: RegisterOptions, hooks: RegisterHooks = {})
 
 /**
  * A mask NIfTI for `image`: same shape and the same affine (to 1e-5 mm), else a one-line
- * error naming the file; an all-zero mask is an error too.
+ * error naming the file; an all-zero mask is an error too. Also used by `diffeo batch
+ * submit` to check a cohort's masks before queueing.
+ * @param role - how messages name the mask (`--static-mask`, or `the mask` in a cohort).
+ * @returns the mask's voxels (C order, the file's dtype) and its spatial shape (voxels).
+ * @throws CliError naming the file and what is wrong.
  */
-async function loadMask(path: string, role: string, image: Awaited<ReturnType<typeof loadInput>>): Promise<{ data: NumericArray; shape: number[] }> {
+export async function loadMask(path: string, role: string, image: Awaited<ReturnType<typeof loadInput>>): Promise<{ data: NumericArray; shape: number[] }> {
   const m = await loadInput(path, role, undefined);
   if (m.shape.length !== image.shape.length || m.shape.some((n, i) => n !== image.shape[i])) {
     throw new CliError(`${role} ${path} has shape ${m.shape.join('x')} but its image ${image.path} has ${image.shape.join('x')}; a mask must be on its image's grid`);

@@ -22,6 +22,22 @@ export function gaussianKernels(env: AdapterEnv): GaussianKernels {
   const { wasm, heap, threads, put, get, plan, run } = env;
 
   /**
+   * The weights of the last few sigmas (a metric smooths with the same one or two every
+   * iteration): the same doubles as {@link gaussianWeights}, computed once. Never written
+   * after they are made (the passes copy them into the memory). Bounded: cleared past 16.
+   */
+  const weightCache = new Map<number, Float64Array>();
+  const weightsFor = (sigma: number): Float64Array => {
+    let w = weightCache.get(sigma);
+    if (w === undefined) {
+      if (weightCache.size >= 16) weightCache.clear();
+      w = gaussianWeights(sigma);
+      weightCache.set(sigma, w);
+    }
+    return w;
+  };
+
+  /**
    * Gaussian filter: one pass per smoothed axis, all in one buffer — the output when
    * it lives in the memory (the input is copied into it first unless it is there
    * already), else one arena buffer copied out at the end. The first pass reads the
@@ -40,7 +56,7 @@ export function gaussianKernels(env: AdapterEnv): GaussianKernels {
     for (let k = 0; k < d; k++) {
       const s = sigma[k];
       if (!(s > SIGMA_EPS)) continue;
-      const w = gaussianWeights(s);
+      const w = weightsFor(s);
       if (w.length > 1) axes.push({ k, w }); // a radius-0 kernel is the identity
     }
     if (axes.length === 0) {

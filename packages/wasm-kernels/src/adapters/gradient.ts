@@ -47,9 +47,10 @@ export function gradientKernels(env: AdapterEnv): GradientKernels {
     const pImg = inp(image, n);
     const pOut = outp(out, n * d);
     const m = d + 1;
-    const dir = new Float64Array(m * m);
-    for (let k = 0; k < m * m; k++) dir[k] = +direction[k];
-    const D = heap.affine(Slot.B, dir, m);
+    // the direction matrix goes straight into its parameter slot (no array per call)
+    const D = heap.slot(Slot.B);
+    const f = heap.f64, o = D >>> 3;
+    for (let k = 0; k < m * m; k++) f[o + k] = +direction[k];
     if (d === 2) {
       const [nr, nc] = shape as Shape2D;
       const s0 = +spacing[0], s1 = +spacing[1];

@@ -51,11 +51,17 @@ export function invertKernels(env: AdapterEnv): InvertKernels {
       const f = heap.f64;
       f[o] = 0;
       f[o + 1] = 0;
-      run(split, n, fn, args(update, measure, e, ml), (lo, hi) => pass(update, measure, e, ml, 0, lo, hi),
-        cont ? {
-          fused: (lo, hi) => pass(update, measure, e, ml, res, lo, hi),
-          reduce: (lo, hi) => sum(lo, hi, res),
-        } : null);
+      if (split === null || threads.pool === null) {
+        // one thread: the pass itself, with no per-pass arrays or closures (what `run`
+        // does without a split: the fused pass when measuring, else the plain one)
+        pass(update, measure, e, ml, cont ? res : 0, 0, n);
+      } else {
+        run(split, n, fn, args(update, measure, e, ml), (lo, hi) => pass(update, measure, e, ml, 0, lo, hi),
+          cont ? {
+            fused: (lo, hi) => pass(update, measure, e, ml, res, lo, hi),
+            reduce: (lo, hi) => sum(lo, hi, res),
+          } : null);
+      }
       if (!cont) break;
       const g = heap.f64;
       const total = g[o], mx = g[o + 1];
