@@ -16,7 +16,7 @@
  */
 import { f32r, ldd } from './common';
 import { cornerSum2, cornerSum3 } from './interp';
-import { bi2Pair, even, insideMask, interleave2, odd, R0, R1, R2, S0, S1, S2, tri3Pair, tri3Quad } from './simd';
+import { bi2Pair, even, insideMask, interleave2, odd, pick0, pick1, pick2, R0, R1, R2, S0, S1, S2, tri3Pair, tri3Quad } from './simd';
 
 /** One voxel of {@link compose2d}: writes `out` at `po`, returns `q` or −1 when not inside. */
 function composeVoxel2d(po: usize, d2: usize, stride: i32, lastR: f64, lastC: f64,
@@ -226,6 +226,9 @@ export function compose3d(out: usize, d1: usize, ns1: i32, nr1: i32, nc1: i32, d
     a10 = ldd(A, 4); a11 = ldd(A, 5); a12 = ldd(A, 6); a13 = ldd(A, 7);
     a20 = ldd(A, 8); a21 = ldd(A, 9); a22 = ldd(A, 10); a23 = ldd(A, 11);
   }
+  // Without `A` the row origin is exactly (k, i, j): `k·1 + i·0 + j·0 + 0` adds only
+  // zeros to non-negative values, so the position is `(k, i, j) + B·v` without those products.
+  const noA = A == 0;
   const hasB = B != 0;
   let b00 = 1.0, b01 = 0.0, b02 = 0.0, b10 = 0.0, b11 = 1.0, b12 = 0.0, b20 = 0.0, b21 = 0.0, b22 = 1.0;
   if (hasB) {
@@ -264,10 +267,9 @@ export function compose3d(out: usize, d1: usize, ns1: i32, nr1: i32, nc1: i32, d
       // Four voxels (two lane pairs) per step while the row lasts.
       for (; j + 3 < nc1; j += 4, po += 48, p1 += 48, pq += 16, J = f64x2.add(J, FOUR)) {
         const J2 = f64x2.add(J, TWO);
-        const LP = v128.load(p1, 0), MP = v128.load64_zero(p1, 16);
-        const VP0 = f64x2.promote_low_f32x4(i32x4.shuffle(LP, MP, 0, 3, 0, 3));
-        const VP1 = f64x2.promote_low_f32x4(i32x4.shuffle(LP, MP, 1, 4, 1, 4));
-        const VP2 = f64x2.promote_low_f32x4(i32x4.shuffle(LP, MP, 2, 5, 2, 5));
+        // Voxels at p1 + 0 and p1 + 12 (16-byte loads; the arena's tail covers the last float).
+        const LP = v128.load(p1, 0), MP = v128.load(p1, 12);
+        const VP0 = pick0(LP, MP), VP1 = pick1(LP, MP), VP2 = pick2(LP, MP);
         let XP0: v128, XP1: v128, XP2: v128;
         if (hasB) {
           XP0 = f64x2.add(f64x2.add(f64x2.mul(B00, VP0), f64x2.mul(B01, VP1)), f64x2.mul(B02, VP2));
@@ -276,14 +278,19 @@ export function compose3d(out: usize, d1: usize, ns1: i32, nr1: i32, nc1: i32, d
         } else {
           XP0 = VP0; XP1 = VP1; XP2 = VP2;
         }
-        XP0 = f64x2.add(f64x2.add(f64x2.add(RI0, f64x2.mul(A02, J)), A03), XP0);
-        XP1 = f64x2.add(f64x2.add(f64x2.add(RI1, f64x2.mul(A12, J)), A13), XP1);
-        XP2 = f64x2.add(f64x2.add(f64x2.add(RI2, f64x2.mul(A22, J)), A23), XP2);
+        if (noA) {
+          XP0 = f64x2.add(RI0, XP0);
+          XP1 = f64x2.add(RI1, XP1);
+          XP2 = f64x2.add(J, XP2);
+        } else {
+          XP0 = f64x2.add(f64x2.add(f64x2.add(RI0, f64x2.mul(A02, J)), A03), XP0);
+          XP1 = f64x2.add(f64x2.add(f64x2.add(RI1, f64x2.mul(A12, J)), A13), XP1);
+          XP2 = f64x2.add(f64x2.add(f64x2.add(RI2, f64x2.mul(A22, J)), A23), XP2);
+        }
         const mP = insideMask(XP0, LS) & insideMask(XP1, LR) & insideMask(XP2, LC);
-        const LQ = v128.load(p1, 24), MQ = v128.load64_zero(p1, 40);
-        const VQ0 = f64x2.promote_low_f32x4(i32x4.shuffle(LQ, MQ, 0, 3, 0, 3));
-        const VQ1 = f64x2.promote_low_f32x4(i32x4.shuffle(LQ, MQ, 1, 4, 1, 4));
-        const VQ2 = f64x2.promote_low_f32x4(i32x4.shuffle(LQ, MQ, 2, 5, 2, 5));
+        // Voxels at p1 + 24 and p1 + 36 (16-byte loads; the arena's tail covers the last float).
+        const LQ = v128.load(p1, 24), MQ = v128.load(p1, 36);
+        const VQ0 = pick0(LQ, MQ), VQ1 = pick1(LQ, MQ), VQ2 = pick2(LQ, MQ);
         let XQ0: v128, XQ1: v128, XQ2: v128;
         if (hasB) {
           XQ0 = f64x2.add(f64x2.add(f64x2.mul(B00, VQ0), f64x2.mul(B01, VQ1)), f64x2.mul(B02, VQ2));
@@ -292,9 +299,15 @@ export function compose3d(out: usize, d1: usize, ns1: i32, nr1: i32, nc1: i32, d
         } else {
           XQ0 = VQ0; XQ1 = VQ1; XQ2 = VQ2;
         }
-        XQ0 = f64x2.add(f64x2.add(f64x2.add(RI0, f64x2.mul(A02, J2)), A03), XQ0);
-        XQ1 = f64x2.add(f64x2.add(f64x2.add(RI1, f64x2.mul(A12, J2)), A13), XQ1);
-        XQ2 = f64x2.add(f64x2.add(f64x2.add(RI2, f64x2.mul(A22, J2)), A23), XQ2);
+        if (noA) {
+          XQ0 = f64x2.add(RI0, XQ0);
+          XQ1 = f64x2.add(RI1, XQ1);
+          XQ2 = f64x2.add(J2, XQ2);
+        } else {
+          XQ0 = f64x2.add(f64x2.add(f64x2.add(RI0, f64x2.mul(A02, J2)), A03), XQ0);
+          XQ1 = f64x2.add(f64x2.add(f64x2.add(RI1, f64x2.mul(A12, J2)), A13), XQ1);
+          XQ2 = f64x2.add(f64x2.add(f64x2.add(RI2, f64x2.mul(A22, J2)), A23), XQ2);
+        }
         const mQ = insideMask(XQ0, LS) & insideMask(XQ1, LR) & insideMask(XQ2, LC);
         if ((mP & mQ) == 3) {
           tri3Quad(d2, rowStride, sliceStride, XP0, XP1, XP2, XQ0, XQ1, XQ2);

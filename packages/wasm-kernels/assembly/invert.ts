@@ -27,7 +27,7 @@
  */
 import { exactReciprocal, f32r, ldd } from './common';
 import { cornerSum2, cornerSum3 } from './interp';
-import { bi2Pair, bi2Quad, even, insideMask, interleave2, odd, r32, R0 as Q0, R1 as Q1, S0, S1, S2, tri3Pair } from './simd';
+import { bi2Pair, bi2Quad, even, insideMask, interleave2, odd, pick0, pick1, pick2, r32, R0 as Q0, R1 as Q1, S0, S1, S2, storePair3, tri3Pair } from './simd';
 
 /** Residual components of the last `residualVoxel2d/3d` call. */
 let rc0: f64 = 0, rc1: f64 = 0, rc2: f64 = 0;
@@ -389,15 +389,17 @@ export function invertPass3d(p: usize, d: usize, q: usize, ns: i32, nr: i32, nc:
       let j = 0;
       // Two voxels (j, j+1) per step, one per lane.
       for (; j + 1 < nc; j += 2, pp += 24, pq += 24, J = f64x2.add(J, TWO)) {
-        const L = v128.load(pp), M = v128.load64_zero(pp, 16);
-        let V0 = f64x2.promote_low_f32x4(i32x4.shuffle(L, M, 0, 3, 0, 3));
-        let V1 = f64x2.promote_low_f32x4(i32x4.shuffle(L, M, 1, 4, 1, 4));
-        let V2 = f64x2.promote_low_f32x4(i32x4.shuffle(L, M, 2, 5, 2, 5));
+        // Voxel a at pp, voxel b at pp + 12 (16-byte loads; the arena's tail covers the last float).
+        const L = v128.load(pp), M = v128.load(pp, 12);
+        let V0 = pick0(L, M);
+        let V1 = pick1(L, M);
+        let V2 = pick2(L, M);
         if (upd) {
-          const Lq = v128.load(pq), Mq = v128.load64_zero(pq, 16);
-          const E0 = f64x2.promote_low_f32x4(i32x4.shuffle(Lq, Mq, 0, 3, 0, 3));
-          const E1 = f64x2.promote_low_f32x4(i32x4.shuffle(Lq, Mq, 1, 4, 1, 4));
-          const E2 = f64x2.promote_low_f32x4(i32x4.shuffle(Lq, Mq, 2, 5, 2, 5));
+          // Voxel a at pq, voxel b at pq + 12 (16-byte loads; the arena's tail covers the last float).
+          const Lq = v128.load(pq), Mq = v128.load(pq, 12);
+          const E0 = pick0(Lq, Mq);
+          const E1 = pick1(Lq, Mq);
+          const E2 = pick2(Lq, Mq);
           const A0 = f64x2.mul(E0, R0), A1 = f64x2.mul(E1, R1), A2 = f64x2.mul(E2, R2);
           let SF = EPS;
           const Sq = f64x2.add(f64x2.add(f64x2.mul(A0, A0), f64x2.mul(A1, A1)), f64x2.mul(A2, A2));
@@ -410,12 +412,7 @@ export function invertPass3d(p: usize, d: usize, q: usize, ns: i32, nr: i32, nc:
           const N0 = f32x4.demote_f64x2_zero(f64x2.sub(V0, f64x2.mul(SF, E0)));
           const N1 = f32x4.demote_f64x2_zero(f64x2.sub(V1, f64x2.mul(SF, E1)));
           const N2 = f32x4.demote_f64x2_zero(f64x2.sub(V2, f64x2.mul(SF, E2)));
-          v128.store32_lane(pp, N0, 0);
-          v128.store32_lane(pp, N1, 0, 4);
-          v128.store32_lane(pp, N2, 0, 8);
-          v128.store32_lane(pp, N0, 1, 12);
-          v128.store32_lane(pp, N1, 1, 16);
-          v128.store32_lane(pp, N2, 1, 20);
+          storePair3(pp, N0, N1, N2);
           V0 = f64x2.promote_low_f32x4(N0);
           V1 = f64x2.promote_low_f32x4(N1);
           V2 = f64x2.promote_low_f32x4(N2);
@@ -432,13 +429,22 @@ export function invertPass3d(p: usize, d: usize, q: usize, ns: i32, nr: i32, nc:
         X0 = f64x2.add(K, X0);
         X1 = f64x2.add(I, X1);
         X2 = f64x2.add(J, X2);
-        let C0: v128, C1: v128, C2: v128;
-        const mask = insideMask(X0, LS) & insideMask(X1, LR) & insideMask(X2, LC);
+        let C0: v128, C1: v128, C2: v128, F0: v128, F1: v128, F2: v128;
+        // One lane mask for the six tests `0 ≤ x_k < last_k` of the pair.
+        const ZERO = f64x2.splat(0);
+        const mask = i64x2.bitmask(v128.and(v128.and(
+          v128.and(f64x2.ge(X0, ZERO), f64x2.lt(X0, LS)),
+          v128.and(f64x2.ge(X1, ZERO), f64x2.lt(X1, LR))),
+          v128.and(f64x2.ge(X2, ZERO), f64x2.lt(X2, LC))));
         if (mask == 3) {
           tri3Pair(d, rowStride, sliceStride, X0, X1, X2);
-          C0 = r32(f64x2.add(S0, V0));
-          C1 = r32(f64x2.add(S1, V1));
-          C2 = r32(f64x2.add(S2, V2));
+          // The residual rounded once to float32: stored as is, widened for the norm.
+          F0 = f32x4.demote_f64x2_zero(f64x2.add(S0, V0));
+          F1 = f32x4.demote_f64x2_zero(f64x2.add(S1, V1));
+          F2 = f32x4.demote_f64x2_zero(f64x2.add(S2, V2));
+          C0 = f64x2.promote_low_f32x4(F0);
+          C1 = f64x2.promote_low_f32x4(F1);
+          C2 = f64x2.promote_low_f32x4(F2);
         } else {
           residualVoxel3d(d, rowStride, sliceStride, lastS, lastR, lastC,
             f64x2.extract_lane(X0, 0), f64x2.extract_lane(X1, 0), f64x2.extract_lane(X2, 0),
@@ -448,14 +454,9 @@ export function invertPass3d(p: usize, d: usize, q: usize, ns: i32, nr: i32, nc:
             f64x2.extract_lane(X0, 1), f64x2.extract_lane(X1, 1), f64x2.extract_lane(X2, 1),
             f64x2.extract_lane(V0, 1), f64x2.extract_lane(V1, 1), f64x2.extract_lane(V2, 1));
           C0 = f64x2.replace_lane(C0, 1, rc0); C1 = f64x2.replace_lane(C1, 1, rc1); C2 = f64x2.replace_lane(C2, 1, rc2);
+          F0 = f32x4.demote_f64x2_zero(C0); F1 = f32x4.demote_f64x2_zero(C1); F2 = f32x4.demote_f64x2_zero(C2);
         }
-        const F0 = f32x4.demote_f64x2_zero(C0), F1 = f32x4.demote_f64x2_zero(C1), F2 = f32x4.demote_f64x2_zero(C2);
-        v128.store32_lane(pq, F0, 0);
-        v128.store32_lane(pq, F1, 0, 4);
-        v128.store32_lane(pq, F2, 0, 8);
-        v128.store32_lane(pq, F0, 1, 12);
-        v128.store32_lane(pq, F1, 1, 16);
-        v128.store32_lane(pq, F2, 1, 20);
+        storePair3(pq, F0, F1, F2);
         if (!sums) continue;
         let U0: v128, U1: v128, U2: v128;
         if (pw2) {
@@ -535,10 +536,11 @@ export function invertSum3d(q: usize, from: i32, to: i32, ss: f64, sr: f64, sc: 
   let pq = q + <usize>from * 12;
   const end = q + <usize>to * 12;
   for (; pq + 24 <= end; pq += 24) {
-    const L = v128.load(pq), M = v128.load64_zero(pq, 16);
-    const E0 = f64x2.promote_low_f32x4(i32x4.shuffle(L, M, 0, 3, 0, 3));
-    const E1 = f64x2.promote_low_f32x4(i32x4.shuffle(L, M, 1, 4, 1, 4));
-    const E2 = f64x2.promote_low_f32x4(i32x4.shuffle(L, M, 2, 5, 2, 5));
+    // Voxel a at pq, voxel b at pq + 12 (16-byte loads; the arena's tail covers the last float).
+    const L = v128.load(pq), M = v128.load(pq, 12);
+    const E0 = pick0(L, M);
+    const E1 = pick1(L, M);
+    const E2 = pick2(L, M);
     let U0: v128, U1: v128, U2: v128;
     if (pw2) {
       U0 = f64x2.mul(E0, R0); U1 = f64x2.mul(E1, R1); U2 = f64x2.mul(E2, R2);

@@ -24,7 +24,7 @@
  */
 import { aff, ldf } from './common';
 import { bilinear, bilinearVector, trilinear, trilinearVector, vec0, vec1, vec2 } from './interp';
-import { bi1Pair, bi2Pair, even, insideMask, odd, S0, S1, S2, st2, tri1Pair, tri3Pair } from './simd';
+import { bi1Pair, bi2Pair, even, insideMask, odd, pick0, pick1, pick2, S0, S1, S2, st2, tri1Pair, tri3Pair } from './simd';
 
 /** Whether the `n` float32 values at `p` are all finite (no ±∞, no NaN). */
 export function allFinite(p: usize, n: i32): bool {
@@ -225,10 +225,11 @@ export function warp3d(out: usize, ns: i32, nr: i32, nc: i32, image: usize, is: 
           let V0: v128, V1: v128, V2: v128;
           if (rowDirect && j + 2 < fc) {
             const p = field + (<usize>(3 * ((k * fr + i) * fc + j)) << 2);
-            const L = v128.load(p), M = v128.load64_zero(p, 16);
-            V0 = f64x2.promote_low_f32x4(i32x4.shuffle(L, M, 0, 3, 0, 3));
-            V1 = f64x2.promote_low_f32x4(i32x4.shuffle(L, M, 1, 4, 1, 4));
-            V2 = f64x2.promote_low_f32x4(i32x4.shuffle(L, M, 2, 5, 2, 5));
+            // Voxel a at p, voxel b at p + 12 (16-byte loads; the arena's tail covers the last float).
+            const L = v128.load(p), M = v128.load(p, 12);
+            V0 = pick0(L, M);
+            V1 = pick1(L, M);
+            V2 = pick2(L, M);
           } else if (hasA) {
             const Y0 = f64x2.add(f64x2.add(AK0, f64x2.mul(A02, J)), A03);
             const Y1 = f64x2.add(f64x2.add(AK1, f64x2.mul(A12, J)), A13);
@@ -244,10 +245,11 @@ export function warp3d(out: usize, ns: i32, nr: i32, nc: i32, image: usize, is: 
             }
           } else {
             const p = field + (<usize>(3 * ((k * fr + i) * fc + j)) << 2);
-            const L = v128.load(p), M = v128.load64_zero(p, 16);
-            V0 = f64x2.promote_low_f32x4(i32x4.shuffle(L, M, 0, 3, 0, 3));
-            V1 = f64x2.promote_low_f32x4(i32x4.shuffle(L, M, 1, 4, 1, 4));
-            V2 = f64x2.promote_low_f32x4(i32x4.shuffle(L, M, 2, 5, 2, 5));
+            // Voxel a at p, voxel b at p + 12 (16-byte loads; the arena's tail covers the last float).
+            const L = v128.load(p), M = v128.load(p, 12);
+            V0 = pick0(L, M);
+            V1 = pick1(L, M);
+            V2 = pick2(L, M);
           }
           let D0 = V0, D1 = V1, D2 = V2;
           if (hasC) {

@@ -190,7 +190,7 @@ async function runOnce(impl: ImplName, c: PreparedCase, python: string, mode: Ch
     const run: RunResult = {
       optimizeSeconds: b.optimizeSeconds, wallSeconds: b.wallSeconds, maxRssKiB: b.maxRssKiB, rssAfterOptimizeKiB: b.rssAfterOptimizeKiB,
       rssBeforeOptimizeKiB: b.rssBeforeOptimizeKiB, iterationsPerLevel: b.iterationsPerLevel, quality: null, warpedSha1: sha1(join(outDir, 'warped_moving.npy')),
-      kernels: b.kernels ?? null, wasmMemory: { ...b.wasmMemory },
+      kernels: b.kernels ?? null, wasmMemory: { ...b.wasmMemory }, threads: b.threads,
     };
     return { outDir, run };
   }
@@ -214,6 +214,7 @@ async function runOnce(impl: ImplName, c: PreparedCase, python: string, mode: Ch
       warpedSha1: sha1(join(outDir, 'warped_moving.npy')),
       kernels: r.kernels ?? null,
       wasmMemory: r.wasmMemory ? { ...r.wasmMemory } : null,
+      threads: r.threads ?? null,
     },
   };
 }
@@ -242,7 +243,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   };
   if (options.backends.includes('wasm')) {
     const w = await loadWasmBackend();
-    implementations.wasm = w.ok ? { available: true, version: `diffeo + wasm backend (${w.description})` } : { available: false, reason: w.reason };
+    implementations.wasm = w.ok ? { available: true, version: `diffeo + wasm backend (${w.description.replace(/, \d+ threads?$/, '')}; worker threads start lazily with large calls: each run logs its count at the end)` } : { available: false, reason: w.reason };
     if (w.ok) w.context.remove('wasm');
     if (!w.ok) log(`wasm backend: n/a — ${w.reason}`);
   }
@@ -305,7 +306,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
             run.quality = score(c, inputs, warped, wl);
             runs[impl].push(run);
             lastOut[impl] = outDir;
-            log(`[${c.name}] ${impl} run ${r + 1}/${options.runs}: optimize ${run.optimizeSeconds.toFixed(2)} s, wall ${run.wallSeconds.toFixed(2)} s, peak RSS ${Math.round(run.maxRssKiB / 1024)} MiB, ${c.qualityName} ${run.quality?.toFixed(4)}, iterations ${run.iterationsPerLevel.join(',')}`);
+            log(`[${c.name}] ${impl} run ${r + 1}/${options.runs}: optimize ${run.optimizeSeconds.toFixed(2)} s, wall ${run.wallSeconds.toFixed(2)} s, peak RSS ${Math.round(run.maxRssKiB / 1024)} MiB, ${c.qualityName} ${run.quality?.toFixed(4)}, iterations ${run.iterationsPerLevel.join(',')}${run.threads ? `, ${run.threads} thread${run.threads === 1 ? '' : 's'} at the end` : ''}`);
           } catch (e) {
             failed[impl] = firstLine(e);
             log(`[${c.name}] ${impl} run ${r + 1} FAILED: ${e instanceof Error ? e.message : String(e)}`);

@@ -40,6 +40,8 @@ export interface ChildResult {
   kernels?: KernelBreakdown;
   /** The wasm backend's memory counters over the optimize call (wasm runs only). */
   wasmMemory?: WasmMemoryStats;
+  /** Threads the wasm backend ran on at the end of optimize (its workers start lazily; wasm runs only). */
+  threads?: number;
 }
 
 /**
@@ -117,6 +119,7 @@ async function main(argv: string[]): Promise<void> {
   let mem0: WasmMemoryStats | undefined;
   let kernels: KernelBreakdown | undefined;
   let wasmMemory: WasmMemoryStats | undefined;
+  let wasmThreads: number | undefined;
   const out = await registerCase(params, { static: stat, moving: mov, movingLabels: labels }, prof.context, {
     beforeOptimize: () => {
       rssBefore = peakRssKiB();
@@ -127,6 +130,7 @@ async function main(argv: string[]): Promise<void> {
       // before the warps, which call kernels too
       kernels = breakdownOf(prof, optimizeSeconds);
       wasmMemory = wasm && mem0 ? memoryDelta(mem0, wasm.stats()) : undefined;
+      wasmThreads = wasm?.threads;
     },
   });
   // Outputs are written as NumPy's np.save does, without extra copies in memory.
@@ -143,6 +147,7 @@ async function main(argv: string[]): Promise<void> {
     iterationsPerLevel: out.iterationsPerLevel,
     kernels,
     wasmMemory,
+    threads: wasmThreads,
   };
   writeFileSync(join(outDir, 'result.json'), JSON.stringify(result));
 }

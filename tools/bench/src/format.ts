@@ -46,6 +46,8 @@ export interface RunResult {
    * ordinary arrays into and out of the backend's memory with their bytes.
    */
   wasmMemory?: Record<string, number> | null;
+  /** Threads the wasm backend ran on when optimize ended (wasm and browser runs; its worker threads start lazily). */
+  threads?: number | null;
 }
 
 /** Calls and time of one kernel during one optimize call (or the median over runs). */
