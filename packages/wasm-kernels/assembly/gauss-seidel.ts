@@ -1,7 +1,7 @@
 /**
  * The 3D Gauss-Seidel sweep of the SSD/EM Gauss-Newton system (docs/algorithm.md §5.1),
- * with the arithmetic of `gaussSeidelSweep3d` in `assembly/ssd.ts` and
- * `packages/core/src/kernels/ssd.ts` voxel for voxel, but two rows at a time.
+ * with the arithmetic of `packages/core/src/kernels/ssd.ts` voxel for voxel, but two
+ * rows at a time.
  *
  * Why two rows. A voxel's solve ends in a chain of dependent divisions and the next
  * voxel of the row waits for it, so one row runs at the latency of that chain. In
@@ -67,8 +67,8 @@ function firstSolve(sigmaSq: usize, gradient: usize, lambda: f64, ns: i32, nr: i
 }
 
 /**
- * Updates voxel `(s, r, c)` in place (the voxel step of `gaussSeidelSweep3d` in
- * `assembly/ssd.ts`). `last` is the flat index of the last voxel that took the solve
+ * Updates voxel `(s, r, c)` in place (the voxel step of the TypeScript kernel's
+ * sweep). `last` is the flat index of the last voxel that took the solve
  * branch before it in raster order (−1: none, solution 0); returns the same for the
  * next voxel.
  */
@@ -146,7 +146,7 @@ function firstSolve(sigmaSq: usize, gradient: usize, lambda: f64, ns: i32, nr: i
   return p;
 }
 
-/** One in-place 3D Gauss-Seidel sweep over the whole grid (same signature and bits as `assembly/ssd.ts`'s). */
+/** One in-place 3D Gauss-Seidel sweep over the whole grid (the same bits as the TypeScript kernel's `gaussSeidelSweep3d`). */
 export function gaussSeidelSweep3d(u: usize, delta: usize, sigmaSq: usize, gradient: usize, target: usize,
   lambda: f64, ns: i32, nr: i32, nc: i32): void {
   let last = -1;

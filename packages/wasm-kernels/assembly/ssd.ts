@@ -1,8 +1,8 @@
 /**
  * Sum-of-squared-differences kernels (docs/algorithm.md §5.1), the WebAssembly port of
- * `packages/core/src/kernels/ssd.ts`: demons step, one in-place Gauss-Seidel sweep
- * of the Gauss-Newton system (raster order, neighbours 2D −row, +col, +row, −col;
- * 3D −slice, −row, +col, +row, −col, +slice) and its residual. Float32 products
+ * `packages/core/src/kernels/ssd.ts`: demons step, one in-place 2D Gauss-Seidel sweep
+ * of the Gauss-Newton system (raster order, neighbours −row, +col, +row, −col; the 3D
+ * sweep is in `gauss-seidel.ts`) and the residual. Float32 products
  * exactly where the TypeScript kernel rounds (`n2`, the 2D sweep's `b`, `g0²`,
  * `g0·g1`, `g1²`, the residual's differences and `g·u`), double elsewhere.
  * A null `sigmaSq` / `target` is address 0.
@@ -135,75 +135,6 @@ export function gaussSeidelSweep2d(u: usize, delta: usize, sigmaSq: usize, gradi
         const x1 = (A0 * yy1 - A1 * yy0) / det;
         st(u, q + 1, x1);
         st(u, q, (yy0 - A1 * x1) / A0);
-      }
-    }
-  }
-}
-
-export function gaussSeidelSweep3d(u: usize, delta: usize, sigmaSq: usize, gradient: usize, target: usize,
-  lambda: f64, ns: i32, nr: i32, nc: i32): void {
-  const rowStride = 3 * nc;
-  const sliceStride = 3 * nr * nc;
-  const hasSigma = sigmaSq != 0, hasTarget = target != 0;
-  // The last solved vector persists across voxels (DIPY's singular-system quirk).
-  let x0 = 0.0, x1 = 0.0, x2 = 0.0;
-  for (let s = 0; s < ns; s++) {
-    for (let r = 0; r < nr; r++) {
-      for (let c = 0; c < nc; c++) {
-        const p = (s * nr + r) * nc + c;
-        const q = 3 * p;
-        const g0 = ld(gradient, q), g1 = ld(gradient, q + 1), g2 = ld(gradient, q + 2);
-        const s2 = hasSigma ? ld(sigmaSq, p) : 1.0;
-        let b0: f64, b1: f64, b2: f64;
-        if (!hasTarget) {
-          const d = ld(delta, p);
-          b0 = d * g0; b1 = d * g1; b2 = d * g2;
-        } else {
-          b0 = ld(target, q); b1 = ld(target, q + 1); b2 = ld(target, q + 2);
-        }
-        let nn = 0;
-        let y0 = 0.0, y1 = 0.0, y2 = 0.0;
-        if (s > 0) { const o = q - sliceStride; nn++; y0 += ld(u, o); y1 += ld(u, o + 1); y2 += ld(u, o + 2); }
-        if (r > 0) { const o = q - rowStride; nn++; y0 += ld(u, o); y1 += ld(u, o + 1); y2 += ld(u, o + 2); }
-        if (c + 1 < nc) { const o = q + 3; nn++; y0 += ld(u, o); y1 += ld(u, o + 1); y2 += ld(u, o + 2); }
-        if (r + 1 < nr) { const o = q + rowStride; nn++; y0 += ld(u, o); y1 += ld(u, o + 1); y2 += ld(u, o + 2); }
-        if (c > 0) { const o = q - 3; nn++; y0 += ld(u, o); y1 += ld(u, o + 1); y2 += ld(u, o + 2); }
-        if (s + 1 < ns) { const o = q + sliceStride; nn++; y0 += ld(u, o); y1 += ld(u, o + 1); y2 += ld(u, o + 2); }
-        if (isInf(s2)) {
-          st(u, q, y0 / <f64>nn); st(u, q + 1, y1 / <f64>nn); st(u, q + 2, y2 / <f64>nn);
-        } else if (s2 < 1e-9) {
-          const n2 = g0 * g0 + g1 * g1 + g2 * g2;
-          if (n2 < 1e-9) {
-            st(u, q, 0); st(u, q + 1, 0); st(u, q + 2, 0);
-          } else {
-            st(u, q, b0 / n2); st(u, q + 1, b1 / n2); st(u, q + 2, b2 / n2);
-          }
-        } else {
-          const sl = s2 * lambda;
-          const tau = sl * <f64>nn;
-          const yy0 = b0 + sl * y0, yy1 = b1 + sl * y1, yy2 = b2 + sl * y2;
-          // Symmetric elimination in DIPY's order; a pivot below 1e-9 (not NaN) keeps the previous solution.
-          const a = g0 * g0 + tau;
-          if (!(a < 1e-9)) {
-            const bb = g0 * g1;
-            const sub = a * (g1 * g1 + tau) - bb * bb;
-            if (!(sub < 1e-9)) {
-              const cc = g0 * g2;
-              const dd = (a * (g1 * g1 + tau) - bb * bb) / a;
-              const e = (a * (g1 * g2) - bb * cc) / a;
-              const f = (a * (g2 * g2 + tau) - cc * cc) / a - (e * e * a) / sub;
-              if (!(f < 1e-9)) {
-                const z0 = yy0;
-                const z1 = (yy1 * a - z0 * bb) / a;
-                const z2 = (yy2 * a - cc * z0) / a - (e * (yy1 * a - bb * z0)) / sub;
-                x2 = z2 / f;
-                x1 = (z1 - e * x2) / dd;
-                x0 = (z0 - bb * x1 - cc * x2) / a;
-              }
-            }
-          }
-          st(u, q, x0); st(u, q + 1, x1); st(u, q + 2, x2);
-        }
       }
     }
   }
