@@ -20,6 +20,12 @@
   return <f64><f32>x;
 }
 
+/** Whether `x` is +∞ or −∞ (not NaN). */
+// @ts-ignore: decorator
+@inline export function isInf(x: f64): bool {
+  return x == Infinity || x == -Infinity;
+}
+
 /** Reads float32 element `i` of the array at `base` as a double. */
 // @ts-ignore: decorator
 @inline export function ldf(base: usize, i: i32): f64 {

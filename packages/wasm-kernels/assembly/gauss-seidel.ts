@@ -21,18 +21,7 @@
  * count only, so this is checked before the pair starts).
  */
 
-// @ts-ignore: decorator
-@inline function ld(p: usize, i: i32): f64 {
-  return <f64>load<f32>(p + (<usize>i << 2));
-}
-// @ts-ignore: decorator
-@inline function st(p: usize, i: i32, v: f64): void {
-  store<f32>(p + (<usize>i << 2), <f32>v);
-}
-// @ts-ignore: decorator
-@inline function isInf(x: f64): bool {
-  return x == Infinity || x == -Infinity;
-}
+import { isInf, ldf as ld, stf as st } from './common';
 
 // @ts-ignore: decorator
 @inline function neighbourCount(ns: i32, nr: i32, nc: i32, s: i32, r: i32, c: i32): i32 {

@@ -8,18 +8,7 @@
  * A null `sigmaSq` / `target` is address 0.
  */
 
-// @ts-ignore: decorator
-@inline function ld(p: usize, i: i32): f64 {
-  return <f64>load<f32>(p + (<usize>i << 2));
-}
-// @ts-ignore: decorator
-@inline function st(p: usize, i: i32, v: f64): void {
-  store<f32>(p + (<usize>i << 2), <f32>v);
-}
-// @ts-ignore: decorator
-@inline function isInf(x: f64): bool {
-  return x == Infinity || x == -Infinity;
-}
+import { isInf, ldf as ld, stf as st } from './common';
 
 /**
  * 2D demons step of the voxels `[lo, hi)` (flat indices; arrays whole); returns the
