@@ -251,6 +251,24 @@ function binOf(u: number, nbins: number): number {
 }
 
 /**
+ * Adds one sample to the Parzen histogram: 1 to `smarginal[r]` and the cubic spline
+ * weights `β(c + o − cn)`, `o = −2…2`, to joint row `r` (bins `c + o`). Returns
+ * `total` plus the five weights, added one by one in that order (the sum's bits depend on it).
+ */
+function addParzenSample(joint: Float64Array, smarginal: Float64Array, r: number, c: number, cn: number, B: number, total: number): number {
+  let arg = (c - 2) - cn;
+  smarginal[r] += 1;
+  const row = r * B;
+  for (let o = -2; o <= 2; o++) {
+    const v = cubicSpline(arg);
+    joint[row + c + o] += v;
+    total += v;
+    arg += 1.0;
+  }
+  return total;
+}
+
+/**
  * Normalises a Parzen joint histogram in place (`B×B`, row = static bin, C order): the joint pdf
  * divided by `valid` (the number of samples, `byCount`) or by `total` (the sum of weights), the static
  * marginal (length `B`) by `valid`, the moving marginal (length `B`) set to the joint pdf's column sums.
@@ -291,15 +309,7 @@ export function parzenJointPdf(joint: Float64Array, smarginal: Float64Array, mma
     const r = binOf(sdelta === 0 ? 0 : staticValues[i] / sdelta - smin, B);
     const cn = mdelta === 0 ? 0 : movingValues[i] / mdelta - mmin;
     const c = binOf(cn, B);
-    let arg = (c - 2) - cn;
-    smarginal[r] += 1;
-    const row = r * B;
-    for (let o = -2; o <= 2; o++) {
-      const v = cubicSpline(arg);
-      joint[row + c + o] += v;
-      total += v;
-      arg += 1.0;
-    }
+    total = addParzenSample(joint, smarginal, r, c, cn, B, total);
   }
   normalizeParzen(joint, smarginal, mmarginal, B, total, valid, byCount);
 }
@@ -419,15 +429,7 @@ function denseMI(d: 2 | 3, joint: Float64Array, smarginal: Float64Array, mmargin
         const r = binOf(sdelta === 0 ? 0 : sv[p] / sdelta - smin, B);
         const cn = mdelta === 0 ? 0 : mv / mdelta - mmin;
         const c = binOf(cn, B);
-        let arg = (c - 2) - cn;
-        smarginal[r] += 1;
-        const row = r * B;
-        for (let o = -2; o <= 2; o++) {
-          const v = cubicSpline(arg);
-          joint[row + c + o] += v;
-          total += v;
-          arg += 1.0;
-        }
+        total = addParzenSample(joint, smarginal, r, c, cn, B, total);
         if (jointGrad === null) continue;
         // the moving gradient (affineGradient) and the Jacobian point (gridPoints of pre)
         if (d === 2) {
@@ -455,7 +457,7 @@ function denseMI(d: 2 | 3, joint: Float64Array, smarginal: Float64Array, mmargin
           }
           prod[q] = s;
         }
-        arg = (c - 2) - cn;
+        let arg = (c - 2) - cn;
         for (let o = -2; o <= 2; o++) {
           const v = cubicSplineDerivative(arg);
           const base = (r * B + c + o) * n;
