@@ -25,8 +25,12 @@ import type { KernelContext } from './registry.js';
 export interface ImageDynamics<D extends Dim = Dim> {
   /** The full-resolution (smoothed, normalised) pyramid image of this level, on its own grid. */
   readonly original: ImageData<D>;
-  /** Warps `data` (on the original's grid, `prod(original.shape)` values) onto the reference grid, as the image was. */
-  warpToReference(data: NumericArray, interpolation: 'linear' | 'nearest'): NumericArray;
+  /**
+   * Warps `data` (on the original's grid, `prod(original.shape)` values) onto the reference grid, as the image was.
+   * With `out` (optional; `prod(shape)` values of the reference grid, for `'nearest'` of `data`'s element type,
+   * for `'linear'` a `Float32Array`) the result is written there and `out` is returned; otherwise a new array.
+   */
+  warpToReference(data: NumericArray, interpolation: 'linear' | 'nearest', out?: NumericArray): NumericArray;
 }
 
 /** Everything a metric receives each iteration. All images are on the reference grid of the current level. */

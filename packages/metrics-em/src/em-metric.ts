@@ -60,7 +60,7 @@ import {
   type SimilarityMetric,
   checkOptionKeys,
 } from '@diffeo/core';
-import { vCycle2d, vCycle3d } from '@diffeo/metrics-ssd';
+import { VCycleScratch, vCycle2d, vCycle3d } from '@diffeo/metrics-ssd';
 
 /** The two step types of {@link EMMetric}. */
 export type EMStepType = 'demons' | 'gaussNewton';
@@ -145,9 +145,10 @@ function resolveOptions(options: EMMetricOptions | undefined): ResolvedEMMetricO
 }
 
 /**
- * The buffers of one iteration (the float32 ones from the context's `allocFloat32`, so
- * a backend's kernels use them in place). An {@link EMMetric} keeps the last one for
- * the next iteration on the same grid.
+ * The buffers of one iteration, all from the context's `allocFloat32` (so a backend's
+ * kernels use them in place: with the wasm backend nothing is copied into or out of
+ * its memory in an iteration); the int32 and byte arrays are views of float32 blocks.
+ * An {@link EMMetric} keeps the last one for the next iteration on the same grid.
  *
  * Only one step's fields are held at a time: the iteration keeps the four class tables
  * (`q` values each) and each step rebuilds what it needs from them (the quantisation
@@ -155,7 +156,12 @@ function resolveOptions(options: EMMetricOptions | undefined): ResolvedEMMetricO
  * view of `sigmaSq`, which the class-field kernel then overwrites in place with the
  * variances; `expected` receives `E[· | class]` and then, in place, the step's `δ`;
  * `grad` the gradient of the step's image (plus the double gradient's term, computed
- * first in the step's own output). `2 + d` float32 values per voxel (5 in 3D), and a byte of mask.
+ * first in the step's own output). `2 + d` float32 values per voxel (5 in 3D), and
+ * three bytes of masks (the sampling mask and the two warped image masks), plus, with
+ * image dynamics, a byte per voxel of each original image (its `> 0` mask, computed
+ * once per original: the level's images do not change while the workspace lives);
+ * Gauss-Newton steps add the V-cycle's coarse-level arrays (`VCycleScratch`, some 4.4
+ * float32 values per voxel in 3D, 3.5 in 2D), kept for the next cycle.
  */
 interface EMWorkspace {
   readonly voxels: number;
@@ -167,7 +173,12 @@ interface EMWorkspace {
   readonly sigmaSq: Float32Array;
   /** An int32 view of {@link sigmaSq}'s memory: the classes, before the variances replace them. */
   readonly labels: Int32Array;
+  /** The sampling mask (1/0 bytes). */
   readonly mask: Uint8Array;
+  /** The static and the moving image masks on the reference grid (1/0 bytes). */
+  readonly imageMasks: readonly [Uint8Array, Uint8Array];
+  /** Per image (static, moving): `original > 0` of the original it was computed from, or null. */
+  readonly originalMasks: [OriginalMask | null, OriginalMask | null];
   readonly levels: Float32Array;
   readonly hist: Int32Array;
   readonly counts: Int32Array;
@@ -176,29 +187,62 @@ interface EMWorkspace {
   readonly staticClassVariances: Float32Array;
   readonly movingClassMeans: Float32Array;
   readonly movingClassVariances: Float32Array;
+  /** The V-cycle's coarse-level arrays (Gauss-Newton; allocated by the first cycle). */
+  readonly vCycle: VCycleScratch;
   free(): void;
 }
 
+/** `source > 0` as 1/0 bytes (a view of `block`, from the context's `allocFloat32`). */
+interface OriginalMask {
+  readonly source: Float32Array | ArrayLike<number>;
+  readonly length: number;
+  readonly mask: Uint8Array;
+  readonly block: Float32Array;
+}
+
+/** `n` bytes as a view of a float32 block from `context.allocFloat32` (pushed onto `blocks`). */
+function byteView(context: KernelContext, n: number, blocks: Float32Array[]): Uint8Array {
+  const b = context.allocFloat32(Math.max(1, Math.ceil(n / 4)));
+  blocks.push(b);
+  return new Uint8Array(b.buffer, b.byteOffset, n);
+}
+
+/** `n` int32 values as a view of a float32 block from `context.allocFloat32` (pushed onto `blocks`). */
+function int32View(context: KernelContext, n: number, blocks: Float32Array[]): Int32Array {
+  const b = context.allocFloat32(n);
+  blocks.push(b);
+  return new Int32Array(b.buffer, b.byteOffset, n);
+}
+
 /**
- * `image > 0` (1/0 bytes) of the un-warped level image, warped like the image (nearest
- * neighbour); `image > 0` of the warped image without dynamics.
+ * `out` = `image > 0` (1/0 bytes) of the un-warped level image, warped like the image
+ * (nearest neighbour); `image > 0` of the warped image without dynamics. The mask of
+ * the original is computed once per original array (`ws.originalMasks[which]`).
  */
-function imageMask(warped: Float32Array, dynamics: ImageDynamics | undefined, voxels: number, which: string,
-  ctx: KernelContext): ArrayLike<number> {
+function imageMask(out: Uint8Array, warped: Float32Array, dynamics: ImageDynamics | undefined, ws: EMWorkspace,
+  which: 0 | 1, ctx: KernelContext): void {
   const positive = ctx.kernel('positiveMask');
   if (dynamics === undefined) {
-    const m = new Uint8Array(voxels);
-    positive(m, warped);
-    return m;
+    positive(out, warped);
+    return;
   }
   const original = dynamics.original.data;
-  const m0 = new Uint8Array(original.length);
-  positive(m0, original);
-  const w = dynamics.warpToReference(m0, 'nearest');
-  if (w.length !== voxels) {
-    throw new ShapeMismatchError(`EMMetric.prepare: the ${which} image dynamics warped a mask to ${w.length} voxels; the reference grid has ${voxels}.`);
+  let m0 = ws.originalMasks[which];
+  if (m0 === null || m0.source !== original || m0.length !== original.length) {
+    if (m0 !== null) ws.context.freeFloat32(m0.block);
+    ws.originalMasks[which] = null;
+    const blocks: Float32Array[] = [];
+    const mask = byteView(ws.context, original.length, blocks);
+    positive(mask, original as Float32Array);
+    m0 = { source: original, length: original.length, mask, block: blocks[0] };
+    ws.originalMasks[which] = m0;
   }
-  return w as ArrayLike<number>;
+  const w = dynamics.warpToReference(m0.mask, 'nearest', out);
+  if (w.length !== out.length) {
+    throw new ShapeMismatchError(`EMMetric.prepare: the ${which === 0 ? 'static' : 'moving'} image dynamics warped a mask to ${w.length} voxels; the reference grid has ${out.length}.`);
+  }
+  // (an ImageDynamics that ignores `out` returns its own array)
+  if (w !== out) out.set(w as ArrayLike<number>);
 }
 
 /** Masking (SyN's masks): δ = 0 where `mask` is 0, so neither the energy nor the step sees data there. */
@@ -273,8 +317,9 @@ class EMStep<D extends Dim> implements MetricStep<D> {
     const n = this.voxels;
     const q = this.opts.qLevels;
     const ctx = this.context;
-    const sMask = imageMask(S, this.staticDynamics, n, 'static', ctx);
-    const mMask = imageMask(M, this.movingDynamics, n, 'moving', ctx);
+    const [sMask, mMask] = ws.imageMasks;
+    imageMask(sMask, S, this.staticDynamics, ws, 0, ctx);
+    imageMask(mMask, M, this.movingDynamics, ws, 1, ctx);
     const mask = ws.mask;
     // DIPY's int32 product of two 0/1 masks, as bytes
     for (let i = 0; i < n; i++) mask[i] = sMask[i] !== 0 && mMask[i] !== 0 ? 1 : 0;
@@ -359,8 +404,8 @@ class EMStep<D extends Dim> implements MetricStep<D> {
     zeroOutsideMask(ws.expected, this.mask);
     out.fill(0);
     return dim === 2
-      ? vCycle2d(this.levelsBelow, this.opts.innerIter, ws.expected, ws.sigmaSq, ws.grad, null, this.opts.smooth, out, this.shape as Shape2D, ctx)
-      : vCycle3d(this.levelsBelow, this.opts.innerIter, ws.expected, ws.sigmaSq, ws.grad, null, this.opts.smooth, out, this.shape as Shape3D, ctx);
+      ? vCycle2d(this.levelsBelow, this.opts.innerIter, ws.expected, ws.sigmaSq, ws.grad, null, this.opts.smooth, out, this.shape as Shape2D, ctx, ws.vCycle)
+      : vCycle3d(this.levelsBelow, this.opts.innerIter, ws.expected, ws.sigmaSq, ws.grad, null, this.opts.smooth, out, this.shape as Shape3D, ctx, ws.vCycle);
   }
 }
 
@@ -433,8 +478,9 @@ export class EMMetric<D extends Dim = Dim> implements SimilarityMetric<D> {
   }
 
   /**
-   * Frees the buffers this metric keeps between iterations (about `(2 + d)·4 + 1`
-   * bytes per voxel of the last grid). SyN calls it when a level and a registration end.
+   * Frees the buffers this metric keeps between iterations (about `(2 + d)·4 + 3`
+   * bytes per voxel of the last grid, Gauss-Newton some 18 more in 3D for the V-cycle,
+   * and with image dynamics a byte per voxel of each original image). SyN calls it when a level and a registration end.
    */
   releaseBuffers(): void {
     this.workspaces.clear();
@@ -446,14 +492,29 @@ export class EMMetric<D extends Dim = Dim> implements SimilarityMetric<D> {
     return this.workspaces.borrow(
       (ws) => ws.voxels === voxels && ws.dim === dim && ws.qLevels === q && ws.context === context,
       () => {
-        const arrays = allocWorkspaceArrays(context, { grad: voxels * dim, expected: voxels, sigmaSq: voxels });
+        const arrays = allocWorkspaceArrays(context, {
+          grad: voxels * dim, expected: voxels, sigmaSq: voxels,
+          levels: q, staticClassMeans: q, staticClassVariances: q, movingClassMeans: q, movingClassVariances: q,
+        });
+        const blocks: Float32Array[] = [];
         const b = arrays.sigmaSq;
+        const originalMasks: [OriginalMask | null, OriginalMask | null] = [null, null];
+        const freeArrays = arrays.free;
+        const vCycle = new VCycleScratch();
         return Object.assign(arrays, {
-          voxels, dim, qLevels: q, context,
-          labels: new Int32Array(b.buffer, b.byteOffset, voxels), mask: new Uint8Array(voxels),
-          levels: new Float32Array(q), hist: new Int32Array(q), counts: new Int32Array(q),
-          staticClassMeans: new Float32Array(q), staticClassVariances: new Float32Array(q),
-          movingClassMeans: new Float32Array(q), movingClassVariances: new Float32Array(q),
+          voxels, dim, qLevels: q, context, vCycle,
+          labels: new Int32Array(b.buffer, b.byteOffset, voxels),
+          mask: byteView(context, voxels, blocks),
+          imageMasks: [byteView(context, voxels, blocks), byteView(context, voxels, blocks)] as const,
+          originalMasks,
+          hist: int32View(context, q, blocks), counts: int32View(context, q, blocks),
+          free(): void {
+            freeArrays();
+            for (const a of blocks) context.freeFloat32(a);
+            for (const m of originalMasks) if (m !== null) context.freeFloat32(m.block);
+            originalMasks[0] = originalMasks[1] = null;
+            vCycle.free();
+          },
         });
       },
     );

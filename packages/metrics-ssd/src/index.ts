@@ -11,4 +11,4 @@ export {
   type SSDStepType,
   type ResolvedSSDMetricOptions,
 } from './ssd-metric.js';
-export { vCycle2d, vCycle3d, ssdEnergy } from './v-cycle.js';
+export { vCycle2d, vCycle3d, ssdEnergy, VCycleScratch } from './v-cycle.js';

@@ -46,7 +46,7 @@ import {
   type SimilarityMetric,
   checkOptionKeys,
 } from '@diffeo/core';
-import { vCycleUnchecked } from './v-cycle.js';
+import { VCycleScratch, vCycleUnchecked } from './v-cycle.js';
 
 /** The two step types of {@link SSDMetric}. */
 export type SSDStepType = 'demons' | 'gaussNewton';
@@ -108,14 +108,16 @@ function resolveOptions(options: SSDMetricOptions | undefined): ResolvedSSDMetri
 
 /**
  * The large buffers of one iteration: `δ` (1 per voxel) and one gradient (d per
- * voxel; the static gradient for the forward step, then the moving one). An
- * {@link SSDMetric} keeps the last one for the next iteration on the same grid.
+ * voxel; the static gradient for the forward step, then the moving one), and for
+ * Gauss-Newton steps the V-cycle's coarse-level arrays (allocated by the first cycle).
+ * An {@link SSDMetric} keeps the last one for the next iteration on the same grid.
  */
 interface SSDWorkspace {
   readonly voxels: number;
   readonly dim: number;
   readonly delta: Float32Array;
   readonly grad: Float32Array;
+  readonly vCycle: VCycleScratch;
   /** The context whose `allocFloat32` gave the buffers (they go back to it). */
   readonly context: KernelContext;
   /** Gives the buffers back to the context. */
@@ -213,7 +215,7 @@ class SSDStep<D extends Dim> implements MetricStep<D> {
     }
     out.fill(0);
     return vCycleUnchecked(dim, this.levelsBelow, this.opts.innerIter, delta, null, grad, null, this.opts.smooth, out,
-      this.shape, ctx);
+      this.shape, ctx, ws.vCycle);
   }
 }
 
@@ -288,7 +290,18 @@ export class SSDMetric<D extends Dim = Dim> implements SimilarityMetric<D> {
     const dim = this.dim;
     return this.workspaces.borrow(
       (ws) => ws.voxels === voxels && ws.dim === dim && ws.context === context,
-      () => Object.assign(allocWorkspaceArrays(context, { delta: voxels, grad: voxels * dim }), { voxels, dim, context }),
+      () => {
+        const arrays = allocWorkspaceArrays(context, { delta: voxels, grad: voxels * dim });
+        const vCycle = new VCycleScratch();
+        const freeArrays = arrays.free;
+        return Object.assign(arrays, {
+          voxels, dim, context, vCycle,
+          free(): void {
+            freeArrays();
+            vCycle.free();
+          },
+        });
+      },
     );
   }
 }

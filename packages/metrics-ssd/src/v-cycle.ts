@@ -81,9 +81,47 @@ function checkCycleArgs(dim: 2 | 3, n: number, k: number, delta: Float32Array, s
   check('u', u, dim);
 }
 
+/**
+ * The coarse-level arrays of V-cycles, kept from one cycle to the next (six per coarse
+ * level, from the context's `allocFloat32`, so a backend's kernels use them in place):
+ * a metric that solves on the same grid every iteration passes the same scratch to each
+ * cycle and allocates nothing after the first one. An array is replaced when the length
+ * it needs changes. Holds about `dim + (3·dim + 2)/2^dim` float32 values per voxel of
+ * the finest grid (3D: 4.4) while it lives; {@link VCycleScratch.free} gives them back.
+ */
+export class VCycleScratch {
+  private readonly arrays: (Float32Array | null)[] = [];
+  private context: KernelContext | null = null;
+
+  /** Array `slot` of `len` values for `context` (not zeroed when reused). @internal */
+  take(context: KernelContext, slot: number, len: number): Float32Array {
+    if (this.context !== context) {
+      this.free();
+      this.context = context;
+    }
+    const have = this.arrays[slot];
+    if (have != null && have.length === len) return have;
+    if (have != null) context.freeFloat32(have);
+    const a = context.allocFloat32(len);
+    this.arrays[slot] = a;
+    return a;
+  }
+
+  /** Gives every array back to its context. */
+  free(): void {
+    const ctx = this.context;
+    if (ctx !== null) for (const a of this.arrays) if (a != null) ctx.freeFloat32(a);
+    this.arrays.length = 0;
+    this.context = null;
+  }
+}
+
+/** Arrays per coarse level in a {@link VCycleScratch}. */
+const SLOTS_PER_LEVEL = 6;
+
 function cycle(dim: 2 | 3, n: number, k: number, delta: Float32Array, sigmaSq: Float32Array | null,
   gradient: Float32Array, target: Float32Array | null, lambda: number, u: Float32Array,
-  shape: Shape2D | Shape3D, context: KernelContext): number {
+  shape: Shape2D | Shape3D, context: KernelContext, scratch: VCycleScratch | null = null, depth = 0): number {
   const sweep = dim === 2 ? context.kernel('gaussSeidelSweep2d') : context.kernel('gaussSeidelSweep3d');
   const sweepK = (): void => {
     for (let i = 0; i < k; i++) {
@@ -98,9 +136,13 @@ function cycle(dim: 2 | 3, n: number, k: number, delta: Float32Array, sigmaSq: F
   const sub = shape.map((m) => (m + 1) >> 1) as unknown as Shape2D | Shape3D;
   const subVoxels = sub.reduce((p, m) => p * m, 1);
   // The coarse-level arrays live in the backend's memory (its kernels then use them in
-  // place) and are given back when this level ends; `allocFloat32` zero-fills.
+  // place): from `scratch` when given (kept for the next cycle), else allocated here and
+  // given back when this level ends. Every one is written in full before it is read,
+  // but the coarse solution, which starts from zero.
   const taken: Float32Array[] = [];
+  let slot = depth * SLOTS_PER_LEVEL;
   const take = (len: number): Float32Array => {
+    if (scratch !== null) return scratch.take(context, slot++, len);
     const a = context.allocFloat32(len);
     taken.push(a);
     return a;
@@ -112,6 +154,7 @@ function cycle(dim: 2 | 3, n: number, k: number, delta: Float32Array, sigmaSq: F
     const subDelta = take(subVoxels);
     const subGrad = take(subVoxels * dim);
     const subU = take(subVoxels * dim);
+    if (scratch !== null) subU.fill(0);
     if (dim === 2) {
       const s2 = shape as Shape2D, c2 = sub as Shape2D;
       context.kernel('residual2d')(res, delta, sigmaSq, gradient, target, lambda, u, s2);
@@ -120,7 +163,7 @@ function cycle(dim: 2 | 3, n: number, k: number, delta: Float32Array, sigmaSq: F
       if (subSigma !== null && sigmaSq !== null) down(subSigma, sigmaSq, s2, 1);
       down(subDelta, delta, s2, 1);
       down(subGrad, gradient, s2, 2);
-      cycle(2, n - 1, k, subDelta, subSigma, subGrad, subRes, lambda * 0.25, subU, c2, context);
+      cycle(2, n - 1, k, subDelta, subSigma, subGrad, subRes, lambda * 0.25, subU, c2, context, scratch, depth + 1);
       // Prolongation; `res` is free again and serves as the buffer.
       context.kernel('resampleField2d')(res, s2, subU, c2, HALF_2D);
     } else {
@@ -131,7 +174,7 @@ function cycle(dim: 2 | 3, n: number, k: number, delta: Float32Array, sigmaSq: F
       if (subSigma !== null && sigmaSq !== null) down(subSigma, sigmaSq, s3, 1);
       down(subDelta, delta, s3, 1);
       down(subGrad, gradient, s3, 3);
-      cycle(3, n - 1, k, subDelta, subSigma, subGrad, subRes, lambda * 0.25, subU, c3, context);
+      cycle(3, n - 1, k, subDelta, subSigma, subGrad, subRes, lambda * 0.25, subU, c3, context, scratch, depth + 1);
       context.kernel('resampleField3d')(res, s3, subU, c3, HALF_3D);
     }
     // u += correction, float32 (one rounding per value)
@@ -155,13 +198,16 @@ function cycle(dim: 2 | 3, n: number, k: number, delta: Float32Array, sigmaSq: F
  * @param u - `rows·cols·2` float32 displacement, start value on entry, solution on exit.
  * @param shape - `[rows, cols]` (voxels).
  * @param context - kernel context to run the kernels with (default: TypeScript kernels).
+ * @param scratch - optional {@link VCycleScratch} holding the coarse-level arrays between
+ *   cycles (default: allocated and given back within the call). The result is the same.
  * @returns the energy `Σ f32(δ²)`.
  */
 export function vCycle2d(n: number, k: number, delta: Float32Array, sigmaSq: Float32Array | null,
   gradient: Float32Array, target: Float32Array | null, lambda: number, u: Float32Array, shape: Shape2D,
-  context: KernelContext = defaultContext): number {
+  context: KernelContext = defaultContext, scratch?: VCycleScratch): number {
   checkCycleArgs(2, n, k, delta, sigmaSq, gradient, target, lambda, u, shape);
-  return cycle(2, n, k, delta, sigmaSq, gradient, target, lambda, u, shape, context);
+  checkScratch('vCycle2d', scratch);
+  return cycle(2, n, k, delta, sigmaSq, gradient, target, lambda, u, shape, context, scratch ?? null);
 }
 
 /**
@@ -170,14 +216,21 @@ export function vCycle2d(n: number, k: number, delta: Float32Array, sigmaSq: Flo
  */
 export function vCycle3d(n: number, k: number, delta: Float32Array, sigmaSq: Float32Array | null,
   gradient: Float32Array, target: Float32Array | null, lambda: number, u: Float32Array, shape: Shape3D,
-  context: KernelContext = defaultContext): number {
+  context: KernelContext = defaultContext, scratch?: VCycleScratch): number {
   checkCycleArgs(3, n, k, delta, sigmaSq, gradient, target, lambda, u, shape);
-  return cycle(3, n, k, delta, sigmaSq, gradient, target, lambda, u, shape, context);
+  checkScratch('vCycle3d', scratch);
+  return cycle(3, n, k, delta, sigmaSq, gradient, target, lambda, u, shape, context, scratch ?? null);
+}
+
+function checkScratch(fn: string, scratch: VCycleScratch | undefined): void {
+  if (scratch !== undefined && !(scratch instanceof VCycleScratch)) {
+    throw new InvalidArgumentError(`${fn}: scratch must be a VCycleScratch (new VCycleScratch()) or undefined.`);
+  }
 }
 
 /** Unvalidated V-cycle for callers that checked their inputs already (the SSD metric). @internal */
 export function vCycleUnchecked(dim: 2 | 3, n: number, k: number, delta: Float32Array, sigmaSq: Float32Array | null,
   gradient: Float32Array, target: Float32Array | null, lambda: number, u: Float32Array,
-  shape: Shape2D | Shape3D, context: KernelContext): number {
-  return cycle(dim, n, k, delta, sigmaSq, gradient, target, lambda, u, shape, context);
+  shape: Shape2D | Shape3D, context: KernelContext, scratch: VCycleScratch | null = null): number {
+  return cycle(dim, n, k, delta, sigmaSq, gradient, target, lambda, u, shape, context, scratch);
 }

@@ -628,15 +628,18 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
       get original() {
         return { shape: originalShape, data: image.recompute ? image.ss.getImage(level) : image.data, gridToWorld: originalGridToWorld };
       },
-      warpToReference: (data: NumericArray, interpolation: 'linear' | 'nearest'): NumericArray => {
+      warpToReference: (data: NumericArray, interpolation: 'linear' | 'nearest', into?: NumericArray): NumericArray => {
         const field = map.backward!;
+        if (into !== undefined && (into === null || into.length !== nvox || (interpolation === 'linear' && !(into instanceof Float32Array)))) {
+          throw new ShapeMismatchError(`warpToReference: out must be ${interpolation === 'linear' ? 'a Float32Array' : 'an array'} of ${nvox} values (the reference grid ${shapeText(shape)}).`);
+        }
         if (interpolation === 'linear') {
-          const out = new Float32Array(nvox);
+          const out = (into as Float32Array | undefined) ?? new Float32Array(nvox);
           const src = data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number>);
           warp(out, shape, src, originalShape, field, map.dispShape, mats.A, mats.B, mats.C);
           return out;
         }
-        const out = new (data.constructor as new (n: number) => NumericArray)(nvox);
+        const out = into ?? new (data.constructor as new (n: number) => NumericArray)(nvox);
         warpNearest(out, shape, data, originalShape, field, map.dispShape, mats.A, mats.B, mats.C);
         return out;
       },

@@ -57,8 +57,9 @@ export function makeEmKernels(wasm: EmWasmExports, heap: WasmHeap): EmKernels {
     a.set(heap.i32.subarray(o, o + n));
     heap.countOut(n * 4);
   };
-  /** The mask as `n` bytes in the arena (0 where the mask is 0, else non-zero). */
+  /** The mask as `n` bytes in the memory (0 where the mask is 0, else non-zero): in place when it is a byte array living there. */
   const inMask = (mask: Int32Array | Uint8Array, n: number): number => {
+    if (mask instanceof Uint8Array && heap.owns(mask)) return mask.byteOffset;
     const p = heap.alloc(n);
     const bytes = new Uint8Array(heap.memory.buffer, p, n);
     if (mask instanceof Uint8Array) bytes.set(mask.length === n ? mask : mask.subarray(0, n));
@@ -130,8 +131,10 @@ export function makeEmKernels(wasm: EmWasmExports, heap: WasmHeap): EmKernels {
     heap.reset();
     const n = image.length;
     const pImg = inF32(image, n);
-    const pOut = heap.alloc(n);
+    const inPlace = heap.owns(out);
+    const pOut = inPlace ? out.byteOffset : heap.alloc(n);
     wasm.positiveMask(pOut, pImg, n);
+    if (inPlace) return;
     out.set(new Uint8Array(heap.memory.buffer, pOut, n));
     heap.countOut(n);
   };

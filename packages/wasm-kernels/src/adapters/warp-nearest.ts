@@ -28,14 +28,14 @@ export function warpNearestKernels(env: AdapterEnv): WarpNearestKernels {
   /** Address of `a`'s first `n` elements of `bytes` bytes: in place when it lives in the memory, else an arena copy. */
   const rawIn = (a: NumericArray, n: number, bytes: number): number => {
     if (bytes === 4 && a instanceof Float32Array) return inp(a, n);
+    if (heap.owns(a)) return a.byteOffset;
     const p = heap.alloc(n * bytes);
     const src = new Uint8Array(a.buffer, a.byteOffset, n * bytes);
     new Uint8Array(heap.memory.buffer, p, n * bytes).set(src);
     heap.countIn(n * bytes);
     return p;
   };
-  const rawOut = (a: NumericArray, n: number, bytes: number): number =>
-    (bytes === 4 && a instanceof Float32Array && heap.owns(a) ? a.byteOffset : heap.alloc(n * bytes));
+  const rawOut = (a: NumericArray, n: number, bytes: number): number => (heap.owns(a) ? a.byteOffset : heap.alloc(n * bytes));
   /** `out[o] = image[q]` (0 where `q < 0`) from the int32 indices at `p`. */
   const gather = (p: number, out: NumericArray, image: NumericArray, n: number): void => {
     const idx = heap.i32;
@@ -47,7 +47,7 @@ export function warpNearestKernels(env: AdapterEnv): WarpNearestKernels {
     heap.countOut(n * 4);
   };
   const rawFin = (p: number, a: NumericArray, n: number, bytes: number): void => {
-    if (bytes === 4 && a instanceof Float32Array && p === a.byteOffset && heap.owns(a)) return;
+    if (p === a.byteOffset && heap.owns(a)) return;
     new Uint8Array(a.buffer, a.byteOffset, n * bytes).set(new Uint8Array(heap.memory.buffer, p, n * bytes));
     heap.countOut(n * bytes);
   };
