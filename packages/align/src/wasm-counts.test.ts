@@ -27,7 +27,7 @@
  * images into the memory in every iteration. The EM case (Gauss-Newton, image dynamics)
  * copied its masks and class tables in and out and allocated its V-cycle's coarse arrays
  * in every iteration; now only the finest level's first iteration reads the two
- * original images once (built by SyN's pyramid outside the memory) for their masks.
+ * original images once (computed by SyN into ordinary arrays) for their masks.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createCircle, createContext, createSphere, profileKernels, type Dim, type KernelContext, type SimilarityMetric } from '@diffeo/core';
@@ -204,7 +204,7 @@ describe('SyN on the wasm backend: allocations and copies per iteration (counted
             expect([r.wasm.copiesIn, r.wasm.bytesIn, r.wasm.copiesOut, r.wasm.bytesOut], at).toEqual([...copiesIn, 0, 0]);
             if (r.iteration > 0) expect(r.wasm, at).toEqual(ZERO_WASM);
             // no Float32Array or Int32Array with memory of its own (the first iteration makes views of the workspace)
-            // (but the EM case's finest level: SyN's pyramid builds the two originals once when asked for them)
+            // (but the EM case's finest level: SyN computes the two originals, once, into arrays of their own)
             const originals = once !== null && r.level === once.level && r.iteration === 0 ? once.copies : 0;
             expect([r.js.Float32Array.arrays, r.js.Int32Array.arrays], at).toEqual([originals, 0]);
             if (r.iteration > 0) expect([r.js.Float32Array.views, r.js.Int32Array.views], at).toEqual([0, 0]);

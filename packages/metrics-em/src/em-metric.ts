@@ -159,7 +159,7 @@ function resolveOptions(options: EMMetricOptions | undefined): ResolvedEMMetricO
  * first in the step's own output). `2 + d` float32 values per voxel (5 in 3D), and
  * three bytes of masks (the sampling mask and the two warped image masks), plus, with
  * image dynamics, a byte per voxel of each original image (its `> 0` mask, computed
- * once per original: the level's images do not change while the workspace lives);
+ * once per dynamics object, i.e. once per level: a level's originals do not change);
  * Gauss-Newton steps add the V-cycle's coarse-level arrays (`VCycleScratch`, some 4.4
  * float32 values per voxel in 3D, 3.5 in 2D), kept for the next cycle.
  */
@@ -192,10 +192,9 @@ interface EMWorkspace {
   free(): void;
 }
 
-/** `source > 0` as 1/0 bytes (a view of `block`, from the context's `allocFloat32`). */
+/** `original > 0` of an image dynamics' original as 1/0 bytes (a view of `block`, from the context's `allocFloat32`). */
 interface OriginalMask {
-  readonly source: Float32Array | ArrayLike<number>;
-  readonly length: number;
+  readonly dynamics: ImageDynamics;
   readonly mask: Uint8Array;
   readonly block: Float32Array;
 }
@@ -226,15 +225,16 @@ function imageMask(out: Uint8Array, warped: Float32Array, dynamics: ImageDynamic
     positive(out, warped);
     return;
   }
-  const original = dynamics.original.data;
   let m0 = ws.originalMasks[which];
-  if (m0 === null || m0.source !== original || m0.length !== original.length) {
+  if (m0 === null || m0.dynamics !== dynamics) {
     if (m0 !== null) ws.context.freeFloat32(m0.block);
     ws.originalMasks[which] = null;
+    // (read once per dynamics object, that is once per level: SyN may compute it anew on each read)
+    const original = dynamics.original.data;
     const blocks: Float32Array[] = [];
     const mask = byteView(ws.context, original.length, blocks);
     positive(mask, original as Float32Array);
-    m0 = { source: original, length: original.length, mask, block: blocks[0] };
+    m0 = { dynamics, mask, block: blocks[0] };
     ws.originalMasks[which] = m0;
   }
   const w = dynamics.warpToReference(m0.mask, 'nearest', out);
@@ -467,7 +467,7 @@ export class EMMetric<D extends Dim = Dim> implements SimilarityMetric<D> {
       throw new InvalidArgumentError(`EMMetric.prepare: levelsBelow (the V-cycle depth) must be a non-negative integer; got ${String(inputs.levelsBelow)}.`);
     }
     for (const [name, dyn] of [['staticDynamics', inputs.staticDynamics], ['movingDynamics', inputs.movingDynamics]] as const) {
-      if (dyn !== undefined && (dyn === null || typeof dyn.warpToReference !== 'function' || !dyn.original)) {
+      if (dyn !== undefined && (dyn === null || typeof dyn.warpToReference !== 'function' || !('original' in dyn))) {
         throw new InvalidArgumentError(`EMMetric.prepare: inputs.${name} must be an ImageDynamics ({ original, warpToReference }) or absent.`);
       }
     }

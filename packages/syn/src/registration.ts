@@ -624,9 +624,16 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
     const { warp, warpNearest } = run.kernels;
     const { level, shape, nvox } = lvl;
     return {
-      // A recomputed image is overwritten by the steps: a metric that asks gets the stored one.
+      // A recomputed image is overwritten by the steps: a metric that asks gets it computed
+      // again, into an array of its own (not kept by the pyramid, which would hold the
+      // finest level's image for the rest of the run).
       get original() {
-        return { shape: originalShape, data: image.recompute ? image.ss.getImage(level) : image.data, gridToWorld: originalGridToWorld };
+        let data = image.data;
+        if (image.recompute) {
+          data = new Float32Array(image.data.length);
+          image.ss.computeImage(level, data);
+        }
+        return { shape: originalShape, data, gridToWorld: originalGridToWorld };
       },
       warpToReference: (data: NumericArray, interpolation: 'linear' | 'nearest', into?: NumericArray): NumericArray => {
         const field = map.backward!;
