@@ -157,11 +157,11 @@ const cases = [
     // Gauss-Newton (the V-cycle's coarse arrays) and the image dynamics' masks
     name: '3D EM Gauss-Newton 20³',
     /**
-     * Arrays of the EM workspace: 3 fields, 5 class tables, 3 masks and 2 histogram
-     * tables; the `> 0` masks of the two original images; the V-cycle's 6 arrays per
-     * coarse level (levels 2, 1, 0 have 1, 2, 3 levels below).
+     * Arrays of the EM workspace: 3 fields, 5 class tables, the sampling mask and 2
+     * histogram tables; the `> 0` masks of the two original images; the V-cycle's 6
+     * arrays per coarse level (levels 2, 1, 0 have 1, 2, 3 levels below).
      */
-    workspaceArrays: [3 + 5 + 3 + 2 + 2 + 6 * 1, 3 + 5 + 3 + 2 + 2 + 6 * 2, 3 + 5 + 3 + 2 + 2 + 6 * 3],
+    workspaceArrays: [3 + 5 + 1 + 2 + 2 + 6 * 1, 3 + 5 + 1 + 2 + 2 + 6 * 2, 3 + 5 + 1 + 2 + 2 + 6 * 3],
     /**
      * The finest level's first iteration copies the two original images in once (SyN
      * recomputes them into its buffers, so their stored arrays are the inputs, outside the

@@ -156,8 +156,8 @@ function resolveOptions(options: EMMetricOptions | undefined): ResolvedEMMetricO
  * view of `sigmaSq`, which the class-field kernel then overwrites in place with the
  * variances; `expected` receives `E[· | class]` and then, in place, the step's `δ`;
  * `grad` the gradient of the step's image (plus the double gradient's term, computed
- * first in the step's own output). `2 + d` float32 values per voxel (5 in 3D), and
- * three bytes of masks (the sampling mask and the two warped image masks), plus, with
+ * first in the step's own output). `2 + d` float32 values per voxel (5 in 3D), and a
+ * byte of sampling mask (the two warped image masks it is made of borrow `expected`), plus, with
  * image dynamics, a byte per voxel of each original image (its `> 0` mask, computed
  * once per dynamics object, i.e. once per level: a level's originals do not change);
  * Gauss-Newton steps add the V-cycle's coarse-level arrays (`VCycleScratch`, some 4.4
@@ -175,7 +175,11 @@ interface EMWorkspace {
   readonly labels: Int32Array;
   /** The sampling mask (1/0 bytes). */
   readonly mask: Uint8Array;
-  /** The static and the moving image masks on the reference grid (1/0 bytes). */
+  /**
+   * The static and the moving image masks on the reference grid (1/0 bytes): byte views of
+   * {@link expected}'s memory (the first and second quarter), which holds nothing else
+   * while the masks are made (at the start of an iteration's first step).
+   */
   readonly imageMasks: readonly [Uint8Array, Uint8Array];
   /** Per image (static, moving): `original > 0` of the original it was computed from, or null. */
   readonly originalMasks: [OriginalMask | null, OriginalMask | null];
@@ -478,7 +482,7 @@ export class EMMetric<D extends Dim = Dim> implements SimilarityMetric<D> {
   }
 
   /**
-   * Frees the buffers this metric keeps between iterations (about `(2 + d)·4 + 3`
+   * Frees the buffers this metric keeps between iterations (about `(2 + d)·4 + 1`
    * bytes per voxel of the last grid, Gauss-Newton some 18 more in 3D for the V-cycle,
    * and with image dynamics a byte per voxel of each original image). SyN calls it when a level and a registration end.
    */
@@ -505,7 +509,10 @@ export class EMMetric<D extends Dim = Dim> implements SimilarityMetric<D> {
           voxels, dim, qLevels: q, context, vCycle,
           labels: new Int32Array(b.buffer, b.byteOffset, voxels),
           mask: byteView(context, voxels, blocks),
-          imageMasks: [byteView(context, voxels, blocks), byteView(context, voxels, blocks)] as const,
+          imageMasks: [
+            new Uint8Array(arrays.expected.buffer, arrays.expected.byteOffset, voxels),
+            new Uint8Array(arrays.expected.buffer, arrays.expected.byteOffset + voxels, voxels),
+          ] as const,
           originalMasks,
           hist: int32View(context, q, blocks), counts: int32View(context, q, blocks),
           free(): void {
