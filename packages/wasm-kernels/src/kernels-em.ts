@@ -127,9 +127,22 @@ export function makeEmKernels(wasm: EmWasmExports, heap: WasmHeap): EmKernels {
     return wasm.sumSquaresFloat32(inF32(a, a.length), a.length);
   };
 
+  /** Values per piece when {@link positiveMask} copies an image in (so the arena stays small). */
+  const MASK_PIECE = 1 << 16;
+
   const positiveMask = (out: Uint8Array, image: Float32Array): void => {
     heap.reset();
     const n = image.length;
+    if (n > MASK_PIECE && !heap.owns(image)) {
+      // an ordinary image (an original read once per level): piece by piece, each copied
+      // in and the bytes written straight into `out` when it lives in the memory
+      for (let lo = 0; lo < n; lo += MASK_PIECE) {
+        heap.reset();
+        const hi = Math.min(n, lo + MASK_PIECE);
+        positiveMask(out.subarray(lo, hi), image.subarray(lo, hi));
+      }
+      return;
+    }
     const pImg = inF32(image, n);
     const inPlace = heap.owns(out);
     const pOut = inPlace ? out.byteOffset : heap.alloc(n);

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { wasmBackend } from '@diffeo/wasm-kernels';
+import { positiveMaskNaive } from '@diffeo/core/oracles';
 
 describe('WasmBackend.stats()', () => {
   it('counts long-lived arrays, and a warp of ordinary arrays as two copies in and one out, with their bytes', async () => {
@@ -55,6 +56,29 @@ describe('WasmBackend.stats()', () => {
       const big = b.allocFloat32!(bytes / 4 + 16);
       expect(b.stats().memoryGrowths).toBeGreaterThan(before.memoryGrowths);
       b.freeFloat32!(big);
+    } finally {
+      await b.dispose();
+    }
+  });
+
+  it('positiveMask of a large ordinary image: copied in piece by piece (the arena stays at its 1 MiB chunk), written in place into a byte view of the memory, the naive oracle\'s bytes', async () => {
+    const b = await wasmBackend({ threads: 1 });
+    try {
+      const n = 300_001;
+      const image = new Float32Array(n).map((_, i) => (i % 5 === 0 ? -1 : i % 3 === 0 ? 0 : i % 7 === 0 ? NaN : (i % 11) / 10));
+      const block = b.allocFloat32!(Math.ceil(n / 4));
+      const out = new Uint8Array(block.buffer, block.byteOffset, n);
+      const s0 = b.stats();
+      b.kernels.positiveMask!(out, image);
+      const s1 = b.stats();
+      expect(Array.from(out)).toEqual(Array.from(positiveMaskNaive(image)));
+      expect(s1.bytesIn - s0.bytesIn).toBe(n * 4);
+      expect([s1.copiesOut - s0.copiesOut, s1.scratchBytes]).toEqual([0, 1 << 20]);
+      // into an ordinary array: the same bytes, copied out piece by piece
+      const plain = new Uint8Array(n);
+      b.kernels.positiveMask!(plain, image);
+      expect(Array.from(plain)).toEqual(Array.from(positiveMaskNaive(image)));
+      expect(b.stats().bytesOut - s1.bytesOut).toBe(n);
     } finally {
       await b.dispose();
     }
