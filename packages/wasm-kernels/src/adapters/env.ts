@@ -27,17 +27,22 @@ import { chunkStart, type ThreadedFunction } from '../protocol.js';
 export const MIN_PARALLEL_WORK = 20000;
 
 /**
- * The default (lazy) worker threads start only with a call of at least this much work
- * (a 3D inversion pass of some 670 000 voxels, a `warp3d` of 10⁶ voxels). Each worker
- * costs some 10–15 MB of resident memory in Node, its start some 0.1 s of CPU, and its
- * polling more CPU while a call runs. On the bench machine (2 vCPUs giving about one
- * core of throughput, shared), whole registrations measured back to back: the 256×256
- * SSD case (`circle_to_c`) and the 77×77×40 CC case (`aniso3d`) took less wall and
- * CPU time on one thread than on two (about 0.6× the CPU time) and 14–15 MB less peak
- * memory. Large 3D grids (from some 100³ voxels) still start them. An explicit
- * `minParallelWork` option replaces this threshold too.
+ * The default (lazy) worker threads start with the first call of at least this much
+ * work: in a registration, the first kernel calls on the full-resolution grid, so this
+ * is a threshold on the grid's size. 30 000 units: a 256×256 image (its inversion
+ * passes are some 39 000 units, a composition 65 536) and 3D grids from some 30³
+ * voxels start them; a 128×128 image (no call above 20 000 units) never does. Each
+ * worker costs some 9–11 MiB of resident memory in Node (a Node worker's own heap and
+ * bootstrap) and its start some 0.1 s of CPU on another core, while the calls run on
+ * the calling thread, with the same results, until it is ready. Measured on the bench
+ * machine (2 cores), whole registrations with the workers against without: the 256×256
+ * SSD case (`circle_to_c`) some 0.97 → 0.80 s, the 77×77×40 CC case (`aniso3d`)
+ * 0.90 → 0.59 s, 128×128×96 (`synth128`) 3.8 → 3.0 s (there the workers used to start
+ * only with the first 10⁶-unit call, late in the registration). Before 2026-12 this
+ * was 10⁶. The `startParallelWork` option replaces it (and `minParallelWork` does,
+ * when `startParallelWork` is not given); `threads: 1` never starts workers.
  */
-export const START_PARALLEL_WORK = 1_000_000;
+export const START_PARALLEL_WORK = 30_000;
 
 /** The thread pool of a backend, if any (`pool` becomes null when the backend is disposed). */
 export interface PoolRef {
