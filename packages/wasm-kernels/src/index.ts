@@ -76,8 +76,8 @@ export interface WasmBackendOptions {
   minParallelWork?: number;
   /**
    * With the default thread count: the work units (see
-   * {@link WasmBackendOptions.minParallelWork}) of the first kernel call that starts the
-   * worker threads, in the background (that call and the next ones run on the calling
+   * {@link WasmBackendOptions.minParallelWork}) of the first kernel call, or the voxels of
+   * the grid of the first Gaussian filtering, that start the worker threads, in the background (that call and the next ones run on the calling
    * thread until they are ready). Default: `minParallelWork` when that is given, else
    * {@link START_PARALLEL_WORK} (30 000: a 256×256 image, a 3D grid of some 30³ voxels);
    * 0 starts them with the first call large enough to be split (`minParallelWork`),

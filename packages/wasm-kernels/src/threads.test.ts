@@ -128,7 +128,7 @@ describe('threaded wasm backend', () => {
     expect(plain.allocFloat32).toBeUndefined();
   });
 
-  it('startParallelWork sets the call size that starts the default threads (Infinity: never)', async () => {
+  it('the default threads start with a 256² grid; startParallelWork sets that size (Infinity: never)', async () => {
     const want = Math.min(availableParallelism(), 4);
     const n = 64 * 64 * 64;
     const never = await wasmBackend({ startParallelWork: Infinity });
@@ -137,6 +137,14 @@ describe('threaded wasm backend', () => {
     await new Promise((r) => setTimeout(r, 150));
     expect(never.threads).toBe(1);
     await never.dispose();
+    // a registration's first call, the Gaussian filter of a 256×256 image (little work per
+    // pass, but a grid of 65 536 pixels ≥ START_PARALLEL_WORK), starts them
+    const grid = await wasmBackend();
+    const im = grid.allocFloat32!(256 * 256).fill(1);
+    grid.kernels.gaussianFilter!(grid.allocFloat32!(256 * 256), im, [256, 256], 1, [1, 1]);
+    for (let i = 0; i < 200 && grid.threads < want; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(grid.threads).toBe(want);
+    await grid.dispose();
     // 0: the first call large enough to be split (minParallelWork) starts them
     const early = await wasmBackend({ startParallelWork: 0, minParallelWork: 1000 });
     const s = early.allocFloat32!(128 * 128).fill(1);

@@ -28,10 +28,12 @@ export const MIN_PARALLEL_WORK = 20000;
 
 /**
  * The default (lazy) worker threads start with the first call of at least this much
- * work: in a registration, the first kernel calls on the full-resolution grid, so this
- * is a threshold on the grid's size. 30 000 units: a 256×256 image (its inversion
- * passes are some 39 000 units, a composition 65 536) and 3D grids from some 30³
- * voxels start them; a 128×128 image (no call above 20 000 units) never does. Each
+ * work, or on a grid of at least this many voxels (the Gaussian filter says its grid:
+ * a registration's first calls smooth the full-resolution images for its pyramid, and
+ * its coarse levels come first, so a threshold on the call's work alone would start
+ * them only at the finest level). 30 000: a 256×256 image and 3D grids from some 30³
+ * voxels start them with the registration; a 128×128 image (16 384 pixels, no call
+ * above 20 000 units) never does. Each
  * worker costs some 9–11 MiB of resident memory in Node (a Node worker's own heap and
  * bootstrap) and its start some 0.1 s of CPU on another core, while the calls run on
  * the calling thread, with the same results, until it is ready. Measured on the bench
@@ -84,8 +86,12 @@ export interface AdapterEnv {
   outp(a: Float32Array, n: number): number;
   /** Delivers output `a` written at `p`: nothing to do when it was written in place. */
   fin(p: number, a: Float32Array, n: number): void;
-  /** A split of `n` slices (or rows, voxels) with about `work` units of work, or null for one thread. */
-  plan(n: number, work: number): Split | null;
+  /**
+   * A split of `n` slices (or rows, voxels) with about `work` units of work, or null for
+   * one thread. `grid` (optional): the voxels of the grid the call works on, which also
+   * counts towards starting the lazy threads (see {@link START_PARALLEL_WORK}).
+   */
+  plan(n: number, work: number, grid?: number): Split | null;
   /**
    * Runs `fn` over `n` items split by `split` (see `protocol.ts`): the workers call
    * `fn(...args, lo, hi, aux + w·auxStride)` on the chunks they take, the calling
@@ -114,10 +120,11 @@ export function createAdapterEnv(wasm: WasmExports, heap: WasmHeap, threads: Poo
   };
 
   /** A split of `n` slices (or rows, voxels) with about `work` units of work, or null for one thread. */
-  const plan = (n: number, work: number): Split | null => {
+  const plan = (n: number, work: number, grid = 0): Split | null => {
     const pool = threads.pool;
     if (pool === null) {
-      if (threads.start !== null && n >= 2 && work >= threads.minWork && work >= threads.startWork) threads.start();
+      const size = Math.max(work, grid);
+      if (threads.start !== null && n >= 2 && size >= threads.minWork && size >= threads.startWork) threads.start();
       return null;
     }
     return pool.split(n, work, threads.minWork);
