@@ -37,7 +37,8 @@ export const MIN_PARALLEL_WORK = 20000;
  * worker costs some 9–11 MiB of resident memory in Node (a Node worker's own heap and
  * bootstrap) and its start some 0.1 s of CPU on another core, while the calls run on
  * the calling thread, with the same results, until it is ready. Measured on the bench
- * machine (2 cores), whole registrations with the workers against without: the 256×256
+ * machine (2 cores, quiet), whole registrations with the workers started with the
+ * registration against one thread: the 256×256
  * SSD case (`circle_to_c`) some 0.97 → 0.80 s, the 77×77×40 CC case (`aniso3d`)
  * 0.90 → 0.59 s, 128×128×96 (`synth128`) 3.8 → 3.0 s (there the workers used to start
  * only with the first 10⁶-unit call, late in the registration). Before 2026-12 this
