@@ -223,6 +223,8 @@ function runOptimize(reg: AffineRegistration, input: AffineOptimizeInput, cache:
   try {
     return optimizeHeld(reg, input, cache);
   } finally {
+    // the level's images and the histogram's arrays in the context's memory
+    reg.metric.release();
     for (const r of releases) r();
   }
 }

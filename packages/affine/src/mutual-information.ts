@@ -13,6 +13,12 @@
  * `affineMIDense2d/3d` kernel: same bits as resampling, histogram, gradient and histogram
  * gradient one after the other, without the per-voxel intermediate arrays).
  *
+ * Memory: with a context whose backend has its own memory (`context.allocFloat32`, the
+ * WebAssembly backend), `setup` copies the static and moving images (and the static mask) of
+ * the level into it once, and the histogram keeps its pdfs there, so the kernels use them in
+ * place and an evaluation copies no image in or out; {@link MutualInformationMetric.release}
+ * gives that memory back (AffineRegistration calls it when `optimize` ends).
+ *
  * {@link MutualInformationMetric.distance} is `−MI`; {@link MutualInformationMetric.gradient}
  * is `−∂MI/∂θ`. An invalid current affine (non-finite or singular) gives distance `+∞` and a
  * zero gradient, as DIPY does, so the optimiser backs off.
@@ -25,7 +31,7 @@ import { checkAffine } from './affine-map.js';
 import { AffineInvalidValuesError, AffineInversionError } from './errors.js';
 import { resampleAffine, samplePoints } from './interpolation.js';
 import { eye, invert, matMul, spacingsOf } from './matrix.js';
-import { ParzenJointHistogram, computeParzenMI, type MaskData } from './parzen-histogram.js';
+import { ParzenJointHistogram, computeParzenMI, residentFloat64, type MaskData } from './parzen-histogram.js';
 import { sampleDomainRegular } from './sampling.js';
 import type { Transform } from './transforms.js';
 
@@ -63,6 +69,11 @@ function toF64(a: NumericArray): Float64Array {
   return a instanceof Float64Array ? a : Float64Array.from(a);
 }
 
+/** Whether `context.allocFloat32` gives arrays in a backend's own memory (it can free them again). */
+function hasOwnMemory(context: KernelContext): boolean {
+  return context.freeFloat32(context.allocFloat32(1));
+}
+
 function toMask(a: ArrayLike<number> | null | undefined, n: number, what: string): Int32Array | null {
   if (a == null) return null;
   if (a.length !== n) throw new ShapeMismatchError(`${what} has ${a.length} values but its image has ${n}; pass a mask on the image's grid.`);
@@ -79,7 +90,7 @@ export class MutualInformationMetric {
   readonly histogram: ParzenJointHistogram;
   /** −MI of the last evaluation. */
   metricValue = NaN;
-  private s!: {
+  private s?: {
     dim: Dim; transform: Transform; static: Float64Array; moving: Float64Array;
     sShape: number[]; mShape: number[]; sG2w: Float64Array; mW2g: Float64Array; mSpacing: Float64Array;
     start: Float64Array | null; smask: Int32Array | null; mmask: Int32Array | null;
@@ -91,6 +102,8 @@ export class MutualInformationMetric {
   };
   /** The kernels' context. */
   readonly context: KernelContext;
+  /** The context's arrays holding this level's images (see the module documentation). */
+  private held: Float32Array[] = [];
 
   constructor(options: MutualInformationOptions = {}) {
     checkOptionKeys(options, ['nbins', 'samplingProportion', 'context'], 'MutualInformationMetric options');
@@ -124,10 +137,12 @@ export class MutualInformationMetric {
     const mG2w = p.moving.gridToWorld ? Float64Array.from(p.moving.gridToWorld) : eye(m);
     const dense = this.samplingProportion === null || this.samplingProportion === 1;
     const start = p.startingAffine ? checkAffine(p.startingAffine, 'startingAffine').affine : null;
+    const smask = dense ? toMask(p.staticMask, ns, 'staticMask') : null;
+    this.releaseImages();
     this.s = {
-      dim, transform: p.transform, static: toF64(p.static.data), moving: toF64(p.moving.data), sShape, mShape,
+      dim, transform: p.transform, static: this.resident(p.static.data), moving: this.resident(p.moving.data), sShape, mShape,
       sG2w, mW2g: invert(mG2w, m, "the moving image's gridToWorld"), mSpacing: spacingsOf(mG2w, dim), start,
-      smask: dense ? toMask(p.staticMask, ns, 'staticMask') : null,
+      smask: smask ? this.residentMask(smask) : null,
       mmask: dense ? toMask(p.movingMask, nm, 'movingMask') : null,
       samples: null, samplesPre: null, staticVals: null, preG2w: null, densePre: null, mvBuf: null, gradBuf: null,
     };
@@ -154,6 +169,40 @@ export class MutualInformationMetric {
     if (this.histogram.mdelta === 0 || !Number.isFinite(this.histogram.mdelta)) {
       throw new EmptyImageError('the moving image is constant (or empty under its mask), so mutual information is undefined; pass an image with contrast.');
     }
+  }
+
+  /** A float64 copy of `a` in the context's memory when it has one (else an ordinary array; `a` itself when already float64). */
+  private resident(a: NumericArray): Float64Array {
+    if (!hasOwnMemory(this.context)) return toF64(a);
+    const { array, handle } = residentFloat64(this.context, a.length);
+    array.set(a as ArrayLike<number>);
+    this.held.push(handle);
+    return array;
+  }
+
+  /** `mask` in the context's memory when it has one. */
+  private residentMask(mask: Int32Array): Int32Array {
+    if (!hasOwnMemory(this.context)) return mask;
+    const h = this.context.allocFloat32(mask.length);
+    const out = new Int32Array(h.buffer, h.byteOffset, mask.length);
+    out.set(mask);
+    this.held.push(h);
+    return out;
+  }
+
+  private releaseImages(): void {
+    for (const h of this.held) this.context.freeFloat32(h);
+    this.held = [];
+  }
+
+  /**
+   * Gives back the context memory of the last `setup` (its image copies) and of the histogram
+   * (whose pdfs move to ordinary arrays). Evaluating again needs a new `setup`.
+   */
+  release(): void {
+    this.releaseImages();
+    this.histogram.release();
+    this.s = undefined;
   }
 
   private update(theta: ArrayLike<number>, withGradient: boolean, grad: Float64Array | null): number {

@@ -21,6 +21,11 @@
  * transforms' Jacobians are affine in the point, `J(x) = J₀ + Σ_j x_j·J_{j+1}`; their
  * coefficients are read off the transform once per gradient (`J₀ = J(0)`, `J_{j+1} = J(e_j) − J₀`)
  * and checked at a test point, so a transform whose Jacobian is not affine is rejected.
+ *
+ * Memory: the pdfs and the joint-pdf gradient live in the context's memory when its backend has
+ * one (`context.allocFloat32`, e.g. the WebAssembly backend's), so its kernels write them in place
+ * and nothing is copied per evaluation; {@link ParzenJointHistogram.release} moves them to
+ * ordinary arrays and gives that memory back.
  */
 import { InvalidArgumentError, defaultContext, type KernelContext, type Shape2D, type Shape3D } from '@diffeo/core';
 import type { Transform } from './transforms.js';
@@ -46,11 +51,11 @@ export class ParzenJointHistogram {
   mmin = 0;
   mdelta = 0;
   /** Joint pdf, `nbins × nbins` row-major (row = static bin). */
-  readonly joint: Float64Array;
+  joint: Float64Array;
   /** Static marginal (`nbins`). */
-  readonly smarginal: Float64Array;
+  smarginal: Float64Array;
   /** Moving marginal (`nbins`). */
-  readonly mmarginal: Float64Array;
+  mmarginal: Float64Array;
   /** Gradient of the joint pdf, `nbins × nbins × n` (row-major), or null before the first gradient update. */
   jointGrad: Float64Array | null = null;
 
@@ -65,9 +70,51 @@ export class ParzenJointHistogram {
   constructor(nbins: number, context: KernelContext = defaultContext) {
     this.nbins = nbins;
     this.context = context;
-    this.joint = new Float64Array(nbins * nbins);
-    this.smarginal = new Float64Array(nbins);
-    this.mmarginal = new Float64Array(nbins);
+    this.joint = this.resident(nbins * nbins);
+    this.smarginal = this.resident(nbins);
+    this.mmarginal = this.resident(nbins);
+  }
+
+  /** The context's arrays (see {@link resident}) that back this histogram's arrays. */
+  private readonly held: Float32Array[] = [];
+
+  /** A zero-filled float64 array of `n` values in the context's memory when it has one (see {@link residentFloat64}). */
+  private resident(n: number): Float64Array {
+    const { array, handle } = residentFloat64(this.context, n);
+    this.held.push(handle);
+    return array;
+  }
+
+  /** Whether `jointGrad` is one of {@link held}'s arrays. */
+  private gradHeld = false;
+
+  /**
+   * Moves the pdfs and the joint-pdf gradient to ordinary arrays (same values) and gives the
+   * context's memory they used back; the next {@link setup} takes new room in it.
+   */
+  release(): void {
+    if (this.held.length === 0) return;
+    this.joint = this.joint.slice();
+    this.smarginal = this.smarginal.slice();
+    this.mmarginal = this.mmarginal.slice();
+    if (this.jointGrad && this.gradHeld) this.jointGrad = this.jointGrad.slice();
+    for (const h of this.held) this.context.freeFloat32(h);
+    this.held.length = 0;
+    this.gradHeld = false;
+  }
+
+  /** The joint-pdf gradient array for `n` parameters (reused while `n` does not change). */
+  private gradFor(n: number): Float64Array {
+    const B = this.nbins;
+    if (!this.jointGrad || this.jointGrad.length !== B * B * n || !this.gradHeld) {
+      if (this.jointGrad && this.gradHeld) {
+        const h = this.held.pop()!; // the gradient's array is always the last one taken
+        this.context.freeFloat32(h);
+      }
+      this.jointGrad = this.resident(B * B * n);
+      this.gradHeld = true;
+    }
+    return this.jointGrad;
   }
 
   /** Intensity ranges from the (masked) static and moving values. Returns false when a range is empty (no voxel). */
@@ -82,6 +129,12 @@ export class ParzenJointHistogram {
       }
       return [lo, hi];
     };
+    if (this.held.length === 0) {
+      // after release(): the pdfs back in the context's memory
+      this.joint = this.resident(this.nbins * this.nbins);
+      this.smarginal = this.resident(this.nbins);
+      this.mmarginal = this.resident(this.nbins);
+    }
     const den = this.nbins - 2 * this.padding;
     const [s0, s1] = range(st, smask), [m0, m1] = range(mv, mmask);
     this.sdelta = den !== 0 ? (s1 - s0) / den : 0;
@@ -115,10 +168,10 @@ export class ParzenJointHistogram {
     points: Float64Array, mgrad: Float64Array, smask: Int32Array | null, mmask: Int32Array | null,
   ): void {
     const n = theta.length, B = this.nbins, d = transform.dim;
-    if (!this.jointGrad || this.jointGrad.length !== B * B * n) this.jointGrad = new Float64Array(B * B * n);
+    const G = this.gradFor(n);
     const jac = jacobianCoefficients(theta, transform, this.jac);
     this.jac = jac;
-    this.context.kernel('parzenJointGradient')(this.jointGrad, sv, mv, smask, mmask, mgrad, points, jac, d,
+    this.context.kernel('parzenJointGradient')(G, sv, mv, smask, mmask, mgrad, points, jac, d,
       B, this.smin, this.sdelta, this.mmin, this.mdelta);
   }
 
@@ -135,8 +188,7 @@ export class ParzenJointHistogram {
     const B = this.nbins, d = shape.length;
     let jac: Float64Array = new Float64Array(0);
     if (transform) {
-      const n = theta.length;
-      if (!this.jointGrad || this.jointGrad.length !== B * B * n) this.jointGrad = new Float64Array(B * B * n);
+      this.gradFor(theta.length);
       jac = jacobianCoefficients(theta, transform, this.jac);
       this.jac = jac;
     }
@@ -151,6 +203,16 @@ export class ParzenJointHistogram {
         this.mmin, this.mdelta, byCount);
     }
   }
+}
+
+/**
+ * A zero-filled float64 array of `n` values in `context`'s memory when its backend has one: a
+ * view of `context.allocFloat32(2n)` (kernels of that backend then use it in place, without
+ * copies); an ordinary array otherwise. Give it back with `context.freeFloat32(handle)`.
+ */
+export function residentFloat64(context: KernelContext, n: number): { array: Float64Array; handle: Float32Array } {
+  const handle = context.allocFloat32(2 * Math.max(0, n));
+  return { array: new Float64Array(handle.buffer, handle.byteOffset, Math.max(0, n)), handle };
 }
 
 /**

@@ -220,6 +220,9 @@ async function runOnce(impl: ImplName, c: PreparedCase, python: string, mode: Ch
       rssAfterOptimizeKiB: r.rssAfterOptimizeKiB,
       rssBeforeOptimizeKiB: r.rssBeforeOptimizeKiB,
       iterationsPerLevel: r.iterationsPerLevel,
+      ...(r.evaluationsPerLevel ?? r.affineEvaluationsPerLevel
+        ? { evaluationsPerLevel: r.evaluationsPerLevel ?? r.affineEvaluationsPerLevel } : {}),
+      ...(r.affineIterationsPerLevel ? { affineIterationsPerLevel: r.affineIterationsPerLevel } : {}),
       quality: null,
       warpedSha1: sha1(join(outDir, 'warped_moving.npy')),
       kernels: r.kernels ?? null,

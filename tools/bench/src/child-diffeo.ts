@@ -39,6 +39,12 @@ export interface ChildResult {
   rssAfterOptimizeKiB: number;
   maxRssKiB: number;
   iterationsPerLevel: number[];
+  /** Affine cases: metric evaluations per stage and level (the DIPY script writes `affineEvaluationsPerLevel`). */
+  evaluationsPerLevel?: number[];
+  /** DIPY affine cases: scipy's `nfev` per stage and level. */
+  affineEvaluationsPerLevel?: number[];
+  /** DIPY affine cases: scipy's `nit` per stage and level. */
+  affineIterationsPerLevel?: number[];
   backend?: string;
   /** Per-kernel calls and seconds of the optimize call, and the rest (`other_s`). */
   kernels?: KernelBreakdown;
@@ -150,6 +156,7 @@ async function main(argv: string[]): Promise<void> {
     rssAfterOptimizeKiB: rssAfter,
     maxRssKiB: peakRssKiB(),
     iterationsPerLevel: out.iterationsPerLevel,
+    ...(out.evaluationsPerLevel ? { evaluationsPerLevel: out.evaluationsPerLevel } : {}),
     kernels,
     wasmMemory,
     threads: wasmThreads,

@@ -46,6 +46,14 @@ export interface RunResult {
    * ordinary arrays into and out of the backend's memory with their bytes.
    */
   wasmMemory?: Record<string, number> | null;
+  /**
+   * Affine cases: metric evaluations per stage and level, coarsest first (diffeo: the optimiser's
+   * function evaluations; DIPY: scipy's `nfev`), and DIPY's iterations (`nit`; diffeo's are
+   * {@link RunResult.iterationsPerLevel}). Absent for SyN cases.
+   */
+  evaluationsPerLevel?: number[] | null;
+  /** DIPY affine cases: scipy's iterations (`nit`) per stage and level. */
+  affineIterationsPerLevel?: number[] | null;
   /** Threads the wasm backend ran on when optimize ended (wasm and browser runs; its worker threads start lazily). */
   threads?: number | null;
 }

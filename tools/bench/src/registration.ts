@@ -72,6 +72,8 @@ export interface CaseOutputs {
   warped: Float32Array;
   /** The warped moving labels (nearest neighbour), int32, or null without labels. */
   warpedLabels: Int32Array | null;
+  /** Affine cases: metric evaluations per stage and level, coarsest first (absent for SyN). */
+  evaluationsPerLevel?: number[];
   /** Affine cases: the final affine, row-major (d+1)×(d+1); null for SyN. */
   affine: number[] | null;
 }
@@ -82,6 +84,7 @@ function affineCase(inputs: CaseInputs, context: KernelContext, params: BenchPar
   const staticImg = { data: stat.data, shape: stat.shape as [number, number, number], gridToWorld: gridToWorld(params.static_grid2world) };
   const movingImg = { data: mov.data, shape: mov.shape as [number, number, number], gridToWorld: gridToWorld(params.moving_grid2world) };
   const iterations: number[] = [];
+  const evaluations: number[] = [];
   hooks.beforeOptimize?.();
   const t0 = now();
   const r = affineRegistration({
@@ -93,12 +96,17 @@ function affineCase(inputs: CaseInputs, context: KernelContext, params: BenchPar
     }),
     nbins: a.nbins, samplingProportion: a.sampling_proportion, levelIters: a.level_iters, sigmas: a.sigmas, factors: a.factors,
     context,
-    onProgress: (e) => { if (e.type === 'levelEnd') iterations.push(e.iterations); },
+    onProgress: (e) => {
+      if (e.type === 'levelEnd') {
+        iterations.push(e.iterations);
+        evaluations.push(e.evaluations);
+      }
+    },
   });
   const optimizeSeconds = (now() - t0) / 1000;
   hooks.afterOptimize?.(optimizeSeconds);
   const warped = r.map.transform(movingImg);
-  return { optimizeSeconds, iterationsPerLevel: iterations, warped: Float32Array.from(warped.data as ArrayLike<number>), warpedLabels: null, affine: Array.from(r.affine) };
+  return { optimizeSeconds, iterationsPerLevel: iterations, evaluationsPerLevel: evaluations, warped: Float32Array.from(warped.data as ArrayLike<number>), warpedLabels: null, affine: Array.from(r.affine) };
 }
 
 /**

@@ -2,9 +2,11 @@
  * The float64 kernels of the affine stage (`assembly/affine.ts`): linear resampling through
  * an affine, the world-space gradients, the Parzen joint pdf and its parameter gradient, and the
  * fused dense evaluation of all four (`affineMIDense2d/3d`).
- * JavaScript side only: copies the float64 (and int32 mask) inputs into the backend's memory,
- * runs the kernel on the calling thread (the histograms are sequential sums, so one thread
- * keeps the bits of the TypeScript kernels) and copies the outputs back.
+ * JavaScript side only: an array that lives in the backend's memory (a view of an
+ * `allocFloat32` block, see `WasmHeap.owns`) is used in place, any other float64 (or int32
+ * mask) input is copied in and any other output copied out. The small per-call parameters
+ * (matrices, spacings, the Jacobian's coefficients: at most a few hundred doubles) are written
+ * into the call's scratch like the parameter block and not counted as copies.
  */
 import type { Kernels, Shape2D, Shape3D } from '@diffeo/core';
 import type { WasmHeap } from '../heap.js';
@@ -38,6 +40,7 @@ export type AffineKernels = Pick<Kernels, 'resampleAffineLinear2d' | 'resampleAf
 export function affineKernels(wasm: AffineWasmExports, heap: WasmHeap): AffineKernels {
   /** Copies `n` values of `src` (or zeros) into new arena room; returns the address. */
   const inF64 = (src: ArrayLike<number> | null, n: number): number => {
+    if (src instanceof Float64Array && src.length >= n && heap.owns(src)) return src.byteOffset;
     const p = heap.alloc(n * 8);
     const f = heap.f64;
     const o = p >>> 3;
@@ -49,13 +52,25 @@ export function affineKernels(wasm: AffineWasmExports, heap: WasmHeap): AffineKe
   };
   const inI32 = (a: Int32Array | null, n: number): number => {
     if (a === null) return 0;
+    if (a.length >= n && heap.owns(a)) return a.byteOffset;
     const p = heap.alloc(n * 4);
     heap.i32.set(a.length === n ? a : a.subarray(0, n), p >>> 2);
     heap.countIn(n * 4);
     return p;
   };
+  /** Small parameters (matrices, spacings, coefficients): written into scratch, not counted. */
+  const par = (src: ArrayLike<number>, n: number): number => {
+    const p = heap.alloc(n * 8);
+    const f = heap.f64;
+    const o = p >>> 3;
+    for (let i = 0; i < n; i++) f[o + i] = src[i];
+    return p;
+  };
+  /** Address where output `dst` (`n` values) is written: in place when it lives in the memory, else scratch. */
+  const outAt = (dst: Float64Array, n: number): number => (dst.length >= n && heap.owns(dst) ? dst.byteOffset : heap.alloc(n * 8));
   // Re-read `heap.f64` after the call: the memory may have grown since the addresses were taken.
   const outF64 = (p: number, dst: Float64Array, n: number): void => {
+    if (p === dst.byteOffset && heap.owns(dst)) return;
     const o = p >>> 3;
     dst.set(heap.f64.subarray(o, o + n));
     heap.countOut(n * 8);
@@ -65,7 +80,7 @@ export function affineKernels(wasm: AffineWasmExports, heap: WasmHeap): AffineKe
     heap.reset();
     const n = outShape[0] * outShape[1];
     const pI = inF64(image, imageShape[0] * imageShape[1]);
-    const pM = inF64(M, 9);
+    const pM = par(M, 9);
     const pO = heap.alloc(n * 8);
     wasm.resampleAffineLinear2d(pO, outShape[0], outShape[1], pI, imageShape[0], imageShape[1], pM);
     outF64(pO, out, n);
@@ -75,7 +90,7 @@ export function affineKernels(wasm: AffineWasmExports, heap: WasmHeap): AffineKe
     heap.reset();
     const n = outShape[0] * outShape[1] * outShape[2];
     const pI = inF64(image, imageShape[0] * imageShape[1] * imageShape[2]);
-    const pM = inF64(M, 16);
+    const pM = par(M, 16);
     const pO = heap.alloc(n * 8);
     wasm.resampleAffineLinear3d(pO, outShape[0], outShape[1], outShape[2], pI, imageShape[0], imageShape[1], imageShape[2], pM);
     outF64(pO, out, n);
@@ -86,7 +101,7 @@ export function affineKernels(wasm: AffineWasmExports, heap: WasmHeap): AffineKe
     heap.reset();
     const n = outShape[0] * outShape[1];
     const pI = inF64(image, imageShape[0] * imageShape[1]);
-    const pW = inF64(imageWorldToGrid, 9), pS = inF64(spacing, 2), pA = inF64(samplingGridToWorld, 9);
+    const pW = par(imageWorldToGrid, 9), pS = par(spacing, 2), pA = par(samplingGridToWorld, 9);
     const pO = heap.alloc(n * 16);
     wasm.affineGradient2d(pO, outShape[0], outShape[1], pI, imageShape[0], imageShape[1], pW, pS, pA);
     outF64(pO, out, n * 2);
@@ -97,7 +112,7 @@ export function affineKernels(wasm: AffineWasmExports, heap: WasmHeap): AffineKe
     heap.reset();
     const n = outShape[0] * outShape[1] * outShape[2];
     const pI = inF64(image, imageShape[0] * imageShape[1] * imageShape[2]);
-    const pW = inF64(imageWorldToGrid, 16), pS = inF64(spacing, 3), pA = inF64(samplingGridToWorld, 16);
+    const pW = par(imageWorldToGrid, 16), pS = par(spacing, 3), pA = par(samplingGridToWorld, 16);
     const pO = heap.alloc(n * 24);
     wasm.affineGradient3d(pO, outShape[0], outShape[1], outShape[2], pI, imageShape[0], imageShape[1], imageShape[2], pW, pS, pA);
     outF64(pO, out, n * 3);
@@ -111,7 +126,7 @@ export function affineKernels(wasm: AffineWasmExports, heap: WasmHeap): AffineKe
     for (let k = 0; k < d; k++) nv *= imageShape[k];
     const pI = inF64(image, nv);
     const pP = inF64(points, m * d);
-    const pW = inF64(imageWorldToGrid, (d + 1) * (d + 1)), pS = inF64(spacing, d);
+    const pW = par(imageWorldToGrid, (d + 1) * (d + 1)), pS = par(spacing, d);
     const pO = heap.alloc(m * d * 8);
     wasm.affineGradientSparse(pO, pP, m, pI, d, imageShape[0], imageShape[1], d === 3 ? (imageShape as Shape3D)[2] : 1, pW, pS);
     outF64(pO, out, m * d);
@@ -124,7 +139,7 @@ export function affineKernels(wasm: AffineWasmExports, heap: WasmHeap): AffineKe
     const n = staticValues.length;
     const pS = inF64(staticValues, n), pM = inF64(movingValues, n);
     const pSm = inI32(staticMask, n), pMm = inI32(movingMask, n);
-    const pJ = heap.alloc(nbins * nbins * 8), pA = heap.alloc(nbins * 8), pB = heap.alloc(nbins * 8);
+    const pJ = outAt(joint, nbins * nbins), pA = outAt(smarginal, nbins), pB = outAt(mmarginal, nbins);
     wasm.parzenJointPdf(pJ, pA, pB, pS, pM, pSm, pMm, n, nbins, smin, sdelta, mmin, mdelta, byCount ? 1 : 0);
     outF64(pJ, joint, nbins * nbins);
     outF64(pA, smarginal, nbins);
@@ -140,10 +155,10 @@ export function affineKernels(wasm: AffineWasmExports, heap: WasmHeap): AffineKe
     const pS = inF64(staticValues, n), pM = inF64(movingValues, n);
     const pSm = inI32(staticMask, n), pMm = inI32(movingMask, n);
     const pG = inF64(movingGradient, n * d), pP = inF64(points, n * d);
-    const pJ = inF64(jacobian, (d + 1) * d * np);
+    const pJ = par(jacobian, (d + 1) * d * np);
     const pProd = heap.alloc(np * 8), pTerms = heap.alloc(np * (d + 1) * 4);
     const len = nbins * nbins * np;
-    const pOut = heap.alloc(len * 8);
+    const pOut = outAt(grad, len);
     wasm.parzenJointGradient(pOut, pS, pM, pSm, pMm, pG, pP, pJ, pProd, pTerms, n, d, np, nbins, smin, sdelta, mmin, mdelta);
     outF64(pOut, grad, len);
   };
@@ -162,13 +177,13 @@ export function affineKernels(wasm: AffineWasmExports, heap: WasmHeap): AffineKe
     for (let k = 0; k < d; k++) { n *= shape[k]; nm *= movingShape[k]; }
     const np = jointGrad ? Math.floor(jacobian.length / ((d + 1) * d)) : 0;
     const pS = inF64(staticValues, n), pSm = inI32(staticMask, n), pMov = inF64(moving, nm);
-    const pM = inF64(M, m), pA = inF64(A, m), pW = inF64(W, m), pSp = inF64(spacing, d), pP = inF64(P, m);
-    const pJac = jointGrad ? inF64(jacobian, (d + 1) * d * np) : 0;
+    const pM = par(M, m), pA = par(A, m), pW = par(W, m), pSp = par(spacing, d), pP = par(P, m);
+    const pJac = jointGrad ? par(jacobian, (d + 1) * d * np) : 0;
     // scratch: prod (np f64) and the Jacobian's table (np·(1 + 5d) f64, see assembly/affine.ts fillTerms)
     const pProd = heap.alloc(Math.max(1, np) * 8), pTerms = heap.alloc(Math.max(1, np * (1 + 5 * d)) * 8);
-    const pJ = heap.alloc(nbins * nbins * 8), pSa = heap.alloc(nbins * 8), pMa = heap.alloc(nbins * 8);
+    const pJ = outAt(joint, nbins * nbins), pSa = outAt(smarginal, nbins), pMa = outAt(mmarginal, nbins);
     const len = nbins * nbins * np;
-    const pG = jointGrad ? heap.alloc(len * 8) : 0;
+    const pG = jointGrad ? outAt(jointGrad, len) : 0;
     if (d === 2) {
       wasm.affineMIDense2d(pJ, pSa, pMa, pG, pS, pSm, shape[0], shape[1], pMov, movingShape[0], movingShape[1], pM, pA, pW, pSp, pP,
         pJac, pProd, pTerms, np, nbins, smin, sdelta, mmin, mdelta, byCount ? 1 : 0);
