@@ -57,8 +57,12 @@ export interface WasmBackendOptions {
    * `Atomics.wait` (not a browser's main thread); otherwise the backend runs on 1
    * thread. The results are the same bits for every count. With the default, the
    * worker threads start in the background with the first kernel call of at least
-   * {@link START_PARALLEL_WORK} work units (so small images and small 3D grids never
-   * start them); a count given here starts them when the backend is created.
+   * {@link WasmBackendOptions.startParallelWork} work units (by default
+   * {@link START_PARALLEL_WORK}: in a registration, as soon as it works on a grid of
+   * 256×256 pixels or some 30³ voxels or more; images of 128×128 and smaller never
+   * start them); a count given here starts them when the backend is created. Each
+   * worker costs some 9–11 MiB of resident memory in Node: `threads: 1` keeps the
+   * backend on one thread.
    */
   threads?: number;
   /**
@@ -66,9 +70,21 @@ export interface WasmBackendOptions {
    * voxel of `warp3d`, some 15 ns) runs on the calling thread only, since handing
    * work to the workers costs some µs to tens of µs. Default {@link MIN_PARALLEL_WORK}
    * (20000); 0 splits every call (tests). Given, it also replaces
-   * {@link START_PARALLEL_WORK} as the size of the call that starts the default (lazy) threads.
+   * {@link START_PARALLEL_WORK} as the size of the call that starts the default (lazy)
+   * threads, unless {@link WasmBackendOptions.startParallelWork} is given.
    */
   minParallelWork?: number;
+  /**
+   * With the default thread count: the work units (see
+   * {@link WasmBackendOptions.minParallelWork}) of the first kernel call, or the voxels of
+   * the grid of the first Gaussian filtering, that start the worker threads, in the background (that call and the next ones run on the calling
+   * thread until they are ready). Default: `minParallelWork` when that is given, else
+   * {@link START_PARALLEL_WORK} (30 000: a 256×256 image, a 3D grid of some 30³ voxels);
+   * 0 starts them with the first call large enough to be split (`minParallelWork`),
+   * `Infinity` never. Ignored when `threads`
+   * is given (the workers then start with the backend).
+   */
+  startParallelWork?: number;
   /**
    * The most chunks of one call the calling thread computes itself (default: as
    * many as it can take; the others are the workers'). With 1 the calling thread
@@ -157,7 +173,7 @@ export async function wasmBackend(options: WasmBackendOptions = {}): Promise<Was
     pool: null,
     start: null,
     minWork: options.minParallelWork ?? MIN_PARALLEL_WORK,
-    startWork: options.minParallelWork ?? START_PARALLEL_WORK,
+    startWork: options.startParallelWork ?? options.minParallelWork ?? START_PARALLEL_WORK,
     callerChunks: Math.max(1, options.callerChunks ?? Infinity),
   };
   let disposed = false;
@@ -168,8 +184,8 @@ export async function wasmBackend(options: WasmBackendOptions = {}): Promise<Was
       ref.pool = await ThreadPool.create(module, memory, heap.ctl, threads, workerUrl);
     } else {
       // Default: the workers start with the first call of at least `startWork` units
-      // (START_PARALLEL_WORK unless minParallelWork is given: 2D images and small 3D grids
-      // never pay for them, some 10–15 MB each in Node); until they are ready the
+      // (START_PARALLEL_WORK unless startParallelWork or minParallelWork is given: small
+      // 2D images never pay for them, some 9–11 MiB each in Node); until they are ready the
       // calls run on the calling thread, with the same results. If they cannot start,
       // the backend stays on one thread.
       ref.start = () => {

@@ -103,15 +103,17 @@ describe('threaded wasm backend', () => {
     const want = Math.min(availableParallelism(), 4);
     // lazy by default: one thread until a call of at least START_PARALLEL_WORK units
     expect(b.threads).toBe(1);
-    const small = 64 * 64 * 64;
+    // a 128×128 image (every pass some 5 000 units): below START_PARALLEL_WORK, no workers
+    const small = 128 * 128;
     const s = b.allocFloat32!(small).fill(1);
-    b.kernels.gaussianFilter!(b.allocFloat32!(small), s, [64, 64, 64], 1, [2, 2, 2]); // below START_PARALLEL_WORK: no workers
+    b.kernels.gaussianFilter!(b.allocFloat32!(small), s, [128, 128], 1, [2, 2]);
     await new Promise((r) => setTimeout(r, 100));
     expect(b.threads).toBe(1);
-    const n = 128 * 128 * 64;
+    // a 64³ grid (some 79 000 units per pass): starts the workers, runs on this thread
+    const n = 64 * 64 * 64;
     const img = b.allocFloat32!(n).fill(1);
     const out = b.allocFloat32!(n);
-    b.kernels.gaussianFilter!(out, img, [128, 128, 64], 1, [8, 8, 8]); // starts the workers, runs on this thread
+    b.kernels.gaussianFilter!(out, img, [64, 64, 64], 1, [2, 2, 2]);
     for (let i = 0; i < 200 && b.threads < want; i++) await new Promise((r) => setTimeout(r, 10));
     expect(b.threads).toBe(want);
     expect(b.shared).toBe(true);
@@ -124,6 +126,32 @@ describe('threaded wasm backend', () => {
     expect(plain.shared).toBe(false);
     expect(plain.threads).toBe(1); // an ordinary memory: one thread, no allocFloat32
     expect(plain.allocFloat32).toBeUndefined();
+  });
+
+  it('the default threads start with a 256² grid; startParallelWork sets that size (Infinity: never)', async () => {
+    const want = Math.min(availableParallelism(), 4);
+    const n = 64 * 64 * 64;
+    const never = await wasmBackend({ startParallelWork: Infinity });
+    const img = never.allocFloat32!(n).fill(1);
+    never.kernels.gaussianFilter!(never.allocFloat32!(n), img, [64, 64, 64], 1, [2, 2, 2]);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(never.threads).toBe(1);
+    await never.dispose();
+    // a registration's first call, the Gaussian filter of a 256×256 image (little work per
+    // pass, but a grid of 65 536 pixels ≥ START_PARALLEL_WORK), starts them
+    const grid = await wasmBackend();
+    const im = grid.allocFloat32!(256 * 256).fill(1);
+    grid.kernels.gaussianFilter!(grid.allocFloat32!(256 * 256), im, [256, 256], 1, [1, 1]);
+    for (let i = 0; i < 200 && grid.threads < want; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(grid.threads).toBe(want);
+    await grid.dispose();
+    // 0: the first call large enough to be split (minParallelWork) starts them
+    const early = await wasmBackend({ startParallelWork: 0, minParallelWork: 1000 });
+    const s = early.allocFloat32!(128 * 128).fill(1);
+    early.kernels.gaussianFilter!(early.allocFloat32!(128 * 128), s, [128, 128], 1, [2, 2]);
+    for (let i = 0; i < 200 && early.threads < want; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(early.threads).toBe(want);
+    await early.dispose();
   });
 
   it('gives the same bits on 1, 2 and 3 threads, with copied and with zero-copy arrays, through a context', async () => {

@@ -17,6 +17,10 @@ describe('command line', () => {
     expect(parseCliArgs(['--from-source']).fromSource).toBe(true);
     expect(parseCliArgs(['--browser']).backends).toEqual(['ts', 'wasm', 'browser']);
     expect(parseCliArgs(['--backends', 'wasm,browser', '--browser']).backends).toEqual(['wasm', 'browser']);
+    expect(parseCliArgs([]).wasmOptions).toEqual({});
+    expect(parseCliArgs(['--wasm-threads', '2', '--wasm-min-parallel-work', '5000']).wasmOptions).toEqual({ threads: 2, minParallelWork: 5000 });
+    expect(() => parseCliArgs(['--wasm-threads', '0'])).toThrow(/positive integer/);
+    expect(() => parseCliArgs(['--wasm-min-parallel-work=-1'])).toThrow(/≥ 0/);
   });
   it('runs the children from the sources when asked', () => {
     expect(chooseChildMode(true)).toEqual({ mode: 'source', reason: 'asked for (--from-source)' });

@@ -46,8 +46,16 @@ export interface BenchOptions {
    * then not 0, and the row says so). Default: DIPY's four inversions.
    */
   synInversionMode?: 'dipy' | 'backward-only';
+  /** Options of the wasm runs' backend (`--wasm-threads`, `--wasm-min-parallel-work`); default: its own policy. */
+  wasmOptions?: WasmChildOptions;
   /** Progress messages (default: stderr). */
   log?: (message: string) => void;
+}
+
+/** The thread options of the wasm runs' `wasmBackend` (passed to each wasm child as JSON). */
+export interface WasmChildOptions {
+  threads?: number;
+  minParallelWork?: number;
 }
 
 /** Availability of an implementation, decided once per bench run. */
@@ -96,10 +104,11 @@ export function chooseChildMode(fromSource: boolean): ChildMode {
   return { mode: 'built' };
 }
 
-function diffeoChildArgs(mode: ChildMode, caseDir: string, outDir: string, impl: string): string[] {
+function diffeoChildArgs(mode: ChildMode, caseDir: string, outDir: string, impl: string, wasmOptions?: WasmChildOptions): string[] {
+  const extra = impl === 'wasm' && wasmOptions && Object.keys(wasmOptions).length > 0 ? [JSON.stringify(wasmOptions)] : [];
   return mode.mode === 'built'
-    ? [CHILD_DIFFEO_BUILT, caseDir, outDir, impl]
-    : ['--conditions=@diffeo/source', '--import', 'tsx', CHILD_DIFFEO, caseDir, outDir, impl];
+    ? [CHILD_DIFFEO_BUILT, caseDir, outDir, impl, ...extra]
+    : ['--conditions=@diffeo/source', '--import', 'tsx', CHILD_DIFFEO, caseDir, outDir, impl, ...extra];
 }
 const DIPY_SCRIPT = fileURLToPath(new URL('../python/run_dipy.py', import.meta.url));
 
@@ -181,7 +190,8 @@ function sha1(path: string): string {
 }
 
 /** One run of `impl` on the prepared case; throws with the child's stderr on failure. */
-async function runOnce(impl: ImplName, c: PreparedCase, python: string, mode: ChildMode, browser: BrowserBench | null = null): Promise<{ run: RunResult; outDir: string }> {
+async function runOnce(impl: ImplName, c: PreparedCase, python: string, mode: ChildMode, browser: BrowserBench | null = null,
+  wasmOptions?: WasmChildOptions): Promise<{ run: RunResult; outDir: string }> {
   const outDir = ensureDir(join(c.dir, `out-${impl}`));
   for (const f of ['result.json', 'warped_moving.npy', 'warped_labels.npy']) rmSync(join(outDir, f), { force: true });
   if (impl === 'browser') {
@@ -197,7 +207,7 @@ async function runOnce(impl: ImplName, c: PreparedCase, python: string, mode: Ch
   const outcome =
     impl === 'dipy'
       ? await runChild(python, [DIPY_SCRIPT, c.dir, outDir])
-      : await runChild(process.execPath, diffeoChildArgs(mode, c.dir, outDir, impl));
+      : await runChild(process.execPath, diffeoChildArgs(mode, c.dir, outDir, impl, wasmOptions));
   const resultPath = join(outDir, 'result.json');
   if (!outcome.ok || !existsSync(resultPath)) throw new Error(outcome.stderrTail.trim() || 'the child wrote no result.json');
   const r = JSON.parse(readFileSync(resultPath, 'utf8')) as ChildResult;
@@ -299,7 +309,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         for (const impl of caseActive) {
           if (failed[impl]) continue;
           try {
-            const { run, outDir } = await runOnce(impl, c, options.python, childMode, browser);
+            const { run, outDir } = await runOnce(impl, c, options.python, childMode, browser, options.wasmOptions);
             const warped = readNpy(join(outDir, 'warped_moving.npy')).data;
             const labelsPath = join(outDir, 'warped_labels.npy');
             const wl = existsSync(labelsPath) ? readNpy(labelsPath).data : null;

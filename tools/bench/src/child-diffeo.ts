@@ -1,7 +1,10 @@
 /**
  * One diffeo run in its own process, so that its peak RSS is its own:
  *
- *   node --conditions=@diffeo/source --import tsx child-diffeo.ts <caseDir> <outDir> <ts|wasm>
+ *   node --conditions=@diffeo/source --import tsx child-diffeo.ts <caseDir> <outDir> <ts|wasm> [wasmOptions]
+ *
+ * (`wasmOptions`: JSON of `wasmBackend`'s `threads` / `minParallelWork`, from the bench's
+ * `--wasm-threads` / `--wasm-min-parallel-work`; without it the backend's defaults.)
  *
  * Reads `params.json` and the `.npy` inputs of the case, runs (through `registerCase`
  * of `registration.ts`, which the browser worker runs too)
@@ -23,6 +26,7 @@ import { createContext, profileKernels, type KernelContext, type KernelProfile }
 import { wasmBackend, type WasmBackend, type WasmMemoryStats } from '@diffeo/wasm-kernels';
 import { loadBackend } from '@diffeo/align';
 import { parseNpy, serializeNpyParts, type NpyArray, type NpyData } from '@diffeo/io/npy';
+import type { WasmChildOptions } from './bench.js';
 import type { BenchParams } from './cases.js';
 import { kernelBreakdown, type KernelBreakdown } from './format.js';
 import { registerCase } from './registration.js';
@@ -46,13 +50,13 @@ export interface ChildResult {
 
 /**
  * The kernel context of a run, profiled, and for wasm the backend itself (for its memory
- * counters): the same backend `loadBackend('wasm')` of `@diffeo/align` makes (default options).
+ * counters): the same backend `loadBackend('wasm')` of `@diffeo/align` makes (default options, unless the bench passes `--wasm-threads` / `--wasm-min-parallel-work`).
  */
-async function kernelsFor(backend: 'ts' | 'wasm'): Promise<{ prof: KernelProfile; wasm: WasmBackend | null }> {
+async function kernelsFor(backend: 'ts' | 'wasm', wasmOptions: WasmChildOptions = {}): Promise<{ prof: KernelProfile; wasm: WasmBackend | null }> {
   let context: KernelContext;
   let wasm: WasmBackend | null = null;
   if (backend === 'wasm') {
-    wasm = await wasmBackend();
+    wasm = await wasmBackend({ ...wasmOptions });
     context = createContext(wasm);
   } else {
     context = (await loadBackend('ts')).context;
@@ -107,11 +111,12 @@ function readNpy(path: string): NpyArray {
 }
 
 async function main(argv: string[]): Promise<void> {
-  const [caseDir, outDir, backend = 'ts'] = argv;
+  const [caseDir, outDir, backend = 'ts', wasmJson] = argv;
   if (!caseDir || !outDir) throw new Error('usage: child-diffeo.ts <caseDir> <outDir> [ts|wasm]');
   const params = JSON.parse(readFileSync(join(caseDir, 'params.json'), 'utf8')) as BenchParams;
   if (backend !== 'ts' && backend !== 'wasm') throw new Error(`unknown backend ${backend}`);
-  const { prof, wasm } = await kernelsFor(backend);
+  const wasmOptions = wasmJson ? JSON.parse(wasmJson) as WasmChildOptions : {};
+  const { prof, wasm } = await kernelsFor(backend, wasmOptions);
   const stat = readNpy(join(caseDir, params.inputs.static));
   const mov = readNpy(join(caseDir, params.inputs.moving));
   const labels = params.inputs.moving_labels && !params.affine ? readNpy(join(caseDir, params.inputs.moving_labels)) : null;

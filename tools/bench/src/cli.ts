@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `pnpm bench [--cases a,b,c] [--runs N] [--json out.json] [--data DIR] [--skip-dipy] [--backends ts,wasm,browser] [--browser] [--python PATH] [--keep] [--syn-inversion-mode dipy|backward-only] [--from-source]`
+ * `pnpm bench [--cases a,b,c] [--runs N] [--json out.json] [--data DIR] [--skip-dipy] [--backends ts,wasm,browser] [--browser] [--python PATH] [--keep] [--syn-inversion-mode dipy|backward-only] [--from-source] [--wasm-threads N] [--wasm-min-parallel-work N]`
  *
  * Runs diffeo (TypeScript kernels, and the wasm backend when it can be loaded) and
  * DIPY 1.6 side by side on each case and prints one table (medians of `--runs`
@@ -12,7 +12,7 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { runBench, type BenchReport } from './bench.js';
+import { runBench, type BenchReport, type WasmChildOptions } from './bench.js';
 import { CASES, selectCases } from './cases.js';
 import { formatKernelBreakdown, formatTable, toTableRows, type OurBackend } from './format.js';
 
@@ -30,6 +30,9 @@ const USAGE = `usage: pnpm bench [options]
   --syn-inversion-mode MODE
                     SyN's inversionMode for the diffeo runs: dipy (default) or backward-only
                     (opt-in faster mode, not DIPY's arithmetic; the row notes it)
+  --wasm-threads N  the wasm runs' thread count (wasmBackend's \`threads\`; default: the backend's own policy)
+  --wasm-min-parallel-work N
+                    the wasm runs' \`minParallelWork\` (default: the backend's own thresholds)
   --from-source     run the diffeo children from the TypeScript sources (tsx) even when built
                     (default: the built packages, after \`pnpm build\`, as a user's program runs them)
 cases:
@@ -48,6 +51,8 @@ export interface CliOptions {
   fromSource: boolean;
   /** SyN's `inversionMode` for the diffeo runs (`--syn-inversion-mode`). */
   synInversionMode: 'dipy' | 'backward-only';
+  /** Options of the wasm runs' backend (`--wasm-threads`, `--wasm-min-parallel-work`); empty: its defaults. */
+  wasmOptions: WasmChildOptions;
   help: boolean;
 }
 
@@ -67,6 +72,8 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
       keep: { type: 'boolean', default: false },
       'from-source': { type: 'boolean', default: false },
       'syn-inversion-mode': { type: 'string', default: 'dipy' },
+      'wasm-threads': { type: 'string' },
+      'wasm-min-parallel-work': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -78,6 +85,17 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
   if (values.browser && !backends.includes('browser')) backends.push('browser');
   const mode = values['syn-inversion-mode'] ?? 'dipy';
   if (mode !== 'dipy' && mode !== 'backward-only') throw new Error(`--syn-inversion-mode takes dipy or backward-only, got ${mode}`);
+  const wasmOptions: WasmChildOptions = {};
+  if (values['wasm-threads'] !== undefined) {
+    const t = Number(values['wasm-threads']);
+    if (!Number.isInteger(t) || t < 1) throw new Error(`--wasm-threads must be a positive integer, got ${values['wasm-threads']}`);
+    wasmOptions.threads = t;
+  }
+  if (values['wasm-min-parallel-work'] !== undefined) {
+    const w = Number(values['wasm-min-parallel-work']);
+    if (!Number.isFinite(w) || w < 0) throw new Error(`--wasm-min-parallel-work must be a number ≥ 0, got ${values['wasm-min-parallel-work']}`);
+    wasmOptions.minParallelWork = w;
+  }
   return {
     cases: values.cases,
     runs,
@@ -89,6 +107,7 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
     keep: values.keep ?? false,
     fromSource: values['from-source'] ?? false,
     synInversionMode: mode,
+    wasmOptions,
     help: values.help ?? false,
   };
 }
@@ -136,6 +155,7 @@ export async function runCli(argv: readonly string[], write: (s: string) => void
     keep: opts.keep,
     fromSource: opts.fromSource,
     synInversionMode: opts.synInversionMode,
+    wasmOptions: opts.wasmOptions,
   });
   write(formatReport(report) + '\n');
   if (opts.json) {

@@ -27,17 +27,25 @@ import { chunkStart, type ThreadedFunction } from '../protocol.js';
 export const MIN_PARALLEL_WORK = 20000;
 
 /**
- * The default (lazy) worker threads start only with a call of at least this much work
- * (a 3D inversion pass of some 670 000 voxels, a `warp3d` of 10⁶ voxels). Each worker
- * costs some 10–15 MB of resident memory in Node, its start some 0.1 s of CPU, and its
- * polling more CPU while a call runs. On the bench machine (2 vCPUs giving about one
- * core of throughput, shared), whole registrations measured back to back: the 256×256
- * SSD case (`circle_to_c`) and the 77×77×40 CC case (`aniso3d`) took less wall and
- * CPU time on one thread than on two (about 0.6× the CPU time) and 14–15 MB less peak
- * memory. Large 3D grids (from some 100³ voxels) still start them. An explicit
- * `minParallelWork` option replaces this threshold too.
+ * The default (lazy) worker threads start with the first call of at least this much
+ * work, or on a grid of at least this many voxels (the Gaussian filter says its grid:
+ * a registration's first calls smooth the full-resolution images for its pyramid, and
+ * its coarse levels come first, so a threshold on the call's work alone would start
+ * them only at the finest level). 30 000: a 256×256 image and 3D grids from some 30³
+ * voxels start them with the registration; a 128×128 image (16 384 pixels, no call
+ * above 20 000 units) never does. Each
+ * worker costs some 9–11 MiB of resident memory in Node (a Node worker's own heap and
+ * bootstrap) and its start some 0.1 s of CPU on another core, while the calls run on
+ * the calling thread, with the same results, until it is ready. Measured on the bench
+ * machine (2 cores, quiet), whole registrations with the workers started with the
+ * registration against one thread: the 256×256
+ * SSD case (`circle_to_c`) some 0.97 → 0.80 s, the 77×77×40 CC case (`aniso3d`)
+ * 0.90 → 0.59 s, 128×128×96 (`synth128`) 3.8 → 3.0 s (there the workers used to start
+ * only with the first 10⁶-unit call, late in the registration). Before 2026-12 this
+ * was 10⁶. The `startParallelWork` option replaces it (and `minParallelWork` does,
+ * when `startParallelWork` is not given); `threads: 1` never starts workers.
  */
-export const START_PARALLEL_WORK = 1_000_000;
+export const START_PARALLEL_WORK = 30_000;
 
 /** The thread pool of a backend, if any (`pool` becomes null when the backend is disposed). */
 export interface PoolRef {
@@ -79,8 +87,12 @@ export interface AdapterEnv {
   outp(a: Float32Array, n: number): number;
   /** Delivers output `a` written at `p`: nothing to do when it was written in place. */
   fin(p: number, a: Float32Array, n: number): void;
-  /** A split of `n` slices (or rows, voxels) with about `work` units of work, or null for one thread. */
-  plan(n: number, work: number): Split | null;
+  /**
+   * A split of `n` slices (or rows, voxels) with about `work` units of work, or null for
+   * one thread. `grid` (optional): the voxels of the grid the call works on, which also
+   * counts towards starting the lazy threads (see {@link START_PARALLEL_WORK}).
+   */
+  plan(n: number, work: number, grid?: number): Split | null;
   /**
    * Runs `fn` over `n` items split by `split` (see `protocol.ts`): the workers call
    * `fn(...args, lo, hi, aux + w·auxStride)` on the chunks they take, the calling
@@ -109,10 +121,11 @@ export function createAdapterEnv(wasm: WasmExports, heap: WasmHeap, threads: Poo
   };
 
   /** A split of `n` slices (or rows, voxels) with about `work` units of work, or null for one thread. */
-  const plan = (n: number, work: number): Split | null => {
+  const plan = (n: number, work: number, grid = 0): Split | null => {
     const pool = threads.pool;
     if (pool === null) {
-      if (threads.start !== null && n >= 2 && work >= threads.minWork && work >= threads.startWork) threads.start();
+      const size = Math.max(work, grid);
+      if (threads.start !== null && n >= 2 && size >= threads.minWork && size >= threads.startWork) threads.start();
       return null;
     }
     return pool.split(n, work, threads.minWork);

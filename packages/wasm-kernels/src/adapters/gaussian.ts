@@ -109,13 +109,13 @@ export function gaussianKernels(env: AdapterEnv): GaussianKernels {
       const from = src, to = work;
       const cost = total * (r + 1) / 30;
       if (k === d - 1) {
-        run(plan(outer, cost), outer, 'gaussianLast', [to, from, outer, n, ncomp, pW, r],
+        run(plan(outer, cost, total / ncomp), outer, 'gaussianLast', [to, from, outer, n, ncomp, pW, r],
           (lo, hi) => wasm.gaussianLast(to, from, outer, n, ncomp, pW, r, lo, hi, scratch), null, scratch, scratchBytes);
       } else {
         let inner = ncomp;
         for (let a = k + 1; a < d; a++) inner *= shape[a];
         const panels = outer * Math.ceil(inner / PANEL);
-        run(plan(panels, cost), panels, 'gaussianPanel', [to, from, outer, n, inner, pW, r],
+        run(plan(panels, cost, total / ncomp), panels, 'gaussianPanel', [to, from, outer, n, inner, pW, r],
           (lo, hi) => wasm.gaussianPanel(to, from, outer, n, inner, pW, r, lo, hi, scratch), null, scratch, scratchBytes);
       }
       src = work;
