@@ -10,21 +10,7 @@ import { wasmBackend } from '@diffeo/wasm-kernels';
 import { AffineRegistration, affineRegistration } from './affine-registration.js';
 import { AffineInvalidValuesError, NonFiniteParametersError } from './errors.js';
 import { MutualInformationMetric } from './mutual-information.js';
-import { fixtureArray, fixtureCase, flat } from './fixtures.test-util.js';
-
-function pair(name: string): { st: Volume; mv: Volume; c: ReturnType<typeof fixtureCase> } {
-  const c = fixtureCase(name), p = c.params;
-  const s = fixtureArray(name, 'static'), m = fixtureArray(name, 'moving');
-  return {
-    c,
-    st: { data: s.data, shape: s.shape as unknown as Volume['shape'], gridToWorld: flat(p.static_grid2world) },
-    mv: { data: m.data, shape: m.shape as unknown as Volume['shape'], gridToWorld: flat(p.moving_grid2world) },
-  };
-}
-
-function sameBits(a: Float64Array, b: Float64Array): boolean {
-  return a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
-}
+import { fixturePair as pair, sameBits } from './fixtures.test-util.js';
 
 describe('affine registration on the WebAssembly kernels', async () => {
   const backend = await wasmBackend();

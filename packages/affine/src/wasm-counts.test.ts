@@ -9,23 +9,10 @@
  * When `optimize` ends every array taken in the backend's memory has been given back.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { createContext, type Volume } from '@diffeo/core';
+import { createContext } from '@diffeo/core';
 import { wasmBackend, type WasmMemoryStats } from '@diffeo/wasm-kernels';
 import { affineRegistration } from './affine-registration.js';
-import { fixtureArray, fixtureCase, flat } from './fixtures.test-util.js';
-
-function pair(name: string): { st: Volume; mv: Volume } {
-  const p = fixtureCase(name).params;
-  const s = fixtureArray(name, 'static'), m = fixtureArray(name, 'moving');
-  return {
-    st: { data: s.data, shape: s.shape as unknown as Volume['shape'], gridToWorld: flat(p.static_grid2world) },
-    mv: { data: m.data, shape: m.shape as unknown as Volume['shape'], gridToWorld: flat(p.moving_grid2world) },
-  };
-}
-
-function sameBits(a: Float64Array, b: Float64Array): boolean {
-  return a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
-}
+import { fixturePair as pair, sameBits } from './fixtures.test-util.js';
 
 describe('affine stage on the wasm backend: copies per evaluation (counted)', async () => {
   const backend = await wasmBackend({ threads: 1 });
