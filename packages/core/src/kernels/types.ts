@@ -88,6 +88,13 @@ export interface Kernels {
    */
   numpyGradient(out: Float32Array, image: Float32Array, shape: Shape2D | Shape3D): void;
   /**
+   * `out += numpyGradient(image)` in place: each float32 derivative of
+   * {@link Kernels.numpyGradient} added to the value in `out` (float32 sum), the bits of
+   * `addFloat32(out, out, g)` with `g` that gradient but without its buffer. `out` is
+   * `prod(shape)·d` (per voxel, not per world unit) and must not overlap `image`.
+   */
+  numpyGradientAdd(out: Float32Array, image: Float32Array, shape: Shape2D | Shape3D): void;
+  /**
    * The metrics' physical gradient (docs/algorithm.md §2.7): {@link Kernels.numpyGradient}, each
    * component `k` divided by `spacing[k]` (double, stored float32), then rotated by the
    * linear part of the `(d+1)×(d+1)` row-major `direction` (homogeneous coordinate 0,
@@ -303,9 +310,9 @@ type Redim<F, D extends Dim> = F extends (...args: infer A) => infer R
  * pair under its name without the suffix (`warp`, `compose`, `invert`, `ccFactors`, …),
  * typed with the shapes of dimension `D` (`Shape2D`, `Shape3D`, or either for `Dim`),
  * and the kernels that take either dimension (`gaussianFilter`, `numpyGradient`,
- * `physicalGradient`, `conditionStep`, and the affine stage's `affineGradientSparse`,
+ * `numpyGradientAdd`, `physicalGradient`, `conditionStep`, and the affine stage's `affineGradientSparse`,
  * `parzenJointPdf`, `parzenJointGradient`). Same functions as the context's table.
  */
 export type DimKernels<D extends Dim = Dim> = { readonly [K in PairedKernelName]: Redim<Kernels[`${K}2d`], D> }
-  & Readonly<Pick<Kernels, 'gaussianFilter' | 'numpyGradient' | 'physicalGradient' | 'conditionStep'
+  & Readonly<Pick<Kernels, 'gaussianFilter' | 'numpyGradient' | 'numpyGradientAdd' | 'physicalGradient' | 'conditionStep'
     | 'affineGradientSparse' | 'parzenJointPdf' | 'parzenJointGradient'>>;
