@@ -685,12 +685,26 @@ export const kernelCases: KernelCases = {
       make: (r) => [new Float32Array(count(S2A) * 2), randomFloat32(r, count(S2A)), emSigmaField(r, count(S2A)),
         withZeros(r, randomFloat32(r, count(S2A) * 2), 0.2, 2), S2A, 1.37],
     },
+    {
+      label: '2D, in place (out === gradient)',
+      make: (r) => {
+        const g = withZeros(r, randomFloat32(r, count(S2A) * 2), 0.2, 2);
+        return [g, randomFloat32(r, count(S2A)), emSigmaField(r, count(S2A)), g, S2A, 1.37];
+      },
+    },
   ],
   emDemonsStep3d: [
     {
       label: '3D, σ² with +∞ and 0, zero-gradient voxels',
       make: (r) => [new Float32Array(count(S3A) * 3), randomFloat32(r, count(S3A)), emSigmaField(r, count(S3A)),
         withZeros(r, randomFloat32(r, count(S3A) * 3), 0.2, 3), S3A, 0.8],
+    },
+    {
+      label: '3D, in place (out === gradient)',
+      make: (r) => {
+        const g = withZeros(r, randomFloat32(r, count(S3A) * 3), 0.2, 3);
+        return [g, randomFloat32(r, count(S3A)), emSigmaField(r, count(S3A)), g, S3A, 0.8];
+      },
     },
   ],
   residual3d: [

@@ -268,10 +268,13 @@ export interface Kernels {
     gridToMovingGrid: Float64Array, gridToWorld: Float64Array, movingWorldToGrid: Float64Array, movingSpacing: ArrayLike<number>,
     pre: Float64Array, jacobian: Float64Array, nbins: number, smin: number, sdelta: number, mmin: number, mdelta: number,
     byCount: boolean): void;
-  /** EM demons step (DIPY's `compute_em_demons_step_2d`), before smoothing: `σx²·δ·g/(σx²·|g|² + σ²)`; returns `Σ δ²`. */
+  /**
+   * EM demons step (DIPY's `compute_em_demons_step_2d`), before smoothing: `σx²·δ·g/(σx²·|g|² + σ²)`; returns `Σ δ²`.
+   * `out` may be `gradient` (the step computed in place: each voxel's gradient is read before its step is written).
+   */
   emDemonsStep2d(out: Float32Array, delta: Float32Array, sigmaSq: Float32Array, gradient: Float32Array, shape: Shape2D,
     sigmaSqX: number): number;
-  /** 3D version of {@link Kernels.emDemonsStep2d}. */
+  /** 3D version of {@link Kernels.emDemonsStep2d} (`out` may be `gradient` too). */
   emDemonsStep3d(out: Float32Array, delta: Float32Array, sigmaSq: Float32Array, gradient: Float32Array, shape: Shape3D,
     sigmaSqX: number): number;
 
