@@ -387,6 +387,11 @@ export const kernelCases: KernelCases = {
     { label: '2D, two rows', make: (r) => [new Float32Array(2 * 9 * 2), randomFloat32(r, 18), [2, 9] as Shape2D] },
     { label: '3D', make: (r) => [new Float32Array(count(S3A) * 3), smoothImage(r, S3A), S3A] },
   ],
+  numpyGradientAdd: [
+    { label: '2D, added to random values', make: (r) => [randomFloat32(r, count(S2A) * 2, -3, 3), randomFloat32(r, count(S2A), -3, 3), S2A] },
+    { label: '2D, two rows', make: (r) => [randomFloat32(r, 2 * 9 * 2), randomFloat32(r, 18), [2, 9] as Shape2D] },
+    { label: '3D, added to random values', make: (r) => [randomFloat32(r, count(S3A) * 3, -1, 1), smoothImage(r, S3A), S3A] },
+  ],
   physicalGradient: [
     { label: '2D, anisotropic spacing, oblique direction', make: (r) => [new Float32Array(count(S2A) * 2), randomFloat32(r, count(S2A), -3, 3), S2A, [1.5, 0.75], randomAffine(r, 2, 1, 0.3, 0.05, 0)] },
     { label: '2D, unit spacing, identity direction', make: (r) => [new Float32Array(count(S2B) * 2), smoothImage(r, S2B), S2B, [1, 1], diagonalAffine([1, 1])] },
@@ -680,12 +685,26 @@ export const kernelCases: KernelCases = {
       make: (r) => [new Float32Array(count(S2A) * 2), randomFloat32(r, count(S2A)), emSigmaField(r, count(S2A)),
         withZeros(r, randomFloat32(r, count(S2A) * 2), 0.2, 2), S2A, 1.37],
     },
+    {
+      label: '2D, in place (out === gradient)',
+      make: (r) => {
+        const g = withZeros(r, randomFloat32(r, count(S2A) * 2), 0.2, 2);
+        return [g, randomFloat32(r, count(S2A)), emSigmaField(r, count(S2A)), g, S2A, 1.37];
+      },
+    },
   ],
   emDemonsStep3d: [
     {
       label: '3D, σ² with +∞ and 0, zero-gradient voxels',
       make: (r) => [new Float32Array(count(S3A) * 3), randomFloat32(r, count(S3A)), emSigmaField(r, count(S3A)),
         withZeros(r, randomFloat32(r, count(S3A) * 3), 0.2, 3), S3A, 0.8],
+    },
+    {
+      label: '3D, in place (out === gradient)',
+      make: (r) => {
+        const g = withZeros(r, randomFloat32(r, count(S3A) * 3), 0.2, 3);
+        return [g, randomFloat32(r, count(S3A)), emSigmaField(r, count(S3A)), g, S3A, 0.8];
+      },
     },
   ],
   residual3d: [

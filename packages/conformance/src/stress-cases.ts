@@ -393,6 +393,19 @@ function numpyGradientCases(): KernelCase<'numpyGradient'>[] {
   }));
 }
 
+/** `numpyGradientAdd` on odd shapes and length-1 axes, with NaN/±∞/−0 in both the image and the values added to. */
+function numpyGradientAddCases(): KernelCase<'numpyGradientAdd'>[] {
+  return ([[9, 11, 13], [2, 5, 1], [1, 4, 3], [33, 47], [2, 2], [6, 1]] as (Shape2D | Shape3D)[]).map((s) => ({
+    label: `${s}${count(s) > 20 ? ', NaN/∞ entries' : ''}`,
+    make: (r: Random) => {
+      const n = count(s), bad = n > 20 ? 3 : 0;
+      const base = poison(r, randomFloat32(r, n * s.length, -2, 2), bad);
+      base[s.length - 1] = -0; // voxel 0's along-row component (a zero derivative when the rows are 1 long)
+      return [base, poison(r, randomFloat32(r, n, -2, 2), bad), s] as Parameters<Kernels['numpyGradientAdd']>;
+    },
+  }));
+}
+
 const compose = composeCases(), invert = invertCases(), grad = gradientAndStepCases(), warp = warpCases();
 const cc = ccCases(), resample = resampleCases(), ssd = ssdCases();
 
@@ -406,6 +419,7 @@ export const stressCases: StressCases = {
   ccFactors2d: cc.f2, ccForwardStep2d: cc.fw2, ccBackwardStep2d: cc.bw2,
   gaussianFilter: gaussianCases(),
   numpyGradient: numpyGradientCases(),
+  numpyGradientAdd: numpyGradientAddCases(),
   resampleField3d: resample.r3, resampleField2d: resample.r2, downsample3d: resample.d3, downsample2d: resample.d2,
   ssdDemonsStep3d: ssd.s3, gaussSeidelSweep3d: ssd.g3, residual3d: ssd.q3,
   ssdDemonsStep2d: ssd.s2, gaussSeidelSweep2d: ssd.g2, residual2d: ssd.q2,

@@ -18,7 +18,7 @@ export { naiveWarpPosition } from './kernels/naive/warp.js';
 export { naiveCompose } from './kernels/naive/compose.js';
 export { naiveResidual, naiveInvert } from './kernels/naive/invert.js';
 export { naiveDownsample } from './kernels/naive/resample.js';
-export { naiveAxisGradient, naiveSampler } from './kernels/naive/gradient.js';
+export { naiveAxisGradient, naiveGradientAdd, naiveSampler } from './kernels/naive/gradient.js';
 export { naiveConditionStep } from './kernels/naive/step.js';
 export { naiveGaussian, reflectNaive } from './kernels/naive/gaussian.js';
 export { naiveSweep, gaussSolve, neighbourOffsets, unravel, ravel, inGrid } from './kernels/naive/ssd.js';

@@ -57,7 +57,7 @@ describe('KernelContext.kernelsFor', () => {
     for (const dim of [2, 3] as const) {
       const view = ctx.kernelsFor(dim) as unknown as Record<string, unknown>;
       for (const stem of stems) expect(view[stem], `${stem} (${dim}D)`).toBe(table[`${stem}${dim}d`]);
-      for (const k of ['gaussianFilter', 'numpyGradient', 'physicalGradient', 'conditionStep']) expect(view[k]).toBe(table[k]);
+      for (const k of ['gaussianFilter', 'numpyGradient', 'numpyGradientAdd', 'physicalGradient', 'conditionStep']) expect(view[k]).toBe(table[k]);
     }
   });
 

@@ -154,11 +154,14 @@ function resolveOptions(options: EMMetricOptions | undefined): ResolvedEMMetricO
  * (`q` values each) and each step rebuilds what it needs from them (the quantisation
  * is deterministic, so the classes are the same): the class labels go to an int32
  * view of `sigmaSq`, which the class-field kernel then overwrites in place with the
- * variances; `expected` receives `E[· | class]` and then, in place, the step's `δ`;
- * `grad` the gradient of the step's image (plus the double gradient's term, computed
- * first in the step's own output). `2 + d` float32 values per voxel (5 in 3D), and a
- * byte of sampling mask (the two warped image masks it is made of borrow `expected`), plus, with
- * image dynamics, a byte per voxel of each original image (its `> 0` mask, computed
+ * variances; `expected` receives `E[· | class]` and then, in place, the step's `δ`.
+ * The gradient of the step's image (plus the double gradient's term, added in place)
+ * goes, for a demons step, straight into the step's own output (the demons kernel
+ * turns each voxel's gradient into its step in place), and for a Gauss-Newton step
+ * into `grad`, which the V-cycle reads while it writes the output. 2 float32 values
+ * per voxel for demons, `2 + d` (5 in 3D) for Gauss-Newton, and a byte of sampling
+ * mask (the two warped image masks it is made of borrow `expected`), plus, with image
+ * dynamics, a byte per voxel of each original image (its `> 0` mask, computed
  * once per dynamics object, i.e. once per level: a level's originals do not change);
  * Gauss-Newton steps add the V-cycle's coarse-level arrays (`VCycleScratch`, some 4.4
  * float32 values per voxel in 3D, 3.5 in 2D), kept for the next cycle.
@@ -168,7 +171,8 @@ interface EMWorkspace {
   readonly dim: number;
   readonly qLevels: number;
   readonly context: KernelContext;
-  readonly grad: Float32Array;
+  /** The step image's gradient (Gauss-Newton only: a demons step computes it in its output). */
+  readonly grad: Float32Array | null;
   readonly expected: Float32Array;
   readonly sigmaSq: Float32Array;
   /** An int32 view of {@link sigmaSq}'s memory: the classes, before the variances replace them. */
@@ -350,16 +354,14 @@ class EMStep<D extends Dim> implements MetricStep<D> {
   }
 
   /**
-   * `ws.grad` = the world-unit gradient of `image`, plus, with `doubleGradient`, the
-   * voxel-unit `numpy.gradient` of `ws.expected` (computed in `scratch` first).
+   * `grad` = the world-unit gradient of `image`, plus, with `doubleGradient`, the
+   * voxel-unit `numpy.gradient` of `ws.expected` (added in place, float32, by the
+   * `numpyGradientAdd` kernel: no scratch field).
    */
-  private gradient(ws: EMWorkspace, image: Float32Array, scratch: Float32Array, withExpected: boolean): void {
+  private gradient(ws: EMWorkspace, grad: Float32Array, image: Float32Array, withExpected: boolean): void {
     const ctx = this.context;
-    metricGradient(ws.grad, image, this.shape, this.dim, this.spacing, this.direction, ctx);
-    if (withExpected) {
-      ctx.kernel('numpyGradient')(scratch, ws.expected, this.shape);
-      ctx.kernel('addFloat32')(ws.grad, ws.grad, scratch);
-    }
+    metricGradient(grad, image, this.shape, this.dim, this.spacing, this.direction, ctx);
+    if (withExpected) ctx.kernel('numpyGradientAdd')(grad, ws.expected, this.shape);
   }
 
   private step(out: Float32Array, forward: boolean): number {
@@ -383,33 +385,32 @@ class EMStep<D extends Dim> implements MetricStep<D> {
     if (this.opts.stepType === 'demons') {
       // forward: δ = S − E[S | moving class], σ²_M, g = ∇S (+ ∇E[S | moving class]); backward the converse
       this.classFields(ws, other, !forward);
-      this.gradient(ws, image, out, double);
+      // g goes straight into `out`: the demons kernel reads a voxel's g before it writes the step there
+      this.gradient(ws, out, image, double);
       subtract(ws.expected, image, ws.expected);
       zeroOutsideMask(ws.expected, this.mask);
       let sq = 0;
       for (let k = 0; k < dim; k++) sq += this.spacing[k] * this.spacing[k];
       const sigmaSqX = sq / dim;
       const energy = dim === 2
-        ? ctx.kernel('emDemonsStep2d')(out, ws.expected, ws.sigmaSq, ws.grad, this.shape as Shape2D, sigmaSqX)
-        : ctx.kernel('emDemonsStep3d')(out, ws.expected, ws.sigmaSq, ws.grad, this.shape as Shape3D, sigmaSqX);
+        ? ctx.kernel('emDemonsStep2d')(out, ws.expected, ws.sigmaSq, out, this.shape as Shape2D, sigmaSqX)
+        : ctx.kernel('emDemonsStep3d')(out, ws.expected, ws.sigmaSq, out, this.shape as Shape3D, sigmaSqX);
       const s = this.opts.smooth;
       ctx.kernel('gaussianFilter')(out, out, this.shape, dim, dim === 2 ? [s, s] : [s, s, s]);
       return energy;
     }
     // forward: δ = E[M | static class] − M, σ²_S, g = ∇S (+ ∇E[S | moving class]); backward the converse
-    if (double) {
-      this.classFields(ws, other, !forward);
-      this.gradient(ws, image, out, true);
-    } else {
-      this.gradient(ws, image, out, false);
-    }
+    const grad = ws.grad;
+    if (grad === null) throw new Error('EMMetric: internal error, a Gauss-Newton step without its gradient buffer.');
+    if (double) this.classFields(ws, other, !forward);
+    this.gradient(ws, grad, image, double);
     this.classFields(ws, image, forward);
     subtract(ws.expected, ws.expected, other);
     zeroOutsideMask(ws.expected, this.mask);
     out.fill(0);
     return dim === 2
-      ? vCycle2d(this.levelsBelow, this.opts.innerIter, ws.expected, ws.sigmaSq, ws.grad, null, this.opts.smooth, out, this.shape as Shape2D, ctx, ws.vCycle)
-      : vCycle3d(this.levelsBelow, this.opts.innerIter, ws.expected, ws.sigmaSq, ws.grad, null, this.opts.smooth, out, this.shape as Shape3D, ctx, ws.vCycle);
+      ? vCycle2d(this.levelsBelow, this.opts.innerIter, ws.expected, ws.sigmaSq, grad, null, this.opts.smooth, out, this.shape as Shape2D, ctx, ws.vCycle)
+      : vCycle3d(this.levelsBelow, this.opts.innerIter, ws.expected, ws.sigmaSq, grad, null, this.opts.smooth, out, this.shape as Shape3D, ctx, ws.vCycle);
   }
 }
 
@@ -482,9 +483,9 @@ export class EMMetric<D extends Dim = Dim> implements SimilarityMetric<D> {
   }
 
   /**
-   * Frees the buffers this metric keeps between iterations (about `(2 + d)·4 + 1`
-   * bytes per voxel of the last grid, Gauss-Newton some 18 more in 3D for the V-cycle,
-   * and with image dynamics a byte per voxel of each original image). SyN calls it when a level and a registration end.
+   * Frees the buffers this metric keeps between iterations (about `2·4 + 1` bytes per
+   * voxel of the last grid for demons, `(2 + d)·4 + 1` for Gauss-Newton plus some 18
+   * more in 3D for the V-cycle, and with image dynamics a byte per voxel of each original image). SyN calls it when a level and a registration end.
    */
   releaseBuffers(): void {
     this.workspaces.clear();
@@ -493,11 +494,12 @@ export class EMMetric<D extends Dim = Dim> implements SimilarityMetric<D> {
   private borrow(voxels: number, context: KernelContext): EMWorkspace {
     const dim = this.dim;
     const q = this.qLevels;
+    const withGrad = this.stepType === 'gaussNewton';
     return this.workspaces.borrow(
-      (ws) => ws.voxels === voxels && ws.dim === dim && ws.qLevels === q && ws.context === context,
+      (ws) => ws.voxels === voxels && ws.dim === dim && ws.qLevels === q && ws.context === context && (ws.grad !== null) === withGrad,
       () => {
         const arrays = allocWorkspaceArrays(context, {
-          grad: voxels * dim, expected: voxels, sigmaSq: voxels,
+          expected: voxels, sigmaSq: voxels,
           levels: q, staticClassMeans: q, staticClassVariances: q, movingClassMeans: q, movingClassVariances: q,
         });
         const blocks: Float32Array[] = [];
@@ -505,8 +507,13 @@ export class EMMetric<D extends Dim = Dim> implements SimilarityMetric<D> {
         const originalMasks: [OriginalMask | null, OriginalMask | null] = [null, null];
         const freeArrays = arrays.free;
         const vCycle = new VCycleScratch();
+        let grad: Float32Array | null = null;
+        if (withGrad) {
+          grad = context.allocFloat32(voxels * dim);
+          blocks.push(grad);
+        }
         return Object.assign(arrays, {
-          voxels, dim, qLevels: q, context, vCycle,
+          voxels, dim, qLevels: q, context, vCycle, grad,
           labels: new Int32Array(b.buffer, b.byteOffset, voxels),
           mask: byteView(context, voxels, blocks),
           imageMasks: [

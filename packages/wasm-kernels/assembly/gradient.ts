@@ -6,6 +6,9 @@
  * voxel, component `k` along array axis `k`. (A float32 subtraction equals the
  * float32 rounding of the double subtraction, and ·0.5 is exact.)
  *
+ * `numpyGradientAdd2d/3d` adds that gradient to the values already in `out` (each float32
+ * derivative, then the float32 sum), the port of `numpyGradientAdd`.
+ *
  * `physicalGradient2d/3d` is the metrics' physical gradient, the port of
  * `physicalGradient` (gradient.ts, `orientGradient`): the same gradient, each
  * component then divided by the grid spacing (double, stored float32) and rotated by
@@ -70,6 +73,65 @@ export function numpyGradient3d(out: usize, image: usize, ns: i32, nr: i32, nc: 
       const up = i + 1 < nr ? nc : 0, dn = i > 0 ? nc : 0;
       const si: f32 = up != 0 && dn != 0 ? 0.5 : 1;
       rowGradient(out, image, (k * nr + i) * nc, nc, 3, up, dn, si, kUp, kDn, sk);
+    }
+  }
+}
+
+/**
+ * One image row of `numpyGradientAdd`: {@link rowGradient}'s float32 derivatives, each
+ * added to the value already at its place in `out` (float32 sum).
+ */
+function rowGradientAdd(out: usize, image: usize, start: i32, nc: i32, d: i32,
+  up: i32, dn: i32, si: f32, kUp: i32, kDn: i32, sk: f32): void {
+  const last = start + nc - 1;
+  const c = d - 1;
+  if (d == 3) {
+    for (let v = start; v <= last; v++) {
+      const o = out + (<usize>(3 * v) << 2);
+      store<f32>(o, load<f32>(o) + (ld(image, v + kUp) - ld(image, v - kDn)) * sk);
+      store<f32>(o, load<f32>(o, 4) + (ld(image, v + up) - ld(image, v - dn)) * si, 4);
+    }
+  } else {
+    for (let v = start; v <= last; v++) {
+      const o = out + (<usize>(2 * v) << 2);
+      store<f32>(o, load<f32>(o) + (ld(image, v + up) - ld(image, v - dn)) * si);
+    }
+  }
+  if (nc < 2) {
+    // a zero derivative, added like the others (−0 + 0 is +0)
+    const o = out + (<usize>(start * d + c) << 2);
+    store<f32>(o, load<f32>(o) + <f32>0);
+    return;
+  }
+  const step = <usize>d << 2;
+  let o = out + (<usize>(start * d + c) << 2);
+  store<f32>(o, load<f32>(o) + (ld(image, start + 1) - ld(image, start)));
+  o += step;
+  for (let v = start + 1; v < last; v++, o += step) {
+    store<f32>(o, load<f32>(o) + (ld(image, v + 1) - ld(image, v - 1)) * 0.5);
+  }
+  store<f32>(o, load<f32>(o) + (ld(image, last) - ld(image, last - 1)));
+}
+
+/** 2D `out += numpy.gradient(image)` of the rows `[r0, r1)` (`out` and `image` are whole and do not overlap). */
+export function numpyGradientAdd2d(out: usize, image: usize, nr: i32, nc: i32, r0: i32, r1: i32): void {
+  for (let i = r0; i < r1; i++) {
+    const up = i + 1 < nr ? nc : 0, dn = i > 0 ? nc : 0;
+    const si: f32 = up != 0 && dn != 0 ? 0.5 : 1;
+    rowGradientAdd(out, image, i * nc, nc, 2, up, dn, si, 0, 0, 0);
+  }
+}
+
+/** 3D `out += numpy.gradient(image)` of the slices `[k0, k1)` (`out` and `image` are whole and do not overlap). */
+export function numpyGradientAdd3d(out: usize, image: usize, ns: i32, nr: i32, nc: i32, k0: i32, k1: i32): void {
+  const slice = nr * nc;
+  for (let k = k0; k < k1; k++) {
+    const kUp = k + 1 < ns ? slice : 0, kDn = k > 0 ? slice : 0;
+    const sk: f32 = kUp != 0 && kDn != 0 ? 0.5 : 1;
+    for (let i = 0; i < nr; i++) {
+      const up = i + 1 < nr ? nc : 0, dn = i > 0 ? nc : 0;
+      const si: f32 = up != 0 && dn != 0 ? 0.5 : 1;
+      rowGradientAdd(out, image, (k * nr + i) * nc, nc, 3, up, dn, si, kUp, kDn, sk);
     }
   }
 }

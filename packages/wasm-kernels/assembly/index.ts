@@ -14,7 +14,7 @@ export { invertPass2d, invertPass3d, invertSum2d, invertSum3d } from './invert';
 export { warp2d, warp3d } from './warp';
 export { ccFactors2d, ccFactors3d, ccStateConvert, ccStep2d, ccStep3d, ccEnergy2d, ccEnergy3d } from './cc';
 export { gaussianPanel, gaussianLast } from './gaussian';
-export { numpyGradient2d, numpyGradient3d, physicalGradient2d, physicalGradient3d } from './gradient';
+export { numpyGradient2d, numpyGradient3d, numpyGradientAdd2d, numpyGradientAdd3d, physicalGradient2d, physicalGradient3d } from './gradient';
 export { jacobianDeterminant2d, jacobianDeterminant3d } from './jacobian';
 export { stepDivide, stepMaxNorm2d, stepMaxNorm3d } from './step';
 export { resampleField2d, resampleField3d, downsample2d, downsample3d } from './resample';

@@ -57,6 +57,8 @@ export interface WasmExports extends EmWasmExports, AffineWasmExports, MiWasmExp
     lo: number, hi: number, buf: number): void;
   numpyGradient2d(out: number, image: number, nr: number, nc: number, r0: number, r1: number): void;
   numpyGradient3d(out: number, image: number, ns: number, nr: number, nc: number, k0: number, k1: number): void;
+  numpyGradientAdd2d(out: number, image: number, nr: number, nc: number, r0: number, r1: number): void;
+  numpyGradientAdd3d(out: number, image: number, ns: number, nr: number, nc: number, k0: number, k1: number): void;
   physicalGradient2d(out: number, image: number, nr: number, nc: number, s0: number, s1: number, D: number,
     r0: number, r1: number): void;
   physicalGradient3d(out: number, image: number, ns: number, nr: number, nc: number, s0: number, s1: number, s2: number,

@@ -25,7 +25,7 @@ export function dimKernels<D extends Dim>(table: Readonly<Kernels>, dim: D): Dim
   const suffix = dim === 2 ? '2d' : '3d';
   const t = table as unknown as Record<string, unknown>;
   const view: Record<string, unknown> = {
-    gaussianFilter: t.gaussianFilter, numpyGradient: t.numpyGradient,
+    gaussianFilter: t.gaussianFilter, numpyGradient: t.numpyGradient, numpyGradientAdd: t.numpyGradientAdd,
     physicalGradient: t.physicalGradient, conditionStep: t.conditionStep,
     affineGradientSparse: t.affineGradientSparse, parzenJointPdf: t.parzenJointPdf, parzenJointGradient: t.parzenJointGradient,
   };

@@ -194,7 +194,8 @@ export function sumSquaresFloat32(a: Float32Array): number {
  * @param out - `rows·cols·2` float32, receives the step (world units).
  * @param delta - `rows·cols` float32 intensity difference (forward step: static − E[moving class mean]).
  * @param sigmaSq - `rows·cols` float32 variance of each voxel's class (`±∞`: no step).
- * @param gradient - `rows·cols·2` float32 gradient (intensity per world unit).
+ * @param gradient - `rows·cols·2` float32 gradient (intensity per world unit); may be `out` itself
+ *   (each voxel's gradient is read before its step is written).
  * @param shape - `[rows, cols]`.
  * @param sigmaSqX - `σx²` (DIPY: `Σ spacing²/d`, world units squared).
  * @returns the energy `Σ δ²` (double, raster order).

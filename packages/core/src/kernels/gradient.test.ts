@@ -1,9 +1,51 @@
-import { mulberry32, naiveAxisGradient, naiveSampler, randomFloat32 } from '@diffeo/core/oracles';
+import { mulberry32, naiveAxisGradient, naiveGradientAdd, naiveSampler, randomFloat32 } from '@diffeo/core/oracles';
 import { describe, expect, it } from 'vitest';
 import { tsKernels } from '@diffeo/core';
 
 const f32 = Math.fround;
-const { numpyGradient, gradientSampler2d, gradientSampler3d } = tsKernels;
+const { numpyGradient, numpyGradientAdd, addFloat32, gradientSampler2d, gradientSampler3d } = tsKernels;
+
+describe('numpyGradientAdd', () => {
+  it('adds numpy.gradient to the values in out, as a naive oracle (2D and 3D, length-1 axes)', () => {
+    const r = mulberry32(31);
+    const shapes = [[2, 2], [3, 1], [1, 4], [17, 23], [2, 2, 2], [3, 2, 1], [5, 6, 7]];
+    for (const shape of shapes) {
+      const n = shape.reduce((a, b) => a * b, 1), d = shape.length;
+      const img = randomFloat32(r, n, -100, 100);
+      const base = randomFloat32(r, n * d, -50, 50);
+      base[0] = -0; // −0 + 0 is +0
+      const out = Float32Array.from(base);
+      numpyGradientAdd(out, img, shape as [number, number] | [number, number, number]);
+      const want = naiveGradientAdd(base, img, shape);
+      for (let i = 0; i < out.length; i++) expect(Object.is(out[i], want[i]), `${shape} [${i}]: ${out[i]} vs ${want[i]}`).toBe(true);
+    }
+  });
+
+  it('rounds each derivative to float32 before adding (a subnormal half-difference)', () => {
+    const tiny = 2 ** -149; // the smallest float32 subnormal
+    // along the row of [0, tiny, tiny]: the middle derivative is f32(tiny / 2) = 0 (ties to even), not tiny / 2
+    const img = new Float32Array([0, tiny, tiny, 0, tiny, tiny]);
+    const base = new Float32Array(12).fill(tiny);
+    const out = Float32Array.from(base);
+    numpyGradientAdd(out, img, [2, 3]);
+    expect(out[3]).toBe(tiny); // voxel (0, 1), along the row: tiny + f32(tiny / 2) = tiny + 0
+    expect(out).toEqual(naiveGradientAdd(base, img, [2, 3]));
+  });
+
+  it('gives the bits of numpyGradient followed by addFloat32', () => {
+    const r = mulberry32(32);
+    const shape: [number, number, number] = [4, 5, 6];
+    const img = randomFloat32(r, 120, -3, 3);
+    const base = randomFloat32(r, 360, -3, 3);
+    const g = new Float32Array(360);
+    numpyGradient(g, img, shape);
+    const want = new Float32Array(360);
+    addFloat32(want, base, g);
+    const out = Float32Array.from(base);
+    numpyGradientAdd(out, img, shape);
+    expect(out).toEqual(want);
+  });
+});
 
 describe('numpyGradient (docs/algorithm.md §2.7)', () => {
   it('differentiates a linear ramp exactly, including the one-sided edges', () => {

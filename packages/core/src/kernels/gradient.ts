@@ -84,6 +84,67 @@ function rowGradient(out: Float32Array, image: Float32Array, start: number, nc: 
 }
 
 /**
+ * `out += numpy.gradient(image)` ({@link numpyGradient}'s derivatives, each added to the
+ * value already in `out` in float32: `out[v·d + k] = f32(out[v·d + k] + ∂_k image(v))`),
+ * so a gradient can be accumulated into a buffer without a scratch array (the EM
+ * metric's double gradient). Float32 addition is commutative, so this gives the bits of
+ * `addFloat32(out, out, g)` with `g` from {@link numpyGradient}.
+ * @param out float32 of `prod(shape)·d` values, interleaved per voxel (component `k` along
+ *   array axis `k`); read and updated in place. Must not overlap `image`.
+ * @param image float32 C-ordered image of `shape` (every axis of length ≥ 2; a length-1
+ *   axis contributes a zero derivative).
+ */
+export function numpyGradientAdd(out: Float32Array, image: Float32Array, shape: Shape2D | Shape3D): void {
+  if (shape.length === 2) {
+    const nr = shape[0], nc = shape[1];
+    for (let i = 0; i < nr; i++) {
+      const up = i + 1 < nr ? nc : 0, dn = i > 0 ? nc : 0, si = up !== 0 && dn !== 0 ? 0.5 : 1;
+      rowGradientAdd(out, image, i * nc, nc, 2, up, dn, si, 0, 0, 0);
+    }
+  } else {
+    const ns = shape[0], nr = shape[1], nc = shape[2];
+    const slice = nr * nc;
+    for (let k = 0; k < ns; k++) {
+      const kUp = k + 1 < ns ? slice : 0, kDn = k > 0 ? slice : 0, sk = kUp !== 0 && kDn !== 0 ? 0.5 : 1;
+      for (let i = 0; i < nr; i++) {
+        const up = i + 1 < nr ? nc : 0, dn = i > 0 ? nc : 0, si = up !== 0 && dn !== 0 ? 0.5 : 1;
+        rowGradientAdd(out, image, (k * nr + i) * nc, nc, 3, up, dn, si, kUp, kDn, sk);
+      }
+    }
+  }
+}
+
+/**
+ * One image row of {@link numpyGradientAdd}: {@link rowGradient}'s derivatives, each
+ * rounded to float32 and then added to `out` (the sum rounded to float32 on store).
+ */
+function rowGradientAdd(out: Float32Array, image: Float32Array, start: number, nc: number, d: number,
+  up: number, dn: number, si: number, kUp: number, kDn: number, sk: number): void {
+  const last = start + nc - 1;
+  const c = d - 1;
+  let v = start, o = start * d;
+  // (f32(a − b)·0.5 is exact in double but may be a float32 subnormal that still needs
+  // rounding; the f32() makes the addend numpy's float32 derivative)
+  if (d === 3) {
+    for (; v <= last; v++, o += 3) {
+      out[o] += f32(f32(image[v + kUp] - image[v - kDn]) * sk);
+      out[o + 1] += f32(f32(image[v + up] - image[v - dn]) * si);
+    }
+  } else {
+    for (; v <= last; v++, o += 2) out[o] += f32(f32(image[v + up] - image[v - dn]) * si);
+  }
+  if (nc < 2) {
+    // a zero derivative along the row, added like any other (−0 + 0 is +0, as in addFloat32)
+    out[start * d + c] += 0;
+    return;
+  }
+  o = start * d + c;
+  out[o] += f32(image[start + 1] - image[start]);
+  for (v = start + 1, o += d; v < last; v++, o += d) out[o] += f32(f32(image[v + 1] - image[v - 1]) * 0.5);
+  out[o] += f32(image[last] - image[last - 1]);
+}
+
+/**
  * DIPY's physical-space gradient of a 2D image sampled on another grid (fixtures/reference/README.md, note 6).
  * @param out float32 `outShape·2`: component `p` = derivative along world axis `p` (intensity per world unit).
  * @param inside int32 `outShape`: 1 when every stencil sample was inside the image grid.

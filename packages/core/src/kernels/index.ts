@@ -7,7 +7,7 @@ import { warp2d, warp3d, warpNearest2d, warpNearest3d } from './warp.js';
 import { compose2d, compose3d } from './compose.js';
 import { invert2d, invert3d } from './invert.js';
 import { resampleField2d, resampleField3d, downsample2d, downsample3d } from './resample.js';
-import { numpyGradient, physicalGradient, gradientSampler2d, gradientSampler3d } from './gradient.js';
+import { numpyGradient, numpyGradientAdd, physicalGradient, gradientSampler2d, gradientSampler3d } from './gradient.js';
 import { conditionStep } from './step.js';
 import { jacobianDeterminant2d, jacobianDeterminant3d } from './jacobian.js';
 import { gaussianFilter } from './gaussian.js';
@@ -23,7 +23,7 @@ export const tsKernels: Kernels = {
   compose2d, compose3d,
   invert2d, invert3d,
   resampleField2d, resampleField3d, downsample2d, downsample3d,
-  numpyGradient, physicalGradient, gradientSampler2d, gradientSampler3d,
+  numpyGradient, numpyGradientAdd, physicalGradient, gradientSampler2d, gradientSampler3d,
   conditionStep,
   jacobianDeterminant2d, jacobianDeterminant3d,
   gaussianFilter,

@@ -88,6 +88,13 @@ export interface Kernels {
    */
   numpyGradient(out: Float32Array, image: Float32Array, shape: Shape2D | Shape3D): void;
   /**
+   * `out += numpyGradient(image)` in place: each float32 derivative of
+   * {@link Kernels.numpyGradient} added to the value in `out` (float32 sum), the bits of
+   * `addFloat32(out, out, g)` with `g` that gradient but without its buffer. `out` is
+   * `prod(shape)·d` (per voxel, not per world unit) and must not overlap `image`.
+   */
+  numpyGradientAdd(out: Float32Array, image: Float32Array, shape: Shape2D | Shape3D): void;
+  /**
    * The metrics' physical gradient (docs/algorithm.md §2.7): {@link Kernels.numpyGradient}, each
    * component `k` divided by `spacing[k]` (double, stored float32), then rotated by the
    * linear part of the `(d+1)×(d+1)` row-major `direction` (homogeneous coordinate 0,
@@ -261,10 +268,13 @@ export interface Kernels {
     gridToMovingGrid: Float64Array, gridToWorld: Float64Array, movingWorldToGrid: Float64Array, movingSpacing: ArrayLike<number>,
     pre: Float64Array, jacobian: Float64Array, nbins: number, smin: number, sdelta: number, mmin: number, mdelta: number,
     byCount: boolean): void;
-  /** EM demons step (DIPY's `compute_em_demons_step_2d`), before smoothing: `σx²·δ·g/(σx²·|g|² + σ²)`; returns `Σ δ²`. */
+  /**
+   * EM demons step (DIPY's `compute_em_demons_step_2d`), before smoothing: `σx²·δ·g/(σx²·|g|² + σ²)`; returns `Σ δ²`.
+   * `out` may be `gradient` (the step computed in place: each voxel's gradient is read before its step is written).
+   */
   emDemonsStep2d(out: Float32Array, delta: Float32Array, sigmaSq: Float32Array, gradient: Float32Array, shape: Shape2D,
     sigmaSqX: number): number;
-  /** 3D version of {@link Kernels.emDemonsStep2d}. */
+  /** 3D version of {@link Kernels.emDemonsStep2d} (`out` may be `gradient` too). */
   emDemonsStep3d(out: Float32Array, delta: Float32Array, sigmaSq: Float32Array, gradient: Float32Array, shape: Shape3D,
     sigmaSqX: number): number;
 
@@ -303,9 +313,9 @@ type Redim<F, D extends Dim> = F extends (...args: infer A) => infer R
  * pair under its name without the suffix (`warp`, `compose`, `invert`, `ccFactors`, …),
  * typed with the shapes of dimension `D` (`Shape2D`, `Shape3D`, or either for `Dim`),
  * and the kernels that take either dimension (`gaussianFilter`, `numpyGradient`,
- * `physicalGradient`, `conditionStep`, and the affine stage's `affineGradientSparse`,
+ * `numpyGradientAdd`, `physicalGradient`, `conditionStep`, and the affine stage's `affineGradientSparse`,
  * `parzenJointPdf`, `parzenJointGradient`). Same functions as the context's table.
  */
 export type DimKernels<D extends Dim = Dim> = { readonly [K in PairedKernelName]: Redim<Kernels[`${K}2d`], D> }
-  & Readonly<Pick<Kernels, 'gaussianFilter' | 'numpyGradient' | 'physicalGradient' | 'conditionStep'
+  & Readonly<Pick<Kernels, 'gaussianFilter' | 'numpyGradient' | 'numpyGradientAdd' | 'physicalGradient' | 'conditionStep'
     | 'affineGradientSparse' | 'parzenJointPdf' | 'parzenJointGradient'>>;

@@ -1,5 +1,5 @@
 /**
- * Image gradients (`assembly/gradient.ts`): `numpy.gradient` and the metrics' physical
+ * Image gradients (`assembly/gradient.ts`): `numpy.gradient` (written, or added to `out`) and the metrics' physical
  * gradient (divided by the spacing, rotated by the direction).
  * JavaScript side only: puts the arguments into the backend's memory, splits the call
  * over threads (see `env.ts`) and takes the outputs back; the arithmetic is in WebAssembly.
@@ -9,7 +9,7 @@ import { Slot } from '../heap.js';
 import type { AdapterEnv } from './env.js';
 
 /** The gradient kernels of one instance. */
-export type GradientKernels = Pick<Kernels, 'numpyGradient' | 'physicalGradient'>;
+export type GradientKernels = Pick<Kernels, 'numpyGradient' | 'numpyGradientAdd' | 'physicalGradient'>;
 
 /** Builds the gradient kernels over one instance's memory and threads. */
 export function gradientKernels(env: AdapterEnv): GradientKernels {
@@ -30,6 +30,26 @@ export function gradientKernels(env: AdapterEnv): GradientKernels {
       const [ns, nr, nc] = shape as Shape3D;
       run(plan(ns, n / 4), ns, 'numpyGradient3d', [pOut, pImg, ns, nr, nc],
         (lo, hi) => wasm.numpyGradient3d(pOut, pImg, ns, nr, nc, lo, hi));
+    }
+    fin(pOut, out, n * d);
+  };
+
+  /** `out += numpy.gradient(image)`: `out` is read and written (in place when it lives in the memory, else copied in and out). */
+  const numpyGradientAdd = (out: Float32Array, image: Float32Array, shape: Shape2D | Shape3D): void => {
+    heap.reset();
+    const d = shape.length;
+    let n = 1;
+    for (let k = 0; k < d; k++) n *= shape[k];
+    const pImg = inp(image, n);
+    const pOut = inp(out, n * d);
+    if (d === 2) {
+      const [nr, nc] = shape as Shape2D;
+      run(plan(nr, n / 4), nr, 'numpyGradientAdd2d', [pOut, pImg, nr, nc],
+        (lo, hi) => wasm.numpyGradientAdd2d(pOut, pImg, nr, nc, lo, hi));
+    } else {
+      const [ns, nr, nc] = shape as Shape3D;
+      run(plan(ns, n / 4), ns, 'numpyGradientAdd3d', [pOut, pImg, ns, nr, nc],
+        (lo, hi) => wasm.numpyGradientAdd3d(pOut, pImg, ns, nr, nc, lo, hi));
     }
     fin(pOut, out, n * d);
   };
@@ -66,6 +86,6 @@ export function gradientKernels(env: AdapterEnv): GradientKernels {
   };
 
   return {
-    numpyGradient, physicalGradient
+    numpyGradient, numpyGradientAdd, physicalGradient
   };
 }

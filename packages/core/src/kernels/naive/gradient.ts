@@ -24,6 +24,22 @@ export function naiveAxisGradient(img: Float32Array, shape: number[], axis: numb
 }
 
 /**
+ * Naive `out += numpy.gradient(img)`: a copy of `base` (`n·d` interleaved values) with
+ * {@link naiveAxisGradient} along axis `k` added to component `k` of each voxel, the sum
+ * rounded to float32 (a length-1 axis adds 0).
+ */
+export function naiveGradientAdd(base: Float32Array, img: Float32Array, shape: number[]): Float32Array {
+  const d = shape.length;
+  const out = Float32Array.from(base);
+  for (let axis = 0; axis < d; axis++) {
+    // (numpy rejects a length-1 axis; the kernels give it a zero derivative)
+    const g = shape[axis] === 1 ? new Float32Array(img.length) : naiveAxisGradient(img, shape, axis);
+    for (let v = 0; v < g.length; v++) out[v * d + axis] = f32(base[v * d + axis] + g[v]);
+  }
+  return out;
+}
+
+/**
  * Naive physical-space gradient per the fixtures/reference/README.md, note 6, including DIPY's quirk: after a
  * failed sample the shifted coordinate is not restored for the remaining axes.
  */
