@@ -54,17 +54,21 @@ function rowGradient(out: usize, image: usize, start: i32, nc: i32, d: i32,
   store<f32>(o, ld(image, last) - ld(image, last - 1));
 }
 
-/** 2D gradient of the rows `[r0, r1)` (`out` and `image` are whole). */
-export function numpyGradient2d(out: usize, image: usize, nr: i32, nc: i32, r0: i32, r1: i32): void {
+/**
+ * The rows `[r0, r1)` of a 2D image: {@link rowGradient}, or with `add`
+ * {@link rowGradientAdd}, with each row's neighbour offsets and factors.
+ */
+function rows2d(out: usize, image: usize, nr: i32, nc: i32, r0: i32, r1: i32, add: bool): void {
   for (let i = r0; i < r1; i++) {
     const up = i + 1 < nr ? nc : 0, dn = i > 0 ? nc : 0;
     const si: f32 = up != 0 && dn != 0 ? 0.5 : 1;
-    rowGradient(out, image, i * nc, nc, 2, up, dn, si, 0, 0, 0);
+    if (add) rowGradientAdd(out, image, i * nc, nc, 2, up, dn, si, 0, 0, 0);
+    else rowGradient(out, image, i * nc, nc, 2, up, dn, si, 0, 0, 0);
   }
 }
 
-/** 3D gradient of the slices `[k0, k1)` (`out` and `image` are whole). */
-export function numpyGradient3d(out: usize, image: usize, ns: i32, nr: i32, nc: i32, k0: i32, k1: i32): void {
+/** The slices `[k0, k1)` of a 3D image, as {@link rows2d} does rows. */
+function slices3d(out: usize, image: usize, ns: i32, nr: i32, nc: i32, k0: i32, k1: i32, add: bool): void {
   const slice = nr * nc;
   for (let k = k0; k < k1; k++) {
     const kUp = k + 1 < ns ? slice : 0, kDn = k > 0 ? slice : 0;
@@ -72,9 +76,21 @@ export function numpyGradient3d(out: usize, image: usize, ns: i32, nr: i32, nc: 
     for (let i = 0; i < nr; i++) {
       const up = i + 1 < nr ? nc : 0, dn = i > 0 ? nc : 0;
       const si: f32 = up != 0 && dn != 0 ? 0.5 : 1;
-      rowGradient(out, image, (k * nr + i) * nc, nc, 3, up, dn, si, kUp, kDn, sk);
+      const start = (k * nr + i) * nc;
+      if (add) rowGradientAdd(out, image, start, nc, 3, up, dn, si, kUp, kDn, sk);
+      else rowGradient(out, image, start, nc, 3, up, dn, si, kUp, kDn, sk);
     }
   }
+}
+
+/** 2D gradient of the rows `[r0, r1)` (`out` and `image` are whole). */
+export function numpyGradient2d(out: usize, image: usize, nr: i32, nc: i32, r0: i32, r1: i32): void {
+  rows2d(out, image, nr, nc, r0, r1, false);
+}
+
+/** 3D gradient of the slices `[k0, k1)` (`out` and `image` are whole). */
+export function numpyGradient3d(out: usize, image: usize, ns: i32, nr: i32, nc: i32, k0: i32, k1: i32): void {
+  slices3d(out, image, ns, nr, nc, k0, k1, false);
 }
 
 /**
@@ -115,25 +131,12 @@ function rowGradientAdd(out: usize, image: usize, start: i32, nc: i32, d: i32,
 
 /** 2D `out += numpy.gradient(image)` of the rows `[r0, r1)` (`out` and `image` are whole and do not overlap). */
 export function numpyGradientAdd2d(out: usize, image: usize, nr: i32, nc: i32, r0: i32, r1: i32): void {
-  for (let i = r0; i < r1; i++) {
-    const up = i + 1 < nr ? nc : 0, dn = i > 0 ? nc : 0;
-    const si: f32 = up != 0 && dn != 0 ? 0.5 : 1;
-    rowGradientAdd(out, image, i * nc, nc, 2, up, dn, si, 0, 0, 0);
-  }
+  rows2d(out, image, nr, nc, r0, r1, true);
 }
 
 /** 3D `out += numpy.gradient(image)` of the slices `[k0, k1)` (`out` and `image` are whole and do not overlap). */
 export function numpyGradientAdd3d(out: usize, image: usize, ns: i32, nr: i32, nc: i32, k0: i32, k1: i32): void {
-  const slice = nr * nc;
-  for (let k = k0; k < k1; k++) {
-    const kUp = k + 1 < ns ? slice : 0, kDn = k > 0 ? slice : 0;
-    const sk: f32 = kUp != 0 && kDn != 0 ? 0.5 : 1;
-    for (let i = 0; i < nr; i++) {
-      const up = i + 1 < nr ? nc : 0, dn = i > 0 ? nc : 0;
-      const si: f32 = up != 0 && dn != 0 ? 0.5 : 1;
-      rowGradientAdd(out, image, (k * nr + i) * nc, nc, 3, up, dn, si, kUp, kDn, sk);
-    }
-  }
+  slices3d(out, image, ns, nr, nc, k0, k1, true);
 }
 
 /**

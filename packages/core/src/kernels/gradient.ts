@@ -33,14 +33,21 @@ const IDENTITY4 = new Float64Array([1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0,
  *   here such an axis gets a zero derivative).
  */
 export function numpyGradient(out: Float32Array, image: Float32Array, shape: Shape2D | Shape3D): void {
-  // Along an axis, a voxel with both neighbours gets f32(f[+1] − f[−1]) · 0.5 (exactly numpy's
-  // float32 division by 2); an edge voxel gets the one-sided difference (factor 1), written as the
-  // same expression with a zero offset on the missing side.
+  eachRow(out, image, shape, rowGradient);
+}
+
+/**
+ * Calls `row` on every image row with its neighbour offsets and factors. Along an axis, a
+ * voxel with both neighbours gets f32(f[+1] − f[−1]) · 0.5 (exactly numpy's float32 division
+ * by 2); an edge voxel gets the one-sided difference (factor 1), written as the same
+ * expression with a zero offset on the missing side.
+ */
+function eachRow(out: Float32Array, image: Float32Array, shape: Shape2D | Shape3D, row: typeof rowGradient): void {
   if (shape.length === 2) {
     const nr = shape[0], nc = shape[1];
     for (let i = 0; i < nr; i++) {
       const up = i + 1 < nr ? nc : 0, dn = i > 0 ? nc : 0, si = up !== 0 && dn !== 0 ? 0.5 : 1;
-      rowGradient(out, image, i * nc, nc, 2, up, dn, si, 0, 0, 0);
+      row(out, image, i * nc, nc, 2, up, dn, si, 0, 0, 0);
     }
   } else {
     const ns = shape[0], nr = shape[1], nc = shape[2];
@@ -49,7 +56,7 @@ export function numpyGradient(out: Float32Array, image: Float32Array, shape: Sha
       const kUp = k + 1 < ns ? slice : 0, kDn = k > 0 ? slice : 0, sk = kUp !== 0 && kDn !== 0 ? 0.5 : 1;
       for (let i = 0; i < nr; i++) {
         const up = i + 1 < nr ? nc : 0, dn = i > 0 ? nc : 0, si = up !== 0 && dn !== 0 ? 0.5 : 1;
-        rowGradient(out, image, (k * nr + i) * nc, nc, 3, up, dn, si, kUp, kDn, sk);
+        row(out, image, (k * nr + i) * nc, nc, 3, up, dn, si, kUp, kDn, sk);
       }
     }
   }
@@ -95,23 +102,7 @@ function rowGradient(out: Float32Array, image: Float32Array, start: number, nc: 
  *   axis contributes a zero derivative).
  */
 export function numpyGradientAdd(out: Float32Array, image: Float32Array, shape: Shape2D | Shape3D): void {
-  if (shape.length === 2) {
-    const nr = shape[0], nc = shape[1];
-    for (let i = 0; i < nr; i++) {
-      const up = i + 1 < nr ? nc : 0, dn = i > 0 ? nc : 0, si = up !== 0 && dn !== 0 ? 0.5 : 1;
-      rowGradientAdd(out, image, i * nc, nc, 2, up, dn, si, 0, 0, 0);
-    }
-  } else {
-    const ns = shape[0], nr = shape[1], nc = shape[2];
-    const slice = nr * nc;
-    for (let k = 0; k < ns; k++) {
-      const kUp = k + 1 < ns ? slice : 0, kDn = k > 0 ? slice : 0, sk = kUp !== 0 && kDn !== 0 ? 0.5 : 1;
-      for (let i = 0; i < nr; i++) {
-        const up = i + 1 < nr ? nc : 0, dn = i > 0 ? nc : 0, si = up !== 0 && dn !== 0 ? 0.5 : 1;
-        rowGradientAdd(out, image, (k * nr + i) * nc, nc, 3, up, dn, si, kUp, kDn, sk);
-      }
-    }
-  }
+  eachRow(out, image, shape, rowGradientAdd);
 }
 
 /**

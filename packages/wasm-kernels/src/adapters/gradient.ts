@@ -15,44 +15,32 @@ export type GradientKernels = Pick<Kernels, 'numpyGradient' | 'numpyGradientAdd'
 export function gradientKernels(env: AdapterEnv): GradientKernels {
   const { wasm, heap, inp, outp, fin, plan, run } = env;
 
-  const numpyGradient = (out: Float32Array, image: Float32Array, shape: Shape2D | Shape3D): void => {
+  /**
+   * `numpy.gradient` into `out`, or with `add` added to it (`out` then read as well:
+   * in place when it lives in the memory, else copied in and out).
+   */
+  const gradient = (out: Float32Array, image: Float32Array, shape: Shape2D | Shape3D, add: boolean): void => {
     heap.reset();
     const d = shape.length;
     let n = 1;
     for (let k = 0; k < d; k++) n *= shape[k];
     const pImg = inp(image, n);
-    const pOut = outp(out, n * d);
+    const pOut = add ? inp(out, n * d) : outp(out, n * d);
     if (d === 2) {
       const [nr, nc] = shape as Shape2D;
-      run(plan(nr, n / 4), nr, 'numpyGradient2d', [pOut, pImg, nr, nc],
-        (lo, hi) => wasm.numpyGradient2d(pOut, pImg, nr, nc, lo, hi));
+      const fn = add ? 'numpyGradientAdd2d' : 'numpyGradient2d';
+      run(plan(nr, n / 4), nr, fn, [pOut, pImg, nr, nc], (lo, hi) => wasm[fn](pOut, pImg, nr, nc, lo, hi));
     } else {
       const [ns, nr, nc] = shape as Shape3D;
-      run(plan(ns, n / 4), ns, 'numpyGradient3d', [pOut, pImg, ns, nr, nc],
-        (lo, hi) => wasm.numpyGradient3d(pOut, pImg, ns, nr, nc, lo, hi));
+      const fn = add ? 'numpyGradientAdd3d' : 'numpyGradient3d';
+      run(plan(ns, n / 4), ns, fn, [pOut, pImg, ns, nr, nc], (lo, hi) => wasm[fn](pOut, pImg, ns, nr, nc, lo, hi));
     }
     fin(pOut, out, n * d);
   };
-
-  /** `out += numpy.gradient(image)`: `out` is read and written (in place when it lives in the memory, else copied in and out). */
-  const numpyGradientAdd = (out: Float32Array, image: Float32Array, shape: Shape2D | Shape3D): void => {
-    heap.reset();
-    const d = shape.length;
-    let n = 1;
-    for (let k = 0; k < d; k++) n *= shape[k];
-    const pImg = inp(image, n);
-    const pOut = inp(out, n * d);
-    if (d === 2) {
-      const [nr, nc] = shape as Shape2D;
-      run(plan(nr, n / 4), nr, 'numpyGradientAdd2d', [pOut, pImg, nr, nc],
-        (lo, hi) => wasm.numpyGradientAdd2d(pOut, pImg, nr, nc, lo, hi));
-    } else {
-      const [ns, nr, nc] = shape as Shape3D;
-      run(plan(ns, n / 4), ns, 'numpyGradientAdd3d', [pOut, pImg, ns, nr, nc],
-        (lo, hi) => wasm.numpyGradientAdd3d(pOut, pImg, ns, nr, nc, lo, hi));
-    }
-    fin(pOut, out, n * d);
-  };
+  const numpyGradient = (out: Float32Array, image: Float32Array, shape: Shape2D | Shape3D): void =>
+    gradient(out, image, shape, false);
+  const numpyGradientAdd = (out: Float32Array, image: Float32Array, shape: Shape2D | Shape3D): void =>
+    gradient(out, image, shape, true);
 
   /**
    * The metrics' physical gradient: `numpy.gradient`, then per voxel the division by
