@@ -179,8 +179,9 @@ export function affineKernels(wasm: AffineWasmExports, heap: WasmHeap): AffineKe
     const pS = inF64(staticValues, n), pSm = inI32(staticMask, n), pMov = inF64(moving, nm);
     const pM = par(M, m), pA = par(A, m), pW = par(W, m), pSp = par(spacing, d), pP = par(P, m);
     const pJac = jointGrad ? par(jacobian, (d + 1) * d * np) : 0;
-    // scratch: prod (np f64) and the Jacobian's table (np·(1 + 5d) f64, see assembly/affine.ts fillTerms)
-    const pProd = heap.alloc(Math.max(1, np) * 8), pTerms = heap.alloc(Math.max(1, np * (1 + 5 * d)) * 8);
+    // scratch: prod (np rounded up to even f64) and the Jacobian's table (⌈np/2⌉·(2 + 12d) f64, see assembly/affine.ts fillTerms)
+    const pairs = Math.max(1, Math.ceil(np / 2));
+    const pProd = heap.alloc(pairs * 16), pTerms = heap.alloc(pairs * (2 + 12 * d) * 8);
     const pJ = outAt(joint, nbins * nbins), pSa = outAt(smarginal, nbins), pMa = outAt(mmarginal, nbins);
     const len = nbins * nbins * np;
     const pG = jointGrad ? outAt(jointGrad, len) : 0;
