@@ -631,13 +631,8 @@ function prodBound(jac: usize, d: i32, np: i32, P: usize, n0: i32, n1: i32, n2: 
   return 1e299 / Math.max(jb, 1e-300);
 }
 
-/** Zero the outputs, load the moving gradient's constants (W, spacing). */
-function denseStart(joint: usize, smarg: usize, mmarg: usize, grad: usize, B: i32, np: i32, W: usize, sp: usize, d: i32): void {
-  memory.fill(joint, 0, <usize>(B * B) << 3);
-  memory.fill(smarg, 0, <usize>B << 3);
-  memory.fill(mmarg, 0, <usize>B << 3);
-  if (grad != 0) memory.fill(grad, 0, <usize>(B * B * np) << 3);
-  mTotal = 0;
+/** Load the moving gradient's constants (W, spacing) into this instance's globals. */
+function loadMoving(W: usize, sp: usize, d: i32): void {
   if (d == 2) {
     w0 = ldd(W, 0); w1 = ldd(W, 1); w2 = ldd(W, 2); w3 = ldd(W, 3); w4 = ldd(W, 4); w5 = ldd(W, 5);
     sp0 = ldd(sp, 0); sp1 = ldd(sp, 1);
@@ -648,13 +643,49 @@ function denseStart(joint: usize, smarg: usize, mmarg: usize, grad: usize, B: i3
   }
 }
 
-/** The normalisations of parzenJointPdf and parzenJointGradient. */
-function denseFinish(joint: usize, smarg: usize, mmarg: usize, grad: usize, B: i32, np: i32, valid: i32, mdelta: f64, byCount: i32): void {
-  const total = mTotal;
+/**
+ * Voxels per chunk of a dense evaluation (the TypeScript `AFFINE_MI_CHUNK`): the static grid's
+ * voxels in raster order are cut into chunks of this many, each chunk's sums start from zero, and
+ * the chunks' sums are added in chunk order, whatever thread computed them.
+ */
+const CHUNK: i32 = 4096;
+
+/**
+ * f64 values of one chunk's sums for `B` bins and `np` parameters (0 = pdfs only), rounded up to
+ * even: the joint histogram (`B²`), the static marginal (`B`), the joint-pdf gradient (`B²·np`),
+ * the spline weights' total and the sample count.
+ */
+// @ts-ignore: decorator
+@inline function partLen(B: i32, np: i32): i32 {
+  return (B * B + B + B * B * np + 2 + 1) & ~1;
+}
+
+/** Adds `n` f64 of `src` to `dst`, value by value. */
+export function affineMIAdd(dst: usize, src: usize, n: i32): void {
+  let i = 0;
+  for (; i + 2 <= n; i += 2) {
+    const a = dst + (<usize>i << 3);
+    v128.store(a, f64x2.add(v128.load(a), v128.load(src + (<usize>i << 3))));
+  }
+  if (i < n) std(dst, i, ldd(dst, i) + ldd(src, i));
+}
+
+/**
+ * The outputs from the chunks' summed sums `acc` (see {@link partLen}): the normalisations of
+ * parzenJointPdf and parzenJointGradient (`grad` 0 = pdfs only).
+ */
+export function affineMIFinish(joint: usize, smarg: usize, mmarg: usize, grad: usize, acc: usize, B: i32, np: i32,
+  mdelta: f64, byCount: i32): void {
+  const npe = grad != 0 ? np : 0;
+  const o = B * B + B + B * B * npe;
+  const total = ldd(acc, o), valid = ldd(acc, o + 1);
+  memory.copy(joint, acc, <usize>(B * B) << 3);
+  memory.copy(smarg, acc + (<usize>(B * B) << 3), <usize>B << 3);
+  memory.fill(mmarg, 0, <usize>B << 3);
   if (total > 0) {
-    const norm: f64 = byCount != 0 ? <f64>valid : total;
+    const norm: f64 = byCount != 0 ? valid : total;
     for (let i = 0; i < B * B; i++) std(joint, i, ldd(joint, i) / norm);
-    for (let i = 0; i < B; i++) std(smarg, i, ldd(smarg, i) / <f64>valid);
+    for (let i = 0; i < B; i++) std(smarg, i, ldd(smarg, i) / valid);
     for (let j = 0; j < B; j++) {
       let s: f64 = 0;
       for (let i = 0; i < B; i++) s += ldd(joint, i * B + j);
@@ -662,81 +693,162 @@ function denseFinish(joint: usize, smarg: usize, mmarg: usize, grad: usize, B: i
     }
   }
   if (grad != 0) {
-    const norm = <f64>valid * mdelta;
     const len = B * B * np;
+    memory.copy(grad, acc + (<usize>(B * B + B) << 3), <usize>len << 3);
+    const norm = valid * mdelta;
     if (norm > 0) for (let i = 0; i < len; i++) std(grad, i, ldd(grad, i) / norm);
   }
 }
 
+/** The Jacobian's table for {@link affineMIChunk3d}/{@link affineMIChunk2d} (see fillTerms; `np·(d+1)·d` coefficients). */
+export function affineMITerms(jac: usize, terms: usize, d: i32, np: i32): void {
+  fillTerms(jac, terms, d, np);
+}
+
 /**
- * Dense MI evaluation, 3D (see the TypeScript `affineMIDense3d`). `grad` 0 = pdfs only; `smask` 0 = all;
- * `prod` (`np` rounded up to even f64) and `terms` (`⌈np/2⌉·38` f64, the Jacobian's table) are scratch. Static grid `ns·nr·nc`, moving `ms·mr·mc`.
+ * Chunk `ch` of a 3D dense evaluation into `out` ({@link partLen} f64, overwritten): the voxels
+ * `[ch·CHUNK, (ch + 1)·CHUNK)` of the static grid in raster order, as affineMIDense3d's loop.
  */
-export function affineMIDense3d(joint: usize, smarg: usize, mmarg: usize, grad: usize, sv: usize, smask: usize,
-  ns: i32, nr: i32, nc: i32, mov: usize, ms: i32, mr: i32, mc: i32, M: usize, A: usize, W: usize, sp: usize, P: usize,
-  jac: usize, prod: usize, terms: usize, np: i32, nbins: i32, smin: f64, sdelta: f64, mmin: f64, mdelta: f64, byCount: i32): void {
-  const B = nbins;
-  denseStart(joint, smarg, mmarg, grad, B, np, W, sp, 3);
-  if (grad != 0) fillTerms(jac, terms, 3, np);
-  gBound = grad != 0 ? prodBound(jac, 3, np, P, ns, nr, nc) : 0;
+function chunk3(out: usize, ch: i32, withGrad: bool, sv: usize, smask: usize, ns: i32, nr: i32, nc: i32,
+  mov: usize, ms: i32, mr: i32, mc: i32, M: usize, A: usize, W: usize, sp: usize, P: usize, jac: usize, prod: usize, terms: usize,
+  np: i32, B: i32, smin: f64, sdelta: f64, mmin: f64, mdelta: f64): void {
+  const npe = withGrad ? np : 0;
+  memory.fill(out, 0, <usize>partLen(B, npe) << 3);
+  const joint = out, smarg = out + (<usize>(B * B) << 3), grad = withGrad ? smarg + (<usize>B << 3) : 0;
+  loadMoving(W, sp, 3);
+  mTotal = 0;
+  gBound = withGrad ? prodBound(jac, 3, np, P, ns, nr, nc) : 0;
   const m0 = ldd(M, 0), m1 = ldd(M, 1), m2 = ldd(M, 2), m3 = ldd(M, 3), m4 = ldd(M, 4), m5 = ldd(M, 5);
   const m6 = ldd(M, 6), m7 = ldd(M, 7), m8 = ldd(M, 8), m9 = ldd(M, 9), m10 = ldd(M, 10), m11 = ldd(M, 11);
   const a0 = ldd(A, 0), a1 = ldd(A, 1), a2 = ldd(A, 2), a3 = ldd(A, 3), a4 = ldd(A, 4), a5 = ldd(A, 5);
   const a6 = ldd(A, 6), a7 = ldd(A, 7), a8 = ldd(A, 8), a9 = ldd(A, 9), a10 = ldd(A, 10), a11 = ldd(A, 11);
   const q0 = ldd(P, 0), q1 = ldd(P, 1), q2 = ldd(P, 2), q3 = ldd(P, 3), q4 = ldd(P, 4), q5 = ldd(P, 5);
   const q6 = ldd(P, 6), q7 = ldd(P, 7), q8 = ldd(P, 8), q9 = ldd(P, 9), q10 = ldd(P, 10), q11 = ldd(P, 11);
-  let valid = 0, p = 0;
-  for (let k = 0; k < ns; k++) {
-    const fk = <f64>k;
-    for (let i = 0; i < nr; i++) {
-      const fi = <f64>i;
-      for (let j = 0; j < nc; j++, p++) {
-        if (smask != 0 && ldi(smask, p) == 0) continue;
-        valid++;
-        const fj = <f64>j;
-        const mv = tri(mov, ms, mr, mc, m0 * fk + m1 * fi + m2 * fj + m3, m4 * fk + m5 * fi + m6 * fj + m7, m8 * fk + m9 * fi + m10 * fj + m11);
-        const r = binOf(sdelta == 0 ? 0 : ldd(sv, p) / sdelta - smin, B);
-        const cn = mdelta == 0 ? 0 : mv / mdelta - mmin;
-        const c = binOf(cn, B);
-        pdfAdd(joint, smarg, B, r, c, cn);
-        if (grad == 0) continue;
+  const sl = nr * nc, n = ns * sl;
+  let p = ch * CHUNK;
+  const end = min(n, p + CHUNK);
+  let k = p / sl, i = (p - k * sl) / nc, j = p - k * sl - i * nc;
+  let valid = 0;
+  for (; p < end; p++) {
+    if (!(smask != 0 && ldi(smask, p) == 0)) {
+      valid++;
+      const fk = <f64>k, fi = <f64>i, fj = <f64>j;
+      const mv = tri(mov, ms, mr, mc, m0 * fk + m1 * fi + m2 * fj + m3, m4 * fk + m5 * fi + m6 * fj + m7, m8 * fk + m9 * fi + m10 * fj + m11);
+      const r = binOf(sdelta == 0 ? 0 : ldd(sv, p) / sdelta - smin, B);
+      const cn = mdelta == 0 ? 0 : mv / mdelta - mmin;
+      const c = binOf(cn, B);
+      pdfAdd(joint, smarg, B, r, c, cn);
+      if (grad != 0) {
         grad3(mov, ms, mr, mc, a0 * fk + a1 * fi + a2 * fj + a3, a4 * fk + a5 * fi + a6 * fj + a7, a8 * fk + a9 * fi + a10 * fj + a11);
         jacProd(terms, prod, np, q0 * fk + q1 * fi + q2 * fj + q3, q4 * fk + q5 * fi + q6 * fj + q7, q8 * fk + q9 * fi + q10 * fj + q11, true);
         gradAdd(grad, prod, np, B, r, c, cn, <bool>(<i32>(Math.abs(gr0) <= gBound) & <i32>(Math.abs(gr1) <= gBound) & <i32>(Math.abs(gr2) <= gBound)));
       }
     }
+    if (++j == nc) { j = 0; if (++i == nr) { i = 0; k++; } }
   }
-  denseFinish(joint, smarg, mmarg, grad, B, np, valid, mdelta, byCount);
+  const o = B * B + B + B * B * npe;
+  std(out, o, mTotal);
+  std(out, o + 1, <f64>valid);
 }
 
-/** Dense MI evaluation, 2D (see the TypeScript `affineMIDense2d`; `terms` `⌈np/2⌉·26` f64). */
-export function affineMIDense2d(joint: usize, smarg: usize, mmarg: usize, grad: usize, sv: usize, smask: usize,
-  nr: i32, nc: i32, mov: usize, mr: i32, mc: i32, M: usize, A: usize, W: usize, sp: usize, P: usize,
-  jac: usize, prod: usize, terms: usize, np: i32, nbins: i32, smin: f64, sdelta: f64, mmin: f64, mdelta: f64, byCount: i32): void {
-  const B = nbins;
-  denseStart(joint, smarg, mmarg, grad, B, np, W, sp, 2);
-  if (grad != 0) fillTerms(jac, terms, 2, np);
-  gBound = grad != 0 ? prodBound(jac, 2, np, P, nr, nc, 1) : 0;
+/** Chunk `ch` of a 2D dense evaluation into `out` (see {@link chunk3}). */
+function chunk2(out: usize, ch: i32, withGrad: bool, sv: usize, smask: usize, nr: i32, nc: i32,
+  mov: usize, mr: i32, mc: i32, M: usize, A: usize, W: usize, sp: usize, P: usize, jac: usize, prod: usize, terms: usize,
+  np: i32, B: i32, smin: f64, sdelta: f64, mmin: f64, mdelta: f64): void {
+  const npe = withGrad ? np : 0;
+  memory.fill(out, 0, <usize>partLen(B, npe) << 3);
+  const joint = out, smarg = out + (<usize>(B * B) << 3), grad = withGrad ? smarg + (<usize>B << 3) : 0;
+  loadMoving(W, sp, 2);
+  mTotal = 0;
+  gBound = withGrad ? prodBound(jac, 2, np, P, nr, nc, 1) : 0;
   const m0 = ldd(M, 0), m1 = ldd(M, 1), m2 = ldd(M, 2), m3 = ldd(M, 3), m4 = ldd(M, 4), m5 = ldd(M, 5);
   const a0 = ldd(A, 0), a1 = ldd(A, 1), a2 = ldd(A, 2), a3 = ldd(A, 3), a4 = ldd(A, 4), a5 = ldd(A, 5);
   const q0 = ldd(P, 0), q1 = ldd(P, 1), q2 = ldd(P, 2), q3 = ldd(P, 3), q4 = ldd(P, 4), q5 = ldd(P, 5);
-  let valid = 0, p = 0;
-  for (let i = 0; i < nr; i++) {
-    const fi = <f64>i;
-    for (let j = 0; j < nc; j++, p++) {
-      if (smask != 0 && ldi(smask, p) == 0) continue;
+  const n = nr * nc;
+  let p = ch * CHUNK;
+  const end = min(n, p + CHUNK);
+  let i = p / nc, j = p - i * nc;
+  let valid = 0;
+  for (; p < end; p++) {
+    if (!(smask != 0 && ldi(smask, p) == 0)) {
       valid++;
-      const fj = <f64>j;
+      const fi = <f64>i, fj = <f64>j;
       const mv = bil(mov, mr, mc, m0 * fi + m1 * fj + m2, m3 * fi + m4 * fj + m5);
       const r = binOf(sdelta == 0 ? 0 : ldd(sv, p) / sdelta - smin, B);
       const cn = mdelta == 0 ? 0 : mv / mdelta - mmin;
       const c = binOf(cn, B);
       pdfAdd(joint, smarg, B, r, c, cn);
-      if (grad == 0) continue;
-      grad2(mov, mr, mc, a0 * fi + a1 * fj + a2, a3 * fi + a4 * fj + a5);
-      jacProd(terms, prod, np, q0 * fi + q1 * fj + q2, q3 * fi + q4 * fj + q5, 0, false);
-      gradAdd(grad, prod, np, B, r, c, cn, <bool>(<i32>(Math.abs(gr0) <= gBound) & <i32>(Math.abs(gr1) <= gBound)));
+      if (grad != 0) {
+        grad2(mov, mr, mc, a0 * fi + a1 * fj + a2, a3 * fi + a4 * fj + a5);
+        jacProd(terms, prod, np, q0 * fi + q1 * fj + q2, q3 * fi + q4 * fj + q5, 0, false);
+        gradAdd(grad, prod, np, B, r, c, cn, <bool>(<i32>(Math.abs(gr0) <= gBound) & <i32>(Math.abs(gr1) <= gBound)));
+      }
     }
+    if (++j == nc) { j = 0; i++; }
   }
-  denseFinish(joint, smarg, mmarg, grad, B, np, valid, mdelta, byCount);
+  const o = B * B + B + B * B * npe;
+  std(out, o, mTotal);
+  std(out, o + 1, <f64>valid);
+}
+
+/**
+ * Chunks `[lo, hi)` of a 3D dense evaluation (the threaded part of {@link affineMIDense3d}):
+ * chunk `c`'s sums go to `parts + c·partLen` f64; `terms` was filled by {@link affineMITerms};
+ * `prod` (`np` rounded up to even f64) is this thread's scratch. `withGrad` 0 = pdfs only.
+ */
+export function affineMIChunk3d(parts: usize, withGrad: i32, sv: usize, smask: usize, ns: i32, nr: i32, nc: i32,
+  mov: usize, ms: i32, mr: i32, mc: i32, M: usize, A: usize, W: usize, sp: usize, P: usize, jac: usize, terms: usize,
+  np: i32, nbins: i32, smin: f64, sdelta: f64, mmin: f64, mdelta: f64, lo: i32, hi: i32, prod: usize): void {
+  const len = <usize>partLen(nbins, withGrad != 0 ? np : 0) << 3;
+  for (let c = lo; c < hi; c++) {
+    chunk3(parts + <usize>c * len, c, withGrad != 0, sv, smask, ns, nr, nc, mov, ms, mr, mc, M, A, W, sp, P, jac, prod, terms,
+      np, nbins, smin, sdelta, mmin, mdelta);
+  }
+}
+
+/** 2D version of {@link affineMIChunk3d}. */
+export function affineMIChunk2d(parts: usize, withGrad: i32, sv: usize, smask: usize, nr: i32, nc: i32,
+  mov: usize, mr: i32, mc: i32, M: usize, A: usize, W: usize, sp: usize, P: usize, jac: usize, terms: usize,
+  np: i32, nbins: i32, smin: f64, sdelta: f64, mmin: f64, mdelta: f64, lo: i32, hi: i32, prod: usize): void {
+  const len = <usize>partLen(nbins, withGrad != 0 ? np : 0) << 3;
+  for (let c = lo; c < hi; c++) {
+    chunk2(parts + <usize>c * len, c, withGrad != 0, sv, smask, nr, nc, mov, mr, mc, M, A, W, sp, P, jac, prod, terms,
+      np, nbins, smin, sdelta, mmin, mdelta);
+  }
+}
+
+/**
+ * Dense MI evaluation, 3D, on this thread (see the TypeScript `affineMIDense3d`). `grad` 0 = pdfs only; `smask` 0 = all;
+ * `prod` (`np` rounded up to even f64), `terms` (`⌈np/2⌉·38` f64, the Jacobian's table), `acc` and
+ * `part` ({@link partLen} f64 each) are scratch. Static grid `ns·nr·nc`, moving `ms·mr·mc`. The
+ * chunks (see {@link CHUNK}) are computed in order: the first into `acc`, each next one into
+ * `part` and then added to `acc`.
+ */
+export function affineMIDense3d(joint: usize, smarg: usize, mmarg: usize, grad: usize, sv: usize, smask: usize,
+  ns: i32, nr: i32, nc: i32, mov: usize, ms: i32, mr: i32, mc: i32, M: usize, A: usize, W: usize, sp: usize, P: usize,
+  jac: usize, prod: usize, terms: usize, np: i32, nbins: i32, smin: f64, sdelta: f64, mmin: f64, mdelta: f64, byCount: i32,
+  acc: usize, part: usize): void {
+  const g = grad != 0;
+  if (g) fillTerms(jac, terms, 3, np);
+  const chunks = (ns * nr * nc + CHUNK - 1) / CHUNK;
+  for (let c = 0; c < max(1, chunks); c++) {
+    chunk3(c == 0 ? acc : part, c, g, sv, smask, ns, nr, nc, mov, ms, mr, mc, M, A, W, sp, P, jac, prod, terms, np, nbins, smin, sdelta, mmin, mdelta);
+    if (c > 0) affineMIAdd(acc, part, partLen(nbins, g ? np : 0));
+  }
+  affineMIFinish(joint, smarg, mmarg, grad, acc, nbins, np, mdelta, byCount);
+}
+
+/** Dense MI evaluation, 2D (see {@link affineMIDense3d}; `terms` `⌈np/2⌉·26` f64). */
+export function affineMIDense2d(joint: usize, smarg: usize, mmarg: usize, grad: usize, sv: usize, smask: usize,
+  nr: i32, nc: i32, mov: usize, mr: i32, mc: i32, M: usize, A: usize, W: usize, sp: usize, P: usize,
+  jac: usize, prod: usize, terms: usize, np: i32, nbins: i32, smin: f64, sdelta: f64, mmin: f64, mdelta: f64, byCount: i32,
+  acc: usize, part: usize): void {
+  const g = grad != 0;
+  if (g) fillTerms(jac, terms, 2, np);
+  const chunks = (nr * nc + CHUNK - 1) / CHUNK;
+  for (let c = 0; c < max(1, chunks); c++) {
+    chunk2(c == 0 ? acc : part, c, g, sv, smask, nr, nc, mov, mr, mc, M, A, W, sp, P, jac, prod, terms, np, nbins, smin, sdelta, mmin, mdelta);
+    if (c > 0) affineMIAdd(acc, part, partLen(nbins, g ? np : 0));
+  }
+  affineMIFinish(joint, smarg, mmarg, grad, acc, nbins, np, mdelta, byCount);
 }
