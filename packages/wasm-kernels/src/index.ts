@@ -135,6 +135,16 @@ export interface WasmBackend extends Backend {
    * promise resolves once every worker has stopped; nothing needs to wait for it.
    */
   dispose(): Promise<void>;
+  /**
+   * Starts the default (lazy) worker threads now, if they have not started yet, and
+   * resolves with {@link WasmBackend.threads} once they run (1 when the backend has one
+   * thread, was disposed, or its workers could not start). Lazy workers start in the
+   * background and join only once the calling thread returns to its event loop, so a
+   * long synchronous call (such as `affineRegistration` of `@diffeo/affine`) would run
+   * entirely on one thread: await this before it. With an explicit `threads` count
+   * the workers already run and this resolves at once.
+   */
+  startThreads(): Promise<number>;
 }
 
 function toUrl(u: URL | string): URL {
@@ -177,6 +187,8 @@ export async function wasmBackend(options: WasmBackendOptions = {}): Promise<Was
     callerChunks: Math.max(1, options.callerChunks ?? Infinity),
   };
   let disposed = false;
+  /** The lazy workers' start, once it was asked for. */
+  let starting: Promise<void> | null = null;
   if (threads > 1) {
     const workerUrl = options.workerUrl === undefined ? defaultWorkerUrl() : toUrl(options.workerUrl);
     if (options.threads !== undefined) {
@@ -190,7 +202,7 @@ export async function wasmBackend(options: WasmBackendOptions = {}): Promise<Was
       // the backend stays on one thread.
       ref.start = () => {
         ref.start = null;
-        ThreadPool.create(module, memory, heap.ctl, threads, workerUrl).then(
+        starting = ThreadPool.create(module, memory, heap.ctl, threads, workerUrl).then(
           (pool) => {
             if (disposed) void pool.dispose();
             else ref.pool = pool;
@@ -212,6 +224,11 @@ export async function wasmBackend(options: WasmBackendOptions = {}): Promise<Was
       return ref.pool?.size ?? 1;
     },
     stats: (): WasmMemoryStats => heap.stats(),
+    async startThreads(): Promise<number> {
+      ref.start?.();
+      if (starting !== null) await starting;
+      return ref.pool?.size ?? 1;
+    },
     dispose(): Promise<void> {
       disposed = true;
       ref.start = null;
