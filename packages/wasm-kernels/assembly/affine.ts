@@ -555,6 +555,69 @@ let mTotal: f64 = 0;
   }
 }
 
+/** One tap of {@link tapsAdd}: `β(x)` into the joint row and the total, `β'(x)·prod` out of the gradient row. */
+// @ts-ignore: decorator
+@inline function tapBoth(x: f64, ja: usize, grow: usize, prod: usize, np: i32, np2: i32): void {
+  const ax = x < 0 ? -x : x;
+  const sq = x * x;
+  let v: f64 = 0, dv: f64 = 0;
+  if (ax < 1) {
+    v = (4.0 - 6.0 * sq + 3.0 * sq * ax) / 6.0;
+    dv = x >= 0 ? -2.0 * x + 1.5 * x * x : -2.0 * x - 1.5 * x * x;
+  } else if (ax < 2) {
+    v = (8.0 - 12 * ax + 6.0 * sq - sq * ax) / 6.0;
+    dv = x >= 0 ? -2.0 + 2.0 * x - 0.5 * x * x : 2.0 + 2.0 * x + 0.5 * x * x;
+  }
+  store<f64>(ja, load<f64>(ja) + v);
+  mTotal += v;
+  rowSub(grow, prod, np, np2, dv);
+}
+
+/** `row[k] −= v·prod[k]`, k < np (two at a time, as {@link gradAdd}). */
+// @ts-ignore: decorator
+@inline function rowSub(row: usize, prod: usize, np: i32, np2: i32, v: f64): void {
+  const vv = f64x2.splat(v);
+  let k = 0;
+  for (; k < np2; k += 2) {
+    const a = row + (<usize>k << 3);
+    v128.store(a, f64x2.sub(v128.load(a), f64x2.mul(vv, v128.load(prod + (<usize>k << 3)))));
+  }
+  if (k < np) {
+    const a = row + (<usize>k << 3);
+    store<f64>(a, load<f64>(a) - v * load<f64>(prod + (<usize>k << 3)));
+  }
+}
+
+/**
+ * {@link pdfAdd} and {@link gradAdd} in one pass over the taps (each tap's `β` and `β'` from the
+ * same argument, the same expressions; the joint, the total and the gradient see the same
+ * sequence of additions as in the two passes).
+ */
+// @ts-ignore: decorator
+@inline function tapsAdd(joint: usize, smarg: usize, grad: usize, prod: usize, np: i32, B: i32, r: i32, c: i32, cn: f64, finite: bool): void {
+  let arg = <f64>(c - 2) - cn;
+  std(smarg, r, ldd(smarg, r) + 1);
+  const np2 = np & ~1;
+  const rs = <usize>(np << 3);
+  let ja = joint + (<usize>(r * B + c - 2) << 3);
+  let grow = grad + (<usize>((r * B + c - 2) * np) << 3);
+  let o = 0;
+  if (<f64>c <= cn && cn < <f64>(c + 1)) {
+    // the zero first tap: no joint or total update; the gradient's only when a product may be non-finite
+    if (!finite) rowSub(grow, prod, np, np2, cubicSplineDerivative(arg));
+    arg += 1.0;
+    ja += 8;
+    grow += rs;
+    o = 1;
+  }
+  for (; o < 5; o++) {
+    tapBoth(arg, ja, grow, prod, np, np2);
+    arg += 1.0;
+    ja += 8;
+    grow += rs;
+  }
+}
+
 /**
  * The Jacobian's non-zero structure (as parzenJointGradient) as a table, for parameter pairs
  * `(2t, 2t + 1)`: the number of rows `a` with a non-zero coefficient for either parameter (i32 in 16
@@ -737,11 +800,11 @@ function chunk3(out: usize, ch: i32, withGrad: bool, sv: usize, smask: usize, ns
       const r = binOf(sdelta == 0 ? 0 : ldd(sv, p) / sdelta - smin, B);
       const cn = mdelta == 0 ? 0 : mv / mdelta - mmin;
       const c = binOf(cn, B);
-      pdfAdd(joint, smarg, B, r, c, cn);
-      if (grad != 0) {
+      if (grad == 0) pdfAdd(joint, smarg, B, r, c, cn);
+      else {
         grad3(mov, ms, mr, mc, a0 * fk + a1 * fi + a2 * fj + a3, a4 * fk + a5 * fi + a6 * fj + a7, a8 * fk + a9 * fi + a10 * fj + a11);
         jacProd(terms, prod, np, q0 * fk + q1 * fi + q2 * fj + q3, q4 * fk + q5 * fi + q6 * fj + q7, q8 * fk + q9 * fi + q10 * fj + q11, true);
-        gradAdd(grad, prod, np, B, r, c, cn, <bool>(<i32>(Math.abs(gr0) <= gBound) & <i32>(Math.abs(gr1) <= gBound) & <i32>(Math.abs(gr2) <= gBound)));
+        tapsAdd(joint, smarg, grad, prod, np, B, r, c, cn, <bool>(<i32>(Math.abs(gr0) <= gBound) & <i32>(Math.abs(gr1) <= gBound) & <i32>(Math.abs(gr2) <= gBound)));
       }
     }
     if (++j == nc) { j = 0; if (++i == nr) { i = 0; k++; } }
@@ -777,11 +840,11 @@ function chunk2(out: usize, ch: i32, withGrad: bool, sv: usize, smask: usize, nr
       const r = binOf(sdelta == 0 ? 0 : ldd(sv, p) / sdelta - smin, B);
       const cn = mdelta == 0 ? 0 : mv / mdelta - mmin;
       const c = binOf(cn, B);
-      pdfAdd(joint, smarg, B, r, c, cn);
-      if (grad != 0) {
+      if (grad == 0) pdfAdd(joint, smarg, B, r, c, cn);
+      else {
         grad2(mov, mr, mc, a0 * fi + a1 * fj + a2, a3 * fi + a4 * fj + a5);
         jacProd(terms, prod, np, q0 * fi + q1 * fj + q2, q3 * fi + q4 * fj + q5, 0, false);
-        gradAdd(grad, prod, np, B, r, c, cn, <bool>(<i32>(Math.abs(gr0) <= gBound) & <i32>(Math.abs(gr1) <= gBound)));
+        tapsAdd(joint, smarg, grad, prod, np, B, r, c, cn, <bool>(<i32>(Math.abs(gr0) <= gBound) & <i32>(Math.abs(gr1) <= gBound)));
       }
     }
     if (++j == nc) { j = 0; i++; }
