@@ -715,12 +715,12 @@ const CHUNK: i32 = 4096;
 
 /**
  * f64 values of one chunk's sums for `B` bins and `np` parameters (0 = pdfs only), rounded up to
- * even: the joint histogram (`B²`), the static marginal (`B`), the joint-pdf gradient (`B²·np`),
+ * a multiple of 16 (128 bytes: chunks computed by different threads share no cache line): the joint histogram (`B²`), the static marginal (`B`), the joint-pdf gradient (`B²·np`),
  * the spline weights' total and the sample count.
  */
 // @ts-ignore: decorator
 @inline function partLen(B: i32, np: i32): i32 {
-  return (B * B + B + B * B * np + 2 + 1) & ~1;
+  return (B * B + B + B * B * np + 2 + 15) & ~15;
 }
 
 /** Adds `n` f64 of `src` to `dst`, value by value. */

@@ -207,7 +207,7 @@ export function affineKernels(wasm: AffineWasmExports, heap: WasmHeap, env: Adap
     const len = nbins * nbins * np;
     const pG = jointGrad ? outAt(jointGrad, len) : 0;
     // one chunk's sums (assembly/affine.ts partLen): joint, static marginal, gradient, total, count
-    const partLen = (nbins * nbins + nbins + len + 2 + 1) & ~1;
+    const partLen = (nbins * nbins + nbins + len + 2 + 15) & ~15;
     const chunks = Math.max(1, Math.ceil(n / MI_CHUNK));
     const split = env.plan(chunks, n * (jointGrad ? MI_WORK_PER_VOXEL : 1), n);
     const pAcc = heap.alloc(partLen * 8);
@@ -225,7 +225,9 @@ export function affineKernels(wasm: AffineWasmExports, heap: WasmHeap, env: Adap
       if (jointGrad) wasm.affineMITerms(pJac, pTerms, d, np);
       const pParts = heap.alloc(chunks * partLen * 8);
       const size = env.threads.pool?.size ?? 1;
-      const pProds = heap.alloc(size * pairs * 16);
+      // each thread's products on cache lines of its own (128 bytes apart at least: no false sharing)
+      const prodStride = Math.ceil((pairs * 16) / 128) * 128 + 128;
+      const pProds = heap.alloc(size * prodStride);
       const g = jointGrad ? 1 : 0;
       const args = d === 2
         ? [pParts, g, pS, pSm, shape[0], shape[1], pMov, movingShape[0], movingShape[1], pM, pA, pW, pSp, pP, pJac, pTerms, np, nbins,
@@ -249,7 +251,7 @@ export function affineKernels(wasm: AffineWasmExports, heap: WasmHeap, env: Adap
         }
       };
       env.run(split, chunks, d === 2 ? 'affineMIChunk2d' : 'affineMIChunk3d', args, own,
-        { fused: (lo, hi) => { own(lo, hi); reduce(lo, hi); }, reduce }, pProds, pairs * 16);
+        { fused: (lo, hi) => { own(lo, hi); reduce(lo, hi); }, reduce }, pProds, prodStride);
       wasm.affineMIFinish(pJ, pSa, pMa, pG, pAcc, nbins, np, mdelta, byCount ? 1 : 0);
     }
     outF64(pJ, joint, nbins * nbins);
