@@ -20,20 +20,23 @@ function expectBits(a: Float32Array, b: Float32Array, what: string): void {
   if (bad >= 0) expect.fail(`${what}: first difference at [${bad}]: ${a[bad]} vs ${b[bad]}`);
 }
 
-/** A backend on 2 threads whose worker stops in the middle of its first chunk of `kernel`. */
-async function backendStoppingIn(kernel: string) {
+/** A backend on 2 threads whose worker stops (or throws) in the middle of its first chunk of `kernel`. */
+async function backendStoppingIn(kernel: string, how: 'exit' | 'throw' = 'exit') {
   process.env.DIFFEO_TEST_STOP_IN = kernel;
+  process.env.DIFFEO_TEST_STOP_HOW = how;
   try {
     // callerChunks 1: the calling thread computes chunk 0 only, the worker takes the next one
     return await wasmBackend({ threads: 2, minParallelWork: 0, callerChunks: 1, workerUrl: stoppingWorker });
   } finally {
     delete process.env.DIFFEO_TEST_STOP_IN;
+    delete process.env.DIFFEO_TEST_STOP_HOW;
   }
 }
 
 describe('a worker thread that stops in the middle of a call', () => {
   afterEach(() => {
     delete process.env.DIFFEO_TEST_STOP_IN;
+    delete process.env.DIFFEO_TEST_STOP_HOW;
   });
 
   const shape: Shape2D = [48, 40];
@@ -78,6 +81,23 @@ describe('a worker thread that stops in the middle of a call', () => {
     inv.fill(0);
     expect(k.invert2d(inv, field, shape, null, [1, 1], 10, 1e-3, new Float32Array(nv * 2))).toEqual(res);
     expectBits(inv, want, 'invert2d after the worker stopped');
+    await b.dispose();
+  });
+
+  it('a kernel that throws in a worker: WorkerThreadError (workerStopped false), the workers stay', async () => {
+    const b = await backendStoppingIn('warp2d', 'throw');
+    const k = b.kernels as Kernels;
+    const out = new Float32Array(nv);
+    let err: unknown;
+    try {
+      k.warp2d(out, shape, image, shape, field, shape, null, null, null);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(WorkerThreadError);
+    expect((err as WorkerThreadError).workerStopped).toBe(false);
+    expect((err as WorkerThreadError).message).toMatch(/warp2d failed in a worker thread/);
+    expect(b.threads).toBe(2);
     await b.dispose();
   });
 });
