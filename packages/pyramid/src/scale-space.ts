@@ -32,7 +32,8 @@
  *
  * Differences from DIPY (documented choices):
  * - a constant image (or a constant smoothed level) throws {@link EmptyImageError}
- *   instead of producing a NaN image;
+ *   instead of producing a NaN image, and so does an image whose range `max − min`
+ *   overflows float32 (NonFiniteError): every level image is finite, in [0, 1];
  * - a level whose coarse grid would have an empty axis throws {@link ImageTooSmallError};
  * - when `spacing` is omitted it is taken from `gridToWorld` with
  *   `getDirectionAndSpacings` (float32-rounded column norms), as SyN passes it;
@@ -148,6 +149,14 @@ function constantError(what: string, value: number): EmptyImageError {
   );
 }
 
+/** The error for an image whose range `max − min` overflows float32 (its normalisation would hold NaN). */
+function rangeError(what: string, mn: number, mx: number): NonFiniteError {
+  return new NonFiniteError(
+    `${what} spans [${mn}, ${mx}], whose range max − min overflows float32, so it cannot be min-max normalised ` +
+      '(DIPY would produce NaN). Rescale the image (for example divide it by its largest absolute value) first.',
+  );
+}
+
 /**
  * In-place min-max normalisation in float32 arithmetic: `x = f32(f32(x − min) / f32(max − min))`,
  * then `x *= mask` when a mask is given. Throws when the array is constant.
@@ -164,6 +173,8 @@ function normalise(a: Float32Array, mask: Uint8Array | null, what: string): void
 function normaliseInto(out: Float32Array, src: Float32Array, [mn, mx]: readonly [number, number], mask: Uint8Array | null, what: string): void {
   const range = Math.fround(mx - mn);
   if (range === 0) throw constantError(what, mn);
+  // A range beyond float32 would give NaN (∞/∞) voxels; SyN relies on finite level images.
+  if (!Number.isFinite(range)) throw rangeError(what, mn, mx);
   const f = Math.fround;
   const n = src.length;
   if (mask === null) {
@@ -316,6 +327,7 @@ export class ScaleSpace<D extends Dim = Dim> {
     // A constant input cannot be normalised (checked up front, also for lazy levels).
     const [mn, mx] = minMax(img32);
     if (Math.fround(mx - mn) === 0) throw constantError(`The ${name} image`, mn);
+    if (!Number.isFinite(Math.fround(mx - mn))) throw rangeError(`The ${name} image`, mn, mx);
     this.sourceMinMax = [mn, mx];
 
     const levels: LevelGeometry<D>[] = [];

@@ -712,6 +712,9 @@ export class SymmetricDiffeomorphicRegistration<D extends Dim = Dim> {
       context: this.context,
       staticDynamics: lvl.staticDynamics,
       movingDynamics: lvl.movingDynamics,
+      // Finite by construction (checked inputs → finite pyramid images → linear warps with
+      // weights in [0, 1]): the metric need not scan both images again every iteration.
+      checkedFinite: true,
       ...(midMask === undefined ? {} : { mask: midMask }),
     };
     const metricStep = this.metric.prepare(inputs);
