@@ -130,6 +130,23 @@ export interface ScaleSpaceLevel<D extends Dim = Dim> {
 
 const DEFAULT_SIGMA_FACTOR = 0.2;
 
+// (The voxel loops below are small functions of their own, called with float32 arrays
+// only: the JIT optimises them early, where the same loops inside the long constructor
+// ran unoptimised for most of a large image.)
+
+/** The flat index of the first NaN or ±∞ among the first `n` values of `a`, or −1. */
+function firstNonFinite(a: Float32Array, n: number): number {
+  for (let i = 0; i < n; i++) if (!Number.isFinite(a[i])) return i;
+  return -1;
+}
+
+/** `image > 0` as 1/0 bytes over the first `n` values (DIPY's `mask0`). */
+function positiveMask(a: Float32Array, n: number): Uint8Array {
+  const mask = new Uint8Array(n);
+  for (let i = 0; i < n; i++) mask[i] = a[i] > 0 ? 1 : 0;
+  return mask;
+}
+
 /** Min and max of a float32 array (finite values assumed). */
 function minMax(a: Float32Array): [number, number] {
   let mn = a[0], mx = a[0];
@@ -309,16 +326,11 @@ export class ScaleSpace<D extends Dim = Dim> {
 
     const isF32 = image instanceof Float32Array;
     const img32 = isF32 ? image : Float32Array.from(image as ArrayLike<number>);
-    for (let i = 0; i < nvox; i++) {
-      if (!Number.isFinite(img32[i])) {
-        throw new NonFiniteError(`the ${name} image has a non-finite value at flat index ${i}: ${nonFiniteText(Number(image[i]), img32[i])}.`);
-      }
+    const bad = firstNonFinite(img32, nvox);
+    if (bad >= 0) {
+      throw new NonFiniteError(`the ${name} image has a non-finite value at flat index ${bad}: ${nonFiniteText(Number(image[bad]), img32[bad])}.`);
     }
-    let mask: Uint8Array | null = null;
-    if (mask0) {
-      mask = new Uint8Array(nvox);
-      for (let i = 0; i < nvox; i++) mask[i] = img32[i] > 0 ? 1 : 0;
-    }
+    const mask = mask0 ? positiveMask(img32, nvox) : null;
 
     const inputShape = Array.from(shape) as unknown as ShapeOf<D>;
     let smin = spacing[0];
