@@ -61,6 +61,13 @@ describe('loadBackend', () => {
     expect(auto.fallbackReason).toBeTruthy();
     await expect(loadBackend('gpu' as 'ts')).rejects.toBeInstanceOf(InvalidArgumentError);
   });
+
+  it('bad wasmBackend options are an InvalidArgumentError for every choice (no silent fallback)', async () => {
+    for (const choice of ['wasm', 'auto'] as const) {
+      await expect(loadBackend(choice, { threads: 0 })).rejects.toThrow(/option threads must be a whole number/);
+      await expect(loadBackend(choice, { threads: 0 })).rejects.toBeInstanceOf(InvalidArgumentError);
+    }
+  });
 });
 
 describe('synRegistration', () => {

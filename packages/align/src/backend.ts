@@ -33,7 +33,8 @@ function errorText(e: unknown): string {
  * Loads the kernels named by `choice` into a new context.
  * @param options - options of `wasmBackend` (threads, wasm URLs) for `'wasm'` and `'auto'`.
  * @throws {BackendUnavailableError} `'wasm'` asked for and the WebAssembly backend cannot
- *   be loaded (the message says how to fix it); {@link InvalidArgumentError} unknown choice.
+ *   be loaded (the message says how to fix it); {@link InvalidArgumentError} unknown choice,
+ *   or `options` that `wasmBackend` refuses (an unknown key, a `threads` out of range, …).
  */
 export async function loadBackend(choice: BackendChoice = 'auto', options: WasmBackendOptions = {}): Promise<LoadedBackend> {
   if (choice !== 'auto' && choice !== 'ts' && choice !== 'wasm') {
@@ -55,6 +56,8 @@ export async function loadBackend(choice: BackendChoice = 'auto', options: WasmB
       description: `WebAssembly, ${b.threads} thread${b.threads === 1 ? '' : 's'}`, fallbackReason: null,
     };
   } catch (e) {
+    // Bad options are the caller's to fix, not a reason to fall back to TypeScript.
+    if (e instanceof InvalidArgumentError) throw e;
     if (choice === 'wasm') {
       throw new BackendUnavailableError(
         `The WebAssembly backend could not be loaded (${errorText(e)}); build it with "pnpm --filter @diffeo/wasm-kernels build", or choose the TypeScript kernels (backend 'ts'), which give the same results.`,

@@ -552,6 +552,19 @@ export const kernelCases: KernelCases = {
         randomFloat32(r, count(S3C) * 3), 0.4, S3C],
     },
     {
+      label: '3D, regular systems almost everywhere (the two-row interleave throughout), σ² field, δ·g target, one singular and one σ² = ∞ voxel',
+      make: (r) => {
+        const shape: Shape3D = [3, 8, 11];
+        const n = count(shape);
+        const g = randomFloat32(r, n * 3, -2, 2);
+        const s2 = randomFloat32(r, n, 0.5, 3);
+        // one singular system (zero gradient, tiny σ²) inside a row, one σ² = ∞ voxel
+        g[3 * 40] = 0; g[3 * 40 + 1] = 0; g[3 * 40 + 2] = 0; s2[40] = 1e-8;
+        s2[57] = Infinity;
+        return [randomFloat32(r, n * 3), randomFloat32(r, n), s2, g, null, 0.3, shape];
+      },
+    },
+    {
       label: '3D, singular systems scattered along the rows (each keeps the previous solution), odd rows',
       make: (r) => {
         const shape: Shape3D = [4, 7, 9];

@@ -80,6 +80,24 @@ function composeCases(): { c3: KernelCase<'compose3d'>[]; c2: KernelCase<'compos
       }
     }
   }
+  // A null and B the identity or diagonal (with −0 off the diagonal), as SyN composes its
+  // updates: the kernels may skip B's zero products; poisoned fields check that NaN/∞
+  // still send the voxel outside.
+  for (const s1 of [[9, 11, 13], [7, 20, 5]] as Shape3D[]) {
+    for (let kind = 0; kind < 4; kind++) {
+      c3.push({
+        label: `${s1}, A null, B ${kind < 2 ? 'identity' : 'diagonal'}${kind % 2 ? ', poisoned fields' : ''}`,
+        make: (r) => {
+          const n1 = count(s1) * 3;
+          const d1 = kind % 2 ? poison(r, randomFloat32(r, n1, -4, 4), 9) : smoothField(r, s1, 3);
+          const d2 = kind % 2 ? poison(r, smoothField(r, s1, 2), 9) : smoothField(r, s1, 2);
+          const B = kind < 2 ? new Float64Array([1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1])
+            : new Float64Array([0.5, -0, 0, 2, 0, 1.5, -0, -1, -0, 0, 0.75, 3, 0, 0, 0, 1]);
+          return [kind === 1 ? d1 : new Float32Array(n1), d1, s1, d2, s1, null, B, r.uniform(-1.5, 1.5), kind !== 2];
+        },
+      });
+    }
+  }
   for (const s1 of shapes2) {
     for (let kind = 0; kind < 6; kind++) {
       c2.push({
@@ -147,6 +165,25 @@ function invertCases(): { i3: KernelCase<'invert3d'>[]; i2: KernelCase<'invert2d
           if (kind === 7) poison(r, d, 4);
           const W = kind % 2 === 1 && kind < 4 ? new Float64Array([1 / sp[0], 0, 0, 0.5, 0, 1 / sp[1], 0, -1, 0, 0, 1 / sp[2], 2, 0, 0, 0, 1]) : null;
           return [kind === 3 ? smoothField(r, s, 0.5) : new Float32Array(n), d, s, W, sp, 12, 1e-4, new Float32Array(n)];
+        },
+      });
+    }
+  }
+  // W with the identity or a diagonal linear part (−0 off the diagonal), warm and cold, with
+  // NaN/∞/−0 in the field and the start: the kernels may skip W's zero products.
+  for (const s of [[9, 11, 13], [7, 20, 5]] as Shape3D[]) {
+    for (let kind = 0; kind < 4; kind++) {
+      i3.push({
+        label: `${s}, W ${kind < 2 ? 'identity' : 'diagonal'}${kind % 2 ? ', poisoned field and start' : ''}`,
+        scratch,
+        make: (r) => {
+          const n = count(s) * 3;
+          const d = smoothField(r, s, 2);
+          const inv = kind % 2 ? poison(r, smoothField(r, s, 0.5), 6) : new Float32Array(n);
+          if (kind % 2) poison(r, d, 6);
+          const W = kind < 2 ? new Float64Array([1, 0, 0, 5, 0, 1, 0, -3, 0, 0, 1, 0, 0, 0, 0, 1])
+            : new Float64Array([0.5, -0, 0, 1, 0, 2, -0, 0, -0, 0, 1.25, -2, 0, 0, 0, 1]);
+          return [inv, d, s, W, [1, 0.5, 0.8], 12, 1e-4, new Float32Array(n)];
         },
       });
     }

@@ -22,7 +22,8 @@ export type DiffeoErrorCode =
   | 'FILE_ACCESS'
   | 'RESOURCE_LIMIT'
   | 'BACKEND_UNAVAILABLE'
-  | 'CONTEXT_FROZEN';
+  | 'CONTEXT_FROZEN'
+  | 'WORKER_FAILED';
 
 /** Base class of all diffeo errors. */
 export class DiffeoError extends Error {
@@ -179,5 +180,24 @@ export class ContextFrozenError extends DiffeoError {
   constructor(message: string) {
     super('CONTEXT_FROZEN', message);
     this.name = 'ContextFrozenError';
+  }
+}
+
+/**
+ * A worker thread of a threaded backend failed during a kernel call: its kernel threw,
+ * or the thread stopped (exited) in the middle of a chunk of the call, so the call's
+ * outputs are incomplete. The backend stops using its worker threads after a thread
+ * stopped (later calls run on the calling thread, with the same results).
+ */
+export class WorkerThreadError extends DiffeoError {
+  /** The kernel function the call was running (for example `"warp3d"`). */
+  readonly kernel: string;
+  /** True when a worker thread stopped (rather than its kernel throwing). */
+  readonly workerStopped: boolean;
+  constructor(message: string, kernel: string, workerStopped: boolean) {
+    super('WORKER_FAILED', message);
+    this.name = 'WorkerThreadError';
+    this.kernel = kernel;
+    this.workerStopped = workerStopped;
   }
 }

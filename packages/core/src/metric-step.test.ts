@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DiffeoError, ShapeMismatchError, WorkspaceCache, allocWorkspaceArrays, assertStepOutput, createContext, stepDisposedError } from '@diffeo/core';
+import { DiffeoError, NonFiniteError, ShapeMismatchError, WorkspaceCache, allocWorkspaceArrays, assertMetricInputs, assertStepOutput, createContext, stepDisposedError, type MetricInputs } from '@diffeo/core';
 
 describe('metric step checks', () => {
   it('a disposed step reports NOT_READY naming the metric and the call', () => {
@@ -12,6 +12,26 @@ describe('metric step checks', () => {
     expect(() => assertStepOutput('M', 'forward', new Float32Array(12), 6, 2)).not.toThrow();
     expect(() => assertStepOutput('M', 'forward', new Float32Array(11), 6, 2)).toThrow(ShapeMismatchError);
     expect(() => assertStepOutput('M', 'forward', new Float64Array(12), 6, 2)).toThrow(/12 values \(6 voxels × 2 components\)/);
+  });
+});
+
+describe('assertMetricInputs', () => {
+  const inputs = (moving: Float32Array, checkedFinite?: boolean): MetricInputs<2> => ({
+    dim: 2, shape: [2, 3], static: new Float32Array(6).fill(1), moving, gridToWorld: null,
+    spacing: new Float64Array([1, 1]), direction: new Float64Array([1, 0, 0, 0, 1, 0, 0, 0, 1]),
+    level: 0, levelsBelow: 1, levelsAbove: 0, context: createContext(),
+    ...(checkedFinite === undefined ? {} : { checkedFinite }),
+  });
+  it('scans both images for non-finite values unless the caller vouches for them (checkedFinite)', () => {
+    const bad = Float32Array.from([0, 1, 2, Number.NaN, 4, 5]);
+    expect(assertMetricInputs('M', inputs(new Float32Array(6)), 2)).toBe(6);
+    expect(() => assertMetricInputs('M', inputs(bad), 2)).toThrow(NonFiniteError);
+    expect(() => assertMetricInputs('M', inputs(bad), 2)).toThrow(/warped moving image holds a non-finite value \(NaN\) at flat index 3/);
+    expect(() => assertMetricInputs('M', inputs(bad, false), 2)).toThrow(NonFiniteError);
+    // the documented contract: with checkedFinite the scan is skipped (SyN's warps of checked images)
+    expect(assertMetricInputs('M', inputs(bad, true), 2)).toBe(6);
+    // every other check still runs
+    expect(() => assertMetricInputs('M', inputs(new Float32Array(5), true), 2)).toThrow(ShapeMismatchError);
   });
 });
 

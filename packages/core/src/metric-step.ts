@@ -26,7 +26,8 @@ export function assertGradientShape(metric: string, shape: readonly number[], le
  * `dim` with a shape of `dim` positive integers (voxels), `static` and `moving` finite
  * `Float32Array`s of `prod(shape)` values (grid of the reference), `spacing` a
  * `Float64Array` of `dim` positive finite voxel sizes (world units), `direction` a
- * `(dim+1)×(dim+1)` row-major `Float64Array`, and a kernel context.
+ * `(dim+1)×(dim+1)` row-major `Float64Array`, and a kernel context. The finiteness of
+ * the images is not scanned when `inputs.checkedFinite` is `true` (the caller vouches for it).
  * `checkShape(shape)` runs right after the shape check, for a metric's own size rule
  * (a window radius, a gradient's two voxels).
  * @param metric - metric name used in the messages, for example `"CCMetric"`.
@@ -60,6 +61,8 @@ export function assertMetricInputs<D extends Dim>(metric: string, inputs: Metric
         `${metric}.prepare: the ${name} image must be a Float32Array of ${voxels} values for shape [${shape.join(', ')}]; got ${img instanceof Float32Array ? `${img.length} values` : typeof img}.`,
       );
     }
+    // (skipped when the caller vouches for finite images: SyN's warps of checked images, every iteration)
+    if (inputs.checkedFinite === true) continue;
     for (let i = 0; i < img.length; i++) {
       if (!Number.isFinite(img[i])) {
         throw new NonFiniteError(

@@ -68,6 +68,15 @@ export interface MetricInputs<D extends Dim = Dim> {
    * where it is 1; SyN zeroes the step outside it in every case.
    */
   readonly mask?: Uint8Array;
+  /**
+   * Optional: `true` when the caller guarantees that `static` and `moving` hold only
+   * finite values, so {@link assertMetricInputs} skips its per-voxel finiteness scan.
+   * SyN sets it: its level images come from input images it checked, the pyramid keeps
+   * them finite (Gaussian smoothing and min-max normalisation into [0, 1]), and its
+   * linear warps interpolate them with weights in [0, 1] (0 outside). Leave it unset
+   * when the images come from anywhere else.
+   */
+  readonly checkedFinite?: boolean;
 }
 
 /** Per-iteration state of a metric, created by {@link SimilarityMetric.prepare}. */

@@ -119,8 +119,12 @@ function tooSmallMessage(radius: number, shape: readonly number[], where: string
  * over the whole grid, which slab sums would round differently) comes from one
  * whole-grid call of the step kernel, whose energy depends on the factors only (and
  * is the same number for both directions: the backward formula only swaps the
- * factors of a product). So a step needs two slab-sized buffers instead of a
- * gradient of the whole grid.
+ * factors of a product). So a step needs a slab-sized gradient buffer instead of a
+ * gradient of the whole grid. The step kernel writes the slab with its halos straight
+ * into the output's slices `[s0 − e, s1 + e)`: the `e` slices after `s1` are
+ * rewritten by the next slab, and the `e` slices before `s0` (the previous slab's last
+ * output slices, already final) are saved before and put back after, in a buffer of
+ * `e` slices (instead of a step buffer of `slab + 2e` slices and a copy of every slab).
  *
  * Streamed factors (3D, slabbed). DIPY's 3D factors are running sums along axis 0, so
  * they are computed in order, slab by slab, with the resumable kernel
@@ -168,7 +172,8 @@ function planFor(shape: readonly number[], radius: number, dim: number): CCPlan 
 
 /**
  * The large buffers of one iteration: the factors (5 per voxel), a gradient buffer
- * (d per voxel of the grid, or of a slab) and, when slabbed, a slab step buffer. A
+ * (d per voxel of the grid, or of a slab) and, when slabbed, the halo slices the
+ * previous slab's output keeps while the next slab is written (see {@link CCPlan}). A
  * {@link CCMetric} keeps the last one and hands it to the next iteration of the same
  * grid, so a level allocates them once.
  */
@@ -178,8 +183,8 @@ interface CCWorkspace {
   readonly bufLen: number;
   readonly factors: Float32Array;
   readonly grad: Float32Array;
-  /** Slab step buffer (empty when the step is computed in one piece). */
-  readonly slabStep: Float32Array;
+  /** `halo` output slices (`halo·plane·d` values) kept while a slab is written; empty when the step is computed in one piece. */
+  readonly keep: Float32Array;
   /** Streamed factors only: the running sums' storage (as float32) and its float64 view. */
   readonly state: Float32Array;
   readonly state64: Float64Array;
@@ -200,7 +205,7 @@ function newWorkspace(context: KernelContext, voxels: number, dim: number, plan:
   const factorLen = plan.streamed ? (plan.bufLen / dim) * 5 : voxels * 5;
   const stateLen = plan.streamed ? 2 * plan.plane * 5 * 2 : 0;
   const arrays = allocWorkspaceArrays(context, {
-    factors: factorLen, grad: plan.bufLen, slabStep: plan.slabbed ? plan.bufLen : 0, state: stateLen,
+    factors: factorLen, grad: plan.bufLen, keep: plan.slabbed ? plan.halo * plan.plane * dim : 0, state: stateLen,
   });
   const st = arrays.state;
   // A backend's array that is not 8-byte aligned cannot hold doubles: then an ordinary one.
@@ -245,6 +250,21 @@ function maskedCcEnergy(factors: Float32Array, firstSlice: number, shape: readon
     }
   }
   return energy;
+}
+
+/**
+ * Writes one slab's step straight into `out` (see {@link CCPlan}): `write` gets the
+ * output slices `[a, b)` (the slab `[s0, s1)` with its halos) and fills them; the slices
+ * `[a, s0)`, which belong to the previous slab and are final, are saved in `keep`
+ * before and put back after. Slices after the slab's own are rewritten by the next slab.
+ * `slice`: values per slice (`plane · d`).
+ */
+function slabStepInto(out: Float32Array, a: number, s0: number, b: number, slice: number, keep: Float32Array,
+  write: (part: Float32Array) => void): void {
+  const kept = (s0 - a) * slice;
+  if (kept > 0) keep.set(out.subarray(a * slice, s0 * slice));
+  write(out.subarray(a * slice, b * slice));
+  if (kept > 0) out.set(keep.subarray(0, kept), a * slice);
 }
 
 /** Per-iteration state of {@link CCMetric}: the factors; gradients are computed by each step. */
@@ -347,10 +367,8 @@ class CCStep<D extends Dim> implements MetricStep<D> {
         const b = Math.min(ns, s1 + halo);
         const sub = [b - a, ...rest] as unknown as Shape2D | Shape3D;
         const grad = ws.grad.subarray(0, (b - a) * plane * dim);
-        const part = ws.slabStep.subarray(0, (b - a) * plane * dim);
         metricGradient(grad, image.subarray(a * plane, b * plane), sub, dim, this.spacing, this.direction, ctx);
-        kernel(part, grad, factors.subarray(a * plane * 5, b * plane * 5), sub, r);
-        out.set(part.subarray((s0 - a) * plane * dim, (s1 - a) * plane * dim), s0 * plane * dim);
+        slabStepInto(out, a, s0, b, plane * dim, ws.keep, (part) => kernel(part, grad, factors.subarray(a * plane * 5, b * plane * 5), sub, r));
       }
     }
     // masks: the raw step outside the mask is dropped before smoothing
@@ -400,10 +418,8 @@ class CCStep<D extends Dim> implements MetricStep<D> {
       }
       const sub = [b - a, ...rest] as unknown as Shape3D;
       const grad = ws.grad.subarray(0, (b - a) * plane * 3);
-      const part = ws.slabStep.subarray(0, (b - a) * plane * 3);
       metricGradient(grad, image.subarray(a * plane, b * plane), sub, 3, this.spacing, this.direction, ctx);
-      kernel(part, grad, factors, sub, r);
-      out.set(part.subarray((s0 - a) * plane * 3, (s1 - a) * plane * 3), s0 * plane * 3);
+      slabStepInto(out, a, s0, b, plane * 3, ws.keep, (part) => kernel(part, grad, factors, sub, r));
     }
     if (needEnergy) this.energy = energy;
     return this.energy!;
@@ -498,7 +514,7 @@ export class CCMetric<D extends Dim = Dim> implements SimilarityMetric<D> {
   private borrow(voxels: number, plan: CCPlan, context: KernelContext): CCWorkspace {
     const dim = this.dim;
     return this.workspaces.borrow(
-      (ws) => ws.voxels === voxels && ws.dim === dim && ws.bufLen === plan.bufLen && (ws.slabStep.length > 0) === plan.slabbed && ws.context === context,
+      (ws) => ws.voxels === voxels && ws.dim === dim && ws.bufLen === plan.bufLen && (ws.keep.length > 0) === plan.slabbed && ws.context === context,
       () => newWorkspace(context, voxels, dim, plan),
     );
   }

@@ -191,11 +191,12 @@ class SSDStep<D extends Dim> implements MetricStep<D> {
     assertStepOutput('SSDMetric', which, out, this.voxels, dim);
     const S = this.staticImage;
     const M = this.movingImage;
-    const n = this.voxels;
     const delta = ws.delta;
-    // δ in float32 arithmetic (a single rounding of the exact double difference).
-    if (forward) for (let i = 0; i < n; i++) delta[i] = S[i] - M[i];
-    else for (let i = 0; i < n; i++) delta[i] = M[i] - S[i];
+    // δ in float32 arithmetic (a single rounding of the exact difference), by the context's
+    // kernel: no JavaScript loop over the voxels, which runs slowly until it is optimised.
+    const ctx = this.context;
+    if (forward) ctx.kernel('subtractFloat32')(delta, S, M);
+    else ctx.kernel('subtractFloat32')(delta, M, S);
     zeroOutsideMask(delta, this.mask);
     const grad = ws.grad;
     const want = forward ? 'static' : 'moving';
@@ -203,7 +204,6 @@ class SSDStep<D extends Dim> implements MetricStep<D> {
       metricGradient(grad, forward ? S : M, this.shape, dim, this.spacing, this.direction, this.context);
       this.gradOf = want;
     }
-    const ctx = this.context;
     if (this.opts.stepType === 'demons') {
       let sq = 0;
       for (let k = 0; k < dim; k++) sq += this.spacing[k] * this.spacing[k];

@@ -351,6 +351,12 @@ describe('ScaleSpace errors', () => {
     const nan = img.slice();
     nan[5] = Number.NaN;
     expect(() => new ScaleSpace({ image: nan, shape: [10, 10], numLevels: 2 })).toThrow(NonFiniteError);
+    // finite voxels whose range max − min overflows float32: the normalised image would hold NaN (∞/∞)
+    const wide = img.slice();
+    wide[3] = -3e38;
+    wide[7] = 3e38;
+    expect(() => new ScaleSpace({ image: wide, shape: [10, 10], numLevels: 2 })).toThrow(NonFiniteError);
+    expect(() => new ScaleSpace({ image: wide, shape: [10, 10], numLevels: 2 })).toThrow(/range max − min overflows float32/);
     expect(() => new ScaleSpace({ image: new Float32Array(0), shape: [0, 10], numLevels: 1 })).toThrow(EmptyImageError);
     // 10 voxels at level 5 (scaling 32): int(10/32 + 0.5) = 0
     expect(() => new ScaleSpace({ image: img, shape: [10, 10], numLevels: 6 })).toThrow(ImageTooSmallError);

@@ -32,7 +32,8 @@
  *
  * Differences from DIPY (documented choices):
  * - a constant image (or a constant smoothed level) throws {@link EmptyImageError}
- *   instead of producing a NaN image;
+ *   instead of producing a NaN image, and so does an image whose range `max − min`
+ *   overflows float32 (NonFiniteError): every level image is finite, in [0, 1];
  * - a level whose coarse grid would have an empty axis throws {@link ImageTooSmallError};
  * - when `spacing` is omitted it is taken from `gridToWorld` with
  *   `getDirectionAndSpacings` (float32-rounded column norms), as SyN passes it;
@@ -129,6 +130,23 @@ export interface ScaleSpaceLevel<D extends Dim = Dim> {
 
 const DEFAULT_SIGMA_FACTOR = 0.2;
 
+// (The voxel loops below are small functions of their own, called with float32 arrays
+// only: the JIT optimises them early, where the same loops inside the long constructor
+// ran unoptimised for most of a large image.)
+
+/** The flat index of the first NaN or ±∞ among the first `n` values of `a`, or −1. */
+function firstNonFinite(a: Float32Array, n: number): number {
+  for (let i = 0; i < n; i++) if (!Number.isFinite(a[i])) return i;
+  return -1;
+}
+
+/** `image > 0` as 1/0 bytes over the first `n` values (DIPY's `mask0`). */
+function positiveMask(a: Float32Array, n: number): Uint8Array {
+  const mask = new Uint8Array(n);
+  for (let i = 0; i < n; i++) mask[i] = a[i] > 0 ? 1 : 0;
+  return mask;
+}
+
 /** Min and max of a float32 array (finite values assumed). */
 function minMax(a: Float32Array): [number, number] {
   let mn = a[0], mx = a[0];
@@ -148,6 +166,14 @@ function constantError(what: string, value: number): EmptyImageError {
   );
 }
 
+/** The error for an image whose range `max − min` overflows float32 (its normalisation would hold NaN). */
+function rangeError(what: string, mn: number, mx: number): NonFiniteError {
+  return new NonFiniteError(
+    `${what} spans [${mn}, ${mx}], whose range max − min overflows float32, so it cannot be min-max normalised ` +
+      '(DIPY would produce NaN). Rescale the image (for example divide it by its largest absolute value) first.',
+  );
+}
+
 /**
  * In-place min-max normalisation in float32 arithmetic: `x = f32(f32(x − min) / f32(max − min))`,
  * then `x *= mask` when a mask is given. Throws when the array is constant.
@@ -164,6 +190,8 @@ function normalise(a: Float32Array, mask: Uint8Array | null, what: string): void
 function normaliseInto(out: Float32Array, src: Float32Array, [mn, mx]: readonly [number, number], mask: Uint8Array | null, what: string): void {
   const range = Math.fround(mx - mn);
   if (range === 0) throw constantError(what, mn);
+  // A range beyond float32 would give NaN (∞/∞) voxels; SyN relies on finite level images.
+  if (!Number.isFinite(range)) throw rangeError(what, mn, mx);
   const f = Math.fround;
   const n = src.length;
   if (mask === null) {
@@ -298,16 +326,11 @@ export class ScaleSpace<D extends Dim = Dim> {
 
     const isF32 = image instanceof Float32Array;
     const img32 = isF32 ? image : Float32Array.from(image as ArrayLike<number>);
-    for (let i = 0; i < nvox; i++) {
-      if (!Number.isFinite(img32[i])) {
-        throw new NonFiniteError(`the ${name} image has a non-finite value at flat index ${i}: ${nonFiniteText(Number(image[i]), img32[i])}.`);
-      }
+    const bad = firstNonFinite(img32, nvox);
+    if (bad >= 0) {
+      throw new NonFiniteError(`the ${name} image has a non-finite value at flat index ${bad}: ${nonFiniteText(Number(image[bad]), img32[bad])}.`);
     }
-    let mask: Uint8Array | null = null;
-    if (mask0) {
-      mask = new Uint8Array(nvox);
-      for (let i = 0; i < nvox; i++) mask[i] = img32[i] > 0 ? 1 : 0;
-    }
+    const mask = mask0 ? positiveMask(img32, nvox) : null;
 
     const inputShape = Array.from(shape) as unknown as ShapeOf<D>;
     let smin = spacing[0];
@@ -316,6 +339,7 @@ export class ScaleSpace<D extends Dim = Dim> {
     // A constant input cannot be normalised (checked up front, also for lazy levels).
     const [mn, mx] = minMax(img32);
     if (Math.fround(mx - mn) === 0) throw constantError(`The ${name} image`, mn);
+    if (!Number.isFinite(Math.fround(mx - mn))) throw rangeError(`The ${name} image`, mn, mx);
     this.sourceMinMax = [mn, mx];
 
     const levels: LevelGeometry<D>[] = [];

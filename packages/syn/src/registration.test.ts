@@ -394,6 +394,25 @@ describe('SymmetricDiffeomorphicRegistration: buffers, events and intermediate m
     expect(rawBits(map.forward)).toEqual(rawBits(composed.forward));
   });
 
+  it('vouches for finite warped images (checkedFinite), and they are finite', async () => {
+    const inner = ssdMetric(2);
+    const seen: (boolean | undefined)[] = [];
+    let nonFinite = 0;
+    const metric = {
+      dim: 2 as const, name: 'spy', mask0: false,
+      prepare: (i: Parameters<typeof inner.prepare>[0]) => {
+        seen.push(i.checkedFinite);
+        for (const img of [i.static, i.moving]) for (const v of img) if (!Number.isFinite(v)) nonFinite++;
+        return inner.prepare(i);
+      },
+      releaseBuffers: () => inner.releaseBuffers(),
+    };
+    await new SymmetricDiffeomorphicRegistration(metric, { levelIters: [3, 3] }).optimize({ static: statik, moving });
+    expect(seen.length).toBe(6);
+    expect(seen.every((c) => c === true)).toBe(true);
+    expect(nonFinite).toBe(0);
+  });
+
   it('releases the metric buffers when the run ends, also when it fails', async () => {
     let released = 0;
     const inner = ssdMetric(2);

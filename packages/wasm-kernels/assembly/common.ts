@@ -72,3 +72,26 @@ export function exactReciprocal(s: f64): bool {
 export function heapBase(): usize {
   return __heap_base;
 }
+
+/** {@link linearMode3d}: the linear part of `W` is the identity (or `W` is null). */
+export const W_IDENTITY: i32 = 0;
+/** {@link linearMode3d}: the linear part of `W` is diagonal (a pyramid level's scaling). */
+export const W_DIAGONAL: i32 = 1;
+/** {@link linearMode3d}: any other linear part. */
+export const W_GENERAL: i32 = 2;
+
+/**
+ * How a sampling position `(k, i, j) + W·v` (k, i, j ≥ 0) may be formed with the bits
+ * of the general `(b_r0·v0 + b_r1·v1) + b_r2·v2`. An off-diagonal entry that is ±0 adds
+ * a zero product, which changes nothing but perhaps the sign of a zero coordinate, and
+ * that sign is lost in `k + (±0)` (k ≥ 0); when any `v_m` is ±∞ or NaN, both forms have
+ * a coordinate that is not finite, so the voxel is not inside either way. Hence a
+ * diagonal `W` needs only `b_rr·v_r`, and the identity (all of SyN's full-resolution
+ * levels in voxel space) not even that. (Only where the position's other term is a
+ * non-negative voxel index and the voxel's result does not depend on the position once
+ * one coordinate is not finite: the 3D inversion, and the 3D composition without `A`.)
+ */
+export function linearMode3d(b00: f64, b01: f64, b02: f64, b10: f64, b11: f64, b12: f64, b20: f64, b21: f64, b22: f64): i32 {
+  if (b01 != 0 || b02 != 0 || b10 != 0 || b12 != 0 || b20 != 0 || b21 != 0) return W_GENERAL;
+  return b00 == 1 && b11 == 1 && b22 == 1 ? W_IDENTITY : W_DIAGONAL;
+}

@@ -14,7 +14,7 @@
  * order (see {@link compose3d}).
  * `out` may equal `d1` (each `d1[i]` is read before `out[i]` is written).
  */
-import { f32r, ldd } from './common';
+import { f32r, ldd, linearMode3d, W_DIAGONAL, W_GENERAL, W_IDENTITY } from './common';
 import { cornerSum2, cornerSum3 } from './interp';
 import { bi2Pair, even, insideMask, interleave2, odd, pick0, pick1, pick2, R0, R1, R2, S0, S1, S2, tri3Pair, tri3Quad } from './simd';
 
@@ -229,13 +229,15 @@ export function compose3d(out: usize, d1: usize, ns1: i32, nr1: i32, nc1: i32, d
   // Without `A` the row origin is exactly (k, i, j): `k·1 + i·0 + j·0 + 0` adds only
   // zeros to non-negative values, so the position is `(k, i, j) + B·v` without those products.
   const noA = A == 0;
-  const hasB = B != 0;
   let b00 = 1.0, b01 = 0.0, b02 = 0.0, b10 = 0.0, b11 = 1.0, b12 = 0.0, b20 = 0.0, b21 = 0.0, b22 = 1.0;
-  if (hasB) {
+  if (B != 0) {
     b00 = ldd(B, 0); b01 = ldd(B, 1); b02 = ldd(B, 2);
     b10 = ldd(B, 4); b11 = ldd(B, 5); b12 = ldd(B, 6);
     b20 = ldd(B, 8); b21 = ldd(B, 9); b22 = ldd(B, 10);
   }
+  // `B·v` as in `linearMode3d` (common.ts): without `A` the position's other term is the
+  // voxel index, so an identity or diagonal `B` skips the zero products.
+  const bMode = B == 0 ? W_IDENTITY : noA ? linearMode3d(b00, b01, b02, b10, b11, b12, b20, b21, b22) : W_GENERAL;
   const B00 = f64x2.splat(b00), B01 = f64x2.splat(b01), B02 = f64x2.splat(b02);
   const B10 = f64x2.splat(b10), B11 = f64x2.splat(b11), B12 = f64x2.splat(b12);
   const B20 = f64x2.splat(b20), B21 = f64x2.splat(b21), B22 = f64x2.splat(b22);
@@ -271,10 +273,12 @@ export function compose3d(out: usize, d1: usize, ns1: i32, nr1: i32, nc1: i32, d
         const LP = v128.load(p1, 0), MP = v128.load(p1, 12);
         const VP0 = pick0(LP, MP), VP1 = pick1(LP, MP), VP2 = pick2(LP, MP);
         let XP0: v128, XP1: v128, XP2: v128;
-        if (hasB) {
+        if (bMode == W_GENERAL) {
           XP0 = f64x2.add(f64x2.add(f64x2.mul(B00, VP0), f64x2.mul(B01, VP1)), f64x2.mul(B02, VP2));
           XP1 = f64x2.add(f64x2.add(f64x2.mul(B10, VP0), f64x2.mul(B11, VP1)), f64x2.mul(B12, VP2));
           XP2 = f64x2.add(f64x2.add(f64x2.mul(B20, VP0), f64x2.mul(B21, VP1)), f64x2.mul(B22, VP2));
+        } else if (bMode == W_DIAGONAL) {
+          XP0 = f64x2.mul(B00, VP0); XP1 = f64x2.mul(B11, VP1); XP2 = f64x2.mul(B22, VP2);
         } else {
           XP0 = VP0; XP1 = VP1; XP2 = VP2;
         }
@@ -292,10 +296,12 @@ export function compose3d(out: usize, d1: usize, ns1: i32, nr1: i32, nc1: i32, d
         const LQ = v128.load(p1, 24), MQ = v128.load(p1, 36);
         const VQ0 = pick0(LQ, MQ), VQ1 = pick1(LQ, MQ), VQ2 = pick2(LQ, MQ);
         let XQ0: v128, XQ1: v128, XQ2: v128;
-        if (hasB) {
+        if (bMode == W_GENERAL) {
           XQ0 = f64x2.add(f64x2.add(f64x2.mul(B00, VQ0), f64x2.mul(B01, VQ1)), f64x2.mul(B02, VQ2));
           XQ1 = f64x2.add(f64x2.add(f64x2.mul(B10, VQ0), f64x2.mul(B11, VQ1)), f64x2.mul(B12, VQ2));
           XQ2 = f64x2.add(f64x2.add(f64x2.mul(B20, VQ0), f64x2.mul(B21, VQ1)), f64x2.mul(B22, VQ2));
+        } else if (bMode == W_DIAGONAL) {
+          XQ0 = f64x2.mul(B00, VQ0); XQ1 = f64x2.mul(B11, VQ1); XQ2 = f64x2.mul(B22, VQ2);
         } else {
           XQ0 = VQ0; XQ1 = VQ1; XQ2 = VQ2;
         }
@@ -332,10 +338,12 @@ export function compose3d(out: usize, d1: usize, ns1: i32, nr1: i32, nc1: i32, d
         const fj = <f64>j;
         const v0 = <f64>load<f32>(p1), v1 = <f64>load<f32>(p1, 4), v2 = <f64>load<f32>(p1, 8);
         let x0: f64, x1: f64, x2: f64;
-        if (hasB) {
+        if (bMode == W_GENERAL) {
           x0 = b00 * v0 + b01 * v1 + b02 * v2;
           x1 = b10 * v0 + b11 * v1 + b12 * v2;
           x2 = b20 * v0 + b21 * v1 + b22 * v2;
+        } else if (bMode == W_DIAGONAL) {
+          x0 = b00 * v0; x1 = b11 * v1; x2 = b22 * v2;
         } else {
           x0 = v0; x1 = v1; x2 = v2;
         }

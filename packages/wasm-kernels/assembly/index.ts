@@ -10,7 +10,7 @@
  */
 export { heapBase } from './common';
 export { compose2d, compose3d, composeStats } from './compose';
-export { invertPass2d, invertPass3d, invertSum2d, invertSum3d } from './invert';
+export { invertLoop2d, invertLoop3d, invertPass2d, invertPass3d, invertSum2d, invertSum3d } from './invert';
 export { warp2d, warp3d } from './warp';
 export { ccFactors2d, ccFactors3d, ccStateConvert, ccStep2d, ccStep3d, ccEnergy2d, ccEnergy3d } from './cc';
 export { gaussianPanel, gaussianLast } from './gaussian';

@@ -25,7 +25,7 @@
  *   squared norm), so its step is `eps` without a square root or a division. Any
  *   other voxel (including NaN residuals) takes the exact path.
  */
-import { exactReciprocal, f32r, ldd } from './common';
+import { exactReciprocal, f32r, ldd, linearMode3d, W_DIAGONAL, W_GENERAL } from './common';
 import { cornerSum2, cornerSum3 } from './interp';
 import { bi2Pair, bi2Quad, even, insideMask, interleave2, odd, pick0, pick1, pick2, r32, R0 as QR0, R1 as QR1, R2 as QR2, S0, S1, S2, storePair3, tri3Pair, tri3Quad } from './simd';
 
@@ -236,6 +236,41 @@ export function invertPass2d(p: usize, d: usize, q: usize, nr: i32, nc: i32, W: 
 }
 
 /**
+ * The whole 2D fixed-point iteration on the calling thread: the passes of
+ * {@link invertPass2d} with the stopping rules of the JavaScript loop (`src/adapters/invert.ts`,
+ * the same doubles in the same order), so that a one-thread inversion is one call instead of
+ * one call per pass. `res` holds 5 doubles: the running `[Σm, max m]` of a pass, then the
+ * result `[iterations, error, maxResidual]` (the last two NaN when no iteration ran).
+ */
+export function invertLoop2d(p: usize, d: usize, q: usize, nr: i32, nc: i32, W: usize, sr: f64, sc: f64,
+  maxIter: f64, tol: f64, res: usize): void {
+  const voxels = <f64>nr * <f64>nc;
+  let iter = 0;
+  let error = 1 + tol;
+  let difmag = NaN;
+  let measured = false;
+  let eps = 0.75, maxlen = 0.0;
+  for (;;) {
+    const cont = <f64>iter < maxIter && tol < error;
+    if (!cont && !measured) break;
+    store<f64>(res, 0);
+    store<f64>(res, 0, 8);
+    invertPass2d(p, d, q, nr, nc, W, sr, sc, measured ? 1 : 0, cont ? 1 : 0, eps, maxlen, cont ? res : 0, 0, nr);
+    if (!cont) break;
+    const total = load<f64>(res), mx = load<f64>(res, 8);
+    eps = iter == 0 ? 0.75 : 0.5;
+    difmag = mx;
+    error = total / voxels;
+    maxlen = difmag * eps;
+    measured = true;
+    iter++;
+  }
+  store<f64>(res, <f64>iter, 16);
+  store<f64>(res, iter == 0 ? NaN : error, 24);
+  store<f64>(res, iter == 0 ? NaN : difmag, 32);
+}
+
+/**
  * Adds the norms of the stored residuals of the voxels `[from, to)` (raster order)
  * of a 2D field to the running `[Σm, max m]` at `res`: the same norms and the same
  * additions, in the same order, as the fused path of {@link invertPass2d}.
@@ -382,7 +417,7 @@ function residualPair3d(pq: usize, d: usize, rowStride: i32, sliceStride: i32, l
  * The new residuals of row `i` of slice `k` of {@link invertPass3d}: `q = f32(d(x) + p)`
  * at `x = (k, i, j) + W·p` (0 when not inside) for each voxel `j` of the row.
  */
-function measureRow3d(pp: usize, pq: usize, d: usize, k: i32, i: i32, ns: i32, nr: i32, nc: i32, hasW: bool,
+function measureRow3d(pp: usize, pq: usize, d: usize, k: i32, i: i32, ns: i32, nr: i32, nc: i32, wMode: i32,
   b00: f64, b01: f64, b02: f64, b10: f64, b11: f64, b12: f64, b20: f64, b21: f64, b22: f64): void {
   const lastS = <f64>(ns - 1), lastR = <f64>(nr - 1), lastC = <f64>(nc - 1);
   const rowStride = nc * 3, sliceStride = nr * nc * 3;
@@ -402,13 +437,16 @@ function measureRow3d(pp: usize, pq: usize, d: usize, k: i32, i: i32, ns: i32, n
     const VP0 = pick0(LP, MP), VP1 = pick1(LP, MP), VP2 = pick2(LP, MP);
     const VQ0 = pick0(LQ, MQ), VQ1 = pick1(LQ, MQ), VQ2 = pick2(LQ, MQ);
     let XP0: v128, XP1: v128, XP2: v128, XQ0: v128, XQ1: v128, XQ2: v128;
-    if (hasW) {
+    if (wMode == W_GENERAL) {
       XP0 = f64x2.add(f64x2.add(f64x2.mul(B00, VP0), f64x2.mul(B01, VP1)), f64x2.mul(B02, VP2));
       XP1 = f64x2.add(f64x2.add(f64x2.mul(B10, VP0), f64x2.mul(B11, VP1)), f64x2.mul(B12, VP2));
       XP2 = f64x2.add(f64x2.add(f64x2.mul(B20, VP0), f64x2.mul(B21, VP1)), f64x2.mul(B22, VP2));
       XQ0 = f64x2.add(f64x2.add(f64x2.mul(B00, VQ0), f64x2.mul(B01, VQ1)), f64x2.mul(B02, VQ2));
       XQ1 = f64x2.add(f64x2.add(f64x2.mul(B10, VQ0), f64x2.mul(B11, VQ1)), f64x2.mul(B12, VQ2));
       XQ2 = f64x2.add(f64x2.add(f64x2.mul(B20, VQ0), f64x2.mul(B21, VQ1)), f64x2.mul(B22, VQ2));
+    } else if (wMode == W_DIAGONAL) {
+      XP0 = f64x2.mul(B00, VP0); XP1 = f64x2.mul(B11, VP1); XP2 = f64x2.mul(B22, VP2);
+      XQ0 = f64x2.mul(B00, VQ0); XQ1 = f64x2.mul(B11, VQ1); XQ2 = f64x2.mul(B22, VQ2);
     } else {
       XP0 = VP0; XP1 = VP1; XP2 = VP2; XQ0 = VQ0; XQ1 = VQ1; XQ2 = VQ2;
     }
@@ -445,10 +483,12 @@ function measureRow3d(pp: usize, pq: usize, d: usize, k: i32, i: i32, ns: i32, n
     const V1 = pick1(L, M);
     const V2 = pick2(L, M);
     let X0: v128, X1: v128, X2: v128;
-    if (hasW) {
+    if (wMode == W_GENERAL) {
       X0 = f64x2.add(f64x2.add(f64x2.mul(B00, V0), f64x2.mul(B01, V1)), f64x2.mul(B02, V2));
       X1 = f64x2.add(f64x2.add(f64x2.mul(B10, V0), f64x2.mul(B11, V1)), f64x2.mul(B12, V2));
       X2 = f64x2.add(f64x2.add(f64x2.mul(B20, V0), f64x2.mul(B21, V1)), f64x2.mul(B22, V2));
+    } else if (wMode == W_DIAGONAL) {
+      X0 = f64x2.mul(B00, V0); X1 = f64x2.mul(B11, V1); X2 = f64x2.mul(B22, V2);
     } else {
       X0 = V0; X1 = V1; X2 = V2;
     }
@@ -460,10 +500,12 @@ function measureRow3d(pp: usize, pq: usize, d: usize, k: i32, i: i32, ns: i32, n
   if (j < nc) {
     const v0 = <f64>load<f32>(pp), v1 = <f64>load<f32>(pp, 4), v2 = <f64>load<f32>(pp, 8);
     let x0: f64, x1: f64, x2: f64;
-    if (hasW) {
+    if (wMode == W_GENERAL) {
       x0 = b00 * v0 + b01 * v1 + b02 * v2;
       x1 = b10 * v0 + b11 * v1 + b12 * v2;
       x2 = b20 * v0 + b21 * v1 + b22 * v2;
+    } else if (wMode == W_DIAGONAL) {
+      x0 = b00 * v0; x1 = b11 * v1; x2 = b22 * v2;
     } else {
       x0 = v0; x1 = v1; x2 = v2;
     }
@@ -483,13 +525,13 @@ function measureRow3d(pp: usize, pq: usize, d: usize, k: i32, i: i32, ns: i32, n
  */
 export function invertPass3d(p: usize, d: usize, q: usize, ns: i32, nr: i32, nc: i32, W: usize,
   ss: f64, sr: f64, sc: f64, update: i32, measure: i32, eps: f64, maxlen: f64, res: usize, k0: i32, k1: i32): void {
-  const hasW = W != 0;
   let b00 = 1.0, b01 = 0.0, b02 = 0.0, b10 = 0.0, b11 = 1.0, b12 = 0.0, b20 = 0.0, b21 = 0.0, b22 = 1.0;
-  if (hasW) {
+  if (W != 0) {
     b00 = ldd(W, 0); b01 = ldd(W, 1); b02 = ldd(W, 2);
     b10 = ldd(W, 4); b11 = ldd(W, 5); b12 = ldd(W, 6);
     b20 = ldd(W, 8); b21 = ldd(W, 9); b22 = ldd(W, 10);
   }
+  const wMode = linearMode3d(b00, b01, b02, b10, b11, b12, b20, b21, b22);
   const r0 = 1 / ss, r1 = 1 / sr, r2 = 1 / sc;
   const pw2 = exactReciprocal(ss) && exactReciprocal(sr) && exactReciprocal(sc);
   const tb = updateBound(maxlen);
@@ -499,10 +541,43 @@ export function invertPass3d(p: usize, d: usize, q: usize, ns: i32, nr: i32, nc:
   for (let k = k0; k < k1; k++) {
     for (let i = 0; i < nr; i++, pp += rowB, pq += rowB) {
       if (upd) updateRow3d(pp, pq, nc, ss, sr, sc, r0, r1, r2, pw2, tb, eps, maxlen);
-      if (cont) measureRow3d(pp, pq, d, k, i, ns, nr, nc, hasW, b00, b01, b02, b10, b11, b12, b20, b21, b22);
+      if (cont) measureRow3d(pp, pq, d, k, i, ns, nr, nc, wMode, b00, b01, b02, b10, b11, b12, b20, b21, b22);
     }
   }
   if (sums) invertSum3d(q, k0 * nr * nc, k1 * nr * nc, ss, sr, sc, res);
+}
+
+/**
+ * The whole 3D fixed-point iteration on the calling thread: {@link invertLoop2d} with the
+ * passes of {@link invertPass3d} and 3D's extra stop (`0.1 < maxResidual`, the first
+ * `maxResidual` taken as 1). `res` as in {@link invertLoop2d}.
+ */
+export function invertLoop3d(p: usize, d: usize, q: usize, ns: i32, nr: i32, nc: i32, W: usize,
+  ss: f64, sr: f64, sc: f64, maxIter: f64, tol: f64, res: usize): void {
+  const voxels = <f64>ns * <f64>nr * <f64>nc;
+  let iter = 0;
+  let error = 1 + tol;
+  let difmag = 1.0;
+  let measured = false;
+  let eps = 0.75, maxlen = 0.0;
+  for (;;) {
+    const cont = 0.1 < difmag && <f64>iter < maxIter && tol < error;
+    if (!cont && !measured) break;
+    store<f64>(res, 0);
+    store<f64>(res, 0, 8);
+    invertPass3d(p, d, q, ns, nr, nc, W, ss, sr, sc, measured ? 1 : 0, cont ? 1 : 0, eps, maxlen, cont ? res : 0, 0, ns);
+    if (!cont) break;
+    const total = load<f64>(res), mx = load<f64>(res, 8);
+    eps = iter == 0 ? 0.75 : 0.5;
+    difmag = mx;
+    error = total / voxels;
+    maxlen = difmag * eps;
+    measured = true;
+    iter++;
+  }
+  store<f64>(res, <f64>iter, 16);
+  store<f64>(res, iter == 0 ? NaN : error, 24);
+  store<f64>(res, iter == 0 ? NaN : difmag, 32);
 }
 
 /**

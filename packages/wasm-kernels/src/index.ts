@@ -15,6 +15,7 @@
  * ```
  */
 import type { Backend } from '@diffeo/core';
+import { errorClasses, type ErrorClasses } from './errors.js';
 import { WasmHeap, type WasmMemoryStats } from './heap.js';
 import { compileKernels, createMemory, defaultThreadsWasmUrl, instantiateKernels } from './load.js';
 import { makeKernels, MIN_PARALLEL_WORK, START_PARALLEL_WORK, type PoolRef } from './kernels.js';
@@ -151,6 +152,64 @@ function toUrl(u: URL | string): URL {
   return new URL(u, import.meta.url);
 }
 
+/** Every key of {@link WasmBackendOptions}. */
+const OPTION_KEYS: readonly (keyof WasmBackendOptions)[] = [
+  'wasmUrl', 'wasmBytes', 'threadsWasmUrl', 'threadsWasmBytes', 'workerUrl', 'threads', 'minParallelWork',
+  'startParallelWork', 'callerChunks', 'priority',
+];
+
+/** The known option closest to `key` (edit distance, ignoring case), if it differs in at most a third of it. */
+function nearestKey(key: string): string | undefined {
+  const x = key.toLowerCase();
+  let best: string | undefined, bestD = Infinity;
+  for (const k of OPTION_KEYS) {
+    const y = k.toLowerCase();
+    let prev = Array.from({ length: y.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= x.length; i++) {
+      const cur = [i];
+      for (let j = 1; j <= y.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x[i - 1] === y[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+    if (prev[y.length] < bestD) { bestD = prev[y.length]; best = k; }
+  }
+  return bestD <= Math.max(2, Math.ceil(key.length / 3)) ? best : undefined;
+}
+
+/**
+ * Checks the options' keys and numbers: `threads` a whole number from 1 to
+ * {@link MAX_THREADS}, `minParallelWork` and `startParallelWork` numbers ≥ 0 (`Infinity`
+ * allowed), `callerChunks` a whole number ≥ 1 or `Infinity`, `priority` a number.
+ * @throws InvalidArgumentError naming the option, the value and what to pass instead.
+ */
+function checkOptions(options: WasmBackendOptions, { InvalidArgumentError }: ErrorClasses): void {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new InvalidArgumentError(`wasmBackend options must be an object of named options; got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options}.`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!(OPTION_KEYS as readonly string[]).includes(key)) {
+      const near = nearestKey(key);
+      throw new InvalidArgumentError(`wasmBackend options: unknown option "${key}"${near ? `; did you mean "${near}"?` : ''} Known options: ${OPTION_KEYS.join(', ')}.`);
+    }
+  }
+  const bad = (name: string, value: unknown, want: string): Error =>
+    new InvalidArgumentError(`wasmBackend: option ${name} must be ${want}; got ${typeof value === 'number' ? String(value) : JSON.stringify(value) ?? typeof value}.`);
+  const { threads, minParallelWork, startParallelWork, callerChunks, priority } = options;
+  if (threads !== undefined && !(typeof threads === 'number' && Number.isInteger(threads) && threads >= 1 && threads <= MAX_THREADS)) {
+    throw bad('threads', threads, `a whole number from 1 to ${MAX_THREADS} (the calling thread included; 1 runs without worker threads), or left out for the default`);
+  }
+  for (const [name, v] of [['minParallelWork', minParallelWork], ['startParallelWork', startParallelWork]] as const) {
+    if (v !== undefined && !(typeof v === 'number' && v >= 0)) {
+      throw bad(name, v, 'a number of work units ≥ 0 (0: as early as possible, Infinity: never), or left out for the default');
+    }
+  }
+  if (callerChunks !== undefined && !(typeof callerChunks === 'number' && callerChunks >= 1 && (Number.isInteger(callerChunks) || callerChunks === Infinity))) {
+    throw bad('callerChunks', callerChunks, 'a whole number ≥ 1 or Infinity (the default)');
+  }
+  if (priority !== undefined && !(typeof priority === 'number' && !Number.isNaN(priority))) {
+    throw bad('priority', priority, 'a number (the registry prefers the highest)');
+  }
+}
+
 /**
  * Compiles and instantiates the WebAssembly kernels and returns a backend for
  * `KernelContext.use`. Each call creates its own instance, memory and worker
@@ -159,11 +218,20 @@ function toUrl(u: URL | string): URL {
  * The worker threads do not keep a Node process alive; `dispose()` (also called
  * by `KernelContext.remove`) ends them.
  *
+ * If a worker thread stops on its own (for example `process.exit` in it), the call that
+ * was running throws `WorkerThreadError` (of `@diffeo/core`) and the backend goes on
+ * without worker threads (`threads` becomes 1; the results stay the same bits).
+ *
+ * @throws InvalidArgumentError for an unknown option key, or a `threads`,
+ *   `minParallelWork`, `startParallelWork`, `callerChunks` or `priority` out of range
+ *   (the message names the option and what it accepts).
  * @throws Error when a `.wasm` file cannot be read or fetched, or when `threads > 1`
  *   was asked for explicitly and the worker threads cannot be started (the message
  *   says how to fix it).
  */
 export async function wasmBackend(options: WasmBackendOptions = {}): Promise<WasmBackend> {
+  const errors = await errorClasses();
+  checkOptions(options, errors);
   const plainOnly = (options.wasmBytes !== undefined || options.wasmUrl !== undefined)
     && options.threadsWasmBytes === undefined && options.threadsWasmUrl === undefined;
   const shared = sharedMemoryAvailable() && !plainOnly;
@@ -176,24 +244,31 @@ export async function wasmBackend(options: WasmBackendOptions = {}): Promise<Was
 
   let threads = 1;
   if (shared && canBlock()) {
-    const asked = options.threads ?? await defaultThreadCount();
-    threads = Math.max(1, Math.min(MAX_THREADS, Math.floor(Number.isFinite(asked) ? asked : 1)));
+    threads = options.threads ?? await defaultThreadCount();
   }
   const ref: PoolRef = {
     pool: null,
     start: null,
     minWork: options.minParallelWork ?? MIN_PARALLEL_WORK,
     startWork: options.startParallelWork ?? options.minParallelWork ?? START_PARALLEL_WORK,
-    callerChunks: Math.max(1, options.callerChunks ?? Infinity),
+    callerChunks: options.callerChunks ?? Infinity,
   };
   let disposed = false;
   /** The lazy workers' start, once it was asked for. */
   let starting: Promise<void> | null = null;
+  /** A worker stopped on its own: the backend goes on without its pool (see ThreadPool.create). */
+  const onLost = (): void => {
+    const pool = ref.pool;
+    if (pool !== null && pool.isEnded) {
+      ref.pool = null;
+      void pool.dispose();
+    }
+  };
   if (threads > 1) {
     const workerUrl = options.workerUrl === undefined ? defaultWorkerUrl() : toUrl(options.workerUrl);
     if (options.threads !== undefined) {
       // Threads asked for explicitly: started now, and a failure is an error.
-      ref.pool = await ThreadPool.create(module, memory, heap.ctl, threads, workerUrl);
+      ref.pool = await ThreadPool.create(module, memory, heap.ctl, threads, workerUrl, onLost, errors.WorkerThreadError);
     } else {
       // Default: the workers start with the first call of at least `startWork` units
       // (START_PARALLEL_WORK unless startParallelWork or minParallelWork is given: small
@@ -202,9 +277,9 @@ export async function wasmBackend(options: WasmBackendOptions = {}): Promise<Was
       // the backend stays on one thread.
       ref.start = () => {
         ref.start = null;
-        starting = ThreadPool.create(module, memory, heap.ctl, threads, workerUrl).then(
+        starting = ThreadPool.create(module, memory, heap.ctl, threads, workerUrl, onLost, errors.WorkerThreadError).then(
           (pool) => {
-            if (disposed) void pool.dispose();
+            if (disposed || pool.isEnded) void pool.dispose();
             else ref.pool = pool;
           },
           () => { /* stay on the calling thread */ },

@@ -26,6 +26,10 @@ export interface WasmExports extends EmWasmExports, AffineWasmExports, MiWasmExp
   invertPass2d(p: number, d: number, q: number, nr: number, nc: number, W: number, sr: number, sc: number,
     update: number, measure: number, eps: number, maxlen: number, res: number, lo: number, hi: number): void;
   invertSum2d(q: number, from: number, to: number, sr: number, sc: number, res: number): void;
+  invertLoop2d(p: number, d: number, q: number, nr: number, nc: number, W: number, sr: number, sc: number,
+    maxIter: number, tol: number, res: number): void;
+  invertLoop3d(p: number, d: number, q: number, ns: number, nr: number, nc: number, W: number,
+    ss: number, sr: number, sc: number, maxIter: number, tol: number, res: number): void;
   invertPass3d(p: number, d: number, q: number, ns: number, nr: number, nc: number, W: number,
     ss: number, sr: number, sc: number, update: number, measure: number, eps: number, maxlen: number, res: number,
     k0: number, k1: number): void;

@@ -8,16 +8,19 @@
  * workers. Polling is enabled only when every thread has a core of its own
  * (`threads ≤ availableParallelism()` / `hardwareConcurrency`).
  */
+import type { ErrorClasses } from './errors.js';
 import {
-  CALLER_SPIN_MS, callTag, claimChunk, claimWord, CTL_USED, F_ARGS, I_CHUNKS, I_CLAIM, I_ERR, I_FLAGS, I_FN, I_ITEMS, I_NARGS, I_QUIT,
-  I_SEQ, MAX_ARGS, MAX_CHUNKS, MAX_THREADS, THREADED_FUNCTIONS, waitWhileEqual, WORKER_SPIN_MS, workerSlot,
-  type ThreadedFunction, type WorkerInit, type WorkerReady,
+  CALLER_SPIN_MS, callTag, claimChunk, claimWord, CTL_USED, ERR_STOPPED, F_ARGS, I_CHUNKS, I_CLAIM, I_ERR, I_FLAGS, I_FN,
+  I_ITEMS, I_NARGS, I_QUIT, I_SEQ, MAX_ARGS, MAX_CHUNKS, MAX_THREADS, THREADED_FUNCTIONS, waitWhileEqual, WORKER_SPIN_MS,
+  workerSlot, type ThreadedFunction, type WorkerInit, type WorkerReady,
 } from './protocol.js';
 import { nodeHardwareThreads, nodeWorkerClass } from '#platform';
 
 /** What the pool needs of a worker, in Node or in a browser. */
 interface WorkerHandle {
   terminate(): unknown;
+  /** Calls `listener` once when the worker thread has stopped (Node's `exit` event; absent in browsers). */
+  onExit?(listener: () => void): void;
 }
 
 /** Whether this is Node (or a Node-compatible runtime). */
@@ -99,7 +102,7 @@ async function startWorker(url: URL, init: WorkerInit): Promise<WorkerHandle> {
         w.off('error', fail);
         // A worker that dies later must not take the process down with an unhandled 'error' event.
         w.on('error', () => {});
-        if (m.ready) resolve(w);
+        if (m.ready) resolve({ terminate: () => w.terminate(), onExit: (listener) => { w.once('exit', listener); } });
         else fail(new Error(m.error));
       });
     });
@@ -149,21 +152,46 @@ export class ThreadPool {
   private tag = 0;
   /** How long (ms) the calling thread polls for a worker's chunk before it sleeps. */
   private readonly callerSpinMs: number;
+  /** Set by {@link dispose}, or once a worker stopped on its own: the pool is not used any more. */
+  private ended = false;
+  /** Called once when a worker stops on its own (see {@link ThreadPool.create}). */
+  private readonly onLost: () => void;
+  /** The class of the errors {@link end} throws (`@diffeo/core`'s `WorkerThreadError`). */
+  private readonly WorkerThreadError: ErrorClasses['WorkerThreadError'];
 
-  private constructor(memory: WebAssembly.Memory, ctl: number, workers: WorkerHandle[], callerSpinMs: number) {
+  private constructor(memory: WebAssembly.Memory, ctl: number, workers: WorkerHandle[], callerSpinMs: number, onLost: () => void,
+    errorClass: ErrorClasses['WorkerThreadError']) {
     this.workers = workers;
+    this.WorkerThreadError = errorClass;
     this.size = workers.length + 1;
     this.callerSpinMs = callerSpinMs;
+    this.onLost = onLost;
     this.i32 = new Int32Array(memory.buffer, ctl, CTL_USED / 4);
     this.f64 = new Float64Array(memory.buffer, ctl, I_FLAGS / 2);
+    for (const w of workers) w.onExit?.(() => this.lost());
+  }
+
+  /** A worker stopped on its own (not through {@link dispose}): the pool ends, once. */
+  private lost(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.onLost();
+  }
+
+  /** Whether the pool ended (disposed, or a worker stopped): the backend must not use it any more. */
+  get isEnded(): boolean {
+    return this.ended;
   }
 
   /**
    * Starts `threads − 1` workers on `memory` (a shared memory) with the compiled
    * shared-memory kernels; rejects (after ending the ones that started) when one fails.
+   * `onLost` is called once if a worker later stops on its own (its `exit` event, or a
+   * call that found it stopped in the middle of a chunk): the backend then stops using
+   * the pool (and should {@link dispose} it). `errorClass`: what {@link end} throws.
    */
   static async create(module: WebAssembly.Module, memory: WebAssembly.Memory, ctl: number, threads: number,
-    workerUrl: URL): Promise<ThreadPool> {
+    workerUrl: URL, onLost: () => void, errorClass: ErrorClasses['WorkerThreadError']): Promise<ThreadPool> {
     const n = Math.min(threads, MAX_THREADS) - 1;
     // Polling only pays when every thread has a core of its own.
     const spin = n + 1 <= await hardwareThreads();
@@ -176,7 +204,7 @@ export class ThreadPool {
       for (const w of workers) void w.terminate();
       throw new Error(`@diffeo/wasm-kernels: could not start the worker threads (${(failed.reason as Error)?.message ?? failed.reason}).`);
     }
-    return new ThreadPool(memory, ctl, workers, spin ? CALLER_SPIN_MS : 0);
+    return new ThreadPool(memory, ctl, workers, spin ? CALLER_SPIN_MS : 0, onLost, errorClass);
   }
 
   /**
@@ -235,16 +263,24 @@ export class ThreadPool {
   }
 
   /**
-   * Ends the call posted by {@link start} (every chunk is finished); throws when a
-   * worker's chunk failed.
+   * Ends the call posted by {@link start} (every chunk is finished or abandoned);
+   * throws {@link WorkerThreadError} when a worker's kernel threw, or when a worker
+   * stopped in the middle of a chunk (then the pool ends: see {@link ThreadPool.create}).
    */
   end(): void {
     this.busy = false;
     const { i32 } = this;
-    if (Atomics.load(i32, I_ERR) !== 0) {
-      Atomics.store(i32, I_ERR, 0);
-      throw new Error(`@diffeo/wasm-kernels: a worker thread failed in ${this.current}.`);
+    const err = Atomics.load(i32, I_ERR);
+    if (err === 0) return;
+    Atomics.store(i32, I_ERR, 0);
+    const fn = this.current ?? 'a kernel';
+    if (err === ERR_STOPPED) {
+      this.lost();
+      throw new this.WorkerThreadError(`@diffeo/wasm-kernels: a worker thread stopped in the middle of ${fn}, so the outputs of this call are incomplete. `
+        + 'The backend no longer uses its worker threads (the next calls run on the calling thread, with the same results): run the call (or the registration) again.', fn, true);
     }
+    throw new this.WorkerThreadError(`@diffeo/wasm-kernels: ${fn} failed in a worker thread (its outputs are incomplete); `
+      + 'the same call with threads: 1 shows the error itself.', fn, false);
   }
 
   /**
@@ -252,6 +288,7 @@ export class ThreadPool {
    * sure). The promise resolves once every worker has stopped.
    */
   dispose(): Promise<void> {
+    this.ended = true;
     Atomics.store(this.i32, I_QUIT, 1);
     Atomics.add(this.i32, I_SEQ, 1);
     Atomics.notify(this.i32, I_SEQ);

@@ -35,6 +35,20 @@
  * (more threads than free cores) sleeps at once instead, so that it does not take
  * the core from the thread it waits for.
  *
+ * A worker that stops (exits: `process.exit` in it, an exception outside its kernels)
+ * while it holds a chunk would leave the calling thread waiting for that chunk's flag
+ * forever, and the calling thread, blocked in `Atomics.wait`, cannot receive the
+ * Worker's `exit` event. So the stopping worker says it itself, from its `exit`
+ * handler (which Node runs in the worker before the thread ends; no timeout is
+ * involved): it sets the error flag to {@link ERR_STOPPED}, takes every chunk of the
+ * call not taken yet, and gives those and the one it held the flag
+ * {@link CHUNK_ABANDONED} (notifying each), so that every wait of the calling thread
+ * ends and the call throws. A worker that stops between calls only counts itself in
+ * {@link I_STOPPED}: it takes no chunk, so no call waits for it, and the pool stops
+ * using the workers when the `exit` event arrives. A thread ended from outside without
+ * running its `exit` handler (`terminate()` by another thread, a worker heap out of
+ * memory) is seen through the `exit` event only, between calls.
+ *
  * The `Atomics` operations order the plain (non-atomic) memory accesses of the
  * kernels: everything written before `SEQ` is incremented is visible to the
  * workers; everything a worker wrote before setting a chunk's flag is visible to the
@@ -49,10 +63,16 @@ export const I_CLAIM = 1;
 export const I_FN = 2;
 /** Int32 index of the number of common arguments. */
 export const I_NARGS = 3;
-/** Int32 index of the error flag (set by a worker whose call threw). */
+/** Int32 index of the error flag: {@link ERR_THREW} or {@link ERR_STOPPED} (0: none). */
 export const I_ERR = 4;
+/** The error flag's value when a worker's kernel threw. */
+export const ERR_THREW = 1;
+/** The error flag's value when a worker stopped (exited) holding a chunk of the current call. */
+export const ERR_STOPPED = 2;
 /** Int32 index of the quit flag (set by `dispose`). */
 export const I_QUIT = 5;
+/** Int32 index of the number of workers that stopped on their own (exited, not through `dispose`). */
+export const I_STOPPED = 6;
 /** Int32 index of the number of chunks `K`. */
 export const I_CHUNKS = 7;
 /** Int32 index of the number of items `n`. */
@@ -71,6 +91,14 @@ export const F_ARGS = INT_WORDS / 2;
 export function workerSlot(w: number): number {
   return F_ARGS + MAX_ARGS + w;
 }
+/** A chunk flag's value once a worker has finished the chunk. */
+export const CHUNK_DONE = 1;
+/**
+ * A chunk flag's value when the worker holding the chunk stopped before finishing it
+ * (also given to the chunks no thread had taken yet, see `worker.ts`): the call's
+ * outputs are incomplete, {@link I_ERR} is {@link ERR_STOPPED}.
+ */
+export const CHUNK_ABANDONED = 2;
 /** Int32 index of the first chunk flag (flag `c` is set once chunk `c` is finished). */
 export const I_FLAGS = 2 * (F_ARGS + MAX_ARGS + MAX_THREADS);
 /** Bytes of the control block in use. */

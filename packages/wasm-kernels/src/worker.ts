@@ -12,15 +12,19 @@
  * browsers (no imports at all), so either can be loaded from its URL as is.
  */
 import {
-  callTag, chunkStart, claimChunk, CTL_USED, F_ARGS, I_CHUNKS, I_ERR, I_FLAGS, I_FN, I_ITEMS, I_NARGS, I_QUIT, I_SEQ,
-  THREADED_FUNCTIONS, waitWhileEqual, workerSlot, type WorkerInit, type WorkerReady,
+  callTag, CHUNK_ABANDONED, CHUNK_DONE, chunkStart, claimChunk, CTL_USED, ERR_STOPPED, ERR_THREW, F_ARGS, I_CHUNKS, I_ERR,
+  I_FLAGS, I_FN, I_ITEMS, I_NARGS, I_QUIT, I_SEQ, I_STOPPED, THREADED_FUNCTIONS, waitWhileEqual, workerSlot,
+  type WorkerInit, type WorkerReady,
 } from './protocol.js';
 import { nodeWorkerChannel } from '#platform';
 
 type Fn = (...args: number[]) => unknown;
 
-/** Instantiates the kernels and serves calls until the quit flag is set. */
-function serve(init: WorkerInit, post: (m: WorkerReady) => void): void {
+/**
+ * Instantiates the kernels and serves calls until the quit flag is set. `onStop`
+ * (Node) registers what the worker does when it stops on its own (see `protocol.ts`).
+ */
+function serve(init: WorkerInit, post: (m: WorkerReady) => void, onStop?: (stopped: () => void) => void): void {
   let fns: Fn[];
   try {
     const instance = new WebAssembly.Instance(init.module, { env: { memory: init.memory } });
@@ -42,6 +46,21 @@ function serve(init: WorkerInit, post: (m: WorkerReady) => void): void {
   let seen = Atomics.load(i32, I_SEQ);
   post({ ready: true });
   let fn = fns[0], a: number[] = [], n = 0, items = 0, k = 0;
+  /** The chunk this worker holds (−1: none) and the tag of its call. */
+  let held = -1, heldTag = 0;
+  onStop?.(() => {
+    // Stopping outside a call: nothing waits for this worker.
+    if (Atomics.load(i32, I_QUIT) !== 0) return;
+    Atomics.add(i32, I_STOPPED, 1);
+    if (held < 0) return;
+    // Stopping in the middle of a chunk: the call fails. Abandon that chunk and every
+    // chunk nobody has taken, so that the calling thread waits for none of them.
+    Atomics.store(i32, I_ERR, ERR_STOPPED);
+    for (let c = held; c >= 0; c = claimChunk(i32, heldTag)) {
+      Atomics.store(i32, I_FLAGS + c, CHUNK_ABANDONED);
+      Atomics.notify(i32, I_FLAGS + c);
+    }
+  });
   /** Reads the parameters of the call posted as `seen`. */
   const read = (): void => {
     n = i32[I_NARGS];
@@ -72,12 +91,15 @@ function serve(init: WorkerInit, post: (m: WorkerReady) => void): void {
       }
       a[n] = chunkStart(c, items, k);
       a[n + 1] = chunkStart(c + 1, items, k);
+      held = c;
+      heldTag = tag;
       try {
         fn(...a);
       } catch {
-        Atomics.store(i32, I_ERR, 1);
+        Atomics.store(i32, I_ERR, ERR_THREW);
       }
-      Atomics.store(i32, I_FLAGS + c, 1);
+      held = -1;
+      Atomics.store(i32, I_FLAGS + c, CHUNK_DONE);
       Atomics.notify(i32, I_FLAGS + c);
     }
   }
@@ -91,7 +113,9 @@ interface BrowserScope {
 const nodeProcess = (globalThis as { process?: { versions?: { node?: string } } }).process;
 if (typeof nodeProcess?.versions?.node === 'string') {
   const channel = await nodeWorkerChannel();
-  serve(channel.workerData as WorkerInit, (m) => channel.post(m));
+  // Node runs `process` 'exit' listeners in the worker when it stops on its own.
+  const proc = nodeProcess as unknown as { once(event: 'exit', listener: () => void): void };
+  serve(channel.workerData as WorkerInit, (m) => channel.post(m), (stopped) => proc.once('exit', stopped));
 } else {
   const scope = globalThis as unknown as BrowserScope;
   scope.onmessage = (e) => {

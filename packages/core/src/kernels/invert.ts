@@ -152,13 +152,17 @@ export function invert3d(inv: Float32Array, d: Float32Array, shape: Shape3D, W: 
   const ss = +spacing[0], sr = +spacing[1], sc = +spacing[2];
   const lastS = ns - 1, lastR = nr - 1, lastC = nc - 1;
   const rowStride = nc * 3, sliceStride = nr * nc * 3;
-  const hasW = W !== null;
   let b00 = 1, b01 = 0, b02 = 0, b10 = 0, b11 = 1, b12 = 0, b20 = 0, b21 = 0, b22 = 1;
   if (W !== null) {
     b00 = W[0]; b01 = W[1]; b02 = W[2];
     b10 = W[4]; b11 = W[5]; b12 = W[6];
     b20 = W[8]; b21 = W[9]; b22 = W[10];
   }
+  // Off-diagonal zeros of W only add zero products: `(k, i, j) + W·v` has the same bits
+  // without them (a zero's sign is lost in `k + (±0)`, and a non-finite `v` leaves some
+  // coordinate non-finite, so the voxel is outside either way); the identity needs no products.
+  const diagW = b01 === 0 && b02 === 0 && b10 === 0 && b12 === 0 && b20 === 0 && b21 === 0;
+  const hasW = !(diagW && b00 === 1 && b11 === 1 && b22 === 1);
   const p = inv, q = scratch;
 
   let iter = 0;
@@ -188,12 +192,14 @@ export function invert3d(inv: Float32Array, d: Float32Array, shape: Shape3D, W: 
           }
           if (!cont) continue;
           let x0: number, x1: number, x2: number;
-          if (hasW) {
+          if (!hasW) {
+            x0 = v0; x1 = v1; x2 = v2;
+          } else if (diagW) {
+            x0 = b00 * v0; x1 = b11 * v1; x2 = b22 * v2;
+          } else {
             x0 = b00 * v0 + b01 * v1 + b02 * v2;
             x1 = b10 * v0 + b11 * v1 + b12 * v2;
             x2 = b20 * v0 + b21 * v1 + b22 * v2;
-          } else {
-            x0 = v0; x1 = v1; x2 = v2;
           }
           x0 = k + x0;
           x1 = i + x1;

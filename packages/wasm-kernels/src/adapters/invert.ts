@@ -88,7 +88,16 @@ export function invertKernels(env: AdapterEnv): InvertKernels {
     const pQ = heap.owns(scratch) && scratch.length >= nv * 2 ? scratch.byteOffset : heap.allocF32(nv * 2);
     const w = heap.affine(Slot.A, W, 3);
     const sr = +spacing[0], sc = +spacing[1];
-    const result = iterateInversion('invertPass2d', plan(nr, INVERT2D_WORK * nv), nr, nv,
+    const split = plan(nr, INVERT2D_WORK * nv);
+    if (split === null || threads.pool === null) {
+      // one thread: the whole iteration in one call (the same passes and stopping rules)
+      const res = heap.slot(Slot.RESULT);
+      wasm.invertLoop2d(pInv, pD, pQ, nr, nc, w, sr, sc, maxIter, tol, res);
+      const f = heap.f64, o = res >>> 3;
+      fin(pInv, inv, nv * 2);
+      return { iterations: f[o + 2], error: f[o + 3], maxResidual: f[o + 4] };
+    }
+    const result = iterateInversion('invertPass2d', split, nr, nv,
       (u, m, e, ml) => [pInv, pD, pQ, nr, nc, w, sr, sc, u, m, e, ml, 0],
       (u, m, e, ml, res, lo, hi) => wasm.invertPass2d(pInv, pD, pQ, nr, nc, w, sr, sc, u, m, e, ml, res, lo, hi),
       (lo, hi, res) => wasm.invertSum2d(pQ, lo * nc, hi * nc, sr, sc, res),
@@ -109,7 +118,16 @@ export function invertKernels(env: AdapterEnv): InvertKernels {
     const pQ = heap.owns(scratch) && scratch.length >= nv * 3 ? scratch.byteOffset : heap.allocF32(nv * 3);
     const w = heap.affine(Slot.A, W, 4);
     const ss = +spacing[0], sr = +spacing[1], sc = +spacing[2];
-    const result = iterateInversion('invertPass3d', plan(ns, INVERT_WORK * nv), ns, nv,
+    const split = plan(ns, INVERT_WORK * nv);
+    if (split === null || threads.pool === null) {
+      // one thread: the whole iteration in one call (as invert2d)
+      const res = heap.slot(Slot.RESULT);
+      wasm.invertLoop3d(pInv, pD, pQ, ns, nr, nc, w, ss, sr, sc, maxIter, tol, res);
+      const f = heap.f64, o = res >>> 3;
+      fin(pInv, inv, nv * 3);
+      return { iterations: f[o + 2], error: f[o + 3], maxResidual: f[o + 4] };
+    }
+    const result = iterateInversion('invertPass3d', split, ns, nv,
       (u, m, e, ml) => [pInv, pD, pQ, ns, nr, nc, w, ss, sr, sc, u, m, e, ml, 0],
       (u, m, e, ml, res, lo, hi) => wasm.invertPass3d(pInv, pD, pQ, ns, nr, nc, w, ss, sr, sc, u, m, e, ml, res, lo, hi),
       (lo, hi, res) => wasm.invertSum3d(pQ, lo * slice, hi * slice, ss, sr, sc, res),
