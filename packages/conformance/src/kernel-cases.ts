@@ -788,6 +788,23 @@ export const kernelCases: KernelCases = {
         gridAffine(r, S2B, S2C, 1), diagonalAffine([1, 1]), [1, 1], randomAffine(r, 2, 1, 0.3, 0.05, 2),
         randomJacobian(r, 2, 3), 9, smin, sd, mmin, md, false];
     } },
+    { label: '2D, 5 parameters, NaN, ±Infinity and huge moving values, a zero spacing', make: (r) => {
+      const [smin, sd] = binParams(0, 1, 10), [mmin, md] = binParams(-0.1, 1.1, 10);
+      const mov = f64(smoothImage(r, S2C));
+      mov[20] = NaN; mov[41] = Infinity; mov[77] = -Infinity; mov[120] = 1e305; mov[150] = -3e307;
+      return [new Float64Array(100), new Float64Array(10), new Float64Array(10), new Float64Array(500),
+        f64(randomFloat32(r, count(S2A), 0, 1)), null, S2A, mov, S2C, gridAffine(r, S2A, S2C),
+        gridAffine(r, S2A, S2C, 1), randomAffine(r, 2, 1, 0.1, 0.02, 0.5), [0, 1.2], randomAffine(r, 2, 1, 0.3, 0.05, 2),
+        randomJacobian(r, 2, 5), 10, smin, sd, mmin, md, false];
+    } },
+    { label: '2D, 6 parameters, 70×65 (two chunks of voxels), static mask', make: (r) => {
+      const [smin, sd] = binParams(0, 1, 16), [mmin, md] = binParams(-0.1, 1.1, 16);
+      const S: Shape2D = [70, 65], Sm: Shape2D = [60, 72];
+      return [new Float64Array(256), new Float64Array(16), new Float64Array(16), new Float64Array(256 * 6),
+        f64(randomFloat32(r, count(S), 0, 1)), randomMask(r, count(S), 0.1), S, f64(smoothImage(r, Sm)), Sm, gridAffine(r, S, Sm),
+        gridAffine(r, S, Sm, 1), randomAffine(r, 2, 1, 0.1, 0.02, 0.5), [1.1, 0.9], randomAffine(r, 2, 1, 0.3, 0.05, 2),
+        randomJacobian(r, 2, 6), 16, smin, sd, mmin, md, true];
+    } },
     { label: '2D, pdfs only', make: (r) => {
       const [smin, sd] = binParams(0, 1, 12), [mmin, md] = binParams(-0.1, 1.1, 12);
       return [new Float64Array(144), new Float64Array(12), new Float64Array(12), null,
@@ -814,6 +831,40 @@ export const kernelCases: KernelCases = {
         f64(randomFloat32(r, count(S3A), 0, 1)), randomMask(r, count(S3A), 0.2), S3A, f64(smoothImage(r, S3B)), S3B, gridAffine(r, S3A, S3B),
         gridAffine(r, S3A, S3B, 1), diagonalAffine([1, 1, 1]), [1, 1, 1], randomAffine(r, 3, 1, 0.3, 0.05, 2),
         randomJacobian(r, 3, 7), 10, smin, sd, mmin, md, true];
+    } },
+    { label: '3D, the affine Jacobian, NaN, ±Infinity and huge moving values', make: (r) => {
+      const [smin, sd] = binParams(0, 1, 12), [mmin, md] = binParams(-0.1, 1.1, 12);
+      const J = new Float64Array(4 * 3 * 12);
+      for (let a = 0; a < 3; a++) {
+        J[a * 12 + 4 * a + 3] = 1;
+        for (let j = 0; j < 3; j++) J[(j + 1) * 36 + a * 12 + 4 * a + j] = 1;
+      }
+      const mov = f64(smoothImage(r, S3A));
+      mov[30] = NaN; mov[101] = Infinity; mov[177] = -Infinity; mov[250] = 1e306; mov[290] = -2e307;
+      return [new Float64Array(144), new Float64Array(12), new Float64Array(12), new Float64Array(144 * 12),
+        f64(randomFloat32(r, count(S3C), 0, 1)), null, S3C, mov, S3A, gridAffine(r, S3C, S3A),
+        gridAffine(r, S3C, S3A, 1), randomAffine(r, 3, 1, 0.1, 0.02, 0.5), [1, 1.2, 0.8], randomAffine(r, 3, 1, 0.3, 0.05, 2),
+        J, 12, smin, sd, mmin, md, true];
+    } },
+    { label: '3D, the affine Jacobian, 17×16×33 (three chunks of voxels), by weight', make: (r) => {
+      const [smin, sd] = binParams(0, 1, 12), [mmin, md] = binParams(-0.1, 1.1, 12);
+      const J = new Float64Array(4 * 3 * 12);
+      for (let a = 0; a < 3; a++) {
+        J[a * 12 + 4 * a + 3] = 1;
+        for (let j = 0; j < 3; j++) J[(j + 1) * 36 + a * 12 + 4 * a + j] = 1;
+      }
+      const S: Shape3D = [17, 16, 33], Sm: Shape3D = [15, 18, 30];
+      return [new Float64Array(144), new Float64Array(12), new Float64Array(12), new Float64Array(144 * 12),
+        f64(randomFloat32(r, count(S), 0, 1)), null, S, f64(smoothImage(r, Sm)), Sm, gridAffine(r, S, Sm),
+        gridAffine(r, S, Sm, 1), randomAffine(r, 3, 1, 0.1, 0.02, 0.5), [1, 1.2, 0.8], randomAffine(r, 3, 1, 0.3, 0.05, 2),
+        J, 12, smin, sd, mmin, md, false];
+    } },
+    { label: '3D, pdfs only, 20×16×30 (three chunks of voxels)', make: (r) => {
+      const [smin, sd] = binParams(0, 1, 8), [mmin, md] = binParams(-0.1, 1.1, 8);
+      const S: Shape3D = [20, 16, 30];
+      return [new Float64Array(64), new Float64Array(8), new Float64Array(8), null,
+        f64(randomFloat32(r, count(S), 0, 1)), randomMask(r, count(S), 0.3), S, f64(smoothImage(r, S)), S, gridAffine(r, S, S),
+        diagonalAffine([1, 1, 1]), diagonalAffine([1, 1, 1]), [1, 1, 1], diagonalAffine([1, 1, 1]), new Float64Array(0), 8, smin, sd, mmin, md, true];
     } },
     { label: '3D, pdfs only, a single slice', make: (r) => {
       const [smin, sd] = binParams(0, 1, 8), [mmin, md] = binParams(-0.1, 1.1, 8);

@@ -344,6 +344,36 @@ export function parzenJointGradient(grad: usize, sv: usize, mv: usize, smask: us
   return trilinearAt(vol, ns, nr, nc, dk, di, dj);
 }
 
+/**
+ * {@link tri} for the gradient's samples, whose value is used only when all eight corners are
+ * inside: the fast path's test is exactly that (`trilinearAt` counts 8 corners iff
+ * `0 ≤ ⌊d⌋ ≤ n − 2` on each axis, and NaN fails both), so any other sample is `inside = 0`
+ * without its partial sum.
+ */
+// @ts-ignore: decorator
+@inline function triIn(vol: usize, ns: i32, nr: i32, nc: i32, dk: f64, di: f64, dj: f64): f64 {
+  const fk = Math.floor(dk), fi = Math.floor(di), fj = Math.floor(dj);
+  if (fk >= 0 && fi >= 0 && fj >= 0 && fk < <f64>(ns - 1) && fi < <f64>(nr - 1) && fj < <f64>(nc - 1)) {
+    const sl = nr * nc;
+    const q = <i32>fk * sl + <i32>fi * nc + <i32>fj;
+    const cg = dk - fk, ca = di - fi, cb = dj - fj, a = 1 - ca, b = 1 - cb, g = 1 - cg;
+    const p0 = vol + (<usize>q << 3), p1 = p0 + (<usize>sl << 3);
+    const o1 = <usize>nc << 3;
+    let out = a * b * g * load<f64>(p0);
+    out += a * cb * g * load<f64>(p0, 8);
+    out += ca * cb * g * load<f64>(p0 + o1, 8);
+    out += ca * b * g * load<f64>(p0 + o1);
+    out += a * b * cg * load<f64>(p1);
+    out += a * cb * cg * load<f64>(p1, 8);
+    out += ca * cb * cg * load<f64>(p1 + o1, 8);
+    out += ca * b * cg * load<f64>(p1 + o1);
+    inside = 1;
+    return out;
+  }
+  inside = 0;
+  return 0;
+}
+
 /** Bilinear sample with the all-corners-inside fast path; sets `inside` as bilinearAt. */
 // @ts-ignore: decorator
 @inline function bil(im: usize, nr: i32, nc: i32, di: f64, dj: f64): f64 {
@@ -361,6 +391,24 @@ export function parzenJointGradient(grad: usize, sv: usize, mv: usize, smask: us
   return bilinearAt(im, nr, nc, di, dj);
 }
 
+/** {@link bil} for the gradient's samples (see {@link triIn}: all four corners inside, or `inside = 0`). */
+// @ts-ignore: decorator
+@inline function bilIn(im: usize, nr: i32, nc: i32, di: f64, dj: f64): f64 {
+  const fi = Math.floor(di), fj = Math.floor(dj);
+  if (fi >= 0 && fj >= 0 && fi < <f64>(nr - 1) && fj < <f64>(nc - 1)) {
+    const ca = di - fi, cb = dj - fj, a = 1 - ca, b = 1 - cb;
+    const p0 = im + (<usize>(<i32>fi * nc + <i32>fj) << 3), p1 = p0 + (<usize>nc << 3);
+    let out = a * b * load<f64>(p0);
+    out += a * cb * load<f64>(p0, 8);
+    out += ca * cb * load<f64>(p1, 8);
+    out += ca * b * load<f64>(p1);
+    inside = 1;
+    return out;
+  }
+  inside = 0;
+  return 0;
+}
+
 /** The moving gradient of the last {@link grad3}/{@link grad2} call. */
 let gr0: f64 = 0, gr1: f64 = 0, gr2: f64 = 0;
 /** The world-to-grid matrix and spacings of the moving image for {@link grad3}/{@link grad2}. */
@@ -370,7 +418,7 @@ let sp0: f64 = 0, sp1: f64 = 0, sp2: f64 = 0;
 
 // @ts-ignore: decorator
 @inline function at3(vol: usize, ns: i32, nr: i32, nc: i32, y0: f64, y1: f64, y2: f64): f64 {
-  return tri(vol, ns, nr, nc, w0 * y0 + w1 * y1 + w2 * y2 + w3, w4 * y0 + w5 * y1 + w6 * y2 + w7, w8 * y0 + w9 * y1 + w10 * y2 + w11);
+  return triIn(vol, ns, nr, nc, w0 * y0 + w1 * y1 + w2 * y2 + w3, w4 * y0 + w5 * y1 + w6 * y2 + w7, w8 * y0 + w9 * y1 + w10 * y2 + w11);
 }
 
 /** diffs3d at world point (x0, x1, x2) into gr0..gr2 (the same shifted-coordinate rule). */
@@ -409,20 +457,20 @@ function grad3(vol: usize, ns: i32, nr: i32, nc: i32, x0: f64, x1: f64, x2: f64)
 function grad2(im: usize, nr: i32, nc: i32, x0: f64, x1: f64): void {
   const h0 = 0.5 * sp0;
   let y0 = x0 - h0, y1 = x1;
-  const lo0 = bil(im, nr, nc, w0 * y0 + w1 * y1 + w2, w3 * y0 + w4 * y1 + w5);
+  const lo0 = bilIn(im, nr, nc, w0 * y0 + w1 * y1 + w2, w3 * y0 + w4 * y1 + w5);
   if (inside == 0) gr0 = 0;
   else {
     y0 = x0 + h0;
-    const hi0 = bil(im, nr, nc, w0 * y0 + w1 * y1 + w2, w3 * y0 + w4 * y1 + w5);
+    const hi0 = bilIn(im, nr, nc, w0 * y0 + w1 * y1 + w2, w3 * y0 + w4 * y1 + w5);
     if (inside == 0) gr0 = 0;
     else { gr0 = (hi0 - lo0) / sp0; y0 = x0; }
   }
   const h1 = 0.5 * sp1;
   y1 = x1 - h1;
-  const lo1 = bil(im, nr, nc, w0 * y0 + w1 * y1 + w2, w3 * y0 + w4 * y1 + w5);
+  const lo1 = bilIn(im, nr, nc, w0 * y0 + w1 * y1 + w2, w3 * y0 + w4 * y1 + w5);
   if (inside == 0) { gr1 = 0; return; }
   y1 = x1 + h1;
-  const hi1 = bil(im, nr, nc, w0 * y0 + w1 * y1 + w2, w3 * y0 + w4 * y1 + w5);
+  const hi1 = bilIn(im, nr, nc, w0 * y0 + w1 * y1 + w2, w3 * y0 + w4 * y1 + w5);
   gr1 = inside == 0 ? 0 : (hi1 - lo1) / sp1;
 }
 
@@ -436,7 +484,11 @@ let mTotal: f64 = 0;
   std(smarg, r, ldd(smarg, r) + 1);
   const q = joint + (<usize>(r * B + c - 2) << 3);
   let total = mTotal;
-  for (let o = 0; o < 5; o++) {
+  // Unclamped bins (c = ⌊cn⌋) give the first tap β(−2 − frac) = 0 exactly (its argument rounds
+  // to ≤ −2), and adding +0 changes no sum: that tap is skipped (its argument still advances).
+  let o0 = 0;
+  if (<f64>c <= cn && cn < <f64>(c + 1)) { o0 = 1; arg += 1.0; }
+  for (let o = o0; o < 5; o++) {
     const v = cubicSpline(arg);
     const a = q + (<usize>o << 3);
     store<f64>(a, load<f64>(a) + v);
@@ -446,33 +498,47 @@ let mTotal: f64 = 0;
   mTotal = total;
 }
 
-/** `prod[k] = (J(x)ᵀ ∇M)_k` for the point (p0, p1, p2) and the gradient gr0..gr2 (parzenJointGradient), from {@link fillTable}'s table. */
+/**
+ * `prod[k] = (J(x)ᵀ ∇M)_k` for the point (p0, p1, p2) and the gradient gr0..gr2, two parameters
+ * at a time from {@link fillTerms}'s table (`d3`: 3D, else J₃ is left out). Per lane this is
+ * parzenJointGradient's sum `s = 0 + Σ_a (J₀ + p₀J₁ + p₁J₂ (+ p₂J₃))·g_a` over the rows `a` it
+ * uses, in the same order: a row the lane does not use (one only its pair's other parameter, or
+ * the missing parameter of an odd count, uses) is masked out to +0, and the coefficients the
+ * scalar code skips are exact zeros times finite points. Both leave every non-zero partial sum
+ * as it is and can at most turn a zero into +0 or −0, which `g − v·prod[k]` does not see.
+ * `prod` holds `np` rounded up to even values.
+ */
 // @ts-ignore: decorator
-@inline function jacProd(table: usize, prod: usize, np: i32, p0: f64, p1: f64, p2: f64): void {
-  let q = table;
-  for (let k = 0; k < np; k++) {
+@inline function jacProd(table: usize, prod: usize, np: i32, p0: f64, p1: f64, p2: f64, d3: bool): void {
+  const pp0 = f64x2.splat(p0), pp1 = f64x2.splat(p1), pp2 = f64x2.splat(p2);
+  let q = table, out = prod;
+  const end = prod + (<usize>((np + 1) >> 1) << 4);
+  for (; out < end; out += 16) {
     const cnt = load<i32>(q);
-    q += 8;
-    let s: f64 = 0;
+    q += 16;
+    let s = f64x2.splat(0);
     for (let t = 0; t < cnt; t++) {
-      const e = load<i32>(q), a = e & 15, mask = e >> 4;
-      let jak = load<f64>(q, 8);
-      if (mask & 1) jak += p0 * load<f64>(q, 16);
-      if (mask & 2) jak += p1 * load<f64>(q, 24);
-      if (mask & 4) jak += p2 * load<f64>(q, 32);
-      s += jak * (a == 0 ? gr0 : a == 1 ? gr1 : gr2);
-      q += 40;
+      const a = load<i32>(q);
+      let jak = f64x2.add(v128.load(q, 32), f64x2.mul(pp0, v128.load(q, 48)));
+      jak = f64x2.add(jak, f64x2.mul(pp1, v128.load(q, 64)));
+      if (d3) jak = f64x2.add(jak, f64x2.mul(pp2, v128.load(q, 80)));
+      s = f64x2.add(s, v128.and(v128.load(q, 16), f64x2.mul(jak, f64x2.splat(a == 0 ? gr0 : a == 1 ? gr1 : gr2))));
+      q += 96;
     }
-    std(prod, k, s);
+    v128.store(out, s);
   }
 }
 
 /** `grad[(r·B + c + o)·np + k] −= β'(c + o − cn)·prod[k]`, o = −2..2 (parzenJointGradient's loop body). */
 // @ts-ignore: decorator
-@inline function gradAdd(grad: usize, prod: usize, np: i32, B: i32, r: i32, c: i32, cn: f64): void {
+@inline function gradAdd(grad: usize, prod: usize, np: i32, B: i32, r: i32, c: i32, cn: f64, finite: bool): void {
   let arg = <f64>(c - 2) - cn;
   const np2 = np & ~1;
-  for (let o = -2; o <= 2; o++) {
+  // As in pdfAdd: β'(−2 − frac) = 0 exactly for unclamped bins, and g − 0·p = g when p is finite
+  // (`finite`: the caller has made sure of that, see {@link prodBound}).
+  let o0 = -2;
+  if (finite && <f64>c <= cn && cn < <f64>(c + 1)) { o0 = -1; arg += 1.0; }
+  for (let o = o0; o <= 2; o++) {
     const v = cubicSplineDerivative(arg);
     const vv = f64x2.splat(v);
     const row = grad + (<usize>((r * B + c + o) * np) << 3);
@@ -489,40 +555,147 @@ let mTotal: f64 = 0;
   }
 }
 
+/** One tap of {@link tapsAdd}: `β(x)` into the joint row and the total, `β'(x)·prod` out of the gradient row. */
+// @ts-ignore: decorator
+@inline function tapBoth(x: f64, ja: usize, grow: usize, prod: usize, np: i32, np2: i32): void {
+  const ax = x < 0 ? -x : x;
+  const sq = x * x;
+  let v: f64 = 0, dv: f64 = 0;
+  if (ax < 1) {
+    v = (4.0 - 6.0 * sq + 3.0 * sq * ax) / 6.0;
+    dv = x >= 0 ? -2.0 * x + 1.5 * x * x : -2.0 * x - 1.5 * x * x;
+  } else if (ax < 2) {
+    v = (8.0 - 12 * ax + 6.0 * sq - sq * ax) / 6.0;
+    dv = x >= 0 ? -2.0 + 2.0 * x - 0.5 * x * x : 2.0 + 2.0 * x + 0.5 * x * x;
+  }
+  store<f64>(ja, load<f64>(ja) + v);
+  mTotal += v;
+  rowSub(grow, prod, np, np2, dv);
+}
+
+/** `row[k] −= v·prod[k]`, k < np (two at a time, as {@link gradAdd}). */
+// @ts-ignore: decorator
+@inline function rowSub(row: usize, prod: usize, np: i32, np2: i32, v: f64): void {
+  const vv = f64x2.splat(v);
+  let k = 0;
+  for (; k < np2; k += 2) {
+    const a = row + (<usize>k << 3);
+    v128.store(a, f64x2.sub(v128.load(a), f64x2.mul(vv, v128.load(prod + (<usize>k << 3)))));
+  }
+  if (k < np) {
+    const a = row + (<usize>k << 3);
+    store<f64>(a, load<f64>(a) - v * load<f64>(prod + (<usize>k << 3)));
+  }
+}
+
 /**
- * The Jacobian's non-zero structure (as parzenJointGradient) as a table: per parameter `k`, the
- * number of rows (8 bytes), then per row `a` with a non-zero coefficient 40 bytes: `a | (mask << 4)`
- * (i32), `J₀[a][k]`, `J₁[a][k]`, `J₂[a][k]`, `J₃[a][k]` (0 past `d`). At most `np·(1 + 5d)` f64.
+ * {@link pdfAdd} and {@link gradAdd} in one pass over the taps (each tap's `β` and `β'` from the
+ * same argument, the same expressions; the joint, the total and the gradient see the same
+ * sequence of additions as in the two passes).
+ */
+// @ts-ignore: decorator
+@inline function tapsAdd(joint: usize, smarg: usize, grad: usize, prod: usize, np: i32, B: i32, r: i32, c: i32, cn: f64, finite: bool): void {
+  let arg = <f64>(c - 2) - cn;
+  std(smarg, r, ldd(smarg, r) + 1);
+  const np2 = np & ~1;
+  const rs = <usize>(np << 3);
+  let ja = joint + (<usize>(r * B + c - 2) << 3);
+  let grow = grad + (<usize>((r * B + c - 2) * np) << 3);
+  let o = 0;
+  if (<f64>c <= cn && cn < <f64>(c + 1)) {
+    // the zero first tap: no joint or total update; the gradient's only when a product may be non-finite
+    if (!finite) rowSub(grow, prod, np, np2, cubicSplineDerivative(arg));
+    arg += 1.0;
+    ja += 8;
+    grow += rs;
+    o = 1;
+  }
+  for (; o < 5; o++) {
+    tapBoth(arg, ja, grow, prod, np, np2);
+    arg += 1.0;
+    ja += 8;
+    grow += rs;
+  }
+}
+
+/**
+ * The Jacobian's non-zero structure (as parzenJointGradient) as a table, for parameter pairs
+ * `(2t, 2t + 1)`: the number of rows `a` with a non-zero coefficient for either parameter (i32 in 16
+ * bytes), then per such row 96 bytes: `a` (i32 in 16 bytes), the lane mask (all ones in the lane
+ * of a parameter that uses row `a`, else 0), then `J₀[a]`, `J₁[a]`, `J₂[a]`, `J₃[a]` at the pair's
+ * two parameters (f64x2 each; 0 past `d` and for a missing second parameter).
+ * At most `⌈np/2⌉·(2 + 12d)` f64.
  */
 function fillTerms(jac: usize, table: usize, d: i32, np: i32): void {
   const dn = d * np;
   let q = table;
-  for (let k = 0; k < np; k++) {
+  for (let k0 = 0; k0 < np; k0 += 2) {
     const head = q;
-    q += 8;
+    q += 16;
     let cnt = 0;
     for (let a = 0; a < d; a++) {
-      let mask = 0;
-      for (let j = 0; j < d; j++) if (ldd(jac, (j + 1) * dn + a * np + k) != 0) mask |= 1 << j;
-      if (mask != 0 || ldd(jac, a * np + k) != 0) {
-        cnt++;
-        store<i32>(q, a | (mask << 4));
-        store<f64>(q, ldd(jac, a * np + k), 8);
-        for (let j = 0; j < 3; j++) store<f64>(q + (<usize>j << 3), j < d ? ldd(jac, (j + 1) * dn + a * np + k) : 0, 16);
-        q += 40;
+      let lanes = 0;
+      for (let l = 0; l < 2; l++) {
+        const k = k0 + l;
+        if (k >= np) continue;
+        for (let j = 0; j <= d; j++) if (ldd(jac, j * dn + a * np + k) != 0) lanes |= 1 << l;
       }
+      if (lanes == 0) continue;
+      cnt++;
+      store<i32>(q, a);
+      store<i64>(q, (lanes & 1) != 0 ? -1 : 0, 16);
+      store<i64>(q, (lanes & 2) != 0 ? -1 : 0, 24);
+      for (let j = 0; j < 4; j++) {
+        for (let l = 0; l < 2; l++) {
+          const k = k0 + l;
+          store<f64>(q + (<usize>(32 + 16 * j + 8 * l)), j <= d && k < np ? ldd(jac, j * dn + a * np + k) : 0);
+        }
+      }
+      q += 96;
     }
     store<i32>(head, cnt);
   }
 }
 
-/** Zero the outputs, load the moving gradient's constants (W, spacing). */
-function denseStart(joint: usize, smarg: usize, mmarg: usize, grad: usize, B: i32, np: i32, W: usize, sp: usize, d: i32): void {
-  memory.fill(joint, 0, <usize>(B * B) << 3);
-  memory.fill(smarg, 0, <usize>B << 3);
-  memory.fill(mmarg, 0, <usize>B << 3);
-  if (grad != 0) memory.fill(grad, 0, <usize>(B * B * np) << 3);
-  mTotal = 0;
+/**
+ * A bound `T` on the moving gradient below which every Jacobian product is finite: with
+ * `|g_a| ≤ T` for all `a`, `|prod[k]| ≤ Σ_a |J(x)[a][k]|·T ≤ 10²⁹⁹` for every point `x = P·[i; 1]`
+ * of the grid (`n0·n1·n2`, `P` `(d+1)²`; `|x_j|` at most twice its largest value at the grid's
+ * corners plus 1). A NaN or infinite gradient fails `≤ T` too.
+ */
+let gBound: f64 = 0;
+
+function prodBound(jac: usize, d: i32, np: i32, P: usize, n0: i32, n1: i32, n2: i32): f64 {
+  const e = d + 1;
+  let pmax: f64 = 0;
+  for (let corner = 0; corner < (1 << d); corner++) {
+    for (let a = 0; a < d; a++) {
+      let x = ldd(P, a * e + d);
+      for (let j = 0; j < d; j++) {
+        const nj = j == 0 ? n0 : j == 1 ? n1 : n2;
+        if ((corner >> j) & 1) x += ldd(P, a * e + j) * <f64>(nj - 1);
+      }
+      pmax = Math.max(pmax, Math.abs(x));
+    }
+  }
+  pmax = 2 * pmax + 1;
+  const dn = d * np;
+  let jb: f64 = 0;
+  for (let k = 0; k < np; k++) {
+    let t: f64 = 0;
+    for (let a = 0; a < d; a++) {
+      t += Math.abs(ldd(jac, a * np + k));
+      for (let j = 1; j <= d; j++) t += Math.abs(ldd(jac, j * dn + a * np + k)) * pmax;
+    }
+    jb = Math.max(jb, t);
+  }
+  // NaN coefficients or points: never skip
+  if (!(jb < Infinity)) return -1;
+  return 1e299 / Math.max(jb, 1e-300);
+}
+
+/** Load the moving gradient's constants (W, spacing) into this instance's globals. */
+function loadMoving(W: usize, sp: usize, d: i32): void {
   if (d == 2) {
     w0 = ldd(W, 0); w1 = ldd(W, 1); w2 = ldd(W, 2); w3 = ldd(W, 3); w4 = ldd(W, 4); w5 = ldd(W, 5);
     sp0 = ldd(sp, 0); sp1 = ldd(sp, 1);
@@ -533,13 +706,49 @@ function denseStart(joint: usize, smarg: usize, mmarg: usize, grad: usize, B: i3
   }
 }
 
-/** The normalisations of parzenJointPdf and parzenJointGradient. */
-function denseFinish(joint: usize, smarg: usize, mmarg: usize, grad: usize, B: i32, np: i32, valid: i32, mdelta: f64, byCount: i32): void {
-  const total = mTotal;
+/**
+ * Voxels per chunk of a dense evaluation (the TypeScript `AFFINE_MI_CHUNK`): the static grid's
+ * voxels in raster order are cut into chunks of this many, each chunk's sums start from zero, and
+ * the chunks' sums are added in chunk order, whatever thread computed them.
+ */
+const CHUNK: i32 = 4096;
+
+/**
+ * f64 values of one chunk's sums for `B` bins and `np` parameters (0 = pdfs only), rounded up to
+ * a multiple of 16 (128 bytes: chunks computed by different threads share no cache line): the joint histogram (`B²`), the static marginal (`B`), the joint-pdf gradient (`B²·np`),
+ * the spline weights' total and the sample count.
+ */
+// @ts-ignore: decorator
+@inline function partLen(B: i32, np: i32): i32 {
+  return (B * B + B + B * B * np + 2 + 15) & ~15;
+}
+
+/** Adds `n` f64 of `src` to `dst`, value by value. */
+export function affineMIAdd(dst: usize, src: usize, n: i32): void {
+  let i = 0;
+  for (; i + 2 <= n; i += 2) {
+    const a = dst + (<usize>i << 3);
+    v128.store(a, f64x2.add(v128.load(a), v128.load(src + (<usize>i << 3))));
+  }
+  if (i < n) std(dst, i, ldd(dst, i) + ldd(src, i));
+}
+
+/**
+ * The outputs from the chunks' summed sums `acc` (see {@link partLen}): the normalisations of
+ * parzenJointPdf and parzenJointGradient (`grad` 0 = pdfs only).
+ */
+export function affineMIFinish(joint: usize, smarg: usize, mmarg: usize, grad: usize, acc: usize, B: i32, np: i32,
+  mdelta: f64, byCount: i32): void {
+  const npe = grad != 0 ? np : 0;
+  const o = B * B + B + B * B * npe;
+  const total = ldd(acc, o), valid = ldd(acc, o + 1);
+  memory.copy(joint, acc, <usize>(B * B) << 3);
+  memory.copy(smarg, acc + (<usize>(B * B) << 3), <usize>B << 3);
+  memory.fill(mmarg, 0, <usize>B << 3);
   if (total > 0) {
-    const norm: f64 = byCount != 0 ? <f64>valid : total;
+    const norm: f64 = byCount != 0 ? valid : total;
     for (let i = 0; i < B * B; i++) std(joint, i, ldd(joint, i) / norm);
-    for (let i = 0; i < B; i++) std(smarg, i, ldd(smarg, i) / <f64>valid);
+    for (let i = 0; i < B; i++) std(smarg, i, ldd(smarg, i) / valid);
     for (let j = 0; j < B; j++) {
       let s: f64 = 0;
       for (let i = 0; i < B; i++) s += ldd(joint, i * B + j);
@@ -547,79 +756,162 @@ function denseFinish(joint: usize, smarg: usize, mmarg: usize, grad: usize, B: i
     }
   }
   if (grad != 0) {
-    const norm = <f64>valid * mdelta;
     const len = B * B * np;
+    memory.copy(grad, acc + (<usize>(B * B + B) << 3), <usize>len << 3);
+    const norm = valid * mdelta;
     if (norm > 0) for (let i = 0; i < len; i++) std(grad, i, ldd(grad, i) / norm);
   }
 }
 
+/** The Jacobian's table for {@link affineMIChunk3d}/{@link affineMIChunk2d} (see fillTerms; `np·(d+1)·d` coefficients). */
+export function affineMITerms(jac: usize, terms: usize, d: i32, np: i32): void {
+  fillTerms(jac, terms, d, np);
+}
+
 /**
- * Dense MI evaluation, 3D (see the TypeScript `affineMIDense3d`). `grad` 0 = pdfs only; `smask` 0 = all;
- * `prod` (`np` f64) and `terms` (`np·16` f64, the Jacobian's table) are scratch. Static grid `ns·nr·nc`, moving `ms·mr·mc`.
+ * Chunk `ch` of a 3D dense evaluation into `out` ({@link partLen} f64, overwritten): the voxels
+ * `[ch·CHUNK, (ch + 1)·CHUNK)` of the static grid in raster order, as affineMIDense3d's loop.
  */
-export function affineMIDense3d(joint: usize, smarg: usize, mmarg: usize, grad: usize, sv: usize, smask: usize,
-  ns: i32, nr: i32, nc: i32, mov: usize, ms: i32, mr: i32, mc: i32, M: usize, A: usize, W: usize, sp: usize, P: usize,
-  jac: usize, prod: usize, terms: usize, np: i32, nbins: i32, smin: f64, sdelta: f64, mmin: f64, mdelta: f64, byCount: i32): void {
-  const B = nbins;
-  denseStart(joint, smarg, mmarg, grad, B, np, W, sp, 3);
-  if (grad != 0) fillTerms(jac, terms, 3, np);
+function chunk3(out: usize, ch: i32, withGrad: bool, sv: usize, smask: usize, ns: i32, nr: i32, nc: i32,
+  mov: usize, ms: i32, mr: i32, mc: i32, M: usize, A: usize, W: usize, sp: usize, P: usize, jac: usize, prod: usize, terms: usize,
+  np: i32, B: i32, smin: f64, sdelta: f64, mmin: f64, mdelta: f64): void {
+  const npe = withGrad ? np : 0;
+  memory.fill(out, 0, <usize>partLen(B, npe) << 3);
+  const joint = out, smarg = out + (<usize>(B * B) << 3), grad = withGrad ? smarg + (<usize>B << 3) : 0;
+  loadMoving(W, sp, 3);
+  mTotal = 0;
+  gBound = withGrad ? prodBound(jac, 3, np, P, ns, nr, nc) : 0;
   const m0 = ldd(M, 0), m1 = ldd(M, 1), m2 = ldd(M, 2), m3 = ldd(M, 3), m4 = ldd(M, 4), m5 = ldd(M, 5);
   const m6 = ldd(M, 6), m7 = ldd(M, 7), m8 = ldd(M, 8), m9 = ldd(M, 9), m10 = ldd(M, 10), m11 = ldd(M, 11);
   const a0 = ldd(A, 0), a1 = ldd(A, 1), a2 = ldd(A, 2), a3 = ldd(A, 3), a4 = ldd(A, 4), a5 = ldd(A, 5);
   const a6 = ldd(A, 6), a7 = ldd(A, 7), a8 = ldd(A, 8), a9 = ldd(A, 9), a10 = ldd(A, 10), a11 = ldd(A, 11);
   const q0 = ldd(P, 0), q1 = ldd(P, 1), q2 = ldd(P, 2), q3 = ldd(P, 3), q4 = ldd(P, 4), q5 = ldd(P, 5);
   const q6 = ldd(P, 6), q7 = ldd(P, 7), q8 = ldd(P, 8), q9 = ldd(P, 9), q10 = ldd(P, 10), q11 = ldd(P, 11);
-  let valid = 0, p = 0;
-  for (let k = 0; k < ns; k++) {
-    const fk = <f64>k;
-    for (let i = 0; i < nr; i++) {
-      const fi = <f64>i;
-      for (let j = 0; j < nc; j++, p++) {
-        if (smask != 0 && ldi(smask, p) == 0) continue;
-        valid++;
-        const fj = <f64>j;
-        const mv = tri(mov, ms, mr, mc, m0 * fk + m1 * fi + m2 * fj + m3, m4 * fk + m5 * fi + m6 * fj + m7, m8 * fk + m9 * fi + m10 * fj + m11);
-        const r = binOf(sdelta == 0 ? 0 : ldd(sv, p) / sdelta - smin, B);
-        const cn = mdelta == 0 ? 0 : mv / mdelta - mmin;
-        const c = binOf(cn, B);
-        pdfAdd(joint, smarg, B, r, c, cn);
-        if (grad == 0) continue;
+  const sl = nr * nc, n = ns * sl;
+  let p = ch * CHUNK;
+  const end = min(n, p + CHUNK);
+  let k = p / sl, i = (p - k * sl) / nc, j = p - k * sl - i * nc;
+  let valid = 0;
+  for (; p < end; p++) {
+    if (!(smask != 0 && ldi(smask, p) == 0)) {
+      valid++;
+      const fk = <f64>k, fi = <f64>i, fj = <f64>j;
+      const mv = tri(mov, ms, mr, mc, m0 * fk + m1 * fi + m2 * fj + m3, m4 * fk + m5 * fi + m6 * fj + m7, m8 * fk + m9 * fi + m10 * fj + m11);
+      const r = binOf(sdelta == 0 ? 0 : ldd(sv, p) / sdelta - smin, B);
+      const cn = mdelta == 0 ? 0 : mv / mdelta - mmin;
+      const c = binOf(cn, B);
+      if (grad == 0) pdfAdd(joint, smarg, B, r, c, cn);
+      else {
         grad3(mov, ms, mr, mc, a0 * fk + a1 * fi + a2 * fj + a3, a4 * fk + a5 * fi + a6 * fj + a7, a8 * fk + a9 * fi + a10 * fj + a11);
-        jacProd(terms, prod, np, q0 * fk + q1 * fi + q2 * fj + q3, q4 * fk + q5 * fi + q6 * fj + q7, q8 * fk + q9 * fi + q10 * fj + q11);
-        gradAdd(grad, prod, np, B, r, c, cn);
+        jacProd(terms, prod, np, q0 * fk + q1 * fi + q2 * fj + q3, q4 * fk + q5 * fi + q6 * fj + q7, q8 * fk + q9 * fi + q10 * fj + q11, true);
+        tapsAdd(joint, smarg, grad, prod, np, B, r, c, cn, <bool>(<i32>(Math.abs(gr0) <= gBound) & <i32>(Math.abs(gr1) <= gBound) & <i32>(Math.abs(gr2) <= gBound)));
       }
     }
+    if (++j == nc) { j = 0; if (++i == nr) { i = 0; k++; } }
   }
-  denseFinish(joint, smarg, mmarg, grad, B, np, valid, mdelta, byCount);
+  const o = B * B + B + B * B * npe;
+  std(out, o, mTotal);
+  std(out, o + 1, <f64>valid);
 }
 
-/** Dense MI evaluation, 2D (see the TypeScript `affineMIDense2d`; `terms` `np·11` f64). */
-export function affineMIDense2d(joint: usize, smarg: usize, mmarg: usize, grad: usize, sv: usize, smask: usize,
-  nr: i32, nc: i32, mov: usize, mr: i32, mc: i32, M: usize, A: usize, W: usize, sp: usize, P: usize,
-  jac: usize, prod: usize, terms: usize, np: i32, nbins: i32, smin: f64, sdelta: f64, mmin: f64, mdelta: f64, byCount: i32): void {
-  const B = nbins;
-  denseStart(joint, smarg, mmarg, grad, B, np, W, sp, 2);
-  if (grad != 0) fillTerms(jac, terms, 2, np);
+/** Chunk `ch` of a 2D dense evaluation into `out` (see {@link chunk3}). */
+function chunk2(out: usize, ch: i32, withGrad: bool, sv: usize, smask: usize, nr: i32, nc: i32,
+  mov: usize, mr: i32, mc: i32, M: usize, A: usize, W: usize, sp: usize, P: usize, jac: usize, prod: usize, terms: usize,
+  np: i32, B: i32, smin: f64, sdelta: f64, mmin: f64, mdelta: f64): void {
+  const npe = withGrad ? np : 0;
+  memory.fill(out, 0, <usize>partLen(B, npe) << 3);
+  const joint = out, smarg = out + (<usize>(B * B) << 3), grad = withGrad ? smarg + (<usize>B << 3) : 0;
+  loadMoving(W, sp, 2);
+  mTotal = 0;
+  gBound = withGrad ? prodBound(jac, 2, np, P, nr, nc, 1) : 0;
   const m0 = ldd(M, 0), m1 = ldd(M, 1), m2 = ldd(M, 2), m3 = ldd(M, 3), m4 = ldd(M, 4), m5 = ldd(M, 5);
   const a0 = ldd(A, 0), a1 = ldd(A, 1), a2 = ldd(A, 2), a3 = ldd(A, 3), a4 = ldd(A, 4), a5 = ldd(A, 5);
   const q0 = ldd(P, 0), q1 = ldd(P, 1), q2 = ldd(P, 2), q3 = ldd(P, 3), q4 = ldd(P, 4), q5 = ldd(P, 5);
-  let valid = 0, p = 0;
-  for (let i = 0; i < nr; i++) {
-    const fi = <f64>i;
-    for (let j = 0; j < nc; j++, p++) {
-      if (smask != 0 && ldi(smask, p) == 0) continue;
+  const n = nr * nc;
+  let p = ch * CHUNK;
+  const end = min(n, p + CHUNK);
+  let i = p / nc, j = p - i * nc;
+  let valid = 0;
+  for (; p < end; p++) {
+    if (!(smask != 0 && ldi(smask, p) == 0)) {
       valid++;
-      const fj = <f64>j;
+      const fi = <f64>i, fj = <f64>j;
       const mv = bil(mov, mr, mc, m0 * fi + m1 * fj + m2, m3 * fi + m4 * fj + m5);
       const r = binOf(sdelta == 0 ? 0 : ldd(sv, p) / sdelta - smin, B);
       const cn = mdelta == 0 ? 0 : mv / mdelta - mmin;
       const c = binOf(cn, B);
-      pdfAdd(joint, smarg, B, r, c, cn);
-      if (grad == 0) continue;
-      grad2(mov, mr, mc, a0 * fi + a1 * fj + a2, a3 * fi + a4 * fj + a5);
-      jacProd(terms, prod, np, q0 * fi + q1 * fj + q2, q3 * fi + q4 * fj + q5, 0);
-      gradAdd(grad, prod, np, B, r, c, cn);
+      if (grad == 0) pdfAdd(joint, smarg, B, r, c, cn);
+      else {
+        grad2(mov, mr, mc, a0 * fi + a1 * fj + a2, a3 * fi + a4 * fj + a5);
+        jacProd(terms, prod, np, q0 * fi + q1 * fj + q2, q3 * fi + q4 * fj + q5, 0, false);
+        tapsAdd(joint, smarg, grad, prod, np, B, r, c, cn, <bool>(<i32>(Math.abs(gr0) <= gBound) & <i32>(Math.abs(gr1) <= gBound)));
+      }
     }
+    if (++j == nc) { j = 0; i++; }
   }
-  denseFinish(joint, smarg, mmarg, grad, B, np, valid, mdelta, byCount);
+  const o = B * B + B + B * B * npe;
+  std(out, o, mTotal);
+  std(out, o + 1, <f64>valid);
+}
+
+/**
+ * Chunks `[lo, hi)` of a 3D dense evaluation (the threaded part of {@link affineMIDense3d}):
+ * chunk `c`'s sums go to `parts + c·partLen` f64; `terms` was filled by {@link affineMITerms};
+ * `prod` (`np` rounded up to even f64) is this thread's scratch. `withGrad` 0 = pdfs only.
+ */
+export function affineMIChunk3d(parts: usize, withGrad: i32, sv: usize, smask: usize, ns: i32, nr: i32, nc: i32,
+  mov: usize, ms: i32, mr: i32, mc: i32, M: usize, A: usize, W: usize, sp: usize, P: usize, jac: usize, terms: usize,
+  np: i32, nbins: i32, smin: f64, sdelta: f64, mmin: f64, mdelta: f64, lo: i32, hi: i32, prod: usize): void {
+  const len = <usize>partLen(nbins, withGrad != 0 ? np : 0) << 3;
+  for (let c = lo; c < hi; c++) {
+    chunk3(parts + <usize>c * len, c, withGrad != 0, sv, smask, ns, nr, nc, mov, ms, mr, mc, M, A, W, sp, P, jac, prod, terms,
+      np, nbins, smin, sdelta, mmin, mdelta);
+  }
+}
+
+/** 2D version of {@link affineMIChunk3d}. */
+export function affineMIChunk2d(parts: usize, withGrad: i32, sv: usize, smask: usize, nr: i32, nc: i32,
+  mov: usize, mr: i32, mc: i32, M: usize, A: usize, W: usize, sp: usize, P: usize, jac: usize, terms: usize,
+  np: i32, nbins: i32, smin: f64, sdelta: f64, mmin: f64, mdelta: f64, lo: i32, hi: i32, prod: usize): void {
+  const len = <usize>partLen(nbins, withGrad != 0 ? np : 0) << 3;
+  for (let c = lo; c < hi; c++) {
+    chunk2(parts + <usize>c * len, c, withGrad != 0, sv, smask, nr, nc, mov, mr, mc, M, A, W, sp, P, jac, prod, terms,
+      np, nbins, smin, sdelta, mmin, mdelta);
+  }
+}
+
+/**
+ * Dense MI evaluation, 3D, on this thread (see the TypeScript `affineMIDense3d`). `grad` 0 = pdfs only; `smask` 0 = all;
+ * `prod` (`np` rounded up to even f64), `terms` (`⌈np/2⌉·38` f64, the Jacobian's table), `acc` and
+ * `part` ({@link partLen} f64 each) are scratch. Static grid `ns·nr·nc`, moving `ms·mr·mc`. The
+ * chunks (see {@link CHUNK}) are computed in order: the first into `acc`, each next one into
+ * `part` and then added to `acc`.
+ */
+export function affineMIDense3d(joint: usize, smarg: usize, mmarg: usize, grad: usize, sv: usize, smask: usize,
+  ns: i32, nr: i32, nc: i32, mov: usize, ms: i32, mr: i32, mc: i32, M: usize, A: usize, W: usize, sp: usize, P: usize,
+  jac: usize, prod: usize, terms: usize, np: i32, nbins: i32, smin: f64, sdelta: f64, mmin: f64, mdelta: f64, byCount: i32,
+  acc: usize, part: usize): void {
+  const g = grad != 0;
+  if (g) fillTerms(jac, terms, 3, np);
+  const chunks = (ns * nr * nc + CHUNK - 1) / CHUNK;
+  for (let c = 0; c < max(1, chunks); c++) {
+    chunk3(c == 0 ? acc : part, c, g, sv, smask, ns, nr, nc, mov, ms, mr, mc, M, A, W, sp, P, jac, prod, terms, np, nbins, smin, sdelta, mmin, mdelta);
+    if (c > 0) affineMIAdd(acc, part, partLen(nbins, g ? np : 0));
+  }
+  affineMIFinish(joint, smarg, mmarg, grad, acc, nbins, np, mdelta, byCount);
+}
+
+/** Dense MI evaluation, 2D (see {@link affineMIDense3d}; `terms` `⌈np/2⌉·26` f64). */
+export function affineMIDense2d(joint: usize, smarg: usize, mmarg: usize, grad: usize, sv: usize, smask: usize,
+  nr: i32, nc: i32, mov: usize, mr: i32, mc: i32, M: usize, A: usize, W: usize, sp: usize, P: usize,
+  jac: usize, prod: usize, terms: usize, np: i32, nbins: i32, smin: f64, sdelta: f64, mmin: f64, mdelta: f64, byCount: i32,
+  acc: usize, part: usize): void {
+  const g = grad != 0;
+  if (g) fillTerms(jac, terms, 2, np);
+  const chunks = (nr * nc + CHUNK - 1) / CHUNK;
+  for (let c = 0; c < max(1, chunks); c++) {
+    chunk2(c == 0 ? acc : part, c, g, sv, smask, nr, nc, mov, mr, mc, M, A, W, sp, P, jac, prod, terms, np, nbins, smin, sdelta, mmin, mdelta);
+    if (c > 0) affineMIAdd(acc, part, partLen(nbins, g ? np : 0));
+  }
+  affineMIFinish(joint, smarg, mmarg, grad, acc, nbins, np, mdelta, byCount);
 }

@@ -23,7 +23,7 @@ export { gaussSeidelSweep3d } from './gauss-seidel';
 export { quantizePositive, maskedClassStats, emClassFields, addFloat32, subtractFloat32, sumSquaresFloat32, positiveMask, emDemonsStep2d, emDemonsStep3d } from './em';
 export {
   resampleAffineLinear2d, resampleAffineLinear3d, affineGradient2d, affineGradient3d, affineGradientSparse, parzenJointPdf, parzenJointGradient,
-  affineMIDense2d, affineMIDense3d,
+  affineMIDense2d, affineMIDense3d, affineMIChunk2d, affineMIChunk3d, affineMIAdd, affineMIFinish, affineMITerms,
 } from './affine';
 export { miJointPdf, parzenMiStep } from './mi';
 export { warpNearest2d, warpNearest3d } from './warp-nearest';

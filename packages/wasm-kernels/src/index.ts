@@ -136,6 +136,16 @@ export interface WasmBackend extends Backend {
    * promise resolves once every worker has stopped; nothing needs to wait for it.
    */
   dispose(): Promise<void>;
+  /**
+   * Starts the default (lazy) worker threads now, if they have not started yet, and
+   * resolves with {@link WasmBackend.threads} once they run (1 when the backend has one
+   * thread, was disposed, or its workers could not start). Lazy workers start in the
+   * background and join only once the calling thread returns to its event loop, so a
+   * long synchronous call (such as `affineRegistration` of `@diffeo/affine`) would run
+   * entirely on one thread: await this before it. With an explicit `threads` count
+   * the workers already run and this resolves at once.
+   */
+  startThreads(): Promise<number>;
 }
 
 function toUrl(u: URL | string): URL {
@@ -244,6 +254,8 @@ export async function wasmBackend(options: WasmBackendOptions = {}): Promise<Was
     callerChunks: options.callerChunks ?? Infinity,
   };
   let disposed = false;
+  /** The lazy workers' start, once it was asked for. */
+  let starting: Promise<void> | null = null;
   /** A worker stopped on its own: the backend goes on without its pool (see ThreadPool.create). */
   const onLost = (): void => {
     const pool = ref.pool;
@@ -265,7 +277,7 @@ export async function wasmBackend(options: WasmBackendOptions = {}): Promise<Was
       // the backend stays on one thread.
       ref.start = () => {
         ref.start = null;
-        ThreadPool.create(module, memory, heap.ctl, threads, workerUrl, onLost, errors.WorkerThreadError).then(
+        starting = ThreadPool.create(module, memory, heap.ctl, threads, workerUrl, onLost, errors.WorkerThreadError).then(
           (pool) => {
             if (disposed || pool.isEnded) void pool.dispose();
             else ref.pool = pool;
@@ -287,6 +299,11 @@ export async function wasmBackend(options: WasmBackendOptions = {}): Promise<Was
       return ref.pool?.size ?? 1;
     },
     stats: (): WasmMemoryStats => heap.stats(),
+    async startThreads(): Promise<number> {
+      ref.start?.();
+      if (starting !== null) await starting;
+      return ref.pool?.size ?? 1;
+    },
     dispose(): Promise<void> {
       disposed = true;
       ref.start = null;

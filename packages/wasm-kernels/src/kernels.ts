@@ -27,7 +27,9 @@
  * results are the same bits for every number of threads and every split. The
  * Gauss-Seidel sweep (a sequential recurrence), the CC factors (running sums) and
  * the 2D downsampling, the EM statistics and the affine stage's float64 kernels (Parzen
- * histograms: sequential sums) run on the calling thread only.
+ * histograms: sequential sums) run on the calling thread only, except the dense MI evaluation:
+ * its fixed chunks of voxels (independent of the threads) are summed separately and added in
+ * chunk order.
  */
 import type { Kernels } from '@diffeo/core';
 import type { WasmHeap } from './heap.js';
@@ -57,6 +59,6 @@ export function makeKernels(wasm: WasmExports, heap: WasmHeap, threads: PoolRef)
     ...resampleKernels(env), ...ssdKernels(env), ...composeKernels(env), ...invertKernels(env),
     ...warpKernels(env), ...ccKernels(env), ...gaussianKernels(env), ...gradientKernels(env),
     ...stepKernels(env), ...jacobianKernels(env), ...makeEmKernels(wasm, heap), ...makeMiKernels(wasm, heap),
-    ...affineKernels(wasm, heap), ...warpNearestKernels(env),
+    ...affineKernels(wasm, heap, env), ...warpNearestKernels(env),
   };
 }

@@ -168,6 +168,7 @@ export const THREADED_FUNCTIONS = [
   'downsample3d', 'ssdDemonsStep2d', 'ssdDemonsStep3d', 'residual2d', 'residual3d',
   'jacobianDeterminant2d', 'jacobianDeterminant3d',
   'warpNearest2d', 'warpNearest3d', 'numpyGradientAdd2d', 'numpyGradientAdd3d',
+  'affineMIChunk2d', 'affineMIChunk3d',
 ] as const;
 /** Name of a function that can be split over threads. */
 export type ThreadedFunction = (typeof THREADED_FUNCTIONS)[number];

@@ -13,6 +13,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseNpy, serializeNpy, type NpyArray, type NpyData } from '@diffeo/io';
+import { START_PARALLEL_WORK } from '@diffeo/wasm-kernels';
 import { syntheticPair } from './synthetic.js';
 import { parseNpz } from './npz.js';
 
@@ -409,7 +410,8 @@ function affineFixtureCase(name: string, fixture: string, description: string, b
       writeParams(dir, params);
       return {
         name, size: sizeLabel(stat.shape), voxels: stat.data.length, dir, params,
-        quality: { kind: 'ncc', mask: null }, qualityName: 'NCC', notes: ['affine pipeline com,translation,rigid,affine (MI, DIPY defaults)'],
+        quality: { kind: 'ncc', mask: null }, qualityName: 'NCC', notes: ['affine pipeline com,translation,rigid,affine (MI, DIPY defaults)',
+          ...(stat.data.length >= START_PARALLEL_WORK ? ['wasm/browser: the worker threads are started before the timed call (WasmBackend.startThreads; the affine stage is synchronous)'] : [])],
       };
     },
   };

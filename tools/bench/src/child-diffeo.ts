@@ -29,7 +29,7 @@ import { parseNpy, serializeNpyParts, type NpyArray, type NpyData } from '@diffe
 import type { WasmChildOptions } from './bench.js';
 import type { BenchParams } from './cases.js';
 import { kernelBreakdown, type KernelBreakdown } from './format.js';
-import { registerCase } from './registration.js';
+import { registerCase, startAffineThreads } from './registration.js';
 
 /** What a child writes to `result.json` (the DIPY script writes the same keys). */
 export interface ChildResult {
@@ -131,6 +131,7 @@ async function main(argv: string[]): Promise<void> {
   let kernels: KernelBreakdown | undefined;
   let wasmMemory: WasmMemoryStats | undefined;
   let wasmThreads: number | undefined;
+  await startAffineThreads(params, stat.data.length, wasm);
   const out = await registerCase(params, { static: stat, moving: mov, movingLabels: labels }, prof.context, {
     beforeOptimize: () => {
       rssBefore = peakRssKiB();

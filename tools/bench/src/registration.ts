@@ -15,6 +15,7 @@ import type { Dim, KernelContext, SimilarityMetric } from '@diffeo/core';
 import { metricByName, synRegistration } from '@diffeo/align';
 import { emMetric } from '@diffeo/metrics-em';
 import { affineRegistration, type PipelineStage } from '@diffeo/affine';
+import { START_PARALLEL_WORK } from '@diffeo/wasm-kernels';
 import type { NpyArray } from '@diffeo/io/npy';
 import type { AffineParams, BenchParams, MetricParams } from './cases.js';
 
@@ -107,6 +108,20 @@ function affineCase(inputs: CaseInputs, context: KernelContext, params: BenchPar
   hooks.afterOptimize?.(optimizeSeconds);
   const warped = r.map.transform(movingImg);
   return { optimizeSeconds, iterationsPerLevel: iterations, evaluationsPerLevel: evaluations, warped: Float32Array.from(warped.data as ArrayLike<number>), warpedLabels: null, affine: Array.from(r.affine) };
+}
+
+/**
+ * Affine cases on the WebAssembly backend: its default (lazy) worker threads are started before
+ * the timed call (`startThreads`) when the static grid has at least `START_PARALLEL_WORK` voxels,
+ * the size from which the backend's own policy starts them in a SyN registration. The affine stage
+ * is synchronous, so workers started lazily during it could not join it. Smaller grids (the
+ * 128×128 T1 slice) stay on one thread, as they would in SyN; explicit `--wasm-threads` counts are
+ * running already. Nothing to do for SyN cases or other backends.
+ */
+export async function startAffineThreads(params: BenchParams, staticVoxels: number,
+  wasm: { startThreads?(): Promise<number> } | null): Promise<void> {
+  if (!params.affine || wasm?.startThreads === undefined || staticVoxels < START_PARALLEL_WORK) return;
+  await wasm.startThreads();
 }
 
 /**

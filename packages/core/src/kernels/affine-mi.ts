@@ -29,8 +29,12 @@
  *   the Jacobians of affine transforms are sparse.
  *
  * - `affineMIDense2d/3d` run the dense chain (resampling → pdf → gradient → joint-pdf gradient)
- *   in one pass over the static voxels, computing each voxel's terms with the functions above
- *   and accumulating every histogram cell in raster order, so the bits are those of the chain.
+ *   in one pass over the static voxels, computing each voxel's terms with the functions above.
+ *   The voxels (raster order) are cut into chunks of {@link AFFINE_MI_CHUNK}; each chunk
+ *   accumulates its own histogram cells, static marginal, joint-pdf gradient, weight total and
+ *   sample count from zero in raster order, and the chunks' sums are added in chunk order before
+ *   the normalisation. So a grid of at most one chunk gives the bits of the chain, and any grid
+ *   the same bits however the chunks are shared among threads (the WebAssembly backend's).
  *
  * Units: images in intensity units, gradients in intensity per mm, points in mm.
  * Everything in double, in raster (sample) order, as DIPY (which casts to float64 here).
@@ -364,13 +368,15 @@ export function parzenJointGradient(grad: Float64Array, staticValues: Float64Arr
 
 /**
  * One dense evaluation of the affine-stage MI terms in a single pass over the static grid,
- * the same bits as the chain {@link resampleAffineLinear2d} → {@link parzenJointPdf} →
+ * the chain {@link resampleAffineLinear2d} → {@link parzenJointPdf} →
  * {@link affineGradient2d} → {@link parzenJointGradient} (with the points `pre·[i; 1]`):
  * per static voxel `i` (raster order), the moving value `bilinear(moving, gridToMovingGrid·[i; 1])`
  * is added to the joint pdf; when `jointGrad` is given, the moving gradient at world point
  * `gridToWorld·[i; 1]` (central differences through `movingWorldToGrid`, `movingSpacing` mm)
  * times the Jacobian at the pre-aligned point `pre·[i; 1]` is added to the joint-pdf gradient.
- * Each histogram cell accumulates its samples in raster order, as the chain does.
+ * The sums are taken per chunk of {@link AFFINE_MI_CHUNK} voxels (raster order) and the chunks'
+ * sums added in chunk order: the bits of the chain for grids of at most one chunk, and the same
+ * bits on every backend and thread count for any grid.
  * `staticMask` (int32, non-zero = used; null = all) selects the voxels; there is no moving mask.
  * Outputs as {@link parzenJointPdf} (`joint`, `smarginal`, `mmarginal`) and
  * {@link parzenJointGradient} (`jointGrad`, `nbins²·n`, n = number of parameters of `jacobian`).
@@ -395,42 +401,87 @@ export function affineMIDense3d(joint: Float64Array, smarginal: Float64Array, mm
     gridToWorld, movingWorldToGrid, movingSpacing, pre, jacobian, nbins, smin, sdelta, mmin, mdelta, byCount);
 }
 
+/**
+ * Voxels per chunk of `affineMIDense2d/3d` (see the module documentation): a fixed count, independent
+ * of the threads, so that the results do not depend on them. 4096 voxels: large enough that adding a
+ * chunk's sums (`nbins²·(n + 1)` values) costs a few percent of computing it, small enough that the
+ * finest levels of the affine stage (64×64×10, 128×128) split into 4–10 chunks.
+ */
+export const AFFINE_MI_CHUNK = 4096;
+
 function denseMI(d: 2 | 3, joint: Float64Array, smarginal: Float64Array, mmarginal: Float64Array, jointGrad: Float64Array | null,
   sv: Float64Array, smask: Int32Array | null, shape: readonly number[], moving: Float64Array, mShape: readonly number[],
   M: Float64Array, A: Float64Array, W: Float64Array, sp: ArrayLike<number>, P: Float64Array, jacobian: Float64Array,
   nbins: number, smin: number, sdelta: number, mmin: number, mdelta: number, byCount: boolean): void {
   const B = nbins;
   const n = jointGrad ? Math.floor(jacobian.length / ((d + 1) * d)) : 0;
+  const terms = jointGrad ? jacobianTerms(jacobian, d, n) : null;
+  const ns = d === 3 ? shape[0] : 1, nr = shape[d - 2], nc = shape[d - 1];
+  const nv = ns * nr * nc;
+  const chunks = Math.max(1, Math.ceil(nv / AFFINE_MI_CHUNK));
+  // chunk 0 straight into the outputs; each next chunk into its own sums, then added
+  const pj = chunks > 1 ? new Float64Array(B * B) : joint;
+  const ps = chunks > 1 ? new Float64Array(B) : smarginal;
+  const pg = chunks > 1 && jointGrad ? new Float64Array(jointGrad.length) : jointGrad;
+  let total = 0, valid = 0;
+  for (let c = 0; c < chunks; c++) {
+    const tj = c === 0 ? joint : pj, ts = c === 0 ? smarginal : ps, tg = c === 0 ? jointGrad : pg;
+    const [t, v] = denseChunk(d, c * AFFINE_MI_CHUNK, Math.min(nv, (c + 1) * AFFINE_MI_CHUNK), tj, ts, tg, sv, smask, shape, moving,
+      mShape, M, A, W, sp, P, jacobian, terms, n, B, smin, sdelta, mmin, mdelta);
+    if (c === 0) {
+      total = t;
+      valid = v;
+    } else {
+      for (let q = 0; q < B * B; q++) joint[q] += pj[q];
+      for (let q = 0; q < B; q++) smarginal[q] += ps[q];
+      if (jointGrad) for (let q = 0; q < jointGrad.length; q++) jointGrad[q] += pg![q];
+      total += t;
+      valid += v;
+    }
+  }
+  mmarginal.fill(0);
+  normalizeParzen(joint, smarginal, mmarginal, B, total, valid, byCount);
+  if (jointGrad) {
+    const norm = valid * mdelta;
+    if (norm > 0) for (let q = 0; q < jointGrad.length; q++) jointGrad[q] /= norm;
+  }
+}
+
+/**
+ * Voxels `[lo, hi)` (raster order) of a dense evaluation, accumulated from zero into `joint`,
+ * `smarginal` and `jointGrad` (overwritten); returns the weight total and the sample count.
+ */
+function denseChunk(d: 2 | 3, lo: number, hi: number, joint: Float64Array, smarginal: Float64Array, jointGrad: Float64Array | null,
+  sv: Float64Array, smask: Int32Array | null, shape: readonly number[], moving: Float64Array, mShape: readonly number[],
+  M: Float64Array, A: Float64Array, W: Float64Array, sp: ArrayLike<number>, P: Float64Array, jacobian: Float64Array,
+  terms: Int32Array | null, n: number, B: number, smin: number, sdelta: number, mmin: number, mdelta: number): [number, number] {
   const dn = d * n;
   joint.fill(0);
   smarginal.fill(0);
-  mmarginal.fill(0);
   if (jointGrad) jointGrad.fill(0);
-  const terms = jointGrad ? jacobianTerms(jacobian, d, n) : null;
   const prod = new Float64Array(n);
   const x = new Float64Array(3), y = new Float64Array(3), g = new Float64Array(3), pt = new Float64Array(3);
-  const ns = d === 3 ? shape[0] : 1, nr = shape[d - 2], nc = shape[d - 1];
+  const nr = shape[d - 2], nc = shape[d - 1], sl = nr * nc;
   const ms = d === 3 ? mShape[0] : 1, mr = mShape[d - 2], mc = mShape[d - 1];
   const s0 = sp[0], s1 = sp[1];
-  let total = 0, valid = 0, p = 0;
-  for (let k = 0; k < ns; k++) {
-    for (let i = 0; i < nr; i++) {
-      for (let j = 0; j < nc; j++, p++) {
-        if (smask !== null && smask[p] === 0) continue;
-        valid++;
-        // the moving value (resampleAffineLinear)
-        let mv: number;
-        if (d === 2) mv = bilinearAt(moving, mr, mc, M[0] * i + M[1] * j + M[2], M[3] * i + M[4] * j + M[5]);
-        else {
-          mv = trilinearAt(moving, ms, mr, mc, M[0] * k + M[1] * i + M[2] * j + M[3], M[4] * k + M[5] * i + M[6] * j + M[7],
-            M[8] * k + M[9] * i + M[10] * j + M[11]);
-        }
-        // the joint pdf (parzenJointPdf)
-        const r = binOf(sdelta === 0 ? 0 : sv[p] / sdelta - smin, B);
-        const cn = mdelta === 0 ? 0 : mv / mdelta - mmin;
-        const c = binOf(cn, B);
-        total = addParzenSample(joint, smarginal, r, c, cn, B, total);
-        if (jointGrad === null) continue;
+  let total = 0, valid = 0;
+  let k = Math.floor(lo / sl), i = Math.floor((lo - k * sl) / nc), j = lo - k * sl - i * nc;
+  for (let p = lo; p < hi; p++) {
+    if (!(smask !== null && smask[p] === 0)) {
+      valid++;
+      // the moving value (resampleAffineLinear)
+      let mv: number;
+      if (d === 2) mv = bilinearAt(moving, mr, mc, M[0] * i + M[1] * j + M[2], M[3] * i + M[4] * j + M[5]);
+      else {
+        mv = trilinearAt(moving, ms, mr, mc, M[0] * k + M[1] * i + M[2] * j + M[3], M[4] * k + M[5] * i + M[6] * j + M[7],
+          M[8] * k + M[9] * i + M[10] * j + M[11]);
+      }
+      // the joint pdf (parzenJointPdf)
+      const r = binOf(sdelta === 0 ? 0 : sv[p] / sdelta - smin, B);
+      const cn = mdelta === 0 ? 0 : mv / mdelta - mmin;
+      const c = binOf(cn, B);
+      total = addParzenSample(joint, smarginal, r, c, cn, B, total);
+      if (jointGrad !== null) {
         // the moving gradient (affineGradient) and the Jacobian point (gridPoints of pre)
         if (d === 2) {
           diffs2d(moving, mr, mc, W, s0, s1, A[0] * i + A[1] * j + A[2], A[3] * i + A[4] * j + A[5], g, 0);
@@ -466,10 +517,7 @@ function denseMI(d: 2 | 3, joint: Float64Array, smarginal: Float64Array, mmargin
         }
       }
     }
+    if (++j === nc) { j = 0; if (++i === nr) { i = 0; k++; } }
   }
-  normalizeParzen(joint, smarginal, mmarginal, B, total, valid, byCount);
-  if (jointGrad) {
-    const norm = valid * mdelta;
-    if (norm > 0) for (let q = 0; q < jointGrad.length; q++) jointGrad[q] /= norm;
-  }
+  return [total, valid];
 }

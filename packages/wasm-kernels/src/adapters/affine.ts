@@ -10,6 +10,7 @@
  */
 import type { Kernels, Shape2D, Shape3D } from '@diffeo/core';
 import type { WasmHeap } from '../heap.js';
+import type { AdapterEnv } from './env.js';
 
 /** The affine-stage exports of the WebAssembly module (addresses are byte offsets into its memory). */
 export interface AffineWasmExports {
@@ -26,18 +27,38 @@ export interface AffineWasmExports {
     jac: number, prod: number, terms: number, n: number, d: number, np: number, nbins: number, smin: number, sdelta: number, mmin: number, mdelta: number): void;
   affineMIDense2d(joint: number, smarg: number, mmarg: number, grad: number, sv: number, smask: number, nr: number, nc: number,
     mov: number, mr: number, mc: number, M: number, A: number, W: number, sp: number, P: number, jac: number, prod: number, terms: number,
-    np: number, nbins: number, smin: number, sdelta: number, mmin: number, mdelta: number, byCount: number): void;
+    np: number, nbins: number, smin: number, sdelta: number, mmin: number, mdelta: number, byCount: number, acc: number, part: number): void;
   affineMIDense3d(joint: number, smarg: number, mmarg: number, grad: number, sv: number, smask: number, ns: number, nr: number, nc: number,
     mov: number, ms: number, mr: number, mc: number, M: number, A: number, W: number, sp: number, P: number, jac: number, prod: number,
-    terms: number, np: number, nbins: number, smin: number, sdelta: number, mmin: number, mdelta: number, byCount: number): void;
+    terms: number, np: number, nbins: number, smin: number, sdelta: number, mmin: number, mdelta: number, byCount: number,
+    acc: number, part: number): void;
+  affineMIChunk2d(parts: number, withGrad: number, sv: number, smask: number, nr: number, nc: number, mov: number, mr: number, mc: number,
+    M: number, A: number, W: number, sp: number, P: number, jac: number, terms: number, np: number, nbins: number,
+    smin: number, sdelta: number, mmin: number, mdelta: number, lo: number, hi: number, prod: number): void;
+  affineMIChunk3d(parts: number, withGrad: number, sv: number, smask: number, ns: number, nr: number, nc: number, mov: number, ms: number,
+    mr: number, mc: number, M: number, A: number, W: number, sp: number, P: number, jac: number, terms: number, np: number, nbins: number,
+    smin: number, sdelta: number, mmin: number, mdelta: number, lo: number, hi: number, prod: number): void;
+  affineMIAdd(dst: number, src: number, n: number): void;
+  affineMIFinish(joint: number, smarg: number, mmarg: number, grad: number, acc: number, nbins: number, np: number, mdelta: number,
+    byCount: number): void;
+  affineMITerms(jac: number, terms: number, d: number, np: number): void;
 }
+
+/**
+ * Voxels per chunk of a dense MI evaluation (`CHUNK` of `assembly/affine.ts`, `AFFINE_MI_CHUNK` of
+ * `@diffeo/core`): the chunks' sums are added in chunk order, so the bits do not depend on the threads.
+ */
+const MI_CHUNK = 4096;
+
+/** Work units (≈ 15 ns, see `MIN_PARALLEL_WORK`) per voxel of a dense evaluation with its gradient. */
+const MI_WORK_PER_VOXEL = 4;
 
 /** The affine-stage kernels of one instance. */
 export type AffineKernels = Pick<Kernels, 'resampleAffineLinear2d' | 'resampleAffineLinear3d' | 'affineGradient2d' | 'affineGradient3d'
   | 'affineGradientSparse' | 'parzenJointPdf' | 'parzenJointGradient' | 'affineMIDense2d' | 'affineMIDense3d'>;
 
 /** Builds the affine-stage kernels on `heap`, calling `wasm`. */
-export function affineKernels(wasm: AffineWasmExports, heap: WasmHeap): AffineKernels {
+export function affineKernels(wasm: AffineWasmExports, heap: WasmHeap, env: AdapterEnv): AffineKernels {
   /** Copies `n` values of `src` (or zeros) into new arena room; returns the address. */
   const inF64 = (src: ArrayLike<number> | null, n: number): number => {
     if (src instanceof Float64Array && src.length >= n && heap.owns(src)) return src.byteOffset;
@@ -179,17 +200,59 @@ export function affineKernels(wasm: AffineWasmExports, heap: WasmHeap): AffineKe
     const pS = inF64(staticValues, n), pSm = inI32(staticMask, n), pMov = inF64(moving, nm);
     const pM = par(M, m), pA = par(A, m), pW = par(W, m), pSp = par(spacing, d), pP = par(P, m);
     const pJac = jointGrad ? par(jacobian, (d + 1) * d * np) : 0;
-    // scratch: prod (np f64) and the Jacobian's table (np·(1 + 5d) f64, see assembly/affine.ts fillTerms)
-    const pProd = heap.alloc(Math.max(1, np) * 8), pTerms = heap.alloc(Math.max(1, np * (1 + 5 * d)) * 8);
+    // scratch: prod (np rounded up to even f64) and the Jacobian's table (⌈np/2⌉·(2 + 12d) f64, see assembly/affine.ts fillTerms)
+    const pairs = Math.max(1, Math.ceil(np / 2));
+    const pProd = heap.alloc(pairs * 16), pTerms = heap.alloc(pairs * (2 + 12 * d) * 8);
     const pJ = outAt(joint, nbins * nbins), pSa = outAt(smarginal, nbins), pMa = outAt(mmarginal, nbins);
     const len = nbins * nbins * np;
     const pG = jointGrad ? outAt(jointGrad, len) : 0;
-    if (d === 2) {
-      wasm.affineMIDense2d(pJ, pSa, pMa, pG, pS, pSm, shape[0], shape[1], pMov, movingShape[0], movingShape[1], pM, pA, pW, pSp, pP,
-        pJac, pProd, pTerms, np, nbins, smin, sdelta, mmin, mdelta, byCount ? 1 : 0);
+    // one chunk's sums (assembly/affine.ts partLen): joint, static marginal, gradient, total, count
+    const partLen = (nbins * nbins + nbins + len + 2 + 15) & ~15;
+    const chunks = Math.max(1, Math.ceil(n / MI_CHUNK));
+    const split = env.plan(chunks, n * (jointGrad ? MI_WORK_PER_VOXEL : 1), n);
+    const pAcc = heap.alloc(partLen * 8);
+    if (split === null) {
+      const pPart = chunks > 1 ? heap.alloc(partLen * 8) : pAcc;
+      if (d === 2) {
+        wasm.affineMIDense2d(pJ, pSa, pMa, pG, pS, pSm, shape[0], shape[1], pMov, movingShape[0], movingShape[1], pM, pA, pW, pSp, pP,
+          pJac, pProd, pTerms, np, nbins, smin, sdelta, mmin, mdelta, byCount ? 1 : 0, pAcc, pPart);
+      } else {
+        wasm.affineMIDense3d(pJ, pSa, pMa, pG, pS, pSm, shape[0], shape[1], shape[2], pMov, movingShape[0], movingShape[1], movingShape[2],
+          pM, pA, pW, pSp, pP, pJac, pProd, pTerms, np, nbins, smin, sdelta, mmin, mdelta, byCount ? 1 : 0, pAcc, pPart);
+      }
     } else {
-      wasm.affineMIDense3d(pJ, pSa, pMa, pG, pS, pSm, shape[0], shape[1], shape[2], pMov, movingShape[0], movingShape[1], movingShape[2],
-        pM, pA, pW, pSp, pP, pJac, pProd, pTerms, np, nbins, smin, sdelta, mmin, mdelta, byCount ? 1 : 0);
+      // Threads: chunk c's sums at pParts + c·partLen, added to pAcc in chunk order by this thread.
+      if (jointGrad) wasm.affineMITerms(pJac, pTerms, d, np);
+      const pParts = heap.alloc(chunks * partLen * 8);
+      const size = env.threads.pool?.size ?? 1;
+      // each thread's products on cache lines of its own (128 bytes apart at least: no false sharing)
+      const prodStride = Math.ceil((pairs * 16) / 128) * 128 + 128;
+      const pProds = heap.alloc(size * prodStride);
+      const g = jointGrad ? 1 : 0;
+      const args = d === 2
+        ? [pParts, g, pS, pSm, shape[0], shape[1], pMov, movingShape[0], movingShape[1], pM, pA, pW, pSp, pP, pJac, pTerms, np, nbins,
+            smin, sdelta, mmin, mdelta]
+        : [pParts, g, pS, pSm, shape[0], shape[1], shape[2], pMov, movingShape[0], movingShape[1], movingShape[2], pM, pA, pW, pSp, pP,
+            pJac, pTerms, np, nbins, smin, sdelta, mmin, mdelta];
+      const own = (lo: number, hi: number): void => {
+        if (d === 2) {
+          wasm.affineMIChunk2d(pParts, g, pS, pSm, shape[0], shape[1], pMov, movingShape[0], movingShape[1], pM, pA, pW, pSp, pP, pJac, pTerms,
+            np, nbins, smin, sdelta, mmin, mdelta, lo, hi, pProds);
+        } else {
+          wasm.affineMIChunk3d(pParts, g, pS, pSm, shape[0], shape[1], shape[2], pMov, movingShape[0], movingShape[1], movingShape[2],
+            pM, pA, pW, pSp, pP, pJac, pTerms, np, nbins, smin, sdelta, mmin, mdelta, lo, hi, pProds);
+        }
+      };
+      const reduce = (lo: number, hi: number): void => {
+        for (let c = lo; c < hi; c++) {
+          const at = pParts + c * partLen * 8;
+          if (c === 0) heap.f64.copyWithin(pAcc >>> 3, at >>> 3, (at >>> 3) + partLen);
+          else wasm.affineMIAdd(pAcc, at, partLen);
+        }
+      };
+      env.run(split, chunks, d === 2 ? 'affineMIChunk2d' : 'affineMIChunk3d', args, own,
+        { fused: (lo, hi) => { own(lo, hi); reduce(lo, hi); }, reduce }, pProds, prodStride);
+      wasm.affineMIFinish(pJ, pSa, pMa, pG, pAcc, nbins, np, mdelta, byCount ? 1 : 0);
     }
     outF64(pJ, joint, nbins * nbins);
     outF64(pSa, smarginal, nbins);

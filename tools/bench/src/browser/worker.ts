@@ -17,7 +17,7 @@ import { wasmBackend, type WasmMemoryStats } from '@diffeo/wasm-kernels';
 import { parseNpy, serializeNpyParts, type NpyArray, type NpyData } from '@diffeo/io/npy';
 import type { BenchParams } from '../cases.js';
 import { kernelBreakdown, type KernelBreakdown } from '../format.js';
-import { registerCase } from '../registration.js';
+import { registerCase, startAffineThreads } from '../registration.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 
 /** The little of `DedicatedWorkerGlobalScope` used here (the package's lib is DOM). */
@@ -66,6 +66,7 @@ async function run({ caseUrl, outUrl, flag }: ToWorker): Promise<void> {
   let mem0: WasmMemoryStats | null = null;
   let kernels: KernelBreakdown | null = null;
   const wasmMemory: Record<string, number> = {};
+  await startAffineThreads(params, stat.data.length, wasm);
   const out = await registerCase(params, { static: stat, moving, movingLabels: labels }, prof.context, {
     beforeOptimize: () => {
       mark('beforeOptimize');
