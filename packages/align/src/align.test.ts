@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { availableParallelism } from 'node:os';
 import {
   BackendUnavailableError, createCircle, createContext, InvalidArgumentError, type Volume,
 } from '@diffeo/core';
@@ -60,6 +61,17 @@ describe('loadBackend', () => {
     expect(auto.backend).toBe('ts');
     expect(auto.fallbackReason).toBeTruthy();
     await expect(loadBackend('gpu' as 'ts')).rejects.toBeInstanceOf(InvalidArgumentError);
+  });
+
+  it('startThreadsFor starts the lazy worker threads for a grid of at least the start size, not below', async () => {
+    expect(await (await loadBackend('ts')).startThreadsFor(1e9)).toBe(1);
+    const w = await loadBackend('wasm', { startParallelWork: 1000 });
+    expect(await w.startThreadsFor(999)).toBe(1);
+    expect(w.threads).toBe(1);
+    const n = await w.startThreadsFor(1000);
+    // The documented default thread count in Node: min(availableParallelism(), 4).
+    expect(n).toBe(Math.min(availableParallelism(), 4));
+    expect(w.threads).toBe(n);
   });
 
   it('bad wasmBackend options are an InvalidArgumentError for every choice (no silent fallback)', async () => {

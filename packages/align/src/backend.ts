@@ -23,6 +23,18 @@ export interface LoadedBackend {
   readonly description: string;
   /** With `'auto'`: why WebAssembly could not be used (null when it was, or not asked for). */
   readonly fallbackReason: string | null;
+  /**
+   * Before a synchronous stage (the affine registration, `affineRegistration`), starts the
+   * backend's lazy worker threads when that stage works on a grid of at least the backend's
+   * start size (`startParallelWork`, else `minParallelWork`, else `START_PARALLEL_WORK` of
+   * `@diffeo/wasm-kernels`: the size from which a SyN registration starts them itself).
+   * Workers started lazily during a synchronous call could not join it. Smaller grids, the
+   * TypeScript kernels and explicit `threads` counts (running already) are left as they are;
+   * the results are the same bits either way.
+   * @param voxels - voxels of the stage's static grid.
+   * @returns the threads the kernels use now (the calling thread included).
+   */
+  startThreadsFor(voxels: number): Promise<number>;
 }
 
 function errorText(e: unknown): string {
@@ -42,17 +54,20 @@ export async function loadBackend(choice: BackendChoice = 'auto', options: WasmB
   }
   const ts = (fallbackReason: string | null): LoadedBackend => ({
     context: createContext(), backend: 'ts', threads: 1,
+    startThreadsFor: () => Promise.resolve(1),
     description: fallbackReason === null ? 'TypeScript' : `TypeScript (WebAssembly unavailable: ${fallbackReason})`,
     fallbackReason,
   });
   if (choice === 'ts') return ts(null);
   try {
-    const { wasmBackend } = await import('@diffeo/wasm-kernels');
+    const { wasmBackend, START_PARALLEL_WORK } = await import('@diffeo/wasm-kernels');
     const b = await wasmBackend(options);
+    const startWork = options.startParallelWork ?? options.minParallelWork ?? START_PARALLEL_WORK;
     return {
       context: createContext(b), backend: 'wasm',
       // Live: the backend's worker threads start with the first large kernel call.
       get threads() { return b.threads; },
+      startThreadsFor: (voxels: number) => (voxels >= startWork ? b.startThreads() : Promise.resolve(b.threads)),
       description: `WebAssembly, ${b.threads} thread${b.threads === 1 ? '' : 's'}`, fallbackReason: null,
     };
   } catch (e) {

@@ -118,7 +118,7 @@ export async function synRegistration<D extends Dim = Dim>(input: SynRegistratio
   }
   const kernels: LoadedBackend = context !== undefined
     ? {
-      context, backend: context.backendOf('warp3d'), threads: 1,
+      context, backend: context.backendOf('warp3d'), threads: 1, startThreadsFor: () => Promise.resolve(1),
       description: context.backendNames.length === 0 ? 'TypeScript' : context.backendNames.join(', '), fallbackReason: null,
     }
     : await loadBackend(backend ?? 'auto');

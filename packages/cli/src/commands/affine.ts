@@ -11,12 +11,13 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { affineRegistration, AffineMap, type PipelineStage, type AffineProgressEvent } from '@diffeo/affine';
-import type { KernelContext, Volume } from '@diffeo/core';
+import type { Volume } from '@diffeo/core';
+import type { LoadedBackend } from '@diffeo/align';
 import { saveNifti, writeFileAtomic } from '@diffeo/io';
 import { abs, errorText, numberOption, parse, required } from '../args.js';
 import { CliError, checkOutput, loadInput, type InputImage } from '../images.js';
 import { Progress } from '../progress.js';
-import { kernelContext } from '../backend.js';
+import { kernelBackend } from '../backend.js';
 
 export const AFFINE_USAGE = `usage: diffeo affine --static S.nii[.gz] --moving M.nii[.gz] --out-affine A.txt [options]
 
@@ -118,12 +119,12 @@ export interface AffineOptions {
   movingMask?: string;
   outWarped?: string;
   volIdx?: number;
-  /** Kernels (default `wasm`, falling back to `ts` with a notice unless `backendExplicit`); ignored when `context` is given. */
+  /** Kernels (default `wasm`, falling back to `ts` with a notice unless `backendExplicit`); ignored when `kernels` is given. */
   backend?: 'wasm' | 'ts';
   /** The backend was asked for explicitly: fail instead of falling back. */
   backendExplicit?: boolean;
-  /** A kernel context to run on (as `register --affine` passes its own). */
-  context?: KernelContext;
+  /** Loaded kernels to run on (as `register --affine` passes its own). */
+  kernels?: LoadedBackend;
   force?: boolean;
   quiet?: boolean;
   json?: boolean;
@@ -178,7 +179,10 @@ export async function runAffine(o: AffineOptions, hooks: { signal?: AbortSignal 
     else if (e.type === 'levelEnd') progress.end(`  ${e.stage} level ${e.level}: ${e.iterations} iterations, ${e.evaluations} evaluations, -MI ${e.value.toPrecision(6)}`);
     else if (e.type === 'stageEnd' && e.stage === 'centerOfMass') progress.log('  centerOfMass: translation between the centres of mass');
   };
-  const context = o.context ?? await kernelContext(o.backend ?? 'wasm', o.backendExplicit === true, quiet, 'affine');
+  const kernels = o.kernels ?? await kernelBackend(o.backend ?? 'wasm', o.backendExplicit === true, quiet, 'affine');
+  const context = kernels.context;
+  // The affine stage is synchronous: lazy worker threads must be running before it starts.
+  await kernels.startThreadsFor(statik.shape.reduce((n, d) => n * d, 1));
   const t0 = performance.now();
   let result: ReturnType<typeof affineRegistration>;
   try {

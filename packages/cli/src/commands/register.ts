@@ -18,7 +18,7 @@ import type { RegistrationEvent } from '@diffeo/syn';
 import { abs, errorText, levelItersOption, numberOption, parse, readPrealign, required } from '../args.js';
 import { CliError, checkOutput, loadInput } from '../images.js';
 import { Progress } from '../progress.js';
-import { kernelContext } from '../backend.js';
+import { kernelBackend } from '../backend.js';
 import { runAffine } from './affine.js';
 
 export const REGISTER_USAGE = `usage: diffeo register --static S.nii[.gz] --moving M.nii[.gz] [options]
@@ -358,9 +358,10 @@ async function registerInto(o: RegisterOptions, hooks: RegisterHooks, outputs: O
   const movingMask = o.movingMask === undefined ? undefined : await loadMask(resolve(o.movingMask), '--moving-mask', moving);
   if (o.affine === true && o.prealign !== undefined) throw new CliError('--affine computes the prealign itself; drop --prealign or --affine', 2);
   if (o.outAffine !== undefined && o.affine !== true) throw new CliError('--out-affine needs --affine', 2);
-  const context = await kernelContext(o.backend ?? 'wasm', o.backendExplicit === true, quiet, 'register');
+  const kernels = await kernelBackend(o.backend ?? 'wasm', o.backendExplicit === true, quiet, 'register');
+  const context = kernels.context;
   const prealign = o.affine === true
-    ? Float64Array.from((await runAffine({ static: o.static, moving: o.moving, outAffine: o.outAffine, volIdx, force, quiet, json: o.json, context })).affine)
+    ? Float64Array.from((await runAffine({ static: o.static, moving: o.moving, outAffine: o.outAffine, volIdx, force, quiet, json: o.json, kernels })).affine)
     : o.prealign === undefined ? undefined : await readPrealign(resolve(o.prealign), dim);
 
   // World-space overlap of the foregrounds and the similarity before (see overlap.ts).
