@@ -320,38 +320,14 @@ export function parzenJointGradient(grad: usize, sv: usize, mv: usize, smask: us
 // the same sums. The joint-pdf gradient rows are updated two parameters at a time (f64x2: per
 // lane the same `g − v·p` as the scalar code).
 
-/** Trilinear sample with the all-corners-inside fast path; sets `inside` as trilinearAt. */
-// @ts-ignore: decorator
-@inline function tri(vol: usize, ns: i32, nr: i32, nc: i32, dk: f64, di: f64, dj: f64): f64 {
-  const fk = Math.floor(dk), fi = Math.floor(di), fj = Math.floor(dj);
-  if (fk >= 0 && fi >= 0 && fj >= 0 && fk < <f64>(ns - 1) && fi < <f64>(nr - 1) && fj < <f64>(nc - 1)) {
-    const sl = nr * nc;
-    const q = <i32>fk * sl + <i32>fi * nc + <i32>fj;
-    const cg = dk - fk, ca = di - fi, cb = dj - fj, a = 1 - ca, b = 1 - cb, g = 1 - cg;
-    const p0 = vol + (<usize>q << 3), p1 = p0 + (<usize>sl << 3);
-    const o1 = <usize>nc << 3;
-    let out = a * b * g * load<f64>(p0);
-    out += a * cb * g * load<f64>(p0, 8);
-    out += ca * cb * g * load<f64>(p0 + o1, 8);
-    out += ca * b * g * load<f64>(p0 + o1);
-    out += a * b * cg * load<f64>(p1);
-    out += a * cb * cg * load<f64>(p1, 8);
-    out += ca * cb * cg * load<f64>(p1 + o1, 8);
-    out += ca * b * cg * load<f64>(p1 + o1);
-    inside = 1;
-    return out;
-  }
-  return trilinearAt(vol, ns, nr, nc, dk, di, dj);
-}
-
 /**
- * {@link tri} for the gradient's samples, whose value is used only when all eight corners are
- * inside: the fast path's test is exactly that (`trilinearAt` counts 8 corners iff
- * `0 ≤ ⌊d⌋ ≤ n − 2` on each axis, and NaN fails both), so any other sample is `inside = 0`
- * without its partial sum.
+ * Trilinear sample with the all-corners-inside fast path. A sample not fully inside goes to
+ * `trilinearAt` (its partial sum and `inside` flag) when `partial`, else is `inside = 0` with
+ * no sum: the fast path's test is exactly "all eight corners inside" (`trilinearAt` counts 8
+ * corners iff `0 ≤ ⌊d⌋ ≤ n − 2` on each axis, and NaN fails both).
  */
 // @ts-ignore: decorator
-@inline function triIn(vol: usize, ns: i32, nr: i32, nc: i32, dk: f64, di: f64, dj: f64): f64 {
+@inline function triAt(vol: usize, ns: i32, nr: i32, nc: i32, dk: f64, di: f64, dj: f64, partial: bool): f64 {
   const fk = Math.floor(dk), fi = Math.floor(di), fj = Math.floor(dj);
   if (fk >= 0 && fi >= 0 && fj >= 0 && fk < <f64>(ns - 1) && fi < <f64>(nr - 1) && fj < <f64>(nc - 1)) {
     const sl = nr * nc;
@@ -370,43 +346,52 @@ export function parzenJointGradient(grad: usize, sv: usize, mv: usize, smask: us
     inside = 1;
     return out;
   }
+  if (partial) return trilinearAt(vol, ns, nr, nc, dk, di, dj);
   inside = 0;
   return 0;
 }
 
-/** Bilinear sample with the all-corners-inside fast path; sets `inside` as bilinearAt. */
+/** Trilinear sample as trilinearAt (value and `inside`), with the fast path of {@link triAt}. */
+// @ts-ignore: decorator
+@inline function tri(vol: usize, ns: i32, nr: i32, nc: i32, dk: f64, di: f64, dj: f64): f64 {
+  return triAt(vol, ns, nr, nc, dk, di, dj, true);
+}
+
+/** {@link triAt} for the gradient's samples, whose value is used only when all eight corners are inside. */
+// @ts-ignore: decorator
+@inline function triIn(vol: usize, ns: i32, nr: i32, nc: i32, dk: f64, di: f64, dj: f64): f64 {
+  return triAt(vol, ns, nr, nc, dk, di, dj, false);
+}
+
+/** Bilinear twin of {@link triAt}: the fast path when all four corners are inside. */
+// @ts-ignore: decorator
+@inline function bilAt(im: usize, nr: i32, nc: i32, di: f64, dj: f64, partial: bool): f64 {
+  const fi = Math.floor(di), fj = Math.floor(dj);
+  if (fi >= 0 && fj >= 0 && fi < <f64>(nr - 1) && fj < <f64>(nc - 1)) {
+    const ca = di - fi, cb = dj - fj, a = 1 - ca, b = 1 - cb;
+    const p0 = im + (<usize>(<i32>fi * nc + <i32>fj) << 3), p1 = p0 + (<usize>nc << 3);
+    let out = a * b * load<f64>(p0);
+    out += a * cb * load<f64>(p0, 8);
+    out += ca * cb * load<f64>(p1, 8);
+    out += ca * b * load<f64>(p1);
+    inside = 1;
+    return out;
+  }
+  if (partial) return bilinearAt(im, nr, nc, di, dj);
+  inside = 0;
+  return 0;
+}
+
+/** Bilinear sample as bilinearAt (value and `inside`), with the fast path of {@link bilAt}. */
 // @ts-ignore: decorator
 @inline function bil(im: usize, nr: i32, nc: i32, di: f64, dj: f64): f64 {
-  const fi = Math.floor(di), fj = Math.floor(dj);
-  if (fi >= 0 && fj >= 0 && fi < <f64>(nr - 1) && fj < <f64>(nc - 1)) {
-    const ca = di - fi, cb = dj - fj, a = 1 - ca, b = 1 - cb;
-    const p0 = im + (<usize>(<i32>fi * nc + <i32>fj) << 3), p1 = p0 + (<usize>nc << 3);
-    let out = a * b * load<f64>(p0);
-    out += a * cb * load<f64>(p0, 8);
-    out += ca * cb * load<f64>(p1, 8);
-    out += ca * b * load<f64>(p1);
-    inside = 1;
-    return out;
-  }
-  return bilinearAt(im, nr, nc, di, dj);
+  return bilAt(im, nr, nc, di, dj, true);
 }
 
-/** {@link bil} for the gradient's samples (see {@link triIn}: all four corners inside, or `inside = 0`). */
+/** {@link bilAt} for the gradient's samples (all four corners inside, or `inside = 0`). */
 // @ts-ignore: decorator
 @inline function bilIn(im: usize, nr: i32, nc: i32, di: f64, dj: f64): f64 {
-  const fi = Math.floor(di), fj = Math.floor(dj);
-  if (fi >= 0 && fj >= 0 && fi < <f64>(nr - 1) && fj < <f64>(nc - 1)) {
-    const ca = di - fi, cb = dj - fj, a = 1 - ca, b = 1 - cb;
-    const p0 = im + (<usize>(<i32>fi * nc + <i32>fj) << 3), p1 = p0 + (<usize>nc << 3);
-    let out = a * b * load<f64>(p0);
-    out += a * cb * load<f64>(p0, 8);
-    out += ca * cb * load<f64>(p1, 8);
-    out += ca * b * load<f64>(p1);
-    inside = 1;
-    return out;
-  }
-  inside = 0;
-  return 0;
+  return bilAt(im, nr, nc, di, dj, false);
 }
 
 /** The moving gradient of the last {@link grad3}/{@link grad2} call. */
