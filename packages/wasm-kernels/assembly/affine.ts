@@ -524,18 +524,7 @@ let mTotal: f64 = 0;
   let o0 = -2;
   if (finite && <f64>c <= cn && cn < <f64>(c + 1)) { o0 = -1; arg += 1.0; }
   for (let o = o0; o <= 2; o++) {
-    const v = cubicSplineDerivative(arg);
-    const vv = f64x2.splat(v);
-    const row = grad + (<usize>((r * B + c + o) * np) << 3);
-    let k = 0;
-    for (; k < np2; k += 2) {
-      const a = row + (<usize>k << 3);
-      v128.store(a, f64x2.sub(v128.load(a), f64x2.mul(vv, v128.load(prod + (<usize>k << 3)))));
-    }
-    if (k < np) {
-      const a = row + (<usize>k << 3);
-      store<f64>(a, load<f64>(a) - v * load<f64>(prod + (<usize>k << 3)));
-    }
+    rowSub(grad + (<usize>((r * B + c + o) * np) << 3), prod, np, np2, cubicSplineDerivative(arg));
     arg += 1.0;
   }
 }
@@ -558,7 +547,7 @@ let mTotal: f64 = 0;
   rowSub(grow, prod, np, np2, dv);
 }
 
-/** `row[k] −= v·prod[k]`, k < np (two at a time, as {@link gradAdd}). */
+/** `row[k] −= v·prod[k]`, k < np, two at a time (f64x2; per lane the scalar expression). */
 // @ts-ignore: decorator
 @inline function rowSub(row: usize, prod: usize, np: i32, np2: i32, v: f64): void {
   const vv = f64x2.splat(v);
