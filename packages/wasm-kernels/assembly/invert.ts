@@ -236,26 +236,30 @@ export function invertPass2d(p: usize, d: usize, q: usize, nr: i32, nc: i32, W: 
 }
 
 /**
- * The whole 2D fixed-point iteration on the calling thread: the passes of
- * {@link invertPass2d} with the stopping rules of the JavaScript loop (`src/adapters/invert.ts`,
- * the same doubles in the same order), so that a one-thread inversion is one call instead of
- * one call per pass. `res` holds 5 doubles: the running `[Σm, max m]` of a pass, then the
- * result `[iterations, error, maxResidual]` (the last two NaN when no iteration ran).
+ * The whole fixed-point iteration on the calling thread: the passes of {@link invertPass2d}
+ * (or {@link invertPass3d}) with the stopping rules of the JavaScript loop
+ * (`src/adapters/invert.ts`, the same doubles in the same order), so that a one-thread
+ * inversion is one call instead of one call per pass. 3D has one extra stop,
+ * `0.1 < maxResidual` (the first `maxResidual` taken as 1). `ns` is ignored in 2D. `res`
+ * holds 5 doubles: the running `[Σm, max m]` of a pass, then the result
+ * `[iterations, error, maxResidual]` (the last two NaN when no iteration ran).
  */
-export function invertLoop2d(p: usize, d: usize, q: usize, nr: i32, nc: i32, W: usize, sr: f64, sc: f64,
-  maxIter: f64, tol: f64, res: usize): void {
-  const voxels = <f64>nr * <f64>nc;
+function invertLoop(threeD: bool, p: usize, d: usize, q: usize, ns: i32, nr: i32, nc: i32, W: usize,
+  ss: f64, sr: f64, sc: f64, maxIter: f64, tol: f64, res: usize): void {
+  const voxels = (threeD ? <f64>ns : 1.0) * <f64>nr * <f64>nc;
   let iter = 0;
   let error = 1 + tol;
-  let difmag = NaN;
+  let difmag = 1.0;
   let measured = false;
   let eps = 0.75, maxlen = 0.0;
   for (;;) {
-    const cont = <f64>iter < maxIter && tol < error;
+    const cont = (!threeD || 0.1 < difmag) && <f64>iter < maxIter && tol < error;
     if (!cont && !measured) break;
     store<f64>(res, 0);
     store<f64>(res, 0, 8);
-    invertPass2d(p, d, q, nr, nc, W, sr, sc, measured ? 1 : 0, cont ? 1 : 0, eps, maxlen, cont ? res : 0, 0, nr);
+    const u = measured ? 1 : 0, m = cont ? 1 : 0, r = cont ? res : 0;
+    if (threeD) invertPass3d(p, d, q, ns, nr, nc, W, ss, sr, sc, u, m, eps, maxlen, r, 0, ns);
+    else invertPass2d(p, d, q, nr, nc, W, sr, sc, u, m, eps, maxlen, r, 0, nr);
     if (!cont) break;
     const total = load<f64>(res), mx = load<f64>(res, 8);
     eps = iter == 0 ? 0.75 : 0.5;
@@ -268,6 +272,12 @@ export function invertLoop2d(p: usize, d: usize, q: usize, nr: i32, nc: i32, W: 
   store<f64>(res, <f64>iter, 16);
   store<f64>(res, iter == 0 ? NaN : error, 24);
   store<f64>(res, iter == 0 ? NaN : difmag, 32);
+}
+
+/** The 2D {@link invertLoop}. */
+export function invertLoop2d(p: usize, d: usize, q: usize, nr: i32, nc: i32, W: usize, sr: f64, sc: f64,
+  maxIter: f64, tol: f64, res: usize): void {
+  invertLoop(false, p, d, q, 0, nr, nc, W, 1, sr, sc, maxIter, tol, res);
 }
 
 /**
@@ -547,37 +557,10 @@ export function invertPass3d(p: usize, d: usize, q: usize, ns: i32, nr: i32, nc:
   if (sums) invertSum3d(q, k0 * nr * nc, k1 * nr * nc, ss, sr, sc, res);
 }
 
-/**
- * The whole 3D fixed-point iteration on the calling thread: {@link invertLoop2d} with the
- * passes of {@link invertPass3d} and 3D's extra stop (`0.1 < maxResidual`, the first
- * `maxResidual` taken as 1). `res` as in {@link invertLoop2d}.
- */
+/** The 3D {@link invertLoop}. */
 export function invertLoop3d(p: usize, d: usize, q: usize, ns: i32, nr: i32, nc: i32, W: usize,
   ss: f64, sr: f64, sc: f64, maxIter: f64, tol: f64, res: usize): void {
-  const voxels = <f64>ns * <f64>nr * <f64>nc;
-  let iter = 0;
-  let error = 1 + tol;
-  let difmag = 1.0;
-  let measured = false;
-  let eps = 0.75, maxlen = 0.0;
-  for (;;) {
-    const cont = 0.1 < difmag && <f64>iter < maxIter && tol < error;
-    if (!cont && !measured) break;
-    store<f64>(res, 0);
-    store<f64>(res, 0, 8);
-    invertPass3d(p, d, q, ns, nr, nc, W, ss, sr, sc, measured ? 1 : 0, cont ? 1 : 0, eps, maxlen, cont ? res : 0, 0, ns);
-    if (!cont) break;
-    const total = load<f64>(res), mx = load<f64>(res, 8);
-    eps = iter == 0 ? 0.75 : 0.5;
-    difmag = mx;
-    error = total / voxels;
-    maxlen = difmag * eps;
-    measured = true;
-    iter++;
-  }
-  store<f64>(res, <f64>iter, 16);
-  store<f64>(res, iter == 0 ? NaN : error, 24);
-  store<f64>(res, iter == 0 ? NaN : difmag, 32);
+  invertLoop(true, p, d, q, ns, nr, nc, W, ss, sr, sc, maxIter, tol, res);
 }
 
 /**

@@ -20,6 +20,16 @@ function expectBits(a: Float32Array, b: Float32Array, what: string): void {
   if (bad >= 0) expect.fail(`${what}: first difference at [${bad}]: ${a[bad]} vs ${b[bad]}`);
 }
 
+/** The error `f` throws (undefined when it returns). */
+function thrown(f: () => void): unknown {
+  try {
+    f();
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}
+
 /** A backend on 2 threads whose worker stops (or throws) in the middle of its first chunk of `kernel`. */
 async function backendStoppingIn(kernel: string, how: 'exit' | 'throw' = 'exit') {
   process.env.DIFFEO_TEST_STOP_IN = kernel;
@@ -50,12 +60,7 @@ describe('a worker thread that stops in the middle of a call', () => {
     expect(b.threads).toBe(2);
     const k = b.kernels as Kernels;
     const out = new Float32Array(nv);
-    let err: unknown;
-    try {
-      k.warp2d(out, shape, image, shape, field, shape, null, null, null);
-    } catch (e) {
-      err = e;
-    }
+    const err = thrown(() => k.warp2d(out, shape, image, shape, field, shape, null, null, null));
     expect(err).toBeInstanceOf(WorkerThreadError);
     const w = err as WorkerThreadError;
     expect(w.code).toBe('WORKER_FAILED');
@@ -88,12 +93,7 @@ describe('a worker thread that stops in the middle of a call', () => {
     const b = await backendStoppingIn('warp2d', 'throw');
     const k = b.kernels as Kernels;
     const out = new Float32Array(nv);
-    let err: unknown;
-    try {
-      k.warp2d(out, shape, image, shape, field, shape, null, null, null);
-    } catch (e) {
-      err = e;
-    }
+    const err = thrown(() => k.warp2d(out, shape, image, shape, field, shape, null, null, null));
     expect(err).toBeInstanceOf(WorkerThreadError);
     expect((err as WorkerThreadError).workerStopped).toBe(false);
     expect((err as WorkerThreadError).message).toMatch(/warp2d failed in a worker thread/);
